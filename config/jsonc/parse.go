@@ -1,0 +1,658 @@
+package jsonc
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Options tune Parse and ParseFile. The zero value is ready to use.
+type Options struct {
+	// ReadFile reads the file named by the path and included files. It is
+	// os.ReadFile when nil; tests and fuzzers supply their own.
+	ReadFile func(name string) ([]byte, error)
+	// MaxIncludeDepth bounds include nesting (default 16).
+	MaxIncludeDepth int
+	// MaxDepth bounds the nesting of maps and lists (default 256).
+	MaxDepth int
+}
+
+// Doc is the result of reading a configuration.
+type Doc struct {
+	// Root is the top value; it is null when reading failed.
+	Root Value
+	// Files lists the files read, the named file first, then included
+	// files in the order they were first included.
+	Files []string
+	// Diags holds the warnings and, when reading failed, the error.
+	Diags []Diagnostic
+}
+
+// Failed reports whether the document could not be read.
+func (d *Doc) Failed() bool {
+	for _, g := range d.Diags {
+		if g.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseFile reads the named file and the files it includes.
+func ParseFile(path string, o *Options) *Doc {
+	p := newParser(o)
+	data, err := p.readFile(path)
+	if err != nil {
+		p.diags = append(p.diags, Diagnostic{Pos: Pos{File: path}, Msg: "cannot read configuration: " + err.Error()})
+		return p.doc(Value{})
+	}
+	return p.run(path, data)
+}
+
+// Parse reads src, whose name is used in positions and to resolve relative
+// includes.
+func Parse(name string, src []byte, o *Options) *Doc {
+	return newParser(o).run(name, src)
+}
+
+type tokKind uint8
+
+const (
+	tEOF tokKind = iota
+	tLBrace
+	tRBrace
+	tLBrack
+	tRBrack
+	tColon
+	tComma
+	tString
+	tNumber
+	tTrue
+	tFalse
+	tNull
+)
+
+var tokNames = [...]string{"end of file", "'{'", "'}'", "'['", "']'", "':'", "','", "string", "number", "true", "false", "null"}
+
+type token struct {
+	kind tokKind
+	pos  pos
+	text string
+}
+
+type source struct {
+	name      *string
+	data      string
+	off       int
+	line      int32
+	lineStart int
+}
+
+type parser struct {
+	readFile        func(string) ([]byte, error)
+	maxIncludeDepth int
+	maxDepth        int
+
+	stack  []*source
+	files  []string
+	diags  []Diagnostic
+	failed bool
+	tok    token
+}
+
+func newParser(o *Options) *parser {
+	p := &parser{readFile: os.ReadFile, maxIncludeDepth: 16, maxDepth: 256}
+	if o != nil {
+		if o.ReadFile != nil {
+			p.readFile = o.ReadFile
+		}
+		if o.MaxIncludeDepth > 0 {
+			p.maxIncludeDepth = o.MaxIncludeDepth
+		}
+		if o.MaxDepth > 0 {
+			p.maxDepth = o.MaxDepth
+		}
+	}
+	return p
+}
+
+func (p *parser) doc(root Value) *Doc {
+	return &Doc{Root: root, Files: p.files, Diags: p.diags}
+}
+
+func (p *parser) run(name string, data []byte) *Doc {
+	p.push(name, data)
+	p.next()
+	if p.failed {
+		return p.doc(Value{})
+	}
+	if p.tok.kind == tEOF {
+		p.errorAt(p.tok.pos, "the file holds no configuration (expected a map such as { \"Dhcp4\": { ... } })")
+		return p.doc(Value{})
+	}
+	v := p.value(0)
+	if p.failed {
+		return p.doc(Value{})
+	}
+	if p.tok.kind != tEOF {
+		p.errorAt(p.tok.pos, "unexpected "+p.describe(p.tok)+" after the end of the configuration")
+		return p.doc(Value{})
+	}
+	return p.doc(v)
+}
+
+func (p *parser) push(name string, data []byte) {
+	n := name
+	p.files = append(p.files, name)
+	p.stack = append(p.stack, &source{name: &n, data: string(data), line: 1})
+}
+
+func (p *parser) errorAt(at pos, msg string) {
+	if p.failed {
+		return
+	}
+	p.failed = true
+	p.tok = token{kind: tEOF, pos: at}
+	p.diags = append(p.diags, Diagnostic{Pos: at.Pos(), Severity: Error, Msg: msg})
+}
+
+func (p *parser) warnAt(at pos, msg string) {
+	p.diags = append(p.diags, Diagnostic{Pos: at.Pos(), Severity: Warning, Msg: msg})
+}
+
+func (s *source) here() pos {
+	return pos{file: s.name, line: s.line, col: int32(s.off - s.lineStart + 1)}
+}
+
+func (p *parser) describe(t token) string {
+	switch t.kind {
+	case tString:
+		return "string " + strconv.Quote(t.text)
+	case tNumber:
+		return "number " + t.text
+	}
+	return tokNames[t.kind]
+}
+
+// next reads the next token into p.tok, skipping space, comments and
+// include directives, and leaving included files when they end.
+func (p *parser) next() {
+	if p.failed {
+		return
+	}
+	for {
+		s := p.stack[len(p.stack)-1]
+		if !p.skipSpace(s) {
+			return
+		}
+		if s.off >= len(s.data) {
+			if len(p.stack) == 1 {
+				p.tok = token{kind: tEOF, pos: s.here()}
+				return
+			}
+			p.stack = p.stack[:len(p.stack)-1]
+			continue
+		}
+		at := s.here()
+		c := s.data[s.off]
+		switch c {
+		case '{', '}', '[', ']', ':', ',':
+			s.off++
+			p.tok = token{kind: punct(c), pos: at}
+			return
+		case '"':
+			text, ok := p.scanString(s)
+			if !ok {
+				return
+			}
+			p.tok = token{kind: tString, pos: at, text: text}
+			return
+		case '<':
+			if strings.HasPrefix(s.data[s.off:], "<?") {
+				if !p.include(s) {
+					return
+				}
+				continue
+			}
+		}
+		if c == '-' || c == '.' || (c >= '0' && c <= '9') {
+			text, ok := p.scanNumber(s)
+			if !ok {
+				return
+			}
+			p.tok = token{kind: tNumber, pos: at, text: text}
+			return
+		}
+		if isWordByte(c) {
+			start := s.off
+			for s.off < len(s.data) && isWordByte(s.data[s.off]) {
+				s.off++
+			}
+			w := s.data[start:s.off]
+			switch w {
+			case "true":
+				p.tok = token{kind: tTrue, pos: at, text: w}
+			case "false":
+				p.tok = token{kind: tFalse, pos: at, text: w}
+			case "null":
+				p.tok = token{kind: tNull, pos: at}
+			default:
+				if len(w) > 40 {
+					w = w[:40] + "..."
+				}
+				p.errorAt(at, "unexpected word "+strconv.Quote(w)+" (text values must be in double quotes)")
+				return
+			}
+			return
+		}
+		r, _ := utf8.DecodeRuneInString(s.data[s.off:])
+		p.errorAt(at, "unexpected character "+strconv.QuoteRune(r))
+		return
+	}
+}
+
+func punct(c byte) tokKind {
+	switch c {
+	case '{':
+		return tLBrace
+	case '}':
+		return tRBrace
+	case '[':
+		return tLBrack
+	case ']':
+		return tRBrack
+	case ':':
+		return tColon
+	}
+	return tComma
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// skipSpace moves past white space and comments. It returns false after
+// reporting an unterminated block comment.
+func (p *parser) skipSpace(s *source) bool {
+	for s.off < len(s.data) {
+		c := s.data[s.off]
+		switch {
+		case c == '\n':
+			s.off++
+			s.line++
+			s.lineStart = s.off
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			s.off++
+		case c == '#' || (c == '/' && s.off+1 < len(s.data) && s.data[s.off+1] == '/'):
+			for s.off < len(s.data) && s.data[s.off] != '\n' {
+				s.off++
+			}
+		case c == '/' && s.off+1 < len(s.data) && s.data[s.off+1] == '*':
+			at := s.here()
+			s.off += 2
+			for {
+				if s.off >= len(s.data) {
+					p.errorAt(at, "comment started with /* is never closed with */")
+					return false
+				}
+				if s.data[s.off] == '*' && s.off+1 < len(s.data) && s.data[s.off+1] == '/' {
+					s.off += 2
+					break
+				}
+				if s.data[s.off] == '\n' {
+					s.line++
+					s.lineStart = s.off + 1
+				}
+				s.off++
+			}
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+func (p *parser) scanString(s *source) (string, bool) {
+	at := s.here()
+	s.off++ // opening quote
+	start := s.off
+	// Fast path: no escapes, so the value can share the file's text.
+	for i := s.off; i < len(s.data); i++ {
+		c := s.data[i]
+		if c == '"' {
+			s.off = i + 1
+			return s.data[start:i], true
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	var b strings.Builder
+	for {
+		if s.off >= len(s.data) {
+			p.errorAt(at, "string is never closed with a double quote")
+			return "", false
+		}
+		c := s.data[s.off]
+		switch {
+		case c == '"':
+			s.off++
+			return b.String(), true
+		case c == '\n':
+			p.errorAt(at, "string is not closed before the end of the line")
+			return "", false
+		case c < 0x20:
+			p.errorAt(s.here(), "control character "+strconv.QuoteRune(rune(c))+" in a string (write it as an escape such as \\t)")
+			return "", false
+		case c != '\\':
+			b.WriteByte(c)
+			s.off++
+			continue
+		}
+		escAt := s.here()
+		if s.off+1 >= len(s.data) {
+			p.errorAt(at, "string is never closed with a double quote")
+			return "", false
+		}
+		e := s.data[s.off+1]
+		s.off += 2
+		switch e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := p.hex4(s, escAt)
+			if !ok {
+				return "", false
+			}
+			if utf16IsHigh(r) && strings.HasPrefix(s.data[s.off:], "\\u") {
+				s.off += 2
+				r2, ok := p.hex4(s, escAt)
+				if !ok {
+					return "", false
+				}
+				r = utf16Decode(r, r2)
+			}
+			b.WriteRune(r)
+		default:
+			p.errorAt(escAt, "unknown escape \\"+string(rune(e))+" in a string")
+			return "", false
+		}
+	}
+}
+
+func (p *parser) hex4(s *source, at pos) (rune, bool) {
+	if s.off+4 > len(s.data) {
+		p.errorAt(at, "\\u escape needs four hex digits")
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s.data[s.off:s.off+4], 16, 32)
+	if err != nil {
+		p.errorAt(at, "\\u escape needs four hex digits")
+		return 0, false
+	}
+	s.off += 4
+	return rune(n), true
+}
+
+func utf16IsHigh(r rune) bool { return r >= 0xd800 && r < 0xdc00 }
+
+func utf16Decode(hi, lo rune) rune {
+	if lo < 0xdc00 || lo >= 0xe000 {
+		return utf8.RuneError
+	}
+	return (hi-0xd800)<<10 | (lo - 0xdc00) + 0x10000
+}
+
+// scanNumber reads -?digits*(.digits*)?([eE][+-]?digits+)? with at least
+// one digit before the exponent. Kea's lexer accepts ".5" and leading
+// zeros, so this does too.
+func (p *parser) scanNumber(s *source) (string, bool) {
+	at := s.here()
+	start := s.off
+	d := s.data
+	i := s.off
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	digits := 0
+	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		i++
+		digits++
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+			digits++
+		}
+	}
+	if digits == 0 {
+		p.errorAt(at, "malformed number")
+		return "", false
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		e := 0
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+			e++
+		}
+		if e == 0 {
+			p.errorAt(at, "malformed number (exponent without digits)")
+			return "", false
+		}
+	}
+	if i < len(d) && isWordByte(d[i]) && d[i] != '-' {
+		p.errorAt(at, "malformed number "+strconv.Quote(d[start:min(i+1, len(d))])+" (text values must be in double quotes)")
+		return "", false
+	}
+	s.off = i
+	return d[start:i], true
+}
+
+// include handles <?include "path"?> at s.off and pushes the named file.
+func (p *parser) include(s *source) bool {
+	at := s.here()
+	rest := s.data[s.off+2:]
+	if !strings.HasPrefix(rest, "include") {
+		p.errorAt(at, "unknown directive (only <?include \"file\"?> is understood)")
+		return false
+	}
+	rest = rest[len("include"):]
+	trimmed := strings.TrimLeft(rest, " \t")
+	if !strings.HasPrefix(trimmed, "\"") {
+		p.errorAt(at, "include directive needs a quoted file name: <?include \"file\"?>")
+		return false
+	}
+	body := trimmed[1:]
+	end := strings.IndexAny(body, "\"\n")
+	if end < 0 || body[end] != '"' || end == 0 {
+		p.errorAt(at, "include directive needs a quoted file name: <?include \"file\"?>")
+		return false
+	}
+	name := body[:end]
+	after := strings.TrimLeft(body[end+1:], " \t")
+	if !strings.HasPrefix(after, "?>") {
+		p.errorAt(at, "include directive is not closed with ?>")
+		return false
+	}
+	s.off = len(s.data) - len(after) + 2
+
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(*s.name), path)
+	}
+	path = filepath.Clean(path)
+	if len(p.stack) > p.maxIncludeDepth {
+		p.errorAt(at, fmt.Sprintf("includes are nested more than %d deep", p.maxIncludeDepth))
+		return false
+	}
+	for _, o := range p.stack {
+		if filepath.Clean(*o.name) == path {
+			chain := make([]string, 0, len(p.stack)+1)
+			for _, o := range p.stack {
+				chain = append(chain, *o.name)
+			}
+			chain = append(chain, path)
+			p.errorAt(at, "include cycle: "+strings.Join(chain, " includes "))
+			return false
+		}
+	}
+	data, err := p.readFile(path)
+	if err != nil {
+		p.errorAt(at, "cannot read included file "+strconv.Quote(name)+": "+err.Error())
+		return false
+	}
+	p.push(path, data)
+	return true
+}
+
+func (p *parser) value(depth int) Value {
+	t := p.tok
+	switch t.kind {
+	case tString:
+		p.next()
+		return Value{pos: t.pos, kind: String, text: t.text}
+	case tNumber:
+		p.next()
+		return Value{pos: t.pos, kind: Number, text: t.text}
+	case tTrue, tFalse:
+		p.next()
+		return Value{pos: t.pos, kind: Bool, text: t.text}
+	case tNull:
+		p.next()
+		return Value{pos: t.pos, kind: Null}
+	case tLBrace, tLBrack:
+		if depth >= p.maxDepth {
+			p.errorAt(t.pos, fmt.Sprintf("maps and lists are nested more than %d deep", p.maxDepth))
+			return Value{}
+		}
+		if t.kind == tLBrace {
+			return p.object(depth)
+		}
+		return p.array(depth)
+	}
+	p.errorAt(t.pos, "expected a value, found "+p.describe(t))
+	return Value{}
+}
+
+func (p *parser) object(depth int) Value {
+	v := Value{pos: p.tok.pos, kind: Object}
+	p.next()
+	if p.tok.kind == tRBrace {
+		p.next()
+		return v
+	}
+	var index map[string]int
+	for !p.failed {
+		if p.tok.kind != tString {
+			p.errorAt(p.tok.pos, "expected a quoted key, found "+p.describe(p.tok))
+			break
+		}
+		key := p.tok
+		p.next()
+		if p.tok.kind != tColon {
+			p.errorAt(p.tok.pos, "expected ':' after key "+strconv.Quote(key.text)+", found "+p.describe(p.tok))
+			break
+		}
+		p.next()
+		val := p.value(depth + 1)
+		if p.failed {
+			break
+		}
+		if prev, dup := p.findKey(&v, &index, key.text); dup {
+			p.errorAt(key.pos, "duplicate key "+strconv.Quote(key.text)+" (first given at "+v.kids[prev].keyPos.Pos().String()+")")
+			break
+		}
+		v.kids = append(v.kids, Member{Key: key.text, keyPos: key.pos, Value: val})
+		if index != nil {
+			index[key.text] = len(v.kids) - 1
+		}
+		switch p.tok.kind {
+		case tRBrace:
+			p.next()
+			return v
+		case tComma:
+			comma := p.tok.pos
+			p.next()
+			if p.tok.kind == tRBrace {
+				p.warnAt(comma, "trailing comma before '}' ignored")
+				p.next()
+				return v
+			}
+		default:
+			p.errorAt(p.tok.pos, "expected ',' or '}' after the value of "+strconv.Quote(key.text)+", found "+p.describe(p.tok))
+		}
+	}
+	return Value{}
+}
+
+// findKey looks for a key already in v; objects with many keys get an index.
+func (p *parser) findKey(v *Value, index *map[string]int, key string) (int, bool) {
+	if *index != nil {
+		i, ok := (*index)[key]
+		return i, ok
+	}
+	for i := range v.kids {
+		if v.kids[i].Key == key {
+			return i, true
+		}
+	}
+	if len(v.kids) >= 16 {
+		*index = make(map[string]int, 2*len(v.kids))
+		for i := range v.kids {
+			(*index)[v.kids[i].Key] = i
+		}
+	}
+	return 0, false
+}
+
+func (p *parser) array(depth int) Value {
+	v := Value{pos: p.tok.pos, kind: Array}
+	p.next()
+	if p.tok.kind == tRBrack {
+		p.next()
+		return v
+	}
+	for !p.failed {
+		at := p.tok.pos
+		val := p.value(depth + 1)
+		if p.failed {
+			break
+		}
+		v.kids = append(v.kids, Member{keyPos: at, Value: val})
+		switch p.tok.kind {
+		case tRBrack:
+			p.next()
+			v.kids = v.kids[:len(v.kids):len(v.kids)]
+			return v
+		case tComma:
+			comma := p.tok.pos
+			p.next()
+			if p.tok.kind == tRBrack {
+				p.warnAt(comma, "trailing comma before ']' ignored")
+				p.next()
+				return v
+			}
+		default:
+			p.errorAt(p.tok.pos, "expected ',' or ']' in a list, found "+p.describe(p.tok))
+		}
+	}
+	return Value{}
+}
