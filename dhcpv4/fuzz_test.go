@@ -1,0 +1,141 @@
+package dhcpv4
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// keaSeeds returns the DHCPv4 messages of Kea's packet fuzzing corpus
+// (hex text; some captures start at the link layer, so the message is
+// located by its magic cookie).
+func keaSeeds(tb testing.TB) [][]byte {
+	tb.Helper()
+	files, err := filepath.Glob("../../shared/kea-testdata/fuzz-corpus/*.pkt4")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out [][]byte
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		raw, err := hex.DecodeString(strings.TrimSpace(string(text)))
+		if err != nil {
+			tb.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, raw)
+		for i := HeaderLen - 4; i+4 <= len(raw); i++ {
+			if binary.BigEndian.Uint32(raw[i:]) == magicCookie {
+				out = append(out, raw[i-(HeaderLen-4):])
+				break
+			}
+		}
+	}
+	return out
+}
+
+func addSeeds(f *testing.F) {
+	for _, s := range keaSeeds(f) {
+		f.Add(s)
+	}
+	f.Add(discoverBytes(f))
+	f.Add(requestBytes(f))
+	over := rawPacket(opt(53, 3), opt(52, 3), opt(12, 'a'))
+	copy(over[offFile:], append(opt(12, 'b'), 255))
+	copy(over[offSName:], append(opt(67, 'c'), 255))
+	f.Add(over)
+}
+
+// FuzzDecode checks that no input panics the decoder and that what it
+// reports is self-consistent.
+func FuzzDecode(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var p Packet
+		if err := p.Decode(data); err != nil {
+			return
+		}
+		n := 0
+		p.Options(func(c OptionCode, v []byte) bool {
+			n++
+			w, ok := p.Option(c)
+			if !ok || !bytes.Equal(v, w) {
+				t.Fatalf("option %d: iteration and lookup disagree", c)
+			}
+			return true
+		})
+		if n != p.NumOptions() {
+			t.Fatalf("iterated %d options, NumOptions says %d", n, p.NumOptions())
+		}
+		_ = p.CHAddr()
+		_, _ = p.RelayAgentInfo()
+		_, _ = p.ClientFQDN()
+		p.VendorData(OptionVIVendorSpecific, func(uint32, []byte) bool { return true })
+		_ = p.SName()
+		_ = p.File()
+	})
+}
+
+// FuzzRoundTrip decodes, re-encodes every option with Builder and decodes
+// again: header fields and every option value must survive.
+func FuzzRoundTrip(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var p Packet
+		if err := p.Decode(data); err != nil {
+			return
+		}
+		var b Builder
+		b.Begin(make([]byte, 1<<17), p.Op(), 0, p.XID())
+		b.SetMaxSize(1 << 17)
+		b.SetCHAddr(p.HType(), p.CHAddrField())
+		b.SetHops(p.Hops())
+		b.SetSecs(p.Secs())
+		b.SetFlags(p.Flags())
+		b.SetCIAddr(p.CIAddr())
+		b.SetYIAddr(p.YIAddr())
+		b.SetSIAddr(p.SIAddr())
+		b.SetGIAddr(p.GIAddr())
+		p.Options(func(c OptionCode, v []byte) bool {
+			if c != OptionOverload {
+				b.AddOption(c, v)
+			}
+			return true
+		})
+		out, err := b.Finish()
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		var q Packet
+		if err := q.Decode(out); err != nil {
+			t.Fatalf("decode of re-encoded message: %v", err)
+		}
+		if q.Op() != p.Op() || q.XID() != p.XID() || q.Flags() != p.Flags() || q.Secs() != p.Secs() ||
+			q.Hops() != p.Hops() || q.CIAddr() != p.CIAddr() || q.YIAddr() != p.YIAddr() ||
+			q.SIAddr() != p.SIAddr() || q.GIAddr() != p.GIAddr() || !bytes.Equal(q.CHAddrField(), p.CHAddrField()) {
+			t.Fatal("header changed in the round trip")
+		}
+		want := p.NumOptions()
+		if p.HasOption(OptionOverload) {
+			want--
+		}
+		if q.NumOptions() != want {
+			t.Fatalf("%d options after the round trip, want %d", q.NumOptions(), want)
+		}
+		p.Options(func(c OptionCode, v []byte) bool {
+			if c == OptionOverload {
+				return true
+			}
+			if w, ok := q.Option(c); !ok || !bytes.Equal(v, w) {
+				t.Fatalf("option %d changed in the round trip", c)
+			}
+			return true
+		})
+	})
+}
