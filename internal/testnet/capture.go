@@ -1,0 +1,163 @@
+package testnet
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Packet is one IPv4/UDP packet seen by a Capture.
+type Packet struct {
+	Time     time.Time
+	SrcMAC   net.HardwareAddr
+	DstMAC   net.HardwareAddr
+	Src, Dst netip.AddrPort
+	Outgoing bool   // sent by this namespace (rather than received)
+	Payload  []byte // the UDP payload
+}
+
+// Capture records the UDP packets to or from some ports on one interface,
+// in both directions, like tcpdump would. Stop it with Close (the test's
+// cleanup also does).
+type Capture struct {
+	fd    int
+	ports []uint16
+	done  chan struct{}
+	stop  chan struct{}
+	once  sync.Once
+
+	mu   sync.Mutex
+	pkts []Packet
+	err  error
+}
+
+// CaptureUDP starts capturing, on iface in ns, the IPv4 UDP packets whose
+// source or destination port is one of ports (all UDP if none).
+func (ns *NS) CaptureUDP(t testing.TB, iface string, ports ...uint16) *Capture {
+	t.Helper()
+	c := &Capture{ports: ports, done: make(chan struct{}), stop: make(chan struct{})}
+	err := ns.Do(func() error {
+		ifi, err := net.InterfaceByName(iface)
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+		if err != nil {
+			return fmt.Errorf("packet socket: %w", err)
+		}
+		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("bind packet socket to %s: %w", iface, err)
+		}
+		tv := unix.NsecToTimeval((100 * time.Millisecond).Nanoseconds())
+		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("SO_RCVTIMEO: %w", err)
+		}
+		c.fd = fd
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("netns %s: capture on %s: %v", ns.name, iface, err)
+	}
+	go c.loop()
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (c *Capture) loop() {
+	defer close(c.done)
+	buf := make([]byte, 65536)
+	for {
+		select {
+		case <-c.stop:
+			return
+		default:
+		}
+		n, from, err := unix.Recvfrom(c.fd, buf, 0)
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			c.mu.Lock()
+			c.err = err
+			c.mu.Unlock()
+			return
+		}
+		p, ok := parseFrame(buf[:n], c.ports)
+		if !ok {
+			continue
+		}
+		p.Time = time.Now()
+		if ll, isLL := from.(*unix.SockaddrLinklayer); isLL {
+			p.Outgoing = ll.Pkttype == unix.PACKET_OUTGOING
+		}
+		c.mu.Lock()
+		c.pkts = append(c.pkts, p)
+		c.mu.Unlock()
+	}
+}
+
+// parseFrame decodes an Ethernet frame carrying IPv4/UDP.
+func parseFrame(b []byte, ports []uint16) (Packet, bool) {
+	if len(b) < 14+20+8 || binary.BigEndian.Uint16(b[12:]) != unix.ETH_P_IP {
+		return Packet{}, false
+	}
+	ip := b[14:]
+	ihl := int(ip[0]&0x0f) * 4
+	if ip[0]>>4 != 4 || ihl < 20 || len(ip) < ihl+8 || ip[9] != unix.IPPROTO_UDP {
+		return Packet{}, false
+	}
+	if frag := binary.BigEndian.Uint16(ip[6:]) & 0x1fff; frag != 0 {
+		return Packet{}, false
+	}
+	total := int(binary.BigEndian.Uint16(ip[2:]))
+	if total < ihl+8 || total > len(ip) {
+		total = len(ip)
+	}
+	udp := ip[ihl:total]
+	sport, dport := binary.BigEndian.Uint16(udp[0:]), binary.BigEndian.Uint16(udp[2:])
+	if len(ports) > 0 && !slices.Contains(ports, sport) && !slices.Contains(ports, dport) {
+		return Packet{}, false
+	}
+	src := netip.AddrFrom4([4]byte(ip[12:16]))
+	dst := netip.AddrFrom4([4]byte(ip[16:20]))
+	return Packet{
+		DstMAC:  net.HardwareAddr(slices.Clone(b[0:6])),
+		SrcMAC:  net.HardwareAddr(slices.Clone(b[6:12])),
+		Src:     netip.AddrPortFrom(src, sport),
+		Dst:     netip.AddrPortFrom(dst, dport),
+		Payload: slices.Clone(udp[8:]),
+	}, true
+}
+
+// Packets returns the packets captured so far, in order.
+func (c *Capture) Packets() []Packet {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.pkts)
+}
+
+// Err returns the error that stopped the capture early, if any.
+func (c *Capture) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close stops the capture. The packets stay readable.
+func (c *Capture) Close() {
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+		unix.Close(c.fd)
+	})
+}
