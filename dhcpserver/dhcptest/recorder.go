@@ -1,0 +1,125 @@
+package dhcptest
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/dhcpv4"
+)
+
+// NewRequest decodes msg into a Request as a server would have received
+// it: a broadcast (to 255.255.255.255) from 0.0.0.0:68 on interface 1,
+// "test0", whose server address is 192.0.2.1. A message with giaddr set
+// comes from the relay's address at port 67 instead, and one with ciaddr
+// set from ciaddr, unicast to 192.0.2.1. Change the fields to test other
+// cases.
+func NewRequest(msg []byte) (*dhcpserver.Request, error) {
+	p, err := dhcpv4.Parse(msg)
+	if err != nil {
+		return nil, fmt.Errorf("dhcptest: request: %w", err)
+	}
+	local := netip.AddrFrom4([4]byte{192, 0, 2, 1})
+	r := &dhcpserver.Request{
+		Packet:  p,
+		IfIndex: 1,
+		IfName:  "test0",
+		Src:     netip.AddrPortFrom(netip.IPv4Unspecified(), dhcpserver.DefaultClientPort),
+		Dst:     netip.AddrFrom4([4]byte{255, 255, 255, 255}),
+		Local:   local,
+	}
+	switch {
+	case p.GIAddr() != netip.IPv4Unspecified():
+		r.Src = netip.AddrPortFrom(p.GIAddr(), dhcpserver.DefaultRelayPort)
+		r.Dst = local
+	case p.CIAddr() != netip.IPv4Unspecified():
+		r.Src = netip.AddrPortFrom(p.CIAddr(), dhcpserver.DefaultClientPort)
+		r.Dst = local
+	}
+	return r, nil
+}
+
+// ResponseRecorder is a dhcpserver.ResponseWriter that records the reply a
+// handler builds, for unit tests of handlers: create one for a request,
+// call the handler, then look at Result.
+type ResponseRecorder struct {
+	req     *dhcpserver.Request
+	b       dhcpv4.Builder
+	buf     [1500]byte
+	started bool
+	calls   int
+	dst     netip.AddrPort
+}
+
+// NewRecorder returns a recorder for the reply to r.
+func NewRecorder(r *dhcpserver.Request) *ResponseRecorder {
+	return &ResponseRecorder{req: r}
+}
+
+// Reply starts a reply to the recorder's request, as the server's
+// ResponseWriter does.
+func (rec *ResponseRecorder) Reply(mt dhcpv4.MessageType) *dhcpv4.Builder {
+	rec.b.Reply(rec.buf[:], rec.req.Packet, mt)
+	rec.started = true
+	rec.calls++
+	return &rec.b
+}
+
+// SetDestination records an explicit destination.
+func (rec *ResponseRecorder) SetDestination(dst netip.AddrPort) { rec.dst = dst }
+
+// Replies returns how many times the handler called Reply.
+func (rec *ResponseRecorder) Replies() int { return rec.calls }
+
+// A Reply is a finished reply, as the server would send it.
+type Reply struct {
+	// Bytes is the message on the wire.
+	Bytes []byte
+	// Packet is Bytes decoded.
+	Packet *dhcpv4.Packet
+	// Route is how the server would send it.
+	Route dhcpserver.Route
+	// Dst is where the server would send it with the default ports and
+	// broadcast address; for RouteHardware, the datagram goes to Dst at
+	// the hardware address in chaddr.
+	Dst netip.AddrPort
+}
+
+// Result finishes the reply the handler built, as the server does after
+// ServeDHCP returns, and decodes it. It returns nil and no error when the
+// handler stayed silent.
+func (rec *ResponseRecorder) Result() (*Reply, error) {
+	if !rec.started {
+		return nil, nil
+	}
+	msg, err := rec.b.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("dhcptest: finishing the reply: %w", err)
+	}
+	msg = append([]byte(nil), msg...)
+	r := &Reply{Bytes: msg}
+	if rec.dst.IsValid() {
+		r.Route, r.Dst = dhcpserver.RouteExplicit, rec.dst
+	} else {
+		r.Route = dhcpserver.RouteReply(rec.req.Packet, msg)
+		switch r.Route {
+		case dhcpserver.RouteRelay:
+			if msg[dhcpv4.HeaderLen+2] == byte(dhcpv4.Nak) && msg[dhcpv4.HeaderLen] == byte(dhcpv4.OptionMessageType) {
+				msg[10] |= byte(dhcpv4.FlagBroadcast >> 8)
+			}
+			r.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(msg[24:28])), dhcpserver.DefaultRelayPort)
+		case dhcpserver.RouteClient:
+			r.Dst = netip.AddrPortFrom(rec.req.Packet.CIAddr(), dhcpserver.DefaultClientPort)
+		case dhcpserver.RouteHardware:
+			r.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(msg[16:20])), dhcpserver.DefaultClientPort)
+		default:
+			r.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpserver.DefaultClientPort)
+		}
+	}
+	if r.Packet, err = dhcpv4.Parse(msg); err != nil {
+		return nil, fmt.Errorf("dhcptest: the reply does not decode: %w", err)
+	}
+	return r, nil
+}
+
+var _ dhcpserver.ResponseWriter = (*ResponseRecorder)(nil)

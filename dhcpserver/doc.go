@@ -1,0 +1,2 @@
+// Package dhcpserver is a DHCPv4 server library.
+package dhcpserver

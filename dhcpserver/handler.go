@@ -1,0 +1,139 @@
+package dhcpserver
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/leased/leased/dhcpv4"
+)
+
+// A Handler answers DHCP messages.
+//
+// ServeDHCP is called once per message the server reads and decodes. To
+// answer, it calls w.Reply and fills in the returned [dhcpv4.Builder]; when
+// ServeDHCP returns, the server finishes the reply and sends it where RFC
+// 2131 §4.1 says it must go (see [RouteReply]). To stay silent, it does not
+// call Reply.
+//
+// ServeDHCP is called from many goroutines at once, so a Handler must be
+// safe for concurrent use. Messages from one client (the same client
+// identifier, or the same hardware address when there is none) are handled
+// one at a time, in the order they arrived.
+//
+// The Request, its Packet and the Builder belong to the server and are
+// reused for other messages after ServeDHCP returns: a handler must not keep
+// them, nor slices of them, nor use them from other goroutines once it has
+// returned. ServeDHCP may block, for example while a lease is written to
+// disk; other clients' messages are handled meanwhile by other workers.
+type Handler interface {
+	ServeDHCP(w ResponseWriter, r *Request)
+}
+
+// The HandlerFunc type is an adapter to allow the use of ordinary functions
+// as DHCP handlers.
+type HandlerFunc func(w ResponseWriter, r *Request)
+
+// ServeDHCP calls f(w, r).
+func (f HandlerFunc) ServeDHCP(w ResponseWriter, r *Request) { f(w, r) }
+
+// A ResponseWriter is used by a Handler to answer a message.
+type ResponseWriter interface {
+	// Reply starts a reply of type mt to the request and returns the
+	// builder to fill in: the reply already carries what RFC 2131 says it
+	// copies from the request (xid, flags, giaddr, chaddr, ciaddr for an
+	// ACK, relay agent information). The server calls Finish and sends the
+	// message after the handler returns; the handler must not call Finish
+	// itself. Calling Reply again starts the reply over.
+	Reply(mt dhcpv4.MessageType) *dhcpv4.Builder
+
+	// SetDestination sends the reply as a UDP datagram to dst, through the
+	// socket the request arrived on, instead of where RFC 2131 routing
+	// would send it. It is meant for protocols layered on DHCP (a mesh of
+	// servers, a failover peer); ordinary handlers never need it. The zero
+	// AddrPort restores normal routing.
+	SetDestination(dst netip.AddrPort)
+}
+
+// A Request is a DHCP message received by a Server, with where it came
+// from.
+type Request struct {
+	// Packet is the decoded message. It is a view over the server's
+	// receive buffer and is valid until ServeDHCP returns.
+	Packet *dhcpv4.Packet
+
+	// IfIndex and IfName identify the interface the message arrived on,
+	// as reported by the kernel (IP_PKTINFO). IfName is empty when the
+	// server does not know the interface.
+	IfIndex int
+	IfName  string
+
+	// Src is the sender's address and port: 0.0.0.0:68 for a client that
+	// has no address yet, the client's address when it has one, or a relay
+	// agent's address and port.
+	Src netip.AddrPort
+
+	// Dst is the address the message was sent to: 255.255.255.255 for a
+	// broadcast, or one of the server's addresses.
+	Dst netip.Addr
+
+	// Local is the server's address on the receiving interface, the
+	// address the kernel uses as the source of replies to this message.
+	// It is the natural server identifier (option 54) for the reply.
+	Local netip.Addr
+
+	ctx context.Context
+}
+
+// Context returns the request's context. It is cancelled when the server is
+// closed, so that a handler waiting on something slow can give up.
+func (r *Request) Context() context.Context {
+	if r.ctx == nil {
+		return context.Background()
+	}
+	return r.ctx
+}
+
+// Mux is a Handler that calls one function per message type, in the manner
+// of ExDhcp's callbacks. A nil field means the type is not handled there:
+// such messages, and every message that is not a BOOTREQUEST (another
+// server's OFFER, ACK or NAK seen on the wire), plain BOOTP messages and
+// message types not listed, go to Other. When Other is nil too, the server
+// stays silent.
+//
+// Mux is a struct of functions rather than an interface with a default
+// implementation to embed: a misspelt field is a compile error, whereas a
+// misspelt method would silently leave the embedded default in place; and
+// the functions can be closures or method values of any type.
+type Mux struct {
+	Discover HandlerFunc // DHCPDISCOVER
+	Request  HandlerFunc // DHCPREQUEST
+	Decline  HandlerFunc // DHCPDECLINE
+	Inform   HandlerFunc // DHCPINFORM
+	Release  HandlerFunc // DHCPRELEASE
+	Other    HandlerFunc // everything else
+}
+
+// ServeDHCP calls the function for r's message type.
+func (m Mux) ServeDHCP(w ResponseWriter, r *Request) {
+	var f HandlerFunc
+	if r.Packet.Op() == dhcpv4.BootRequest {
+		switch r.Packet.MessageType() {
+		case dhcpv4.Discover:
+			f = m.Discover
+		case dhcpv4.Request:
+			f = m.Request
+		case dhcpv4.Decline:
+			f = m.Decline
+		case dhcpv4.Inform:
+			f = m.Inform
+		case dhcpv4.Release:
+			f = m.Release
+		}
+	}
+	if f == nil {
+		f = m.Other
+	}
+	if f != nil {
+		f(w, r)
+	}
+}

@@ -1,0 +1,488 @@
+package dhcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Defaults for the zero fields of a Server.
+const (
+	DefaultAddr       = ":67"
+	DefaultClientPort = 68
+	DefaultRelayPort  = 67
+	DefaultWorkers    = 128
+	DefaultQueueLen   = 8
+	DefaultReadBuffer = 4 << 20
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe after a call to
+// Shutdown or Close.
+var ErrServerClosed = errors.New("dhcpserver: Server closed")
+
+// A Server receives DHCPv4 messages on UDP and passes them to a Handler.
+// Its fields configure it and must not be changed once Listen, Serve or
+// ListenAndServe has been called. The zero value of each field is a usable
+// default.
+type Server struct {
+	// Addr is the UDP address to listen on, "host:port". The default is
+	// ":67". Leave the host empty to receive broadcasts: a socket bound to
+	// a unicast address never sees 255.255.255.255. Port 0 picks a free
+	// port; LocalAddr reports it.
+	Addr string
+
+	// Interfaces, when not empty, names the interfaces to serve: the
+	// server opens one socket per interface, bound to it with
+	// SO_BINDTODEVICE (which needs CAP_NET_RAW). When empty, one socket
+	// serves every interface, and Request.IfIndex tells them apart.
+	Interfaces []string
+
+	// Handler answers the messages. It must be set.
+	Handler Handler
+
+	// ClientPort is the port replies to clients go to (68 by default).
+	ClientPort uint16
+
+	// RelayPort is the port replies to relay agents go to (67 by
+	// default).
+	RelayPort uint16
+
+	// BroadcastAddr is where broadcast replies go (255.255.255.255 by
+	// default). Tests set it to 127.0.0.1 so that "broadcasts" reach a
+	// client on the loopback interface.
+	BroadcastAddr netip.Addr
+
+	// ReadBuffer is the socket receive buffer, in bytes (SO_RCVBUF, or
+	// SO_RCVBUFFORCE when permitted). 0 means 4 MiB; a negative value
+	// keeps the system default.
+	ReadBuffer int
+
+	// Workers is the number of goroutines calling the Handler, 128 by
+	// default: enough to keep a few thousand messages a second flowing
+	// while each handler waits a millisecond or two for its lease to reach
+	// the disk.
+	Workers int
+
+	// QueueLen is how many messages may wait for each worker (8 by
+	// default). A message whose worker's queue is full is dropped and
+	// counted in Stats.Dropped, as Kea does when its queue overflows:
+	// under overload, clients retransmit, and answering stale messages
+	// only makes things worse.
+	QueueLen int
+
+	// NoRawSockets disables the packet sockets used to unicast replies to
+	// clients that have no address yet; such replies are then broadcast.
+	// Without CAP_NET_RAW the server falls back to broadcast by itself.
+	NoRawSockets bool
+
+	// Logger receives errors and, at debug level, dropped messages. The
+	// default discards everything.
+	Logger *slog.Logger
+
+	mu       sync.Mutex
+	listened bool
+	serving  bool
+	closing  atomic.Bool // set once by Shutdown or Close
+	abandon  atomic.Bool // set by Close: queued messages are not handled
+	socks    []*udpSocket
+	raws     map[int]*rawSocket // by interface index; read-only after Listen
+	names    atomic.Pointer[map[int]string]
+	namesMu  sync.Mutex
+	local    netip.AddrPort
+	log      *slog.Logger
+	ctx      context.Context
+	cancel   context.CancelFunc
+	clientPt uint16
+	relayPt  uint16
+	bcast    netip.Addr
+
+	workers  []*worker
+	free     chan *job
+	maxJobs  int64
+	numJobs  atomic.Int64
+	done     chan struct{} // closed when the workers have exited and the sockets are closed
+	closeFDs sync.Once
+
+	stats counters
+}
+
+// Stats counts what a Server did since it started listening.
+type Stats struct {
+	Received   uint64 // datagrams read from the sockets
+	Malformed  uint64 // datagrams dropped because they are not DHCP messages (too short, bad cookie, option overrun, overload loop, truncated)
+	Dropped    uint64 // messages dropped because their worker's queue was full or no buffer was free
+	Sent       uint64 // replies sent
+	NoReply    uint64 // messages the handler did not answer
+	SendErrors uint64 // replies that could not be finished or sent
+	Fallbacks  uint64 // replies broadcast because they could not be unicast to the client's hardware address
+	Panics     uint64 // handler panics, recovered
+}
+
+type counters struct {
+	received, malformed, dropped, sent, noReply, sendErrors, fallbacks, panics atomic.Uint64
+}
+
+// Stats returns a snapshot of the server's counters. It is safe to call at
+// any time, from any goroutine.
+func (s *Server) Stats() Stats {
+	c := &s.stats
+	return Stats{
+		Received:   c.received.Load(),
+		Malformed:  c.malformed.Load(),
+		Dropped:    c.dropped.Load(),
+		Sent:       c.sent.Load(),
+		NoReply:    c.noReply.Load(),
+		SendErrors: c.sendErrors.Load(),
+		Fallbacks:  c.fallbacks.Load(),
+		Panics:     c.panics.Load(),
+	}
+}
+
+// LocalAddr returns the address the server listens on, with the port it
+// got when Addr asked for port 0. It is the zero AddrPort before Listen.
+func (s *Server) LocalAddr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.local
+}
+
+// ListenAndServe opens the server's sockets and serves until Shutdown or
+// Close; it then returns ErrServerClosed.
+func (s *Server) ListenAndServe() error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	return s.Serve()
+}
+
+// Listen opens the server's sockets without serving yet, so that the
+// caller can learn the port with LocalAddr before calling Serve. It also
+// opens a packet socket on each served Ethernet interface for replies to
+// clients that have no address yet.
+//
+// Everything that depends on the network namespace happens here: the
+// interfaces are looked up and the sockets opened in the namespace of the
+// calling thread, and stay there whichever goroutines serve them later.
+// When Interfaces is empty, interfaces that appear after Listen are served
+// too, but their replies to clients without an address are broadcast.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listenLocked()
+}
+
+func (s *Server) listenLocked() (err error) {
+	if s.closing.Load() {
+		return ErrServerClosed
+	}
+	if s.listened {
+		return errors.New("dhcpserver: Listen called twice")
+	}
+	addr, err := parseAddr(s.Addr)
+	if err != nil {
+		return err
+	}
+	s.log = s.Logger
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.clientPt = cmp0(s.ClientPort, DefaultClientPort)
+	s.relayPt = cmp0(s.RelayPort, DefaultRelayPort)
+	s.bcast = s.BroadcastAddr
+	if !s.bcast.IsValid() {
+		s.bcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	}
+	s.bcast = s.bcast.Unmap()
+	if !s.bcast.Is4() {
+		return fmt.Errorf("dhcpserver: BroadcastAddr %s is not an IPv4 address", s.BroadcastAddr)
+	}
+	rcvbuf := s.ReadBuffer
+	if rcvbuf == 0 {
+		rcvbuf = DefaultReadBuffer
+	}
+
+	var ifis []net.Interface
+	if len(s.Interfaces) > 0 {
+		for _, name := range s.Interfaces {
+			ifi, err := net.InterfaceByName(name)
+			if err != nil {
+				return fmt.Errorf("dhcpserver: interface %q: %w", name, err)
+			}
+			ifis = append(ifis, *ifi)
+		}
+	} else if ifis, err = net.Interfaces(); err != nil {
+		s.log.Warn("dhcpserver: cannot list interfaces; names will be looked up on first use", "err", err)
+	}
+	names := make(map[int]string, len(ifis))
+	for _, ifi := range ifis {
+		names[ifi.Index] = ifi.Name
+	}
+
+	defer func() {
+		if err != nil {
+			for _, sk := range s.socks {
+				unix.Close(sk.fd)
+			}
+			for _, rs := range s.raws {
+				rs.conn.Close()
+			}
+			s.socks, s.raws = nil, nil
+		}
+	}()
+	port := addr.Port()
+	open := func(dev string, index int) error {
+		fd, err := openUDP(netip.AddrPortFrom(addr.Addr(), port), dev, rcvbuf)
+		if err != nil {
+			return fmt.Errorf("dhcpserver: %w", err)
+		}
+		s.socks = append(s.socks, &udpSocket{fd: fd, ifindex: index, ifname: dev})
+		if port == 0 {
+			if port, err = boundPort(fd); err != nil {
+				return fmt.Errorf("dhcpserver: %w", err)
+			}
+		}
+		return nil
+	}
+	if len(s.Interfaces) > 0 {
+		for _, ifi := range ifis {
+			if err := open(ifi.Name, ifi.Index); err != nil {
+				return err
+			}
+		}
+	} else if err := open("", 0); err != nil {
+		return err
+	}
+
+	s.raws = make(map[int]*rawSocket)
+	if !s.NoRawSockets {
+		for i := range ifis {
+			ifi := &ifis[i]
+			if ifi.Flags&net.FlagLoopback != 0 || len(ifi.HardwareAddr) != 6 {
+				continue
+			}
+			rs, err := openRaw(ifi)
+			if err != nil {
+				s.log.Warn("dhcpserver: no packet socket; replies to clients without an address will be broadcast",
+					"interface", ifi.Name, "err", err)
+				continue
+			}
+			s.raws[ifi.Index] = rs
+		}
+	}
+	s.names.Store(&names)
+	s.local = netip.AddrPortFrom(addr.Addr(), port)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.listened = true
+	return nil
+}
+
+func cmp0(v, def uint16) uint16 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func parseAddr(a string) (netip.AddrPort, error) {
+	if a == "" {
+		a = DefaultAddr
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("dhcpserver: Addr %q: %w", a, err)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("dhcpserver: Addr %q: bad port %q", a, port)
+	}
+	ip := netip.IPv4Unspecified()
+	if host != "" {
+		if ip, err = netip.ParseAddr(host); err != nil {
+			return netip.AddrPort{}, fmt.Errorf("dhcpserver: Addr %q: host must be an IPv4 address: %w", a, err)
+		}
+		ip = ip.Unmap()
+		if !ip.Is4() {
+			return netip.AddrPort{}, fmt.Errorf("dhcpserver: Addr %q: host must be an IPv4 address", a)
+		}
+	}
+	return netip.AddrPortFrom(ip, uint16(p)), nil
+}
+
+// Serve serves the sockets opened by Listen, calling Listen first if it
+// has not been called. It blocks until Shutdown or Close, and then returns
+// ErrServerClosed; any other error means a socket failed.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	if !s.listened {
+		if err := s.listenLocked(); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
+	if s.closing.Load() {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	if s.serving {
+		s.mu.Unlock()
+		return errors.New("dhcpserver: Serve called twice")
+	}
+	if s.Handler == nil {
+		s.mu.Unlock()
+		return errors.New("dhcpserver: Server.Handler is nil")
+	}
+	nw := s.Workers
+	if nw <= 0 {
+		nw = DefaultWorkers
+	}
+	ql := s.QueueLen
+	if ql <= 0 {
+		ql = DefaultQueueLen
+	}
+	s.maxJobs = int64(nw*(ql+1) + len(s.socks)*batchLen)
+	s.free = make(chan *job, s.maxJobs)
+	s.done = make(chan struct{})
+	s.workers = make([]*worker, nw)
+	var wwg sync.WaitGroup
+	for i := range s.workers {
+		w := newWorker(s, ql)
+		s.workers[i] = w
+		wwg.Add(1)
+		go w.run(&wwg)
+	}
+	readers := make([]*reader, len(s.socks))
+	for i, sk := range s.socks {
+		readers[i] = &reader{s: s, sock: sk}
+	}
+	s.serving = true
+	s.mu.Unlock()
+
+	errc := make(chan error, len(readers))
+	for _, rd := range readers {
+		go func() { errc <- rd.loop() }()
+	}
+	var first error
+	for range readers {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			// One socket failed: stop the others too.
+			s.stop()
+		}
+	}
+	for _, w := range s.workers {
+		close(w.queue)
+	}
+	go func() {
+		wwg.Wait()
+		s.closeAll()
+		close(s.done)
+	}()
+	if first != nil {
+		return first
+	}
+	return ErrServerClosed
+}
+
+// Shutdown stops the server gracefully: it stops reading, lets the workers
+// handle the messages already queued and send their replies, then closes
+// the sockets. It returns when that is done or when ctx is done, whichever
+// comes first, with ctx's error in the second case; the workers then go on
+// draining in the background. Serve returns ErrServerClosed as soon as
+// reading has stopped.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	s.mu.Lock()
+	serving, done := s.serving, s.done
+	s.mu.Unlock()
+	if !serving {
+		s.closeAll()
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops the server at once: it stops reading, cancels the context of
+// the requests being handled, and discards queued messages. It does not
+// wait for running handlers to return; the sockets are closed when the
+// last one has.
+func (s *Server) Close() error {
+	s.abandon.Store(true)
+	s.stop()
+	s.mu.Lock()
+	serving := s.serving
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.mu.Unlock()
+	if !serving {
+		s.closeAll()
+	}
+	return nil
+}
+
+// stop makes the readers return: it marks the server closing and shuts
+// the sockets down for reading, which wakes a reader blocked in recvmmsg.
+// Sending through them still works, for the replies being drained.
+func (s *Server) stop() {
+	s.closing.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sk := range s.socks {
+		// For an unconnected UDP socket shutdown reports ENOTCONN, but it
+		// still marks the socket shut for reading and wakes its readers.
+		_ = unix.Shutdown(sk.fd, unix.SHUT_RD)
+	}
+}
+
+// closeAll closes every socket, once.
+func (s *Server) closeAll() {
+	s.closeFDs.Do(func() {
+		for _, sk := range s.socks {
+			unix.Close(sk.fd)
+		}
+		for _, rs := range s.raws {
+			rs.conn.Close()
+		}
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+}
+
+// ifName returns the name of interface index, asking the kernel through
+// sk when it was not known at Listen.
+func (s *Server) ifName(index int, sk *udpSocket) string {
+	if index == sk.ifindex {
+		return sk.ifname
+	}
+	if name, ok := (*s.names.Load())[index]; ok {
+		return name
+	}
+	name, err := ifName(sk.fd, index)
+	if err != nil {
+		s.log.Warn("dhcpserver: unknown interface", "index", index, "err", err)
+	}
+	s.namesMu.Lock()
+	defer s.namesMu.Unlock()
+	old := *s.names.Load()
+	m := make(map[int]string, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[index] = name
+	s.names.Store(&m)
+	return name
+}

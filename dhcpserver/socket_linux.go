@@ -1,0 +1,245 @@
+package dhcpserver
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// udpSocket is one UDP socket of the server, bound to the server port and,
+// when the server serves named interfaces, to one device. The file
+// descriptor is blocking and is used through raw system calls only: reads
+// by one reader goroutine, writes by the workers.
+type udpSocket struct {
+	fd      int
+	ifindex int    // the bound device, 0 when unbound
+	ifname  string // the bound device's name
+}
+
+// openUDP opens and binds one UDP socket with SO_REUSEADDR, SO_BROADCAST,
+// IP_PKTINFO, the requested receive buffer and, when dev is not empty,
+// SO_BINDTODEVICE.
+func openUDP(addr netip.AddrPort, dev string, rcvbuf int) (_ int, err error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	if err != nil {
+		return -1, fmt.Errorf("socket: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			unix.Close(fd)
+		}
+	}()
+	for _, o := range [...]struct {
+		level, name int
+		what        string
+	}{
+		{unix.SOL_SOCKET, unix.SO_REUSEADDR, "SO_REUSEADDR"},
+		{unix.SOL_SOCKET, unix.SO_BROADCAST, "SO_BROADCAST"},
+		{unix.IPPROTO_IP, unix.IP_PKTINFO, "IP_PKTINFO"},
+	} {
+		if err := unix.SetsockoptInt(fd, o.level, o.name, 1); err != nil {
+			return -1, fmt.Errorf("setsockopt %s: %w", o.what, err)
+		}
+	}
+	if rcvbuf > 0 {
+		// SO_RCVBUFFORCE passes net.core.rmem_max when the process has
+		// CAP_NET_ADMIN; otherwise the kernel caps SO_RCVBUF at rmem_max.
+		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf) != nil {
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf); err != nil {
+				return -1, fmt.Errorf("setsockopt SO_RCVBUF %d: %w", rcvbuf, err)
+			}
+		}
+	}
+	if dev != "" {
+		if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, dev); err != nil {
+			if errors.Is(err, unix.EPERM) {
+				return -1, fmt.Errorf("bind to device %s: %w (needs CAP_NET_RAW)", dev, err)
+			}
+			return -1, fmt.Errorf("bind to device %s: %w", dev, err)
+		}
+	}
+	sa := &unix.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	if err := unix.Bind(fd, sa); err != nil {
+		switch {
+		case errors.Is(err, unix.EACCES):
+			return -1, fmt.Errorf("bind %s: %w (ports below 1024 need CAP_NET_BIND_SERVICE)", addr, err)
+		case errors.Is(err, unix.EADDRINUSE):
+			return -1, fmt.Errorf("bind %s: %w (another DHCP server running?)", addr, err)
+		}
+		return -1, fmt.Errorf("bind %s: %w", addr, err)
+	}
+	return fd, nil
+}
+
+// boundPort returns the local port of fd.
+func boundPort(fd int) (uint16, error) {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return 0, fmt.Errorf("getsockname: %w", err)
+	}
+	sa4, ok := sa.(*unix.SockaddrInet4)
+	if !ok {
+		return 0, fmt.Errorf("getsockname: not an IPv4 address")
+	}
+	return uint16(sa4.Port), nil
+}
+
+// ifName asks the kernel for the name of interface index through fd, so
+// that the answer comes from the socket's network namespace, whatever
+// namespace the calling thread is in.
+func ifName(fd, index int) (string, error) {
+	ifr, err := unix.NewIfreq("")
+	if err != nil {
+		return "", err
+	}
+	ifr.SetUint32(uint32(index))
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFNAME, ifr); err != nil {
+		return "", fmt.Errorf("SIOCGIFNAME %d: %w", index, err)
+	}
+	return ifr.Name(), nil
+}
+
+// pktinfoSpace is the control buffer size for one in_pktinfo.
+var pktinfoSpace = unix.CmsgSpace(unix.SizeofInet4Pktinfo)
+
+// oobLen is the control buffer of a received message: room for in_pktinfo
+// and anything else the kernel may add.
+const oobLen = 64
+
+// parseMeta decodes the source address and the IP_PKTINFO control message
+// of a received datagram without allocating.
+func parseMeta(j *job, sa *unix.RawSockaddrInet4, oob []byte) {
+	port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:])
+	j.req.Src = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), port)
+	j.req.IfIndex = 0
+	j.req.Dst = netip.Addr{}
+	j.req.Local = netip.Addr{}
+	for len(oob) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < unix.SizeofCmsghdr || l > len(oob) {
+			return
+		}
+		if h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && l >= unix.CmsgLen(unix.SizeofInet4Pktinfo) {
+			pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&oob[unix.CmsgLen(0)]))
+			j.req.IfIndex = int(pi.Ifindex)
+			j.req.Local = netip.AddrFrom4(pi.Spec_dst)
+			j.req.Dst = netip.AddrFrom4(pi.Addr)
+		}
+		space := unix.CmsgSpace(l - unix.CmsgLen(0))
+		if space > len(oob) {
+			return
+		}
+		oob = oob[space:]
+	}
+}
+
+// sender holds the scratch space one worker needs to send a datagram with
+// sendmsg(2) without allocating.
+type sender struct {
+	msg  unix.Msghdr
+	iov  unix.Iovec
+	sa   unix.RawSockaddrInet4
+	cmsg [64]byte
+}
+
+// sendUDP sends b to dst through fd. ifindex, when not 0, picks the
+// outgoing interface, and src, when valid, the source address
+// (IP_PKTINFO).
+func (s *sender) sendUDP(fd int, b []byte, dst netip.AddrPort, ifindex int, src netip.Addr) error {
+	s.sa.Family = unix.AF_INET
+	binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&s.sa.Port))[:], dst.Port())
+	s.sa.Addr = dst.Addr().As4()
+	s.iov.Base = &b[0]
+	s.iov.SetLen(len(b))
+	s.msg.Name = (*byte)(unsafe.Pointer(&s.sa))
+	s.msg.Namelen = unix.SizeofSockaddrInet4
+	s.msg.Iov = &s.iov
+	s.msg.Iovlen = 1
+	s.msg.Control = nil
+	s.msg.SetControllen(0)
+	if ifindex != 0 || (src.IsValid() && src.Is4() && !src.IsUnspecified()) {
+		clear(s.cmsg[:pktinfoSpace])
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&s.cmsg[0]))
+		h.Level = unix.IPPROTO_IP
+		h.Type = unix.IP_PKTINFO
+		h.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+		pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&s.cmsg[unix.CmsgLen(0)]))
+		pi.Ifindex = int32(ifindex)
+		if src.Is4() {
+			pi.Spec_dst = src.As4()
+		}
+		s.msg.Control = &s.cmsg[0]
+		s.msg.SetControllen(pktinfoSpace)
+	}
+	for {
+		_, _, e := syscall.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&s.msg)), 0)
+		switch e {
+		case 0:
+			return nil
+		case unix.EINTR:
+			continue
+		}
+		return e
+	}
+}
+
+// batchLen is how many datagrams one recvmmsg(2) call may return.
+const batchLen = 8
+
+// reader holds the receive state of one socket: the message headers for
+// recvmmsg and the jobs whose buffers they point into.
+type reader struct {
+	s     *Server
+	sock  *udpSocket
+	hdrs  [batchLen]unix.Mmsghdr
+	iovs  [batchLen]unix.Iovec
+	names [batchLen]unix.RawSockaddrInet4
+	oobs  [batchLen][oobLen]byte
+	jobs  [batchLen]*job
+	spare [batchLen]*job // used when the pool is exhausted; never dispatched
+}
+
+// recv blocks until at least one datagram is available and reads up to
+// batchLen of them. It returns how many it read.
+func (rd *reader) recv() (int, error) {
+	for i := range rd.hdrs {
+		j := rd.jobs[i]
+		rd.iovs[i].Base = &j.buf[0]
+		rd.iovs[i].SetLen(len(j.buf))
+		h := &rd.hdrs[i].Hdr
+		h.Name = (*byte)(unsafe.Pointer(&rd.names[i]))
+		h.Namelen = unix.SizeofSockaddrInet4
+		h.Iov = &rd.iovs[i]
+		h.Iovlen = 1
+		h.Control = &rd.oobs[i][0]
+		h.SetControllen(oobLen)
+		h.Flags = 0
+		rd.hdrs[i].Len = 0
+	}
+	for {
+		n, _, e := syscall.Syscall6(unix.SYS_RECVMMSG, uintptr(rd.sock.fd),
+			uintptr(unsafe.Pointer(&rd.hdrs[0])), batchLen, unix.MSG_WAITFORONE, 0, 0)
+		if e == 0 {
+			return int(n), nil
+		}
+		if e == unix.EINTR {
+			continue
+		}
+		return 0, e
+	}
+}
+
+// transient reports whether a receive error leaves the socket usable.
+func transient(err error) bool {
+	switch err {
+	case unix.EAGAIN, unix.ENOBUFS, unix.ENOMEM, unix.ECONNREFUSED, unix.EHOSTUNREACH, unix.ENETUNREACH:
+		return true
+	}
+	return false
+}
