@@ -220,8 +220,8 @@ func (e *PerfdhcpExchange) set(key, val string) error {
 			return nil
 		}
 		v, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			return nil // "n/a" and the like when nothing came back
+		if err != nil || math.IsInf(v, 0) || math.IsNaN(v) || v < 0 {
+			return nil // "n/a", "inf" and the like when nothing came back
 		}
 		unit := time.Millisecond
 		if len(f) > 1 && f[1] == "s" {
@@ -229,13 +229,17 @@ func (e *PerfdhcpExchange) set(key, val string) error {
 		} else if len(f) > 1 && (f[1] == "us" || f[1] == "µs") {
 			unit = time.Microsecond
 		}
-		*p = time.Duration(v * float64(unit))
+		d := v * float64(unit)
+		if d >= math.MaxInt64 {
+			return nil
+		}
+		*p = time.Duration(d)
 		return nil
 	}
 	if key == "drops ratio" {
 		v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(val, "%")), 64)
-		if err != nil {
-			return nil // "n/a" when nothing was sent
+		if err != nil || math.IsNaN(v) {
+			return nil // "-nan" when nothing was sent
 		}
 		e.DropsRatio = v
 	}
