@@ -1,0 +1,298 @@
+package config
+
+import "strings"
+
+// classRef is a class name used by a guard, an additional-classes list or
+// option data.
+type classRef struct {
+	name string
+	pos  Pos
+	what string
+}
+
+func (l *loader) refClass(name string, at Pos, what string) {
+	l.classRefs = append(l.classRefs, classRef{name: name, pos: at, what: what})
+}
+
+// builtinClasses are the classes the server assigns itself.
+var builtinClasses = map[string]bool{
+	"ALL": true, "KNOWN": true, "UNKNOWN": true, "BOOTP": true, "DROP": true,
+}
+
+// builtinPrefixes are the families of classes the server or hooks assign
+// from packet contents (vendor class, HA scope, template spawns...).
+var builtinPrefixes = []string{"VENDOR_CLASS_", "HA_", "SPAWN_", "AFTER_", "EXTERNAL_"}
+
+func isBuiltinClass(name string) bool {
+	if builtinClasses[name] {
+		return true
+	}
+	for _, p := range builtinPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// classDraft is a class while classes are read.
+type classDraft struct {
+	c    *Class
+	deps []string
+	pos  Pos // of the expression, for dependency messages
+}
+
+func (l *loader) classes(m member) {
+	c := l.cfg
+	c.classes = map[string]*Class{}
+	var drafts []*classDraft
+	for _, e := range l.elements(m, "client class") {
+		cl := &Class{Pos: e.Pos(), OptionDefs: c.OptionDefs}
+		var optionDef, optionData, test, template *member
+		var lt rawParams
+		var onlyIfRequired, onlyInAdditional *member
+		for _, m := range members(e, "client-classes") {
+			if l.comment(m, &cl.UserContext) {
+				continue
+			}
+			switch m.Key {
+			case "name":
+				cl.Name, _ = l.str(m)
+			case "test":
+				test = &m
+			case "template-test":
+				template = &m
+			case "only-if-required":
+				onlyIfRequired = &m
+			case "only-in-additional-list":
+				onlyInAdditional = &m
+			case "option-def":
+				optionDef = &m
+			case "option-data":
+				optionData = &m
+			case "next-server":
+				cl.NextServer, cl.HasNextServer = l.ipv4(m)
+			case "server-hostname":
+				cl.ServerHostname, cl.HasServerHostname = l.boundedStr(m, 63)
+			case "boot-file-name":
+				cl.BootFileName, cl.HasBootFileName = l.boundedStr(m, 127)
+			case "valid-lifetime", "min-valid-lifetime", "max-valid-lifetime", "offer-lifetime":
+				l.param(subnetScope, &lt, m)
+			default:
+				l.unknown(m)
+			}
+		}
+		if cl.Name == "" {
+			l.errf(e.Pos(), "client-classes: each class needs a \"name\"")
+			continue
+		}
+		if first, dup := c.classes[cl.Name]; dup {
+			l.errf(e.Pos(), "client class %q is defined twice (first at %s)", cl.Name, first.Pos)
+			continue
+		}
+		if builtinClasses[cl.Name] && cl.Name != "DROP" && !strings.HasPrefix(cl.Name, "VENDOR_CLASS_") {
+			l.errf(e.Pos(), "client class %q is built in and cannot be defined", cl.Name)
+			continue
+		}
+		what := "client class " + quote(cl.Name)
+		switch {
+		case onlyIfRequired != nil && onlyInAdditional != nil:
+			l.errf(onlyIfRequired.keyPos(), "%s: only-if-required and only-in-additional-list are both given; keep only only-in-additional-list", what)
+		case onlyIfRequired != nil:
+			l.renamed(*onlyIfRequired, "only-in-additional-list")
+			cl.Additional, _ = l.boolean(*onlyIfRequired)
+		case onlyInAdditional != nil:
+			cl.Additional, _ = l.boolean(*onlyInAdditional)
+		}
+		if lt.valid.set || lt.minValid.set || lt.maxValid.set {
+			def := lt.valid.get(l.cfg.Global.ValidLifetime.Default)
+			cl.ValidLifetime = Lifetime{Min: lt.minValid.get(def), Default: def, Max: lt.maxValid.get(def)}
+			cl.HasValidLifetime = true
+			if cl.ValidLifetime.Min > def || def > cl.ValidLifetime.Max {
+				l.errf(e.Pos(), "%s: lifetimes must satisfy min-valid-lifetime %d ≤ valid-lifetime %d ≤ max-valid-lifetime %d", what, cl.ValidLifetime.Min, def, cl.ValidLifetime.Max)
+			}
+		}
+		cl.OfferLifetime, cl.HasOfferLifetime = lt.offer.v, lt.offer.set
+		if optionDef != nil {
+			cl.OptionDefs = l.optionDefs(optionDef, c.OptionDefs, what, true)
+		}
+		cl.Options = l.optionSet(optionData, cl.OptionDefs, what)
+
+		d := &classDraft{c: cl}
+		switch {
+		case test != nil && template != nil:
+			l.errf(template.keyPos(), "%s: test and template-test are both given; a class has one or the other", what)
+		case test != nil:
+			if src, ok := l.str(*test); ok {
+				cl.Test, cl.TestPos = src, test.pos()
+				d.pos = test.pos()
+				cl.Expr, d.deps = l.compile(src, TestExpr, cl.OptionDefs, test.pos(), what)
+			}
+		case template != nil:
+			if src, ok := l.str(*template); ok {
+				cl.TemplateTest, cl.TemplateTestPos = src, template.pos()
+				d.pos = template.pos()
+				cl.Expr, d.deps = l.compile(src, TemplateExpr, cl.OptionDefs, template.pos(), what)
+			}
+		}
+		c.classes[cl.Name] = cl
+		c.Classes = append(c.Classes, cl)
+		drafts = append(drafts, d)
+	}
+	l.checkClassDeps(drafts)
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+// compile runs the expression seam, or the stand-in that only finds
+// member('...') references.
+func (l *loader) compile(src string, kind ExprKind, defs *OptionDefs, at Pos, what string) (Expr, []string) {
+	if strings.TrimSpace(src) == "" {
+		if kind == TestExpr {
+			return nil, nil
+		}
+		l.errf(at, "%s: template-test must not be empty", what)
+		return nil, nil
+	}
+	if l.opts.Compile == nil {
+		return nil, memberRefs(src)
+	}
+	e, deps, err := l.opts.Compile(src, kind, defs)
+	if err != nil {
+		l.errf(at, "%s: expression %q: %v", what, src, err)
+		return nil, nil
+	}
+	return e, deps
+}
+
+// memberRefs returns the class names an expression tests with
+// member('name'). It is a lexical scan, not a parser: quoted text is
+// skipped, and only the literal form member('name') is recognised.
+func memberRefs(src string) []string {
+	var out []string
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\'' {
+			if j := strings.IndexByte(src[i+1:], '\''); j >= 0 {
+				i += j + 1
+			}
+			continue
+		}
+		if !strings.HasPrefix(src[i:], "member") || (i > 0 && isIdentByte(src[i-1])) {
+			continue
+		}
+		rest := strings.TrimLeft(src[i+len("member"):], " \t")
+		if !strings.HasPrefix(rest, "(") {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " \t")
+		if !strings.HasPrefix(rest, "'") {
+			continue
+		}
+		end := strings.IndexByte(rest[1:], '\'')
+		if end < 0 {
+			continue
+		}
+		out = append(out, rest[1:1+end])
+		i = len(src) - len(rest) + end + 1
+	}
+	return out
+}
+
+func isIdentByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// checkClassDeps checks the classes' member() references: they must name
+// built-in classes or classes defined earlier (classes are evaluated in
+// order, so a later one would never be set yet), and must not form a
+// cycle. It also marks classes that depend on KNOWN or UNKNOWN.
+func (l *loader) checkClassDeps(drafts []*classDraft) {
+	index := map[string]int{}
+	for i, d := range drafts {
+		index[d.c.Name] = i
+	}
+	// Cycles first: they explain forward references better than the
+	// order rule does.
+	state := make([]uint8, len(drafts)) // 0 new, 1 on stack, 2 done
+	var stack []string
+	inCycle := map[string]bool{}
+	var visit func(i int)
+	visit = func(i int) {
+		state[i] = 1
+		stack = append(stack, drafts[i].c.Name)
+		for _, dep := range drafts[i].deps {
+			j, ok := index[dep]
+			if !ok {
+				continue
+			}
+			switch state[j] {
+			case 0:
+				visit(j)
+			case 1:
+				start := 0
+				for k, n := range stack {
+					if n == dep {
+						start = k
+					}
+				}
+				cycle := append(append([]string(nil), stack[start:]...), dep)
+				for _, n := range cycle {
+					inCycle[n] = true
+				}
+				l.errf(drafts[i].pos, "client classes depend on each other in a cycle: %s", strings.Join(cycle, " → "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[i] = 2
+	}
+	for i := range drafts {
+		if state[i] == 0 {
+			visit(i)
+		}
+	}
+	for i, d := range drafts {
+		for _, dep := range d.deps {
+			what := "client class " + quote(d.c.Name)
+			j, defined := index[dep]
+			switch {
+			case dep == "KNOWN" || dep == "UNKNOWN":
+				d.c.DependsOnKnown = true
+			case isBuiltinClass(dep):
+			case !defined:
+				l.errf(d.pos, "%s tests member(%q), but no class %q is defined", what, dep, dep)
+			case inCycle[dep] && inCycle[d.c.Name]:
+				// Reported as a cycle above.
+			case j >= i:
+				l.errf(d.pos, "%s tests member(%q), which is defined later (at %s); classes are evaluated in order, so define %q first", what, dep, drafts[j].c.Pos, dep)
+			case drafts[j].c.DependsOnKnown:
+				d.c.DependsOnKnown = true
+			}
+		}
+	}
+}
+
+// checkClassRefs checks the class names used by guards, additional-class
+// lists and option data. Kea accepts unknown names there silently, and
+// the guard then never matches; leased reports them.
+func (l *loader) checkClassRefs() {
+	for _, r := range l.classRefs {
+		if l.cfg.classes[r.name] != nil || isBuiltinClass(r.name) || l.hostClasses[r.name] {
+			continue
+		}
+		if s := closestClass(r.name, l.cfg.Classes); s != "" {
+			l.errf(r.pos, "%s names class %q, which is not defined (did you mean %q?)", r.what, r.name, s)
+			continue
+		}
+		l.errf(r.pos, "%s names class %q, which is not defined in client-classes or assigned by a reservation", r.what, r.name)
+	}
+}
+
+func closestClass(name string, classes []*Class) string {
+	best, bestD := "", 3
+	for _, c := range classes {
+		if d := editDistance(name, c.Name); d < bestD {
+			best, bestD = c.Name, d
+		}
+	}
+	return best
+}

@@ -1,0 +1,36 @@
+// Package config reads a Kea kea-dhcp4 configuration file, checks it, and
+// compiles it into the immutable model the server consults for every packet.
+//
+// [Load] reads a file (with its includes, see package
+// [github.com/leased/leased/config/jsonc]) and returns a [*Config] together
+// with every [Diagnostic] found: errors and warnings, each with the
+// file:line:col where the problem was written. [Check] does the same work
+// and keeps only the diagnostics, as `kea-dhcp4 -t` does; it opens no
+// sockets and writes nothing.
+//
+// Both dialects of the Dhcp4 section are accepted: Kea 3.x and Kea 2.2.
+// Names that 3.x replaced (control-socket, require-client-classes,
+// only-if-required, reservation-mode, relay ip-address, output_options,
+// client-class, ddns-use-conflict-resolution, the behavioural keys inside
+// dhcp-ddns) are read as their new form with a warning naming the line. A
+// subnet without an id is numbered as Kea 2.2 numbered it, with a warning.
+//
+// Keywords Kea accepts but leased does not implement yet are errors of the
+// form "not supported yet: KEYWORD in SCOPE (reason)", never silently
+// ignored. [NotSupported] lists them.
+//
+// Everything inheritable is resolved once at load: each [Subnet] carries
+// its resolved [Params] (global → shared network → subnet) and each [Pool]
+// its resolved DDNS parameters (→ pool); option data is validated against
+// its definition and encoded to wire bytes once, and each subnet and pool
+// holds its options merged with those of its outer scopes. Subnets are
+// indexed by id, prefix, relay address and interface, and reservations by
+// identifier and by address, so the packet path reads fields and never
+// walks scopes.
+//
+// Class test expressions are not compiled here: [Options.Compile] is the
+// seam through which package classify turns them into programs.
+//
+// Secrets — every key whose name ends in "password" or "secret", at any
+// depth — print as "*****" in everything this package produces.
+package config

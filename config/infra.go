@@ -1,0 +1,585 @@
+package config
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/leased/leased/config/jsonc"
+)
+
+func defaultInterfaces() InterfacesConfig {
+	return InterfacesConfig{DHCPSocketType: "raw", OutboundInterface: "same-as-inbound", ReDetect: true}
+}
+
+func defaultLeaseDatabase() Database {
+	return Database{Type: "memfile", Persist: true, LFCInterval: 3600, ConnectTimeout: 5, OnFail: "stop-retry-exit"}
+}
+
+func defaultExpiredLeases() ExpiredLeasesProcessing {
+	return ExpiredLeasesProcessing{
+		ReclaimTimerWaitTime: 10, FlushReclaimedTimerWaitTime: 25, HoldReclaimedTime: 3600,
+		MaxReclaimLeases: 100, MaxReclaimTime: 250, UnwarnedReclaimCycles: 5,
+	}
+}
+
+func defaultDHCPDDNS() DHCPDDNS {
+	return DHCPDDNS{
+		ServerIP: netip.AddrFrom4([4]byte{127, 0, 0, 1}), ServerPort: 53001,
+		MaxQueueSize: 1024, NCRProtocol: "UDP", NCRFormat: "JSON",
+	}
+}
+
+func (l *loader) interfacesConfig(m member) {
+	if !l.obj(m) {
+		return
+	}
+	ic := &l.cfg.Interfaces
+	for _, m := range members(m.v(), "interfaces-config") {
+		if l.comment(m, &ic.UserContext) {
+			continue
+		}
+		switch m.Key {
+		case "interfaces":
+			names, _ := l.strList(m)
+			for i, n := range names {
+				if n == "" || strings.ContainsAny(n, " \t") {
+					l.errf(m.Value.Index(i).Pos(), "interfaces: %q is not an interface name (use \"eth0\", \"eth0/192.0.2.1\" or \"*\")", n)
+				}
+				if name, addr, ok := strings.Cut(n, "/"); ok {
+					if a, err := netip.ParseAddr(addr); err != nil || !a.Is4() || name == "" {
+						l.errf(m.Value.Index(i).Pos(), "interfaces: %q must be an interface name and an IPv4 address, such as \"eth0/192.0.2.1\"", n)
+					}
+				}
+			}
+			ic.Interfaces = names
+		case "dhcp-socket-type":
+			ic.DHCPSocketType, _ = l.enum(m, "raw", "udp")
+		case "outbound-interface":
+			ic.OutboundInterface, _ = l.enum(m, "same-as-inbound", "use-routing")
+		case "re-detect":
+			ic.ReDetect, _ = l.boolean(m)
+		case "service-sockets-require-all":
+			ic.ServiceSocketsRequireAll, _ = l.boolean(m)
+		case "service-sockets-retry-wait-time":
+			ic.ServiceSocketsRetryWaitTime, _ = l.u32(m)
+		case "service-sockets-max-retries":
+			ic.ServiceSocketsMaxRetries, _ = l.u32(m)
+		default:
+			l.unknown(m)
+		}
+	}
+}
+
+func (l *loader) leaseDatabase(m member) {
+	if !l.obj(m) {
+		return
+	}
+	db := &l.cfg.LeaseDatabase
+	var typ *member
+	for _, m := range members(m.v(), "lease-database") {
+		switch m.Key {
+		case "type":
+			t, ok := l.enum(m, "memfile", "mysql", "postgresql")
+			if ok && t == "mysql" {
+				l.notSupported(m.pos(), findNotSupported("lease-database", "type", `"mysql"`))
+			}
+			db.Type = t
+			typ = &m
+		case "persist":
+			db.Persist, _ = l.boolean(m)
+		case "name":
+			db.Name, _ = l.str(m)
+		case "lfc-interval":
+			db.LFCInterval, _ = l.u32(m)
+		case "max-row-errors":
+			db.MaxRowErrors, _ = l.u32(m)
+		case "host":
+			db.Host, _ = l.str(m)
+		case "port":
+			db.Port, _ = l.u16(m)
+		case "user":
+			db.User, _ = l.str(m)
+		case "password":
+			p, _ := l.str(m)
+			db.Password = Secret(p)
+		case "password-file":
+			db.PasswordFile, _ = l.str(m)
+		case "connect-timeout":
+			db.ConnectTimeout, _ = l.u32(m)
+		case "read-timeout":
+			db.ReadTimeout, _ = l.u32(m)
+		case "write-timeout":
+			db.WriteTimeout, _ = l.u32(m)
+		case "tcp-user-timeout":
+			db.TCPUserTimeout, _ = l.u32(m)
+		case "reconnect-wait-time":
+			db.ReconnectWaitTime, _ = l.u32(m)
+		case "max-reconnect-tries":
+			db.MaxReconnectTries, _ = l.u32(m)
+		case "on-fail":
+			db.OnFail, _ = l.enum(m, "stop-retry-exit", "serve-retry-exit", "serve-retry-continue")
+		case "retry-on-startup":
+			db.RetryOnStartup, _ = l.boolean(m)
+		case "trust-anchor":
+			db.TrustAnchor, _ = l.str(m)
+		case "cert-file":
+			db.CertFile, _ = l.str(m)
+		case "key-file":
+			db.KeyFile, _ = l.str(m)
+		case "cipher-list":
+			db.CipherList, _ = l.str(m)
+		case "ssl-mode":
+			db.SSLMode, _ = l.enum(m, "disable", "prefer", "require", "verify-ca", "verify-full")
+		default:
+			l.unknown(m)
+		}
+	}
+	if typ == nil {
+		l.errf(m.keyPos(), "lease-database: \"type\" is required (\"memfile\" or \"postgresql\")")
+		return
+	}
+	if db.Type == "postgresql" && db.Name == "" {
+		l.errf(typ.pos(), "lease-database: a postgresql database needs \"name\" (the database name)")
+	}
+	if db.Type == "memfile" {
+		for _, k := range []string{"host", "port", "user", "password", "password-file"} {
+			if v := m.Value.Get(k); v != nil {
+				l.errf(v.Pos(), "lease-database: %q is meaningless for memfile", k)
+			}
+		}
+	}
+}
+
+func (l *loader) expiredLeases(m member) {
+	if !l.obj(m) {
+		return
+	}
+	e := &l.cfg.ExpiredLeases
+	for _, m := range members(m.v(), "expired-leases-processing") {
+		switch m.Key {
+		case "reclaim-timer-wait-time":
+			e.ReclaimTimerWaitTime, _ = l.u32(m)
+		case "flush-reclaimed-timer-wait-time":
+			e.FlushReclaimedTimerWaitTime, _ = l.u32(m)
+		case "hold-reclaimed-time":
+			e.HoldReclaimedTime, _ = l.u32(m)
+		case "max-reclaim-leases":
+			e.MaxReclaimLeases, _ = l.u32(m)
+		case "max-reclaim-time":
+			e.MaxReclaimTime, _ = l.u32(m)
+		case "unwarned-reclaim-cycles":
+			e.UnwarnedReclaimCycles, _ = l.u32(m)
+		default:
+			l.unknown(m)
+		}
+	}
+}
+
+func (l *loader) controlSocket(v *jsonc.Value, scope string) {
+	cs := ControlSocket{Pos: v.Pos()}
+	var typ *member
+	for _, m := range members(v, scope) {
+		if l.comment(m, &cs.UserContext) {
+			continue
+		}
+		switch m.Key {
+		case "socket-type":
+			if scope == "control-socket" {
+				cs.Type, _ = l.enum(m, "unix")
+			} else {
+				cs.Type, _ = l.enum(m, "unix", "http", "https")
+			}
+			typ = &m
+			continue
+		case "socket-name":
+			cs.Name, _ = l.str(m)
+			continue
+		}
+		if scope == "control-socket" {
+			l.unknown(m)
+			continue
+		}
+		switch m.Key {
+		case "socket-address":
+			if a, ok := l.str(m); ok {
+				if _, err := netip.ParseAddr(a); err != nil {
+					l.typeErr(m, "an IP address")
+				}
+				cs.Address = a
+			}
+		case "socket-port":
+			cs.Port, _ = l.u16(m)
+		case "trust-anchor":
+			cs.TrustAnchor, _ = l.str(m)
+		case "cert-file":
+			cs.CertFile, _ = l.str(m)
+		case "key-file":
+			cs.KeyFile, _ = l.str(m)
+		case "cert-required":
+			cs.CertRequired, _ = l.boolean(m)
+		case "authentication":
+			if l.obj(m) {
+				cs.Authentication = l.authentication(m.v())
+			}
+		case "http-headers":
+			for _, e := range l.elements(m, "header") {
+				var h HTTPHeader
+				var uc *jsonc.Value
+				for _, m := range members(e, "http-headers") {
+					if l.comment(m, &uc) {
+						continue
+					}
+					switch m.Key {
+					case "name":
+						h.Name, _ = l.str(m)
+					case "value":
+						h.Value, _ = l.str(m)
+					default:
+						l.unknown(m)
+					}
+				}
+				if h.Name == "" {
+					l.errf(e.Pos(), "http-headers: each header needs a \"name\"")
+				}
+				cs.HTTPHeaders = append(cs.HTTPHeaders, h)
+			}
+		default:
+			l.unknown(m)
+		}
+	}
+	switch {
+	case typ == nil:
+		l.errf(v.Pos(), "%s: \"socket-type\" is required", scope)
+	case cs.Type == "unix" && cs.Name == "":
+		l.errf(v.Pos(), "%s: a unix socket needs \"socket-name\" (its path)", scope)
+	case cs.Type == "https" && (cs.CertFile == "" || cs.KeyFile == ""):
+		l.errf(v.Pos(), "%s: an https socket needs \"cert-file\" and \"key-file\"", scope)
+	}
+	if cs.Type != "unix" && cs.Address == "" {
+		cs.Address = "127.0.0.1"
+	}
+	if cs.Type != "unix" && cs.Port == 0 {
+		cs.Port = 8000
+	}
+	l.cfg.ControlSockets = append(l.cfg.ControlSockets, cs)
+}
+
+func (l *loader) authentication(v *jsonc.Value) *Authentication {
+	a := &Authentication{}
+	var uc *jsonc.Value
+	for _, m := range members(v, "authentication") {
+		if l.comment(m, &uc) {
+			continue
+		}
+		switch m.Key {
+		case "type":
+			a.Type, _ = l.enum(m, "basic")
+		case "realm":
+			a.Realm, _ = l.str(m)
+		case "directory":
+			a.Directory, _ = l.str(m)
+		case "clients":
+			for _, e := range l.elements(m, "client") {
+				var c AuthClient
+				for _, m := range members(e, "clients") {
+					if l.comment(m, &uc) {
+						continue
+					}
+					switch m.Key {
+					case "user":
+						c.User, _ = l.str(m)
+					case "user-file":
+						c.UserFile, _ = l.str(m)
+					case "password":
+						p, _ := l.str(m)
+						c.Password = Secret(p)
+					case "password-file":
+						c.PasswordFile, _ = l.str(m)
+					default:
+						l.unknown(m)
+					}
+				}
+				a.Clients = append(a.Clients, c)
+			}
+		default:
+			l.unknown(m)
+		}
+	}
+	if a.Type == "" {
+		l.errf(v.Pos(), "authentication: \"type\" is required (\"basic\")")
+	}
+	return a
+}
+
+func (l *loader) loggers(m member) {
+	for _, e := range l.elements(m, "logger") {
+		lg := Logger{Severity: "INFO"}
+		var uc *jsonc.Value
+		var outputs, legacy *member
+		for _, m := range members(e, "loggers") {
+			if l.comment(m, &uc) {
+				continue
+			}
+			switch m.Key {
+			case "name":
+				lg.Name, _ = l.str(m)
+			case "severity":
+				lg.Severity, _ = l.enum(m, "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "NONE")
+			case "debuglevel":
+				n, _ := l.integer(m, 0, 99)
+				lg.DebugLevel = uint8(n)
+			case "output-options":
+				outputs = &m
+			case "output_options":
+				legacy = &m
+			default:
+				l.unknown(m)
+			}
+		}
+		if legacy != nil {
+			if outputs != nil {
+				l.errf(legacy.keyPos(), "loggers: output_options and output-options are both given; keep only output-options")
+			} else {
+				l.renamed(*legacy, "output-options")
+				outputs = legacy
+			}
+		}
+		if outputs != nil {
+			for _, o := range l.elements(*outputs, "output") {
+				var out LogOutput
+				for _, m := range members(o, "output-options") {
+					switch m.Key {
+					case "output":
+						out.Output, _ = l.str(m)
+					case "flush":
+						out.Flush, _ = l.boolean(m)
+					case "maxsize":
+						n, _ := l.integer(m, 0, 1<<53)
+						out.MaxSize = uint64(n)
+					case "maxver":
+						out.MaxVer, _ = l.u32(m)
+					case "pattern":
+						out.Pattern, _ = l.str(m)
+					default:
+						l.unknown(m)
+					}
+				}
+				if out.Output == "" {
+					l.errf(o.Pos(), "output-options: \"output\" is required (stdout, stderr, syslog or a file path)")
+				}
+				lg.OutputOptions = append(lg.OutputOptions, out)
+			}
+		}
+		if lg.Name == "" {
+			l.errf(e.Pos(), "loggers: each logger needs a \"name\" such as \"kea-dhcp4\"")
+		}
+		l.cfg.Loggers = append(l.cfg.Loggers, lg)
+	}
+}
+
+func (l *loader) multiThreading(m member) {
+	if !l.obj(m) {
+		return
+	}
+	mt := &l.cfg.MultiThreading
+	var uc *jsonc.Value
+	for _, m := range members(m.v(), "multi-threading") {
+		if l.comment(m, &uc) {
+			continue
+		}
+		switch m.Key {
+		case "enable-multi-threading":
+			mt.Enable, _ = l.boolean(m)
+		case "thread-pool-size":
+			mt.ThreadPoolSize, _ = l.u32(m)
+		case "packet-queue-size":
+			mt.PacketQueueSize, _ = l.u32(m)
+		default:
+			l.unknown(m)
+		}
+	}
+}
+
+func (l *loader) queueControl(m member) {
+	if !l.obj(m) {
+		return
+	}
+	q := &l.cfg.DHCPQueueControl
+	var uc *jsonc.Value
+	for _, m := range members(m.v(), "dhcp-queue-control") {
+		if l.comment(m, &uc) {
+			continue
+		}
+		switch m.Key {
+		case "enable-queue":
+			q.EnableQueue, _ = l.boolean(m)
+			if q.EnableQueue {
+				l.notSupported(m.pos(), findNotSupported("dhcp-queue-control", "enable-queue", "true"))
+			}
+		case "queue-type":
+			q.QueueType, _ = l.str(m)
+		case "capacity":
+			q.Capacity, _ = l.u32(m)
+		default:
+			l.unknown(m)
+		}
+	}
+}
+
+func (l *loader) sanityChecks(m member) {
+	if !l.obj(m) {
+		return
+	}
+	sc := &l.cfg.SanityChecks
+	for _, m := range members(m.v(), "sanity-checks") {
+		switch m.Key {
+		case "lease-checks":
+			sc.LeaseChecks, _ = l.enum(m, "none", "warn", "fix", "fix-del", "del")
+		case "extended-info-checks":
+			sc.ExtendedInfoChecks, _ = l.enum(m, "none", "fix", "strict", "pedantic")
+		default:
+			l.unknown(m)
+		}
+	}
+}
+
+func (l *loader) compatibility(m member) {
+	if !l.obj(m) {
+		return
+	}
+	c := &l.cfg.Compatibility
+	for _, m := range members(m.v(), "compatibility") {
+		switch m.Key {
+		case "lenient-option-parsing":
+			c.LenientOptionParsing, _ = l.boolean(m)
+		case "ignore-dhcp-server-identifier":
+			c.IgnoreDHCPServerIdentifier, _ = l.boolean(m)
+		case "ignore-rai-link-selection":
+			c.IgnoreRAILinkSelection, _ = l.boolean(m)
+		case "exclude-first-last-24":
+			c.ExcludeFirstLast24, _ = l.boolean(m)
+		default:
+			l.unknown(m)
+		}
+	}
+}
+
+func (l *loader) hooksLibraries(m member) {
+	for _, e := range l.elements(m, "hook library") {
+		h := HookLibrary{Pos: e.Pos()}
+		for _, m := range members(e, "hooks-libraries") {
+			switch m.Key {
+			case "library":
+				h.Library, _ = l.str(m)
+				if ns := unsupportedHook(h.Library); ns != nil {
+					l.notSupported(m.pos(), ns)
+				}
+			case "parameters":
+				if l.obj(m) {
+					h.Parameters = m.v()
+				}
+			default:
+				l.unknown(m)
+			}
+		}
+		if h.Library == "" {
+			l.errf(e.Pos(), "hooks-libraries: each entry needs a \"library\" (path of the library)")
+		}
+		l.cfg.HooksLibraries = append(l.cfg.HooksLibraries, h)
+	}
+}
+
+// dhcpDDNS reads dhcp-ddns. Kea 2.2 also accepted the behavioural DDNS
+// parameters here; they become global parameters when the global scope
+// does not set them, as Kea 2.2 did.
+func (l *loader) dhcpDDNS(m member, gp *rawParams) {
+	if !l.obj(m) {
+		return
+	}
+	d := &l.cfg.DHCPDDNS
+	var uc *jsonc.Value
+	var moved rawDDNS
+	for _, m := range members(m.v(), "dhcp-ddns") {
+		if l.comment(m, &uc) {
+			continue
+		}
+		switch m.Key {
+		case "enable-updates":
+			d.EnableUpdates, _ = l.boolean(m)
+		case "server-ip":
+			if a, ok := l.ipAny(m); ok {
+				d.ServerIP = a
+			}
+		case "server-port":
+			d.ServerPort, _ = l.u16(m)
+		case "sender-ip":
+			if a, ok := l.ipAny(m); ok {
+				d.SenderIP = a
+			}
+		case "sender-port":
+			d.SenderPort, _ = l.u16(m)
+		case "max-queue-size":
+			d.MaxQueueSize, _ = l.u32(m)
+		case "ncr-protocol":
+			d.NCRProtocol, _ = l.enum(m, "UDP")
+		case "ncr-format":
+			d.NCRFormat, _ = l.enum(m, "JSON")
+		case "qualifying-suffix", "override-no-update", "override-client-update",
+			"replace-client-name", "generated-prefix", "hostname-char-set", "hostname-char-replacement":
+			name := "ddns-" + m.Key
+			if strings.HasPrefix(m.Key, "hostname-") {
+				name = m.Key
+			}
+			l.warnf(m.keyPos(), "%q inside dhcp-ddns is the Kea 2.2 form; read as the global %s (move it out of dhcp-ddns)", m.Key, name)
+			moved2 := *m.Member
+			moved2.Key = name
+			l.ddnsParam(&moved, member{Member: &moved2, scope: "dhcp-ddns"})
+		default:
+			l.unknown(m)
+		}
+	}
+	gp.ddns = gp.ddns.or(moved)
+	if d.EnableUpdates && d.SenderIP.IsValid() && !d.SenderIP.IsUnspecified() && d.SenderIP.Is4() != d.ServerIP.Is4() {
+		l.errf(m.pos(), "dhcp-ddns: server-ip and sender-ip must be of the same address family")
+	}
+}
+
+func (l *loader) ipAny(m member) (netip.Addr, bool) {
+	if m.Value.Kind() == jsonc.String {
+		if a, err := netip.ParseAddr(m.Value.Str()); err == nil {
+			return a, true
+		}
+	}
+	l.typeErr(m, "an IP address")
+	return netip.Addr{}, false
+}
+
+func (l *loader) hostIdentifiers(m member) {
+	names, ok := l.strList(m)
+	if !ok {
+		return
+	}
+	var out []IdentifierType
+	seen := map[IdentifierType]bool{}
+	for i, n := range names {
+		t, ok := identifierTypes[n]
+		if !ok {
+			l.errf(m.Value.Index(i).Pos(), "host-reservation-identifiers: unknown identifier %q (use hw-address, duid, circuit-id, client-id or flex-id)", n)
+			continue
+		}
+		if seen[t] {
+			l.errf(m.Value.Index(i).Pos(), "host-reservation-identifiers: %q is listed twice", n)
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	if len(names) == 0 {
+		l.errf(m.pos(), "host-reservation-identifiers: the list must not be empty")
+	}
+	l.cfg.HostReservationIdentifiers = out
+}
+
+var identifierTypes = map[string]IdentifierType{
+	"hw-address": HWAddress, "duid": DUID, "circuit-id": CircuitID, "client-id": ClientID, "flex-id": FlexID,
+}

@@ -1,0 +1,106 @@
+package config
+
+import (
+	"path"
+	"sort"
+	"strings"
+)
+
+// Unsupported is a Kea keyword, or a value of one, that leased rejects
+// because it does not implement it yet.
+type Unsupported struct {
+	// Keyword is the key as written in the configuration.
+	Keyword string
+	// Scope is where the key appears (Dhcp4, subnet4, lease-database...).
+	Scope string
+	// When, if not empty, is the value that is not supported; other
+	// values of the keyword are accepted.
+	When string
+	// Reason says what is missing, for the operator.
+	Reason string
+}
+
+// notSupported is the single list of what is rejected as not supported
+// yet. Keep it sorted by scope, then keyword.
+var notSupported = []Unsupported{
+	{Keyword: "config-control", Scope: "Dhcp4", Reason: "configuration backends (config databases) are not implemented; keep the configuration in the file"},
+	{Keyword: "dhcp4o6-port", Scope: "Dhcp4", When: "other than 0", Reason: "DHCPv4-over-DHCPv6 is not implemented"},
+	{Keyword: "hosts-database", Scope: "Dhcp4", Reason: "host reservations stored in a database are not implemented; put reservations in the file"},
+	{Keyword: "hosts-databases", Scope: "Dhcp4", Reason: "host reservations stored in a database are not implemented; put reservations in the file"},
+	{Keyword: "allocator", Scope: "Dhcp4, shared-networks, subnet4", When: `"shared-flq"`, Reason: "the shared free-lease-queue allocator needs the SQL free-lease tables, which are not implemented; use \"iterative\", \"random\" or \"flq\""},
+	{Keyword: "client-class", Scope: "client-classes", Reason: "a client-class key inside a class definition has no meaning leased can honour"},
+	{Keyword: "enable-queue", Scope: "dhcp-queue-control", When: "true", Reason: "the congestion-handling packet queue is not implemented"},
+	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_ha.so", Reason: "high availability (the HA hook) is not implemented"},
+	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_mysql_cb.so, libdhcp_pgsql_cb.so, libdhcp_cb_cmds.so", Reason: "configuration backends are not implemented"},
+	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_mysql.so", Reason: "MySQL storage is not implemented"},
+	{Keyword: "type", Scope: "lease-database", When: `"mysql"`, Reason: "MySQL lease storage is not implemented; use \"memfile\" or \"postgresql\""},
+	{Keyword: "4o6-interface", Scope: "subnet4", When: "not empty", Reason: "DHCPv4-over-DHCPv6 is not implemented"},
+	{Keyword: "4o6-interface-id", Scope: "subnet4", When: "not empty", Reason: "DHCPv4-over-DHCPv6 is not implemented"},
+	{Keyword: "4o6-subnet", Scope: "subnet4", When: "not empty", Reason: "DHCPv4-over-DHCPv6 is not implemented"},
+}
+
+// NotSupported returns the keywords and values that Kea accepts and leased
+// rejects as "not supported yet", sorted by scope and keyword. The slice is
+// a copy.
+func NotSupported() []Unsupported {
+	out := append([]Unsupported(nil), notSupported...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Scope != out[j].Scope {
+			return out[i].Scope < out[j].Scope
+		}
+		return out[i].Keyword < out[j].Keyword
+	})
+	return out
+}
+
+// findNotSupported returns the entry for keyword in scope; with when empty
+// it matches only entries that reject every value, otherwise the entry
+// whose When contains when.
+func findNotSupported(scope, keyword, when string) *Unsupported {
+	for i := range notSupported {
+		ns := &notSupported[i]
+		if ns.Keyword != keyword || !inScopes(ns.Scope, scope) {
+			continue
+		}
+		if when == "" && ns.When == "" || when != "" && ns.When != "" && strings.Contains(ns.When, when) {
+			return ns
+		}
+	}
+	return nil
+}
+
+func inScopes(list, scope string) bool {
+	for _, s := range strings.Split(list, ", ") {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// unsupportedHook returns the entry rejecting a hook library, matched by
+// its file name.
+func unsupportedHook(library string) *Unsupported {
+	base := path.Base(library)
+	if base == "." || base == "/" || !strings.HasPrefix(base, "libdhcp_") {
+		return nil
+	}
+	// A name like libdhcp_ha.so.0 or libdhcp_ha.dylib names the same
+	// library.
+	name := base
+	if i := strings.Index(name, "."); i > 0 {
+		name = name[:i]
+	}
+	for i := range notSupported {
+		ns := &notSupported[i]
+		if ns.Scope != "hooks-libraries" {
+			continue
+		}
+		for _, w := range strings.Split(ns.When, ", ") {
+			if strings.TrimSuffix(w, ".so") == name {
+				return ns
+			}
+		}
+	}
+	return nil
+}
