@@ -1,2 +1,69 @@
-// Package dhcpserver is a DHCPv4 server library.
+// Package dhcpserver provides a DHCPv4 server: it receives messages, hands
+// them to a Handler, and sends the handler's replies where RFC 2131 says
+// they must go.
+//
+// A handler answers a message by starting a reply on its ResponseWriter
+// and filling it in; it stays silent by not doing so:
+//
+//	h := dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+//		if r.Packet.MessageType() != dhcpv4.Discover {
+//			return
+//		}
+//		b := w.Reply(dhcpv4.Offer)
+//		b.SetYIAddr(addr)
+//		b.AddIP(dhcpv4.OptionServerID, r.Local)
+//		b.AddUint32(dhcpv4.OptionLeaseTime, 3600)
+//	})
+//	srv := &dhcpserver.Server{Handler: h}
+//	log.Fatal(srv.ListenAndServe())
+//
+// Mux calls one function per message type instead (DISCOVER, REQUEST,
+// DECLINE, INFORM, RELEASE, and everything else); the package example is a
+// complete server built on it.
+//
+// # Replies
+//
+// The ResponseWriter hands out a [dhcpv4.Builder] already started as a
+// reply to the request. When the handler returns, the server finishes the
+// message and picks its route by RFC 2131 §4.1 (see RouteReply): to the
+// relay agent in giaddr, broadcast for a NAK, unicast to ciaddr, broadcast
+// when the client asked for it, and otherwise unicast to the offered
+// address at the client's hardware address. The last case cannot use an
+// ordinary UDP send, because the client cannot answer ARP for an address
+// it does not have yet: the server writes the IPv4 and UDP headers itself
+// and sends the frame through a packet socket on the receiving interface,
+// and broadcasts instead where that is impossible (no CAP_NET_RAW, or a
+// hardware type other than Ethernet). Broadcasts leave through the
+// interface the request arrived on, from the server's address there.
+//
+// # Sockets
+//
+// The server listens on 0.0.0.0:67 by default. With Interfaces set it
+// opens one socket per interface, bound with SO_BINDTODEVICE; otherwise
+// one socket serves them all. Each socket is read by one goroutine with
+// recvmmsg(2) into recycled buffers, and the interface, destination and
+// local address of every message come from IP_PKTINFO. Port 67 needs
+// CAP_NET_BIND_SERVICE, and packet sockets and SO_BINDTODEVICE need
+// CAP_NET_RAW.
+//
+// # Concurrency
+//
+// A fixed pool of workers (Server.Workers) calls the handler. Messages are
+// assigned to workers by a hash of the client identifier, or of the
+// hardware address when there is none, so one client's messages are
+// handled one at a time and in the order they arrived, while other
+// clients' messages proceed on other workers: a handler may block, for
+// instance until its lease is on disk. Each worker has a short queue; a
+// message whose worker's queue is full is dropped and counted, rather
+// than answered late. Stats reports these counters.
+//
+// In steady state the server allocates nothing per message: buffers,
+// decoded packets, builders and system-call arguments are all reused.
+//
+// # Testing
+//
+// For tests, port 0 picks a free port (LocalAddr reports it), ClientPort,
+// RelayPort and BroadcastAddr redirect replies to a test client on the
+// loopback interface, and package dhcptest provides a recorder for handler
+// unit tests and a ready-made loopback server and client.
 package dhcpserver
