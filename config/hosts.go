@@ -13,7 +13,10 @@ import (
 // subnet.
 type hostIndex struct {
 	byID   map[string]*Host
-	byAddr map[uint64][]*Host
+	byAddr map[uint64]*Host
+	// moreByAddr holds the second and later reservations of an address,
+	// which exist only when ip-reservations-unique is false.
+	moreByAddr map[uint64][]*Host
 }
 
 // appendHostKey appends the index key of an identifier: subnet id (4
@@ -175,7 +178,7 @@ func (l *loader) indexHosts() {
 	for _, s := range c.Subnets {
 		n += len(s.Reservations)
 	}
-	c.hosts = hostIndex{byID: make(map[string]*Host, n), byAddr: make(map[uint64][]*Host, n)}
+	c.hosts = hostIndex{byID: make(map[string]*Host, n), byAddr: make(map[uint64]*Host, n)}
 	add := func(h *Host, what string) {
 		k := string(appendHostKey(nil, h.SubnetID, h.IDType, h.Identifier))
 		if first, dup := c.hosts.byID[k]; dup {
@@ -187,11 +190,18 @@ func (l *loader) indexHosts() {
 			return
 		}
 		ak := uint64(h.SubnetID)<<32 | uint64(addrU32(h.Address))
-		if prev := c.hosts.byAddr[ak]; len(prev) > 0 && c.IPReservationsUnique {
-			l.errf(h.Pos, "address %s is reserved twice in %s (first at %s); set ip-reservations-unique to false if that is intended", h.Address, what, prev[0].Pos)
-			return
+		prev := c.hosts.byAddr[ak]
+		switch {
+		case prev == nil:
+			c.hosts.byAddr[ak] = h
+		case c.IPReservationsUnique:
+			l.errf(h.Pos, "address %s is reserved twice in %s (first at %s); set ip-reservations-unique to false if that is intended", h.Address, what, prev.Pos)
+		default:
+			if c.hosts.moreByAddr == nil {
+				c.hosts.moreByAddr = map[uint64][]*Host{}
+			}
+			c.hosts.moreByAddr[ak] = append(c.hosts.moreByAddr[ak], h)
 		}
-		c.hosts.byAddr[ak] = append(c.hosts.byAddr[ak], h)
 	}
 	for _, h := range l.globalHosts {
 		add(h, "the global reservations")

@@ -345,7 +345,10 @@ func TestReservationIndex(t *testing.T) {
 	if o := h.Options.DHCP4(15); len(o) != 1 || string(o[0].Data) != "h.example" {
 		t.Errorf("host option: %+v", o)
 	}
-	if hs := c.ReservationsFor(5, netip.MustParseAddr("10.0.0.10")); len(hs) != 1 || hs[0].IDType != CircuitID {
+	if h := c.ReservationByAddress(5, netip.MustParseAddr("10.0.0.10")); h == nil || h.IDType != CircuitID {
+		t.Errorf("by address: %+v", h)
+	}
+	if hs := c.ReservationsByAddress(5, netip.MustParseAddr("10.0.0.10")); len(hs) != 1 || hs[0].IDType != CircuitID {
 		t.Errorf("by address: %+v", hs)
 	}
 	if c.Reservation(0, ClientID, []byte{1, 0xaa, 0xbb}) == nil {
@@ -432,6 +435,15 @@ func TestIncludeAndPositions(t *testing.T) {
 	want := "/etc/kea/subnets.json:3:23: error: pool 10.9.0.1 - 10.9.0.5 is not inside its subnet 10.0.0.0/24"
 	if len(diags) != 1 || diags[0].String() != want {
 		t.Errorf("got\n%swant\n%s", joinDiags(diags), want)
+	}
+}
+
+func TestNonUniqueReservations(t *testing.T) {
+	c := mustLoad(t, `{"Dhcp4": {"ip-reservations-unique": false, "subnet4": [{"id": 1, "subnet": "10.0.0.0/24", "reservations": [
+  {"hw-address": "01:02:03:04:05:06", "ip-address": "10.0.0.5"}, {"client-id": "01:02", "ip-address": "10.0.0.5"}]}]}}`)
+	hs := c.ReservationsByAddress(1, netip.MustParseAddr("10.0.0.5"))
+	if len(hs) != 2 || hs[0].IDType != HWAddress || hs[1].IDType != ClientID {
+		t.Errorf("got %+v", hs)
 	}
 }
 

@@ -523,14 +523,24 @@ func (c *Config) Reservation(subnetID uint32, t IdentifierType, id []byte) *Host
 	return c.hosts.byID[string(appendHostKey(buf[:0], subnetID, t, id))]
 }
 
-// ReservationsFor returns the reservations of an address in a subnet (0 for
-// the global scope). There is at most one unless ip-reservations-unique is
-// false.
-func (c *Config) ReservationsFor(subnetID uint32, a netip.Addr) []*Host {
+// ReservationByAddress returns the reservation of an address in a subnet
+// (0 for the global scope), or nil. When ip-reservations-unique is false
+// there may be more; see ReservationsByAddress.
+func (c *Config) ReservationByAddress(subnetID uint32, a netip.Addr) *Host {
 	if !a.Is4() {
 		return nil
 	}
 	return c.hosts.byAddr[uint64(subnetID)<<32|uint64(addrU32(a))]
+}
+
+// ReservationsByAddress returns every reservation of an address in a
+// subnet (0 for the global scope).
+func (c *Config) ReservationsByAddress(subnetID uint32, a netip.Addr) []*Host {
+	h := c.ReservationByAddress(subnetID, a)
+	if h == nil {
+		return nil
+	}
+	return append([]*Host{h}, c.hosts.moreByAddr[uint64(subnetID)<<32|uint64(addrU32(a))]...)
 }
 
 // JSON returns the configuration as read, as compact JSON with secrets

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -101,6 +102,8 @@ type parser struct {
 	diags  []Diagnostic
 	failed bool
 	tok    token
+	// scratch holds the members of the containers being read.
+	scratch []Member
 }
 
 func newParser(o *Options) *parser {
@@ -164,7 +167,7 @@ func (p *parser) warnAt(at pos, msg string) {
 }
 
 func (s *source) here() pos {
-	return pos{file: s.name, line: s.line, col: int32(s.off - s.lineStart + 1)}
+	return pos{file: s.name, line: s.line, col: uint32(min(s.off-s.lineStart+1, colMask))}
 }
 
 func (p *parser) describe(t token) string {
@@ -528,16 +531,16 @@ func (p *parser) value(depth int) Value {
 	switch t.kind {
 	case tString:
 		p.next()
-		return Value{pos: t.pos, kind: String, text: t.text}
+		return newValue(t.pos, String, t.text)
 	case tNumber:
 		p.next()
-		return Value{pos: t.pos, kind: Number, text: t.text}
+		return newValue(t.pos, Number, t.text)
 	case tTrue, tFalse:
 		p.next()
-		return Value{pos: t.pos, kind: Bool, text: t.text}
+		return newValue(t.pos, Bool, t.text)
 	case tNull:
 		p.next()
-		return Value{pos: t.pos, kind: Null}
+		return newValue(t.pos, Null, "")
 	case tLBrace, tLBrack:
 		if depth >= p.maxDepth {
 			p.errorAt(t.pos, fmt.Sprintf("maps and lists are nested more than %d deep", p.maxDepth))
@@ -553,12 +556,16 @@ func (p *parser) value(depth int) Value {
 }
 
 func (p *parser) object(depth int) Value {
-	v := Value{pos: p.tok.pos, kind: Object}
+	v := newValue(p.tok.pos, Object, "")
 	p.next()
 	if p.tok.kind == tRBrace {
 		p.next()
 		return v
 	}
+	// Members collect on a stack shared by all open containers, so each
+	// container gets one allocation of exactly its size when it closes.
+	base := len(p.scratch)
+	defer func() { p.scratch = p.scratch[:base] }()
 	var index map[string]int
 	for !p.failed {
 		if p.tok.kind != tString {
@@ -576,17 +583,19 @@ func (p *parser) object(depth int) Value {
 		if p.failed {
 			break
 		}
-		if prev, dup := p.findKey(&v, &index, key.text); dup {
-			p.errorAt(key.pos, "duplicate key "+strconv.Quote(key.text)+" (first given at "+v.kids[prev].keyPos.Pos().String()+")")
+		kids := p.scratch[base:]
+		if prev, dup := findKey(kids, &index, key.text); dup {
+			p.errorAt(key.pos, "duplicate key "+strconv.Quote(key.text)+" (first given at "+kids[prev].keyPos.Pos().String()+")")
 			break
 		}
-		v.kids = append(v.kids, Member{Key: key.text, keyPos: key.pos, Value: val})
+		p.scratch = append(p.scratch, Member{Key: key.text, keyPos: key.pos, Value: val})
 		if index != nil {
-			index[key.text] = len(v.kids) - 1
+			index[key.text] = len(p.scratch) - 1 - base
 		}
 		switch p.tok.kind {
 		case tRBrace:
 			p.next()
+			v.kids = slices.Clone(p.scratch[base:])
 			return v
 		case tComma:
 			comma := p.tok.pos
@@ -594,6 +603,7 @@ func (p *parser) object(depth int) Value {
 			if p.tok.kind == tRBrace {
 				p.warnAt(comma, "trailing comma before '}' ignored")
 				p.next()
+				v.kids = slices.Clone(p.scratch[base:])
 				return v
 			}
 		default:
@@ -603,44 +613,47 @@ func (p *parser) object(depth int) Value {
 	return Value{}
 }
 
-// findKey looks for a key already in v; objects with many keys get an index.
-func (p *parser) findKey(v *Value, index *map[string]int, key string) (int, bool) {
+// findKey looks for a key among an object's members so far; objects with
+// many keys get an index.
+func findKey(kids []Member, index *map[string]int, key string) (int, bool) {
 	if *index != nil {
 		i, ok := (*index)[key]
 		return i, ok
 	}
-	for i := range v.kids {
-		if v.kids[i].Key == key {
+	for i := range kids {
+		if kids[i].Key == key {
 			return i, true
 		}
 	}
-	if len(v.kids) >= 16 {
-		*index = make(map[string]int, 2*len(v.kids))
-		for i := range v.kids {
-			(*index)[v.kids[i].Key] = i
+	if len(kids) >= 16 {
+		*index = make(map[string]int, 2*len(kids))
+		for i := range kids {
+			(*index)[kids[i].Key] = i
 		}
 	}
 	return 0, false
 }
 
 func (p *parser) array(depth int) Value {
-	v := Value{pos: p.tok.pos, kind: Array}
+	v := newValue(p.tok.pos, Array, "")
 	p.next()
 	if p.tok.kind == tRBrack {
 		p.next()
 		return v
 	}
+	base := len(p.scratch)
+	defer func() { p.scratch = p.scratch[:base] }()
 	for !p.failed {
 		at := p.tok.pos
 		val := p.value(depth + 1)
 		if p.failed {
 			break
 		}
-		v.kids = append(v.kids, Member{keyPos: at, Value: val})
+		p.scratch = append(p.scratch, Member{keyPos: at, Value: val})
 		switch p.tok.kind {
 		case tRBrack:
 			p.next()
-			v.kids = v.kids[:len(v.kids):len(v.kids)]
+			v.kids = slices.Clone(p.scratch[base:])
 			return v
 		case tComma:
 			comma := p.tok.pos
@@ -648,6 +661,7 @@ func (p *parser) array(depth int) Value {
 			if p.tok.kind == tRBrack {
 				p.warnAt(comma, "trailing comma before ']' ignored")
 				p.next()
+				v.kids = slices.Clone(p.scratch[base:])
 				return v
 			}
 		default:

@@ -26,18 +26,22 @@ func (p Pos) String() string {
 func (p Pos) IsValid() bool { return p.Line > 0 }
 
 // pos is the compact form of Pos stored in every Value: the file name is
-// shared by all values of one file.
+// shared by all values of one file. The low 24 bits of col hold the
+// column; a Value keeps its Kind in the top 8, which keeps large trees
+// small.
 type pos struct {
 	file *string
 	line int32
-	col  int32
+	col  uint32
 }
+
+const colMask = 1<<24 - 1
 
 func (p pos) Pos() Pos {
 	if p.file == nil {
 		return Pos{}
 	}
-	return Pos{File: *p.file, Line: int(p.line), Col: int(p.col)}
+	return Pos{File: *p.file, Line: int(p.line), Col: int(p.col & colMask)}
 }
 
 // Severity tells whether a diagnostic makes the input unusable.
@@ -92,8 +96,8 @@ func (k Kind) String() string {
 // Value is one JSON value with its position. Values are immutable once
 // parsed.
 type Value struct {
-	pos  pos
-	kind Kind
+	// pos holds the Kind in the top bits of its column.
+	pos pos
 	// text is the unescaped string, the number's literal text, or "true"
 	// / "false".
 	text string
@@ -114,7 +118,12 @@ type Member struct {
 func (m *Member) KeyPos() Pos { return m.keyPos.Pos() }
 
 // Kind reports the value's JSON type.
-func (v *Value) Kind() Kind { return v.kind }
+func (v *Value) Kind() Kind { return Kind(v.pos.col >> 24) }
+
+func newValue(at pos, k Kind, text string) Value {
+	at.col = at.col&colMask | uint32(k)<<24
+	return Value{pos: at, text: text}
+}
 
 // Pos reports where the value starts.
 func (v *Value) Pos() Pos { return v.pos.Pos() }
@@ -123,12 +132,12 @@ func (v *Value) Pos() Pos { return v.pos.Pos() }
 func (v *Value) Str() string { return v.text }
 
 // Bool returns a boolean value.
-func (v *Value) Bool() bool { return v.kind == Bool && v.text == "true" }
+func (v *Value) Bool() bool { return v.Kind() == Bool && v.text == "true" }
 
 // Int returns a number as an integer. It fails for numbers with a fraction
 // or exponent and for numbers outside int64.
 func (v *Value) Int() (int64, error) {
-	if v.kind != Number {
+	if v.Kind() != Number {
 		return 0, fmt.Errorf("not a number")
 	}
 	return strconv.ParseInt(v.text, 10, 64)
@@ -136,7 +145,7 @@ func (v *Value) Int() (int64, error) {
 
 // Float returns a number as a float64.
 func (v *Value) Float() (float64, error) {
-	if v.kind != Number {
+	if v.Kind() != Number {
 		return 0, fmt.Errorf("not a number")
 	}
 	t := v.text
@@ -160,7 +169,7 @@ func (v *Value) Index(i int) *Value { return &v.kids[i].Value }
 
 // Get returns the member of an object with the given key, or nil.
 func (v *Value) Get(key string) *Value {
-	if v == nil || v.kind != Object {
+	if v == nil || v.Kind() != Object {
 		return nil
 	}
 	for i := range v.kids {
@@ -174,7 +183,7 @@ func (v *Value) Get(key string) *Value {
 // Describe names the value's type and, for short scalars, the value itself,
 // for use in messages ("string \"abc\"", "map").
 func (v *Value) Describe() string {
-	switch v.kind {
+	switch v.Kind() {
 	case String:
 		if len(v.text) > 40 {
 			return "a string"
@@ -214,7 +223,7 @@ func (v *Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil, true, f
 // written in byte order, which gives a form that does not depend on how the
 // file was laid out.
 func (v *Value) AppendJSON(dst []byte, redact, sorted bool) []byte {
-	switch v.kind {
+	switch v.Kind() {
 	case Null:
 		return append(dst, "null"...)
 	case Bool, Number:
