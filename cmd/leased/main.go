@@ -1,0 +1,324 @@
+// Command leased is the leased DHCPv4 suite in one binary.
+//
+// Usage:
+//
+//	leased <command> [flags] [arguments]
+//
+// The commands are:
+//
+//	demo     build a throw-away network and show a server handing out leases
+//	serve    run the DHCPv4 server from a Kea Dhcp4 configuration
+//	lease    inspect and edit the lease database
+//	ctl      send a command to a running server's control socket
+//	mesh     run as a node of a ddhcpd-compatible mesh
+//	client   run the DHCP client manager
+//	version  print the version
+//	help     print help for a command
+//
+// Run "leased help <command>" for a command's flags.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2 // bad usage, or a command that is not implemented yet
+)
+
+// command is one subcommand: its flags and what it does with them.
+type command struct {
+	name    string
+	summary string
+	args    string // the synopsis after the flags
+	// setup registers the command's flags on fs and returns the function
+	// that runs the command once they are parsed.
+	setup func(fs *flag.FlagSet) func(env *env, args []string) int
+}
+
+// env is what a command may use of the process.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+func commands() []*command {
+	return []*command{
+		{name: "demo", summary: "build a throw-away network and show a server handing out leases", setup: demoFlags},
+		{name: "serve", summary: "run the DHCPv4 server from a Kea Dhcp4 configuration", setup: serveFlags},
+		{name: "lease", summary: "inspect and edit the lease database", args: "list|show|add|del|export|import [arguments]", setup: leaseFlags},
+		{name: "ctl", summary: "send a command to a running server's control socket", args: "<command> [json-arguments]", setup: ctlFlags},
+		{name: "mesh", summary: "run as a node of a ddhcpd-compatible mesh", setup: meshFlags},
+		{name: "client", summary: "run the DHCP client manager", args: "[interface...]", setup: clientFlags},
+		{name: "version", summary: "print the version", setup: versionFlags},
+		{name: "help", summary: "print help for a command", args: "[command]", setup: nil},
+	}
+}
+
+func findCommand(name string) *command {
+	for _, c := range commands() {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// run is main without the process: it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return help(e, rest)
+	}
+	c := findCommand(name)
+	if c == nil {
+		fmt.Fprintf(stderr, "leased: unknown command %q\n\n", name)
+		usage(stderr)
+		return exitUsage
+	}
+	fs, runCmd := newFlagSet(c, stderr)
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK // -h: the flag package has printed the usage
+		}
+		return exitUsage // the flag package has printed the error and usage
+	}
+	return runCmd(e, fs.Args())
+}
+
+func newFlagSet(c *command, out io.Writer) (*flag.FlagSet, func(*env, []string) int) {
+	fs := flag.NewFlagSet("leased "+c.name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	runCmd := c.setup(fs)
+	fs.Usage = func() { commandUsage(fs.Output(), c, fs) }
+	return fs, runCmd
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "leased is a DHCPv4 server, mesh node and client manager.\n\n")
+	fmt.Fprint(w, "Usage:\n\n\tleased <command> [flags] [arguments]\n\nCommands:\n\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "\t%-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun \"leased help <command>\" for a command's flags.\n")
+}
+
+func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
+	synopsis := "leased " + c.name
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		synopsis += " [flags]"
+	}
+	if c.args != "" {
+		synopsis += " " + c.args
+	}
+	fmt.Fprintf(w, "Usage: %s\n\n%s.\n", synopsis, upperFirst(c.summary))
+	if hasFlags {
+		fmt.Fprint(w, "\nFlags:\n")
+		fs.PrintDefaults()
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func help(e *env, args []string) int {
+	switch len(args) {
+	case 0:
+		usage(e.stdout)
+		return exitOK
+	case 1:
+		c := findCommand(args[0])
+		if c == nil {
+			fmt.Fprintf(e.stderr, "leased help: unknown command %q\n\n", args[0])
+			usage(e.stderr)
+			return exitUsage
+		}
+		if c.setup == nil {
+			fmt.Fprintln(e.stdout, "Usage: leased help [command]\n\nPrint help for a command.")
+			return exitOK
+		}
+		fs, _ := newFlagSet(c, e.stdout)
+		commandUsage(e.stdout, c, fs)
+		return exitOK
+	default:
+		fmt.Fprintln(e.stderr, "Usage: leased help [command]")
+		return exitUsage
+	}
+}
+
+// notImplemented is what a command that exists only as flags does.
+func notImplemented(name string) func(*env, []string) int {
+	return func(e *env, _ []string) int {
+		fmt.Fprintf(e.stderr, "leased %s: not implemented yet\n", name)
+		return exitUsage
+	}
+}
+
+// noArgs wraps a command that takes no positional arguments.
+func noArgs(name string, next func(*env, []string) int) func(*env, []string) int {
+	return func(e *env, args []string) int {
+		if len(args) > 0 {
+			fmt.Fprintf(e.stderr, "leased %s: unexpected arguments: %s\nRun \"leased help %s\" for usage.\n", name, strings.Join(args, " "), name)
+			return exitUsage
+		}
+		return next(e, args)
+	}
+}
+
+// demoOptions are demo's flags.
+type demoOptions struct {
+	clients int
+	keep    bool
+	verbose bool
+}
+
+func demoFlags(fs *flag.FlagSet) func(*env, []string) int {
+	var o demoOptions
+	fs.IntVar(&o.clients, "clients", 3, "number of real DHCP clients to run")
+	fs.BoolVar(&o.keep, "keep", false, "keep the network and server running until interrupted")
+	fs.BoolVar(&o.verbose, "v", false, "log every packet")
+	return noArgs("demo", notImplemented("demo"))
+}
+
+// serveOptions are serve's flags, named as kea-dhcp4 names them.
+type serveOptions struct {
+	config     string
+	check      string
+	debug      bool
+	serverPort uint
+	clientPort uint
+}
+
+func serveFlags(fs *flag.FlagSet) func(*env, []string) int {
+	var o serveOptions
+	fs.StringVar(&o.config, "c", "", "`file` holding a Kea Dhcp4 configuration (JSON) to serve")
+	fs.StringVar(&o.check, "t", "", "check the configuration `file` and exit")
+	fs.BoolVar(&o.debug, "d", false, "debug logging")
+	fs.UintVar(&o.serverPort, "p", 67, "UDP `port` to listen on")
+	fs.UintVar(&o.clientPort, "P", 68, "UDP `port` to send replies to clients on")
+	return noArgs("serve", notImplemented("serve"))
+}
+
+// leaseOptions are lease's flags.
+type leaseOptions struct {
+	config string
+	format string
+}
+
+func leaseFlags(fs *flag.FlagSet) func(*env, []string) int {
+	var o leaseOptions
+	fs.StringVar(&o.config, "c", "", "Kea configuration `file` whose lease-database names the database")
+	fs.StringVar(&o.format, "format", "text", "output `format`: text, json or csv")
+	return notImplemented("lease")
+}
+
+// ctlOptions are ctl's flags.
+type ctlOptions struct {
+	socket  string
+	timeout time.Duration
+}
+
+func ctlFlags(fs *flag.FlagSet) func(*env, []string) int {
+	var o ctlOptions
+	fs.StringVar(&o.socket, "s", "", "`path` of the server's control socket")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "give up after this long")
+	return notImplemented("ctl")
+}
+
+// meshOptions are mesh's flags.
+type meshOptions struct {
+	config     string
+	meshIface  string
+	clientIf   string
+	controlSoc string
+	debug      bool
+}
+
+func meshFlags(fs *flag.FlagSet) func(*env, []string) int {
+	var o meshOptions
+	fs.StringVar(&o.config, "c", "", "configuration `file`")
+	fs.StringVar(&o.meshIface, "mesh-iface", "", "`interface` the mesh nodes talk on")
+	fs.StringVar(&o.clientIf, "client-iface", "", "`interface` clients are served on")
+	fs.StringVar(&o.controlSoc, "control", "", "`path` of the control socket")
+	fs.BoolVar(&o.debug, "d", false, "debug logging")
+	return noArgs("mesh", notImplemented("mesh"))
+}
+
+// clientOptions are client's flags.
+type clientOptions struct {
+	config  string
+	oneShot bool
+	timeout time.Duration
+}
+
+func clientFlags(fs *flag.FlagSet) func(*env, []string) int {
+	var o clientOptions
+	fs.StringVar(&o.config, "c", "", "configuration `file`")
+	fs.BoolVar(&o.oneShot, "1", false, "obtain a lease, then exit")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "with -1: give up after this long")
+	return notImplemented("client")
+}
+
+func versionFlags(fs *flag.FlagSet) func(*env, []string) int {
+	return noArgs("version", func(e *env, _ []string) int {
+		fmt.Fprintf(e.stdout, "leased %s (%s %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return exitOK
+	})
+}
+
+// version is the module version the binary was built from, with the VCS
+// revision when the build recorded one.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev != "" && v == "devel" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += " " + rev + dirty
+	}
+	return v
+}

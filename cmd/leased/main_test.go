@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		stdout   string // substring expected on stdout
+		stderr   string // substring expected on stderr
+		noStdout bool
+	}{
+		{args: nil, code: 2, stderr: "Usage:", noStdout: true},
+		{args: []string{"help"}, code: 0, stdout: "Commands:"},
+		{args: []string{"-h"}, code: 0, stdout: "Commands:"},
+		{args: []string{"help", "serve"}, code: 0, stdout: "Usage: leased serve [flags]"},
+		{args: []string{"help", "help"}, code: 0, stdout: "Usage: leased help [command]"},
+		{args: []string{"help", "nope"}, code: 2, stderr: `unknown command "nope"`},
+		{args: []string{"help", "a", "b"}, code: 2, stderr: "Usage: leased help"},
+		{args: []string{"nope"}, code: 2, stderr: `unknown command "nope"`},
+		{args: []string{"version"}, code: 0, stdout: "leased "},
+		{args: []string{"version", "extra"}, code: 2, stderr: "unexpected arguments: extra"},
+		{args: []string{"serve", "-bogus"}, code: 2, stderr: "flag provided but not defined: -bogus"},
+		{args: []string{"serve", "-h"}, code: 0, stderr: "-c file"},
+		{args: []string{"serve", "-p", "notaport"}, code: 2, stderr: "invalid value"},
+		{args: []string{"serve", "-c", "/nonexistent"}, code: 2, stderr: "leased serve: not implemented yet", noStdout: true},
+		{args: []string{"serve", "stray"}, code: 2, stderr: "unexpected arguments: stray"},
+		{args: []string{"demo"}, code: 2, stderr: "leased demo: not implemented yet"},
+		{args: []string{"demo", "-clients", "5"}, code: 2, stderr: "leased demo: not implemented yet"},
+		{args: []string{"lease", "list"}, code: 2, stderr: "leased lease: not implemented yet"},
+		{args: []string{"ctl", "-s", "/x", "config-get"}, code: 2, stderr: "leased ctl: not implemented yet"},
+		{args: []string{"mesh", "-mesh-iface", "mesh0"}, code: 2, stderr: "leased mesh: not implemented yet"},
+		{args: []string{"client", "-1", "eth0"}, code: 2, stderr: "leased client: not implemented yet"},
+		{args: []string{"client", "-timeout", "soon"}, code: 2, stderr: "invalid value"},
+	}
+	for _, tc := range tests {
+		var out, errb bytes.Buffer
+		code := run(tc.args, &out, &errb)
+		name := strings.Join(tc.args, " ")
+		if code != tc.code {
+			t.Errorf("leased %s: exit %d, want %d (stderr %q)", name, code, tc.code, errb.String())
+		}
+		if tc.stdout != "" && !strings.Contains(out.String(), tc.stdout) {
+			t.Errorf("leased %s: stdout %q lacks %q", name, out.String(), tc.stdout)
+		}
+		if tc.stderr != "" && !strings.Contains(errb.String(), tc.stderr) {
+			t.Errorf("leased %s: stderr %q lacks %q", name, errb.String(), tc.stderr)
+		}
+		if tc.noStdout && out.Len() > 0 {
+			t.Errorf("leased %s: unexpected stdout %q", name, out.String())
+		}
+	}
+}
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, c := range commands() {
+		var out, errb bytes.Buffer
+		if code := run([]string{"help", c.name}, &out, &errb); code != 0 {
+			t.Errorf("help %s: exit %d: %s", c.name, code, errb.String())
+		}
+		if !strings.Contains(out.String(), "leased "+c.name) {
+			t.Errorf("help %s: %q", c.name, out.String())
+		}
+	}
+}
