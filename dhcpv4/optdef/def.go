@@ -9,23 +9,34 @@ import (
 
 // Option spaces Kea defines for DHCPv4.
 const (
-	SpaceDHCP4                = "dhcp4"                             // top-level options
-	SpaceAgent                = "dhcp-agent-options-space"          // sub-options of option 82
-	SpaceVendorEncapsulated   = "vendor-encapsulated-options-space" // sub-options of option 43
-	SpaceCableLabsClientConf  = "cablelabs-client-conf"             // sub-options of option 122
-	SpaceDOCSIS3              = "docsis3-v4"                        // Kea's internal name of the DOCSIS space
-	SpaceDOCSIS               = "vendor-4491"                       // DOCSIS options inside option 125 (and 124)
-	EnterpriseCableLabs       = 4491                                // CableLabs' IANA enterprise number
-	vendorSpacePrefix         = "vendor-"
-	optionPad, optionEnd      = 0, 255
-	codeVendorEncapsulated    = 43
-	codeFQDN                  = 81
-	codeClasslessStaticRoute  = 121
-	codeVIVCO, codeVIVSO      = 124, 125
-	codeSZTPRedirect          = 143
-	codeDNR                   = 162
-	codeSLPServiceScope       = 79
-	firstPrivateCode, lastPrivateCode = 224, 254
+	SpaceDHCP4               = "dhcp4"                             // top-level options
+	SpaceAgent               = "dhcp-agent-options-space"          // sub-options of option 82
+	SpaceVendorEncapsulated  = "vendor-encapsulated-options-space" // sub-options of option 43
+	SpaceCableLabsClientConf = "cablelabs-client-conf"             // sub-options of option 122
+	SpaceDOCSIS3             = "docsis3-v4"                        // Kea's internal name of the DOCSIS space
+	SpaceDOCSIS              = "vendor-4491"                       // DOCSIS options inside option 125
+)
+
+// EnterpriseCableLabs is CableLabs' IANA enterprise number, whose vendor
+// options (space "vendor-4491") Kea defines.
+const EnterpriseCableLabs = 4491
+
+const (
+	vendorSpacePrefix = "vendor-"
+
+	optionPad = 0
+	optionEnd = 255
+
+	codeVendorEncapsulated   = 43
+	codeSLPServiceScope      = 79
+	codeFQDN                 = 81
+	codeClasslessStaticRoute = 121
+	codeVIVCO                = 124
+	codeVIVSO                = 125
+	codeSZTPRedirect         = 143
+	codeDNR                  = 162
+	firstPrivateCode         = 224
+	lastPrivateCode          = 254
 )
 
 // Def is the definition of one option in one option space: what Kea
@@ -56,9 +67,9 @@ func (d *Def) String() string {
 // Sentinel errors wrapped by definition validation errors, for use with
 // errors.Is.
 var (
-	ErrInvalidDef      = errors.New("invalid option definition")
-	ErrDuplicateDef    = errors.New("duplicate option definition")
-	ErrRedefineStd     = errors.New("standard option cannot be redefined")
+	ErrInvalidDef         = errors.New("invalid option definition")
+	ErrDuplicateDef       = errors.New("duplicate option definition")
+	ErrRedefineStd        = errors.New("standard option cannot be redefined")
 	ErrClassDefNotAllowed = errors.New("option definition not allowed in a client class")
 )
 
