@@ -244,7 +244,7 @@ func TestEncodeStandardSpecials(t *testing.T) {
 		{get("vendor-encapsulated-options"), "", true, "", ""},
 		{get("vendor-encapsulated-options"), "x", true, "", "takes no value"},
 		{get("vendor-encapsulated-options"), "00 01 01 aa ff 02 01 bb", false, "0101aa", ""}, // PAD and END in option 43
-		{get("dhcp-agent-options"), "00 01 01 aa ff 01 bb", false, "000101", ""}, // no PAD/END inside option 82,
+		{get("dhcp-agent-options"), "00 01 01 aa ff 01 bb", false, "000101", ""},             // no PAD/END inside option 82,
 	})
 }
 

@@ -269,15 +269,15 @@ func TestFormatText(t *testing.T) {
 func TestFormatNotText(t *testing.T) {
 	r := Standard()
 	tests := []struct{ name, payload string }{
-		{"host-name", "206869"},                        // leading blank is trimmed by Encode
-		{"host-name", "686900"},                        // Kea drops trailing NULs
-		{"domain-search", "03777777c000"},              // compression: no exact text
-		{"ip-forwarding", "02"},                        // not 0 or 1
-		{"subnet-mask", "ffffff00ff"},                  // surplus byte
-		{"v4-portparams", "02001234"},                  // PSID bits beyond length 0
-		{"fqdn", "04000004686f7374"},                   // partial name with E flag
-		{"option-6rd", "18602001"},                     // truncated record
-		{"routers", "c00002"},                          // not a multiple of 4
+		{"host-name", "206869"},           // leading blank is trimmed by Encode
+		{"host-name", "686900"},           // Kea drops trailing NULs
+		{"domain-search", "03777777c000"}, // compression: no exact text
+		{"ip-forwarding", "02"},           // not 0 or 1
+		{"subnet-mask", "ffffff00ff"},     // surplus byte
+		{"v4-portparams", "02001234"},     // PSID bits beyond length 0
+		{"fqdn", "04000004686f7374"},      // partial name with E flag
+		{"option-6rd", "18602001"},        // truncated record
+		{"routers", "c00002"},             // not a multiple of 4
 	}
 	for _, tt := range tests {
 		d, _ := r.LookupName(SpaceDHCP4, tt.name)
@@ -306,7 +306,7 @@ func TestComposeAndSplit(t *testing.T) {
 	vivso, _ := r.LookupName(SpaceDHCP4, "vivso-suboptions")
 	base, _ := vivso.Encode(nil, "339", true)
 	got, err = vivso.Compose(nil, base, []Suboption{{Code: 3, Data: []byte("x")}, {Code: 2, Data: []byte{0, 0, 0, 123}}})
-	if want := mustHex(t, "00000153" + "09" + "020400000000007b"[:0] + "02040000007b" + "030178"); err != nil || !bytes.Equal(got, want) {
+	if want := mustHex(t, "00000153"+"09"+"020400000000007b"[:0]+"02040000007b"+"030178"); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("Compose(125) = % x, %v; want % x", got, err, want)
 	}
 	value, rest, err = vivso.SplitSuboptions(got)

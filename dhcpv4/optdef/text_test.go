@@ -87,11 +87,11 @@ func TestParseBool(t *testing.T) {
 
 func TestAppendHexLoose(t *testing.T) {
 	good := map[string][]byte{
-		"":                 {},
-		"0a":               {0x0a},
-		"1A BB AD":         {0x1a, 0xbb, 0xad},
-		"1ABBAD":           {0x1a, 0xbb, 0xad},
-		" 1 A\tB\nB ":      {0x1a, 0xbb},
+		"":                  {},
+		"0a":                {0x0a},
+		"1A BB AD":          {0x1a, 0xbb, 0xad},
+		"1ABBAD":            {0x1a, 0xbb, 0xad},
+		" 1 A\tB\nB ":       {0x1a, 0xbb},
 		"0f BA AD AB BA D0": {0x0f, 0xba, 0xad, 0xab, 0xba, 0xd0},
 	}
 	for in, want := range good {
