@@ -551,3 +551,40 @@ func TestCheck(t *testing.T) {
 		t.Errorf("missing file: %v %v", err, diags)
 	}
 }
+
+// FuzzLoad feeds arbitrary text, with an include, to the whole loader:
+// it must never panic, every diagnostic must carry a position, and a
+// configuration that loads must never print a secret.
+func FuzzLoad(f *testing.F) {
+	seeds := []string{
+		`{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/24", "pools": [{"pool": "10.0.0.1-10.0.0.9"}]}]}}`,
+		`{"Dhcp4": {<?include "inc.json"?>}}`,
+		`{"Dhcp4": {"client-classes": [{"name": "a", "test": "member('b')"}, {"name": "b"}], "option-data": [{"name": "routers", "data": "1.2.3.4"}]}}`,
+		`# c
+{"Dhcp4": {"shared-networks": [{"name": "n", "subnet4": [{"subnet": "192.0.2.0/24", "reservations": [{"hw-address": "01:02:03:04:05:06", "ip-address": "192.0.2.9"}]}]}],}}`,
+		`{"Dhcp4": {"lease-database": {"type": "postgresql", "name": "x", "password": "fuzz-secret"}, "option-def": [{"name": "x", "code": 224, "type": "record", "record-types": "uint8, string"}], "option-data": [{"name": "x", "data": "1, abc"}]}}`,
+	}
+	for _, s := range seeds {
+		f.Add(s, `"valid-lifetime": 100, "renew-timer": 50`)
+	}
+	f.Fuzz(func(t *testing.T, src, inc string) {
+		o := &Options{ReadFile: func(name string) ([]byte, error) {
+			if name == "inc.json" {
+				return []byte(inc), nil
+			}
+			return nil, fs.ErrNotExist
+		}}
+		c, diags, err := Parse("main.json", []byte(src), o)
+		for _, d := range diags {
+			if !d.Pos.IsValid() && !strings.Contains(d.Msg, "no \"Dhcp4\"") {
+				t.Fatalf("diagnostic without position: %v", d)
+			}
+		}
+		if err != nil {
+			return
+		}
+		if strings.Contains(string(c.JSON()), "fuzz-secret") {
+			t.Fatalf("secret printed: %s", c.JSON())
+		}
+	})
+}

@@ -209,9 +209,11 @@ type Subnet struct {
 	Interface string
 	Relay     []netip.Addr
 	// ClientClasses is the guard: when not empty, only clients in one of
-	// these classes may use the subnet. A subnet in a shared network with
-	// a guard has that guard too.
-	ClientClasses     []string
+	// these classes may use the subnet. It is the subnet's own list or,
+	// when it has none, its shared network's.
+	ClientClasses []string
+	// AdditionalClasses are the classes evaluated after allocation: the
+	// subnet's list followed by its network's (Kea's evaluation order).
 	AdditionalClasses []string
 	Params            Params
 	// Options are the subnet's option-data merged over its network's.
@@ -225,9 +227,12 @@ type Subnet struct {
 // Pool is a range of addresses a subnet hands out.
 type Pool struct {
 	// ID is the pool-id (0 when not given).
-	ID                uint32
-	First, Last       netip.Addr
-	ClientClasses     []string
+	ID          uint32
+	First, Last netip.Addr
+	// ClientClasses is the pool's guard.
+	ClientClasses []string
+	// AdditionalClasses lists the pool's additional classes, then the
+	// subnet's, then the network's, without repeats.
 	AdditionalClasses []string
 	// DDNS is the pool's DDNS parameters over the subnet's.
 	DDNS *DDNS
