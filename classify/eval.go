@@ -172,13 +172,20 @@ func trimNul(v []byte) []byte {
 	return v
 }
 
-// keaLen is pkt.len as Kea computes it for a received packet.
-func (e *Eval) keaLen() int {
+// keaLen is pkt.len as Kea computes it for a received packet: the fixed
+// header and the options as Kea holds them (string options trimmed, empty
+// ones gone).
+func (e *Eval) keaLen(str *[256]bool) int {
 	if e.meta.Len > 0 {
 		return e.meta.Len
 	}
 	n := 236
 	e.pkt.Options(func(code dhcpv4.OptionCode, v []byte) bool {
+		if str[code] {
+			if v = trimNul(v); len(v) == 0 {
+				return true
+			}
+		}
 		n += 2 + len(v)
 		return true
 	})
@@ -520,7 +527,11 @@ func (c *compiler) pktField(field uint8) strFn {
 	case fieldDst:
 		return func(e *Eval) []byte { return e.putAddr(e.meta.Dst) }
 	default: // fieldLen
-		return func(e *Eval) []byte { return e.put32(uint32(e.keaLen())) }
+		var str [256]bool
+		for code := range str {
+			str[code] = c.opts.isString(uint8(code))
+		}
+		return func(e *Eval) []byte { return e.put32(uint32(e.keaLen(&str))) }
 	}
 }
 

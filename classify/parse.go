@@ -40,7 +40,26 @@ func (p *parser) isWord(w string) bool {
 
 func (p *parser) errAt(t token, msg string) error { return synErr(p.src, t.col, msg) }
 
+// keywords are the words the grammar uses; any other word is an unknown
+// identifier (or an option name, inside brackets).
+var keywords = map[string]bool{
+	"option": true, "relay4": true, "relay6": true, "member": true, "peeraddr": true,
+	"linkaddr": true, "text": true, "hex": true, "exists": true, "pkt": true, "iface": true,
+	"src": true, "dst": true, "len": true, "pkt4": true, "mac": true, "hlen": true,
+	"htype": true, "ciaddr": true, "giaddr": true, "yiaddr": true, "siaddr": true,
+	"substring": true, "split": true, "all": true, "concat": true, "ifelse": true,
+	"sifelse": true, "hexstring": true, "addrtotext": true, "int8totext": true,
+	"int16totext": true, "int32totext": true, "uint8totext": true, "uint16totext": true,
+	"uint32totext": true, "lcase": true, "ucase": true, "pkt6": true, "msgtype": true,
+	"transid": true, "vendor-class": true, "vendor": true, "data": true,
+	"enterprise": true, "match": true, "not": true, "and": true, "or": true, "sand": true,
+	"sor": true,
+}
+
 func (p *parser) unexpected(t token, want string) error {
+	if t.kind == tWord && !keywords[t.text] && (want == "" || want == "end of expression") {
+		return p.errAt(t, "unknown identifier '"+t.text+"'")
+	}
 	if want == "" {
 		return p.errAt(t, "unexpected "+t.describe())
 	}
@@ -102,12 +121,12 @@ func (p *parser) parseBinary(lvl int) (*node, error) {
 	}
 	for p.isWord(boolLevels[lvl].word) {
 		opTok := p.next()
+		if !left.isBool() {
+			return nil, p.errAt(opTok, "'"+opTok.text+"' needs boolean operands, its left side is a string")
+		}
 		right, err := p.parseBinary(lvl + 1)
 		if err != nil {
 			return nil, err
-		}
-		if !left.isBool() {
-			return nil, synErr(p.src, left.col, "'"+opTok.text+"' needs boolean operands, this is a string")
 		}
 		if !right.isBool() {
 			return nil, synErr(p.src, right.col, "'"+opTok.text+"' needs boolean operands, this is a string")
