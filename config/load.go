@@ -1,9 +1,11 @@
 package config
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/leased/leased/config/jsonc"
 	"github.com/leased/leased/dhcpv4/optdef"
@@ -97,6 +99,18 @@ func build(doc *jsonc.Doc, opts Options) (*Config, []Diagnostic, error) {
 	root := doc.Root
 	l.cfg = &Config{Raw: &root, Files: doc.Files}
 	l.top(&root)
+	// Problems are found scope by scope; report them in file order.
+	// Files sort in the order they were read.
+	fileIndex := map[string]int{}
+	for i, f := range doc.Files {
+		if _, ok := fileIndex[f]; !ok {
+			fileIndex[f] = i
+		}
+	}
+	slices.SortStableFunc(l.diags, func(a, b Diagnostic) int {
+		return cmp.Or(cmp.Compare(fileIndex[a.Pos.File], fileIndex[b.Pos.File]),
+			cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
 	if l.errors > 0 {
 		return nil, l.diags, fmt.Errorf("%w: %d error(s), first: %s", ErrInvalid, l.errors, firstError(l.diags))
 	}
