@@ -164,7 +164,9 @@ func TestClientFailsWithoutServer(t *testing.T) {
 }
 
 // TestPerfdhcpAgainstDnsmasq runs perfdhcp as a relay against dnsmasq at a
-// modest rate: dnsmasq must hand out relayed-subnet addresses.
+// modest rate: dnsmasq must hand out relayed-subnet addresses. The bounds
+// on replies are loose because the machine is shared: this proves the
+// driver and the relay path work, not how fast dnsmasq is.
 func TestPerfdhcpAgainstDnsmasq(t *testing.T) {
 	RequireRoot(t, "dnsmasq", "perfdhcp")
 	p := NewPair(t)
@@ -172,9 +174,10 @@ func TestPerfdhcpAgainstDnsmasq(t *testing.T) {
 	rep, err := RunPerfdhcp(context.Background(), p.Client, PerfdhcpOptions{
 		Server:    p.ServerAddr,
 		LocalAddr: p.RelayAddr,
-		Rate:      200,
+		Rate:      50,
 		Clients:   300,
-		Duration:  3 * time.Second,
+		Duration:  4 * time.Second,
+		DropTime:  2 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -182,13 +185,13 @@ func TestPerfdhcpAgainstDnsmasq(t *testing.T) {
 	do, ra := rep.DiscoverOffer(), rep.RequestAck()
 	t.Logf("perfdhcp: rate %.1f/s; DO sent %d received %d; RA sent %d received %d; exit %d",
 		rep.Rate, do.Sent, do.Received, ra.Sent, ra.Received, rep.ExitCode)
-	if do.Sent < 300 {
-		t.Errorf("perfdhcp sent %d DISCOVERs in 3 s at 200/s", do.Sent)
+	if do.Sent < 100 || do.Sent > 250 {
+		t.Errorf("perfdhcp sent %d DISCOVERs in 4 s at 50/s", do.Sent)
 	}
-	if do.Received < do.Sent*95/100 || ra.Received < do.Sent*90/100 {
-		t.Errorf("too few replies: %d DISCOVERs, %d OFFERs, %d ACKs", do.Sent, do.Received, ra.Received)
+	if do.Received < do.Sent/2 || ra.Received < do.Sent/2 || do.Received > do.Sent || ra.Received > ra.Sent {
+		t.Errorf("implausible replies: %d DISCOVERs, %d OFFERs, %d REQUESTs, %d ACKs", do.Sent, do.Received, ra.Sent, ra.Received)
 	}
-	if rep.Rate <= 0 || rep.ExpectedRate != 200 {
+	if rep.Rate <= 0 || rep.ExpectedRate != 50 {
 		t.Errorf("rate %v, expected rate %v", rep.Rate, rep.ExpectedRate)
 	}
 	leases, err := srv.Leases()
