@@ -216,7 +216,7 @@ func TestMalformed(t *testing.T) {
 	copy(loop, good[:240])
 	copy(loop[240:], []byte{53, 1, 1, 52, 1, 1, 255}) // options overload into file...
 	copy(loop[108:], []byte{52, 1, 2, 255})           // ...which overloads again
-	huge := make([]byte, 3000)                         // truncated by the receive buffer
+	huge := make([]byte, 3000)                        // truncated by the receive buffer
 	copy(huge, good)
 	bad := [][]byte{short, badCookie, overrun, loop, huge, {}}
 	for _, b := range bad {
