@@ -11,6 +11,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -356,5 +357,46 @@ func TestE2EInterfaces(t *testing.T) {
 				t.Errorf("message from %v reported on %q, want %q", net.HardwareAddr(mac), name, want)
 			}
 		}
+	}
+}
+
+// TestE2EZeroAllocsRaw checks that the unicast-to-chaddr path (IPv4 and
+// UDP headers written by the server, sent through the packet socket)
+// allocates nothing, as the loopback test checks for the UDP paths.
+func TestE2EZeroAllocsRaw(t *testing.T) {
+	testnet.RequireRoot(t)
+	p := testnet.NewPair(t)
+	srv := &dhcpserver.Server{Handler: offerAll}
+	startIn(t, p.Server, srv)
+	conn, err := p.Client.ListenUDP(netip.AddrPortFrom(p.ClientAddr, 0), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A DISCOVER without the broadcast flag, answered with yiaddr set:
+	// RouteHardware. The frames go to a MAC nobody on the link has.
+	msg := (&dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: hw(1)}).MustBuild()
+	dst := netip.AddrPortFrom(p.ServerAddr, 67)
+	exchange := func() {
+		n := srv.Stats().Sent
+		if _, err := conn.WriteToUDPAddrPort(msg, dst); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for srv.Stats().Sent == n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no reply sent; stats %+v", srv.Stats())
+			}
+			runtime.Gosched()
+		}
+	}
+	for range 100 {
+		exchange()
+	}
+	if n := testing.AllocsPerRun(500, exchange); n != 0 {
+		t.Errorf("%v allocations per message on the raw path, want 0", n)
+	}
+	if st := srv.Stats(); st.Fallbacks != 0 || st.SendErrors != 0 {
+		t.Errorf("stats %+v: replies did not all go through the packet socket", st)
 	}
 }
