@@ -248,6 +248,39 @@ func TestMesh(t *testing.T) {
 			t.Errorf("from %v, want %v", from.Addr(), n.MeshAddr.Addr())
 		}
 	}
+	// IPv6 link-local multicast crosses the bridge at once (no DAD wait),
+	// as mesh protocols such as ddhcpd's need.
+	group := &net.UDPAddr{IP: net.ParseIP("ff02::1234"), Port: 1234}
+	var mc *net.UDPConn
+	if err := last.NS.Do(func() error {
+		ifi, err := net.InterfaceByName(last.MeshIf)
+		if err != nil {
+			return err
+		}
+		mc, err = net.ListenMulticastUDP("udp6", ifi, group)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	if err := m.Nodes[0].NS.Do(func() error {
+		c, err := net.DialUDP("udp6", nil, &net.UDPAddr{IP: group.IP, Port: group.Port, Zone: m.Nodes[0].MeshIf})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte("mesh hello"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	mbuf := make([]byte, 100)
+	n, from, err := mc.ReadFromUDP(mbuf)
+	if err != nil || string(mbuf[:n]) != "mesh hello" || !from.IP.IsLinkLocalUnicast() {
+		t.Fatalf("multicast over the bridge: %q from %v, %v", mbuf[:n], from, err)
+	}
+
 	// Each client link is a separate segment.
 	n0 := m.Nodes[0]
 	n0.NS.AddAddr(t, n0.LANIf, "198.19.0.1/24")
@@ -303,5 +336,30 @@ func TestSanitizeLabel(t *testing.T) {
 		if got := sanitizeLabel(in); got != want {
 			t.Errorf("sanitizeLabel(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestSweepStale(t *testing.T) {
+	RequireRoot(t)
+	// A pid that does not run: one past the largest possible.
+	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := strings.TrimSpace(string(b))
+	stale := nsPrefix + dead + "-1-stale"
+	live := fmt.Sprintf("%s%d-999999-live", nsPrefix, os.Getpid())
+	for _, n := range []string{stale, live} {
+		if out, err := runIP(context.Background(), "netns", "add", n); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		t.Cleanup(func() { _ = removeNS(n) })
+	}
+	sweepStale(t)
+	if _, err := os.Stat(netnsDir + "/" + stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale namespace %s survived the sweep", stale)
+	}
+	if _, err := os.Stat(netnsDir + "/" + live); err != nil {
+		t.Errorf("namespace %s of a running process was swept: %v", live, err)
 	}
 }
