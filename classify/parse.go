@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"regexp"
+	"strconv"
 )
 
 // parser is a recursive-descent parser over the token list. The grammar is
@@ -19,8 +20,43 @@ type parser struct {
 	src     string
 	toks    []token
 	i       int
+	depth   int // nesting of parentheses, calls and 'not'
 	opts    *Options
 	members []*memberRef
+}
+
+// maxDepth bounds the nesting of an expression, so that a hostile one
+// cannot exhaust the stack of the recursive parser, compiler or
+// evaluator.
+const maxDepth = 500
+
+func (p *parser) enter(t token) error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.errAt(t, "expression nested too deeply (more than "+strconv.Itoa(maxDepth)+" levels)")
+	}
+	return nil
+}
+
+// checkDepth measures the tree without recursion: chains of '+', 'and'
+// and the like are built by loops and may be deep though nothing nests.
+func checkDepth(src string, root *node) error {
+	type item struct {
+		n *node
+		d int
+	}
+	stack := []item{{root, 1}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if it.d > maxDepth {
+			return synErr(src, it.n.col, "expression nested too deeply (more than "+strconv.Itoa(maxDepth)+" levels)")
+		}
+		for _, a := range it.n.args {
+			stack = append(stack, item{a, it.d + 1})
+		}
+	}
+	return nil
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -83,6 +119,9 @@ func (p *parser) parseTop(kind Kind) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDepth(p.src, n); err != nil {
+		return nil, err
+	}
 	if t := p.peek(); t.kind != tEOF {
 		switch {
 		case t.kind == tEq && n.isBool():
@@ -112,6 +151,12 @@ var boolLevels = [...]struct {
 // parseBinary parses the boolean operators from level lvl up; past the
 // last level it parses 'not' and comparisons.
 func (p *parser) parseBinary(lvl int) (*node, error) {
+	if lvl == 0 {
+		if err := p.enter(p.peek()); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
+	}
 	if lvl == len(boolLevels) {
 		return p.parseNot()
 	}
@@ -141,6 +186,10 @@ func (p *parser) parseNot() (*node, error) {
 		return p.parseCompare()
 	}
 	t := p.next()
+	if err := p.enter(t); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	arg, err := p.parseNot()
 	if err != nil {
 		return nil, err

@@ -297,3 +297,21 @@ func TestMustCompilePanics(t *testing.T) {
 	}()
 	MustCompile("(", Bool, nil)
 }
+
+func TestNestingLimit(t *testing.T) {
+	deep := strings.Repeat("(", 10000) + "'a' == 'a'" + strings.Repeat(")", 10000)
+	nots := strings.Repeat("not ", 10000) + "'a' == 'a'"
+	chain := "'a'" + strings.Repeat(" + 'a'", 10000) + " == 'a'"
+	ands := "'a' == 'a'" + strings.Repeat(" and 'a' == 'a'", 10000)
+	for _, src := range []string{deep, nots, chain, ands} {
+		_, err := Compile(src, Bool, nil)
+		var se *SyntaxError
+		if !errors.As(err, &se) || !strings.Contains(se.Msg, "nested too deeply") {
+			t.Errorf("Compile(%.20q...) = %v, want a nesting error", src, err)
+		}
+	}
+	ok := strings.Repeat("(", 100) + "'a'" + strings.Repeat(" + 'a'", 100) + " == 'a'" + strings.Repeat(")", 100)
+	if _, err := Compile(ok, Bool, nil); err != nil {
+		t.Errorf("moderate nesting rejected: %v", err)
+	}
+}
