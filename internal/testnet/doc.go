@@ -68,5 +68,6 @@
 //
 // SendUDP, SendBroadcastUDP and SendRawUDP send arbitrary payloads for
 // malformed-packet tests, and ListenUDP opens a receiving socket inside a
-// namespace.
+// namespace. CaptureUDP records the UDP packets on an interface in both
+// directions (with MACs), to check how a server addressed its replies.
 package testnet
