@@ -10,8 +10,10 @@
 // sub-options ("cablelabs-client-conf"), the DOCSIS vendor options
 // ("vendor-4491") and the fallback definition of option 43. The
 // option-def entries of a configuration are layered on with
-// [Registry.With], which checks them as Kea does; a Registry never
-// changes once built, and lookups by code or by name do not allocate.
+// [Registry.With], which checks them as Kea does ([Registry.WithClass]
+// for those of a client class, [Registry.WithKea22] for configurations
+// that define options Kea 2.2 lacked); a Registry never changes once
+// built, and lookups by code or by name do not allocate.
 //
 // [Def.Encode] turns the "data" of an option-data entry into the option
 // payload, following Kea's rules: with csv-format the text holds
@@ -23,7 +25,8 @@
 // it. [Def.Format] is the inverse: it renders a payload as the text
 // that Encode turns back into the same bytes, or reports that no such
 // text exists, in which case [FormatHex] gives the csv-format false
-// form.
+// form. [AppendRaw] encodes the data of an option that has no
+// definition.
 //
 // Options that carry sub-options (option 43, 82, 122, vivso 125, or any
 // definition with Encapsulate set) are built in two steps: Encode gives

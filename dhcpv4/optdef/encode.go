@@ -41,6 +41,17 @@ func (d *Def) dataErr(index int, value, expected, format string, args ...any) er
 	return &DataError{Option: d.String(), Index: index, Value: value, Expected: expected, Reason: fmt.Sprintf(format, args...)}
 }
 
+// AppendRaw appends the payload of an option-data entry whose option
+// has no definition: data read as with csv-format false (hexadecimal
+// digits, or text in single quotes). Kea sends such bytes unchanged.
+func AppendRaw(dst []byte, data string) ([]byte, error) {
+	out, err := appendRawData(dst, data)
+	if err != nil {
+		return dst, fmt.Errorf("option data %q is not a valid string of hexadecimal digits: %w", data, err)
+	}
+	return out, nil
+}
+
 // isSpecial reports whether d has the space, code and type of a standard
 // dhcp4 option whose wire format Kea handles with dedicated code rather
 // than generically.
@@ -70,6 +81,9 @@ func (d *Def) isSpecial(code uint8, t Type) bool {
 // vivso-suboptions), the result holds only what data itself gives; see
 // Compose.
 func (d *Def) Encode(dst []byte, data string, csvFormat bool) ([]byte, error) {
+	if err := d.Validate(); err != nil {
+		return dst, err
+	}
 	start := len(dst)
 	var raw []byte
 	var err error

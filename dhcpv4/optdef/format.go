@@ -31,6 +31,9 @@ var ErrNotText = errors.New("payload has no exact csv text form")
 // an error wrapping ErrNotText for one that fits but has no exact text
 // form.
 func (d *Def) Format(payload []byte) (string, error) {
+	if err := d.Validate(); err != nil {
+		return "", err
+	}
 	value, _, err := d.SplitSuboptions(payload)
 	if err != nil {
 		return "", err
@@ -217,6 +220,9 @@ func (d *Def) formatField(t Type, b []byte) (string, error) {
 // The sub-options are returned as they are on the wire (code, length,
 // data triples); they are checked to be complete.
 func (d *Def) SplitSuboptions(payload []byte) (value, subopts []byte, err error) {
+	if err := d.Validate(); err != nil {
+		return nil, nil, err
+	}
 	if d.isSpecial(codeVIVSO, TypeUint32) && !d.Array {
 		if len(payload) < 4 {
 			return nil, nil, d.dataErr(0, "", "", "vendor-specific information option has length %d; it must be at least 4", len(payload))
@@ -269,6 +275,9 @@ func (d *Def) SplitSuboptions(payload []byte) (value, subopts []byte, err error)
 // Compose fails for a definition that carries no sub-options if subs is
 // not empty, and when a sub-option or the block exceeds 255 bytes.
 func (d *Def) Compose(dst, base []byte, subs []Suboption) ([]byte, error) {
+	if err := d.Validate(); err != nil {
+		return dst, err
+	}
 	start := len(dst)
 	if d.isSpecial(codeVIVSO, TypeUint32) && !d.Array {
 		id, existing, err := splitVIVSO(base)
