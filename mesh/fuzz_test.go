@@ -221,7 +221,7 @@ func checkInvariants(t *testing.T, n *Node) {
 		if !ok {
 			t.Fatalf("client %x indexed at %v outside the own blocks", ch[0], a)
 		}
-		if l := n.blocks[i].leases[j]; l.chaddr != ch || (l.state != leaseOffered && l.state != leaseLeased) {
+		if l := n.blocks[i].leases[j]; l.chaddr != ch || (l.state != LeaseOffered && l.state != LeaseLeased) {
 			t.Fatalf("client %x indexed at %v, whose lease is %+v", ch[0], a, l)
 		}
 	}

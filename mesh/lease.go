@@ -3,21 +3,40 @@ package mesh
 import (
 	"errors"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
-type leaseState uint8
+// A LeaseState is the state of one address in an own block.
+type LeaseState uint8
 
+// Lease states.
 const (
-	leaseFree     leaseState = iota
-	leaseOffered             // held for a client's REQUEST for OfferHold
-	leaseLeased              // acknowledged
-	leaseDeclined            // a client found it in use; unused for DeclineHold
-	leaseReserved            // network, broadcast or excluded: never offered
+	LeaseFree     LeaseState = iota
+	LeaseOffered             // held for the client's REQUEST for OfferHold
+	LeaseLeased              // acknowledged
+	LeaseDeclined            // a client found it in use; unused for the decline hold
+	LeaseReserved            // network, broadcast or excluded address: never leased
 )
 
+func (s LeaseState) String() string {
+	switch s {
+	case LeaseFree:
+		return "free"
+	case LeaseOffered:
+		return "offered"
+	case LeaseLeased:
+		return "leased"
+	case LeaseDeclined:
+		return "declined"
+	case LeaseReserved:
+		return "reserved"
+	}
+	return "LeaseState(" + strconv.Itoa(int(s)) + ")"
+}
+
 type lease struct {
-	state  leaseState
+	state  LeaseState
 	xid    uint32
 	chaddr [16]byte
 	end    time.Time
@@ -68,7 +87,7 @@ func (n *Node) Offer(chaddr [16]byte, xid uint32, requested netip.Addr) (netip.A
 	if a, i, j, ok := n.clientLease(chaddr); ok {
 		l := &n.blocks[i].leases[j]
 		l.xid = xid
-		if l.state == leaseOffered {
+		if l.state == LeaseOffered {
 			l.end = now.Add(OfferHold)
 		}
 		n.blocks[i].needless = time.Time{}
@@ -95,7 +114,7 @@ func (n *Node) Offer(chaddr [16]byte, xid uint32, requested netip.Addr) (netip.A
 		return netip.Addr{}, ErrNoFreeLease
 	}
 	b := &n.blocks[i]
-	b.leases[j] = lease{state: leaseOffered, xid: xid, chaddr: chaddr, end: now.Add(OfferHold)}
+	b.leases[j] = lease{state: LeaseOffered, xid: xid, chaddr: chaddr, end: now.Add(OfferHold)}
 	b.needless = time.Time{}
 	a := n.rng.Addr(i, j)
 	n.clients[chaddr] = a
@@ -104,7 +123,7 @@ func (n *Node) Offer(chaddr [16]byte, xid uint32, requested netip.Addr) (netip.A
 
 func (n *Node) offerable(i uint32, j int, now time.Time) bool {
 	b := &n.blocks[i]
-	return b.leases[j].state == leaseFree && !b.holdUntil.After(now)
+	return b.leases[j].state == LeaseFree && !b.holdUntil.After(now)
 }
 
 // Request decides on a DHCPREQUEST (specification 7.4, improved):
@@ -122,7 +141,7 @@ func (n *Node) Request(r Request) Decision {
 	now := n.clock.Now()
 	if !r.Addr.IsValid() || r.Addr.IsUnspecified() {
 		if a, i, j, ok := n.clientLease(r.CHAddr); ok {
-			if l := &n.blocks[i].leases[j]; l.state == leaseOffered && l.xid == r.XID {
+			if l := &n.blocks[i].leases[j]; l.xid == r.XID {
 				n.grant(i, j, r.CHAddr, r.XID, now)
 				return Decision{Verdict: Ack, Addr: a, LeaseTime: n.leaseTime}
 			}
@@ -157,8 +176,8 @@ func (n *Node) grant(i uint32, j int, chaddr [16]byte, xid uint32, now time.Time
 	b := &n.blocks[i]
 	l := &b.leases[j]
 	switch l.state {
-	case leaseFree:
-	case leaseOffered, leaseLeased:
+	case LeaseFree:
+	case LeaseOffered, LeaseLeased:
 		if l.chaddr != chaddr {
 			return false
 		}
@@ -170,7 +189,7 @@ func (n *Node) grant(i uint32, j int, chaddr [16]byte, xid uint32, now time.Time
 		// The client moved to another address: its old one is free again.
 		n.blocks[oi].leases[oj] = lease{}
 	}
-	*l = lease{state: leaseLeased, xid: xid, chaddr: chaddr, end: now.Add(n.leaseTime + LeaseServerDelta)}
+	*l = lease{state: LeaseLeased, xid: xid, chaddr: chaddr, end: now.Add(n.leaseTime + LeaseServerDelta)}
 	b.needless = time.Time{}
 	n.clients[chaddr] = a
 	return true
@@ -185,7 +204,7 @@ func (n *Node) Release(addr netip.Addr, chaddr [16]byte) bool {
 		return false
 	}
 	l := &n.blocks[i].leases[j]
-	if (l.state != leaseOffered && l.state != leaseLeased) || l.chaddr != chaddr {
+	if (l.state != LeaseOffered && l.state != LeaseLeased) || l.chaddr != chaddr {
 		return false
 	}
 	n.forgetClient(chaddr, addr.Unmap())
@@ -203,17 +222,17 @@ func (n *Node) Decline(addr netip.Addr, chaddr [16]byte) bool {
 		return false
 	}
 	l := &n.blocks[i].leases[j]
-	if (l.state != leaseOffered && l.state != leaseLeased) || l.chaddr != chaddr {
+	if (l.state != LeaseOffered && l.state != LeaseLeased) || l.chaddr != chaddr {
 		return false
 	}
 	n.forgetClient(chaddr, addr.Unmap())
-	*l = lease{state: leaseDeclined, end: n.clock.Now().Add(n.declineHold)}
+	*l = lease{state: LeaseDeclined, end: n.clock.Now().Add(n.declineHold)}
 	return true
 }
 
 // A LeaseInfo describes one address of an own block.
 type LeaseInfo struct {
-	State  string // "free", "offered", "leased", "declined" or "reserved"
+	State  LeaseState
 	CHAddr [16]byte
 	XID    uint32
 	End    time.Time
@@ -228,7 +247,7 @@ func (n *Node) Lease(addr netip.Addr) (info LeaseInfo, ok bool) {
 	}
 	l := n.blocks[i].leases[j]
 	return LeaseInfo{
-		State:  [...]string{"free", "offered", "leased", "declined", "reserved"}[l.state],
+		State:  l.state,
 		CHAddr: l.chaddr, XID: l.xid, End: l.end,
 	}, true
 }
@@ -268,7 +287,7 @@ func (n *Node) expireLeases(i uint32, now time.Time) {
 	for j := range b.leases {
 		l := &b.leases[j]
 		switch l.state {
-		case leaseOffered, leaseLeased, leaseDeclined:
+		case LeaseOffered, LeaseLeased, LeaseDeclined:
 			if l.end.Before(now) {
 				n.forgetClient(l.chaddr, n.rng.Addr(i, j))
 				*l = lease{}
@@ -286,7 +305,7 @@ func (n *Node) spare(now time.Time) int {
 			continue
 		}
 		for _, l := range b.leases {
-			if l.state == leaseFree {
+			if l.state == LeaseFree {
 				free++
 			}
 		}
@@ -297,7 +316,7 @@ func (n *Node) spare(now time.Time) int {
 // unused reports whether no address of b is offered, leased or declined.
 func (n *Node) unused(b *block) bool {
 	for _, l := range b.leases {
-		if l.state != leaseFree && l.state != leaseReserved {
+		if l.state != LeaseFree && l.state != LeaseReserved {
 			return false
 		}
 	}

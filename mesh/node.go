@@ -226,8 +226,8 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		blockTimeout: c.BlockTimeout,
 		hkEvery:      c.TentativeTimeout / 2,
 		leaseTime:    opts.LeaseTime(),
-		renewTimeout: cmp(cfg.RenewTimeout, DefaultRenewTimeout),
-		declineHold:  cmp(cfg.DeclineHold, DefaultDeclineHold),
+		renewTimeout: orDefault(cfg.RenewTimeout, DefaultRenewTimeout),
+		declineHold:  orDefault(cfg.DeclineHold, DefaultDeclineHold),
 		reserved:     map[netip.Addr]bool{rng.Network(): true, rng.Broadcast(): true},
 		blocks:       make([]block, rng.NumBlocks()),
 		clients:      map[[16]byte]netip.Addr{},
@@ -247,7 +247,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	return n, nil
 }
 
-func cmp(v, def time.Duration) time.Duration {
+func orDefault(v, def time.Duration) time.Duration {
 	if v > 0 {
 		return v
 	}
@@ -451,7 +451,7 @@ func (n *Node) own(i uint32, now time.Time) {
 	b.leases = make([]lease, n.bs)
 	for j := range b.leases {
 		if n.reserved[n.rng.Addr(i, j)] {
-			b.leases[j].state = leaseReserved
+			b.leases[j].state = LeaseReserved
 		}
 	}
 	k, _ := slices.BinarySearch(n.owned, i)
@@ -468,7 +468,7 @@ func (n *Node) dropLeases(i uint32) int {
 	b := &n.blocks[i]
 	inUse := 0
 	for j := range b.leases {
-		if l := &b.leases[j]; l.state == leaseOffered || l.state == leaseLeased {
+		if l := &b.leases[j]; l.state == LeaseOffered || l.state == LeaseLeased {
 			inUse++
 			n.forgetClient(l.chaddr, n.rng.Addr(i, j))
 		}
@@ -726,9 +726,9 @@ func (n *Node) row(i uint32, now time.Time) BlockRow {
 		r.HasLeases = true
 		for _, l := range b.leases {
 			switch l.state {
-			case leaseOffered:
+			case LeaseOffered:
 				r.Offered++
-			case leaseFree:
+			case LeaseFree:
 			default:
 				r.Leased++
 			}

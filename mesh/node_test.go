@@ -265,7 +265,7 @@ func TestClaimingBacksOffOnlyToLargerID(t *testing.T) {
 // it at once; a larger or equal id takes it.
 func TestUpdateClaim(t *testing.T) {
 	h := ownedHarness(t, DefaultConfig())
-	h.updateClaim(smallPeer, 300, 1)
+	h.updateClaim(smallPeer, 300, 9999, 1) // the bad index is skipped, the rest applied
 	if r := h.row(1); r.State != Claimed || r.Owner != smallPeer || r.SecondsLeft != 300 {
 		t.Errorf("block 1: %+v", r)
 	}
@@ -375,7 +375,7 @@ func TestOwnerAnswersRenewLease(t *testing.T) {
 		}
 	}
 	l, ok := h.n.Lease(addr)
-	if !ok || l.State != "leased" || l.CHAddr != client2 || !l.End.Equal(h.clock.now.Add(310*time.Second)) {
+	if !ok || l.State != LeaseLeased || l.CHAddr != client2 || !l.End.Equal(h.clock.now.Add(310*time.Second)) {
 		t.Errorf("recorded lease %+v", l)
 	}
 	// The peer's byte order was learned from its first, unambiguous
@@ -509,7 +509,7 @@ func TestRequestVerdicts(t *testing.T) {
 	if d := h.n.Request(Request{CHAddr: chaddr(5), XID: 10, Addr: ip("10.0.0.23")}); d.Verdict != Ack {
 		t.Errorf("move: %v", d.Verdict)
 	}
-	if l, _ := h.n.Lease(ip("10.0.0.22")); l.State != "free" {
+	if l, _ := h.n.Lease(ip("10.0.0.22")); l.State != LeaseFree {
 		t.Errorf("old address after the move: %+v", l)
 	}
 	// Offer gives a client its existing address again.
@@ -574,7 +574,7 @@ func TestDecline(t *testing.T) {
 	if !h.n.Decline(a, client2) {
 		t.Fatal("DECLINE refused")
 	}
-	if l, _ := h.n.Lease(a); l.State != "declined" {
+	if l, _ := h.n.Lease(a); l.State != LeaseDeclined {
 		t.Errorf("lease %+v", l)
 	}
 	if b, _ := h.n.Offer(client2, 2, a); b == a {
@@ -587,7 +587,7 @@ func TestDecline(t *testing.T) {
 		t.Error("DECLINE for a foreign block accepted")
 	}
 	h.at(23*time.Second + DefaultDeclineHold + 10*time.Second)
-	if l, _ := h.n.Lease(a); l.State != "free" {
+	if l, _ := h.n.Lease(a); l.State != LeaseFree {
 		t.Errorf("after the decline hold: %+v", l)
 	}
 }

@@ -491,7 +491,7 @@ func TestRoamingRenewalForwarded(t *testing.T) {
 		t.Fatalf("events at the roamed-to node: %+v", roamed.events)
 	}
 	renewed, _ := owner.Lease(addr)
-	if renewed.State != "leased" || !renewed.End.After(bound.End) {
+	if renewed.State != LeaseLeased || !renewed.End.After(bound.End) {
 		t.Errorf("the owner's lease after the forwarded renewal: %+v (was %+v)", renewed, bound)
 	}
 

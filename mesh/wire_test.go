@@ -360,3 +360,34 @@ func TestRenewAddrOrders(t *testing.T) {
 		t.Errorf("ambiguous bytes: %v %v %v %v", addr, order, certain, ok)
 	}
 }
+
+func BenchmarkParseUpdateClaim(b *testing.B) {
+	claims := make([]Claim, MaxClaimsPerSend)
+	for i := range claims {
+		claims[i] = Claim{Block: uint32(i), Timeout: 300}
+	}
+	buf := make([]byte, MaxDatagram)
+	n, _ := EncodeUpdateClaim(buf, hdr24, claims)
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := Parse(buf[:n])
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range p.Len() {
+			_ = p.Claim(i)
+		}
+	}
+}
+
+func BenchmarkEncodeRenew(b *testing.B) {
+	buf := make([]byte, RenewLen)
+	r := Renew{Addr: [4]byte{0x29, 0, 0, 0x0a}, XID: 1, CHAddr: client2}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := EncodeRenew(buf, hdr24, RenewLease, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
