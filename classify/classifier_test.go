@@ -378,3 +378,37 @@ func TestClassifyZeroAlloc(t *testing.T) {
 		t.Errorf("%v allocations per packet, want 0", n)
 	}
 }
+
+// TestConcurrentEvals shares one Classifier between goroutines, each with
+// its own Eval, as server workers do; run with -race.
+func TestConcurrentEvals(t *testing.T) {
+	defs := []ClassDef{
+		{Name: "docsis", Test: "substring(option[60].hex, 0, 6) == 'docsis'"},
+		{Name: "T", TemplateTest: "hexstring(pkt4.mac, '')"},
+		{Name: "k", Test: "member('KNOWN') and member('docsis')"},
+	}
+	c := mustNew(t, defs, nil)
+	p := richPacket(t)
+	want := "ALL, VENDOR_CLASS_docsis3.0, docsis, SPAWN_T_000102030405, T, KNOWN, k"
+	done := make(chan string)
+	for g := 0; g < 4; g++ {
+		go func() {
+			e := c.NewEval()
+			got := ""
+			for i := 0; i < 200; i++ {
+				e.Begin(p, Meta{})
+				e.Classify()
+				e.SetKnown(true)
+				if got = classNames(e); got != want {
+					break
+				}
+			}
+			done <- got
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if got := <-done; got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}

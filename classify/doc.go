@@ -39,10 +39,11 @@
 // given input of the wrong length, a substring position beyond 32 bits);
 // the class is then left unassigned.
 //
-// Differences from Kea. Kea's .text prints a parsed option with its
-// definition's formatter; for options of type string that is the value
-// itself, which is what classify gives for every option (so .text and
-// .hex differ only in how Kea would log them). Options of type string
+// Differences from Kea. Kea's .text of an option of type string is its
+// value, and that is what classify gives for every option; for other
+// types Kea gives a debugging dump such as "type=061, len=007: 01:00:..."
+// which no test can usefully match, so here .text and .hex are the same
+// bytes. Options of type string
 // (see [Options].StringOption) lose trailing NUL bytes, and vanish when
 // nothing else is left, as in Kea. option[A].option[B] reads the value of
 // A as sub-options whatever A's definition says; Kea finds sub-options
@@ -58,23 +59,34 @@
 // [New] compiles a client-classes list ([ClassDef] values, in
 // configuration order) into a [Classifier], checking Kea's rules: a test
 // may use member() only on built-in classes and classes defined before
-// it; forward references, cycles and undefined names are errors. Each
-// worker evaluates packets with its own [Eval]:
+// it; forward references, cycles and undefined names are errors. The
+// Classifier is immutable and shared; each worker evaluates packets with
+// its own [Eval], which reuses its memory from packet to packet:
 //
 //	e := cls.NewEval()
-//	for each packet p {
-//		e.Begin(p, classify.Meta{Iface: ifname, Src: src, Dst: dst})
-//		e.Classify()                 // ALL, BOOTP, VENDOR_CLASS_*, early tests
-//		if e.Drop() { continue }
-//		... select a subnet, look up host reservations ...
-//		for _, c := range host.ClientClasses { e.AddClass(c) }
-//		e.SetKnown(host != nil)      // KNOWN or UNKNOWN, then dependent tests
-//		if e.Drop() { continue }
-//		... allocate ...
-//		e.EvaluateAdditional(pool.Additional, subnet.Additional, network.Additional)
-//		... e.Classes() in order decides option precedence ...
+//	e.Begin(pkt, classify.Meta{Iface: ifname, Src: src, Dst: dst})
+//	e.Classify() // ALL, BOOTP, VENDOR_CLASS_..., tests not depending on KNOWN
+//	if e.Drop() {
+//		return
 //	}
+//	// Select a subnet (guards test e.Classes().Has), look up reservations.
+//	for _, name := range host.ClientClasses {
+//		e.AddClass(name)
+//	}
+//	e.SetKnown(host != nil) // KNOWN or UNKNOWN, then the tests depending on it
+//	if e.Drop() {
+//		return
+//	}
+//	// Allocate, then:
+//	e.EvaluateAdditional(pool.Additional, subnet.Additional, network.Additional)
+//	// e.Classes(), in order of assignment, decides option precedence.
 //
-// [Classes] keeps the assignment order and answers membership with a bit
-// test for every class the configuration knows by name.
+// A template class (template-test) whose value v is not empty assigns
+// SPAWN_<name>_<v> and then the template class itself; vendor and
+// spawned names are escaped as Kea 3.3 escapes them (%XX). [Classes]
+// keeps the assignment order and answers membership with a bit test for
+// every class the configuration knows by name. Kea evaluates a template
+// class met in an evaluate-additional-classes list as if it were a test
+// (which fails); classify spawns its class, as Kea's documentation
+// describes.
 package classify
