@@ -1,0 +1,332 @@
+package memfile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/leased/leased/lease"
+)
+
+// journal appends records to the current segment file. Writers queue
+// encoded records into the open batch (append, called under the store's
+// write lock so that the journal's order is the order of changes in
+// memory); a dedicated goroutine (run) takes every queued batch at once,
+// writes it with one write call, fsyncs once if any writer in it waits for
+// durability, and then releases all of that batch's waiters together. While
+// it is inside fsync, new writers fill the next batch: that is the group
+// commit, and it keeps the fsync off the request goroutines.
+type journal struct {
+	files files
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	cur    *batch   // open batch
+	sealed []*batch // closed batches not yet taken by run
+	seg    uint64   // segment of the open batch
+	closed bool
+
+	kick      chan struct{} // wakes run
+	stop      chan struct{}
+	stopped   chan struct{}
+	interval  time.Duration
+	flushSize int
+	onGrow    func(total int64) // called by run after writing, with the journal's size
+	onFail    func()            // called by run when the journal fails
+
+	// Owned by run.
+	f     *os.File
+	fseg  uint64
+	fsize int64 // bytes in f known written
+	dirty bool  // f has writes not yet fsynced
+	fail  error // sticky: set when a write or fsync failed, cleared by a new segment
+	spare [][]byte
+
+	total atomic.Int64 // bytes written to segments since the last snapshot
+
+	// Counters for benchmarks and metrics.
+	batches atomic.Uint64
+	syncs   atomic.Uint64
+	records atomic.Uint64
+}
+
+// batch is a group of records that reach the disk together.
+type batch struct {
+	buf  []byte
+	seg  uint64
+	sync bool          // a writer waits for durability
+	done chan struct{} // closed when written (and fsynced if sync)
+	err  error         // valid once done is closed
+}
+
+func newJournal(fs files, log *slog.Logger, seg uint64, f *os.File, size int64, interval time.Duration) *journal {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	j := &journal{
+		files:     fs,
+		log:       log,
+		seg:       seg,
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		stopped:   make(chan struct{}),
+		interval:  interval,
+		flushSize: 1 << 20,
+		f:         f,
+		fseg:      seg,
+		fsize:     size,
+	}
+	if f == nil {
+		j.fseg = 0 // no file open: run creates segment seg first
+	}
+	j.total.Store(size)
+	j.cur = j.newBatch()
+	return j
+}
+
+// start starts the goroutine that writes batches.
+func (j *journal) start() { go j.run() }
+
+func (j *journal) newBatch() *batch {
+	b := &batch{seg: j.seg, done: make(chan struct{})}
+	if n := len(j.spare); n > 0 {
+		b.buf, j.spare = j.spare[n-1], j.spare[:n-1]
+	}
+	return b
+}
+
+// append queues rec (which may be empty) and returns its batch. durable
+// marks the batch as one that must be fsynced and wakes the writer.
+func (j *journal) append(rec []byte, durable bool) *batch {
+	j.mu.Lock()
+	b := j.cur
+	if len(rec) > 0 {
+		b.buf = append(b.buf, rec...)
+		j.records.Add(1)
+	}
+	if durable {
+		b.sync = true
+	}
+	wake := durable || len(b.buf) >= j.flushSize
+	j.mu.Unlock()
+	if wake {
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
+	}
+	return b
+}
+
+// wait returns when b is durable, or ctx ends first.
+func (j *journal) wait(ctx context.Context, b *batch) error {
+	select {
+	case <-b.done:
+		if b.err != nil {
+			return fmt.Errorf("%w: %v", lease.ErrNotDurable, b.err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// rotate closes the open batch and sends everything after it to a new
+// segment, whose number it returns.
+func (j *journal) rotate() uint64 {
+	j.mu.Lock()
+	j.sealed = append(j.sealed, j.cur)
+	j.seg++
+	j.cur = j.newBatch()
+	seg := j.seg
+	j.mu.Unlock()
+	return seg
+}
+
+func (j *journal) run() {
+	defer close(j.stopped)
+	t := time.NewTicker(j.interval)
+	defer t.Stop()
+	for {
+		final := false
+		select {
+		case <-j.kick:
+		case <-t.C:
+		case <-j.stop:
+			final = true
+		}
+		j.flush(final)
+		if final {
+			if j.f != nil {
+				j.f.Close()
+				j.f = nil
+			}
+			return
+		}
+	}
+}
+
+// flush writes every queued batch.
+func (j *journal) flush(final bool) {
+	j.mu.Lock()
+	bs := j.sealed
+	j.sealed = nil
+	if len(j.cur.buf) > 0 || j.cur.sync || final {
+		bs = append(bs, j.cur)
+		j.cur = j.newBatch()
+	}
+	j.mu.Unlock()
+	if len(bs) == 0 {
+		return
+	}
+	sync := final
+	var err error
+	for _, b := range bs {
+		sync = sync || b.sync
+		if err == nil && b.seg != j.fseg {
+			err = j.openSegment(b.seg)
+		}
+		if err == nil {
+			err = j.fail
+		}
+		if err == nil && len(b.buf) > 0 {
+			err = j.write(b.buf)
+		}
+	}
+	if err == nil && sync && j.dirty {
+		if err = fdatasync(j.f); err != nil {
+			err = fmt.Errorf("fsync %s: %w", j.f.Name(), err)
+		} else {
+			j.dirty = false
+			j.syncs.Add(1)
+		}
+	}
+	if err != nil && j.fail == nil {
+		j.failed(err)
+	}
+	j.batches.Add(1)
+	var spare [][]byte
+	for _, b := range bs {
+		b.err = err
+		if cap(b.buf) <= 4*j.flushSize {
+			spare = append(spare, b.buf[:0])
+		}
+		b.buf = nil
+		close(b.done)
+	}
+	j.mu.Lock()
+	j.spare = append(j.spare, spare...)
+	if len(j.spare) > 4 {
+		j.spare = j.spare[:4]
+	}
+	j.mu.Unlock()
+	if err == nil && j.onGrow != nil {
+		j.onGrow(j.total.Load())
+	}
+}
+
+func (j *journal) write(p []byte) error {
+	n, err := j.f.Write(p)
+	j.fsize += int64(n)
+	j.total.Add(int64(n))
+	j.dirty = true
+	if err != nil {
+		// Take a partial record back off the end, so that later records
+		// do not follow garbage.
+		if terr := j.f.Truncate(j.fsize - int64(n)); terr == nil {
+			j.fsize -= int64(n)
+		}
+		return fmt.Errorf("write %s: %w", j.f.Name(), err)
+	}
+	return nil
+}
+
+// failed records a write or fsync failure. After a failed fsync the kernel
+// may have dropped the dirty pages, so the file can no longer be trusted:
+// it is closed, and every later batch fails until a compaction opens a new
+// segment (whose snapshot holds everything in memory).
+func (j *journal) failed(err error) {
+	j.log.Error("lease journal failed; lease changes are not durable until the next compaction succeeds", "error", err)
+	j.fail = err
+	if j.onFail != nil {
+		j.onFail()
+	}
+	if j.f != nil {
+		j.f.Close()
+		j.f = nil
+	}
+}
+
+// openSegment finishes the current segment and starts segment seq.
+func (j *journal) openSegment(seq uint64) error {
+	if j.f != nil {
+		if j.dirty {
+			if err := fdatasync(j.f); err != nil {
+				return fmt.Errorf("fsync %s: %w", j.f.Name(), err)
+			}
+			j.dirty = false
+		}
+		j.f.Close()
+		j.f = nil
+	}
+	name := j.files.segment(seq)
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_EXCL, 0o640)
+	if err != nil {
+		return fmt.Errorf("create journal segment: %w", err)
+	}
+	hdr := appendSegmentHeader(nil, seq)
+	if _, err := f.Write(hdr); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := fdatasync(f); err != nil {
+		f.Close()
+		return fmt.Errorf("fsync %s: %w", name, err)
+	}
+	if err := syncDir(j.files.dir()); err != nil {
+		f.Close()
+		return err
+	}
+	j.f, j.fseg, j.fsize, j.dirty = f, seq, int64(len(hdr)), false
+	j.total.Add(int64(len(hdr)))
+	if j.fail != nil {
+		j.log.Info("lease journal writes again", "segment", name)
+		j.fail = nil
+	}
+	return nil
+}
+
+// close flushes and fsyncs everything queued and stops run.
+func (j *journal) close() error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closed = true
+	b := j.cur
+	b.sync = true
+	j.mu.Unlock()
+	close(j.stop)
+	<-j.stopped
+	<-b.done
+	if b.err != nil {
+		return fmt.Errorf("close lease journal: %w", b.err)
+	}
+	return nil
+}
+
+func fdatasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+}
