@@ -119,6 +119,13 @@ func TestAppendRawData(t *testing.T) {
 		"'hello world'":     []byte("hello world"),
 		"  ' padded '  ":    []byte("padded"),
 		"01:04:c0:a8:01:01": {1, 4, 0xc0, 0xa8, 1, 1},
+		"0a0b0C0D":          {0x0a, 0x0b, 0x0c, 0x0d},
+		"0A:0B:0C:0D":       {0x0a, 0x0b, 0x0c, 0x0d},
+		"0A 0B 0C 0D":       {0x0a, 0x0b, 0x0c, 0x0d},
+		"A0B0C0D":           {0x0a, 0x0b, 0x0c, 0x0d},
+		"0xA0B0C0D":         {0x0a, 0x0b, 0x0c, 0x0d},
+		"0":                 {0},
+		"1":                 {1},
 	}
 	for in, want := range good {
 		got, err := appendRawData(nil, in)
@@ -126,7 +133,7 @@ func TestAppendRawData(t *testing.T) {
 			t.Errorf("appendRawData(%q) = % x, %v; want % x", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"0x", "0X12", "xyz", "0a::cc", "abc:", "1A  BB", " ab", "123:4", "''", "'", "12 345"} {
+	for _, in := range []string{"01020R", "0x01:02", "0x01 02", "0X0102", "01.02", "0x", "xyz", "0a::cc", "abc:", "1A  BB", " ab", "123:4", "''", "'", "12 345"} {
 		if got, err := appendRawData(nil, in); err == nil {
 			t.Errorf("appendRawData(%q) = % x, want error", in, got)
 		}
