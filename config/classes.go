@@ -1,6 +1,11 @@
 package config
 
-import "strings"
+import (
+	"errors"
+	"strings"
+
+	"github.com/leased/leased/classify"
+)
 
 // classRef is a class name used by a guard, an additional-classes list or
 // option data.
@@ -154,12 +159,19 @@ func (l *loader) compile(src string, kind ExprKind, defs *OptionDefs, at Pos, wh
 		l.errf(at, "%s: template-test must not be empty", what)
 		return nil, nil
 	}
-	if l.opts.Compile == nil {
-		return nil, memberRefs(src)
+	compile := l.opts.Compile
+	if compile == nil {
+		compile = compileClassify
 	}
-	e, deps, err := l.opts.Compile(src, kind, defs)
+	e, deps, err := compile(src, kind, defs)
 	if err != nil {
-		l.errf(at, "%s: expression %q: %v", what, src, err)
+		var se *classify.SyntaxError
+		if errors.As(err, &se) {
+			// The message quotes the expression and names the column.
+			l.errf(exprPos(at, err), "%s: expression: %v", what, err)
+		} else {
+			l.errf(at, "%s: expression %q: %v", what, src, err)
+		}
 		return nil, nil
 	}
 	return e, deps

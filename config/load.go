@@ -38,9 +38,8 @@ type Options struct {
 	// ReadFile reads the configuration and included files; os.ReadFile
 	// when nil.
 	ReadFile func(name string) ([]byte, error)
-	// Compile compiles class expressions. When nil, expressions are kept
-	// as text (Class.Expr is nil) and only their member('...') references
-	// are read, for the class checks.
+	// Compile compiles class expressions. When nil, package classify
+	// compiles them (Kea's expression language).
 	Compile CompileFunc
 	// MaxDiagnostics bounds how many problems are reported (default 100).
 	MaxDiagnostics int
@@ -111,6 +110,9 @@ func build(doc *jsonc.Doc, opts Options) (*Config, []Diagnostic, error) {
 		return cmp.Or(cmp.Compare(fileIndex[a.Pos.File], fileIndex[b.Pos.File]),
 			cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
 	})
+	if l.errors == 0 && opts.Compile == nil {
+		l.buildClassifier()
+	}
 	if l.errors > 0 {
 		return nil, l.diags, fmt.Errorf("%w: %d error(s), first: %s", ErrInvalid, l.errors, firstError(l.diags))
 	}

@@ -2,6 +2,8 @@ package config
 
 import (
 	"net/netip"
+
+	"github.com/leased/leased/classify"
 	"regexp"
 	"sort"
 
@@ -84,7 +86,10 @@ type Config struct {
 
 	// Classes are the client classes in the order they are evaluated.
 	Classes []*Class
-	classes map[string]*Class
+	// Classifier evaluates the classes per packet; its class i is
+	// Classes[i].
+	Classifier *classify.Classifier
+	classes    map[string]*Class
 
 	SharedNetworks []*SharedNetwork
 	// Subnets lists every subnet, those inside shared networks included,
