@@ -47,8 +47,9 @@ const (
 // means the last field repeats. Encapsulate names the option space of
 // the sub-options that may follow the option's own value.
 //
-// Definitions obtained from a Registry share RecordTypes with it; the
-// slice must not be modified.
+// Definitions obtained from a Registry share RecordTypes with that
+// registry (and the registries derived from it); the slice must not be
+// modified.
 type Def struct {
 	Name        string
 	Code        uint8

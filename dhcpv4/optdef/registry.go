@@ -44,8 +44,40 @@ func (t *table) clone() *table {
 	return c
 }
 
-// std is the registry of Kea's standard definitions, built once.
-var std = buildStandard()
+// stdTemplate holds Kea's standard definitions. It is built once and
+// never handed out: Standard gives each caller a deep copy, so that no
+// caller can change what another sees.
+var stdTemplate = buildStandard()
+
+// deepCopy returns a registry with its own copies of every definition.
+func (r *Registry) deepCopy() *Registry {
+	n := &Registry{spaces: make(map[string]*table, len(r.spaces))}
+	for name, t := range r.spaces {
+		nt := &table{byName: make(map[string]entry, len(t.byName))}
+		copies := map[*Def]*Def{}
+		dup := func(e entry) entry {
+			if e.def == nil {
+				return e
+			}
+			c, ok := copies[e.def]
+			if !ok {
+				d := *e.def
+				d.RecordTypes = slices.Clip(slices.Clone(d.RecordTypes))
+				c = &d
+				copies[e.def] = c
+			}
+			return entry{c, e.origin}
+		}
+		for i, e := range t.byCode {
+			nt.byCode[i] = dup(e)
+		}
+		for k, e := range t.byName {
+			nt.byName[k] = dup(e)
+		}
+		n.spaces[name] = nt
+	}
+	return n
+}
 
 func buildStandard() *Registry {
 	r := &Registry{spaces: map[string]*table{}}
@@ -84,7 +116,10 @@ func buildStandard() *Registry {
 // CableLabs (option 122) sub-option spaces, the DOCSIS vendor space
 // (both as "vendor-4491" and "docsis3-v4") and the fallback definition
 // of option 43, which encapsulates "vendor-encapsulated-options-space".
-func Standard() *Registry { return std }
+//
+// Each call builds a new Registry (tens of microseconds); callers keep
+// the one they use.
+func Standard() *Registry { return stdTemplate.deepCopy() }
 
 // LookupCode returns the definition of the option with the given code
 // in the given space. The lookup does not allocate.

@@ -195,3 +195,19 @@ func TestParseRecordTypes(t *testing.T) {
 		t.Errorf("ParseRecordTypes(bad) = %v", err)
 	}
 }
+
+func TestStandardCopiesAreIndependent(t *testing.T) {
+	a := Standard()
+	d, _ := a.LookupName(SpaceDHCP4, "fqdn")
+	d.RecordTypes[3] = TypeString // misuse: the documented contract forbids this
+	if d2, _ := Standard().LookupName(SpaceDHCP4, "fqdn"); d2.RecordTypes[3] != TypeFQDN {
+		t.Error("a change through one Standard registry is seen by another")
+	}
+}
+
+func BenchmarkStandard(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Standard()
+	}
+}

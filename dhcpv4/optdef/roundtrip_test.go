@@ -225,6 +225,7 @@ func TestRoundTripStandard(t *testing.T) {
 
 func TestFormatText(t *testing.T) {
 	r := Standard()
+	const fails = "\x00fails" // Format must return an error
 	tests := []struct {
 		space, name string
 		payload     string
@@ -235,8 +236,8 @@ func TestFormatText(t *testing.T) {
 		{SpaceDHCP4, "time-offset", "ffff9d90", "-25200"},
 		{SpaceDHCP4, "dhcp-message", "612c625c63", `a\,b\\c`},
 		{SpaceDHCP4, "domain-search", "076578616d706c6503636f6d00", "example.com"},
-		{SpaceDHCP4, "domain-search", "076578616d706c6503636f6d00037777770c00"[:0] + "076578616d706c6503636f6d0003777777c000", ""},
-		{SpaceDHCP4, "v4-lost", "00", ""},
+		{SpaceDHCP4, "domain-search", "076578616d706c6503636f6d0003777777c000", fails},
+		{SpaceDHCP4, "v4-lost", "00", fails},
 		{SpaceDHCP4, "dhcp-client-identifier", "01aabb", "01AABB"},
 		{SpaceDHCP4, "slp-service-scope", "00", "false, "},
 		{SpaceDHCP4, "fqdn", "050000" + "04686f737400", "5, 0, 0, host"},
@@ -254,7 +255,7 @@ func TestFormatText(t *testing.T) {
 			t.Fatalf("no %s", tt.name)
 		}
 		got, err := d.Format(mustHex(t, tt.payload))
-		if tt.want == "" && tt.payload != "" && tt.name != "vendor-encapsulated-options" {
+		if tt.want == fails {
 			if err == nil {
 				t.Errorf("%s: Format(%s) = %q, want error", tt.name, tt.payload, got)
 			}
@@ -306,7 +307,7 @@ func TestComposeAndSplit(t *testing.T) {
 	vivso, _ := r.LookupName(SpaceDHCP4, "vivso-suboptions")
 	base, _ := vivso.Encode(nil, "339", true)
 	got, err = vivso.Compose(nil, base, []Suboption{{Code: 3, Data: []byte("x")}, {Code: 2, Data: []byte{0, 0, 0, 123}}})
-	if want := mustHex(t, "00000153"+"09"+"020400000000007b"[:0]+"02040000007b"+"030178"); err != nil || !bytes.Equal(got, want) {
+	if want := mustHex(t, "00000153"+"09"+"02040000007b"+"030178"); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("Compose(125) = % x, %v; want % x", got, err, want)
 	}
 	value, rest, err = vivso.SplitSuboptions(got)
