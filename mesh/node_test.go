@@ -767,3 +767,34 @@ func TestTinyBlockTimeout(t *testing.T) {
 		t.Errorf("owned %v", h.n.Owned())
 	}
 }
+
+// Traffic never runs housekeeping: a node in the middle of claiming that
+// hears a burst of claims and inquiries for other blocks answers none of
+// them, and its own INQUIREs keep their half-tentative cadence. (ddhcpd
+// runs housekeeping on every multicast datagram, which is how its claims
+// cascade within milliseconds.)
+func TestTrafficDoesNotDriveHousekeeping(t *testing.T) {
+	c := DefaultConfig()
+	c.LearningPhase = false
+	h := newHarness(t, c, fixedRand(5))
+	h.at(0)
+	if got := describe(h.take()); !slices.Equal(got, []string{"LearningEnded", "INQUIRE 5"}) {
+		t.Fatalf("at 0: %q", got)
+	}
+	for i := range 100 {
+		h.clock.now = epoch.Add(time.Duration(i) * 70 * time.Millisecond)
+		h.updateClaim(largePeer, 60, uint32(i%3))
+		h.inquire(smallPeer, 3+uint32(i%2))
+	}
+	if got := describe(h.take()); len(got) != 0 {
+		t.Errorf("answered a burst of foreign traffic with %q", got)
+	}
+	h.at(7 * time.Second)
+	if got := describe(h.take()); len(got) != 0 {
+		t.Errorf("before 7.5 s: %q", got)
+	}
+	h.at(7500 * time.Millisecond)
+	if got := describe(h.take()); !slices.Equal(got, []string{"INQUIRE 5"}) {
+		t.Errorf("at 7.5 s: %q", got)
+	}
+}

@@ -27,9 +27,24 @@ type datagram struct {
 	data     []byte
 }
 
-// simNode is a Node on the bus, with the events it emitted.
+// meshPeer is what the bus needs of a node: a Node, or a model of a real
+// ddhcpd node (see interop_test.go).
+type meshPeer interface {
+	HandleMulticast(src netip.Addr, b []byte) error
+	HandleUnicast(src netip.Addr, b []byte) error
+	Tick()
+	NextTick() time.Time
+	Outputs(dst []Output) []Output
+	Owned() []uint32
+	Block(i uint32) (BlockRow, bool)
+	ID() NodeID
+}
+
+// simNode is a node on the bus, with the events it emitted. Node is nil
+// for models.
 type simNode struct {
 	*Node
+	peer   meshPeer
 	addr   netip.Addr
 	down   bool
 	events []Output
@@ -75,7 +90,11 @@ func (b *bus) addWithID(c Config, r Rand, id NodeID) *simNode {
 	if err != nil {
 		b.t.Fatalf("NewNode: %v", err)
 	}
-	sn := &simNode{Node: n, addr: netip.AddrFrom16([16]byte{0xfe, 0x80, 14: 0x01, 15: byte(i)})}
+	return b.attach(&simNode{Node: n, peer: n})
+}
+
+func (b *bus) attach(sn *simNode) *simNode {
+	sn.addr = netip.AddrFrom16([16]byte{0xfe, 0x80, 14: 0x01, 15: byte(len(b.nodes))})
 	b.nodes = append(b.nodes, sn)
 	return sn
 }
@@ -92,7 +111,7 @@ func (b *bus) index(addr netip.Addr) int {
 // collect takes node i's outputs: datagrams go on the link, events to
 // onEvent and the node's event list.
 func (b *bus) collect(i int) {
-	b.buf = b.nodes[i].Outputs(b.buf[:0])
+	b.buf = b.nodes[i].peer.Outputs(b.buf[:0])
 	for _, o := range b.buf {
 		switch o.Kind {
 		case SendMulticast:
@@ -117,9 +136,9 @@ func (b *bus) deliver(d datagram, to int) {
 	}
 	var err error
 	if d.to < 0 {
-		err = n.HandleMulticast(b.nodes[d.from].addr, d.data)
+		err = n.peer.HandleMulticast(b.nodes[d.from].addr, d.data)
 	} else {
-		err = n.HandleUnicast(b.nodes[d.from].addr, d.data)
+		err = n.peer.HandleUnicast(b.nodes[d.from].addr, d.data)
 	}
 	if err != nil {
 		b.t.Errorf("node %d rejected a datagram from node %d: %v", to, d.from, err)
@@ -156,7 +175,7 @@ func (b *bus) next() time.Time {
 	next := time.Time{}
 	for _, n := range b.nodes {
 		if !n.down {
-			if t := n.NextTick(); next.IsZero() || t.Before(next) {
+			if t := n.peer.NextTick(); next.IsZero() || t.Before(next) {
 				next = t
 			}
 		}
@@ -178,8 +197,8 @@ func (b *bus) runUntil(until time.Time) {
 			b.clock.now = next
 		}
 		for i, n := range b.nodes {
-			if !n.down && !b.clock.now.Before(n.NextTick()) {
-				n.Tick()
+			if !n.down && !b.clock.now.Before(n.peer.NextTick()) {
+				n.peer.Tick()
 				b.collect(i)
 			}
 		}
@@ -197,7 +216,7 @@ func (b *bus) owners() map[uint32][]int {
 		if n.down {
 			continue
 		}
-		for _, blk := range n.Owned() {
+		for _, blk := range n.peer.Owned() {
 			m[blk] = append(m[blk], i)
 		}
 	}
@@ -217,8 +236,8 @@ func (b *bus) checkConsistent() {
 			if n.down || j == own[0] {
 				continue
 			}
-			row, _ := n.Block(blk)
-			if row.State != Claimed || row.Owner != b.nodes[own[0]].ID() {
+			row, _ := n.peer.Block(blk)
+			if row.State != Claimed || row.Owner != b.nodes[own[0]].peer.ID() {
 				b.t.Errorf("node %d sees node %d's block %d as %v owned by %v", j, own[0], blk, row.State, row.Owner)
 			}
 		}
