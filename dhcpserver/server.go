@@ -20,7 +20,7 @@ const (
 	DefaultClientPort = 68
 	DefaultRelayPort  = 67
 	DefaultWorkers    = 128
-	DefaultQueueLen   = 8
+	DefaultQueueLen   = 16
 	DefaultReadBuffer = 4 << 20
 )
 
@@ -71,7 +71,7 @@ type Server struct {
 	// the disk.
 	Workers int
 
-	// QueueLen is how many messages may wait for each worker (8 by
+	// QueueLen is how many messages may wait for each worker (16 by
 	// default). A message whose worker's queue is full is dropped and
 	// counted in Stats.Dropped, as Kea does when its queue overflows:
 	// under overload, clients retransmit, and answering stale messages
@@ -104,12 +104,12 @@ type Server struct {
 	relayPt  uint16
 	bcast    netip.Addr
 
-	workers  []*worker
-	free     chan *job
-	maxJobs  int64
-	numJobs  atomic.Int64
-	done     chan struct{} // closed when the workers have exited and the sockets are closed
-	closeFDs sync.Once
+	workers   []*worker
+	free      chan *job
+	maxJobs   int64
+	numJobs   atomic.Int64
+	done      chan struct{} // closed when the workers have exited and the sockets are closed
+	fdsClosed bool          // under mu
 
 	stats counters
 }
@@ -440,6 +440,9 @@ func (s *Server) stop() {
 	s.closing.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.fdsClosed {
+		return
+	}
 	for _, sk := range s.socks {
 		// For an unconnected UDP socket shutdown reports ENOTCONN, but it
 		// still marks the socket shut for reading and wakes its readers.
@@ -447,19 +450,25 @@ func (s *Server) stop() {
 	}
 }
 
-// closeAll closes every socket, once.
+// closeAll closes every socket, once. It runs when nothing reads from or
+// writes to them any more: a descriptor number is reused as soon as it is
+// closed, so using one after that would hit some other file.
 func (s *Server) closeAll() {
-	s.closeFDs.Do(func() {
-		for _, sk := range s.socks {
-			unix.Close(sk.fd)
-		}
-		for _, rs := range s.raws {
-			rs.conn.Close()
-		}
-		if s.cancel != nil {
-			s.cancel()
-		}
-	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fdsClosed {
+		return
+	}
+	s.fdsClosed = true
+	for _, sk := range s.socks {
+		unix.Close(sk.fd)
+	}
+	for _, rs := range s.raws {
+		rs.conn.Close()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
 }
 
 // ifName returns the name of interface index, asking the kernel through

@@ -229,7 +229,7 @@ func (w *worker) send(j *job, msg []byte) error {
 	case RouteClient:
 		return w.snd.sendUDP(fd, msg, netip.AddrPortFrom(j.pkt.CIAddr(), s.clientPt), 0, j.req.Local)
 	case RouteHardware:
-		if rs := s.raws[j.req.IfIndex]; rs != nil && ethernetRaw(msg[1], msg[2]) && len(msg) <= maxReply {
+		if rs := s.raws[j.req.IfIndex]; rs != nil && ethernetRaw(msg[1], msg[2]) && len(msg) <= maxReply && j.req.Local.Is4() {
 			if &msg[0] != &w.out[ipUDPLen] {
 				copy(w.out[ipUDPLen:], msg)
 			}
