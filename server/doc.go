@@ -1,0 +1,25 @@
+// Package server is leased's DHCPv4 server: it answers clients the way
+// kea-dhcp4 does, from a configuration loaded by package config, with
+// leases kept in a [lease.Store].
+//
+// A [Server] is a [dhcpserver.Handler]. For each message it classifies the
+// client (package classify), selects the subnet as Kea does (option 118,
+// relay link selection, relay addresses, giaddr, ciaddr, the receiving
+// interface, shared networks and class guards), looks up host
+// reservations, then runs the lease lifecycle of RFC 2131 §4.3: OFFER on
+// DISCOVER, ACK or NAK (or silence) on REQUEST in the SELECTING,
+// INIT-REBOOT, RENEWING and REBINDING states, RELEASE, DECLINE and INFORM.
+// A DHCPACK leaves only after its lease is durable in the store; OFFERs are
+// not written unless offer-lifetime asks for it.
+//
+// Free addresses come from package alloc, one pool allocator per
+// configured pool. The allocators are a fast hint, rebuilt from the store at
+// start and on reload; the store is the truth, so an address is always
+// checked against it before it is offered or acknowledged, and two writers
+// that race for one address cannot both win.
+//
+// [Server.Run] reclaims expired leases in the background as
+// expired-leases-processing configures, and [Server.Reload] swaps in a new
+// configuration atomically: messages in flight finish under the
+// configuration they started with.
+package server

@@ -1,0 +1,389 @@
+package server
+
+import (
+	"errors"
+	"net/netip"
+
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/lease"
+)
+
+// discover answers a DHCPDISCOVER with an OFFER: the client's reserved
+// address, else its current (or recently released) lease, else the address
+// it asks for, else a fresh one from a pool it may use.
+func (t *txn) discover() {
+	ss, a, ps, ok := t.pickAddress()
+	if !ok {
+		t.s.metrics.Dropped("no address available")
+		t.s.log.Warn("no address available", "subnet-id", t.subnet.cfg.ID, "chaddr", hwString(t.hw))
+		return
+	}
+	lt := t.lifetime(ss)
+	if off := t.offerLifetime(ss); off > 0 {
+		t.fill(&t.next, ss, ps, a, off)
+		if err := t.s.store.Put(t.ctx, &t.next, lease.Async); err != nil {
+			t.s.log.Error("cannot record offered lease", "address", a, "error", err)
+			return
+		}
+	}
+	t.reply(dhcpv4.Offer, ss, ps, a, lt)
+}
+
+// pickAddress chooses the address to offer and sets it aside for the
+// client.
+func (t *txn) pickAddress() (*subnetState, netip.Addr, *poolState, bool) {
+	// A reservation in one of the client's subnets.
+	if h := t.host; h != nil && h.Address.IsValid() {
+		if ss := t.subnetOf(h.Address); ss != nil && !t.heldByOther(h.Address) {
+			ps, _ := t.usable(ss, h.Address)
+			return ss, h.Address, ps, true
+		}
+	}
+	// The client's lease, even a released or reclaimed one (affinity),
+	// when the address is still free for it.
+	if ss, ok := t.clientLease(); ok {
+		a := t.found.Addr
+		if ps, ok := t.usable(ss, a); ok && t.claim(ps, a, t.found.State == lease.StateDefault && !t.found.Expired(t.now)) {
+			return ss, a, ps, true
+		}
+	}
+	// An address this client was offered a moment ago.
+	if a, ok := t.s.offers.forClient(t.key, t.now); ok {
+		if ss := t.subnetOf(a); ss != nil {
+			if ps, ok := t.usable(ss, a); ok && !t.heldByOther(a) {
+				t.s.offers.put(a, t.key, t.now+int64(t.s.hold.Seconds()))
+				return ss, a, ps, true
+			}
+		}
+	}
+	// The address the client asks for.
+	if a, ok := t.p.RequestedIP(); ok {
+		if ss := t.subnetOf(a); ss != nil {
+			if ps, ok := t.usable(ss, a); ok && ps != nil && t.claim(ps, a, false) {
+				return ss, a, ps, true
+			}
+		}
+	}
+	// A free address from the pools the client may use.
+	var out netip.Addr
+	var outSS *subnetState
+	var outPS *poolState
+	t.candidates(func(ss *subnetState) bool {
+		for _, ps := range ss.pools {
+			if !t.poolAllowed(ps) {
+				continue
+			}
+			if a, ok := t.allocate(ps); ok {
+				out, outSS, outPS = a, ss, ps
+				return false
+			}
+		}
+		return true
+	})
+	return outSS, out, outPS, out.IsValid()
+}
+
+// claim sets a aside for the client. mine says the client's own live lease
+// already holds it; otherwise the allocator must have it free and the
+// store must not show another client on it.
+func (t *txn) claim(ps *poolState, a netip.Addr, mine bool) bool {
+	if !mine {
+		if ps == nil || !ps.alloc.Use(a) {
+			// Taken in the allocator: only ours if the offer is.
+			if owner, ok := t.s.offers.owner(a, t.now); !ok || owner != t.key {
+				return false
+			}
+		}
+		if t.heldByOther(a) {
+			return false
+		}
+	}
+	t.s.offers.put(a, t.key, t.now+int64(t.s.hold.Seconds()))
+	return true
+}
+
+// allocate takes a free address from ps that the store agrees is free.
+// The allocator can be behind the store (another server sharing it, a
+// reload in progress); an address the store shows taken stays marked used
+// and the search goes on, a bounded number of times.
+func (t *txn) allocate(ps *poolState) (netip.Addr, bool) {
+	for range 16 {
+		a, ok := ps.alloc.Allocate()
+		if !ok {
+			return netip.Addr{}, false
+		}
+		if t.reservedForOther(t.subnetOf(a), a) {
+			continue
+		}
+		if !t.heldByOther(a) {
+			t.s.offers.put(a, t.key, t.now+int64(t.s.hold.Seconds()))
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// request answers a DHCPREQUEST in whichever state the client is in.
+func (t *txn) request() {
+	p := t.p
+	sid, hasSID := p.ServerID()
+	reqIP, hasReq := p.RequestedIP()
+	ciaddr := p.CIAddr()
+	var a netip.Addr
+	var renewing bool
+	switch {
+	case hasSID:
+		// SELECTING: the client answers an OFFER. If it chose another
+		// server, forget what we offered it.
+		if !t.ours(sid) {
+			if addr, ok := t.s.offers.forClient(t.key, t.now); ok {
+				t.s.offers.drop(addr)
+				if ps := t.st.poolContaining(addr); ps != nil && !t.heldByMe(addr) {
+					ps.alloc.Release(addr)
+				}
+			}
+			t.s.metrics.Dropped("not for us")
+			return
+		}
+		a = reqIP
+		if !hasReq {
+			a = ciaddr
+		}
+	case hasReq && !isSet(ciaddr):
+		// INIT-REBOOT: the client checks an address it remembers.
+		a = reqIP
+	case isSet(ciaddr):
+		// RENEWING (unicast) or REBINDING (broadcast).
+		a, renewing = ciaddr, true
+	default:
+		t.s.metrics.Dropped("malformed request")
+		return
+	}
+	if !isSet(a) {
+		t.s.metrics.Dropped("malformed request")
+		return
+	}
+	ss := t.subnetOf(a)
+	if ss == nil {
+		// The address is not on the client's network (RFC 2131 §4.3.2).
+		t.nak()
+		return
+	}
+	// A client with a reservation for another address gets that one.
+	if h := t.host; h != nil && h.Address.IsValid() && h.Address != a && t.subnetOf(h.Address) != nil && !t.heldByOther(h.Address) {
+		t.nak()
+		return
+	}
+	ok, err := t.s.store.Get(t.ctx, a, &t.found)
+	if err != nil {
+		t.s.log.Error("lease lookup failed", "address", a, "error", err)
+		return
+	}
+	held := ok && t.active(&t.found)
+	switch {
+	case held && !t.owns(&t.found):
+		t.nak()
+		return
+	case !held && !hasSID && !renewing:
+		// INIT-REBOOT with no record of the client: RFC 2131 says stay
+		// silent; an authoritative server NAKs so the client starts
+		// over at once.
+		if ok && t.owns(&t.found) {
+			break // a released or reclaimed lease of this client
+		}
+		if ss.cfg.Params.Authoritative {
+			t.nak()
+		} else {
+			t.s.metrics.Dropped("unknown client in INIT-REBOOT")
+		}
+		return
+	}
+	ps, allowed := t.usable(ss, a)
+	if !allowed {
+		t.nak()
+		return
+	}
+	if !held {
+		// A new lease (SELECTING) or one this server lost track of
+		// (RENEWING/REBINDING with the address still free): take the
+		// address if no one else has it.
+		if !t.claim(ps, a, false) {
+			if ps == nil && t.reservedHere(ss, a) {
+				t.s.offers.put(a, t.key, t.now+int64(t.s.hold.Seconds()))
+			} else {
+				t.nak()
+				return
+			}
+		}
+	}
+	lt := t.lifetime(ss)
+	t.fill(&t.next, ss, ps, a, lt)
+	var prev *lease.Lease
+	if ok {
+		prev = &t.found
+	}
+	if err := t.write(prev, &t.next); err != nil {
+		if errors.Is(err, lease.ErrExists) || errors.Is(err, lease.ErrConflict) {
+			t.nak()
+			return
+		}
+		t.s.log.Error("lease not committed; no reply", "address", a, "error", err)
+		return
+	}
+	t.s.offers.drop(a)
+	if !held {
+		t.s.metrics.Assigned(ss.cfg.ID, poolID(ps))
+	}
+	t.reply(dhcpv4.Ack, ss, ps, a, lt)
+}
+
+// write stores l durably, replacing prev when it is not nil.
+func (t *txn) write(prev, l *lease.Lease) error {
+	if prev == nil {
+		return t.s.store.Add(t.ctx, l, lease.Durable)
+	}
+	return t.s.store.Update(t.ctx, prev, l, lease.Durable)
+}
+
+// heldByMe reports whether the store holds a live lease of the client's
+// at a.
+func (t *txn) heldByMe(a netip.Addr) bool {
+	ok, err := t.s.store.Get(t.ctx, a, &t.found)
+	return err == nil && ok && t.active(&t.found) && t.owns(&t.found)
+}
+
+// release ends the client's lease of ciaddr (RFC 2131 §4.3.4). With
+// hold-reclaimed-time the lease is kept as released, so that the client
+// gets the address back if it returns (lease affinity).
+func (t *txn) release() {
+	a := t.p.CIAddr()
+	ok, err := t.s.store.Get(t.ctx, a, &t.found)
+	if err != nil || !ok || !t.owns(&t.found) || t.found.State != lease.StateDefault {
+		t.s.metrics.Dropped("release of an unknown lease")
+		return
+	}
+	ps := t.st.poolContaining(a)
+	if t.cfg.ExpiredLeases.HoldReclaimedTime > 0 {
+		t.next = t.found.Clone()
+		t.next.State = lease.StateReleased
+		t.next.CLTT = t.now
+		t.next.ValidLifetime = 0
+		err = t.s.store.Update(t.ctx, &t.found, &t.next, lease.Async)
+	} else {
+		err = t.s.store.Delete(t.ctx, a, &t.found, lease.Async)
+	}
+	if err != nil {
+		t.s.log.Warn("release not recorded", "address", a, "error", err)
+		return
+	}
+	if ps != nil {
+		ps.alloc.Release(a)
+	}
+	t.s.metrics.Freed(t.found.SubnetID, t.found.PoolID)
+}
+
+// decline quarantines an address the client found in use (RFC 2131
+// §4.3.3) for decline-probation-period.
+func (t *txn) decline() {
+	a, ok := t.p.RequestedIP()
+	if !ok {
+		a = t.p.CIAddr()
+	}
+	found, err := t.s.store.Get(t.ctx, a, &t.found)
+	if err != nil || !found || !t.owns(&t.found) {
+		t.s.metrics.Dropped("decline of an unknown lease")
+		return
+	}
+	t.next = t.found.Clone()
+	t.next.State = lease.StateDeclined
+	t.next.HWAddr = t.next.HWAddr[:0]
+	t.next.ClientID = t.next.ClientID[:0]
+	t.next.Hostname = ""
+	t.next.FQDNFwd, t.next.FQDNRev = false, false
+	t.next.CLTT = t.now
+	t.next.ValidLifetime = t.cfg.DeclineProbationPeriod
+	if err := t.s.store.Update(t.ctx, &t.found, &t.next, lease.Durable); err != nil {
+		t.s.log.Warn("decline not recorded", "address", a, "error", err)
+		return
+	}
+	t.s.log.Info("address declined", "address", a, "probation", t.cfg.DeclineProbationPeriod)
+	t.s.metrics.Declined(t.found.SubnetID, t.found.PoolID)
+}
+
+// inform answers a DHCPINFORM with configuration only (RFC 2131 §4.3.5).
+func (t *txn) inform() {
+	ss := t.subnet
+	ps := ss.poolFor(t.p.CIAddr())
+	t.reply(dhcpv4.Ack, ss, ps, netip.Addr{}, 0)
+}
+
+// nak refuses a request.
+func (t *txn) nak() {
+	b := t.w.Reply(dhcpv4.Nak)
+	b.AddIP(dhcpv4.OptionServerID, t.serverID(nil))
+	t.s.metrics.Sent(dhcpv4.Nak)
+}
+
+// ours reports whether sid names this server.
+func (t *txn) ours(sid netip.Addr) bool {
+	if sid == t.r.Local || sid == t.r.Dst {
+		return true
+	}
+	return t.serverID(t.subnet) == sid
+}
+
+// lifetime is the valid lifetime for the client in ss: a class's
+// valid-lifetime, else the subnet's, clamped to what the client asks for
+// within min and max.
+func (t *txn) lifetime(ss *subnetState) uint32 {
+	lt := ss.cfg.Params.ValidLifetime
+	cs := t.eval.Classes()
+	for _, cl := range t.cfg.Classes {
+		if cl.HasValidLifetime && cs.Has(cl.Name) {
+			lt = cl.ValidLifetime
+			break
+		}
+	}
+	req, _ := t.p.LeaseTime()
+	return lt.Clamp(req)
+}
+
+// offerLifetime is the offer-lifetime for the client in ss (0: offers are
+// not written to the store).
+func (t *txn) offerLifetime(ss *subnetState) uint32 {
+	cs := t.eval.Classes()
+	for _, cl := range t.cfg.Classes {
+		if cl.HasOfferLifetime && cs.Has(cl.Name) {
+			return cl.OfferLifetime
+		}
+	}
+	return ss.cfg.Params.OfferLifetime
+}
+
+// fill makes l the client's lease of a.
+func (t *txn) fill(l *lease.Lease, ss *subnetState, ps *poolState, a netip.Addr, lt uint32) {
+	l.Addr = a
+	l.HWType = t.htype
+	l.HWAddr = append(l.HWAddr[:0], t.hw...)
+	l.ClientID = append(l.ClientID[:0], t.cid...)
+	l.ValidLifetime = lt
+	l.CLTT = t.now
+	l.SubnetID = ss.cfg.ID
+	l.PoolID = poolID(ps)
+	l.State = lease.StateDefault
+	l.FQDNFwd, l.FQDNRev = false, false
+	l.Hostname = t.hostname()
+	l.UserContext = ""
+}
+
+// hostname is the name recorded with the lease: the reservation's, else
+// the one the client sent in option 12.
+func (t *txn) hostname() string {
+	if t.host != nil && t.host.Hostname != "" {
+		return t.host.Hostname
+	}
+	if h := t.p.HostName(); len(h) > 0 {
+		return string(h)
+	}
+	return ""
+}

@@ -1,0 +1,330 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leased/leased/alloc"
+	"github.com/leased/leased/classify"
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/lease"
+)
+
+// Options tune a Server. The zero value is ready to use.
+type Options struct {
+	// Logger receives the server's log; the default discards it.
+	Logger *slog.Logger
+	// Now is the clock; time.Now by default.
+	Now func() time.Time
+	// OfferHold is how long an offered address stays set aside for the
+	// client when offer-lifetime is 0, so that concurrent DISCOVERs are
+	// not offered the same address. Kea sets nothing aside; 10 s by
+	// default.
+	OfferHold time.Duration
+	// Metrics receives counts of what the server does; nil counts
+	// nothing.
+	Metrics Metrics
+}
+
+// Metrics is told what the server does, for statistics. Implementations
+// must be safe for concurrent use and cheap: they are called on the packet
+// path.
+type Metrics interface {
+	// Received counts a message of type mt that reached the server.
+	Received(mt dhcpv4.MessageType)
+	// Sent counts a reply of type mt.
+	Sent(mt dhcpv4.MessageType)
+	// Dropped counts a message the server ignored, with Kea's reason
+	// (e.g. "no subnet", "not for us", "DROP class").
+	Dropped(reason string)
+	// Assigned and Freed count leases of a subnet's pool entering and
+	// leaving use; Declined counts addresses declined.
+	Assigned(subnetID, poolID uint32)
+	Freed(subnetID, poolID uint32)
+	Declined(subnetID, poolID uint32)
+	// Reclaimed counts expired leases reclaimed.
+	Reclaimed(subnetID, poolID uint32)
+}
+
+// Server answers DHCPv4 clients. It is safe for concurrent use.
+type Server struct {
+	store   lease.Store
+	log     *slog.Logger
+	now     func() time.Time
+	hold    time.Duration
+	metrics Metrics
+
+	state  atomic.Pointer[state]
+	offers offerTable
+	// reload serialises Reload calls.
+	reload sync.Mutex
+}
+
+// state is what one configuration derives: the configuration itself and
+// the allocators of its pools.
+type state struct {
+	cfg     *config.Config
+	subnets map[uint32]*subnetState
+	txns    sync.Pool
+}
+
+type subnetState struct {
+	cfg   *config.Subnet
+	pools []*poolState
+}
+
+type poolState struct {
+	cfg   *config.Pool
+	alloc *alloc.Pool
+}
+
+// New returns a server for cfg with leases in store. It scans the store to
+// learn which addresses are in use, applying sanity-checks.lease-checks to
+// leases whose subnet no longer exists.
+func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options) (*Server, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	s := &Server{
+		store:   store,
+		log:     o.Logger,
+		now:     o.Now,
+		hold:    o.OfferHold,
+		metrics: o.Metrics,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.hold <= 0 {
+		s.hold = 10 * time.Second
+	}
+	if s.metrics == nil {
+		s.metrics = noMetrics{}
+	}
+	s.offers.init()
+	st, err := s.build(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.state.Store(st)
+	return s, nil
+}
+
+// Config returns the configuration in force.
+func (s *Server) Config() *config.Config { return s.state.Load().cfg }
+
+// Reload makes cfg the configuration in force. Messages being handled
+// finish under the configuration they started with; leases are kept.
+func (s *Server) Reload(ctx context.Context, cfg *config.Config) error {
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	st, err := s.build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	s.state.Store(st)
+	return nil
+}
+
+// build derives a state from cfg and the store's leases.
+func (s *Server) build(ctx context.Context, cfg *config.Config) (*state, error) {
+	if cfg.Classifier == nil {
+		cls, err := classify.New(nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		c := *cfg
+		c.Classifier = cls
+		cfg = &c
+	}
+	st := &state{cfg: cfg, subnets: make(map[uint32]*subnetState, len(cfg.Subnets))}
+	st.txns.New = func() any { return &txn{eval: cfg.Classifier.NewEval()} }
+	for _, sn := range cfg.Subnets {
+		ss := &subnetState{cfg: sn}
+		strat, err := alloc.ParseStrategy(sn.Params.Allocator)
+		if err != nil {
+			strat = alloc.Iterative
+		}
+		for _, p := range sn.Pools {
+			a, err := alloc.New(p.First, p.Last, strat, uint64(s.now().UnixNano()))
+			if err != nil {
+				return nil, fmt.Errorf("subnet %d pool %v-%v: %w", sn.ID, p.First, p.Last, err)
+			}
+			ss.pools = append(ss.pools, &poolState{cfg: p, alloc: a})
+		}
+		st.subnets[sn.ID] = ss
+		// Reserved addresses are never handed to anyone else.
+		for _, h := range sn.Reservations {
+			if ps := ss.poolFor(h.Address); ps != nil {
+				ps.alloc.Use(h.Address)
+			}
+		}
+	}
+	for _, h := range cfg.GlobalReservations {
+		if sn := cfg.SubnetContaining(h.Address); sn != nil {
+			if ps := st.subnets[sn.ID].poolFor(h.Address); ps != nil {
+				ps.alloc.Use(h.Address)
+			}
+		}
+	}
+	if err := s.markLeases(ctx, st); err != nil {
+		return nil, err
+	}
+	s.offers.each(func(a netip.Addr) {
+		if ps := st.poolContaining(a); ps != nil {
+			ps.alloc.Use(a)
+		}
+	})
+	return st, nil
+}
+
+// markLeases marks every address the store holds a live lease for as used,
+// and applies sanity-checks.lease-checks to leases of unknown subnets.
+func (s *Server) markLeases(ctx context.Context, st *state) error {
+	mode := st.cfg.SanityChecks.LeaseChecks
+	var after netip.Addr
+	for {
+		page, err := s.store.Page(ctx, after, 0, 4096)
+		if err != nil {
+			return fmt.Errorf("reading leases: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for i := range page {
+			l := &page[i]
+			after = l.Addr
+			ss := st.subnets[l.SubnetID]
+			if ss == nil || !ss.cfg.Prefix.Contains(l.Addr) {
+				ss = s.checkOrphan(ctx, st, l, mode)
+				if ss == nil {
+					continue
+				}
+			}
+			if l.State != lease.StateDefault && l.State != lease.StateDeclined {
+				continue
+			}
+			if ps := ss.poolFor(l.Addr); ps != nil {
+				ps.alloc.Use(l.Addr)
+			}
+		}
+	}
+}
+
+// checkOrphan applies lease-checks to a lease whose subnet is gone or no
+// longer contains it: "none" and "warn" keep it (warn logs), "fix" moves it
+// to the subnet that contains its address when there is one, "fix-del"
+// does that or deletes it, "del" deletes it. It returns the subnet to
+// account the lease to, or nil.
+func (s *Server) checkOrphan(ctx context.Context, st *state, l *lease.Lease, mode string) *subnetState {
+	var fixed *subnetState
+	if sn := st.cfg.SubnetContaining(l.Addr); sn != nil {
+		fixed = st.subnets[sn.ID]
+	}
+	switch mode {
+	case "", "none":
+		return fixed
+	case "warn":
+		s.log.Warn("lease belongs to no configured subnet", "address", l.Addr, "subnet-id", l.SubnetID)
+		return fixed
+	case "fix", "fix-del":
+		if fixed != nil {
+			prev := *l
+			l.SubnetID = fixed.cfg.ID
+			if err := s.store.Update(ctx, &prev, l, lease.Async); err != nil {
+				s.log.Warn("cannot move lease to its subnet", "address", l.Addr, "subnet-id", fixed.cfg.ID, "error", err)
+			} else {
+				s.log.Info("lease moved to the subnet that contains it", "address", l.Addr, "from", prev.SubnetID, "to", fixed.cfg.ID)
+			}
+			return fixed
+		}
+		if mode == "fix" {
+			s.log.Warn("lease belongs to no configured subnet and cannot be fixed", "address", l.Addr, "subnet-id", l.SubnetID)
+			return nil
+		}
+	}
+	// del, or fix-del without a subnet to move to.
+	if err := s.store.Delete(ctx, l.Addr, l, lease.Async); err != nil && !errors.Is(err, lease.ErrNotFound) {
+		s.log.Warn("cannot delete lease of unknown subnet", "address", l.Addr, "error", err)
+	} else {
+		s.log.Info("lease of unknown subnet deleted", "address", l.Addr, "subnet-id", l.SubnetID)
+	}
+	return nil
+}
+
+func (ss *subnetState) poolFor(a netip.Addr) *poolState {
+	if ss == nil || !a.IsValid() {
+		return nil
+	}
+	for _, ps := range ss.pools {
+		if ps.cfg.Contains(a) {
+			return ps
+		}
+	}
+	return nil
+}
+
+func (st *state) poolContaining(a netip.Addr) *poolState {
+	sn := st.cfg.SubnetContaining(a)
+	if sn == nil {
+		return nil
+	}
+	return st.subnets[sn.ID].poolFor(a)
+}
+
+// ServeDHCP answers one client message.
+func (s *Server) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+	p := r.Packet
+	if p.Op() != dhcpv4.BootRequest {
+		return
+	}
+	mt := p.MessageType()
+	switch mt {
+	case dhcpv4.Discover, dhcpv4.Request, dhcpv4.Decline, dhcpv4.Release, dhcpv4.Inform:
+	default:
+		s.metrics.Dropped("unsupported message type")
+		return
+	}
+	s.metrics.Received(mt)
+	st := s.state.Load()
+	t := st.txns.Get().(*txn)
+	defer st.txns.Put(t)
+	t.begin(s, st, w, r)
+	t.run(mt)
+}
+
+// clientKey identifies a client for the offer table: its client
+// identifier, or its hardware type and address.
+func clientKey(p *dhcpv4.Packet) uint64 {
+	h := fnv.New64a()
+	if cid := p.ClientID(); len(cid) > 0 {
+		h.Write([]byte{0})
+		h.Write(cid)
+	} else {
+		h.Write([]byte{1, p.HType()})
+		h.Write(p.CHAddr())
+	}
+	return h.Sum64()
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Received(dhcpv4.MessageType) {}
+func (noMetrics) Sent(dhcpv4.MessageType)     {}
+func (noMetrics) Dropped(string)              {}
+func (noMetrics) Assigned(uint32, uint32)     {}
+func (noMetrics) Freed(uint32, uint32)        {}
+func (noMetrics) Declined(uint32, uint32)     {}
+func (noMetrics) Reclaimed(uint32, uint32)    {}

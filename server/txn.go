@@ -1,0 +1,287 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+
+	"github.com/leased/leased/classify"
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/lease"
+)
+
+// txn is the work on one message. Each worker reuses one, so its scratch
+// leases keep their buffers between messages.
+type txn struct {
+	s   *Server
+	st  *state
+	cfg *config.Config
+	w   dhcpserver.ResponseWriter
+	r   *dhcpserver.Request
+	p   *dhcpv4.Packet
+	ctx context.Context
+
+	eval *classify.Eval
+	now  int64
+
+	hw    []byte
+	htype uint8
+	cid   []byte
+	key   uint64
+
+	subnet *subnetState
+	host   *config.Host
+
+	found lease.Lease // a lease read from the store
+	next  lease.Lease // the lease being written
+}
+
+func (t *txn) begin(s *Server, st *state, w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+	t.s, t.st, t.cfg, t.w, t.r, t.p = s, st, st.cfg, w, r, r.Packet
+	t.ctx = r.Context()
+	t.now = s.now().Unix()
+	t.hw, t.htype, t.cid = t.p.CHAddr(), t.p.HType(), t.p.ClientID()
+	t.key = clientKey(t.p)
+	t.subnet, t.host = nil, nil
+}
+
+// run handles one message of type mt.
+func (t *txn) run(mt dhcpv4.MessageType) {
+	t.eval.Begin(t.p, classify.Meta{Iface: t.r.IfName, Src: t.r.Src.Addr(), Dst: t.r.Dst})
+	t.eval.Classify()
+	if t.eval.Drop() {
+		t.s.metrics.Dropped("DROP class")
+		return
+	}
+	sel := makeSelector(t.p, t.r.IfName, t.r.Local, t.r.Src.Addr(), isBroadcast(t.r.Dst), t.cfg)
+	if sn := selectSubnet(t.cfg, sel, t.subnetAllowed); sn != nil {
+		t.subnet = t.st.subnets[sn.ID]
+	}
+	t.host = t.findHost()
+	if t.host != nil {
+		for _, c := range t.host.ClientClasses {
+			t.eval.AddClass(c)
+		}
+	}
+	t.eval.SetKnown(t.host != nil)
+	if t.eval.Drop() {
+		t.s.metrics.Dropped("DROP class")
+		return
+	}
+	if t.subnet == nil {
+		t.s.metrics.Dropped("no subnet")
+		t.s.log.Debug("no subnet for client", "type", mt, "chaddr", hwString(t.hw), "giaddr", t.p.GIAddr(), "iface", t.r.IfName)
+		return
+	}
+	switch mt {
+	case dhcpv4.Discover:
+		t.discover()
+	case dhcpv4.Request:
+		t.request()
+	case dhcpv4.Release:
+		t.release()
+	case dhcpv4.Decline:
+		t.decline()
+	case dhcpv4.Inform:
+		t.inform()
+	}
+}
+
+func isBroadcast(a netip.Addr) bool { return a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) }
+
+// subnetAllowed applies a subnet's class guard.
+func (t *txn) subnetAllowed(sn *config.Subnet) bool { return t.inClasses(sn.ClientClasses) }
+
+// poolAllowed applies a pool's class guard.
+func (t *txn) poolAllowed(ps *poolState) bool { return t.inClasses(ps.cfg.ClientClasses) }
+
+// inClasses reports whether a guard lets the client through: an empty
+// guard admits everyone, otherwise the client must be in one of the
+// classes.
+func (t *txn) inClasses(guard []string) bool {
+	if len(guard) == 0 {
+		return true
+	}
+	cs := t.eval.Classes()
+	for _, c := range guard {
+		if cs.Has(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// findHost looks up the client's reservation by each identifier type in
+// the configured order, global reservations first when both scopes are
+// enabled, as Kea does.
+func (t *txn) findHost() *config.Host {
+	var sn *config.Subnet
+	if t.subnet != nil {
+		sn = t.subnet.cfg
+	}
+	global := sn == nil || sn.Params.ReservationsGlobal
+	inSubnet := sn != nil && sn.Params.ReservationsInSubnet
+	for _, idt := range t.cfg.HostReservationIdentifiers {
+		id := t.identifier(idt)
+		if len(id) == 0 {
+			continue
+		}
+		if global {
+			if h := t.cfg.Reservation(0, idt, id); h != nil {
+				return h
+			}
+		}
+		if inSubnet {
+			if h := t.cfg.Reservation(sn.ID, idt, id); h != nil {
+				return h
+			}
+		}
+	}
+	return nil
+}
+
+// identifier returns the client's identifier of a reservation type.
+func (t *txn) identifier(idt config.IdentifierType) []byte {
+	switch idt {
+	case config.HWAddress:
+		return t.hw
+	case config.ClientID:
+		return t.cid
+	case config.DUID:
+		// RFC 4361: type 255, a 4-byte IAID, then the DUID.
+		if len(t.cid) > 5 && t.cid[0] == 255 {
+			return t.cid[5:]
+		}
+	case config.CircuitID:
+		if ri, ok := t.p.RelayAgentInfo(); ok {
+			return ri.CircuitID()
+		}
+	}
+	return nil
+}
+
+// matchClientID reports whether client identifiers identify clients in
+// subnet sn (match-client-id).
+func (t *txn) matchClientID(sn *config.Subnet) bool {
+	return sn.Params.MatchClientID && len(t.cid) > 0
+}
+
+// owns reports whether l is this client's lease.
+func (t *txn) owns(l *lease.Lease) bool {
+	if l.State == lease.StateDeclined {
+		return false
+	}
+	if sn := t.st.subnets[l.SubnetID]; sn != nil && t.matchClientID(sn.cfg) && len(l.ClientID) > 0 {
+		return bytes.Equal(l.ClientID, t.cid)
+	}
+	return len(t.hw) > 0 && bytes.Equal(l.HWAddr, t.hw)
+}
+
+// active reports whether l holds its address: assigned or declined, and
+// not expired.
+func (t *txn) active(l *lease.Lease) bool {
+	return (l.State == lease.StateDefault || l.State == lease.StateDeclined) && !l.Expired(t.now)
+}
+
+// candidates calls fn for the selected subnet and then, for a subnet in a
+// shared network, for each sibling the client may use, until fn returns
+// false.
+func (t *txn) candidates(fn func(*subnetState) bool) {
+	if !fn(t.subnet) {
+		return
+	}
+	if n := t.subnet.cfg.Network; n != nil {
+		for _, sib := range n.Subnets {
+			if sib == t.subnet.cfg || !t.subnetAllowed(sib) {
+				continue
+			}
+			if !fn(t.st.subnets[sib.ID]) {
+				return
+			}
+		}
+	}
+}
+
+// clientLease finds the client's lease in the candidate subnets into
+// t.found.
+func (t *txn) clientLease() (*subnetState, bool) {
+	var where *subnetState
+	t.candidates(func(ss *subnetState) bool {
+		sn := ss.cfg
+		if t.matchClientID(sn) {
+			if ok, err := t.s.store.GetByClientID(t.ctx, sn.ID, t.cid, &t.found); err == nil && ok {
+				where = ss
+				return false
+			}
+		}
+		if len(t.hw) > 0 {
+			if ok, err := t.s.store.GetByHWAddr(t.ctx, sn.ID, t.hw, &t.found); err == nil && ok && t.owns(&t.found) {
+				where = ss
+				return false
+			}
+		}
+		return true
+	})
+	return where, where != nil
+}
+
+// subnetOf returns the candidate subnet containing a.
+func (t *txn) subnetOf(a netip.Addr) *subnetState {
+	var where *subnetState
+	t.candidates(func(ss *subnetState) bool {
+		if ss.cfg.Prefix.Contains(a) {
+			where = ss
+			return false
+		}
+		return true
+	})
+	return where
+}
+
+// reservedHere reports whether the client's reservation is for a in ss.
+func (t *txn) reservedHere(ss *subnetState, a netip.Addr) bool {
+	h := t.host
+	return h != nil && h.Address == a && (h.SubnetID == 0 || h.SubnetID == ss.cfg.ID)
+}
+
+// reservedForOther reports whether a is reserved for another client.
+func (t *txn) reservedForOther(ss *subnetState, a netip.Addr) bool {
+	for _, id := range [2]uint32{ss.cfg.ID, 0} {
+		if h := t.cfg.ReservationByAddress(id, a); h != nil && h != t.host {
+			return true
+		}
+	}
+	return false
+}
+
+// usable reports whether the client may hold a in ss, and the pool that
+// accounts for it (nil for an out-of-pool reservation).
+func (t *txn) usable(ss *subnetState, a netip.Addr) (*poolState, bool) {
+	ps := ss.poolFor(a)
+	if t.reservedHere(ss, a) {
+		return ps, true
+	}
+	if ps == nil || !t.poolAllowed(ps) || t.reservedForOther(ss, a) {
+		return nil, false
+	}
+	return ps, true
+}
+
+// heldByOther reads the store's lease of a into t.found and reports
+// whether another client holds it.
+func (t *txn) heldByOther(a netip.Addr) bool {
+	ok, err := t.s.store.Get(t.ctx, a, &t.found)
+	if err != nil {
+		return true
+	}
+	return ok && t.active(&t.found) && !t.owns(&t.found)
+}
+
+func poolID(ps *poolState) uint32 {
+	if ps == nil {
+		return 0
+	}
+	return ps.cfg.ID
+}
