@@ -229,4 +229,3 @@ func hwString(hw []byte) string {
 	}
 	return string(out)
 }
-
