@@ -362,7 +362,8 @@ func (n *Node) housekeeping(now time.Time) {
 // claim is ddhcpd's claim(n) (specification 6.2), except that a block is
 // only taken if nobody contested it while it was being inquired: a block
 // another node inquired with a larger id, or announced, leaves the list at
-// once instead of being owned regardless.
+// once instead of being owned regardless; and the CLAIMING timeout is
+// renewed with every INQUIRE.
 func (n *Node) claim(need int, now time.Time) {
 	kept := n.claiming[:0]
 	for _, i := range n.claiming {
@@ -396,7 +397,13 @@ func (n *Node) claim(need int, now time.Time) {
 	}
 	n.sendMulticast(buf, StatMcastSendInquire)
 	for _, i := range n.claiming {
-		n.blocks[i].claims++
+		// Each INQUIRE keeps the block TENTATIVE at the peers for t, and
+		// CLAIMING here just as long. ddhcpd counts t from the pick only,
+		// which its whole-second clock gets away with; with a real clock
+		// the fourth pass would come a moment after the lapse.
+		b := &n.blocks[i]
+		b.claims++
+		b.timeout = now.Add(n.tentative)
 	}
 }
 
@@ -440,7 +447,8 @@ func (n *Node) dropClaim(i uint32) {
 // those clients are accepted and recorded meanwhile.
 func (n *Node) own(i uint32, now time.Time) {
 	b := &n.blocks[i]
-	b.state, b.owner, b.first, b.claims, b.announce = Ours, n.id, now, 0, true
+	// claims stays at 3, as ddhcpd leaves it (BLOCK_SHOW prints it).
+	b.state, b.owner, b.first, b.announce = Ours, n.id, now, true
 	b.needless = time.Time{}
 	b.holdUntil = time.Time{}
 	if !b.ownerUntil.IsZero() {

@@ -705,7 +705,7 @@ func TestStatusAndStatistics(t *testing.T) {
 	text := string(AppendBlockStatus(nil, &s))
 	for _, want := range []string{
 		"block size/number\t4/64 \n", "node id\t0200000001010000\n",
-		"5\t4\t0200000001010000\t0\t1/1\t59\n", // announced at 22.5 s, now 23 s
+		"5\t4\t0200000001010000\t3\t1/1\t59\n", // announced at 22.5 s, now 23 s; 3 INQUIREs, as ddhcpd shows
 		"9\t2\t0200000001FF0000\t0\t-\t300\n",
 		"\nblocks in use: 2\n",
 	} {
@@ -796,5 +796,24 @@ func TestTrafficDoesNotDriveHousekeeping(t *testing.T) {
 	h.at(7500 * time.Millisecond)
 	if got := describe(h.take()); !slices.Equal(got, []string{"INQUIRE 5"}) {
 		t.Errorf("at 7.5 s: %q", got)
+	}
+}
+
+// Real clocks run late: a node whose ticks each come a few milliseconds
+// after NextTick must still own its block after three INQUIREs. (The
+// CLAIMING timeout of t set when the block was picked lapses just before
+// the fourth pass; found against a real ddhcpd with t = 4 s.)
+func TestClaimWithLateTicks(t *testing.T) {
+	for _, tentative := range []time.Duration{4 * time.Second, 15 * time.Second} {
+		c := DefaultConfig()
+		c.LearningPhase, c.TentativeTimeout = false, tentative
+		h := newHarness(t, c, fixedRand(5))
+		for range 10 {
+			h.clock.now = h.n.NextTick().Add(3 * time.Millisecond)
+			h.n.Tick()
+		}
+		if !slices.Equal(h.n.Owned(), []uint32{5}) {
+			t.Errorf("t=%v: owned %v after 10 late ticks, want [5]", tentative, h.n.Owned())
+		}
 	}
 }
