@@ -19,15 +19,22 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/daemon"
 )
 
 func main() {
@@ -222,7 +229,71 @@ func serveFlags(fs *flag.FlagSet) func(*env, []string) int {
 	fs.BoolVar(&o.debug, "d", false, "debug logging")
 	fs.UintVar(&o.serverPort, "p", 67, "UDP `port` to listen on")
 	fs.UintVar(&o.clientPort, "P", 68, "UDP `port` to send replies to clients on")
-	return noArgs("serve", notImplemented("serve"))
+	return noArgs("serve", func(e *env, _ []string) int { return serve(e, &o) })
+}
+
+// serve runs `leased serve`: with -t it checks a configuration as
+// `kea-dhcp4 -t` does; with -c it serves it until SIGTERM or SIGINT,
+// reloading on SIGHUP.
+func serve(e *env, o *serveOptions) int {
+	switch {
+	case o.check != "" && o.config != "":
+		fmt.Fprintln(e.stderr, "leased serve: -c and -t exclude each other")
+		return exitUsage
+	case o.check != "":
+		diags, err := config.Check(o.check)
+		for _, d := range diags {
+			fmt.Fprintln(e.stderr, d.String())
+		}
+		if err != nil {
+			if errors.Is(err, config.ErrInvalid) {
+				fmt.Fprintf(e.stderr, "leased serve: %s is not a valid configuration\n", o.check)
+			} else {
+				fmt.Fprintf(e.stderr, "leased serve: %s: %v\n", o.check, err)
+			}
+			return exitError
+		}
+		return exitOK
+	case o.config == "":
+		fmt.Fprintln(e.stderr, "leased serve: a configuration file is required (-c FILE, or -t FILE to check one)")
+		return exitUsage
+	}
+	if o.serverPort > 65535 || o.clientPort > 65535 {
+		fmt.Fprintln(e.stderr, "leased serve: ports are 0 to 65535")
+		return exitUsage
+	}
+	level := slog.LevelInfo
+	if o.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	err := daemon.Serve(ctx, daemon.ServeOptions{
+		ConfigPath: o.config,
+		ServerPort: uint16(o.serverPort),
+		ClientPort: uint16(o.clientPort),
+		Logger:     log,
+		Reload:     reload,
+	})
+	if err != nil {
+		log.Error("leased serve stopped", "error", err)
+		return exitError
+	}
+	log.Info("leased serve stopped")
+	return exitOK
 }
 
 // leaseOptions are lease's flags.
