@@ -150,11 +150,11 @@ func (l *Lease) Validate() error {
 	return nil
 }
 
-// CheckUserContext reports whether s is a JSON object, as Kea requires of a
-// lease's user context.
+// CheckUserContext reports whether s is a JSON object in UTF-8, as Kea
+// requires of a lease's user context.
 func CheckUserContext(s string) error {
 	b := bytes.TrimLeft([]byte(s), " \t\r\n")
-	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+	if len(b) == 0 || b[0] != '{' || !utf8.Valid(b) || !json.Valid(b) {
 		return fmt.Errorf("user context %q is not a JSON object", s)
 	}
 	return nil

@@ -52,18 +52,13 @@ func scanRecords(data []byte, fn func(off int, typ byte, payload []byte) error) 
 }
 
 // resync returns the first offset after pos where an intact record starts,
-// or -1. It tries first where the damaged record's own length says the
-// next one begins: a flipped payload bit leaves that intact, and the
-// guess cannot be fooled by a record-shaped byte string inside a payload.
+// or -1. It scans byte by byte rather than trusting the damaged record's
+// length, which may be the damaged part: skipping by a wrong length would
+// throw intact records away. An intact-looking record can only start
+// inside a payload where the payload holds the magic byte 0xFE and a
+// matching CRC; text fields cannot hold that byte, and binary ones would
+// have to be built for it and then damaged just before.
 func resync(data []byte, pos int) int {
-	if len(data)-pos >= headerLen && data[pos] == recMagic {
-		size := int(uint32(data[pos+4]) | uint32(data[pos+5])<<8 | uint32(data[pos+6])<<16 | uint32(data[pos+7])<<24)
-		if size <= maxPayload {
-			if next := pos + headerLen + size; next < len(data) && intactAt(data, next) {
-				return next
-			}
-		}
-	}
 	for i := pos + 1; i < len(data); i++ {
 		k := bytes.IndexByte(data[i:], recMagic)
 		if k < 0 {
@@ -173,7 +168,7 @@ func (ld *loader) loadSnapshot(name string, data []byte) (uint64, error) {
 		if first, count, err = decodeSnapshotHeader(p); err == nil {
 			haveHeader, base = true, n
 			data = data[n:]
-			ld.s.reserve(int(min(count, 1<<26)))
+			ld.s.reserve(int(min(count, uint64(len(data)/(headerLen+putFixed))))) // the header may lie
 		}
 	}
 	if !haveHeader {

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"unicode/utf8"
+
+	"github.com/leased/leased/lease"
 )
 
 // Every file of the store is a sequence of framed records:
@@ -194,10 +197,15 @@ func decodePut(p []byte) (f putFields, blob []byte, err error) {
 	if putFixed+f.blobLen() != len(p) {
 		return f, nil, fmt.Errorf("put record lengths add up to %d, record holds %d: %w", putFixed+f.blobLen(), len(p), errPayload)
 	}
-	if f.state > 3 || f.flags&^(flagFwd|flagRev) != 0 || f.hwLen > 20 {
+	blob = p[putFixed:]
+	host := blob[int(f.hwLen)+int(f.cidLen) : int(f.hwLen)+int(f.cidLen)+int(f.hostLen)]
+	ctx := blob[len(blob)-int(f.ctxLen):]
+	if !lease.State(f.state).Valid() || f.flags&^(flagFwd|flagRev) != 0 || f.hwLen > lease.MaxHWAddrLen ||
+		f.ctxLen > lease.MaxUserContextLen || !utf8.Valid(host) ||
+		(len(ctx) > 0 && lease.CheckUserContext(string(ctx)) != nil) {
 		return f, nil, fmt.Errorf("put record of %d.%d.%d.%d has invalid fields: %w", p[0], p[1], p[2], p[3], errPayload)
 	}
-	return f, p[putFixed:], nil
+	return f, blob, nil
 }
 
 func decodeDelete(p []byte) (uint32, error) {
