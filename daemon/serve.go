@@ -126,6 +126,10 @@ func listen(h dhcpserver.Handler, ifaces []string, o ServeOptions, log *slog.Log
 		ClientPort: o.ClientPort,
 		RelayPort:  port,
 		Logger:     log,
+		// Handlers of REQUESTs wait for their lease's fsync; enough
+		// workers keep DISCOVERs moving meanwhile. Goroutines blocked
+		// in a wait cost only their stacks.
+		Workers: 1024,
 	}
 	if err := ds.Listen(); err != nil {
 		return nil, fmt.Errorf("listening on %v: %w", ifaceList(ifaces), err)

@@ -29,6 +29,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -267,6 +268,19 @@ func serve(e *env, o *serveOptions) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	if path := os.Getenv("LEASED_CPUPROFILE"); path != "" {
+		// For benchmarking: profile the whole run.
+		f, err := os.Create(path)
+		if err != nil {
+			log.Error("cannot write the CPU profile", "error", err)
+			return exitError
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Error("cannot start the CPU profile", "error", err)
+			return exitError
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	hup := make(chan os.Signal, 1)
