@@ -2,6 +2,8 @@ package dhcpserver
 
 import (
 	"encoding/binary"
+	"log/slog"
+	"net"
 	"net/netip"
 	"testing"
 	"unsafe"
@@ -139,5 +141,34 @@ func TestClientHash(t *testing.T) {
 	}
 	if mk(1, nil) != mk(1, nil) {
 		t.Error("hash not deterministic")
+	}
+}
+
+// TestIfNameLookup covers interfaces unknown at Listen: the name comes
+// from the kernel through the socket and is cached.
+func TestIfNameLookup(t *testing.T) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{log: slog.New(slog.DiscardHandler)}
+	s.names.Store(&map[int]string{})
+	sk := &udpSocket{fd: fd}
+	if got := s.ifName(lo.Index, sk); got != "lo" {
+		t.Errorf("ifName(%d) = %q, want lo", lo.Index, got)
+	}
+	if got := (*s.names.Load())[lo.Index]; got != "lo" {
+		t.Errorf("not cached: %q", got)
+	}
+	if got := s.ifName(1<<30, sk); got != "" {
+		t.Errorf("ifName(no such index) = %q, want empty", got)
+	}
+	if _, err := ifName(fd, 1<<30); err == nil {
+		t.Error("ifName of a missing index succeeded")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/internal/testnet"
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")
@@ -479,9 +479,7 @@ func TestServeAfterShutdown(t *testing.T) {
 // TestBindToDevice serves the loopback interface by name, which opens a
 // socket bound to it with SO_BINDTODEVICE (root or CAP_NET_RAW).
 func TestBindToDevice(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("SO_BINDTODEVICE needs CAP_NET_RAW; run as root")
-	}
+	testnet.RequireRoot(t) // SO_BINDTODEVICE needs CAP_NET_RAW
 	ts := dhcptest.NewUnstartedServer(t, offerAll)
 	ts.Config.Addr = "0.0.0.0:0"
 	ts.Config.Interfaces = []string{"lo"}
