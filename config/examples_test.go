@@ -37,6 +37,7 @@ var expectedRejections = map[string][]string{
 	"ha-load-balancing-primary.json":            {"libdhcp_ha.so"},
 	"mysql-reservations.json":                   {"hosts-database"},
 	"pgsql-reservations.json":                   {"hosts-databases"},
+	"with-ddns.json":                            {"enable-updates"},
 	"template-ha-mt-tls-kea-dhcp4-1.conf":       {"libdhcp_ha.so"},
 	"template-ha-mt-tls-kea-dhcp4-2.conf":       {"libdhcp_ha.so"},
 	"template-power-user-home-kea-dhcp4-1.conf": {"libdhcp_ha.so"},

@@ -80,8 +80,8 @@ func (l *loader) leaseDatabase(m member) {
 		switch m.Key {
 		case "type":
 			t, ok := l.enum(m, "memfile", "mysql", "postgresql")
-			if ok && t == "mysql" {
-				l.notSupported(m.pos(), findNotSupported("lease-database", "type", `"mysql"`))
+			if ok && (t == "mysql" || t == "postgresql") {
+				l.notSupported(m.pos(), findNotSupported("lease-database", "type", `"`+t+`"`))
 			}
 			db.Type = t
 			typ = &m
@@ -506,6 +506,9 @@ func (l *loader) dhcpDDNS(m member, gp *rawParams) {
 		switch m.Key {
 		case "enable-updates":
 			d.EnableUpdates, _ = l.boolean(m)
+			if d.EnableUpdates {
+				l.notSupported(m.pos(), findNotSupported("dhcp-ddns", "enable-updates", "true"))
+			}
 		case "server-ip":
 			if a, ok := l.ipAny(m); ok {
 				d.ServerIP = a

@@ -1,0 +1,37 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestReadmeListsNotSupported keeps the README's compatibility table equal
+// to what the loader rejects as not supported yet.
+func TestReadmeListsNotSupported(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "| `") {
+			rows++
+		}
+	}
+	list := NotSupported()
+	for _, u := range list {
+		when := u.When
+		if when == "" {
+			when = "any value"
+		}
+		row := fmt.Sprintf("| `%s` | %s | %s | %s |", u.Keyword, u.Scope, when, u.Reason)
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md lacks the row\n%s", row)
+		}
+	}
+	if rows != len(list) {
+		t.Errorf("README.md has %d rows in its tables, NotSupported lists %d", rows, len(list))
+	}
+}
