@@ -19,9 +19,10 @@ func (l *loader) refClass(name string, at Pos, what string) {
 	l.classRefs = append(l.classRefs, classRef{name: name, pos: at, what: what})
 }
 
-// builtinClasses are the classes the server assigns itself.
+// builtinClasses are the classes the server assigns itself. DROP is not
+// among them: it means something only when the configuration defines it.
 var builtinClasses = map[string]bool{
-	"ALL": true, "KNOWN": true, "UNKNOWN": true, "BOOTP": true, "DROP": true,
+	"ALL": true, "KNOWN": true, "UNKNOWN": true, "BOOTP": true,
 }
 
 // builtinPrefixes are the families of classes the server or hooks assign
@@ -33,7 +34,7 @@ func isBuiltinClass(name string) bool {
 		return true
 	}
 	for _, p := range builtinPrefixes {
-		if strings.HasPrefix(name, p) {
+		if len(name) > len(p) && strings.HasPrefix(name, p) {
 			return true
 		}
 	}
@@ -95,8 +96,10 @@ func (l *loader) classes(m member) {
 			l.errf(e.Pos(), "client class %q is defined twice (first at %s)", cl.Name, first.Pos)
 			continue
 		}
-		if builtinClasses[cl.Name] && cl.Name != "DROP" && !strings.HasPrefix(cl.Name, "VENDOR_CLASS_") {
-			l.errf(e.Pos(), "client class %q is built in and cannot be defined", cl.Name)
+		if builtinClasses[cl.Name] && (test != nil || template != nil) {
+			// Kea lets a built-in class be defined only to carry
+			// options, lifetimes and boot fields.
+			l.errf(e.Pos(), "client class %q is built in: it may be defined to carry options, but not with a test", cl.Name)
 			continue
 		}
 		what := "client class " + quote(cl.Name)
@@ -274,6 +277,8 @@ func (l *loader) checkClassDeps(drafts []*classDraft) {
 				l.errf(d.pos, "%s tests member(%q), but no class %q is defined", what, dep, dep)
 			case inCycle[dep] && inCycle[d.c.Name]:
 				// Reported as a cycle above.
+			case d.c.TemplateTest != "":
+				// Kea does not check the classes a template test names.
 			case j >= i:
 				l.errf(d.pos, "%s tests member(%q), which is defined later (at %s); classes are evaluated in order, so define %q first", what, dep, drafts[j].c.Pos, dep)
 			case drafts[j].c.DependsOnKnown:

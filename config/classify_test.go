@@ -52,3 +52,29 @@ func TestClassExpressionsCompiled(t *testing.T) {
 		t.Errorf("classes %s", e.Classes())
 	}
 }
+
+// TestBuiltinClassRules follows Kea: a built-in class may be defined to
+// carry options but not with a test; DROP is not built in (a test may name
+// it only once defined); template tests may name classes defined later.
+func TestBuiltinClassRules(t *testing.T) {
+	cases := []struct {
+		name, classes, wantErr string
+	}{
+		{"KNOWN with options", `{"name": "KNOWN", "option-data": [{"name": "domain-name", "data": "known.example"}]}`, ""},
+		{"KNOWN with a test", `{"name": "KNOWN", "test": "option[60].exists"}`, "built in"},
+		{"member DROP undefined", `{"name": "a", "test": "member('DROP')"}`, "DROP"},
+		{"member DROP defined", `{"name": "DROP", "test": "option[60].text == 'bad'"}, {"name": "a", "test": "member('DROP')"}`, ""},
+		{"template names a later class", `{"name": "t", "template-test": "ifelse(member('later'), 'x', '')"}, {"name": "later", "test": "option[60].exists"}`, ""},
+		{"test names a later class", `{"name": "t", "test": "member('later')"}, {"name": "later", "test": "option[60].exists"}`, "defined later"},
+	}
+	for _, c := range cases {
+		_, diags, err := Parse("t.json", []byte(`{"Dhcp4": {"client-classes": [`+c.classes+`]}}`), nil)
+		got := joinDiags(diags)
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%s: rejected: %s", c.name, got)
+		case c.wantErr != "" && (err == nil || !strings.Contains(got, c.wantErr)):
+			t.Errorf("%s: want an error about %q, got %v\n%s", c.name, c.wantErr, err, got)
+		}
+	}
+}
