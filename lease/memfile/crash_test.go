@@ -308,4 +308,3 @@ func crashLease(c, a uint32, version int64) lease.Lease {
 		Hostname:      "client-" + strconv.Itoa(int(c)),
 	}
 }
-

@@ -1,0 +1,61 @@
+// Package memfile is leased's embedded lease store: every lease in memory,
+// every change in an append-only journal on disk. It implements
+// [lease.Store] and is what lease-database {"type": "memfile"} selects.
+//
+// # Memory
+//
+// Leases live in chunked slabs of fixed-size records, each with one string
+// holding its variable fields. A radix tree over the IPv4 address finds a
+// lease by address and walks addresses in order; two open-addressing hash
+// tables find the leases of a hardware address or client identifier (one
+// entry per distinct identifier, chained through the records). A million
+// leases take well under 200 bytes of heap each.
+//
+// # Files
+//
+// For lease-database name N the store keeps, in N's directory:
+//
+//	N.snap               the last snapshot: a header (format, first journal
+//	                     segment to replay, lease count) and one record per lease
+//	N.j<16 hex digits>   journal segments, replayed in order after the snapshot
+//	N.lock               flock held by the process that writes the store
+//	N.corrupt            damaged bytes moved aside at start-up, each after a
+//	                     line naming the file, offset, length and reason
+//
+// Every file is a sequence of records, each framed by a magic byte, a
+// format version, a type, a length and a CRC-32C (see record.go). A record
+// holds a whole lease (put) or an address (delete), so replay is
+// idempotent: the last record for an address wins.
+//
+// # Durability
+//
+// A writer updates memory and queues its record under one short critical
+// section, then, for a Durable write, waits. A dedicated goroutine writes
+// all queued records with one write call and fsyncs once, releasing every
+// writer that was waiting together (group commit); writers arriving during
+// the fsync make up the next batch. Async writes (offers) are written
+// within FlushInterval and fsynced with the next durable batch.
+//
+// # Compaction
+//
+// What Kea's lease file cleanup (kea-lfc) does runs in process, every
+// lfc-interval seconds and when the journal outgrows the snapshot: the
+// journal moves to a new segment, the leases are written to a new snapshot
+// a few hundred at a time while service goes on, the snapshot is fsynced,
+// renamed into place and the directory fsynced, and the segments it
+// replaces are removed. A crash at any point leaves a loadable set.
+//
+// # Start-up
+//
+// Open loads the snapshot and replays the journal. It never refuses to
+// start because of the files' content: a torn record at the end of the
+// last segment (a write cut short) is cut off; a damaged stretch anywhere
+// else (a bad checksum, a record of an unknown format version) is copied
+// to N.corrupt and skipped, and loading resumes at the next intact record;
+// every such repair is logged with the file and offset, and a compaction
+// then rewrites clean files. Options.Check lets the server drop or move
+// leases whose subnet no longer exists (sanity-checks.lease-checks).
+//
+// OpenReadOnly loads the files without the lock and without changing them,
+// beside a running server: it is how `leased lease export` reads a store.
+package memfile
