@@ -1,0 +1,48 @@
+// Package control implements Kea's control channel: the commands an
+// operator sends to a running server, the sockets they arrive on, and a
+// client that sends them.
+//
+// A command is one JSON map,
+//
+//	{"command": "lease4-get", "arguments": {"ip-address": "192.0.2.1"}, "service": ["dhcp4"]}
+//
+// and its answer is one JSON map,
+//
+//	{"arguments": {...}, "result": 0, "text": "..."}
+//
+// with the result codes [Success], [Error], [Unsupported], [Empty],
+// [Conflict] and [Fatal]. Comments (#, // and /* */) are allowed inside
+// commands, as in Kea.
+//
+// A [Registry] maps command names to [Handler] functions. It always holds
+// list-commands, version-get and build-report; other packages add theirs
+// through [Registrar]:
+//
+//	reg := control.NewRegistry(control.DefaultBuildInfo(), log)
+//	reg.Register("lease4-get", func(ctx context.Context, args json.RawMessage) control.Response {
+//		a, err := control.RequireArgs("lease4-get", args)
+//		if err != nil {
+//			return control.Errorf("%s", err)
+//		}
+//		...
+//		return control.OKWith(lease)
+//	})
+//
+// A [Server] serves a Registry on the control sockets of a configuration
+// ([config.ControlSocket]): unix stream sockets, where the client writes
+// one command, reads one answer and the server closes the connection; and
+// HTTP or HTTPS sockets, where the command is POSTed and the answer comes
+// back wrapped in a one-element list, while HTTP errors (400, 401, 413)
+// carry a bare {"result": code, "text": reason} map. HTTP sockets may
+// require Kea's basic authentication and TLS client certificates. A unix
+// socket file is created with mode 0600 and removed on close; a live
+// socket at the same path is never replaced, a stale one is. Connections
+// idle for ten seconds are answered with Kea's timeout message and
+// closed; commands are bounded in size and connections in number.
+//
+// [Client] is the other end, used by `leased ctl`; it talks to leased and
+// to Kea alike. [Formatter] renders answers (leases, statistics, status)
+// as tables.
+//
+// Credentials and command arguments are never logged.
+package control

@@ -1,0 +1,376 @@
+package control
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leased/leased/config"
+)
+
+// httpSettings are the parts of an HTTP socket's configuration that can
+// change while it stays bound.
+type httpSettings struct {
+	auth    *basicAuth
+	headers []config.HTTPHeader
+	tls     *tls.Config // nil for plain HTTP
+}
+
+// httpListener is an HTTP or HTTPS control socket.
+type httpListener struct {
+	s        *Server
+	desc     string
+	bound    string
+	useTLS   bool
+	settings atomic.Pointer[httpSettings]
+	srv      *http.Server
+	stopOnce sync.Once
+	stopped  chan struct{} // closed by stop
+	served   chan struct{} // closed when Serve has returned
+}
+
+// loadHTTPSettings checks and loads an HTTP socket's authentication and
+// TLS files. As in Kea, TLS is on when cert-file is given, and then
+// trust-anchor, cert-file and key-file are all required.
+func loadHTTPSettings(cs config.ControlSocket) (*httpSettings, error) {
+	name := cs.Type + " control socket"
+	st := &httpSettings{headers: cs.HTTPHeaders}
+	auth, err := loadAuth(cs.Authentication)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	st.auth = auth
+	haveCA, haveCert, haveKey := cs.TrustAnchor != "", cs.CertFile != "", cs.KeyFile != ""
+	switch {
+	case !haveCA && !haveCert && !haveKey:
+		if cs.Type == "https" {
+			return nil, fmt.Errorf("%s: no TLS setup for a HTTPS control socket", name)
+		}
+		return st, nil
+	case !haveCA:
+		return nil, fmt.Errorf("%s: trust-anchor parameter is missing or empty: all or none of TLS parameters must be set", name)
+	case !haveCert:
+		return nil, fmt.Errorf("%s: cert-file parameter is missing or empty: all or none of TLS parameters must be set", name)
+	case !haveKey:
+		return nil, fmt.Errorf("%s: key-file parameter is missing or empty: all or none of TLS parameters must be set", name)
+	}
+	cert, err := tls.LoadX509KeyPair(cs.CertFile, cs.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: loading cert-file %s and key-file %s: %w", name, cs.CertFile, cs.KeyFile, err)
+	}
+	pool, err := loadTrustAnchor(cs.TrustAnchor)
+	if err != nil {
+		return nil, fmt.Errorf("%s: trust-anchor: %w", name, err)
+	}
+	tc := &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		ClientCAs:    pool,
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+	}
+	if cs.CertRequired {
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	st.tls = tc
+	return st, nil
+}
+
+// loadTrustAnchor reads a CA file, or every file of a CA directory (Kea
+// accepts both).
+func loadTrustAnchor(path string) (*x509.CertPool, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	files := []string{path}
+	if fi.IsDir() {
+		ents, err := os.ReadDir(path)
+		if err != nil {
+			return nil, err
+		}
+		files = files[:0]
+		for _, e := range ents {
+			if e.Type().IsRegular() {
+				files = append(files, filepath.Join(path, e.Name()))
+			}
+		}
+	}
+	n := 0
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if pool.AppendCertsFromPEM(pem) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("no PEM certificate found in %s", path)
+	}
+	return pool, nil
+}
+
+func (s *Server) openHTTP(cs config.ControlSocket) (*httpListener, error) {
+	st, err := loadHTTPSettings(cs)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := httpAddr(cs)
+	if err != nil {
+		return nil, err
+	}
+	tcp, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s control socket: %w", cs.Type, err)
+	}
+	l := &httpListener{s: s, bound: tcp.Addr().String(), useTLS: st.tls != nil,
+		served: make(chan struct{}), stopped: make(chan struct{})}
+	scheme := "http"
+	if l.useTLS {
+		scheme = "https"
+	}
+	l.desc = scheme + "://" + l.bound
+	l.settings.Store(st)
+	if st.auth == nil {
+		s.log.Warn("control socket has neither authentication nor TLS: anyone who can reach it controls the server", "socket", l.desc)
+	}
+	var ln net.Listener = &limitListener{Listener: tcp, s: s, done: l.stopped}
+	if l.useTLS {
+		ln = tls.NewListener(ln, &tls.Config{
+			MinVersion: tls.VersionTLS12,
+			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+				return l.settings.Load().tls, nil
+			},
+		})
+	}
+	l.srv = &http.Server{
+		Handler:           l,
+		ReadHeaderTimeout: s.opts.IdleTimeout,
+		ReadTimeout:       s.opts.IdleTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		defer close(l.served)
+		if err := l.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("control socket stopped", "socket", l.desc, "error", err)
+		}
+	}()
+	return l, nil
+}
+
+func (l *httpListener) describe() string { return l.desc }
+func (l *httpListener) addr() string     { return l.bound }
+
+// check loads what update would apply, without applying it.
+func (l *httpListener) check(cs config.ControlSocket) error {
+	st, err := loadHTTPSettings(cs)
+	if err != nil {
+		return err
+	}
+	switch {
+	case l.useTLS && st.tls == nil:
+		return fmt.Errorf("control socket %s: can not switch from HTTPS to HTTP sockets using the same address and port", l.bound)
+	case !l.useTLS && st.tls != nil:
+		return fmt.Errorf("control socket %s: can not switch from HTTP to HTTPS sockets using the same address and port", l.bound)
+	}
+	return nil
+}
+
+func (l *httpListener) update(cs config.ControlSocket) error {
+	if err := l.check(cs); err != nil {
+		return err
+	}
+	st, err := loadHTTPSettings(cs)
+	if err != nil {
+		return err
+	}
+	l.settings.Store(st)
+	return nil
+}
+
+func (l *httpListener) stop() {
+	l.stopOnce.Do(func() {
+		close(l.stopped)
+		// Shutdown closes the listener at once; waiting for the
+		// connections is drain's business, so it runs with a context
+		// that is already done.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		l.srv.Shutdown(ctx)
+	})
+}
+
+func (l *httpListener) drain(ctx context.Context) error {
+	l.srv.Shutdown(ctx)
+	if err := ctx.Err(); err != nil {
+		l.srv.Close()
+		<-l.served
+		return err
+	}
+	<-l.served
+	return nil
+}
+
+// stockBody is Kea's body for an HTTP error status: a bare map, not
+// wrapped in a list.
+func stockBody(code int) []byte {
+	b, _ := json.Marshal(map[string]any{"result": code, "text": http.StatusText(code)})
+	return b
+}
+
+func (l *httpListener) stock(w http.ResponseWriter, code int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(stockBody(code))
+}
+
+// ServeHTTP answers one POSTed command. The request must be a POST with a
+// JSON body (else 400, as Kea); then basic authentication is checked
+// (401 with WWW-Authenticate); then the command runs and its answer is
+// sent in a one-element list.
+func (l *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := l.s
+	st := l.settings.Load()
+	for _, h := range st.headers {
+		w.Header().Set(h.Name, h.Value)
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Method != http.MethodPost || ct != "application/json" {
+		l.stock(w, http.StatusBadRequest)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			l.stock(w, http.StatusRequestEntityTooLarge)
+			return
+		}
+		l.stock(w, http.StatusBadRequest)
+		return
+	}
+	var f feed
+	f.write(body)
+	if f.err != nil || !f.done || !json.Valid(f.out) {
+		l.stock(w, http.StatusBadRequest)
+		return
+	}
+
+	ri := RequestInfo{Transport: "http", Remote: r.RemoteAddr}
+	if r.TLS != nil {
+		ri.Transport = "https"
+	}
+	if st.auth != nil {
+		user, ok := st.auth.check(r.Header.Get("Authorization"))
+		if !ok {
+			s.log.Info("control request not authorized", "remote", r.RemoteAddr)
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+st.auth.realm+`"`)
+			l.stock(w, http.StatusUnauthorized)
+			return
+		}
+		ri.User = user
+		if user != "" {
+			s.log.Debug("control request authorized", "remote", r.RemoteAddr, "user", user)
+		}
+	}
+
+	var resp Response
+	cmd, err := decodeCommand(f.out)
+	if err != nil {
+		resp = parseErrorResponse(err)
+	} else if bad := checkService(cmd, s.opts.Service); bad != nil {
+		resp = *bad
+	} else {
+		resp = s.reg.Execute(withInfo(r.Context(), ri), cmd)
+	}
+	out := append([]byte("[ "), encode(resp)...)
+	out = append(out, " ]"...)
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.IdleTimeout))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+}
+
+// checkService applies Kea's rules for the "service" list of an HTTP
+// command: absent or empty is fine; otherwise one string naming this
+// server.
+func checkService(c Command, supported string) *Response {
+	if supported == "" || c.service == nil {
+		return nil
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(c.service, &list); err != nil || list == nil {
+		r := Errorf("service value must be a list")
+		return &r
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	if len(list) != 1 {
+		r := Errorf("service value has more than one item")
+		return &r
+	}
+	var name string
+	if err := json.Unmarshal(list[0], &name); err != nil {
+		r := Errorf("service name must be a string")
+		return &r
+	}
+	if name == "" || name == supported {
+		return nil
+	}
+	r := Errorf("unsupported service '%s', expected '%s'", name, supported)
+	return &r
+}
+
+// limitListener makes Accept wait while the server is serving its
+// maximum number of connections; the slot is given back when the
+// connection is closed.
+type limitListener struct {
+	net.Listener
+	s    *Server
+	done chan struct{}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.s.sem <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		l.s.release()
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: l.s.release}, nil
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
