@@ -117,7 +117,10 @@ func TestLeaseFromAckRejects(t *testing.T) {
 			b.AddUint32(dhcpv4.OptionLeaseTime, 60)
 			b.AddIP(dhcpv4.OptionSubnetMask, netip.MustParseAddr("255.0.255.0"))
 		},
-		"no server": func(b *dhcpv4.Builder) { b.AddUint32(dhcpv4.OptionLeaseTime, 60); b.RemoveOption(dhcpv4.OptionServerID) },
+		"no server": func(b *dhcpv4.Builder) {
+			b.AddUint32(dhcpv4.OptionLeaseTime, 60)
+			b.RemoveOption(dhcpv4.OptionServerID)
+		},
 	}
 	for name, build := range cases {
 		if _, err := LeaseFromAck(ackPacket(t, build), time.Now(), netip.Addr{}); err == nil {
@@ -125,7 +128,10 @@ func TestLeaseFromAckRejects(t *testing.T) {
 		}
 	}
 	// Without option 54 the fallback server is used.
-	p := ackPacket(t, func(b *dhcpv4.Builder) { b.AddUint32(dhcpv4.OptionLeaseTime, 60); b.RemoveOption(dhcpv4.OptionServerID) })
+	p := ackPacket(t, func(b *dhcpv4.Builder) {
+		b.AddUint32(dhcpv4.OptionLeaseTime, 60)
+		b.RemoveOption(dhcpv4.OptionServerID)
+	})
 	if l, err := LeaseFromAck(p, time.Now(), testServer); err != nil || l.ServerID != testServer {
 		t.Errorf("fallback server: %v %v", l, err)
 	}
