@@ -36,6 +36,7 @@ import (
 
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/daemon"
+	"github.com/leased/leased/demo"
 )
 
 func main() {
@@ -210,8 +211,21 @@ func demoFlags(fs *flag.FlagSet) func(*env, []string) int {
 	var o demoOptions
 	fs.IntVar(&o.clients, "clients", 3, "number of real DHCP clients to run")
 	fs.BoolVar(&o.keep, "keep", false, "keep the network and server running until interrupted")
-	fs.BoolVar(&o.verbose, "v", false, "log every packet")
-	return noArgs("demo", notImplemented("demo"))
+	fs.BoolVar(&o.verbose, "v", false, "log what the server and the clients do")
+	return noArgs("demo", func(e *env, _ []string) int {
+		level := slog.LevelWarn
+		if o.verbose {
+			level = slog.LevelDebug
+		}
+		log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		if err := demo.Run(ctx, demo.Options{Clients: o.clients, Keep: o.keep, Out: e.stdout, Logger: log}); err != nil {
+			fmt.Fprintf(e.stderr, "leased demo: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	})
 }
 
 // serveOptions are serve's flags, named as kea-dhcp4 names them.
