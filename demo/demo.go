@@ -248,4 +248,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
