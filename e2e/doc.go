@@ -1,0 +1,22 @@
+// Package e2e holds leased's end-to-end tests: the real leased binary,
+// built once per test run, serves real DHCP clients (dhclient, udhcpc,
+// dhcpcd), perfdhcp and the tests' own relay-agent load generator inside
+// network namespaces the tests create with internal/testnet.
+//
+// The tests show what the serving issue asks of `leased serve`: each real
+// client obtains, renews and releases a lease; a reserved client gets its
+// reserved address and options; relayed traffic is served from the relay's
+// subnet without drops; a client in a guarded class lands in its pool; a
+// client asking for a foreign address in INIT-REBOOT is NAKed; every
+// acknowledged lease survives the server being killed with SIGKILL at
+// random moments; a damaged journal is repaired at start-up with a log
+// line naming the file and offset; and `leased serve -t` checks a
+// configuration without opening sockets or writing leases.
+//
+// The lease store is read with memfile.OpenReadOnly beside the running
+// server, so the tests check what is on disk, not what the server says.
+//
+// The package has no non-test code. The tests need root and the client
+// binaries; without them they skip, unless LEASED_REQUIRE_E2E=1, when they
+// fail.
+package e2e
