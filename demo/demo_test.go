@@ -3,7 +3,9 @@ package demo
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +49,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("server did not record 4 releases:\n%s", rel)
 	}
 	list, _ := exec.Command("ip", "netns", "list").Output()
-	if strings.Contains(string(list), "leased-demo-") {
+	if strings.Contains(string(list), "leased-demo-"+strconv.Itoa(os.Getpid())+"-") {
 		t.Errorf("namespaces left behind:\n%s", list)
 	}
 }
