@@ -31,6 +31,7 @@ type journal struct {
 	sealed []*batch // closed batches not yet taken by run
 	seg    uint64   // segment of the open batch
 	closed bool
+	inject error // tests: the next flush fails with this error
 
 	kick      chan struct{} // wakes run
 	stop      chan struct{}
@@ -177,6 +178,8 @@ func (j *journal) flush(final bool) {
 	j.mu.Lock()
 	bs := j.sealed
 	j.sealed = nil
+	inject := j.inject
+	j.inject = nil
 	if len(j.cur.buf) > 0 || j.cur.sync || final {
 		bs = append(bs, j.cur)
 		j.cur = j.newBatch()
@@ -185,35 +188,57 @@ func (j *journal) flush(final bool) {
 	if len(bs) == 0 {
 		return
 	}
+	// unsynced are the batches written to j.f since its last fsync: a
+	// failure before the next fsync fails them too.
+	var unsynced []*batch
+	fail := func(err error) {
+		j.failed(err)
+		for _, u := range unsynced {
+			u.err = j.fail
+		}
+		unsynced = nil
+	}
+	syncFile := func() {
+		if j.f == nil || !j.dirty {
+			return
+		}
+		if err := fdatasync(j.f); err != nil {
+			fail(fmt.Errorf("fsync %s: %w", j.f.Name(), err))
+			return
+		}
+		j.dirty = false
+		j.syncs.Add(1)
+		unsynced = nil
+	}
 	sync := final
-	var err error
 	for _, b := range bs {
 		sync = sync || b.sync
-		if err == nil && b.seg != j.fseg {
-			err = j.openSegment(b.seg)
+		if b.seg != j.fseg {
+			// A new segment starts even after a failure: that is how the
+			// journal recovers.
+			syncFile()
+			if err := j.openSegment(b.seg); err != nil {
+				fail(err)
+			}
 		}
-		if err == nil {
-			err = j.fail
+		if j.fail == nil && inject != nil {
+			fail(inject)
+			inject = nil
 		}
-		if err == nil && len(b.buf) > 0 {
-			err = j.write(b.buf)
+		b.err = j.fail
+		if j.fail == nil && len(b.buf) > 0 {
+			unsynced = append(unsynced, b)
+			if err := j.write(b.buf); err != nil {
+				fail(err)
+			}
 		}
 	}
-	if err == nil && sync && j.dirty {
-		if err = fdatasync(j.f); err != nil {
-			err = fmt.Errorf("fsync %s: %w", j.f.Name(), err)
-		} else {
-			j.dirty = false
-			j.syncs.Add(1)
-		}
-	}
-	if err != nil && j.fail == nil {
-		j.failed(err)
+	if sync {
+		syncFile()
 	}
 	j.batches.Add(1)
 	var spare [][]byte
 	for _, b := range bs {
-		b.err = err
 		if cap(b.buf) <= 4*j.flushSize {
 			spare = append(spare, b.buf[:0])
 		}
@@ -226,7 +251,7 @@ func (j *journal) flush(final bool) {
 		j.spare = j.spare[:4]
 	}
 	j.mu.Unlock()
-	if err == nil && j.onGrow != nil {
+	if j.fail == nil && j.onGrow != nil {
 		j.onGrow(j.total.Load())
 	}
 }
@@ -252,6 +277,9 @@ func (j *journal) write(p []byte) error {
 // it is closed, and every later batch fails until a compaction opens a new
 // segment (whose snapshot holds everything in memory).
 func (j *journal) failed(err error) {
+	if j.fail != nil {
+		return
+	}
 	j.log.Error("lease journal failed; lease changes are not durable until the next compaction succeeds", "error", err)
 	j.fail = err
 	if j.onFail != nil {
@@ -263,16 +291,11 @@ func (j *journal) failed(err error) {
 	}
 }
 
-// openSegment finishes the current segment and starts segment seq.
+// openSegment closes the current segment, which the caller has fsynced,
+// and starts segment seq.
 func (j *journal) openSegment(seq uint64) error {
 	if j.f != nil {
-		if j.dirty {
-			if err := fdatasync(j.f); err != nil {
-				return fmt.Errorf("fsync %s: %w", j.f.Name(), err)
-			}
-			j.dirty = false
-		}
-		j.f.Close()
+		j.f.Close() // flush fsynced it
 		j.f = nil
 	}
 	name := j.files.segment(seq)

@@ -321,3 +321,35 @@ func waitCompactions(t *testing.T, s *Store, n uint64) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestJournalFailure makes a journal write fail: durable writes then
+// report ErrNotDurable, the compaction the failure starts opens a new
+// segment, durable writes succeed again, and a restart finds every lease
+// memory held, including the one whose write failed.
+func TestJournalFailure(t *testing.T) {
+	opts, logs := testOptions(t)
+	s := mustOpen(t, opts)
+	l0, l1, l2 := leasetest.Make(0), leasetest.Make(1), leasetest.Make(2)
+	if err := s.Put(ctx, &l0, lease.Durable); err != nil {
+		t.Fatal(err)
+	}
+	s.j.mu.Lock()
+	s.j.inject = errors.New("injected: no space left on device")
+	s.j.mu.Unlock()
+	if err := s.Put(ctx, &l1, lease.Durable); !errors.Is(err, lease.ErrNotDurable) {
+		t.Fatalf("Put during a failure = %v, want ErrNotDurable", err)
+	}
+	if !strings.Contains(logs.String(), "injected: no space left") {
+		t.Errorf("the failure was not logged:\n%s", logs)
+	}
+	waitCompactions(t, s, 1)
+	if err := s.Put(ctx, &l2, lease.Durable); err != nil {
+		t.Fatalf("Put after recovery = %v", err)
+	}
+	s.Close()
+	s = mustOpen(t, opts)
+	defer s.Close()
+	if m := missing(present(t, s, 3), 3); len(m) != 0 {
+		t.Errorf("missing after restart = %v", m)
+	}
+}
