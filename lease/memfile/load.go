@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 )
@@ -88,6 +89,7 @@ type loader struct {
 
 	quarantine *os.File
 	damaged    bool // data was moved aside: compact soon
+	strict     bool // read-only: a missing first segment means a race
 }
 
 // loadResult tells Open where to go on writing.
@@ -117,7 +119,7 @@ func (ld *loader) load() (res loadResult, err error) {
 	}()
 
 	first := uint64(0) // first segment the snapshot needs; 0 means all
-	data, err := os.ReadFile(names.snapshot())
+	data, snapInfo, err := readFile(names.snapshot())
 	switch {
 	case err == nil:
 		res.snapSize = int64(len(data))
@@ -131,6 +133,11 @@ func (ld *loader) load() (res loadResult, err error) {
 	segs, err := names.segments()
 	if err != nil {
 		return res, err
+	}
+	if !ld.writable {
+		if err := ld.checkUnchanged(snapInfo, first, segs); err != nil {
+			return res, err
+		}
 	}
 	res.seg = max(first, 1)
 	for k, seq := range segs {
@@ -157,6 +164,60 @@ func (ld *loader) load() (res loadResult, err error) {
 		}
 	}
 	return res, nil
+}
+
+// errRaced: a compaction replaced files while a read-only loader read them.
+var errRaced = errors.New("lease files changed while being read")
+
+// checkUnchanged makes sure that the snapshot a read-only loader read is
+// still the current one and that the journal segments it needs are all
+// there; otherwise a compaction in the writing process got in between.
+func (ld *loader) checkUnchanged(snapInfo os.FileInfo, first uint64, segs []uint64) error {
+	now, err := os.Stat(ld.s.files.snapshot())
+	switch {
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("stat lease snapshot: %w", err)
+	case (err == nil) != (snapInfo != nil), snapInfo != nil && !os.SameFile(snapInfo, now):
+		return errRaced
+	}
+	if ld.strict && first > 0 {
+		for _, q := range segs {
+			if q >= first {
+				if q != first {
+					return errRaced
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// readFile reads a whole file and returns its FileInfo as well.
+func readFile(name string) ([]byte, os.FileInfo, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	data := make([]byte, 0, info.Size()+512)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, info, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
 }
 
 // loadSnapshot loads the leases of a snapshot file and returns the first

@@ -74,17 +74,20 @@ func OpenReadOnly(opts Options) (*Store, error) {
 	// A compaction in the running server may replace the snapshot and
 	// remove the segments it covered while they are read; that shows as a
 	// missing file, and the read starts over.
-	for try := 0; try < 10; try++ {
+	const tries = 20
+	for try := 1; try <= tries; try++ {
 		s := newStore(opts)
 		s.readOnly = true
-		ld := loader{s: s}
+		// The last try accepts a gap before the first segment: a
+		// segment whose creation failed leaves one.
+		ld := loader{s: s, strict: try < tries}
 		if _, err = ld.load(); err == nil {
 			return s, nil
 		}
-		if !errors.Is(err, os.ErrNotExist) {
+		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, errRaced) {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(time.Duration(try) * 5 * time.Millisecond)
 	}
 	return nil, fmt.Errorf("read leases from %s: %w", opts.Path, err)
 }

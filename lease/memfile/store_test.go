@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -352,4 +353,56 @@ func TestJournalFailure(t *testing.T) {
 	if m := missing(present(t, s, 3), 3); len(m) != 0 {
 		t.Errorf("missing after restart = %v", m)
 	}
+}
+
+// TestReadOnlyBesideCompactions reads the store again and again while a
+// writer adds leases and compacts: every read must hold at least every
+// lease acknowledged before it started.
+func TestReadOnlyBesideCompactions(t *testing.T) {
+	opts, _ := testOptions(t)
+	opts.CompactBytes = 4 << 10
+	s := mustOpen(t, opts)
+	defer s.Close()
+	var acked atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 3000; i++ {
+			l := leasetest.Make(i)
+			d := lease.Async
+			if i%10 == 9 {
+				d = lease.Durable
+			}
+			if err := s.Put(ctx, &l, d); err != nil {
+				t.Error(err)
+				return
+			}
+			if d == lease.Durable {
+				acked.Store(int64(i + 1))
+			}
+			if i%300 == 0 {
+				s.Compact(ctx)
+			}
+		}
+	}()
+	reads := 0
+	for running := true; running; reads++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		before := acked.Load()
+		r, err := OpenReadOnly(opts)
+		if err != nil {
+			t.Fatalf("OpenReadOnly: %v", err)
+		}
+		if n, _ := r.Len(ctx); int64(n) < before {
+			t.Fatalf("read %d: %d leases, %d were acknowledged before it", reads, n, before)
+		}
+	}
+	if c := s.Counters(); c.Compactions < 5 {
+		t.Errorf("only %d compactions ran during the reads", c.Compactions)
+	}
+	t.Logf("%d reads, %+v", reads, s.Counters())
 }
