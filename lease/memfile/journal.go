@@ -106,6 +106,12 @@ func (j *journal) newBatch() *batch {
 // marks the batch as one that must be fsynced and wakes the writer.
 func (j *journal) append(rec []byte, durable bool) *batch {
 	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		b := &batch{done: make(chan struct{}), err: lease.ErrClosed}
+		close(b.done)
+		return b
+	}
 	b := j.cur
 	if len(rec) > 0 {
 		b.buf = append(b.buf, rec...)
@@ -129,6 +135,9 @@ func (j *journal) append(rec []byte, durable bool) *batch {
 func (j *journal) wait(ctx context.Context, b *batch) error {
 	select {
 	case <-b.done:
+		if b.err == lease.ErrClosed {
+			return b.err
+		}
 		if b.err != nil {
 			return fmt.Errorf("%w: %v", lease.ErrNotDurable, b.err)
 		}

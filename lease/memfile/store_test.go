@@ -406,3 +406,22 @@ func TestReadOnlyBesideCompactions(t *testing.T) {
 	}
 	t.Logf("%d reads, %+v", reads, s.Counters())
 }
+
+func TestUseAfterClose(t *testing.T) {
+	opts, _ := testOptions(t)
+	s := mustOpen(t, opts)
+	s.Close()
+	l := leasetest.Make(1)
+	if err := s.Put(ctx, &l, lease.Durable); !errors.Is(err, lease.ErrClosed) {
+		t.Errorf("Put after Close = %v", err)
+	}
+	if err := s.Sync(ctx); !errors.Is(err, lease.ErrClosed) {
+		t.Errorf("Sync after Close = %v", err)
+	}
+	if err := s.Compact(ctx); err == nil {
+		t.Errorf("Compact after Close succeeded")
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+}
