@@ -68,10 +68,16 @@ func (a Args) Int(key string) (int64, error) {
 	if !ok {
 		return 0, missing(key)
 	}
-	var n json.Number
+	// Decoding into any (not json.Number, which also takes "5") keeps
+	// strings out.
+	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	if err := dec.Decode(&n); err != nil {
+	if err := dec.Decode(&v); err != nil {
+		return 0, wrongType(key, "an integer")
+	}
+	n, ok := v.(json.Number)
+	if !ok {
 		return 0, wrongType(key, "an integer")
 	}
 	i, err := n.Int64()

@@ -170,11 +170,11 @@ func TestArgs(t *testing.T) {
 	if _, err := RequireArgs("x", json.RawMessage(`{}`)); err == nil || err.Error() != "invalid command 'x': 'arguments' is empty" {
 		t.Errorf("empty: %v", err)
 	}
-	a, err := RequireArgs("x", json.RawMessage(`{"name": "n", "n": 7, "big": 5000000000, "b": true, "f": 1.5}`))
+	a, err := RequireArgs("x", json.RawMessage(`{"name": "5", "n": 7, "big": 5000000000, "b": true, "f": 1.5}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := a.String("name"); err != nil || s != "n" {
+	if s, err := a.String("name"); err != nil || s != "5" {
 		t.Errorf("String: %q %v", s, err)
 	}
 	if _, err := a.String("n"); err == nil || err.Error() != "'n' parameter expected to be a string." {
@@ -188,6 +188,9 @@ func TestArgs(t *testing.T) {
 	}
 	if _, err := a.Int("f"); err == nil {
 		t.Error("Int accepted 1.5")
+	}
+	if _, err := a.Int("name"); err == nil || err.Error() != "'name' parameter expected to be an integer." {
+		t.Errorf("Int of a string: %v", err)
 	}
 	if _, err := a.Uint32("big"); err == nil {
 		t.Error("Uint32 accepted 5000000000")
