@@ -87,6 +87,18 @@ func TestTornTail(t *testing.T) {
 			if err := os.Truncate(seg, fi.Size()-int64(cut)); err != nil {
 				t.Fatal(err)
 			}
+			// A read-only load (export) sees the intact leases and
+			// changes nothing.
+			ro, err := OpenReadOnly(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := missing(present(t, ro, n), n); fmt.Sprint(m) != "[49]" {
+				t.Errorf("read-only: missing %v, want [49]", m)
+			}
+			if fi2, _ := os.Stat(seg); fi2.Size() != fi.Size()-int64(cut) {
+				t.Errorf("read-only load changed the segment")
+			}
 			s := mustOpen(t, opts)
 			if m := missing(present(t, s, n), n); fmt.Sprint(m) != "[49]" {
 				t.Errorf("missing after a torn tail = %v, want [49]", m)
@@ -127,6 +139,12 @@ func TestBitFlips(t *testing.T) {
 	data[offs[61]+9] ^= 0x80           // the checksum of lease 61
 	if err := os.WriteFile(seg, data, 0o640); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := OpenReadOnly(opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(opts.Path + ".corrupt"); err == nil {
+		t.Errorf("a read-only load wrote the quarantine file")
 	}
 	s := mustOpen(t, opts)
 	if m := missing(present(t, s, n), n); fmt.Sprint(m) != "[30 60 61]" {
