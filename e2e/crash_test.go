@@ -218,4 +218,3 @@ func TestCrashSafety(t *testing.T) {
 		t.Logf("last leased log:%s", indent(tail(srv.log(), 4000)))
 	}
 }
-

@@ -256,4 +256,3 @@ func checkLeases(t *testing.T, srv *server, want []netip.Addr, macOf map[netip.A
 		t.Errorf("%s, %d of %d intact leases are not in the store:\n\t%s", when, len(bad), len(want), strings.Join(bad, "\n\t"))
 	}
 }
-
