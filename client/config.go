@@ -220,3 +220,9 @@ func encodeDomainName(name string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// CheckFQDN reports whether name can be sent in option 81.
+func CheckFQDN(name string) error {
+	_, err := encodeDomainName(name)
+	return err
+}
