@@ -189,9 +189,9 @@ func TestControlCommands(t *testing.T) {
 		`{"command": "release", "arguments": {"interface": "wan9"}}`: control.Empty,
 		`{"command": "release", "arguments": {"interface": "wan0"}}`: control.Error,
 		`{"command": "renew", "arguments": {"interface": "wan0"}}`:   control.Error,
-		`{"command": "renew"}`:                                       control.Error,
-		`{"command": "renew", "arguments": {"interface": 7}}`:        control.Error,
-		`{"command": "shutdown"}`:                                    control.Unsupported,
+		`{"command": "renew"}`:                                control.Error,
+		`{"command": "renew", "arguments": {"interface": 7}}`: control.Error,
+		`{"command": "shutdown"}`:                             control.Unsupported,
 	} {
 		if r := run(cmd); r.Result != want {
 			t.Errorf("%s: result %d (%s), want %d", cmd, r.Result, r.Text, want)
