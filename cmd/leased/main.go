@@ -69,7 +69,7 @@ func commands() []*command {
 	return []*command{
 		{name: "demo", summary: "build a throw-away network and show a server handing out leases", setup: demoFlags},
 		{name: "serve", summary: "run the DHCPv4 server from a Kea Dhcp4 configuration", setup: serveFlags},
-		{name: "lease", summary: "inspect and edit the lease database", args: "list|show|add|del|export|import [arguments]", setup: leaseFlags},
+		{name: "lease", summary: "export or import leases as Kea memfile CSV", args: "export | import CSV...", setup: leaseFlags},
 		{name: "ctl", summary: "send a command to a running server's control socket", args: "<command> [json-arguments]", setup: ctlFlags},
 		{name: "mesh", summary: "run as a node of a ddhcpd-compatible mesh", setup: meshFlags},
 		{name: "client", summary: "run the DHCP client manager", args: "[interface...]", setup: clientFlags},
@@ -327,14 +327,55 @@ func serve(e *env, o *serveOptions) int {
 // leaseOptions are lease's flags.
 type leaseOptions struct {
 	config string
-	format string
 }
 
 func leaseFlags(fs *flag.FlagSet) func(*env, []string) int {
 	var o leaseOptions
-	fs.StringVar(&o.config, "c", "", "Kea configuration `file` whose lease-database names the database")
-	fs.StringVar(&o.format, "format", "text", "output `format`: text, json or csv")
-	return notImplemented("lease")
+	fs.StringVar(&o.config, "c", "", "Kea configuration `file` whose lease-database names the lease store")
+	return func(e *env, args []string) int { return leaseCmd(e, &o, args) }
+}
+
+// leaseCmd runs `leased lease export|import -c FILE`: export writes every
+// lease as Kea's 12-column CSV to stdout; import loads Kea CSV files.
+func leaseCmd(e *env, o *leaseOptions, args []string) int {
+	if len(args) == 0 || o.config == "" {
+		fmt.Fprintln(e.stderr, "usage: leased lease -c FILE export | leased lease -c FILE import CSV...")
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	switch args[0] {
+	case "export":
+		if len(args) != 1 {
+			fmt.Fprintf(e.stderr, "leased lease export: unexpected arguments: %s\n", strings.Join(args[1:], " "))
+			return exitUsage
+		}
+		if _, err := daemon.ExportLeases(ctx, o.config, e.stdout, log); err != nil {
+			fmt.Fprintf(e.stderr, "leased lease export: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	case "import":
+		if len(args) < 2 {
+			fmt.Fprintln(e.stderr, "leased lease import: name the Kea CSV files to import")
+			return exitUsage
+		}
+		res, err := daemon.ImportLeases(ctx, o.config, args[1:], func(err error) {
+			fmt.Fprintf(e.stderr, "leased lease import: skipped: %v\n", err)
+		}, log)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "leased lease import: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(e.stderr, "leased lease import: %d rows read, %d leases stored, %d removed, %d rows skipped\n", res.Rows, res.Put, res.Deleted, res.Bad)
+		if res.Bad > 0 {
+			return exitError
+		}
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "leased lease: unknown action %q (want export or import)\n", args[0])
+	return exitUsage
 }
 
 // ctlOptions are ctl's flags.
