@@ -226,7 +226,7 @@ type BlockRow struct {
 	Claims      int    // INQUIREs this node has sent for the block (0..3)
 	HasLeases   bool   // a lease table exists (own blocks)
 	Offered     int    // leases offered
-	Leased      int    // leases not free and not offered
+	Leased      int    // leases acknowledged or declined (reserved addresses are not counted)
 	SecondsLeft int64  // until the block's timeout
 }
 

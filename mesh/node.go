@@ -736,8 +736,7 @@ func (n *Node) row(i uint32, now time.Time) BlockRow {
 			switch l.state {
 			case LeaseOffered:
 				r.Offered++
-			case LeaseFree:
-			default:
+			case LeaseLeased, LeaseDeclined:
 				r.Leased++
 			}
 		}
