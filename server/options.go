@@ -28,6 +28,7 @@ func (t *txn) reply(mt dhcpv4.MessageType, ss *subnetState, ps *poolState, a net
 		b.AddIP(dhcpv4.OptionSubnetMask, mask)
 	}
 	t.bootFields(b, ss)
+	t.addVendorOptions(b, ss, ps)
 	t.addOptions(b, ss, ps)
 	if t.cfg.EchoClientID && len(t.cid) > 0 {
 		b.AddOption(dhcpv4.OptionClientID, t.cid)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -419,5 +420,44 @@ func TestConcurrentClientsNeverShareAnAddress(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%v acknowledged to %d clients", a, n)
 		}
+	}
+}
+
+// TestVendorOptions follows Kea's vivso example: a client whose vendor
+// class is 339 gets option 125 for enterprise 339 with the always-send
+// sub-options of space vendor-339.
+func TestVendorOptions(t *testing.T) {
+	f := newFixture(t, `{"Dhcp4": {
+		"option-def": [
+			{"name": "vlanid", "code": 2, "space": "vendor-339", "type": "uint32"},
+			{"name": "dls", "code": 3, "space": "vendor-339", "type": "string"},
+			{"name": "quiet", "code": 4, "space": "vendor-339", "type": "uint8"}],
+		"client-classes": [{"name": "VENDOR_CLASS_339", "option-data": [
+			{"name": "vivso-suboptions", "data": "339"},
+			{"name": "vlanid", "space": "vendor-339", "data": "123", "always-send": true},
+			{"name": "dls", "space": "vendor-339", "data": "sdlp://192.0.2.11:18443", "always-send": true},
+			{"name": "quiet", "space": "vendor-339", "data": "7"}]}],
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0", "pools": [{"pool": "192.0.2.50-192.0.2.60"}]}]}}`)
+	off := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: mac("02:00:00:00:00:01"),
+		Options: []dhcptest.Option{{Code: dhcpv4.OptionVendorClass, Value: []byte("339")}}})
+	if off == nil {
+		t.Fatal("no offer")
+	}
+	v, ok := off.Packet.Option(dhcpv4.OptionVIVendorSpecific)
+	want := append([]byte{0, 0, 1, 0x53, 6 + 2 + 23, 2, 4, 0, 0, 0, 123, 3, 23}, "sdlp://192.0.2.11:18443"...)
+	if !ok || string(v) != string(want) {
+		t.Errorf("option 125 = %x, want %x", v, want)
+	}
+	// The sub-option not marked always-send goes out when asked for.
+	oro := []byte{0, 0, 1, 0x53, 3, 1, 1, 4}
+	off = f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 2, CHAddr: mac("02:00:00:00:00:01"),
+		Options: []dhcptest.Option{{Code: dhcpv4.OptionVendorClass, Value: []byte("339")}, {Code: dhcpv4.OptionVIVendorSpecific, Value: oro}}})
+	if v, _ := off.Packet.Option(dhcpv4.OptionVIVendorSpecific); !strings.Contains(string(v), "\x04\x01\x07") {
+		t.Errorf("requested vendor sub-option 4 missing: %x", v)
+	}
+	// A client of another vendor gets no option 125.
+	off = f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 3, CHAddr: mac("02:00:00:00:00:02")})
+	if off.Packet.HasOption(dhcpv4.OptionVIVendorSpecific) {
+		t.Errorf("option 125 sent to a client without the vendor class")
 	}
 }

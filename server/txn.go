@@ -36,6 +36,8 @@ type txn struct {
 
 	found lease.Lease // a lease read from the store
 	next  lease.Lease // the lease being written
+
+	vendor []byte // scratch for option 125
 }
 
 func (t *txn) begin(s *Server, st *state, w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
