@@ -817,3 +817,42 @@ func TestClaimWithLateTicks(t *testing.T) {
 		}
 	}
 }
+
+// Removing option 51 at run time makes the lease time 0, as in ddhcpd:
+// leases then last the 10 s server margin only.
+func TestSetLeaseTime(t *testing.T) {
+	h := ownedHarness(t, meshConfig("10.0.0.0", 24, 2))
+	if h.n.LeaseTime() != 300*time.Second {
+		t.Fatalf("default lease time %v", h.n.LeaseTime())
+	}
+	var store OptionStore
+	h.n.SetLeaseTime(store.LeaseTime())
+	a, _ := h.n.Offer(client2, 1, netip.Addr{})
+	d := h.n.Request(Request{CHAddr: client2, XID: 1, Addr: a})
+	if l, _ := h.n.Lease(a); d.LeaseTime != 0 || !l.End.Equal(h.clock.now.Add(LeaseServerDelta)) {
+		t.Errorf("decision %+v, lease end %v after now", d, l.End.Sub(h.clock.now))
+	}
+}
+
+// A client that retransmits its REQUEST while the owner has not answered
+// yet gets one forwarded renewal and one answer, not two.
+func TestForwardRetransmission(t *testing.T) {
+	h := newHarness(t, meshConfig("10.0.0.0", 24, 2), nil)
+	h.updateClaim(largePeer, 60, 10)
+	req := Request{CHAddr: client2, XID: 5, Addr: netip.MustParseAddr("10.0.0.41")}
+	h.n.Request(req)
+	h.clock.now = epoch.Add(500 * time.Millisecond)
+	h.n.Request(req)
+	outs := h.take()
+	if len(outs) != 2 || len(h.n.forwards) != 1 {
+		t.Fatalf("%d datagrams, %d pending renewals; want 2 sends of 1 renewal", len(outs), len(h.n.forwards))
+	}
+	p, _ := Parse(outs[1].Data)
+	ack := make([]byte, RenewLen)
+	EncodeReply(ack, h.header(largePeer), LeaseAck, p)
+	h.n.HandleUnicast(peerAddr, ack)
+	h.n.HandleUnicast(peerAddr, ack)
+	if got := describe(h.take()); !slices.Equal(got, []string{"RenewAcked"}) {
+		t.Errorf("events %q", got)
+	}
+}
