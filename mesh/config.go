@@ -118,41 +118,15 @@ func wholeSeconds(what string, d time.Duration, lo, hi int64) error {
 // in ddhcpd.
 func ParseArgs(args []string) (Config, error) {
 	c := DefaultConfig()
-	const withValue = "CcitbBNosHn"
-	const flags = "SdvVDhL"
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			if i+1 < len(args) {
-				return c, fmt.Errorf("mesh: unexpected argument %q", args[i+1])
-			}
-			break
+	err := getopt(args, "SdvVDhL", "CcitbBNosHn", func(f byte, v string) error {
+		if v == "" {
+			c.setFlag(f)
+			return nil
 		}
-		if len(a) < 2 || a[0] != '-' {
-			return c, fmt.Errorf("mesh: unexpected argument %q", a)
-		}
-		for j := 1; j < len(a); j++ {
-			f := a[j]
-			switch {
-			case strings.IndexByte(flags, f) >= 0:
-				c.setFlag(f)
-			case strings.IndexByte(withValue, f) >= 0:
-				v := a[j+1:]
-				if v == "" {
-					if i+1 >= len(args) {
-						return c, fmt.Errorf("mesh: flag -%c needs a value", f)
-					}
-					i++
-					v = args[i]
-				}
-				if err := c.setValue(f, v); err != nil {
-					return c, err
-				}
-				j = len(a)
-			default:
-				return c, fmt.Errorf("mesh: unknown flag -%c in %q", f, a)
-			}
-		}
+		return c.setValue(f, v)
+	})
+	if err != nil {
+		return c, err
 	}
 	if c.NoDHCP {
 		c.SpareLeases = 0
@@ -161,6 +135,54 @@ func ParseArgs(args []string) (Config, error) {
 		return c, fmt.Errorf("mesh: -N %v/%d with -b %d: %w", c.Prefix, c.PrefixLen, c.BlockPow, err)
 	}
 	return c, nil
+}
+
+// getopt walks single-letter flags the way getopt(3) does: flags may be
+// grouped (-dL), a value may be attached (-b2) or be the next argument
+// (-b 2), and "--" ends the flags. flags lists the letters without a value,
+// valued those with one; fn gets each flag with its value ("" for plain
+// flags). Positional arguments and unknown flags are errors.
+func getopt(args []string, flags, valued string, fn func(f byte, v string) error) error {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			if i+1 < len(args) {
+				return fmt.Errorf("mesh: unexpected argument %q", args[i+1])
+			}
+			return nil
+		}
+		if len(a) < 2 || a[0] != '-' {
+			return fmt.Errorf("mesh: unexpected argument %q", a)
+		}
+		for j := 1; j < len(a); j++ {
+			f := a[j]
+			switch {
+			case strings.IndexByte(flags, f) >= 0:
+				if err := fn(f, ""); err != nil {
+					return err
+				}
+			case strings.IndexByte(valued, f) >= 0:
+				v := a[j+1:]
+				if v == "" {
+					if i+1 >= len(args) {
+						return fmt.Errorf("mesh: flag -%c needs a value", f)
+					}
+					i++
+					v = args[i]
+				}
+				if v == "" {
+					return fmt.Errorf("mesh: flag -%c has an empty value", f)
+				}
+				if err := fn(f, v); err != nil {
+					return err
+				}
+				j = len(a)
+			default:
+				return fmt.Errorf("mesh: unknown flag -%c in %q", f, a)
+			}
+		}
+	}
+	return nil
 }
 
 func (c *Config) setFlag(f byte) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 )
 
 // The control socket (ddhcpd -C, default /tmp/ddhcpd_ctl) is an AF_UNIX
@@ -141,69 +140,52 @@ type CtlInvocation struct {
 func ParseCtlArgs(args []string) (CtlInvocation, error) {
 	inv := CtlInvocation{Path: DefaultControlPath}
 	var req, opt *CtlRequest
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) < 2 || a[0] != '-' || a == "--" {
-			return inv, fmt.Errorf("mesh: unexpected argument %q", a)
-		}
-		for j := 1; j < len(a); j++ {
-			f := a[j]
-			var v string
-			if strings.IndexByte("Clorv", f) >= 0 {
-				v = a[j+1:]
-				if v == "" {
-					if i+1 >= len(args) {
-						return inv, fmt.Errorf("mesh: flag -%c needs a value", f)
-					}
-					i++
-					v = args[i]
-				}
-				j = len(a)
+	err := getopt(args, "bdhsSV", "Clorv", func(f byte, v string) error {
+		switch f {
+		case 'h':
+			inv.Help = true
+		case 'V':
+			inv.Version = true
+		case 'C':
+			inv.Path = v
+		case 'b':
+			req = &CtlRequest{Command: CtlBlockShow}
+		case 'd':
+			req = &CtlRequest{Command: CtlOptionsShow}
+		case 's':
+			req = &CtlRequest{Command: CtlStatistics}
+		case 'S':
+			req = &CtlRequest{Command: CtlStatisticsReset}
+		case 'o':
+			o, err := ParseOption(v)
+			if err != nil {
+				return err
 			}
-			switch f {
-			case 'h':
-				inv.Help = true
-			case 'V':
-				inv.Version = true
-			case 'C':
-				inv.Path = v
-			case 'b':
-				req = &CtlRequest{Command: CtlBlockShow}
-			case 'd':
-				req = &CtlRequest{Command: CtlOptionsShow}
-			case 's':
-				req = &CtlRequest{Command: CtlStatistics}
-			case 'S':
-				req = &CtlRequest{Command: CtlStatisticsReset}
-			case 'o':
-				o, err := ParseOption(v)
-				if err != nil {
-					return inv, err
-				}
-				opt = &CtlRequest{Command: CtlOptionSet, Option: o}
-			case 'l':
-				n, err := strconv.ParseUint(v, 0, 32)
-				if err != nil {
-					return inv, fmt.Errorf("mesh: flag -l %q: want a lease time in seconds (0 to 4294967295)", v)
-				}
-				data := binary.BigEndian.AppendUint32(nil, uint32(n))
-				req = &CtlRequest{Command: CtlOptionSet, Option: Option{Code: OptLeaseTime, Data: data}}
-			case 'r':
-				n, err := strconv.ParseUint(v, 10, 8)
-				if err != nil {
-					return inv, fmt.Errorf("mesh: flag -r %q: want an option code from 0 to 255", v)
-				}
-				req = &CtlRequest{Command: CtlOptionRemove, Option: Option{Code: uint8(n)}}
-			case 'v':
-				n, err := strconv.ParseUint(v, 10, 8)
-				if err != nil || n > MaxLogLevel {
-					return inv, fmt.Errorf("mesh: flag -v %q: want a log level from 0 to %d", v, MaxLogLevel)
-				}
-				req = &CtlRequest{Command: CtlLogLevel, Level: uint8(n)}
-			default:
-				return inv, fmt.Errorf("mesh: unknown flag -%c in %q", f, a)
+			opt = &CtlRequest{Command: CtlOptionSet, Option: o}
+		case 'l':
+			n, err := strconv.ParseUint(v, 0, 32)
+			if err != nil {
+				return fmt.Errorf("mesh: flag -l %q: want a lease time in seconds (0 to 4294967295)", v)
 			}
+			data := binary.BigEndian.AppendUint32(nil, uint32(n))
+			req = &CtlRequest{Command: CtlOptionSet, Option: Option{Code: OptLeaseTime, Data: data}}
+		case 'r':
+			n, err := strconv.ParseUint(v, 10, 8)
+			if err != nil {
+				return fmt.Errorf("mesh: flag -r %q: want an option code from 0 to 255", v)
+			}
+			req = &CtlRequest{Command: CtlOptionRemove, Option: Option{Code: uint8(n)}}
+		case 'v':
+			n, err := strconv.ParseUint(v, 10, 8)
+			if err != nil || n > MaxLogLevel {
+				return fmt.Errorf("mesh: flag -v %q: want a log level from 0 to %d", v, MaxLogLevel)
+			}
+			req = &CtlRequest{Command: CtlLogLevel, Level: uint8(n)}
 		}
+		return nil
+	})
+	if err != nil {
+		return inv, err
 	}
 	if opt != nil {
 		req = opt
