@@ -439,4 +439,3 @@ func BenchmarkPacketLogEnabled(b *testing.B) {
 		}
 	}
 }
-
