@@ -141,7 +141,9 @@ func DefaultTimers(d time.Duration) (t1, t2 time.Duration) {
 	if d >= InfiniteLease {
 		return InfiniteLease, InfiniteLease
 	}
-	return d / 2, d / 8 * 7 // d*7 would overflow for leases over ~41 years
+	// Whole seconds, as the wire and the lease file count them; d*7 would
+	// overflow for leases over ~41 years.
+	return (d / 2).Truncate(time.Second), (d / 8 * 7).Truncate(time.Second)
 }
 
 // LeaseFromAck reads the lease a DHCPACK grants. sent is when the client

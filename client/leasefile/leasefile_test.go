@@ -451,3 +451,16 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+func TestFractionalTimersRoundDown(t *testing.T) {
+	r := sampleRecord()
+	r.Lease.T1, r.Lease.T2 = 1800*time.Second+500*time.Millisecond, 3150*time.Second+999*time.Millisecond
+	b, err := Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Unmarshal(b)
+	if err != nil || got.Lease.T1 != 1800*time.Second || got.Lease.T2 != 3150*time.Second {
+		t.Errorf("T1 %v T2 %v, %v", got.Lease.T1, got.Lease.T2, err)
+	}
+}

@@ -91,8 +91,8 @@ func (r *Record) Validate() error {
 	if err := r.Lease.Validate(); err != nil {
 		return err
 	}
-	if r.Lease.LeaseTime%time.Second != 0 || r.Lease.T1%time.Second != 0 || r.Lease.T2%time.Second != 0 {
-		return errors.New("lease timers are not whole seconds")
+	if r.Lease.LeaseTime%time.Second != 0 {
+		return errors.New("lease time is not a whole number of seconds")
 	}
 	if y := r.Lease.Obtained.Year(); y < 1970 || y > 2200 {
 		return fmt.Errorf("time obtained %v out of range", r.Lease.Obtained)
@@ -175,6 +175,8 @@ func Marshal(r *Record) ([]byte, error) {
 	s4 := l.ServerID.As4()
 	field(fieldServerID, s4[:])
 	var tv []byte
+	// T1 and T2 are rounded down to whole seconds, which keeps them in
+	// order and renews early rather than late.
 	for _, d := range []time.Duration{l.LeaseTime, l.T1, l.T2} {
 		tv = binary.BigEndian.AppendUint32(tv, uint32(d/time.Second))
 	}

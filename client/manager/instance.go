@@ -20,7 +20,8 @@ import (
 type instance struct {
 	cfg    InterfaceConfig
 	dir    *leasefile.Dir
-	log    *slog.Logger
+	log    *slog.Logger // with the interface name
+	base   *slog.Logger // without: the client adds it
 	bootID [16]byte
 
 	mu          sync.Mutex
@@ -63,7 +64,7 @@ func (in *instance) run(ctx context.Context) error {
 		ReleaseOnStop:        in.cfg.ReleaseOnStop,
 		Transport:            tr,
 		Store:                &leasefile.Store{Dir: in.dir, Interface: name, HardwareAddr: hw, BootID: in.bootID},
-		Logger:               in.log,
+		Logger:               in.base,
 		Resume:               in.storedLease(ifi, clientID),
 	}
 	if in.cfg.FQDNServerUpdate {

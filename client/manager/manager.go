@@ -88,7 +88,7 @@ func (m *Manager) prepare() error {
 			m.dirs[path] = d
 		}
 		configured[path] = append(configured[path], ic.Name)
-		in := &instance{cfg: ic, dir: d, log: m.log.With("interface", ic.Name), bootID: boot}
+		in := &instance{cfg: ic, dir: d, log: m.log.With("interface", ic.Name), base: m.log, bootID: boot}
 		m.insts = append(m.insts, in)
 		m.byIf[ic.Name] = in
 	}

@@ -1,0 +1,451 @@
+package manager_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leased/leased/client/internal/e2e"
+	"github.com/leased/leased/client/leasefile"
+	"github.com/leased/leased/client/manager"
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/internal/testnet"
+)
+
+// childArg makes the test binary run a manager instead of tests, so that
+// end-to-end tests can kill -9 a real manager process and start another.
+const childArg = "leased-client-manager-child"
+
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == childArg {
+		os.Exit(childMain(os.Args[2]))
+	}
+	os.Exit(m.Run())
+}
+
+func childMain(cfg string) int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := manager.Run(ctx, cfg, log); err != nil {
+		log.Error("manager failed", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// env is a client namespace with managed interfaces and a server.
+type env struct {
+	t      *testing.T
+	n      *e2e.Net
+	dir    string
+	cfg    string
+	sock   string
+	leases string
+	ifaces []string
+	macs   map[string]net.HardwareAddr
+	proc   *testnet.Proc
+	procs  []*testnet.Proc
+}
+
+// ifaceOpts are extra per-interface keys, by interface index.
+type ifaceOpts map[int]map[string]any
+
+func newEnv(t *testing.T, nIfaces int) *env {
+	t.Helper()
+	n := e2e.NewNet(t)
+	e := &env{t: t, n: n, dir: t.TempDir(), macs: map[string]net.HardwareAddr{}}
+	e.cfg = filepath.Join(e.dir, "client4.json")
+	e.sock = filepath.Join(e.dir, "client4.sock")
+	e.leases = filepath.Join(e.dir, "leases")
+	for range nIfaces {
+		name, mac := n.AddClientLink(t)
+		e.ifaces = append(e.ifaces, name)
+		e.macs[name] = mac
+	}
+	return e
+}
+
+// writeConfig writes the manager's configuration for the given
+// interfaces (all of e.ifaces when nil).
+func (e *env) writeConfig(ifaces []string, opts ifaceOpts, extra ...string) {
+	e.t.Helper()
+	if ifaces == nil {
+		ifaces = e.ifaces
+	}
+	var list []map[string]any
+	for i, name := range ifaces {
+		m := map[string]any{"interface": name, "init-delay": 0, "arp-probe": false, "route-metric": 10 + i, "hostname": "cpe-" + name}
+		for k, v := range opts[i] {
+			m[k] = v
+		}
+		list = append(list, m)
+	}
+	c4 := map[string]any{
+		"lease-directory": e.leases,
+		"control-socket":  map[string]any{"socket-type": "unix", "socket-name": e.sock},
+		"restart-backoff": map[string]any{"initial": 0.3, "max": 1.2, "reset-after": 60},
+		"interfaces":      list,
+	}
+	b, err := json.MarshalIndent(map[string]any{"Client4": c4}, "", "  ")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(e.cfg, b, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// start starts a manager process in the client namespace and waits for
+// its control socket.
+func (e *env) start() time.Time {
+	e.t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	began := time.Now()
+	p, err := e.n.Client.Start(context.Background(), exe, childArg, e.cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.proc = p
+	e.procs = append(e.procs, p)
+	e2e.Eventually(e.t, 10*time.Second, "control socket answers", func() error {
+		if p.Exited() {
+			e.t.Fatalf("manager exited: %v\n%s", p.ExitErr(), p.Output())
+		}
+		_, err := e.status()
+		return err
+	})
+	return began
+}
+
+func (e *env) kill9() {
+	e.t.Helper()
+	if err := e.proc.Signal(syscall.SIGKILL); err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = e.proc.Wait(ctx)
+	if !e.proc.Exited() {
+		e.t.Fatal("manager survived SIGKILL")
+	}
+}
+
+func (e *env) stop() {
+	e.t.Helper()
+	if err := e.proc.Stop(5 * time.Second); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// output is everything the managers of this test logged.
+func (e *env) output() string {
+	var b strings.Builder
+	for _, p := range e.procs {
+		b.WriteString(p.Output())
+	}
+	return b.String()
+}
+
+func (e *env) call(command string, args any) (*control.Response, error) {
+	c := &control.Client{Target: e.sock, Timeout: 5 * time.Second}
+	return c.Call(context.Background(), command, args)
+}
+
+func (e *env) status() (map[string]manager.Status, error) {
+	r, err := e.call("status", nil)
+	if err != nil {
+		return nil, err
+	}
+	if r.Result != control.Success {
+		return nil, fmt.Errorf("status: result %d: %s", r.Result, r.Text)
+	}
+	var args struct{ Interfaces []manager.Status }
+	if err := r.Decode(&args); err != nil {
+		return nil, err
+	}
+	out := map[string]manager.Status{}
+	for _, s := range args.Interfaces {
+		out[s.Interface] = s
+	}
+	return out, nil
+}
+
+// waitFor polls status until ok holds for every named interface.
+func (e *env) waitFor(timeout time.Duration, what string, ok func(manager.Status) bool, ifaces ...string) map[string]manager.Status {
+	e.t.Helper()
+	if ifaces == nil {
+		ifaces = e.ifaces
+	}
+	var last map[string]manager.Status
+	e2e.Eventually(e.t, timeout, what, func() error {
+		st, err := e.status()
+		if err != nil {
+			return err
+		}
+		last = st
+		for _, name := range ifaces {
+			if !ok(st[name]) {
+				return fmt.Errorf("%s: %+v", name, st[name])
+			}
+		}
+		return nil
+	})
+	return last
+}
+
+func isBound(s manager.Status) bool { return s.State == "BOUND" }
+
+func addrOf(t *testing.T, s manager.Status) netip.Addr {
+	t.Helper()
+	p, err := netip.ParsePrefix(s.Address)
+	if err != nil {
+		t.Fatalf("status address %q: %v", s.Address, err)
+	}
+	return p.Addr()
+}
+
+func obtained(t *testing.T, s manager.Status) time.Time {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339Nano, s.Obtained)
+	if err != nil {
+		t.Fatalf("status obtained %q: %v", s.Obtained, err)
+	}
+	return ts
+}
+
+// dhcp is a captured DHCP message.
+type dhcp struct {
+	testnet.Packet
+	m *dhcpv4.Packet
+}
+
+// clientMessages returns the messages sent by mac seen by c after since.
+func clientMessages(c *testnet.Capture, mac net.HardwareAddr, since time.Time) []dhcp {
+	var out []dhcp
+	for _, p := range c.Packets() {
+		if p.Time.Before(since) || p.Dst.Port() != 67 {
+			continue
+		}
+		m, err := dhcpv4.Parse(p.Payload)
+		if err != nil || m.Op() != dhcpv4.BootRequest || string(m.CHAddr()) != string(mac) {
+			continue
+		}
+		out = append(out, dhcp{p, m})
+	}
+	return out
+}
+
+// serverMessages returns the server's replies to mac after since.
+func serverMessages(c *testnet.Capture, mac net.HardwareAddr, since time.Time) []dhcp {
+	var out []dhcp
+	for _, p := range c.Packets() {
+		if p.Time.Before(since) || p.Dst.Port() != 68 {
+			continue
+		}
+		m, err := dhcpv4.Parse(p.Payload)
+		if err != nil || m.Op() != dhcpv4.BootReply || string(m.CHAddr()) != string(mac) {
+			continue
+		}
+		out = append(out, dhcp{p, m})
+	}
+	return out
+}
+
+// monitorAddrs records address changes in the client namespace.
+func (e *env) monitorAddrs() *testnet.Proc {
+	e.t.Helper()
+	p, err := e.n.Client.Start(context.Background(), "ip", "-o", "-4", "monitor", "address")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // let it subscribe
+	return p
+}
+
+// startServer starts the named reference server with a lease of valid
+// seconds (dnsmasq's shortest is 2 minutes).
+func startServer(t *testing.T, n *e2e.Net, name string, valid int, pool string) func(t *testing.T) {
+	switch name {
+	case "kea":
+		k := e2e.StartKea(t, n.Server, e2e.KeaConfig{Valid: valid, Pool: pool, Authoritative: true})
+		return k.Stop
+	case "dnsmasq":
+		cfg := testnet.PairDnsmasqConfig()
+		first, last := testnet.DirectPoolFirst, testnet.DirectPoolLast
+		if pool != "" {
+			f := strings.Fields(strings.ReplaceAll(pool, "-", " "))
+			first, last = f[0], f[1]
+		}
+		cfg.Ranges = []string{fmt.Sprintf("%s,%s,255.255.255.0,%ds", first, last, max(valid, 120))}
+		d := testnet.StartDnsmasq(t, n.Server, cfg)
+		return func(t *testing.T) {
+			if err := d.Stop(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Fatalf("unknown server %s", name)
+	return nil
+}
+
+// TestE2ECrashRecovery: kill -9 the manager while two interfaces are
+// bound and start it again. Each lease is resumed with an INIT-REBOOT
+// request within a second, no DISCOVER is sent, the addresses never leave
+// the interfaces, and the server extends the leases. Then release and
+// renew through the control socket.
+func TestE2ECrashRecovery(t *testing.T) {
+	for _, server := range []string{"kea", "dnsmasq"} {
+		t.Run(server, func(t *testing.T) {
+			e := newEnv(t, 2)
+			startServer(t, e.n, server, 300, "")
+			e.writeConfig(nil, nil)
+			e.start()
+			st := e.waitFor(30*time.Second, "both interfaces bound", isBound)
+			addrs := map[string]netip.Addr{}
+			before := map[string]time.Time{}
+			dir, err := leasefile.Open(e.leases, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range e.ifaces {
+				addrs[name] = addrOf(t, st[name])
+				before[name] = obtained(t, st[name])
+				rec, err := dir.Load(name)
+				if err != nil {
+					t.Fatalf("lease file of %s: %v", name, err)
+				}
+				if rec.Lease.Address.Addr() != addrs[name] || string(rec.HardwareAddr) != string(e.macs[name]) {
+					t.Errorf("lease file of %s holds %v / %v", name, rec.Lease.Address, net.HardwareAddr(rec.HardwareAddr))
+				}
+				fi, _ := os.Stat(dir.File(name))
+				if fi.Mode().Perm() != 0o600 {
+					t.Errorf("lease file mode %v", fi.Mode().Perm())
+				}
+			}
+
+			capture := e.n.Server.CaptureUDP(t, testnet.PairServerIf, 67, 68)
+			mon := e.monitorAddrs()
+			e.kill9()
+			killed := time.Now()
+			for _, name := range e.ifaces {
+				if a := e.n.AddrsOf(t, name); !e2e.HasAddr(a, addrs[name]) {
+					t.Fatalf("%s lost %v when the manager died: %s", name, addrs[name], e2e.Describe(a))
+				}
+			}
+			time.Sleep(500 * time.Millisecond)
+			began := e.start()
+			st = e.waitFor(20*time.Second, "leases resumed", func(s manager.Status) bool {
+				return isBound(s) && obtained(t, s).After(killed)
+			})
+			for _, name := range e.ifaces {
+				if got := addrOf(t, st[name]); got != addrs[name] {
+					t.Errorf("%s resumed %v, had %v", name, got, addrs[name])
+				}
+				msgs := clientMessages(capture, e.macs[name], killed)
+				if len(msgs) == 0 {
+					t.Fatalf("%s sent nothing after the restart", name)
+				}
+				first := msgs[0]
+				if first.m.MessageType() != dhcpv4.Request {
+					t.Errorf("%s: first message after restart %v, want DHCPREQUEST", name, first.m.MessageType())
+				}
+				if ip, ok := first.m.RequestedIP(); !ok || ip != addrs[name] {
+					t.Errorf("%s: INIT-REBOOT requests %v, want %v", name, ip, addrs[name])
+				}
+				if first.m.HasOption(dhcpv4.OptionServerID) || !first.m.CIAddr().IsUnspecified() {
+					t.Errorf("%s: INIT-REBOOT request has a server id or ciaddr %v", name, first.m.CIAddr())
+				}
+				if d := first.Time.Sub(began); d > time.Second {
+					t.Errorf("%s: INIT-REBOOT request %v after the manager started, want within 1s", name, d)
+				}
+				for _, m := range msgs {
+					if m.m.MessageType() == dhcpv4.Discover {
+						t.Errorf("%s sent a DHCPDISCOVER after the restart", name)
+					}
+				}
+				acks := serverMessages(capture, e.macs[name], killed)
+				if len(acks) == 0 || acks[0].m.MessageType() != dhcpv4.Ack {
+					t.Errorf("%s: server did not ACK the INIT-REBOOT request", name)
+				}
+				rec, err := dir.Load(name)
+				if err != nil || !rec.Lease.Obtained.After(before[name]) {
+					t.Errorf("%s: lease file not updated after the resume: %v", name, err)
+				}
+			}
+			for _, name := range e.ifaces {
+				if a := e.n.AddrsOf(t, name); !e2e.HasAddr(a, addrs[name]) {
+					t.Errorf("%s: %v not on the interface after the resume: %s", name, addrs[name], e2e.Describe(a))
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+			_ = mon.Stop(time.Second)
+			for line := range strings.SplitSeq(mon.Output(), "\n") {
+				if strings.HasPrefix(line, "Deleted") {
+					t.Errorf("an address left an interface during the restart: %s", line)
+				}
+			}
+			if !strings.Contains(e.output(), "stored lease found") {
+				t.Error("the manager did not log the stored leases it found")
+			}
+
+			// Renew and release through the control socket.
+			c1, c2 := e.ifaces[0], e.ifaces[1]
+			prev := obtained(t, st[c2])
+			renewAt := time.Now()
+			if r, err := e.call("renew", map[string]any{"interface": c2}); err != nil || r.Result != control.Success {
+				t.Fatalf("renew: %v %+v", err, r)
+			}
+			e.waitFor(10*time.Second, "renewed", func(s manager.Status) bool { return isBound(s) && obtained(t, s).After(prev) }, c2)
+			var unicast bool
+			for _, m := range clientMessages(capture, e.macs[c2], renewAt) {
+				unicast = unicast || (m.m.MessageType() == dhcpv4.Request && m.Dst.Addr() == e.n.ServerAddr && m.m.CIAddr() == addrs[c2])
+			}
+			if !unicast {
+				t.Error("renew command sent no unicast DHCPREQUEST")
+			}
+			if r, err := e.call("release", map[string]any{"interface": c1}); err != nil || r.Result != control.Success {
+				t.Fatalf("release: %v %+v", err, r)
+			}
+			st = e.waitFor(5*time.Second, "released", func(s manager.Status) bool { return s.State == "RELEASED" }, c1)
+			if a := e.n.AddrsOf(t, c1); e2e.HasAddr(a, addrs[c1]) {
+				t.Errorf("%v still on %s after release", addrs[c1], c1)
+			}
+			if _, err := os.Stat(dir.File(c1)); !os.IsNotExist(err) {
+				t.Errorf("lease file of %s not removed on release: %v", c1, err)
+			}
+			if r, _ := e.call("release", map[string]any{"interface": c1}); r == nil || r.Result != control.Empty {
+				t.Errorf("second release: %+v", r)
+			}
+			if r, _ := e.call("renew", map[string]any{"interface": "nosuch0"}); r == nil || r.Result != control.Empty {
+				t.Errorf("renew of an unknown interface: %+v", r)
+			}
+
+			// c2 leaves the configuration: its lease file goes at the next
+			// start.
+			e.stop()
+			e.writeConfig([]string{c1}, nil)
+			e.start()
+			e2e.Eventually(t, 5*time.Second, "lease file of the removed interface deleted", func() error {
+				if _, err := os.Stat(dir.File(c2)); !os.IsNotExist(err) {
+					return fmt.Errorf("%s still there: %v", dir.File(c2), err)
+				}
+				return nil
+			})
+		})
+	}
+}
