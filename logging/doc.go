@@ -15,6 +15,9 @@
 //	...
 //	err = lg.Apply(newCfg.Loggers) // on reload; on error nothing changes
 //
+// Kea's "pattern" (a log4cplus layout) is not interpreted: records are
+// slog's text (key=value) or JSON form.
+//
 // Severities are slog levels: [LevelFatal], ERROR, WARN and INFO as slog
 // has them, and a DEBUG message at debug level n is [Debug](n), that is
 // slog.LevelDebug - n. Records show the level as Kea names it (FATAL,
