@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -242,10 +243,12 @@ func (l *httpListener) stock(w http.ResponseWriter, code int) {
 	w.Write(stockBody(code))
 }
 
-// ServeHTTP answers one POSTed command. The request must be a POST with a
-// JSON body (else 400, as Kea); then basic authentication is checked
-// (401 with WWW-Authenticate); then the command runs and its answer is
-// sent in a one-element list.
+// ServeHTTP answers one POSTed command. The request must be a POST of
+// application/json (else 400, as Kea); then basic authentication is
+// checked (401 with WWW-Authenticate), before the body is read, so an
+// unauthenticated client cannot make the server buffer a large body;
+// then the body must be one JSON map (else 400); then the command runs
+// and its answer is sent in a one-element list.
 func (l *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := l.s
 	st := l.settings.Load()
@@ -257,6 +260,25 @@ func (l *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.stock(w, http.StatusBadRequest)
 		return
 	}
+	ri := RequestInfo{Transport: "http", Remote: r.RemoteAddr}
+	if r.TLS != nil {
+		ri.Transport = "https"
+	}
+	if st.auth != nil {
+		user, ok := st.auth.check(r.Header.Get("Authorization"))
+		if !ok {
+			s.log.Info("control request not authorized", "remote", r.RemoteAddr)
+			realm := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(st.auth.realm)
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`"`)
+			l.stock(w, http.StatusUnauthorized)
+			return
+		}
+		ri.User = user
+		if user != "" {
+			s.log.Debug("control request authorized", "remote", r.RemoteAddr, "user", user)
+		}
+	}
+
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -272,24 +294,6 @@ func (l *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.err != nil || !f.done || !json.Valid(f.out) {
 		l.stock(w, http.StatusBadRequest)
 		return
-	}
-
-	ri := RequestInfo{Transport: "http", Remote: r.RemoteAddr}
-	if r.TLS != nil {
-		ri.Transport = "https"
-	}
-	if st.auth != nil {
-		user, ok := st.auth.check(r.Header.Get("Authorization"))
-		if !ok {
-			s.log.Info("control request not authorized", "remote", r.RemoteAddr)
-			w.Header().Set("WWW-Authenticate", `Basic realm="`+st.auth.realm+`"`)
-			l.stock(w, http.StatusUnauthorized)
-			return
-		}
-		ri.User = user
-		if user != "" {
-			s.log.Debug("control request authorized", "remote", r.RemoteAddr, "user", user)
-		}
 	}
 
 	var resp Response

@@ -168,6 +168,20 @@ func TestHTTPBasicAuth(t *testing.T) {
 		}
 	}
 
+	// Authentication is checked before the body is read: a large body
+	// from a stranger gets 401, not 413.
+	small := startServer(t, reg, Options{Logger: log, MaxRequestBytes: 1024}, httpSock(auth))
+	smallURL := "http://" + small.Addrs()[0] + "/"
+	big := `{"command": "echo", "arguments": "` + strings.Repeat("x", 100<<10) + `"}`
+	resp, _ = post(t, smallURL, big, nil)
+	if resp.StatusCode != 401 {
+		t.Errorf("large unauthenticated body: %d, want 401", resp.StatusCode)
+	}
+	resp, _ = post(t, smallURL, big, map[string]string{"Authorization": "Basic YWxpY2U6YWwxY2Utc2VjcmV0"})
+	if resp.StatusCode != 413 {
+		t.Errorf("large authenticated body: %d, want 413", resp.StatusCode)
+	}
+
 	// A wrong password in a raw header is refused too.
 	resp, _ = post(t, url, cmd, map[string]string{"Authorization": "Bearer xyz"})
 	if resp.StatusCode != 401 {
