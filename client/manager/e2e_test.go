@@ -449,3 +449,264 @@ func TestE2ECrashRecovery(t *testing.T) {
 		})
 	}
 }
+
+// TestE2ENak: while the manager is down the server is reconfigured with
+// another pool and an empty lease database. The restarted manager's
+// INIT-REBOOT request is refused; the address leaves the interface, the
+// lease file goes, and the client starts over with a DISCOVER.
+func TestE2ENak(t *testing.T) {
+	for _, server := range []string{"kea", "dnsmasq"} {
+		t.Run(server, func(t *testing.T) {
+			e := newEnv(t, 1)
+			name := e.ifaces[0]
+			stopServer := startServer(t, e.n, server, 300, "192.0.2.100 - 192.0.2.149")
+			e.writeConfig(nil, nil)
+			e.start()
+			st := e.waitFor(30*time.Second, "bound", isBound)
+			old := addrOf(t, st[name])
+			e.kill9()
+			stopServer(t)
+			startServer(t, e.n, server, 300, "192.0.2.150 - 192.0.2.199")
+			capture := e.n.Server.CaptureUDP(t, testnet.PairServerIf, 67, 68)
+			restarted := time.Now()
+			e.start()
+			st = e.waitFor(30*time.Second, "bound to a new address", func(s manager.Status) bool {
+				return isBound(s) && addrOf(t, s) != old
+			})
+			nw := addrOf(t, st[name])
+			msgs := clientMessages(capture, e.macs[name], restarted)
+			var kinds []string
+			for _, m := range msgs {
+				kinds = append(kinds, m.m.MessageType().String())
+			}
+			if len(msgs) < 3 || msgs[0].m.MessageType() != dhcpv4.Request || msgs[1].m.MessageType() != dhcpv4.Discover {
+				t.Errorf("client sent %v, want the INIT-REBOOT DHCPREQUEST, then DHCPDISCOVER", kinds)
+			}
+			var nak bool
+			for _, m := range serverMessages(capture, e.macs[name], restarted) {
+				nak = nak || m.m.MessageType() == dhcpv4.Nak
+			}
+			if !nak {
+				t.Error("no DHCPNAK seen")
+			}
+			a := e.n.AddrsOf(t, name)
+			if e2e.HasAddr(a, old) || !e2e.HasAddr(a, nw) {
+				t.Errorf("addresses on %s: %s; want %v gone and %v there", name, e2e.Describe(a), old, nw)
+			}
+			if !strings.Contains(e.output(), "lease refused (NAK)") {
+				t.Error("NAK not logged")
+			}
+			dir, _ := leasefile.Open(e.leases, slog.New(slog.DiscardHandler))
+			if rec, err := dir.Load(name); err != nil || rec.Lease.Address.Addr() != nw {
+				t.Errorf("lease file after NAK and new lease: %v %v", rec, err)
+			}
+		})
+	}
+}
+
+// TestE2ENoAnswer: the server is gone when the manager restarts. The
+// client keeps the address and keeps asking, never with a DISCOVER, until
+// the stored lease expires; then the address goes and it starts over.
+func TestE2ENoAnswer(t *testing.T) {
+	e := newEnv(t, 1)
+	name := e.ifaces[0]
+	stopKea := startServer(t, e.n, "kea", 20, "")
+	e.writeConfig(nil, nil)
+	e.start()
+	st := e.waitFor(30*time.Second, "bound", isBound)
+	addr := addrOf(t, st[name])
+	e.kill9()
+	stopKea(t)
+	expires, err := time.Parse(time.RFC3339Nano, st[name].Expires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	capture := e.n.Client.CaptureUDP(t, testnet.PairClientIf, 67, 68)
+	restarted := time.Now()
+	e.start()
+	e.waitFor(5*time.Second, "resuming", func(s manager.Status) bool { return s.State == "REBOOTING" })
+	// Until shortly before the stored expiry the address stays.
+	for time.Until(expires) > 500*time.Millisecond {
+		if a := e.n.AddrsOf(t, name); !e2e.HasAddr(a, addr) {
+			t.Fatalf("%v left %s %v before the stored expiry: %s", addr, name, time.Until(expires), e2e.Describe(a))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e2e.Eventually(t, 5*time.Second, "address gone after the stored expiry", func() error {
+		if a := e.n.AddrsOf(t, name); e2e.HasAddr(a, addr) {
+			return fmt.Errorf("%v still on %s", addr, name)
+		}
+		return nil
+	})
+	e.waitFor(5*time.Second, "starting over", func(s manager.Status) bool { return s.State == "SELECTING" })
+	var requests int
+	for _, m := range clientMessages(capture, e.macs[name], restarted) {
+		switch m.m.MessageType() {
+		case dhcpv4.Discover:
+			if m.Time.Before(expires) {
+				t.Errorf("DHCPDISCOVER %v before the stored expiry", expires.Sub(m.Time))
+			}
+		case dhcpv4.Request:
+			requests++
+		}
+	}
+	if requests < 2 {
+		t.Errorf("%d INIT-REBOOT requests while waiting, want retransmissions", requests)
+	}
+	dir, _ := leasefile.Open(e.leases, slog.New(slog.DiscardHandler))
+	if _, err := dir.Load(name); !os.IsNotExist(err) {
+		t.Errorf("lease file after expiry: %v", err)
+	}
+}
+
+// TestE2ECorruptLeaseFiles: of three lease files, one is truncated and
+// one is garbage; they are moved aside with one log line each, their
+// interfaces start afresh, and the third interface resumes its lease.
+func TestE2ECorruptLeaseFiles(t *testing.T) {
+	e := newEnv(t, 3)
+	startServer(t, e.n, "kea", 300, "")
+	e.writeConfig(nil, nil)
+	e.start()
+	st := e.waitFor(30*time.Second, "bound", isBound)
+	e.stop()
+	dir, _ := leasefile.Open(e.leases, slog.New(slog.DiscardHandler))
+	c1, c2, c3 := e.ifaces[0], e.ifaces[1], e.ifaces[2]
+	b, err := os.ReadFile(dir.File(c1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir.File(c1), b[:len(b)-7], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir.File(c2), []byte("not a lease\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	capture := e.n.Server.CaptureUDP(t, testnet.PairServerIf, 67, 68)
+	restarted := time.Now()
+	e.start()
+	e.waitFor(30*time.Second, "bound again", func(s manager.Status) bool { return isBound(s) && obtained(t, s).After(restarted) })
+	out := e.output()
+	for _, name := range []string{c1, c2} {
+		if _, err := os.Stat(dir.File(name) + leasefile.CorruptSuffix); err != nil {
+			t.Errorf("%s: corrupt file not moved aside: %v", name, err)
+		}
+		if n := strings.Count(out, `lease file unusable, moved aside" interface=`+name); n != 1 {
+			t.Errorf("%s: %d log lines about the corrupt file, want 1", name, n)
+		}
+		msgs := clientMessages(capture, e.macs[name], restarted)
+		if len(msgs) == 0 || msgs[0].m.MessageType() != dhcpv4.Discover {
+			t.Errorf("%s: did not start afresh with a DISCOVER", name)
+		}
+	}
+	msgs := clientMessages(capture, e.macs[c3], restarted)
+	if len(msgs) == 0 || msgs[0].m.MessageType() != dhcpv4.Request || msgs[0].m.HasOption(dhcpv4.OptionServerID) {
+		t.Errorf("%s: did not resume with INIT-REBOOT", c3)
+	}
+	for _, m := range msgs {
+		if m.m.MessageType() == dhcpv4.Discover {
+			t.Errorf("%s: sent a DISCOVER although its lease file was good", c3)
+		}
+	}
+	if a := e.n.AddrsOf(t, c3); !e2e.HasAddr(a, addrOf(t, st[c3])) {
+		t.Errorf("%s lost its address", c3)
+	}
+}
+
+// TestE2EExpiredWhileDown: a lease that expired while the manager was
+// down is dropped with a log line, and the client starts with a DISCOVER.
+func TestE2EExpiredWhileDown(t *testing.T) {
+	e := newEnv(t, 1)
+	name := e.ifaces[0]
+	startServer(t, e.n, "kea", 4, "")
+	e.writeConfig(nil, nil)
+	e.start()
+	e.waitFor(30*time.Second, "bound", isBound)
+	e.kill9()
+	time.Sleep(5 * time.Second)
+	capture := e.n.Server.CaptureUDP(t, testnet.PairServerIf, 67, 68)
+	restarted := time.Now()
+	e.start()
+	e.waitFor(30*time.Second, "bound", func(s manager.Status) bool { return isBound(s) && obtained(t, s).After(restarted) })
+	if !strings.Contains(e.output(), "stored lease dropped: expired") {
+		t.Error("expired stored lease not logged")
+	}
+	msgs := clientMessages(capture, e.macs[name], restarted)
+	if len(msgs) == 0 || msgs[0].m.MessageType() != dhcpv4.Discover {
+		t.Error("did not start with a DISCOVER")
+	}
+}
+
+// TestE2ESupervision: an instance whose interface does not exist and one
+// whose script always fails are restarted with exponential back-off and
+// show their failures in status; the first recovers once its interface
+// appears.
+func TestE2ESupervision(t *testing.T) {
+	e := newEnv(t, 1)
+	startServer(t, e.n, "kea", 300, "")
+	script := filepath.Join(e.dir, "fail.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"refusing $1\" >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bad := e.ifaces[0]
+	e.writeConfig([]string{bad, "ghost0"}, ifaceOpts{0: {"script": script, "configure-interface": false}})
+	e.start()
+
+	// Watch ghost0's failures: each one's wait to the next restart.
+	type failure struct{ at, next time.Time }
+	seen := map[string]failure{}
+	var order []failure
+	deadline := time.Now().Add(5 * time.Second)
+	var last map[string]manager.Status
+	for time.Now().Before(deadline) {
+		st, err := e.status()
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = st
+		g := st["ghost0"]
+		if g.LastFailure != "" && g.NextRestart != "" {
+			if _, ok := seen[g.LastFailure]; !ok {
+				at, _ := time.Parse(time.RFC3339Nano, g.LastFailure)
+				next, _ := time.Parse(time.RFC3339Nano, g.NextRestart)
+				f := failure{at, next}
+				seen[g.LastFailure] = f
+				order = append(order, f)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, 1200 * time.Millisecond, 1200 * time.Millisecond}
+	if len(order) < len(want) {
+		t.Fatalf("saw %d failures of ghost0 in 5 s, want at least %d: %+v", len(order), len(want), last["ghost0"])
+	}
+	for i, w := range want {
+		if got := order[i].next.Sub(order[i].at); got != w {
+			t.Errorf("restart %d of ghost0 after %v, want %v", i+1, got, w)
+		}
+		if i > 0 {
+			if gap := order[i].at.Sub(order[i-1].at); gap < want[i-1] {
+				t.Errorf("failure %d came %v after the previous, before the %v back-off ended", i+1, gap, want[i-1])
+			}
+		}
+	}
+	g := last["ghost0"]
+	if !strings.Contains(g.LastError, "ghost0") || g.Failures < 4 || g.Runs < 4 {
+		t.Errorf("ghost0 status %+v", g)
+	}
+	b := last[bad]
+	if b.Failures < 2 || !strings.Contains(b.LastError, "refusing bound") && !strings.Contains(b.LastError, "refusing reboot") {
+		t.Errorf("%s status %+v, want repeated script failures", bad, b)
+	}
+	if !strings.Contains(b.LastError, "exit status 3") {
+		t.Errorf("%s last error %q does not name the exit status", bad, b.LastError)
+	}
+	// Restarts of the failing instance resume its stored lease rather than
+	// starting over: one DISCOVER in all.
+	if b.Sent.Discovers > 1 {
+		t.Errorf("%s sent %d DISCOVERs in its latest run", bad, b.Sent.Discovers)
+	}
+
+	// ghost0 appears: the next restart binds it.
+	e.n.Client.AddMacvlan(t, testnet.PairClientIf, "ghost0", nil)
+	e.waitFor(20*time.Second, "ghost0 bound once it exists", isBound, "ghost0")
+}
