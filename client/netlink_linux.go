@@ -24,11 +24,12 @@ import (
 // to), installs the default route or the classless static routes, and, if
 // ResolvConf is set, writes the name servers there.
 //
-// Applying is make-before-break: a renewed lease replaces the address in
-// place (only its lifetimes change), and routes and addresses of the old
-// lease that the new one lacks are removed after the new ones are in.
-// Nothing is removed from the interface until a lease expires, is refused
-// or released.
+// A renewed lease replaces the address in place (only its lifetimes
+// change) and its routes are replaced, so nothing leaves the interface
+// while a lease lives on; routes of the old lease that the new one lacks
+// are removed after the new ones are in. A lease with a different address
+// removes the old address and its routes first. Otherwise nothing is
+// removed until a lease expires, is refused or released.
 type NetlinkAction struct {
 	// Metric is the priority of the routes it installs.
 	Metric uint32
@@ -58,9 +59,17 @@ func (a *NetlinkAction) Apply(ctx context.Context, ev Event) error {
 		now = a.Now()
 	}
 	if !ev.Kind.Applies() {
-		return a.remove(nl, ifi.Index, ev.Old)
+		return a.remove(nl, ifi.Index, ev.Old, true)
 	}
 	l := ev.Lease
+	if ev.Old != nil && ev.Old.Address != l.Address {
+		// A new address: the old one goes first. Deleting a primary
+		// address deletes its secondaries too (unless promote_secondaries
+		// is set), so adding the new one first could lose it.
+		if err := a.remove(nl, ifi.Index, ev.Old, false); err != nil {
+			return err
+		}
+	}
 	if err := nl.addAddr(ifi.Index, l.Address, lifetime(l, now)); err != nil {
 		return fmt.Errorf("netlink: adding %v to %s: %w", l.Address, ifi.Name, err)
 	}
@@ -71,7 +80,7 @@ func (a *NetlinkAction) Apply(ctx context.Context, ev Event) error {
 				return fmt.Errorf("netlink: route %v via %v on %s: %w", r.Dest, r.Gateway, ifi.Name, err)
 			}
 		}
-		if ev.Old != nil {
+		if ev.Old != nil && ev.Old.Address == l.Address {
 			for _, r := range leaseRoutes(ev.Old) {
 				if !slices.Contains(want, r) {
 					if err := nl.delRoute(ifi.Index, r, a.Metric); err != nil && !isGone(err) {
@@ -79,11 +88,6 @@ func (a *NetlinkAction) Apply(ctx context.Context, ev Event) error {
 					}
 				}
 			}
-		}
-	}
-	if ev.Old != nil && ev.Old.Address != l.Address {
-		if err := nl.delAddr(ifi.Index, ev.Old.Address); err != nil && !isGone(err) {
-			return fmt.Errorf("netlink: removing %v from %s: %w", ev.Old.Address, ifi.Name, err)
 		}
 	}
 	if a.ResolvConf != "" {
@@ -94,7 +98,7 @@ func (a *NetlinkAction) Apply(ctx context.Context, ev Event) error {
 	return nil
 }
 
-func (a *NetlinkAction) remove(nl *netlinkConn, ifindex int, old *Lease) error {
+func (a *NetlinkAction) remove(nl *netlinkConn, ifindex int, old *Lease, resolv bool) error {
 	if old == nil {
 		return nil
 	}
@@ -109,7 +113,7 @@ func (a *NetlinkAction) remove(nl *netlinkConn, ifindex int, old *Lease) error {
 	if err := nl.delAddr(ifindex, old.Address); err != nil && !isGone(err) {
 		errs = append(errs, fmt.Errorf("netlink: removing %v: %w", old.Address, err))
 	}
-	if a.ResolvConf != "" {
+	if resolv && a.ResolvConf != "" {
 		if err := os.Remove(a.ResolvConf); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
