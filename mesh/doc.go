@@ -50,6 +50,11 @@
 // broadcast address of the range are never leased; and a block taken over
 // from a vanished node is not offered until that node's leases have run out.
 //
+// ddhcpd keeps everything in memory and forgets its clients on a restart.
+// Resume hands a restarted Node the claims and leases its caller persisted:
+// blocks whose claim still runs at the peers are owned again at once and
+// their clients keep their addresses.
+//
 // # Configuration and control
 //
 // Config and ParseArgs read ddhcpd's command line with its defaults.

@@ -192,6 +192,7 @@ type Node struct {
 	clients   map[[16]byte]netip.Addr // client → its lease in an own block
 	forwards  []*forward
 	peerOrder map[netip.Addr]AddrOrder
+	pending   map[uint32][]ResumeLease // leases from before a restart, by block not yet owned again
 
 	out   []Output
 	stats Stats
@@ -286,11 +287,10 @@ func (n *Node) emit(o Output) { n.out = append(n.out, o) }
 // next claim refresh, or a forwarded renewal's timeout, whichever is first.
 func (n *Node) NextTick() time.Time {
 	next := n.nextHK
-	if !n.learning {
-		for _, i := range n.owned {
-			if due := n.refreshAt(i); due.Before(next) {
-				next = due
-			}
+	// Own blocks exist in the learning phase only when resumed (Resume).
+	for _, i := range n.owned {
+		if due := n.refreshAt(i); due.Before(next) {
+			next = due
 		}
 	}
 	for _, f := range n.forwards {
@@ -310,6 +310,7 @@ func (n *Node) Tick() {
 	n.expireForwards(now)
 	if n.learning {
 		if now.Before(n.learningUntil) {
+			n.updateClaims(now) // blocks resumed after a restart stay claimed
 			return
 		}
 		n.learning = false
@@ -380,7 +381,10 @@ func (n *Node) claim(need int, now time.Time) {
 	}
 	n.claiming = kept
 	for len(n.claiming) < need && len(n.claiming) < MaxInquireEntries {
-		i, ok := n.randomFree()
+		i, ok := n.pendingFree(now)
+		if !ok {
+			i, ok = n.randomFree()
+		}
 		if !ok {
 			break // the network has no free blocks left
 		}
@@ -464,6 +468,7 @@ func (n *Node) own(i uint32, now time.Time) {
 	}
 	k, _ := slices.BinarySearch(n.owned, i)
 	n.owned = slices.Insert(n.owned, k, i)
+	n.restorePending(i, now)
 	n.emit(Output{Kind: BlockOwned, Block: i})
 }
 
