@@ -276,9 +276,6 @@ func (c *Client) Run(ctx context.Context) (err error) {
 			c.probeCancel()
 		}
 		c.wg.Wait()
-		if tc, ok := c.tr.(interface{ Close() error }); ok && c.cfg.Transport == nil {
-			_ = tc.Close()
-		}
 		c.publish()
 		close(c.done)
 	}()

@@ -708,5 +708,13 @@ func TestE2ESupervision(t *testing.T) {
 
 	// ghost0 appears: the next restart binds it.
 	e.n.Client.AddMacvlan(t, testnet.PairClientIf, "ghost0", nil)
-	e.waitFor(20*time.Second, "ghost0 bound once it exists", isBound, "ghost0")
+	st := e.waitFor(20*time.Second, "ghost0 bound once it exists", isBound, "ghost0")
+	failures := st["ghost0"].Failures
+
+	// ghost0 disappears while bound: the instance notices, fails and
+	// waits for it again.
+	e.n.Client.MustRun(t, "ip", "link", "del", "ghost0")
+	e.waitFor(10*time.Second, "ghost0 failed after its interface went", func(s manager.Status) bool {
+		return s.Failures > failures && strings.Contains(s.LastError, "ghost0")
+	}, "ghost0")
 }
