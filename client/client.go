@@ -308,7 +308,11 @@ func (c *Client) Run(ctx context.Context) (err error) {
 		case <-ctx.Done():
 			return nil
 		case cmd := <-c.cmds:
-			cmd.reply <- c.command(cmd.kind)
+			// Publish before answering, so that a caller sees the effect
+			// of its command in Status.
+			err := c.command(cmd.kind)
+			c.publish()
+			cmd.reply <- err
 		case it := <-c.rx:
 			if err := c.receive(it); err != nil {
 				return err

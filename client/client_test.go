@@ -100,6 +100,7 @@ func TestAcquireRenewRelease(t *testing.T) {
 			t.Errorf("RENEWING request: ciaddr %v, server id %v, requested ip %v", rn.p.CIAddr(),
 				rn.p.HasOption(dhcpv4.OptionServerID), rn.p.HasOption(dhcpv4.OptionRequestedIP))
 		}
+		synctest.Wait() // the status is published after the send
 		if h.c.Status().State != StateRenewing {
 			t.Errorf("state %v", h.c.Status().State)
 		}
@@ -279,6 +280,7 @@ func TestRebindAndExpire(t *testing.T) {
 		if rb.p.HasOption(dhcpv4.OptionServerID) {
 			t.Error("REBINDING request carries a server id")
 		}
+		synctest.Wait() // the status is published after the send
 		if h.c.Status().State != StateRebinding {
 			t.Errorf("state %v", h.c.Status().State)
 		}
@@ -375,6 +377,7 @@ func TestResumeAck(t *testing.T) {
 		if ip, _ := p.RequestedIP(); ip != testAddr || p.HasOption(dhcpv4.OptionServerID) || !p.CIAddr().IsUnspecified() {
 			t.Errorf("INIT-REBOOT request: requested %v, server id %v, ciaddr %v", ip, p.HasOption(dhcpv4.OptionServerID), p.CIAddr())
 		}
+		synctest.Wait() // the status is published after the send
 		if st := h.c.Status(); st.State != StateRebooting || st.Lease == nil {
 			t.Errorf("state %v lease %v", st.State, st.Lease)
 		}
