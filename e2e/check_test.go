@@ -32,7 +32,7 @@ func TestCheckConfig(t *testing.T) {
 	}
 
 	valid := filepath.Join(dir, "valid.json")
-	writeFile(t, valid, servingConfig(leaseFile, testnet.NewMAC()))
+	writeFile(t, valid, servingConfig(leaseFile, testnet.NewMAC(), 3600))
 	t.Run("valid", func(t *testing.T) {
 		out, calls := checkRun(t, ns, dir, valid, 0)
 		if out != "" {
@@ -99,7 +99,7 @@ func checkOutput(t *testing.T, ns *testnet.NS, dir string, wantExit int, cmd ...
 	trace := filepath.Join(dir, fmt.Sprintf("strace-%d.out", time.Now().UnixNano()))
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	args := append([]string{"-f", "-qq", "-e", "trace=%network", "-o", trace}, cmd...)
+	args := append([]string{"-f", "-qq", "-e", "trace=%network", "-e", "signal=none", "-o", trace}, cmd...)
 	out, err := ns.Run(ctx, "strace", args...)
 	if code := exitCode(err); err != nil && code < 0 {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,12 +34,15 @@ func TestCrashSafety(t *testing.T) {
 		opsRate = 800 // client operations started per second, all workers together
 		wait    = 250 * time.Millisecond
 		tries   = 4
+		// The lease file is compacted every second, so that some kills
+		// land in the middle of a compaction.
+		lfcInterval = 1
 	)
 	p := testnet.NewPair(t)
 	dir := t.TempDir()
 	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
 	cfg := filepath.Join(dir, "kea-dhcp4.conf")
-	writeFile(t, cfg, servingConfig(leaseFile, testnet.NewMAC()))
+	writeFile(t, cfg, servingConfig(leaseFile, testnet.NewMAC(), lfcInterval))
 	srv := newServer(t, p.Server, cfg, leaseFile)
 	srv.start()
 
@@ -142,7 +146,7 @@ func TestCrashSafety(t *testing.T) {
 	var restarts []time.Duration
 	repairs := 0
 	for k := range kills {
-		time.Sleep(time.Duration(150+rng.IntN(850)) * time.Millisecond)
+		time.Sleep(time.Duration(200+rng.IntN(1800)) * time.Millisecond)
 		mu.Lock()
 		before := nAcks
 		mu.Unlock()
@@ -156,6 +160,9 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatalf("restart after kill %d (%d ACKs so far): %v", k+1, before, err)
 		}
 		restarts = append(restarts, time.Since(down))
+		if d := time.Since(down); d > 500*time.Millisecond {
+			t.Logf("restart %d took %v (killed at %s):%s", k+1, d, down.Format(time.StampMicro), indent(srv.log()))
+		}
 		if strings.Contains(srv.log(), "level=WARN") || strings.Contains(srv.log(), "level=ERROR") {
 			repairs++
 			t.Logf("restart %d logged:%s", k+1, indent(srv.log()))
@@ -213,8 +220,23 @@ func TestCrashSafety(t *testing.T) {
 			t.Errorf("client %s holds %d addresses in the store: %v", m, len(addrs), addrs)
 		}
 	}
-	t.Logf("store: %d leases, %d acknowledged addresses checked", len(ls), len(acked))
+	t.Logf("store: %d leases, %d acknowledged addresses checked; files: %s", len(ls), len(acked), listDir(filepath.Dir(leaseFile)))
 	if t.Failed() {
 		t.Logf("last leased log:%s", indent(tail(srv.log(), 4000)))
 	}
+}
+
+// listDir names the files in dir with their sizes, for the log.
+func listDir(dir string) string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil {
+			out = append(out, fmt.Sprintf("%s (%d bytes)", e.Name(), fi.Size()))
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -109,7 +109,7 @@ func TestJournalDamage(t *testing.T) {
 			dir := t.TempDir()
 			leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
 			cfg := filepath.Join(dir, "kea-dhcp4.conf")
-			writeFile(t, cfg, servingConfig(leaseFile, testnet.NewMAC()))
+			writeFile(t, cfg, servingConfig(leaseFile, testnet.NewMAC(), 3600))
 			srv := newServer(t, p.Server, cfg, leaseFile)
 			srv.start()
 

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,40 +23,48 @@ import (
 	"github.com/leased/leased/lease/memfile"
 )
 
-// leasedBin is the leased binary TestMain builds for this run.
-var leasedBin string
+// The leased binary under test, built by the first test that needs it.
+var (
+	buildOnce sync.Once
+	buildDir  string
+	leasedBin string
+	buildErr  error
+)
 
 func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
+	if raceEnabled && os.Getenv("GORACE") == "" {
+		// A race-enabled leased otherwise sleeps a second at every exit.
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
 }
 
-func runMain(m *testing.M) int {
-	flag.Parse()
-	dir, err := os.MkdirTemp("", "leased-e2e-")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "leased")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		// The server under test gets the race detector too when the
-		// tests run with it (scripts/test does).
-		args = append(args, "-race")
-	}
-	args = append(args, "github.com/leased/leased/cmd/leased")
-	start := time.Now()
-	cmd := exec.Command(goTool(), args...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go %s: %v\n%s", strings.Join(args, " "), err, out)
-		return 1
-	}
-	if testing.Verbose() {
-		fmt.Fprintf(os.Stderr, "e2e: built leased (race %v) in %v\n", raceEnabled, time.Since(start).Round(time.Millisecond))
-	}
-	leasedBin = bin
-	return m.Run()
+// build builds ./cmd/leased into a temporary directory, once per run.
+func build() (string, error) {
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "leased-e2e-")
+		if buildErr != nil {
+			return
+		}
+		bin := filepath.Join(buildDir, "leased")
+		args := []string{"build", "-o", bin}
+		if raceEnabled {
+			// The server under test gets the race detector too when the
+			// tests run with it (scripts/test does).
+			args = append(args, "-race")
+		}
+		args = append(args, "github.com/leased/leased/cmd/leased")
+		if out, err := exec.Command(goTool(), args...).CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+			return
+		}
+		leasedBin = bin
+	})
+	return leasedBin, buildErr
 }
 
 // goTool finds the go command: on PATH, or beside the GOROOT the tests
@@ -71,11 +79,19 @@ func goTool() string {
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
-// needs is RequireRoot for every test here: root, ip, and the named
-// binaries.
+// needs is how every test here starts: it needs root, ip and the named
+// binaries (testnet.RequireRoot: a skip, or a failure when
+// LEASED_REQUIRE_E2E=1), and the leased binary, built on first use.
 func needs(t *testing.T, binaries ...string) {
 	t.Helper()
 	testnet.RequireRoot(t, binaries...)
+	start := time.Now()
+	if _, err := build(); err != nil {
+		t.Fatalf("building leased: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Logf("built leased (race detector %v) in %v", raceEnabled, d.Round(time.Millisecond))
+	}
 }
 
 // server is one lease file served by successive leased processes in one
@@ -94,6 +110,11 @@ func newServer(t *testing.T, ns *testnet.NS, config, leases string) *server {
 	t.Cleanup(func() {
 		if s.cur != nil {
 			s.cur.Stop(5 * time.Second)
+		}
+		for _, p := range s.runs {
+			if out := p.Output(); strings.Contains(out, "WARNING: DATA RACE") {
+				t.Errorf("the race detector found a data race in leased (%s):%s", p, indent(out))
+			}
 		}
 	})
 	return s
@@ -156,7 +177,10 @@ func (s *server) kill() error {
 func (s *server) stop() {
 	s.t.Helper()
 	p := s.cur
-	if p == nil || p.Exited() {
+	if p == nil {
+		s.t.Fatal("stop: leased never started")
+	}
+	if p.Exited() {
 		s.t.Fatalf("stop: leased is not running (%v)%s", p.ExitErr(), s.lastLog())
 	}
 	if err := p.Signal(syscall.SIGTERM); err != nil {
