@@ -25,8 +25,12 @@ import (
 // the IPv4 source.
 //
 // One LinkTransport may serve many clients with different hardware
-// addresses; it learns the hardware address of servers from their replies
-// so that raw unicasts reach them.
+// addresses; each raw socket's filter passes only the replies for its own
+// chaddr, and the transport learns the hardware address of servers from
+// their replies so that raw unicasts reach them. Replies unicast to a
+// hardware address that is not the interface's reach the socket on a veth
+// or macvlan as they are; a physical NIC has to be put in promiscuous mode
+// for them.
 type LinkTransport struct {
 	ifi  net.Interface
 	ipID atomic.Uint32

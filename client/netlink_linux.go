@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -203,8 +202,6 @@ type netlinkConn struct {
 	seq uint32
 }
 
-var nlSeq atomic.Uint32
-
 func dialNetlink() (*netlinkConn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
@@ -216,7 +213,9 @@ func dialNetlink() (*netlinkConn, error) {
 	}
 	tv := unix.NsecToTimeval(int64(5 * time.Second))
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	return &netlinkConn{fd: fd, seq: nlSeq.Add(1) << 16}, nil
+	// Each Apply uses a socket of its own, so sequence numbers need only be
+	// distinct on it.
+	return &netlinkConn{fd: fd}, nil
 }
 
 func (c *netlinkConn) close() { unix.Close(c.fd) }
