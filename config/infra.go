@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/leased/leased/config/jsonc"
@@ -176,8 +177,11 @@ func (l *loader) expiredLeases(m member) {
 }
 
 func (l *loader) controlSocket(v *jsonc.Value, scope string) {
-	cs := ControlSocket{Pos: v.Pos()}
+	// Kea requires client certificates on HTTPS sockets unless
+	// cert-required says otherwise.
+	cs := ControlSocket{Pos: v.Pos(), CertRequired: true}
 	var typ *member
+	var tlsKey *member // the first TLS parameter given
 	for _, m := range members(v, scope) {
 		if l.comment(m, &cs.UserContext) {
 			continue
@@ -209,12 +213,19 @@ func (l *loader) controlSocket(v *jsonc.Value, scope string) {
 			}
 		case "socket-port":
 			cs.Port, _ = l.u16(m)
-		case "trust-anchor":
-			cs.TrustAnchor, _ = l.str(m)
-		case "cert-file":
-			cs.CertFile, _ = l.str(m)
-		case "key-file":
-			cs.KeyFile, _ = l.str(m)
+		case "trust-anchor", "cert-file", "key-file":
+			v, _ := l.str(m)
+			switch m.Key {
+			case "trust-anchor":
+				cs.TrustAnchor = v
+			case "cert-file":
+				cs.CertFile = v
+			default:
+				cs.KeyFile = v
+			}
+			if tlsKey == nil {
+				tlsKey = &m
+			}
 		case "cert-required":
 			cs.CertRequired, _ = l.boolean(m)
 		case "authentication":
@@ -252,8 +263,22 @@ func (l *loader) controlSocket(v *jsonc.Value, scope string) {
 		l.errf(v.Pos(), "%s: \"socket-type\" is required", scope)
 	case cs.Type == "unix" && cs.Name == "":
 		l.errf(v.Pos(), "%s: a unix socket needs \"socket-name\" (its path)", scope)
-	case cs.Type == "https" && (cs.CertFile == "" || cs.KeyFile == ""):
-		l.errf(v.Pos(), "%s: an https socket needs \"cert-file\" and \"key-file\"", scope)
+	case cs.Type == "https" && tlsKey == nil:
+		l.errf(v.Pos(), "%s: an https socket needs \"trust-anchor\", \"cert-file\" and \"key-file\"", scope)
+	case tlsKey != nil:
+		// As in Kea, TLS is all or nothing: a socket with only some of
+		// its files would silently serve plain HTTP, or not start.
+		var missing []string
+		for _, p := range []struct{ key, val string }{
+			{"trust-anchor", cs.TrustAnchor}, {"cert-file", cs.CertFile}, {"key-file", cs.KeyFile},
+		} {
+			if p.val == "" {
+				missing = append(missing, strconv.Quote(p.key))
+			}
+		}
+		if len(missing) > 0 {
+			l.errf(tlsKey.keyPos(), "%s: TLS needs all of \"trust-anchor\", \"cert-file\" and \"key-file\": %s missing or empty", scope, strings.Join(missing, " and "))
+		}
 	}
 	if cs.Type != "unix" && cs.Address == "" {
 		cs.Address = "127.0.0.1"
@@ -346,7 +371,9 @@ func (l *loader) loggers(m member) {
 		}
 		if outputs != nil {
 			for _, o := range l.elements(*outputs, "output") {
-				var out LogOutput
+				// Kea's defaults: write through, rotate at about 10 MB,
+				// keep one old file.
+				out := LogOutput{Flush: true, MaxSize: 10240000, MaxVer: 1}
 				for _, m := range members(o, "output-options") {
 					switch m.Key {
 					case "output":
