@@ -70,7 +70,9 @@ type InterfaceConfig struct {
 	// "configure-interface": apply leases with netlink (address, routes).
 	// Default true.
 	ConfigureInterface bool
-	// "route-metric": the metric of installed routes.
+	// "route-metric": the metric of installed routes. Interfaces that
+	// each get a default route need distinct metrics: a default route with
+	// the same metric replaces the other's.
 	RouteMetric uint32
 	// "resolv-conf": a file to write the lease's name servers to.
 	ResolvConf string
