@@ -34,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/leased/leased/client/manager"
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/daemon"
 	"github.com/leased/leased/demo"
@@ -412,17 +413,32 @@ func meshFlags(fs *flag.FlagSet) func(*env, []string) int {
 
 // clientOptions are client's flags.
 type clientOptions struct {
-	config  string
-	oneShot bool
-	timeout time.Duration
+	config string
+	debug  bool
 }
 
 func clientFlags(fs *flag.FlagSet) func(*env, []string) int {
 	var o clientOptions
-	fs.StringVar(&o.config, "c", "", "configuration `file`")
-	fs.BoolVar(&o.oneShot, "1", false, "obtain a lease, then exit")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "with -1: give up after this long")
-	return notImplemented("client")
+	fs.StringVar(&o.config, "c", "", "client manager configuration `file` (a Client4 section in Kea-style JSON)")
+	fs.BoolVar(&o.debug, "d", false, "debug logging")
+	return noArgs("client", func(e *env, _ []string) int {
+		if o.config == "" {
+			fmt.Fprintln(e.stderr, "leased client: a configuration file is required (-c FILE)")
+			return exitUsage
+		}
+		level := slog.LevelInfo
+		if o.debug {
+			level = slog.LevelDebug
+		}
+		log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		if err := manager.Run(ctx, o.config, log); err != nil {
+			fmt.Fprintf(e.stderr, "leased client: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	})
 }
 
 func versionFlags(fs *flag.FlagSet) func(*env, []string) int {
