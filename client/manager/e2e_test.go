@@ -281,6 +281,8 @@ func (e *env) monitorAddrs() *testnet.Proc {
 // seconds (dnsmasq's shortest is 2 minutes).
 func startServer(t *testing.T, n *e2e.Net, name string, valid int, pool string) func(t *testing.T) {
 	switch name {
+	case "leased":
+		return startLeased(t, n, valid, pool)
 	case "kea":
 		k := e2e.StartKea(t, n.Server, e2e.KeaConfig{Valid: valid, Pool: pool, Authoritative: true})
 		return k.Stop
@@ -309,7 +311,7 @@ func startServer(t *testing.T, n *e2e.Net, name string, valid int, pool string) 
 // the interfaces, and the server extends the leases. Then release and
 // renew through the control socket.
 func TestE2ECrashRecovery(t *testing.T) {
-	for _, server := range []string{"kea", "dnsmasq"} {
+	for _, server := range []string{"leased", "kea", "dnsmasq"} {
 		t.Run(server, func(t *testing.T) {
 			e := newEnv(t, 2)
 			startServer(t, e.n, server, 300, "")
@@ -455,7 +457,7 @@ func TestE2ECrashRecovery(t *testing.T) {
 // INIT-REBOOT request is refused; the address leaves the interface, the
 // lease file goes, and the client starts over with a DISCOVER.
 func TestE2ENak(t *testing.T) {
-	for _, server := range []string{"kea", "dnsmasq"} {
+	for _, server := range []string{"leased", "kea", "dnsmasq"} {
 		t.Run(server, func(t *testing.T) {
 			e := newEnv(t, 1)
 			name := e.ifaces[0]
