@@ -27,7 +27,7 @@ func TestRun(t *testing.T) {
 		{args: []string{"serve", "-bogus"}, code: 2, stderr: "flag provided but not defined: -bogus"},
 		{args: []string{"serve", "-h"}, code: 0, stderr: "-c file"},
 		{args: []string{"serve", "-p", "notaport"}, code: 2, stderr: "invalid value"},
-		{args: []string{"serve", "-c", "/nonexistent"}, code: 1, stderr: "/nonexistent:0:0: error: cannot read configuration", noStdout: true},
+		{args: []string{"serve", "-c", "/nonexistent"}, code: 1, stderr: "/nonexistent: error: cannot read configuration", noStdout: true},
 		{args: []string{"serve"}, code: 2, stderr: "a configuration file is required"},
 		{args: []string{"serve", "-c", "a", "-t", "b"}, code: 2, stderr: "exclude each other"},
 		{args: []string{"serve", "-t", "testdata/bad.json"}, code: 1, stderr: "testdata/bad.json:3:23: error: valid-lifetime in subnet4: expected an integer", noStdout: true},

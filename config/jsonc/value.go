@@ -19,6 +19,10 @@ func (p Pos) String() string {
 	if p.File == "" && p.Line == 0 {
 		return "-"
 	}
+	if p.Line == 0 {
+		// The file as a whole, e.g. one that cannot be read.
+		return p.File
+	}
 	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
 }
 
