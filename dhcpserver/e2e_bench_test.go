@@ -18,6 +18,8 @@ var (
 	perfPeriod  = flag.Duration("perfdhcp.period", 10*time.Second, "BenchmarkE2EPerfdhcp: length of each run")
 	perfClients = flag.Int("perfdhcp.clients", 50000, "BenchmarkE2EPerfdhcp: simulated clients")
 	perfWorkers = flag.Int("perfdhcp.workers", 0, "BenchmarkE2EPerfdhcp: Server.Workers (0: default)")
+	perfInline  = flag.Bool("perfdhcp.inline", false, "BenchmarkE2EPerfdhcp: Server.Inline")
+	perfDefer   = flag.Bool("perfdhcp.defer", false, "BenchmarkE2EPerfdhcp: defer the ACKs to a goroutine that sends them")
 )
 
 // stateless answers like the bench harness's ceiling responder: an OFFER
@@ -48,11 +50,33 @@ func answer(w dhcpserver.ResponseWriter, r *dhcpserver.Request, mt dhcpv4.Messag
 // the server's CPU time per lease (the test process is the server; perfdhcp
 // is another process). Run it once per setting:
 //
-//	go test -run X -bench E2EPerfdhcp -benchtime 1x ./dhcpserver/ -perfdhcp.rate 8000
+//	go test -run X -bench E2EPerfdhcp -benchtime 1x ./dhcpserver/ -perfdhcp.rate 8000 [-perfdhcp.inline] [-perfdhcp.defer]
 func BenchmarkE2EPerfdhcp(b *testing.B) {
 	testnet.RequireRoot(b, "perfdhcp")
 	p := testnet.NewPair(b)
-	srv := &dhcpserver.Server{Handler: stateless, Workers: *perfWorkers}
+	h := dhcpserver.Handler(stateless)
+	if *perfDefer {
+		// ACKs go through a goroutine, as a server's group commit
+		// sends them: what deferral costs.
+		pending := make(chan dhcpserver.Deferred, 1024)
+		defer close(pending)
+		go func() {
+			for d := range pending {
+				d.Send()
+			}
+		}()
+		h = dhcpserver.Mux{
+			Discover: stateless.Discover,
+			Request: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+				d, ok := w.(dhcpserver.Deferrer).Defer()
+				answer(w, r, dhcpv4.Ack)
+				if ok {
+					pending <- d
+				}
+			},
+		}
+	}
+	srv := &dhcpserver.Server{Handler: h, Workers: *perfWorkers, Inline: *perfInline}
 	if err := p.Server.Do(srv.Listen); err != nil {
 		b.Fatal(err)
 	}

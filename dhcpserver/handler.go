@@ -2,6 +2,7 @@ package dhcpserver
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 
 	"github.com/leased/leased/dhcpv4"
@@ -23,8 +24,11 @@ import (
 // The Request, its Packet and the Builder belong to the server and are
 // reused for other messages after ServeDHCP returns: a handler must not keep
 // them, nor slices of them, nor use them from other goroutines once it has
-// returned. ServeDHCP may block, for example while a lease is written to
-// disk; other clients' messages are handled meanwhile by other workers.
+// returned, unless it deferred the reply (see [Deferrer]). With the
+// server's workers, ServeDHCP may block, for example while a lease is
+// written to disk; other clients' messages are handled meanwhile by other
+// workers. With [Server.Inline] it must not: a handler that has to wait
+// defers its reply and finishes it from elsewhere.
 type Handler interface {
 	ServeDHCP(w ResponseWriter, r *Request)
 }
@@ -53,6 +57,59 @@ type ResponseWriter interface {
 	// AddrPort restores normal routing.
 	SetDestination(dst netip.AddrPort)
 }
+
+// A Deferrer is a ResponseWriter that lets a handler finish its reply
+// after ServeDHCP returns, in the manner of net/http's Hijacker: the
+// handler takes the reply over, returns, and sends or cancels it later from
+// any goroutine, so that the goroutine that called it goes on with other
+// messages meanwhile. The server's ResponseWriters implement it; find it
+// with a type assertion:
+//
+//	if df, ok := w.(dhcpserver.Deferrer); ok {
+//		if d, ok := df.Defer(); ok {
+//			b := w.Reply(dhcpv4.Ack) // fill in the reply, now or later
+//			...
+//			go func() { waitForDisk(); d.Send() }()
+//			return
+//		}
+//	}
+//	// Not deferred: do the work here and reply as usual.
+type Deferrer interface {
+	// Defer takes the reply to the request being handled over from the
+	// server. It reports false when it cannot: the server already has
+	// Server.MaxDeferred replies deferred and not yet finished. The
+	// handler then answers as usual, before it returns.
+	//
+	// After a successful Defer, the server neither sends the reply nor
+	// reuses the request when ServeDHCP returns. The Request, its Packet
+	// and the Builder returned by Reply (before or after Defer) stay
+	// valid, and the handler may go on filling in the reply from any one
+	// goroutine, until it calls Send or Cancel. The ResponseWriter itself
+	// must not be used once ServeDHCP has returned. Calling Defer again
+	// in the same ServeDHCP returns the same Deferred.
+	Defer() (Deferred, bool)
+}
+
+// A Deferred is a reply taken over by its handler (see Deferrer). Exactly
+// one of Send and Cancel must be called, from any goroutine; until then the
+// reply holds one of the server's buffers, and Shutdown waits for it. A
+// second call returns ErrNotDeferred or does nothing, but only until the
+// server reuses the buffer for another message: a Deferred must not be used
+// after it is finished.
+type Deferred interface {
+	// Send finishes the reply and sends it where RFC 2131 routing (or
+	// SetDestination) says, or counts the message as unanswered if the
+	// handler never called Reply. It returns once the reply is handed to
+	// the kernel, with the error that kept it from being sent, if any.
+	// After Close, nothing is sent.
+	Send() error
+	// Cancel drops the reply: nothing is sent.
+	Cancel()
+}
+
+// ErrNotDeferred is returned by Deferred.Send when the reply was already
+// sent or cancelled.
+var ErrNotDeferred = errors.New("dhcpserver: reply already sent or cancelled")
 
 // A Request is a DHCP message received by a Server, with where it came
 // from.

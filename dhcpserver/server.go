@@ -7,21 +7,24 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // Defaults for the zero fields of a Server.
 const (
-	DefaultAddr       = ":67"
-	DefaultClientPort = 68
-	DefaultRelayPort  = 67
-	DefaultWorkers    = 128
-	DefaultQueueLen   = 16
-	DefaultReadBuffer = 4 << 20
+	DefaultAddr        = ":67"
+	DefaultClientPort  = 68
+	DefaultRelayPort   = 67
+	DefaultWorkers     = 128
+	DefaultQueueLen    = 16
+	DefaultReadBuffer  = 4 << 20
+	DefaultMaxDeferred = 4096
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe after a call to
@@ -68,15 +71,39 @@ type Server struct {
 	// Workers is the number of goroutines calling the Handler, 128 by
 	// default: enough to keep a few thousand messages a second flowing
 	// while each handler waits a millisecond or two for its lease to reach
-	// the disk.
+	// the disk. It is ignored in Inline mode.
 	Workers int
 
 	// QueueLen is how many messages may wait for each worker (16 by
 	// default). A message whose worker's queue is full is dropped and
 	// counted in Stats.Dropped, as Kea does when its queue overflows:
 	// under overload, clients retransmit, and answering stale messages
-	// only makes things worse.
+	// only makes things worse. It is ignored in Inline mode.
 	QueueLen int
+
+	// Inline runs the Handler on the goroutine that reads the socket,
+	// with no hand-off to a worker, and sends the replies to each batch
+	// of messages read with one system call. It is the cheapest way to
+	// serve, and the fastest when the handler never blocks: a handler
+	// that has to wait (for a disk, a database) defers its reply (see
+	// Deferrer) rather than hold up every other message. Messages wait
+	// in the socket's receive buffer (ReadBuffer) while the handler
+	// runs, and are dropped by the kernel when it is full.
+	Inline bool
+
+	// BatchWait is how long a reader pauses after handling what it read
+	// before it reads again, so that the messages arriving meanwhile are
+	// read, handled and answered together: one wake-up and two system
+	// calls serve several messages instead of one each. It trades up to
+	// BatchWait of latency for CPU time under steady load; a reader that
+	// finds nothing after the pause blocks as usual. 0 (the default)
+	// reads again at once.
+	BatchWait time.Duration
+
+	// MaxDeferred bounds the replies that handlers have deferred and not
+	// yet sent or cancelled (4096 by default); beyond it, Defer reports
+	// that it cannot, and handlers answer as usual.
+	MaxDeferred int
 
 	// NoRawSockets disables the packet sockets used to unicast replies to
 	// clients that have no address yet; such replies are then broadcast.
@@ -104,12 +131,15 @@ type Server struct {
 	relayPt  uint16
 	bcast    netip.Addr
 
-	workers   []*worker
-	free      chan *job
-	maxJobs   int64
-	numJobs   atomic.Int64
-	done      chan struct{} // closed when the workers have exited and the sockets are closed
-	fdsClosed bool          // under mu
+	workers     []*worker
+	free        chan *job
+	maxJobs     int64
+	numJobs     atomic.Int64
+	maxDeferred int
+	numDeferred atomic.Int64
+	deferWG     sync.WaitGroup // deferred replies not yet finished
+	done        chan struct{}  // closed when the workers have exited and the sockets are closed
+	fdsClosed   bool           // under mu
 
 	stats counters
 }
@@ -124,10 +154,14 @@ type Stats struct {
 	SendErrors uint64 // replies that could not be finished or sent
 	Fallbacks  uint64 // replies broadcast because they could not be unicast to the client's hardware address
 	Panics     uint64 // handler panics, recovered
+
+	Deferred     uint64 // replies taken over by handlers (Deferrer)
+	DeferRefused uint64 // calls of Defer refused because MaxDeferred replies were deferred
 }
 
 type counters struct {
 	received, malformed, dropped, sent, noReply, sendErrors, fallbacks, panics atomic.Uint64
+	deferred, deferRefused                                                     atomic.Uint64
 }
 
 // Stats returns a snapshot of the server's counters. It is safe to call at
@@ -143,6 +177,9 @@ func (s *Server) Stats() Stats {
 		SendErrors: c.sendErrors.Load(),
 		Fallbacks:  c.fallbacks.Load(),
 		Panics:     c.panics.Load(),
+
+		Deferred:     c.deferred.Load(),
+		DeferRefused: c.deferRefused.Load(),
 	}
 }
 
@@ -339,28 +376,48 @@ func (s *Server) Serve() error {
 		s.mu.Unlock()
 		return errors.New("dhcpserver: Server.Handler is nil")
 	}
-	nw := s.Workers
-	if nw <= 0 {
-		nw = DefaultWorkers
+	s.maxDeferred = s.MaxDeferred
+	if s.maxDeferred <= 0 {
+		s.maxDeferred = DefaultMaxDeferred
 	}
-	ql := s.QueueLen
-	if ql <= 0 {
-		ql = DefaultQueueLen
-	}
-	s.maxJobs = int64(nw*(ql+1) + len(s.socks)*batchLen)
-	s.free = make(chan *job, s.maxJobs)
-	s.done = make(chan struct{})
-	s.workers = make([]*worker, nw)
+	s.maxJobs = int64(len(s.socks)*batchLen + s.maxDeferred)
 	var wwg sync.WaitGroup
-	for i := range s.workers {
-		w := newWorker(s, ql)
-		s.workers[i] = w
-		wwg.Add(1)
-		go w.run(&wwg)
+	if !s.Inline {
+		nw := s.Workers
+		if nw <= 0 {
+			nw = DefaultWorkers
+		}
+		ql := s.QueueLen
+		if ql <= 0 {
+			ql = DefaultQueueLen
+		}
+		s.maxJobs += int64(nw * (ql + 1))
+		s.workers = make([]*worker, nw)
+		for i := range s.workers {
+			w := newWorker(s, ql)
+			s.workers[i] = w
+			wwg.Add(1)
+			go w.run(&wwg)
+		}
 	}
+	// Free jobs are kept up to what the readers and workers can hold at
+	// once; deferred replies beyond that are allocated when needed and
+	// dropped when finished.
+	s.free = make(chan *job, s.maxJobs-int64(s.maxDeferred)+256)
+	s.done = make(chan struct{})
+	// Inline readers block in raw system calls (see reader.recv) when
+	// each can have a P of its own and still leave one for the rest of
+	// the program.
+	raw := s.Inline && runtime.GOMAXPROCS(0) > len(s.socks)
 	readers := make([]*reader, len(s.socks))
 	for i, sk := range s.socks {
-		readers[i] = &reader{s: s, sock: sk}
+		readers[i] = &reader{s: s, sock: sk, raw: raw}
+		if raw {
+			tv := unix.NsecToTimeval(recvTimeout.Nanoseconds())
+			if err := unix.SetsockoptTimeval(sk.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+				readers[i].raw = false
+			}
+		}
 	}
 	s.serving = true
 	s.mu.Unlock()
@@ -382,6 +439,7 @@ func (s *Server) Serve() error {
 	}
 	go func() {
 		wwg.Wait()
+		s.deferWG.Wait()
 		s.closeAll()
 		close(s.done)
 	}()
@@ -392,8 +450,8 @@ func (s *Server) Serve() error {
 }
 
 // Shutdown stops the server gracefully: it stops reading, lets the workers
-// handle the messages already queued and send their replies, then closes
-// the sockets. It returns when that is done or when ctx is done, whichever
+// handle the messages already queued and send their replies, waits for
+// every deferred reply to be sent or cancelled, then closes the sockets. It returns when that is done or when ctx is done, whichever
 // comes first, with ctx's error in the second case; the workers then go on
 // draining in the background. Serve returns ErrServerClosed as soon as
 // reading has stopped.
@@ -415,9 +473,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Close stops the server at once: it stops reading, cancels the context of
-// the requests being handled, and discards queued messages. It does not
-// wait for running handlers to return; the sockets are closed when the
-// last one has.
+// the requests being handled, and discards queued messages and deferred
+// replies (Send sends nothing). It does not wait for running handlers to
+// return; the sockets are closed when the last one has and every deferred
+// reply is finished.
 func (s *Server) Close() error {
 	s.abandon.Store(true)
 	s.stop()

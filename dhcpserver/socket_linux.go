@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -139,8 +140,8 @@ func parseMeta(j *job, sa *unix.RawSockaddrInet4, oob []byte) {
 	}
 }
 
-// sender holds the scratch space one worker needs to send a datagram with
-// sendmsg(2) without allocating.
+// sender holds the arguments of sendmsg(2) for one reply, so that sending
+// allocates nothing.
 type sender struct {
 	msg  unix.Msghdr
 	iov  unix.Iovec
@@ -148,10 +149,10 @@ type sender struct {
 	cmsg [64]byte
 }
 
-// sendUDP sends b to dst through fd. ifindex, when not 0, picks the
+// prepare sets s up to send b to dst. ifindex, when not 0, picks the
 // outgoing interface, and src, when valid, the source address
 // (IP_PKTINFO).
-func (s *sender) sendUDP(fd int, b []byte, dst netip.AddrPort, ifindex int, src netip.Addr) error {
+func (s *sender) prepare(b []byte, dst netip.AddrPort, ifindex int, src netip.Addr) {
 	s.sa.Family = unix.AF_INET
 	binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&s.sa.Port))[:], dst.Port())
 	s.sa.Addr = dst.Addr().As4()
@@ -163,6 +164,7 @@ func (s *sender) sendUDP(fd int, b []byte, dst netip.AddrPort, ifindex int, src 
 	s.msg.Iovlen = 1
 	s.msg.Control = nil
 	s.msg.SetControllen(0)
+	s.msg.Flags = 0
 	if ifindex != 0 || (src.IsValid() && src.Is4() && !src.IsUnspecified()) {
 		clear(s.cmsg[:pktinfoSpace])
 		h := (*unix.Cmsghdr)(unsafe.Pointer(&s.cmsg[0]))
@@ -177,15 +179,58 @@ func (s *sender) sendUDP(fd int, b []byte, dst netip.AddrPort, ifindex int, src 
 		s.msg.Control = &s.cmsg[0]
 		s.msg.SetControllen(pktinfoSpace)
 	}
+}
+
+// send sends the prepared datagram through fd.
+//
+// A UDP send does not wait for the peer, so it is made as a raw system
+// call, which the Go scheduler does not have to track; only when the
+// socket's send buffer is full (EAGAIN) does it fall back to a blocking
+// call.
+func (s *sender) send(fd int) error {
+	p := uintptr(unsafe.Pointer(&s.msg))
 	for {
-		_, _, e := syscall.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&s.msg)), 0)
+		_, _, e := syscall.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), p, unix.MSG_DONTWAIT)
 		switch e {
 		case 0:
 			return nil
 		case unix.EINTR:
 			continue
+		case unix.EAGAIN:
+			_, _, e = syscall.Syscall(unix.SYS_SENDMSG, uintptr(fd), p, 0)
+			if e == unix.EINTR {
+				continue
+			}
+			if e == 0 {
+				return nil
+			}
 		}
 		return e
+	}
+}
+
+// sendmmsg sends the datagrams of ms through fd with sendmmsg(2) and
+// returns how many went out. It returns an error only when the first one
+// failed; the caller then skips it and calls again for the rest.
+func sendmmsg(fd int, ms []unix.Mmsghdr) (int, error) {
+	p := uintptr(unsafe.Pointer(&ms[0]))
+	for {
+		n, _, e := syscall.RawSyscall6(unix.SYS_SENDMMSG, uintptr(fd), p, uintptr(len(ms)), unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			n, _, e = syscall.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), p, uintptr(len(ms)), 0, 0, 0)
+			if e == unix.EINTR {
+				continue
+			}
+			if e == 0 {
+				return int(n), nil
+			}
+		}
+		return 0, e
 	}
 }
 
@@ -193,20 +238,44 @@ func (s *sender) sendUDP(fd int, b []byte, dst netip.AddrPort, ifindex int, src 
 const batchLen = 8
 
 // reader holds the receive state of one socket: the message headers for
-// recvmmsg and the jobs whose buffers they point into.
+// recvmmsg and the jobs whose buffers they point into, and in inline mode
+// the replies of the batch being handled.
 type reader struct {
 	s     *Server
 	sock  *udpSocket
+	raw   bool // block in a raw system call (see recv)
 	hdrs  [batchLen]unix.Mmsghdr
 	iovs  [batchLen]unix.Iovec
 	names [batchLen]unix.RawSockaddrInet4
 	oobs  [batchLen][oobLen]byte
 	jobs  [batchLen]*job
 	spare [batchLen]*job // used when the pool is exhausted; never dispatched
+
+	// Inline mode.
+	rw   response
+	out  [batchLen]*job // replies to send
+	nout int
+	mmsg [batchLen]unix.Mmsghdr
+	sent [batchLen]*job // the job of each mmsg
 }
 
+// recvTimeout bounds a raw blocking receive (see recv).
+const recvTimeout = 200 * time.Millisecond
+
 // recv blocks until at least one datagram is available and reads up to
-// batchLen of them. It returns how many it read.
+// batchLen of them. It returns how many it read, possibly none.
+//
+// An ordinary blocking system call costs the Go runtime dearly at tens of
+// thousands of packets a second: the scheduler hands the thread's P to
+// another thread while the call blocks and takes it back afterwards, and
+// its monitor thread polls every 20 µs meanwhile. A reader that has a P to
+// itself (rd.raw, see Server.Serve) therefore blocks in a raw system call
+// instead, which the runtime does not see. To stay preemptible (for the
+// garbage collector's stop-the-world), the socket has a receive timeout:
+// with one set, the kernel does not restart recvmmsg after a signal, so
+// the runtime's preemption signal makes it return EINTR at once, and the
+// loop reaches a preemption point; the timeout itself only bounds an idle
+// wait.
 func (rd *reader) recv() (int, error) {
 	for i := range rd.hdrs {
 		j := rd.jobs[i]
@@ -222,9 +291,18 @@ func (rd *reader) recv() (int, error) {
 		h.Flags = 0
 		rd.hdrs[i].Len = 0
 	}
+	fd, p := uintptr(rd.sock.fd), uintptr(unsafe.Pointer(&rd.hdrs[0]))
 	for {
-		n, _, e := syscall.Syscall6(unix.SYS_RECVMMSG, uintptr(rd.sock.fd),
-			uintptr(unsafe.Pointer(&rd.hdrs[0])), batchLen, unix.MSG_WAITFORONE, 0, 0)
+		var n uintptr
+		var e syscall.Errno
+		if rd.raw {
+			n, _, e = syscall.RawSyscall6(unix.SYS_RECVMMSG, fd, p, batchLen, unix.MSG_WAITFORONE, 0, 0)
+			if e == unix.EINTR || e == unix.EAGAIN {
+				return 0, nil
+			}
+		} else {
+			n, _, e = syscall.Syscall6(unix.SYS_RECVMMSG, fd, p, batchLen, unix.MSG_WAITFORONE, 0, 0)
+		}
 		if e == 0 {
 			return int(n), nil
 		}
@@ -233,6 +311,17 @@ func (rd *reader) recv() (int, error) {
 		}
 		return 0, e
 	}
+}
+
+// pause sleeps for d, in a raw system call when the reader blocks in raw
+// calls anyway (a signal ends it early, see recv).
+func (rd *reader) pause(d time.Duration) {
+	if !rd.raw {
+		time.Sleep(d)
+		return
+	}
+	ts := unix.NsecToTimespec(d.Nanoseconds())
+	syscall.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
 }
 
 // transient reports whether a receive error leaves the socket usable.

@@ -20,14 +20,36 @@ const bufLen = 2048
 // after the IPv4 and UDP headers.
 const maxReply = 1500 - ipUDPLen
 
-// A job is one received message on its way through the server. Jobs are
-// recycled through Server.free, so the steady state allocates nothing.
+// A job is one received message on its way through the server, with its
+// reply. Jobs are recycled through Server.free, so the steady state
+// allocates nothing. A job carries everything its reply needs (builder,
+// output buffer, system-call arguments), so that a deferred reply can be
+// finished and sent from any goroutine while the reader or worker that
+// received the message goes on with other messages.
 type job struct {
+	s     *Server
 	buf   [bufLen]byte
 	pkt   dhcpv4.Packet
 	req   Request
 	sock  *udpSocket
-	spare bool // a reader's emergency buffer: read and dropped, never queued
+	spare bool // a reader's emergency buffer: read and dropped, never handled
+
+	b       dhcpv4.Builder
+	out     [ipUDPLen + maxReply]byte // IPv4+UDP headers (raw sends only), then the reply
+	started bool                      // the handler called Reply
+	dst     netip.AddrPort            // SetDestination
+	// deferred is set by Defer and cleared by the first Send or Cancel,
+	// which makes a repeated call harmless until the job is reused.
+	deferred bool
+	snd      sender
+	raw      rawSender
+}
+
+func (s *Server) newJob() *job {
+	j := &job{s: s}
+	j.req.Packet = &j.pkt
+	j.raw.init()
+	return j
 }
 
 // getJob returns a free job, a new one while fewer than maxJobs exist, or
@@ -39,13 +61,11 @@ func (s *Server) getJob(rd *reader, i int) *job {
 	default:
 	}
 	if s.numJobs.Add(1) <= s.maxJobs {
-		j := new(job)
-		j.req.Packet = &j.pkt
-		return j
+		return s.newJob()
 	}
 	s.numJobs.Add(-1)
 	if rd.spare[i] == nil {
-		rd.spare[i] = &job{spare: true}
+		rd.spare[i] = &job{s: s, spare: true}
 	}
 	return rd.spare[i]
 }
@@ -54,11 +74,16 @@ func (s *Server) putJob(j *job) {
 	select {
 	case s.free <- j:
 	default:
+		// More jobs than the readers and workers need (after a burst of
+		// deferred replies): let this one go.
+		s.numJobs.Add(-1)
 	}
 }
 
-// loop reads from one socket and hands each message to the worker of its
-// client, until the server stops.
+// loop reads from one socket until the server stops. In worker mode it
+// hands each message to the worker of its client; in inline mode it runs
+// the handler itself and sends the replies of each batch it read with one
+// sendmmsg(2).
 func (rd *reader) loop() error {
 	s := rd.s
 	for i := range rd.jobs {
@@ -84,6 +109,7 @@ func (rd *reader) loop() error {
 			}
 			return fmt.Errorf("dhcpserver: reading from %s: %w", rd.sockName(), err)
 		}
+		rd.nout = 0
 		for i := 0; i < n; i++ {
 			s.stats.received.Add(1)
 			j := rd.jobs[i]
@@ -106,6 +132,19 @@ func (rd *reader) loop() error {
 			}
 			j.req.IfName = s.ifName(j.req.IfIndex, rd.sock)
 			j.sock = rd.sock
+			if s.Inline {
+				if s.abandon.Load() {
+					continue
+				}
+				switch s.serve(j, &rd.rw) {
+				case served:
+					rd.out[rd.nout] = j
+					rd.nout++
+				case deferred:
+					rd.jobs[i] = s.getJob(rd, i)
+				}
+				continue
+			}
 			w := s.workers[clientHash(&j.pkt)%uint32(len(s.workers))]
 			select {
 			case w.queue <- j:
@@ -117,7 +156,53 @@ func (rd *reader) loop() error {
 				}
 			}
 		}
+		if rd.nout > 0 {
+			rd.flush()
+		}
+		if s.BatchWait > 0 && n > 0 && n < batchLen {
+			rd.pause(s.BatchWait)
+		}
 	}
+}
+
+// flush finishes the replies of the batch just handled and sends them:
+// those that go out through the UDP socket with one sendmmsg(2), the others
+// (through a packet socket) one by one.
+func (rd *reader) flush() {
+	s := rd.s
+	k := 0
+	for _, j := range rd.out[:rd.nout] {
+		udp, err := s.prepare(j)
+		switch {
+		case err != nil:
+			s.sendFailed(j, err)
+		case udp:
+			rd.mmsg[k] = unix.Mmsghdr{Hdr: j.snd.msg}
+			rd.sent[k] = j
+			k++
+		default:
+			s.stats.sent.Add(1)
+		}
+	}
+	for off := 0; off < k; {
+		n, err := sendmmsg(rd.sock.fd, rd.mmsg[off:k])
+		if err != nil {
+			// The message at off failed; the ones before it went out.
+			s.sendFailed(rd.sent[off], err)
+			off++
+			continue
+		}
+		s.stats.sent.Add(uint64(n))
+		off += n
+	}
+	clear(rd.sent[:k])
+	clear(rd.out[:rd.nout])
+	rd.nout = 0
+}
+
+func (s *Server) sendFailed(j *job, err error) {
+	s.stats.sendErrors.Add(1)
+	s.log.Error("dhcpserver: sending reply", "xid", j.pkt.XID(), "err", err)
 }
 
 func (rd *reader) sockName() string {
@@ -147,77 +232,102 @@ func clientHash(p *dhcpv4.Packet) uint32 {
 type worker struct {
 	s     *Server
 	queue chan *job
-	b     dhcpv4.Builder
-	out   [ipUDPLen + maxReply]byte // IPv4+UDP headers (raw sends only), then the reply
 	rw    response
-	snd   sender
-	raw   rawSender
 }
 
 func newWorker(s *Server, queueLen int) *worker {
-	w := &worker{s: s, queue: make(chan *job, queueLen)}
-	w.rw.w = w
-	w.raw.init()
-	return w
+	return &worker{s: s, queue: make(chan *job, queueLen)}
 }
 
 func (w *worker) run(wg *sync.WaitGroup) {
 	defer wg.Done()
+	s := w.s
 	for j := range w.queue {
-		if !w.s.abandon.Load() {
-			w.serve(j)
+		if s.abandon.Load() {
+			s.putJob(j)
+			continue
 		}
-		w.s.putJob(j)
+		switch s.serve(j, &w.rw) {
+		case served:
+			s.send(j)
+		case deferred:
+			continue // the handler's now
+		}
+		s.putJob(j)
 	}
 }
 
-func (w *worker) serve(j *job) {
-	s := w.s
-	w.rw.j = j
-	w.rw.started = false
-	w.rw.dst = netip.AddrPort{}
+// outcome is what became of a message after its handler returned.
+type outcome uint8
+
+const (
+	silent   outcome = iota // no reply (or the handler panicked)
+	served                  // a reply to send now
+	deferred                // the handler took the reply over
+)
+
+// serve runs the handler for j through rw. After deferred, j belongs to
+// the handler: the caller must not touch it again, since another goroutine
+// may already have sent it and put it back in the pool.
+func (s *Server) serve(j *job, rw *response) outcome {
+	j.started = false
+	j.dst = netip.AddrPort{}
+	j.deferred = false
 	j.req.ctx = s.ctx
-	if !w.call(j) {
-		return
-	}
-	if !w.rw.started {
+	rw.j, rw.deferred = j, false
+	ok := s.call(rw, j)
+	rw.j = nil
+	switch {
+	case rw.deferred:
+		return deferred
+	case !ok:
+		return silent
+	case !j.started:
 		s.stats.noReply.Add(1)
-		return
+		return silent
 	}
-	msg, err := w.b.Finish()
-	if err != nil {
-		s.stats.sendErrors.Add(1)
-		s.log.Error("dhcpserver: building reply", "xid", j.pkt.XID(), "err", err)
-		return
-	}
-	if err := w.send(j, msg); err != nil {
-		s.stats.sendErrors.Add(1)
-		s.log.Error("dhcpserver: sending reply", "xid", j.pkt.XID(), "err", err)
-		return
-	}
-	s.stats.sent.Add(1)
+	return served
 }
 
 // call runs the handler, recovering a panic as net/http does: one bad
 // message must not take the server down.
-func (w *worker) call(j *job) (ok bool) {
+func (s *Server) call(rw *response, j *job) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
-			w.s.stats.panics.Add(1)
-			w.s.log.Error("dhcpserver: handler panicked", "xid", j.pkt.XID(), "panic", v, "stack", string(debug.Stack()))
+			s.stats.panics.Add(1)
+			s.log.Error("dhcpserver: handler panicked", "xid", j.pkt.XID(), "panic", v, "stack", string(debug.Stack()))
 			ok = false
 		}
 	}()
-	w.s.Handler.ServeDHCP(&w.rw, &j.req)
+	s.Handler.ServeDHCP(rw, &j.req)
 	return true
 }
 
-// send routes msg, the finished reply to j, and sends it.
-func (w *worker) send(j *job, msg []byte) error {
-	s := w.s
-	fd := j.sock.fd
-	if w.rw.dst.IsValid() {
-		return w.snd.sendUDP(fd, msg, w.rw.dst, 0, j.req.Local)
+// send finishes j's reply and sends it.
+func (s *Server) send(j *job) error {
+	udp, err := s.prepare(j)
+	if err == nil && udp {
+		err = j.snd.send(j.sock.fd)
+	}
+	if err != nil {
+		s.sendFailed(j, err)
+		return err
+	}
+	s.stats.sent.Add(1)
+	return nil
+}
+
+// prepare finishes j's reply and routes it. A reply that goes through the
+// UDP socket is left in j.snd for the caller to send (udp is true); one
+// that goes through a packet socket is sent at once.
+func (s *Server) prepare(j *job) (udp bool, err error) {
+	msg, err := j.b.Finish()
+	if err != nil {
+		return false, fmt.Errorf("building reply: %w", err)
+	}
+	if j.dst.IsValid() {
+		j.snd.prepare(msg, j.dst, 0, j.req.Local)
+		return true, nil
 	}
 	switch RouteReply(&j.pkt, msg) {
 	case RouteRelay:
@@ -225,36 +335,96 @@ func (w *worker) send(j *job, msg []byte) error {
 			msg[offFlags] |= byte(dhcpv4.FlagBroadcast >> 8)
 		}
 		gi := netip.AddrFrom4([4]byte(msg[offGIAddr : offGIAddr+4]))
-		return w.snd.sendUDP(fd, msg, netip.AddrPortFrom(gi, s.relayPt), 0, j.req.Local)
+		j.snd.prepare(msg, netip.AddrPortFrom(gi, s.relayPt), 0, j.req.Local)
+		return true, nil
 	case RouteClient:
-		return w.snd.sendUDP(fd, msg, netip.AddrPortFrom(j.pkt.CIAddr(), s.clientPt), 0, j.req.Local)
+		j.snd.prepare(msg, netip.AddrPortFrom(j.pkt.CIAddr(), s.clientPt), 0, j.req.Local)
+		return true, nil
 	case RouteHardware:
 		if rs := s.raws[j.req.IfIndex]; rs != nil && ethernetRaw(msg[1], msg[2]) && len(msg) <= maxReply && j.req.Local.Is4() {
-			if &msg[0] != &w.out[ipUDPLen] {
-				copy(w.out[ipUDPLen:], msg)
+			if &msg[0] != &j.out[ipUDPLen] {
+				copy(j.out[ipUDPLen:], msg)
 			}
-			frame := w.out[:ipUDPLen+len(msg)]
+			frame := j.out[:ipUDPLen+len(msg)]
 			yi := netip.AddrFrom4([4]byte(msg[offYIAddr : offYIAddr+4]))
 			putIPUDP(frame, j.req.Local, yi, s.local.Port(), s.clientPt)
-			return w.raw.send(rs, j.req.IfIndex, msg[28:34], frame)
+			return false, j.raw.send(rs, j.req.IfIndex, msg[28:34], frame)
 		}
 		s.stats.fallbacks.Add(1)
 	}
-	return w.snd.sendUDP(fd, msg, netip.AddrPortFrom(s.bcast, s.clientPt), j.req.IfIndex, j.req.Local)
+	j.snd.prepare(msg, netip.AddrPortFrom(s.bcast, s.clientPt), j.req.IfIndex, j.req.Local)
+	return true, nil
 }
 
-// response is a worker's ResponseWriter, reused for every message.
+// response is the ResponseWriter of one worker or inline reader, pointed
+// at the job being handled.
 type response struct {
-	w       *worker
-	j       *job
-	started bool
-	dst     netip.AddrPort
+	j *job
+	// deferred: the handler took the reply over. It belongs to the
+	// goroutine that called the handler, unlike j.deferred, which the
+	// goroutine finishing the reply clears.
+	deferred bool
 }
 
 func (r *response) Reply(mt dhcpv4.MessageType) *dhcpv4.Builder {
-	r.w.b.Reply(r.w.out[ipUDPLen:], &r.j.pkt, mt)
-	r.started = true
-	return &r.w.b
+	j := r.j
+	j.b.Reply(j.out[ipUDPLen:], &j.pkt, mt)
+	j.started = true
+	return &j.b
 }
 
-func (r *response) SetDestination(dst netip.AddrPort) { r.dst = dst }
+func (r *response) SetDestination(dst netip.AddrPort) { r.j.dst = dst }
+
+// Defer implements Deferrer.
+func (r *response) Defer() (Deferred, bool) {
+	j := r.j
+	if r.deferred {
+		return j, true
+	}
+	s := j.s
+	if s.numDeferred.Add(1) > int64(s.maxDeferred) {
+		s.numDeferred.Add(-1)
+		s.stats.deferRefused.Add(1)
+		return nil, false
+	}
+	s.deferWG.Add(1)
+	s.stats.deferred.Add(1)
+	r.deferred, j.deferred = true, true
+	return j, true
+}
+
+// Send implements Deferred.
+func (j *job) Send() error {
+	if !j.deferred {
+		return ErrNotDeferred
+	}
+	j.deferred = false
+	s := j.s
+	var err error
+	switch {
+	case s.abandon.Load():
+	case j.started:
+		err = s.send(j)
+	default:
+		s.stats.noReply.Add(1)
+	}
+	s.release(j)
+	return err
+}
+
+// Cancel implements Deferred.
+func (j *job) Cancel() {
+	if !j.deferred {
+		return
+	}
+	j.deferred = false
+	j.s.stats.noReply.Add(1)
+	j.s.release(j)
+}
+
+// release ends a deferred reply: its job goes back to the pool.
+func (s *Server) release(j *job) {
+	s.putJob(j)
+	s.numDeferred.Add(-1)
+	s.deferWG.Done()
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 
+	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
 )
@@ -234,15 +235,36 @@ func (t *txn) request() {
 	if !held {
 		t.s.metrics.Assigned(ss.cfg.ID, poolID(ps))
 	}
+	// The ACK must not leave before the lease is durable.
+	d, deferred := t.deferReply()
+	if !deferred {
+		if err := t.s.store.Sync(t.ctx); err != nil {
+			t.s.log.Error("lease not committed; no reply", "address", a, "error", err)
+			return
+		}
+	}
 	t.reply(dhcpv4.Ack, ss, ps, a, lt)
+	if deferred {
+		t.s.commit.add(d)
+	}
 }
 
-// write stores l durably, replacing prev when it is not nil.
+// write stores l, replacing prev when it is not nil. The change is
+// visible at once and durable after the next Sync (see ServeDHCP).
 func (t *txn) write(prev, l *lease.Lease) error {
 	if prev == nil {
-		return t.s.store.Add(t.ctx, l, lease.Durable)
+		return t.s.store.Add(t.ctx, l, lease.Async)
 	}
-	return t.s.store.Update(t.ctx, prev, l, lease.Durable)
+	return t.s.store.Update(t.ctx, prev, l, lease.Async)
+}
+
+// deferReply takes the reply over from the server when the ResponseWriter
+// allows it.
+func (t *txn) deferReply() (dhcpserver.Deferred, bool) {
+	if df, ok := t.w.(dhcpserver.Deferrer); ok {
+		return df.Defer()
+	}
+	return nil, false
 }
 
 // heldByMe reports whether the store holds a live lease of the client's
@@ -302,10 +324,14 @@ func (t *txn) decline() {
 	t.next.FQDNFwd, t.next.FQDNRev = false, false
 	t.next.CLTT = t.now
 	t.next.ValidLifetime = t.cfg.DeclineProbationPeriod
-	if err := t.s.store.Update(t.ctx, &t.found, &t.next, lease.Durable); err != nil {
+	// No reply waits for the quarantine to be durable: the committer
+	// flushes it with the next group, and nothing holds up the goroutine
+	// serving other clients meanwhile.
+	if err := t.s.store.Update(t.ctx, &t.found, &t.next, lease.Async); err != nil {
 		t.s.log.Warn("decline not recorded", "address", a, "error", err)
 		return
 	}
+	t.s.commit.add(nil)
 	t.s.log.Info("address declined", "address", a, "probation", t.cfg.DeclineProbationPeriod)
 	t.s.metrics.Declined(t.found.SubnetID, t.found.PoolID)
 }

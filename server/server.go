@@ -33,6 +33,11 @@ type Options struct {
 	// Metrics receives counts of what the server does; nil counts
 	// nothing.
 	Metrics Metrics
+	// CommitInterval is the shortest time between two flushes of the
+	// lease store for acknowledged leases (see ServeDHCP): under load,
+	// ACKs wait up to this long so that one fsync serves many. 1 ms by
+	// default; negative means no wait.
+	CommitInterval time.Duration
 }
 
 // Metrics is told what the server does, for statistics. Implementations
@@ -65,6 +70,7 @@ type Server struct {
 
 	state  atomic.Pointer[state]
 	offers offerTable
+	commit committer
 	// reload serialises Reload calls.
 	reload sync.Mutex
 }
@@ -112,6 +118,13 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 	}
 	if s.metrics == nil {
 		s.metrics = noMetrics{}
+	}
+	s.commit = committer{store: store, log: s.log, interval: o.CommitInterval}
+	switch {
+	case o.CommitInterval == 0:
+		s.commit.interval = time.Millisecond
+	case o.CommitInterval < 0:
+		s.commit.interval = 0
 	}
 	s.offers.init()
 	st, err := s.build(ctx, cfg)
@@ -285,6 +298,13 @@ func (st *state) poolContaining(a netip.Addr) *poolState {
 }
 
 // ServeDHCP answers one client message.
+//
+// An ACK leaves only once its lease is on stable storage. When the
+// ResponseWriter is a dhcpserver.Deferrer, ServeDHCP does not wait for
+// that: it writes the lease (visible at once), defers the ACK and returns;
+// the ACK is sent after the next flush of the store, which serves every
+// ACK deferred meanwhile. Otherwise it flushes the store itself before
+// answering.
 func (s *Server) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 	p := r.Packet
 	if p.Op() != dhcpv4.BootRequest {

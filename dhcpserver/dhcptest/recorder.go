@@ -3,6 +3,7 @@ package dhcptest
 import (
 	"fmt"
 	"net/netip"
+	"sync"
 
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
@@ -42,13 +43,27 @@ func NewRequest(msg []byte) (*dhcpserver.Request, error) {
 // ResponseRecorder is a dhcpserver.ResponseWriter that records the reply a
 // handler builds, for unit tests of handlers: create one for a request,
 // call the handler, then look at Result.
+//
+// The recorder implements dhcpserver.Deferrer, as the server's
+// ResponseWriters do, unless NoDefer is set: a handler may defer its reply,
+// and Result then waits until the reply is sent or cancelled.
 type ResponseRecorder struct {
+	// NoDefer makes Defer refuse, as a server does that has
+	// MaxDeferred replies deferred already.
+	NoDefer bool
+
 	req     *dhcpserver.Request
 	b       dhcpv4.Builder
 	buf     [1500]byte
 	started bool
 	calls   int
 	dst     netip.AddrPort
+
+	mu       sync.Mutex
+	deferred bool
+	finished bool
+	sent     bool
+	done     chan struct{} // closed by Send or Cancel of a deferred reply
 }
 
 // NewRecorder returns a recorder for the reply to r.
@@ -67,6 +82,44 @@ func (rec *ResponseRecorder) Reply(mt dhcpv4.MessageType) *dhcpv4.Builder {
 
 // SetDestination records an explicit destination.
 func (rec *ResponseRecorder) SetDestination(dst netip.AddrPort) { rec.dst = dst }
+
+// Defer implements dhcpserver.Deferrer.
+func (rec *ResponseRecorder) Defer() (dhcpserver.Deferred, bool) {
+	if rec.NoDefer {
+		return nil, false
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !rec.deferred {
+		rec.deferred = true
+		rec.done = make(chan struct{})
+	}
+	return recorderDeferred{rec}, true
+}
+
+// Deferred reports whether the handler deferred its reply.
+func (rec *ResponseRecorder) Deferred() bool {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.deferred
+}
+
+type recorderDeferred struct{ rec *ResponseRecorder }
+
+func (d recorderDeferred) finish(send bool) error {
+	rec := d.rec
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.finished {
+		return dhcpserver.ErrNotDeferred
+	}
+	rec.finished, rec.sent = true, send
+	close(rec.done)
+	return nil
+}
+
+func (d recorderDeferred) Send() error { return d.finish(true) }
+func (d recorderDeferred) Cancel()     { d.finish(false) }
 
 // Replies returns how many times the handler called Reply.
 func (rec *ResponseRecorder) Replies() int { return rec.calls }
@@ -87,8 +140,21 @@ type Reply struct {
 
 // Result finishes the reply the handler built, as the server does after
 // ServeDHCP returns, and decodes it. It returns nil and no error when the
-// handler stayed silent.
+// handler stayed silent or cancelled its deferred reply. When the handler
+// deferred its reply, Result first waits until it is sent or cancelled.
 func (rec *ResponseRecorder) Result() (*Reply, error) {
+	rec.mu.Lock()
+	done := rec.done
+	rec.mu.Unlock()
+	if done != nil {
+		<-done
+		rec.mu.Lock()
+		sent := rec.sent
+		rec.mu.Unlock()
+		if !sent {
+			return nil, nil
+		}
+	}
 	if !rec.started {
 		return nil, nil
 	}
@@ -122,4 +188,7 @@ func (rec *ResponseRecorder) Result() (*Reply, error) {
 	return r, nil
 }
 
-var _ dhcpserver.ResponseWriter = (*ResponseRecorder)(nil)
+var (
+	_ dhcpserver.ResponseWriter = (*ResponseRecorder)(nil)
+	_ dhcpserver.Deferrer       = (*ResponseRecorder)(nil)
+)

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/lease"
+)
+
+// committer sends deferred replies once the leases they acknowledge are
+// durable, many at a time: handlers write their leases with lease.Async
+// (visible at once) and queue their deferred replies here; the committer
+// takes every queued reply, calls Store.Sync once, and then sends them all,
+// or cancels them all if Sync fails. A reply therefore never leaves before
+// its lease is on stable storage, and one flush serves every reply queued
+// while the previous one ran (group commit), without a handler, or the
+// goroutine that called it, ever waiting for the disk.
+//
+// Syncs start at most once per interval. Under load, replies gather for up
+// to that long, so that one fsync serves many of them, which is most of
+// what a lease costs in CPU time; a lone reply, with no sync in the last
+// interval, is committed at once.
+//
+// The goroutine that commits runs only while replies are queued: add
+// starts it, and it returns when it finds the queue empty.
+type committer struct {
+	store    lease.Store
+	log      *slog.Logger
+	interval time.Duration
+
+	mu      sync.Mutex
+	queue   []dhcpserver.Deferred // nil entries: a write with no reply to send
+	running bool
+	last    time.Time // when the last sync started; owned by the running goroutine
+	spare   []dhcpserver.Deferred
+}
+
+// add queues d (nil for a write that sends nothing) for the next sync.
+func (c *committer) add(d dhcpserver.Deferred) {
+	c.mu.Lock()
+	c.queue = append(c.queue, d)
+	start := !c.running
+	c.running = true
+	c.mu.Unlock()
+	if start {
+		go c.run()
+	}
+}
+
+func (c *committer) run() {
+	for {
+		if wait := c.interval - time.Since(c.last); wait > 0 {
+			time.Sleep(wait)
+		}
+		c.mu.Lock()
+		batch := c.queue
+		if len(batch) == 0 {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		c.queue = c.spare[:0]
+		c.mu.Unlock()
+
+		c.last = time.Now()
+		err := c.store.Sync(context.Background())
+		if err != nil {
+			c.log.Error("leases not durable; their replies are not sent", "replies", len(batch), "error", err)
+		}
+		for i, d := range batch {
+			if d != nil {
+				if err == nil {
+					d.Send()
+				} else {
+					d.Cancel()
+				}
+			}
+			batch[i] = nil
+		}
+		c.mu.Lock()
+		c.spare = batch[:0]
+		c.mu.Unlock()
+	}
+}
