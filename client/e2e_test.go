@@ -76,13 +76,16 @@ func bound(s client.Status) bool { return s.State == client.StateBound }
 // active lease for it.
 type serverLease func(t *testing.T, addr netip.Addr) bool
 
-// TestE2EGetRenewRelease runs the client against Kea and dnsmasq: it gets
+// TestE2EGetRenewRelease runs the client against leased, Kea and dnsmasq: it gets
 // a lease, installs it, renews it by unicast at T1, and releases it.
 func TestE2EGetRenewRelease(t *testing.T) {
 	servers := []struct {
 		name  string
 		start func(t *testing.T, n *e2e.Net) serverLease
 	}{
+		{"leased", func(t *testing.T, n *e2e.Net) serverLease {
+			return e2e.StartLeased(t, n, e2e.KeaConfig{Valid: 12, Renew: 4, Rebind: 8}).Has
+		}},
 		{"kea", func(t *testing.T, n *e2e.Net) serverLease {
 			k := e2e.StartKea(t, n.Server, e2e.KeaConfig{Valid: 12, Renew: 4, Rebind: 8})
 			return func(t *testing.T, a netip.Addr) bool {

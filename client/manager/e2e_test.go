@@ -282,7 +282,7 @@ func (e *env) monitorAddrs() *testnet.Proc {
 func startServer(t *testing.T, n *e2e.Net, name string, valid int, pool string) func(t *testing.T) {
 	switch name {
 	case "leased":
-		return startLeased(t, n, valid, pool)
+		return e2e.StartLeased(t, n, e2e.KeaConfig{Valid: valid, Pool: pool}).Stop
 	case "kea":
 		k := e2e.StartKea(t, n.Server, e2e.KeaConfig{Valid: valid, Pool: pool, Authoritative: true})
 		return k.Stop

@@ -1,45 +1,76 @@
-package manager_test
+package e2e
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/leased/leased/client/internal/e2e"
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/internal/testnet"
+	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
 	"github.com/leased/leased/server"
 )
 
-// startLeased runs the leased server in the test's server namespace, in
+// Leased is a leased server running in this process.
+type Leased struct {
+	// Stop shuts the server down and closes its store.
+	Stop  func(t *testing.T)
+	store *memfile.Store
+}
+
+// Has reports whether the server holds a live lease of a.
+func (l *Leased) Has(t *testing.T, a netip.Addr) bool {
+	t.Helper()
+	var ls lease.Lease
+	ok, err := l.store.Get(context.Background(), a, &ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok && ls.State == lease.StateDefault && !ls.Expired(time.Now().Unix())
+}
+
+// StartLeased runs the leased server in the test's server namespace, in
 // this process, with the same service as the Kea and dnsmasq references:
 // the client is checked against leased as against the servers nobody here
 // wrote. (A test of an engine package reaching up to the server is an
 // interoperability test; the package itself does not depend on it.)
-func startLeased(t *testing.T, n *e2e.Net, valid int, pool string) func(t *testing.T) {
+func StartLeased(t *testing.T, n *Net, cfg KeaConfig) *Leased {
 	t.Helper()
+	pool := cfg.Pool
 	if pool == "" {
 		pool = testnet.DirectPoolFirst + " - " + testnet.DirectPoolLast
+	}
+	valid := cfg.Valid
+	if valid == 0 {
+		valid = 3600
+	}
+	timers := ""
+	if cfg.Renew > 0 {
+		timers += fmt.Sprintf(`"renew-timer": %d, `, cfg.Renew)
+	}
+	if cfg.Rebind > 0 {
+		timers += fmt.Sprintf(`"rebind-timer": %d, `, cfg.Rebind)
 	}
 	dir := t.TempDir()
 	src := fmt.Sprintf(`{"Dhcp4": {
 		"interfaces-config": {"interfaces": [%q]},
 		"lease-database": {"type": "memfile", "name": %q},
-		"valid-lifetime": %d, "authoritative": true,
+		"valid-lifetime": %d, %s"authoritative": true,
 		"subnet4": [{"id": 1, "subnet": %q, "pools": [{"pool": %q}],
 			"option-data": [
 				{"name": "routers", "data": %q},
 				{"name": "domain-name-servers", "data": %q},
 				{"name": "domain-name", "data": "e2e.test"}]}]}}`,
-		testnet.PairServerIf, filepath.Join(dir, "leases"), valid, testnet.DirectNet, pool, testnet.ServerAddr, testnet.ServerAddr)
-	cfg, diags, err := config.Parse("leased.json", []byte(src), nil)
+		testnet.PairServerIf, filepath.Join(dir, "leases"), valid, timers, testnet.DirectNet, pool, testnet.ServerAddr, testnet.ServerAddr)
+	conf, diags, err := config.Parse("leased.json", []byte(src), nil)
 	if err != nil {
 		t.Fatalf("%v\n%v", err, diags)
 	}
@@ -49,7 +80,7 @@ func startLeased(t *testing.T, n *e2e.Net, valid int, pool string) func(t *testi
 	}
 	logs := &lockedWriter{b: &strings.Builder{}}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(context.Background(), cfg, store, &server.Options{Logger: log})
+	srv, err := server.New(context.Background(), conf, store, &server.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +110,7 @@ func startLeased(t *testing.T, n *e2e.Net, valid int, pool string) func(t *testi
 			t.Logf("leased log:\n%s", logs.String())
 		}
 	})
-	return stop
+	return &Leased{Stop: stop, store: store}
 }
 
 // lockedWriter serialises writes from the server's goroutines.
