@@ -76,12 +76,23 @@ func (l *loader) classes(m member) {
 				optionDef = &m
 			case "option-data":
 				optionData = &m
+			// A class sets a boot field only with a value: Kea leaves
+			// the field to the next class or the subnet when the class
+			// gives 0.0.0.0 or an empty string.
 			case "next-server":
-				cl.NextServer, cl.HasNextServer = l.ipv4(m)
+				if a, ok := l.ipv4(m); ok {
+					if a == broadcast4 {
+						l.errf(m.pos(), "next-server in client-classes: %s is the broadcast address", a)
+						break
+					}
+					cl.NextServer, cl.HasNextServer = a, !a.IsUnspecified()
+				}
 			case "server-hostname":
-				cl.ServerHostname, cl.HasServerHostname = l.boundedStr(m, 63)
+				s, ok := l.boundedStr(m, maxSname)
+				cl.ServerHostname, cl.HasServerHostname = s, ok && s != ""
 			case "boot-file-name":
-				cl.BootFileName, cl.HasBootFileName = l.boundedStr(m, 127)
+				s, ok := l.boundedStr(m, maxFile)
+				cl.BootFileName, cl.HasBootFileName = s, ok && s != ""
 			case "valid-lifetime", "min-valid-lifetime", "max-valid-lifetime", "offer-lifetime":
 				l.param(subnetScope, &lt, m)
 			default:
@@ -112,14 +123,7 @@ func (l *loader) classes(m member) {
 		case onlyInAdditional != nil:
 			cl.Additional, _ = l.boolean(*onlyInAdditional)
 		}
-		if lt.valid.set || lt.minValid.set || lt.maxValid.set {
-			def := lt.valid.get(l.cfg.Global.ValidLifetime.Default)
-			cl.ValidLifetime = Lifetime{Min: lt.minValid.get(def), Default: def, Max: lt.maxValid.get(def)}
-			cl.HasValidLifetime = true
-			if cl.ValidLifetime.Min > def || def > cl.ValidLifetime.Max {
-				l.errf(e.Pos(), "%s: lifetimes must satisfy min-valid-lifetime %d ≤ valid-lifetime %d ≤ max-valid-lifetime %d", what, cl.ValidLifetime.Min, def, cl.ValidLifetime.Max)
-			}
-		}
+		cl.ValidLifetime, cl.HasValidLifetime = l.triplet(lt, what, e.Pos())
 		cl.OfferLifetime, cl.HasOfferLifetime = lt.offer.v, lt.offer.set
 		if optionDef != nil {
 			cl.OptionDefs = l.optionDefs(optionDef, c.OptionDefs, what, true)
@@ -289,18 +293,18 @@ func (l *loader) checkClassDeps(drafts []*classDraft) {
 }
 
 // checkClassRefs checks the class names used by guards, additional-class
-// lists and option data. Kea accepts unknown names there silently, and
-// the guard then never matches; leased reports them.
+// lists and option data. Kea accepts unknown names there silently (a hook
+// may assign the class), and the guard then never matches; leased warns.
 func (l *loader) checkClassRefs() {
 	for _, r := range l.classRefs {
 		if l.cfg.classes[r.name] != nil || isBuiltinClass(r.name) || l.hostClasses[r.name] {
 			continue
 		}
 		if s := closestClass(r.name, l.cfg.Classes); s != "" {
-			l.errf(r.pos, "%s names class %q, which is not defined (did you mean %q?)", r.what, r.name, s)
+			l.warnf(r.pos, "%s names class %q, which is not defined (did you mean %q?); only a client a hook puts in %q matches", r.what, r.name, s, r.name)
 			continue
 		}
-		l.errf(r.pos, "%s names class %q, which is not defined in client-classes or assigned by a reservation", r.what, r.name)
+		l.warnf(r.pos, "%s names class %q, which is not defined in client-classes or assigned by a reservation; only a client a hook puts in %q matches", r.what, r.name, r.name)
 	}
 }
 

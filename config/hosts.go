@@ -61,11 +61,17 @@ func (l *loader) reservations(m member, s *Subnet, what string) []*Host {
 			case "option-data":
 				optionData = &m
 			case "next-server":
-				h.NextServer, _ = l.ipv4(m)
+				// 0.0.0.0 leaves siaddr to the subnet and classes, as
+				// in Kea.
+				if a, ok := l.ipv4(m); ok && a == broadcast4 {
+					l.errf(m.pos(), "reservation next-server: %s is the broadcast address", a)
+				} else if ok && !a.IsUnspecified() {
+					h.NextServer = a
+				}
 			case "server-hostname":
-				h.ServerHostname, _ = l.boundedStr(m, 63)
+				h.ServerHostname, _ = l.boundedStr(m, maxSname)
 			case "boot-file-name":
-				h.BootFileName, _ = l.boundedStr(m, 127)
+				h.BootFileName, _ = l.boundedStr(m, maxHostFile)
 			default:
 				l.unknown(m)
 			}

@@ -145,7 +145,7 @@ func (l *loader) leaseDatabase(m member) {
 	if db.Type == "memfile" {
 		for _, k := range []string{"host", "port", "user", "password", "password-file"} {
 			if v := m.Value.Get(k); v != nil {
-				l.errf(v.Pos(), "lease-database: %q is meaningless for memfile", k)
+				l.warnf(v.Pos(), "lease-database: %q is meaningless for memfile and is ignored", k)
 			}
 		}
 	}
@@ -331,7 +331,8 @@ func (l *loader) authentication(v *jsonc.Value) *Authentication {
 		}
 	}
 	if a.Type == "" {
-		l.errf(v.Pos(), "authentication: \"type\" is required (\"basic\")")
+		// Kea's default on a control socket.
+		a.Type = "basic"
 	}
 	return a
 }
@@ -349,7 +350,7 @@ func (l *loader) loggers(m member) {
 			case "name":
 				lg.Name, _ = l.str(m)
 			case "severity":
-				lg.Severity, _ = l.enum(m, "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "NONE")
+				lg.Severity = l.severity(m)
 			case "debuglevel":
 				n, _ := l.integer(m, 0, 99)
 				lg.DebugLevel = uint8(n)
@@ -402,6 +403,22 @@ func (l *loader) loggers(m member) {
 		}
 		l.cfg.Loggers = append(l.cfg.Loggers, lg)
 	}
+}
+
+// severity reads a logger severity as Kea does: in any case, and an
+// unknown one is INFO (Kea logs an error and carries on).
+func (l *loader) severity(m member) string {
+	s, ok := l.str(m)
+	if !ok {
+		return "INFO"
+	}
+	for _, v := range []string{"FATAL", "ERROR", "WARN", "INFO", "DEBUG", "NONE"} {
+		if strings.EqualFold(s, v) {
+			return v
+		}
+	}
+	l.warnf(m.pos(), "loggers: unknown severity %q, read as INFO (use FATAL, ERROR, WARN, INFO, DEBUG or NONE)", s)
+	return "INFO"
 }
 
 func (l *loader) multiThreading(m member) {

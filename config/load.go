@@ -284,6 +284,18 @@ func (l *loader) dhcp4(v *jsonc.Value) {
 		for _, e := range l.elements(*s.controlSockets, "control socket") {
 			l.controlSocket(e, "control-sockets")
 		}
+		// Kea serves one UNIX socket at most.
+		var unix *ControlSocket
+		for i := range c.ControlSockets {
+			cs := &c.ControlSockets[i]
+			if cs.Type != "unix" {
+				continue
+			}
+			if unix != nil {
+				l.errf(cs.Pos, "control-sockets: a second socket of type \"unix\" (the first is at %s); Kea serves one", unix.Pos)
+			}
+			unix = cs
+		}
 	}
 	if s.hostIDs != nil {
 		l.hostIdentifiers(*s.hostIDs)

@@ -1,12 +1,13 @@
 package config
 
 import (
+	"cmp"
 	"net/netip"
-
-	"github.com/leased/leased/classify"
 	"regexp"
+	"slices"
 	"sort"
 
+	"github.com/leased/leased/classify"
 	"github.com/leased/leased/config/jsonc"
 )
 
@@ -100,9 +101,14 @@ type Config struct {
 	GlobalReservations []*Host
 
 	subnetByID map[uint32]*Subnet
-	// byStart holds the subnets sorted by first address; subnets never
-	// overlap, so at most one contains an address.
+	// byStart holds the subnets sorted by first address. When no subnet
+	// lies inside another (nested false), at most one contains an
+	// address; otherwise byPrefix and prefixLens (the lengths in use)
+	// find every subnet containing one.
 	byStart     []*Subnet
+	nested      bool
+	byPrefix    map[netip.Prefix]*Subnet
+	prefixLens  []int
 	byRelay     map[netip.Addr][]*Subnet
 	byInterface map[string][]*Subnet
 	hosts       hostIndex
@@ -500,9 +506,20 @@ type HookLibrary struct {
 func (c *Config) SubnetByID(id uint32) *Subnet { return c.subnetByID[id] }
 
 // SubnetContaining returns the subnet whose prefix contains a, or nil.
+// When subnets lie inside one another, it returns the one with the lowest
+// id, the first Kea tries; see SubnetsContaining.
 func (c *Config) SubnetContaining(a netip.Addr) *Subnet {
 	if !a.Is4() {
 		return nil
+	}
+	if c.nested {
+		var best *Subnet
+		for _, n := range c.prefixLens {
+			if s := c.byPrefix[netip.PrefixFrom(a, n).Masked()]; s != nil && (best == nil || s.ID < best.ID) {
+				best = s
+			}
+		}
+		return best
 	}
 	i := sort.Search(len(c.byStart), func(i int) bool {
 		return c.byStart[i].Prefix.Addr().Compare(a) > 0
@@ -514,6 +531,28 @@ func (c *Config) SubnetContaining(a netip.Addr) *Subnet {
 		return s
 	}
 	return nil
+}
+
+// SubnetsContaining returns every subnet whose prefix contains a, lowest
+// id first: the order in which Kea tries them, passing over those whose
+// class guard excludes the client. The slice is new; the caller may keep it.
+func (c *Config) SubnetsContaining(a netip.Addr) []*Subnet {
+	if !c.nested {
+		if s := c.SubnetContaining(a); s != nil {
+			return []*Subnet{s}
+		}
+		return nil
+	}
+	var out []*Subnet
+	if a.Is4() {
+		for _, n := range c.prefixLens {
+			if s := c.byPrefix[netip.PrefixFrom(a, n).Masked()]; s != nil {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y *Subnet) int { return cmp.Compare(x.ID, y.ID) })
+	return out
 }
 
 // SubnetsByRelay returns the subnets (and subnets of shared networks) that

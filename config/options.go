@@ -287,7 +287,7 @@ func (l *loader) option(e *jsonc.Value, defs *OptionDefs, what string) (optionDr
 	o.Space = optdef.SpaceDHCP4
 	var uc *jsonc.Value
 	var name, data string
-	var hasName, hasCode bool
+	var hasName, hasCode, hasData bool
 	var csv, csvSet bool
 	var codePos, dataPos Pos
 	csv = true
@@ -305,7 +305,7 @@ func (l *loader) option(e *jsonc.Value, defs *OptionDefs, what string) (optionDr
 		case "space":
 			o.Space, _ = l.str(m)
 		case "data":
-			data, _ = l.str(m)
+			data, hasData = l.str(m)
 			dataPos = m.pos()
 		case "csv-format":
 			csv, csvSet = l.boolean(m)
@@ -337,24 +337,37 @@ func (l *loader) option(e *jsonc.Value, defs *OptionDefs, what string) (optionDr
 	if !hasName {
 		label = o.Space + "." + strconv.Itoa(int(o.Code))
 	}
+	// As in Kea, the code finds the definition when both are given, and
+	// the name must then be the definition's; a code without definition
+	// makes a raw option whatever the name says.
 	var def optdef.Def
 	var found bool
 	switch {
-	case hasName:
+	case hasCode:
+		def, found = defs.LookupCode(o.Space, o.Code)
+		if found && hasName && def.Name != name {
+			if named, ok := defs.LookupName(o.Space, name); ok {
+				l.errf(codePos, "option-data in %s: option %q has code %d, not %d", what, name, named.Code, o.Code)
+			} else {
+				l.errf(e.Pos(), "option-data in %s: option %d in space %q is named %q, not %q", what, o.Code, o.Space, def.Name, name)
+			}
+			return o, false
+		}
+	default:
 		def, found = defs.LookupName(o.Space, name)
 		if !found {
 			l.errf(e.Pos(), "option-data in %s: no option named %q in space %q (define it with option-def, or give its code)", what, name, o.Space)
 			return o, false
 		}
-		if hasCode && def.Code != o.Code {
-			l.errf(codePos, "option-data in %s: option %q has code %d, not %d", what, name, def.Code, o.Code)
-			return o, false
-		}
 		o.Code = def.Code
-	default:
-		def, found = defs.LookupCode(o.Space, o.Code)
 	}
 	o.def, o.hasDef = def, found
+	// An option that is never sent may be given without data: it only
+	// stops the same option of an outer scope (Kea's "cancelled" option).
+	if o.NeverSend && !hasData {
+		o.Data = nil
+		return o, true
+	}
 	if !found {
 		// No definition: Kea sends the data as raw hexadecimal bytes,
 		// which needs csv-format false (or left unset).

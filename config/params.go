@@ -1,8 +1,11 @@
 package config
 
 import (
+	"math"
 	"net/netip"
 	"regexp"
+
+	"github.com/leased/leased/config/jsonc"
 )
 
 // opt is a parameter as written in one scope: its value, whether it was
@@ -163,20 +166,32 @@ func (l *loader) param(kind scopeKind, p *rawParams, m member) bool {
 		case "reservation-mode":
 			l.renamed(m, "reservations-global, reservations-in-subnet and reservations-out-of-pool")
 			set(&p.reservationMode, m, l.enumOf("all", "out-of-pool", "global", "disabled", "off"))
+		// Kea checks t1-percent and t2-percent only where
+		// calculate-tee-times is on (see resolve); otherwise any number
+		// is accepted and unused.
 		case "t1-percent":
-			set(&p.t1, m, l.percent)
+			set(&p.t1, m, l.anyReal)
 		case "t2-percent":
-			set(&p.t2, m, l.percent)
+			set(&p.t2, m, l.anyReal)
 		case "cache-threshold":
 			set(&p.cacheThreshold, m, l.percent)
 		case "adaptive-lease-time-threshold":
 			set(&p.adaptive, m, l.percent)
+		// An empty string leaves a boot field unset, so the outer
+		// scope's value applies, as in Kea.
 		case "next-server":
+			if m.Value.Kind() == jsonc.String && m.Value.Str() == "" {
+				break
+			}
 			set(&p.nextServer, m, l.ipv4)
 		case "server-hostname":
-			set(&p.serverHostname, m, l.bounded(63))
+			if v, ok := l.boundedStr(m, maxSname); ok && v != "" {
+				p.serverHostname = opt[string]{v: v, set: true, pos: m.pos()}
+			}
 		case "boot-file-name":
-			set(&p.bootFile, m, l.bounded(127))
+			if v, ok := l.boundedStr(m, maxFile); ok && v != "" {
+				p.bootFile = opt[string]{v: v, set: true, pos: m.pos()}
+			}
 		case "allocator":
 			v, ok := l.enum(m, "iterative", "random", "flq", "shared-flq")
 			if ok && v == "shared-flq" {
@@ -216,7 +231,7 @@ func (l *loader) ddnsParam(d *rawDDNS, m member) bool {
 	case "ddns-conflict-resolution-mode":
 		set(&d.conflictMode, m, l.enumOf("check-with-dhcid", "no-check-with-dhcid", "check-exists-with-dhcid", "no-check-without-dhcid"))
 	case "ddns-ttl-percent":
-		set(&d.ttlPercent, m, l.percent)
+		set(&d.ttlPercent, m, l.nonNegativeReal)
 	case "ddns-ttl":
 		set(&d.ttl, m, l.u32)
 	case "ddns-ttl-min":
@@ -251,6 +266,25 @@ func (l *loader) replaceClientName(m member) (string, bool) {
 }
 
 func (l *loader) percent(m member) (float64, bool) { return l.real(m, 0, 1) }
+
+func (l *loader) anyReal(m member) (float64, bool) {
+	return l.real(m, -math.MaxFloat64, math.MaxFloat64)
+}
+
+func (l *loader) nonNegativeReal(m member) (float64, bool) {
+	return l.real(m, 0, math.MaxFloat64)
+}
+
+// Sizes of the BOOTP header fields, and the longest text Kea accepts for
+// them (server-hostname must leave room for a NUL; boot-file-name may
+// fill the field, except in a reservation).
+const (
+	maxSname    = 63
+	maxFile     = 128
+	maxHostFile = 127
+)
+
+var broadcast4 = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 
 func (l *loader) boundedStr(m member, max int) (string, bool) {
 	s, ok := l.str(m)
@@ -297,6 +331,7 @@ func (l *loader) finishScope(p *rawParams, scope string) {
 			p.resOutOfPool = opt[bool]{v: oop, set: true, pos: at}
 		}
 	}
+	l.checkDDNSTTL(&p.ddns, scope)
 	if u := p.ddns.useConflictResolution; u.set {
 		if p.ddns.conflictMode.set {
 			l.errf(u.pos, "ddns-use-conflict-resolution in %s cannot be combined with ddns-conflict-resolution-mode; keep only the latter", scope)
@@ -308,6 +343,56 @@ func (l *loader) finishScope(p *rawParams, scope string) {
 			p.ddns.conflictMode = opt[string]{v: mode, set: true, pos: u.pos}
 		}
 	}
+}
+
+// checkDDNSTTL checks the TTL parameters written in one scope as Kea
+// does: a fixed ddns-ttl excludes the other three, and ddns-ttl-max must
+// not be below the scope's ddns-ttl-min (0 when the scope does not set it).
+func (l *loader) checkDDNSTTL(d *rawDDNS, scope string) {
+	if d.ttl.set {
+		for _, o := range []struct {
+			name string
+			set  bool
+			pos  Pos
+		}{
+			{"ddns-ttl-percent", d.ttlPercent.set, d.ttlPercent.pos},
+			{"ddns-ttl-min", d.ttlMin.set, d.ttlMin.pos},
+			{"ddns-ttl-max", d.ttlMax.set, d.ttlMax.pos},
+		} {
+			if o.set {
+				l.errf(o.pos, "%s in %s cannot be combined with ddns-ttl (set at %s); keep one of them", o.name, scope, d.ttl.pos)
+			}
+		}
+	}
+	if d.ttlMax.set && d.ttlMax.v < d.ttlMin.get(0) {
+		l.errf(d.ttlMax.pos, "%s: ddns-ttl-max %d is less than ddns-ttl-min %d", scope, d.ttlMax.v, d.ttlMin.v)
+	}
+}
+
+// triplet resolves the valid-lifetime triplet written in one scope that
+// inherits nothing (a client class), as Kea does: a bound not written
+// takes the default, a default not written takes the one bound given, and
+// two bounds without a default are an error. It returns false when the
+// scope writes none of the three.
+func (l *loader) triplet(p rawParams, what string, at Pos) (Lifetime, bool) {
+	v, lo, hi := p.valid, p.minValid, p.maxValid
+	switch {
+	case !v.set && !lo.set && !hi.set:
+		return Lifetime{}, false
+	case !v.set && lo.set && hi.set:
+		l.errf(lo.pos, "%s: min-valid-lifetime and max-valid-lifetime are given but valid-lifetime is not", what)
+		return Lifetime{}, false
+	case !v.set && lo.set:
+		v = lo
+	case !v.set:
+		v = hi
+	}
+	t := Lifetime{Min: lo.get(v.v), Default: v.v, Max: hi.get(v.v)}
+	if t.Min > t.Default || t.Default > t.Max {
+		l.errf(firstPos(lo.pos, v.pos, at), "%s: lifetimes must satisfy min-valid-lifetime %d ≤ valid-lifetime %d ≤ max-valid-lifetime %d", what, t.Min, t.Default, t.Max)
+		return Lifetime{}, false
+	}
+	return t, true
 }
 
 // defaultCharSet is Kea's default hostname-char-set.
@@ -397,19 +482,31 @@ func (l *loader) resolve(own, outer rawParams, parentDDNS *DDNS, what string, at
 	if def > hi && (own.maxValid.set || own.valid.set) {
 		l.errf(firstPos(m.maxValid.pos, at), "%s: valid-lifetime %d%s is greater than max-valid-lifetime %d%s", what, def, where(m.valid), hi, where(m.maxValid))
 	}
+	// Kea accepts timers that do not fit the lifetime and leaves out of
+	// a reply a timer that is not shorter than the one after it.
 	if m.renew.set && m.rebind.set && m.renew.v > m.rebind.v && (own.renew.set || own.rebind.set) {
-		l.errf(m.renew.pos, "%s: renew-timer %d%s is greater than rebind-timer %d%s", what, m.renew.v, where(m.renew), m.rebind.v, where(m.rebind))
+		l.warnf(m.renew.pos, "%s: renew-timer %d%s is greater than rebind-timer %d%s; T1 will not be sent", what, m.renew.v, where(m.renew), m.rebind.v, where(m.rebind))
 	}
-	if m.rebind.set && m.rebind.v > def && (own.rebind.set || own.valid.set) {
-		l.errf(m.rebind.pos, "%s: rebind-timer %d%s is greater than valid-lifetime %d%s", what, m.rebind.v, where(m.rebind), def, where(m.valid))
-	} else if m.renew.set && m.renew.v > def && (own.renew.set || own.valid.set) && !m.rebind.set {
-		l.errf(m.renew.pos, "%s: renew-timer %d%s is greater than valid-lifetime %d%s", what, m.renew.v, where(m.renew), def, where(m.valid))
+	if m.rebind.set && m.rebind.v >= def && (own.rebind.set || own.valid.set) {
+		l.warnf(m.rebind.pos, "%s: rebind-timer %d%s is not less than valid-lifetime %d%s; T2 will not be sent", what, m.rebind.v, where(m.rebind), def, where(m.valid))
+	} else if m.renew.set && m.renew.v >= def && (own.renew.set || own.valid.set) && !m.rebind.set {
+		l.warnf(m.renew.pos, "%s: renew-timer %d%s is not less than valid-lifetime %d%s; T1 will not be sent", what, m.renew.v, where(m.renew), def, where(m.valid))
 	}
-	if p.CalculateTeeTimes && p.T1Percent >= p.T2Percent && (own.t1.set || own.t2.set || own.calcTee.set) {
-		l.errf(firstPos(m.t1.pos, at), "%s: t1-percent %g must be less than t2-percent %g", what, p.T1Percent, p.T2Percent)
-	}
-	if d := p.DDNS; d.TTLMin != 0 && d.TTLMax != 0 && d.TTLMin > d.TTLMax && (own.ddns.ttlMin.set || own.ddns.ttlMax.set) {
-		l.errf(firstPos(m.ddns.ttlMin.pos, at), "%s: ddns-ttl-min %d is greater than ddns-ttl-max %d", what, d.TTLMin, d.TTLMax)
+	if p.CalculateTeeTimes && (own.t1.set || own.t2.set || own.calcTee.set) {
+		// Kea copies the global values, defaults included, into each
+		// subnet and checks them there.
+		for _, t := range []struct {
+			name string
+			o    opt[float64]
+			v    float64
+		}{{"t1-percent", m.t1, p.T1Percent}, {"t2-percent", m.t2, p.T2Percent}} {
+			if t.v <= 0 || t.v >= 1 {
+				l.errf(firstPos(t.o.pos, at), "%s: %s %g must be greater than 0 and less than 1 when calculate-tee-times is true", what, t.name, t.v)
+			}
+		}
+		if p.T1Percent >= p.T2Percent {
+			l.errf(firstPos(m.t1.pos, at), "%s: t1-percent %g must be less than t2-percent %g", what, p.T1Percent, p.T2Percent)
+		}
 	}
 	return resolved{raw: m, params: p}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/leased/leased/config/jsonc"
@@ -62,6 +63,8 @@ func (l *loader) topology(networks, subnets *member, g resolved) {
 	slices.SortStableFunc(c.Subnets, func(a, b *Subnet) int { return comparePos(a.Pos, b.Pos) })
 	l.indexSubnets()
 }
+
+func compareID(a, b *Subnet) int { return cmp.Compare(a.ID, b.ID) }
 
 func comparePos(a, b Pos) int {
 	if a.File != b.File {
@@ -125,7 +128,27 @@ func (l *loader) sharedNetwork(v *jsonc.Value, g resolved, names map[string]Pos)
 			}
 		}
 	}
+	l.checkNetworkSubnets(n)
 	return n, drafts
+}
+
+// checkNetworkSubnets applies Kea's rules for the subnets of one shared
+// network: they share its authoritative setting, and those that name an
+// interface name the same one as the network or the subnets before them.
+func (l *loader) checkNetworkSubnets(n *SharedNetwork) {
+	iface, from := n.Interface, "its shared network"
+	for _, s := range n.Subnets {
+		if s.Params.Authoritative != n.Params.Authoritative {
+			l.errf(s.Pos, "subnet %s has authoritative %t but its shared network %q has %t; a shared network answers one way", s.Prefix, s.Params.Authoritative, n.Name, n.Params.Authoritative)
+		}
+		switch {
+		case s.Interface == "":
+		case iface == "":
+			iface, from = s.Interface, "subnet "+s.Prefix.String()+" of its shared network"
+		case s.Interface != iface:
+			l.errf(s.Pos, "subnet %s is on interface %q but %s %q is on %q; a shared network is one link", s.Prefix, s.Interface, from, n.Name, iface)
+		}
+	}
 }
 
 // subnet reads one subnet4 entry. net is its shared network or nil; outer
@@ -185,11 +208,8 @@ func (l *loader) subnet(v *jsonc.Value, net *SharedNetwork, outer resolved, netO
 			s.ClientClasses = net.ClientClasses
 		}
 		s.AdditionalClasses = mergeNames(s.AdditionalClasses, net.AdditionalClasses)
-		switch {
-		case s.Interface == "":
+		if s.Interface == "" {
 			s.Interface = net.Interface
-		case net.Interface != "" && s.Interface != net.Interface:
-			l.errf(v.Pos(), "%s is on interface %q but its shared network %q is on %q; a shared network is one link", what, s.Interface, net.Name, net.Interface)
 		}
 		if len(s.Relay) == 0 {
 			s.Relay = net.Relay
@@ -222,8 +242,8 @@ func (l *loader) prefix(m member) (netip.Prefix, bool) {
 	if !ok {
 		return netip.Prefix{}, false
 	}
-	p, err := netip.ParsePrefix(strings.TrimSpace(str))
-	if err != nil || !p.Addr().Is4() {
+	p, ok := parsePrefix4(str)
+	if !ok {
 		l.errf(m.pos(), "subnet: %q is not an IPv4 prefix such as \"192.0.2.0/24\"", str)
 		return netip.Prefix{}, false
 	}
@@ -232,6 +252,25 @@ func (l *loader) prefix(m member) (netip.Prefix, bool) {
 		p = masked
 	}
 	return p, true
+}
+
+// parsePrefix4 reads "a.b.c.d/len" as Kea does: blanks anywhere are
+// ignored and the length is a decimal number up to 32. Host bits are kept.
+func parsePrefix4(s string) (netip.Prefix, bool) {
+	s = strings.NewReplacer(" ", "", "\t", "").Replace(s)
+	addr, bits, ok := strings.Cut(s, "/")
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is4() {
+		return netip.Prefix{}, false
+	}
+	n, err := strconv.ParseUint(bits, 10, 8)
+	if err != nil || n > 32 {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, int(n)), true
 }
 
 func (l *loader) relay(m member) []netip.Addr {
@@ -424,9 +463,10 @@ func (l *loader) poolRange(m member) (netip.Addr, netip.Addr, bool) {
 		l.errf(m.pos(), "pool: %q is neither a range such as \"192.0.2.10 - 192.0.2.20\" nor a prefix such as \"192.0.2.64/26\"", str)
 		return netip.Addr{}, netip.Addr{}, false
 	}
-	if a, b, ok := strings.Cut(str, "-"); ok {
-		first, err1 := netip.ParseAddr(strings.TrimSpace(a))
-		last, err2 := netip.ParseAddr(strings.TrimSpace(b))
+	if a, b, ok := strings.Cut(str, "-"); ok && !strings.Contains(str, "/") {
+		blanks := strings.NewReplacer(" ", "", "\t", "")
+		first, err1 := netip.ParseAddr(blanks.Replace(a))
+		last, err2 := netip.ParseAddr(blanks.Replace(b))
 		if err1 != nil || err2 != nil || !first.Is4() || !last.Is4() {
 			return bad()
 		}
@@ -436,8 +476,8 @@ func (l *loader) poolRange(m member) (netip.Addr, netip.Addr, bool) {
 		}
 		return first, last, true
 	}
-	p, err := netip.ParsePrefix(strings.TrimSpace(str))
-	if err != nil || !p.Addr().Is4() {
+	p, ok := parsePrefix4(str)
+	if !ok || p.Bits() == 0 {
 		return bad()
 	}
 	p = p.Masked()
@@ -497,6 +537,13 @@ func (l *loader) indexSubnets() {
 			c.byInterface[s.Interface] = append(c.byInterface[s.Interface], s)
 		}
 	}
+	// Kea tries subnets in id order wherever several could match.
+	for _, list := range c.byRelay {
+		slices.SortStableFunc(list, compareID)
+	}
+	for _, list := range c.byInterface {
+		slices.SortStableFunc(list, compareID)
+	}
 	c.byStart = slices.Clone(c.Subnets)
 	slices.SortFunc(c.byStart, func(a, b *Subnet) int {
 		if r := a.Prefix.Addr().Compare(b.Prefix.Addr()); r != 0 {
@@ -504,13 +551,41 @@ func (l *loader) indexSubnets() {
 		}
 		return cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits())
 	})
-	var widest *Subnet
+	// Kea rejects a prefix given twice but accepts a subnet inside
+	// another; an address in both selects the lower id whose guard the
+	// client passes.
+	byPrefix := make(map[netip.Prefix]*Subnet, len(c.Subnets))
+	var enclosing []*Subnet // the chain of subnets containing the current one
 	for _, s := range c.byStart {
-		if widest != nil && widest.Prefix.Contains(s.Prefix.Addr()) {
-			l.errf(s.Pos, "subnet %s (id %d) overlaps subnet %s (id %d, at %s); a packet could not tell them apart", s.Prefix, s.ID, widest.Prefix, widest.ID, widest.Pos)
+		if first := byPrefix[s.Prefix]; first != nil {
+			l.errf(s.Pos, "subnet %s (id %d) is given twice: also id %d at %s", s.Prefix, s.ID, first.ID, first.Pos)
 			continue
 		}
-		widest = s
+		byPrefix[s.Prefix] = s
+		for len(enclosing) > 0 && !enclosing[len(enclosing)-1].Prefix.Contains(s.Prefix.Addr()) {
+			enclosing = enclosing[:len(enclosing)-1]
+		}
+		if len(enclosing) > 0 {
+			outer := enclosing[len(enclosing)-1]
+			c.nested = true
+			lo, hi := outer, s
+			if hi.ID < lo.ID {
+				lo, hi = hi, lo
+			}
+			l.warnf(s.Pos, "subnet %s (id %d) lies inside subnet %s (id %d, at %s); for an address in both, subnet %s (id %d, the lower id) is tried first", s.Prefix, s.ID, outer.Prefix, outer.ID, outer.Pos, lo.Prefix, lo.ID)
+		}
+		enclosing = append(enclosing, s)
+	}
+	if c.nested {
+		c.byPrefix = byPrefix
+		seen := map[int]bool{}
+		for p := range byPrefix {
+			if !seen[p.Bits()] {
+				seen[p.Bits()] = true
+				c.prefixLens = append(c.prefixLens, p.Bits())
+			}
+		}
+		slices.Sort(c.prefixLens)
 	}
 	l.indexHosts()
 }

@@ -1,7 +1,9 @@
 package jsonc
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -497,11 +499,23 @@ func (p *parser) include(s *source) bool {
 	}
 	s.off = len(s.data) - len(after) + 2
 
-	path := name
-	if !filepath.IsAbs(path) {
+	path := filepath.Clean(name)
+	var data []byte
+	var err error
+	if filepath.IsAbs(path) {
+		data, err = p.readFile(path)
+	} else {
+		// Kea opens a relative include from its working directory;
+		// the including file's directory is tried first so that a
+		// configuration moved with its includes keeps working.
 		path = filepath.Join(filepath.Dir(*s.name), path)
+		data, err = p.readFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			if d, err2 := p.readFile(name); err2 == nil {
+				path, data, err = filepath.Clean(name), d, nil
+			}
+		}
 	}
-	path = filepath.Clean(path)
 	if len(p.stack) > p.maxIncludeDepth {
 		p.errorAt(at, fmt.Sprintf("includes are nested more than %d deep", p.maxIncludeDepth))
 		return false
@@ -517,7 +531,6 @@ func (p *parser) include(s *source) bool {
 			return false
 		}
 	}
-	data, err := p.readFile(path)
 	if err != nil {
 		p.errorAt(at, "cannot read included file "+strconv.Quote(name)+": "+err.Error())
 		return false

@@ -222,3 +222,38 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestIncludeFromWorkingDirectory checks that a relative include missing
+// beside the including file is opened as given, relative to the working
+// directory, which is where kea-dhcp4 looks for it.
+func TestIncludeFromWorkingDirectory(t *testing.T) {
+	o := mapFS(map[string]string{
+		"/etc/kea/main.conf":    `{"a": <?include "parts/x.json"?>, "b": <?include "y.json"?>}`,
+		"parts/x.json":          `1`,
+		"/etc/kea/y.json":       `2`,
+		"y.json":                `"working directory"`,
+		"/etc/kea/missing.conf": `{"a": <?include "nowhere.json"?>}`,
+		"/etc/kea/nested.conf":  `<?include "parts/z.json"?>`,
+		"parts/z.json":          `<?include "w.json"?>`,
+		"parts/w.json":          `3`,
+	})
+	d := ParseFile("/etc/kea/main.conf", o)
+	if d.Failed() {
+		t.Fatalf("diags: %v", d.Diags)
+	}
+	// The including file's directory wins when the file is there.
+	if g := d.Root.String(); g != `{"a":1,"b":2}` {
+		t.Errorf("got %s", g)
+	}
+	if p := d.Root.Get("a").Pos(); p.File != "parts/x.json" {
+		t.Errorf("position of included value: %v", p)
+	}
+	d = ParseFile("/etc/kea/nested.conf", o)
+	if d.Failed() || d.Root.String() != "3" {
+		t.Errorf("nested: %v %s", d.Diags, d.Root.String())
+	}
+	d = ParseFile("/etc/kea/missing.conf", o)
+	if !d.Failed() || !strings.Contains(d.Diags[0].Msg, `cannot read included file "nowhere.json"`) {
+		t.Errorf("missing: %v", d.Diags)
+	}
+}
