@@ -1,5 +1,69 @@
-// Package daemon runs leased as a process: it loads the configuration,
-// opens the lease store it names, serves DHCP on the configured interfaces
-// with package server, reloads on request keeping the last good
+// Package daemon runs leased as a process, the way kea-dhcp4 runs: it
+// loads the configuration, sets up the loggers it names, takes the PID
+// file, opens the lease store, serves DHCP on the configured interfaces
+// with package server, answers Kea's control commands on the configured
+// control sockets, reloads on request keeping the last good
 // configuration, and shuts down in order.
+//
+// [Main] is `leased serve -c FILE`: SIGTERM and SIGINT stop it, SIGHUP
+// reloads, and signals only ever become events of the main loop. [Run]
+// is the same without the signals, for embedding and tests.
+//
+// # Configuration changes
+//
+// SIGHUP and config-reload read the file again; config-set takes a
+// configuration in its arguments. Each is applied on the main loop, one
+// at a time: loggers, then control sockets (kept sockets are not
+// re-bound), then the server's configuration, swapped atomically, so
+// that messages in flight finish under the configuration they started
+// with and no lease is lost; DHCP sockets are opened and closed only for
+// interfaces that were added or removed. A configuration that does not
+// load is logged with file:line:col and changes nothing; one that fails
+// to apply is rolled back. config-test checks without applying.
+//
+// # Shutdown
+//
+// SIGTERM, SIGINT and the shutdown command (with its exit-value) close
+// the control sockets first (removing their files), then stop reading
+// DHCP messages and let those in flight finish, ACKs included, within
+// the shutdown timeout; the lease store is flushed and closed, the PID
+// file removed, and Run returns the exit value.
+//
+// # Commands
+//
+// Besides list-commands, version-get and build-report (package
+// control), the process answers config-get (redacted: every value whose
+// key ends in "password" or "secret" is "*****"), config-hash-get,
+// config-test, config-set, config-reload, config-write (atomic, and only
+// inside the configuration file's directory), shutdown, status-get,
+// server-tag-get, Kea's lease4-* commands (add, update, get, get-all,
+// get-page, get-by-hw-address, get-by-client-id, get-by-hostname, del,
+// wipe), and the statistic-* commands of package stats.
+//
+// # Statistics
+//
+// The server's counters go to package stats without a lock on the
+// packet path; the sockets' own counters (pkt4-received,
+// pkt4-parse-failed, pkt4-queue-full, pkt4-receive-drop) and the lease
+// store's counts (assigned-addresses, declined-addresses) are added
+// every second and before any statistics command.
+//
+// # systemd
+//
+// Under systemd ($NOTIFY_SOCKET set) the process reports READY=1 once
+// it serves, RELOADING=1 and READY=1 around each configuration change,
+// STOPPING=1 at shutdown, and feeds the watchdog while its main loop
+// turns; without systemd nothing of this happens. contrib/systemd holds
+// a unit file.
+//
+// # PID file
+//
+// The PID file is named as Kea names it, <config base name>.leased.pid,
+// and lives in Options.PIDFileDir ($LEASED_PIDFILE_DIR for `leased
+// serve`) or, by default, beside the lease file: the state it guards. A
+// PID file naming a live leased refuses a second instance; a stale one
+// is replaced.
+//
+// [Ctl] is the client of `leased ctl`, and [CheckDeep] is `leased serve
+// -T`.
 package daemon

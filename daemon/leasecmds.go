@@ -1,0 +1,688 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/lease"
+)
+
+// The lease4-* commands of Kea's lease_cmds hook, with its arguments,
+// answer texts and result codes. Reads go to the store; changes go
+// through the server, which keeps its allocators in step.
+
+func (p *process) leaseCommands() map[string]control.Handler {
+	return map[string]control.Handler{
+		"lease4-add":               p.cmdLeaseAdd,
+		"lease4-update":            p.cmdLeaseUpdate,
+		"lease4-get":               p.cmdLeaseGet,
+		"lease4-get-all":           p.cmdLeaseGetAll,
+		"lease4-get-page":          p.cmdLeaseGetPage,
+		"lease4-get-by-hw-address": p.cmdLeaseGetByHW,
+		"lease4-get-by-client-id":  p.cmdLeaseGetByClientID,
+		"lease4-get-by-hostname":   p.cmdLeaseGetByHostname,
+		"lease4-del":               p.cmdLeaseDel,
+		"lease4-wipe":              p.cmdLeaseWipe,
+	}
+}
+
+// leaseJSON is a lease as Kea's commands show it.
+func leaseJSON(l *lease.Lease) map[string]any {
+	m := map[string]any{
+		"ip-address": l.Addr.String(),
+		"subnet-id":  l.SubnetID,
+		"hw-address": hexColons(l.HWAddr),
+		"cltt":       l.CLTT,
+		"valid-lft":  l.ValidLifetime,
+		"fqdn-fwd":   l.FQDNFwd,
+		"fqdn-rev":   l.FQDNRev,
+		"hostname":   l.Hostname,
+		"state":      int(l.State),
+	}
+	if l.PoolID != 0 {
+		m["pool-id"] = l.PoolID
+	}
+	if len(l.ClientID) > 0 {
+		m["client-id"] = hexColons(l.ClientID)
+	}
+	if l.UserContext != "" && json.Valid([]byte(l.UserContext)) {
+		m["user-context"] = json.RawMessage(l.UserContext)
+	}
+	return m
+}
+
+func leasesJSON(ls []lease.Lease) []map[string]any {
+	out := make([]map[string]any, len(ls))
+	for i := range ls {
+		out[i] = leaseJSON(&ls[i])
+	}
+	return out
+}
+
+// leasesAnswer is the answer of the commands that return a list: result
+// 0 with the leases, or 3 (empty) when there are none.
+func leasesAnswer(ls []lease.Lease, extra map[string]any) control.Response {
+	args := map[string]any{"leases": leasesJSON(ls)}
+	for k, v := range extra {
+		args[k] = v
+	}
+	code := control.Success
+	if len(ls) == 0 {
+		code = control.Empty
+	}
+	return control.Answer(code, fmt.Sprintf("%d IPv4 lease(s) found.", len(ls)), args)
+}
+
+// hexColons writes bytes as Kea writes hardware addresses and client
+// identifiers: "01:02:0a".
+func hexColons(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	var s strings.Builder
+	for i, c := range b {
+		if i > 0 {
+			s.WriteByte(':')
+		}
+		s.WriteString(hex.EncodeToString([]byte{c}))
+	}
+	return s.String()
+}
+
+// parseHexID reads a hardware address or client identifier as Kea
+// accepts them: hexadecimal bytes separated by colons (each one or two
+// digits), or an unseparated string of hexadecimal digit pairs.
+func parseHexID(s string, max int) ([]byte, error) {
+	if s == "" {
+		return nil, errors.New("empty")
+	}
+	var out []byte
+	if strings.ContainsAny(s, ":- ") {
+		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == '-' || r == ' ' }) {
+			if len(part) == 0 || len(part) > 2 {
+				return nil, fmt.Errorf("%q is not a list of hexadecimal bytes", s)
+			}
+			v, err := strconv.ParseUint(part, 16, 8)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a list of hexadecimal bytes", s)
+			}
+			out = append(out, byte(v))
+		}
+	} else {
+		b, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(s), "0x"))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not hexadecimal", s)
+		}
+		out = b
+	}
+	if len(out) > max {
+		return nil, fmt.Errorf("%q is %d bytes long, more than %d", s, len(out), max)
+	}
+	return out, nil
+}
+
+// requireArgs reads mandatory map arguments with the lease_cmds text for
+// their absence.
+func requireArgs(raw json.RawMessage) (control.Args, error) {
+	if isAbsent(raw) {
+		return nil, errors.New("Command arguments missing or a not a map.")
+	}
+	var a control.Args
+	if err := json.Unmarshal(raw, &a); err != nil || a == nil {
+		return nil, errors.New("Command arguments missing or a not a map.")
+	}
+	return a, nil
+}
+
+func argAddr(a control.Args, key string) (netip.Addr, error) {
+	s, err := a.String(key)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil || !ip.Is4() {
+		return netip.Addr{}, fmt.Errorf("Invalid IPv4 address specified: %s", s)
+	}
+	return ip, nil
+}
+
+// conflictError marks a valid request that the server's state or
+// configuration refuses (result 4).
+type conflictError struct{ msg string }
+
+func (e *conflictError) Error() string { return e.msg }
+
+func conflictf(format string, args ...any) error { return &conflictError{fmt.Sprintf(format, args...)} }
+
+func errorAnswer(err error) control.Response {
+	var ce *conflictError
+	if errors.As(err, &ce) {
+		return control.Answer(control.Conflict, ce.msg, nil)
+	}
+	return control.Errorf("%s", err)
+}
+
+// parseLease reads the lease of lease4-add and lease4-update as Kea's
+// lease parser does: ip-address and hw-address are required; subnet-id,
+// when given, must name a configured subnet that contains the address,
+// and is otherwise the subnet containing it; valid-lft defaults to the
+// subnet's; expire sets cltt = expire - valid-lft.
+func (p *process) parseLease(raw json.RawMessage) (*lease.Lease, bool, error) {
+	a, err := requireArgs(raw)
+	if err != nil {
+		return nil, false, err
+	}
+	addr, err := argAddr(a, "ip-address")
+	if err != nil {
+		return nil, false, err
+	}
+	hwText, err := a.String("hw-address")
+	if err != nil {
+		return nil, false, err
+	}
+	hw, err := parseHexID(hwText, lease.MaxHWAddrLen)
+	if err != nil {
+		return nil, false, fmt.Errorf("invalid hw-address: %v", err)
+	}
+	l := &lease.Lease{Addr: addr, HWType: lease.HTypeEthernet, HWAddr: hw}
+	cfg := p.srv.Config()
+	if a.Has("subnet-id") {
+		if l.SubnetID, err = a.Uint32("subnet-id"); err != nil {
+			return nil, false, err
+		}
+	}
+	if l.SubnetID != 0 {
+		sn := cfg.SubnetByID(l.SubnetID)
+		if sn == nil {
+			return nil, false, conflictf("Invalid subnet-id: No IPv4 subnet with subnet-id=%d currently configured.", l.SubnetID)
+		}
+		if !sn.Prefix.Contains(addr) {
+			return nil, false, conflictf("The address %v does not belong to subnet %v, subnet-id=%d", addr, sn.Prefix, l.SubnetID)
+		}
+	}
+	sn := cfg.SubnetContaining(addr)
+	if l.SubnetID == 0 {
+		if sn == nil {
+			return nil, false, conflictf("subnet-id not specified and failed to find a subnet for address %v", addr)
+		}
+		l.SubnetID = sn.ID
+	} else {
+		sn = cfg.SubnetByID(l.SubnetID)
+	}
+	if a.Has("pool-id") {
+		if l.PoolID, err = a.Uint32("pool-id"); err != nil {
+			return nil, false, err
+		}
+	} else {
+		for _, pl := range sn.Pools {
+			if pl.Contains(addr) {
+				l.PoolID = pl.ID
+				break
+			}
+		}
+	}
+	if a.Has("client-id") {
+		s, err := a.String("client-id")
+		if err != nil {
+			return nil, false, err
+		}
+		if l.ClientID, err = parseHexID(s, lease.MaxClientIDLen); err != nil {
+			return nil, false, fmt.Errorf("invalid client-id: %v", err)
+		}
+	}
+	l.ValidLifetime = sn.Params.ValidLifetime.Default
+	if a.Has("valid-lft") {
+		if l.ValidLifetime, err = a.Uint32("valid-lft"); err != nil {
+			return nil, false, err
+		}
+	}
+	l.CLTT = time.Now().Unix()
+	if a.Has("expire") {
+		exp, err := a.Int("expire")
+		if err != nil {
+			return nil, false, err
+		}
+		if exp <= 0 {
+			return nil, false, fmt.Errorf("expiration time must be positive for address %v", addr)
+		}
+		if exp < int64(l.ValidLifetime) {
+			return nil, false, fmt.Errorf("expiration time must be greater than valid lifetime for address %v", addr)
+		}
+		l.CLTT = exp - int64(l.ValidLifetime)
+	}
+	for _, f := range []struct {
+		key string
+		dst *bool
+	}{{"fqdn-fwd", &l.FQDNFwd}, {"fqdn-rev", &l.FQDNRev}} {
+		if a.Has(f.key) {
+			if *f.dst, err = a.Bool(f.key); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	if a.Has("hostname") {
+		if l.Hostname, err = a.String("hostname"); err != nil {
+			return nil, false, err
+		}
+	}
+	if l.Hostname == "" && (l.FQDNFwd || l.FQDNRev) {
+		return nil, false, errors.New("No hostname specified and either forward or reverse fqdn was set to true.")
+	}
+	if a.Has("state") {
+		st, err := a.Int("state")
+		if err != nil {
+			return nil, false, err
+		}
+		if st < 0 || st > math.MaxUint8 || !lease.State(st).Valid() {
+			return nil, false, fmt.Errorf("Invalid state value: %d, supported values are: 0 (default), 1 (declined), 2 (expired-reclaimed) and 3 (released)", st)
+		}
+		l.State = lease.State(st)
+	}
+	if raw, ok := a["user-context"]; ok {
+		if !isMap(raw) {
+			return nil, false, fmt.Errorf("Invalid user context '%s' is not a JSON map.", bytes.TrimSpace(raw))
+		}
+		var c bytes.Buffer
+		if err := json.Compact(&c, raw); err != nil {
+			return nil, false, fmt.Errorf("Invalid user context: %v", err)
+		}
+		l.UserContext = c.String()
+	}
+	force := false
+	if a.Has("force-create") {
+		if force, err = a.Bool("force-create"); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := l.Validate(); err != nil {
+		return nil, false, err
+	}
+	return l, force, nil
+}
+
+func (p *process) cmdLeaseAdd(ctx context.Context, raw json.RawMessage) control.Response {
+	l, _, err := p.parseLease(raw)
+	if err != nil {
+		return errorAnswer(err)
+	}
+	if err := p.srv.AddLease(ctx, l); err != nil {
+		if errors.Is(err, lease.ErrExists) {
+			return control.Answer(control.Conflict, "IPv4 lease already exists.", nil)
+		}
+		return control.Errorf("%v", err)
+	}
+	p.log.Info("lease added by command", "address", l.Addr, "subnet-id", l.SubnetID)
+	return control.OK(fmt.Sprintf("Lease for address %v, subnet-id %d added.", l.Addr, l.SubnetID))
+}
+
+func (p *process) cmdLeaseUpdate(ctx context.Context, raw json.RawMessage) control.Response {
+	l, force, err := p.parseLease(raw)
+	if err != nil {
+		return errorAnswer(err)
+	}
+	added, err := p.srv.UpdateLease(ctx, l, force)
+	switch {
+	case errors.Is(err, lease.ErrNotFound), errors.Is(err, lease.ErrConflict):
+		return control.Answer(control.Conflict, fmt.Sprintf("failed to update the lease with address %v either because the lease has been deleted or it has changed in the database, in both cases a retry might succeed", l.Addr), nil)
+	case err != nil:
+		return control.Errorf("%v", err)
+	case added:
+		p.log.Info("lease added by command", "address", l.Addr, "subnet-id", l.SubnetID)
+		return control.OK("IPv4 lease added.")
+	}
+	p.log.Info("lease updated by command", "address", l.Addr, "subnet-id", l.SubnetID)
+	return control.OK("IPv4 lease updated.")
+}
+
+// leaseQuery is the lease4-get and lease4-del way of naming a lease: by
+// ip-address, or by identifier-type and identifier within subnet-id.
+type leaseQuery struct {
+	addr     netip.Addr
+	subnetID uint32
+	idType   string
+	id       []byte
+}
+
+func parseLeaseQuery(raw json.RawMessage) (leaseQuery, error) {
+	var q leaseQuery
+	var a control.Args
+	if isAbsent(raw) || json.Unmarshal(raw, &a) != nil || a == nil {
+		return q, errors.New("Parameters missing or are not a map.")
+	}
+	if a.Has("ip-address") {
+		s, err := a.String("ip-address")
+		if err != nil {
+			return q, errors.New("'ip-address' is not a string.")
+		}
+		ip, err := netip.ParseAddr(s)
+		if err != nil || !ip.Is4() {
+			return q, fmt.Errorf("Invalid IPv4 address specified: %s", s)
+		}
+		q.addr = ip
+		return q, nil
+	}
+	if !a.Has("subnet-id") {
+		return q, errors.New("Mandatory 'subnet-id' parameter missing.")
+	}
+	id, err := a.Uint32("subnet-id")
+	if err != nil {
+		return q, errors.New("'subnet-id' parameter is not integer.")
+	}
+	q.subnetID = id
+	typ, err := a.String("identifier-type")
+	if err != nil {
+		return q, errors.New("No 'ip-address' provided and 'identifier-type' is either missing or not a string.")
+	}
+	ident, err := a.String("identifier")
+	if err != nil {
+		return q, errors.New("No 'ip-address' provided and 'identifier' is either missing or not a string.")
+	}
+	switch typ {
+	case "hw-address":
+		if q.id, err = parseHexID(ident, lease.MaxHWAddrLen); err != nil {
+			return q, fmt.Errorf("Bad 'hw-address' identifier: %v", err)
+		}
+	case "client-id":
+		if q.id, err = parseHexID(ident, lease.MaxClientIDLen); err != nil {
+			return q, fmt.Errorf("Bad 'client-id' identifier: %v", err)
+		}
+	case "duid":
+		return q, errors.New("Query by duid is not allowed in v4.")
+	default:
+		return q, fmt.Errorf("Incorrect identifier type: %s, the only supported values are: address, hw-address, duid", typ)
+	}
+	q.idType = typ
+	return q, nil
+}
+
+// find looks the lease of q up.
+func (p *process) find(ctx context.Context, q leaseQuery, l *lease.Lease) (bool, error) {
+	st := p.srv.LeaseStore()
+	switch q.idType {
+	case "hw-address":
+		return st.GetByHWAddr(ctx, q.subnetID, q.id, l)
+	case "client-id":
+		return st.GetByClientID(ctx, q.subnetID, q.id, l)
+	}
+	return st.Get(ctx, q.addr, l)
+}
+
+func (p *process) cmdLeaseGet(ctx context.Context, raw json.RawMessage) control.Response {
+	q, err := parseLeaseQuery(raw)
+	if err != nil {
+		return control.Errorf("%s", err)
+	}
+	var l lease.Lease
+	ok, err := p.find(ctx, q, &l)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if !ok {
+		return control.Answer(control.Empty, "Lease not found.", nil)
+	}
+	return control.Answer(control.Success, "IPv4 lease found.", leaseJSON(&l))
+}
+
+func (p *process) cmdLeaseDel(ctx context.Context, raw json.RawMessage) control.Response {
+	q, err := parseLeaseQuery(raw)
+	if err != nil {
+		return control.Errorf("%s", err)
+	}
+	var l lease.Lease
+	ok, err := p.find(ctx, q, &l)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if !ok {
+		return control.Answer(control.Empty, "IPv4 lease not found.", nil)
+	}
+	if _, err := p.srv.DeleteLease(ctx, l.Addr); err != nil {
+		if errors.Is(err, lease.ErrNotFound) {
+			return control.Answer(control.Empty, "IPv4 lease not found.", nil)
+		}
+		return control.Errorf("%v", err)
+	}
+	p.log.Info("lease deleted by command", "address", l.Addr, "subnet-id", l.SubnetID)
+	return control.OK("IPv4 lease deleted.")
+}
+
+// allLeases pages through the store: every lease of subnetID (0: all).
+func (p *process) allLeases(ctx context.Context, subnetID uint32) ([]lease.Lease, error) {
+	var out []lease.Lease
+	var after netip.Addr
+	for {
+		page, err := p.srv.LeaseStore().Page(ctx, after, subnetID, 4096)
+		if err != nil {
+			return nil, err
+		}
+		if len(page) == 0 {
+			return out, nil
+		}
+		out = append(out, page...)
+		after = page[len(page)-1].Addr
+	}
+}
+
+func (p *process) cmdLeaseGetAll(ctx context.Context, raw json.RawMessage) control.Response {
+	var subnets []uint32
+	if !isAbsent(raw) {
+		a, err := requireArgs(raw)
+		if err != nil {
+			return control.Errorf("%s", err)
+		}
+		list, ok := a["subnets"]
+		if !ok {
+			return control.Errorf("'subnets' parameter not specified")
+		}
+		var ids []json.Number
+		dec := json.NewDecoder(bytes.NewReader(list))
+		dec.UseNumber()
+		if !bytes.HasPrefix(bytes.TrimSpace(list), []byte("[")) {
+			return control.Errorf("'subnets' parameter must be a list")
+		}
+		if err := dec.Decode(&ids); err != nil {
+			return control.Errorf("listed subnet identifiers must be numbers")
+		}
+		for _, n := range ids {
+			id, err := strconv.ParseUint(n.String(), 10, 32)
+			if err != nil {
+				return control.Errorf("out of range subnet identifier %s", n)
+			}
+			subnets = append(subnets, uint32(id))
+		}
+		if len(subnets) == 0 {
+			return leasesAnswer(nil, nil)
+		}
+	}
+	if subnets == nil {
+		ls, err := p.allLeases(ctx, 0)
+		if err != nil {
+			return control.Errorf("%v", err)
+		}
+		return leasesAnswer(ls, nil)
+	}
+	var all []lease.Lease
+	for _, id := range subnets {
+		if id == 0 {
+			continue // 0 means every subnet to the store; Kea has no subnet 0
+		}
+		ls, err := p.allLeases(ctx, id)
+		if err != nil {
+			return control.Errorf("%v", err)
+		}
+		all = append(all, ls...)
+	}
+	return leasesAnswer(all, nil)
+}
+
+func (p *process) cmdLeaseGetPage(ctx context.Context, raw json.RawMessage) control.Response {
+	if isAbsent(raw) {
+		return control.Errorf("no parameters specified for the lease4-get-page command")
+	}
+	a, err := requireArgs(raw)
+	if err != nil {
+		return control.Errorf("%s", err)
+	}
+	if !a.Has("from") {
+		return control.Errorf("'from' parameter not specified")
+	}
+	from, err := a.String("from")
+	if err != nil {
+		return control.Errorf("'from' parameter must be a string")
+	}
+	var after netip.Addr
+	if from != "start" {
+		ip, err := netip.ParseAddr(from)
+		if err != nil {
+			return control.Errorf("'from' parameter value is neither 'start' keyword nor a valid IPv4 address")
+		}
+		if !ip.Is4() {
+			return control.Errorf("'from' parameter value %s is not an IPv4 address", from)
+		}
+		if !ip.IsUnspecified() {
+			after = ip
+		}
+	}
+	if !a.Has("limit") {
+		return control.Errorf("'limit' parameter not specified")
+	}
+	limit, err := a.Int("limit")
+	switch {
+	case err != nil:
+		return control.Errorf("'limit' parameter must be a number")
+	case limit < 0 || limit > math.MaxUint32:
+		return control.Errorf("'limit' parameter is not a 32 bit unsigned integer.")
+	case limit == 0:
+		return control.Errorf("'limit' parameter must not be 0.")
+	}
+	ls, err := p.srv.LeaseStore().Page(ctx, after, 0, int(min(limit, 1<<20)))
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return leasesAnswer(ls, map[string]any{"count": len(ls)})
+}
+
+func (p *process) cmdLeaseGetByHW(ctx context.Context, raw json.RawMessage) control.Response {
+	a, err := requireArgs(raw)
+	if err != nil {
+		return control.Errorf("%s", err)
+	}
+	if !a.Has("hw-address") {
+		return control.Errorf("'hw-address' parameter not specified")
+	}
+	s, err := a.String("hw-address")
+	if err != nil {
+		return control.Errorf("'hw-address' parameter must be a string")
+	}
+	if s == "" {
+		return control.Errorf("'hw-address' parameter must not be empty")
+	}
+	hw, err := parseHexID(s, lease.MaxHWAddrLen)
+	if err != nil {
+		return control.Errorf("bad 'hw-address' parameter: %v", err)
+	}
+	ls, err := p.srv.LeaseStore().FindByHWAddr(ctx, hw)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return leasesAnswer(sortLeases(ls), nil)
+}
+
+func (p *process) cmdLeaseGetByClientID(ctx context.Context, raw json.RawMessage) control.Response {
+	a, err := requireArgs(raw)
+	if err != nil {
+		return control.Errorf("%s", err)
+	}
+	if !a.Has("client-id") {
+		return control.Errorf("'client-id' parameter not specified")
+	}
+	s, err := a.String("client-id")
+	if err != nil {
+		return control.Errorf("'client-id' parameter must be a string")
+	}
+	cid, err := parseHexID(s, lease.MaxClientIDLen)
+	if err != nil {
+		return control.Errorf("bad 'client-id' parameter: %v", err)
+	}
+	ls, err := p.srv.LeaseStore().FindByClientID(ctx, cid)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return leasesAnswer(sortLeases(ls), nil)
+}
+
+func (p *process) cmdLeaseGetByHostname(ctx context.Context, raw json.RawMessage) control.Response {
+	a, err := requireArgs(raw)
+	if err != nil {
+		return control.Errorf("%s", err)
+	}
+	if !a.Has("hostname") {
+		return control.Errorf("'hostname' parameter not specified")
+	}
+	name, err := a.String("hostname")
+	if err != nil {
+		return control.Errorf("'hostname' parameter must be a string")
+	}
+	if name == "" {
+		return control.Errorf("'hostname' parameter is empty")
+	}
+	ls, err := p.srv.LeaseStore().FindByHostname(ctx, name)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return leasesAnswer(sortLeases(ls), nil)
+}
+
+func sortLeases(ls []lease.Lease) []lease.Lease {
+	sort.Slice(ls, func(i, j int) bool { return ls[i].Addr.Less(ls[j].Addr) })
+	return ls
+}
+
+func (p *process) cmdLeaseWipe(ctx context.Context, raw json.RawMessage) control.Response {
+	var ids []uint32
+	if !isAbsent(raw) {
+		a, err := requireArgs(raw)
+		if err != nil {
+			return control.Errorf("%s", err)
+		}
+		if a.Has("subnet-id") {
+			id, err := a.Uint32("subnet-id")
+			if err != nil {
+				return control.Errorf("%s", err)
+			}
+			if id != 0 {
+				ids = []uint32{id}
+			}
+		}
+	}
+	if ids == nil {
+		for _, sn := range p.srv.Config().Subnets {
+			ids = append(ids, sn.ID)
+		}
+	}
+	n, err := p.srv.WipeLeases(ctx, ids...)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	var list strings.Builder
+	for _, id := range ids {
+		fmt.Fprintf(&list, " %d", id)
+	}
+	p.log.Info("leases wiped by command", "subnets", strings.TrimSpace(list.String()), "count", n)
+	code := control.Success
+	if n == 0 {
+		code = control.Empty
+	}
+	return control.Answer(code, fmt.Sprintf("Deleted %d IPv4 lease(s) from subnet(s)%s", n, list.String()), nil)
+}

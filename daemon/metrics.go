@@ -1,0 +1,251 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/lease"
+	"github.com/leased/leased/stats"
+)
+
+// metrics keeps kea-dhcp4's statistics in a stats.Manager. It is the
+// server's server.Metrics, and it counts what the DHCP sockets and the
+// lease store know:
+//
+//   - The packet path counts through lock-free stats.Counter handles:
+//     messages received by type (the packet handler, see handler.go),
+//     replies sent, messages dropped, leases assigned and reclaimed.
+//   - pkt4-received, pkt4-parse-failed, pkt4-queue-full and their share
+//     of pkt4-receive-drop are the dhcpserver sockets' own counters, added
+//     by sync.
+//   - assigned-addresses and declined-addresses are the lease store's
+//     counts, set by sync: the store is the truth, so they need no
+//     bookkeeping of every state change (a reclaimed lease may have been
+//     assigned, declined or already released).
+//
+// sync runs every second and before every statistics command, so what an
+// operator reads is exact.
+type metrics struct {
+	m      *stats.Manager
+	pk     *stats.Packets
+	global *stats.Leases
+	// drops maps the server's drop reasons to Kea's counters; it is
+	// read-only after newMetrics.
+	drops map[string]*stats.Counter
+	idx   atomic.Pointer[statIndex]
+
+	mu    sync.Mutex // serialises sync, configure and the socket list
+	store lease.Store
+	libs  map[*dhcpserver.Server]dhcpserver.Stats // last counters seen
+	log   *slog.Logger
+}
+
+// statIndex holds the counters of the subnets and pools of the
+// configuration in force.
+type statIndex struct {
+	subnets map[uint32]*stats.Subnet
+	pools   map[lease.PoolKey]*stats.Pool
+}
+
+func newMetrics(m *stats.Manager, store lease.Store, log *slog.Logger) *metrics {
+	pk := m.Packets()
+	mt := &metrics{
+		m:      m,
+		pk:     pk,
+		global: m.GlobalLeases(),
+		drops: map[string]*stats.Counter{
+			"DROP class":        pk.AdminFiltered,
+			"not for us":        pk.NotForUs,
+			"malformed request": pk.RFCViolation,
+		},
+		store: store,
+		libs:  make(map[*dhcpserver.Server]dhcpserver.Stats),
+		log:   log,
+	}
+	mt.idx.Store(&statIndex{subnets: map[uint32]*stats.Subnet{}, pools: map[lease.PoolKey]*stats.Pool{}})
+	return mt
+}
+
+// Received is not counted here: the packet handler counts every message
+// by type, also those the server does not answer (see handler.go).
+func (mt *metrics) Received(dhcpv4.MessageType) {}
+
+func (mt *metrics) Sent(t dhcpv4.MessageType) { mt.pk.CountSent(uint8(t)) }
+
+func (mt *metrics) Dropped(reason string) {
+	if reason == "no address available" {
+		// Kea counts an allocation failure, not a dropped message.
+		mt.pk.AllocationFail.Add(1)
+		return
+	}
+	mt.pk.Drop(mt.drops[reason])
+}
+
+func (mt *metrics) Assigned(subnetID, poolID uint32) {
+	mt.global.CumulativeAssignedAddresses.Add(1)
+	idx := mt.idx.Load()
+	if sn := idx.subnets[subnetID]; sn != nil {
+		sn.CumulativeAssignedAddresses.Add(1)
+	}
+	if p := idx.pools[lease.PoolKey{SubnetID: subnetID, PoolID: poolID}]; p != nil {
+		p.CumulativeAssignedAddresses.Add(1)
+	}
+}
+
+// Freed and Declined change assigned-addresses and declined-addresses,
+// which sync reads from the store.
+func (mt *metrics) Freed(uint32, uint32)    {}
+func (mt *metrics) Declined(uint32, uint32) {}
+
+func (mt *metrics) Reclaimed(subnetID, poolID uint32) {
+	mt.global.ReclaimedLeases.Add(1)
+	idx := mt.idx.Load()
+	if sn := idx.subnets[subnetID]; sn != nil {
+		sn.ReclaimedLeases.Add(1)
+	}
+	if p := idx.pools[lease.PoolKey{SubnetID: subnetID, PoolID: poolID}]; p != nil {
+		p.ReclaimedLeases.Add(1)
+	}
+}
+
+// configure creates the statistics of cfg's subnets and pools with their
+// total-addresses, removes those of subnets and pools cfg no longer has,
+// applies the sample limits, and brings the lease counts up to date.
+// Pools that share a pool-id share their statistics, as in Kea.
+func (mt *metrics) configure(ctx context.Context, cfg *config.Config) {
+	mt.mu.Lock()
+	old := mt.idx.Load()
+	idx := &statIndex{subnets: map[uint32]*stats.Subnet{}, pools: map[lease.PoolKey]*stats.Pool{}}
+	for _, sn := range cfg.Subnets {
+		var total uint64
+		byPool := map[uint32]uint64{}
+		var order []uint32
+		for _, p := range sn.Pools {
+			total += p.Size()
+			if _, seen := byPool[p.ID]; !seen {
+				order = append(order, p.ID)
+			}
+			byPool[p.ID] += p.Size()
+		}
+		idx.subnets[sn.ID] = mt.m.Subnet(sn.ID, int64(total))
+		for _, pid := range order {
+			k := lease.PoolKey{SubnetID: sn.ID, PoolID: pid}
+			idx.pools[k] = mt.m.Pool(sn.ID, pid, int64(byPool[pid]))
+		}
+	}
+	for id := range old.subnets {
+		if idx.subnets[id] == nil {
+			mt.m.RemoveSubnet(id)
+		}
+	}
+	for k := range old.pools {
+		if idx.pools[k] == nil && idx.subnets[k.SubnetID] != nil {
+			mt.m.RemovePrefix(stats.PoolName(k.SubnetID, k.PoolID, ""))
+		}
+	}
+	mt.idx.Store(idx)
+	mt.m.ApplyDefaults(cfg.StatisticDefaultSampleCount, time.Duration(cfg.StatisticDefaultSampleAge)*time.Second)
+	mt.mu.Unlock()
+	mt.sync(ctx)
+}
+
+// addSockets makes sync count a DHCP server's socket counters.
+func (mt *metrics) addSockets(ds *dhcpserver.Server) {
+	mt.mu.Lock()
+	defer mt.mu.Unlock()
+	mt.libs[ds] = dhcpserver.Stats{}
+}
+
+// removeSockets counts what a DHCP server did since the last sync and
+// forgets it; call it once the server is shut down.
+func (mt *metrics) removeSockets(ds *dhcpserver.Server) {
+	mt.mu.Lock()
+	defer mt.mu.Unlock()
+	mt.syncSockets(ds)
+	delete(mt.libs, ds)
+}
+
+// sync adds what the DHCP sockets counted since the last call and sets
+// the lease counts from the store.
+func (mt *metrics) sync(ctx context.Context) {
+	mt.mu.Lock()
+	defer mt.mu.Unlock()
+	for ds := range mt.libs {
+		mt.syncSockets(ds)
+	}
+	counts, err := mt.store.Stats(ctx)
+	if err != nil {
+		mt.log.Warn("cannot read lease counts for statistics", "error", err)
+		return
+	}
+	idx := mt.idx.Load()
+	type pair struct{ assigned, declined int64 }
+	var global pair
+	bySubnet := make(map[uint32]pair, len(idx.subnets))
+	for k, c := range counts {
+		p := pair{int64(c.Default), int64(c.Declined)}
+		global.assigned += p.assigned
+		global.declined += p.declined
+		s := bySubnet[k.SubnetID]
+		s.assigned += p.assigned
+		s.declined += p.declined
+		bySubnet[k.SubnetID] = s
+		if pl := idx.pools[k]; pl != nil {
+			pl.AssignedAddresses.Set(p.assigned)
+			pl.DeclinedAddresses.Set(p.declined)
+		}
+	}
+	for k, pl := range idx.pools {
+		if _, ok := counts[k]; !ok {
+			pl.AssignedAddresses.Set(0)
+			pl.DeclinedAddresses.Set(0)
+		}
+	}
+	for id, sn := range idx.subnets {
+		p := bySubnet[id]
+		sn.AssignedAddresses.Set(p.assigned)
+		sn.DeclinedAddresses.Set(p.declined)
+	}
+	mt.global.AssignedAddresses.Set(global.assigned)
+	mt.global.DeclinedAddresses.Set(global.declined)
+}
+
+// syncSockets adds one DHCP server's counters since the last look. mt.mu
+// is held.
+func (mt *metrics) syncSockets(ds *dhcpserver.Server) {
+	last := mt.libs[ds]
+	cur := ds.Stats()
+	delta := func(now, before uint64) int64 {
+		if now < before {
+			return 0
+		}
+		return int64(now - before)
+	}
+	mt.pk.Received.Add(delta(cur.Received, last.Received))
+	if n := delta(cur.Malformed, last.Malformed); n > 0 {
+		mt.pk.ParseFailed.Add(n)
+		mt.pk.ReceiveDrop.Add(n)
+	}
+	if n := delta(cur.Dropped, last.Dropped); n > 0 {
+		mt.pk.QueueFull.Add(n)
+		mt.pk.ReceiveDrop.Add(n)
+	}
+	mt.libs[ds] = cur
+}
+
+// handler serves the statistics in the Prometheus text format, brought
+// up to date first.
+func (mt *metrics) handler() http.Handler {
+	h := mt.m.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mt.sync(r.Context())
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,491 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/daemon/pidfile"
+	"github.com/leased/leased/daemon/sdnotify"
+	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/lease"
+	"github.com/leased/leased/logging"
+	"github.com/leased/leased/server"
+	"github.com/leased/leased/stats"
+)
+
+// DefaultRunDir holds the PID file of a server whose leases live only in
+// memory.
+const DefaultRunDir = "/run/leased"
+
+// Options configure Run.
+type Options struct {
+	// ConfigPath is the Kea Dhcp4 configuration file (-c).
+	ConfigPath string
+	// ServerPort and ClientPort override the DHCP ports (kea-dhcp4's -p
+	// and -P); 0 keeps 67 and 68.
+	ServerPort, ClientPort uint16
+	// Verbose logs everything at DEBUG level 99 (kea-dhcp4's -d).
+	Verbose bool
+	// JSONLog writes log records as JSON instead of text.
+	JSONLog bool
+	// Stdout and Stderr are the streams the "stdout" and "stderr" log
+	// outputs write to, and where start-up errors go (Stderr); nil means
+	// the process's own.
+	Stdout, Stderr io.Writer
+	// PIDFileDir is the directory of the PID file. Empty means the
+	// directory of the lease file, which is the state the PID file
+	// guards, or DefaultRunDir when leases live only in memory.
+	PIDFileDir string
+	// BuildInfo is what version-get and build-report tell.
+	BuildInfo control.BuildInfo
+	// ShutdownTimeout bounds how long messages in flight may take to
+	// finish at shutdown; 5 s when zero.
+	ShutdownTimeout time.Duration
+	// Reload asks for the configuration file to be read again (SIGHUP).
+	Reload <-chan struct{}
+}
+
+// Main runs `leased serve` as a process until SIGTERM, SIGINT or the
+// shutdown command, reloading on SIGHUP, and returns the exit code.
+// Signals become events of the main loop; no work is done in a signal
+// handler.
+func Main(o Options) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	// A burst of SIGHUPs becomes one reload (or one more, if a reload is
+	// under way): each reads the file as it is then.
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	o.Reload = reload
+	code, err := Run(ctx, o)
+	if err != nil {
+		stderr := o.Stderr
+		if stderr == nil {
+			stderr = os.Stderr
+		}
+		fmt.Fprintf(stderr, "leased serve: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// process is one run of the server: everything Run sets up, and the main
+// loop that owns configuration changes.
+type process struct {
+	o       Options
+	log     *slog.Logger
+	logging *logging.Logging
+	store   lease.Store
+	srv     *server.Server
+	stats   *stats.Manager
+	metrics *metrics
+	ctl     *control.Server
+	handler *handler
+	notify  *sdnotify.Notifier
+
+	start      time.Time
+	lastCommit atomic.Int64 // Unix seconds of the last configuration applied
+	heartbeat  atomic.Int64 // Unix nanoseconds of the main loop's last turn
+
+	// ifaces holds one DHCP server per served interface ("" for all);
+	// the main loop changes it, status-get reads it.
+	mu       sync.Mutex
+	ifaces   map[string]*dhcpserver.Server
+	sockErrs []string
+	stopping sync.WaitGroup // DHCP servers being shut down
+
+	requests chan request
+	done     chan struct{} // closed when the main loop has returned
+	exit     int           // exit-value of the shutdown command
+	quit     bool          // set by the shutdown command
+}
+
+// request is work the main loop does for a command handler.
+type request struct {
+	fn    func() control.Response
+	reply chan control.Response
+}
+
+// Run serves DHCP from the configuration file until ctx ends or the
+// shutdown command arrives, then stops taking commands and reading
+// messages, finishes the messages in flight, flushes and closes the lease
+// store, removes the PID file and the control socket files, and returns
+// the exit value (the shutdown command's exit-value, else 0). A
+// configuration that fails to load on reload is logged with its
+// positions and ignored: the previous one keeps serving. Run returns an
+// error when the server cannot start.
+func Run(ctx context.Context, o Options) (int, error) {
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 5 * time.Second
+	}
+	level := slog.LevelInfo
+	if o.Verbose {
+		level = logging.Debug(logging.DebugMax)
+	}
+	// Until the configuration names the loggers, problems go to stderr,
+	// as kea-dhcp4 reports them on the console.
+	boot := slog.New(slog.NewTextHandler(o.Stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: logging.RedactAttr}))
+	cfg, err := LoadConfig(o.ConfigPath, boot)
+	if err != nil {
+		return 1, err
+	}
+	lg, err := logging.New(cfg.Loggers, logging.Options{JSON: o.JSONLog, Stdout: o.Stdout, Stderr: o.Stderr, Verbose: o.Verbose})
+	if err != nil {
+		return 1, fmt.Errorf("loggers: %w", err)
+	}
+	defer lg.Close()
+	p := &process{
+		o:        o,
+		log:      lg.Logger(logging.Root),
+		logging:  lg,
+		start:    time.Now(),
+		ifaces:   make(map[string]*dhcpserver.Server),
+		requests: make(chan request),
+		done:     make(chan struct{}),
+	}
+	if p.notify, err = sdnotify.New(); err != nil {
+		p.log.Warn("cannot talk to systemd", "error", err)
+	}
+
+	pidPath := pidFilePath(o, cfg)
+	if err := os.MkdirAll(filepath.Dir(pidPath), 0o750); err != nil {
+		return 1, fmt.Errorf("PID file directory: %w", err)
+	}
+	pf, err := pidfile.Create(pidPath, pidfile.Options{})
+	if err != nil {
+		return 1, err
+	}
+	defer func() {
+		if err := pf.Remove(); err != nil {
+			p.log.Warn("removing the PID file", "path", pidPath, "error", err)
+		}
+	}()
+
+	if p.store, err = OpenStore(cfg, lg.Logger(logging.NameLeases)); err != nil {
+		return 1, err
+	}
+	defer func() {
+		if err := p.store.Close(); err != nil {
+			p.log.Error("closing the lease store", "error", err)
+		} else {
+			p.log.Info("lease store closed", "leases", leaseDesc(cfg))
+		}
+	}()
+
+	p.stats = stats.New(stats.Options{})
+	p.metrics = newMetrics(p.stats, p.store, p.log)
+	p.srv, err = server.New(ctx, cfg, p.store, &server.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics})
+	if err != nil {
+		return 1, fmt.Errorf("starting the server: %w", err)
+	}
+	p.metrics.configure(ctx, cfg)
+	p.handler = &handler{next: p.srv, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}
+	runCtx, stopRun := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- p.srv.Run(runCtx) }()
+	defer func() {
+		stopRun()
+		<-runDone
+	}()
+
+	reg := control.NewRegistry(o.BuildInfo, lg.Logger(logging.NameCommands))
+	if err := p.register(reg); err != nil {
+		return 1, err
+	}
+	p.ctl = control.NewServer(reg, control.Options{Logger: lg.Logger(logging.NameCommands), Service: "dhcp4"})
+	if err := p.ctl.Apply(cfg.ControlSockets); err != nil {
+		return 1, fmt.Errorf("control sockets: %w", err)
+	}
+	ctlDown := false
+	defer func() {
+		if !ctlDown {
+			p.stopControl()
+		}
+	}()
+
+	if err := p.rebind(cfg, true); err != nil {
+		return 1, err
+	}
+	p.lastCommit.Store(time.Now().Unix())
+	p.log.Info("serving DHCPv4", "config", o.ConfigPath, "interfaces", ifaceList(interfaces(cfg)),
+		"port", p.serverPort(), "leases", leaseDesc(cfg), "pid-file", pidPath)
+	p.notify.Ready()
+	p.notify.Status("serving DHCPv4")
+	if iv, ok := sdnotify.WatchdogInterval(); ok {
+		// The watchdog is fed only while the main loop turns.
+		go p.notify.RunWatchdog(runCtx, iv, func() bool {
+			return time.Since(time.Unix(0, p.heartbeat.Load())) < iv
+		})
+	}
+
+	p.loop(ctx)
+
+	// Shutdown, in Kea's order: no more commands, then no more DHCP;
+	// what is in flight finishes; the store is flushed last (deferred).
+	p.notify.Stopping()
+	p.log.Info("shutting down", "exit-value", p.exit)
+	p.stopControl()
+	ctlDown = true
+	p.stopDHCP()
+	return p.exit, nil
+}
+
+// loop is the main loop: configuration changes, signals and the
+// shutdown command are handled here, one at a time.
+func (p *process) loop(ctx context.Context) {
+	defer close(p.done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	p.heartbeat.Store(time.Now().UnixNano())
+	for !p.quit {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.o.Reload:
+			p.log.Info("reloading the configuration (SIGHUP)", "config", p.o.ConfigPath)
+			if r := p.reloadFile(); r.Result != control.Success {
+				p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", r.Text)
+			}
+		case req := <-p.requests:
+			req.reply <- req.fn()
+		case <-tick.C:
+			p.metrics.sync(ctx)
+		}
+		p.heartbeat.Store(time.Now().UnixNano())
+	}
+}
+
+// onLoop runs fn on the main loop and returns its answer.
+func (p *process) onLoop(ctx context.Context, fn func() control.Response) control.Response {
+	req := request{fn: fn, reply: make(chan control.Response, 1)}
+	select {
+	case p.requests <- req:
+	case <-p.done:
+		return control.Errorf("the server is shutting down")
+	case <-ctx.Done():
+		return control.Errorf("%v", ctx.Err())
+	}
+	return <-req.reply
+}
+
+// reloadFile reads the configuration file again and applies it.
+func (p *process) reloadFile() control.Response {
+	next, err := LoadConfig(p.o.ConfigPath, p.log)
+	if err != nil {
+		return control.Errorf("Config reload failed: %v", err)
+	}
+	if err := p.apply(next); err != nil {
+		return control.Errorf("Config reload failed: %v", err)
+	}
+	return control.Answer(control.Success, "Configuration successful.", map[string]string{"hash": hashText(next)})
+}
+
+// apply makes next the configuration in force, or changes nothing and
+// says why. The loggers and the control sockets, which can fail to open,
+// change first and are put back when a later step fails; the server's
+// configuration is swapped atomically (messages in flight finish under
+// the one they started with; leases are kept); DHCP sockets are opened
+// and closed only for the interfaces that were added or removed.
+func (p *process) apply(next *config.Config) error {
+	p.notify.Reloading()
+	defer p.notify.Ready()
+	cur := p.srv.Config()
+	if err := p.logging.Apply(next.Loggers); err != nil {
+		return fmt.Errorf("loggers: %w", err)
+	}
+	restoreLogging := func() {
+		if err := p.logging.Apply(cur.Loggers); err != nil {
+			p.log.Error("cannot put the previous loggers back", "error", err)
+		}
+	}
+	if err := p.ctl.Apply(next.ControlSockets); err != nil {
+		restoreLogging()
+		return fmt.Errorf("control sockets: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.srv.Reload(ctx, next); err != nil {
+		if err := p.ctl.Apply(cur.ControlSockets); err != nil {
+			p.log.Error("cannot put the previous control sockets back", "error", err)
+		}
+		restoreLogging()
+		return err
+	}
+	if err := p.rebind(next, false); err != nil {
+		p.log.Error("not every interface of the new configuration is served", "error", err)
+	}
+	p.metrics.configure(ctx, next)
+	p.lastCommit.Store(time.Now().Unix())
+	p.log.Info("configuration applied", "config", p.o.ConfigPath, "hash", hashText(next), "interfaces", ifaceList(interfaces(next)))
+	return nil
+}
+
+// rebind opens DHCP sockets for the interfaces of cfg that are not served
+// yet and closes those of interfaces cfg no longer lists; the others are
+// left as they are. With strict, any failure undoes what it opened and
+// fails.
+func (p *process) rebind(cfg *config.Config, strict bool) error {
+	keys := interfaces(cfg)
+	if len(keys) == 0 {
+		keys = []string{""} // every interface, on one unbound socket
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	var opened []string
+	for _, k := range keys {
+		if p.ifaces[k] != nil {
+			continue
+		}
+		ds, err := p.listen(k)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.ifaces[k] = ds
+		opened = append(opened, k)
+	}
+	if strict && len(errs) > 0 {
+		for _, k := range opened {
+			p.ifaces[k].Close()
+			delete(p.ifaces, k)
+		}
+		return errors.Join(errs...)
+	}
+	for k, ds := range p.ifaces {
+		if !slices.Contains(keys, k) {
+			delete(p.ifaces, k)
+			p.log.Info("no longer serving interface", "interface", ifaceName(k))
+			p.stopping.Add(1)
+			go func() {
+				defer p.stopping.Done()
+				p.stopSockets(ds)
+			}()
+		}
+	}
+	for _, k := range opened {
+		p.log.Debug("DHCP socket open", "interface", ifaceName(k))
+	}
+	p.sockErrs = p.sockErrs[:0]
+	for _, err := range errs {
+		p.sockErrs = append(p.sockErrs, err.Error())
+	}
+	return errors.Join(errs...)
+}
+
+func ifaceName(k string) string {
+	if k == "" {
+		return "*"
+	}
+	return k
+}
+
+func (p *process) serverPort() uint16 {
+	if p.o.ServerPort != 0 {
+		return p.o.ServerPort
+	}
+	return dhcpserver.DefaultRelayPort
+}
+
+// listen opens and serves the DHCP socket of one interface ("" for all),
+// set up as serve.go's listen sets up every DHCP server.
+func (p *process) listen(iface string) (*dhcpserver.Server, error) {
+	var ifaces []string
+	if iface != "" {
+		ifaces = []string{iface}
+	}
+	ds, err := listen(p.handler, ifaces, ServeOptions{ServerPort: p.o.ServerPort, ClientPort: p.o.ClientPort},
+		p.logging.Logger(logging.NameDHCP4))
+	if err != nil {
+		return nil, err
+	}
+	p.metrics.addSockets(ds)
+	return ds, nil
+}
+
+// stopSockets stops one DHCP server: it stops reading and lets the
+// messages in flight finish, for up to the shutdown timeout.
+func (p *process) stopSockets(ds *dhcpserver.Server) {
+	shutdown(ds, p.o.ShutdownTimeout, p.log)
+	p.metrics.removeSockets(ds)
+}
+
+// stopDHCP stops every DHCP server, in parallel, and waits for them.
+func (p *process) stopDHCP() {
+	p.mu.Lock()
+	for k, ds := range p.ifaces {
+		delete(p.ifaces, k)
+		p.stopping.Add(1)
+		go func() {
+			defer p.stopping.Done()
+			p.stopSockets(ds)
+		}()
+	}
+	p.mu.Unlock()
+	p.stopping.Wait()
+}
+
+// stopControl closes the control sockets, removing their files, and
+// waits a moment for the commands in flight.
+func (p *process) stopControl() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := p.ctl.Shutdown(ctx); err != nil {
+		p.log.Warn("control connections still open at shutdown were closed", "error", err)
+	}
+}
+
+// pidFilePath is where the PID file of a run goes: Kea's name for the
+// configuration file, in o.PIDFileDir or beside the leases it guards.
+func pidFilePath(o Options, cfg *config.Config) string {
+	dir := o.PIDFileDir
+	if dir == "" {
+		dir = DefaultRunDir
+		if db := cfg.LeaseDatabase; (db.Type == "" || db.Type == "memfile") && db.Persist {
+			name := db.Name
+			if name == "" {
+				name = DefaultLeaseFile
+			}
+			dir = filepath.Dir(name)
+		}
+	}
+	return pidfile.Name(dir, o.ConfigPath)
+}
+
+// hashText is the configuration's hash as Kea writes it: SHA-256 in
+// upper-case hexadecimal.
+func hashText(cfg *config.Config) string {
+	return strings.ToUpper(fmt.Sprintf("%x", cfg.Hash[:]))
+}
