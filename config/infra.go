@@ -186,24 +186,14 @@ func (l *loader) controlSocket(v *jsonc.Value, scope string) {
 		if l.comment(m, &cs.UserContext) {
 			continue
 		}
+		// Kea 2.7 to 3.2 read the single control-socket map as one
+		// entry of control-sockets, HTTP and TLS included.
 		switch m.Key {
 		case "socket-type":
-			if scope == "control-socket" {
-				cs.Type, _ = l.enum(m, "unix")
-			} else {
-				cs.Type, _ = l.enum(m, "unix", "http", "https")
-			}
+			cs.Type, _ = l.enum(m, "unix", "http", "https")
 			typ = &m
-			continue
 		case "socket-name":
 			cs.Name, _ = l.str(m)
-			continue
-		}
-		if scope == "control-socket" {
-			l.unknown(m)
-			continue
-		}
-		switch m.Key {
 		case "socket-address":
 			if a, ok := l.str(m); ok {
 				if _, err := netip.ParseAddr(a); err != nil {
@@ -568,9 +558,9 @@ func (l *loader) dhcpDDNS(m member, gp *rawParams) {
 		case "max-queue-size":
 			d.MaxQueueSize, _ = l.u32(m)
 		case "ncr-protocol":
-			d.NCRProtocol, _ = l.enum(m, "UDP")
+			d.NCRProtocol, _ = l.enumFold(m, "UDP")
 		case "ncr-format":
-			d.NCRFormat, _ = l.enum(m, "JSON")
+			d.NCRFormat, _ = l.enumFold(m, "JSON")
 		case "qualifying-suffix", "override-no-update", "override-client-update",
 			"replace-client-name", "generated-prefix", "hostname-char-set", "hostname-char-replacement":
 			name := "ddns-" + m.Key

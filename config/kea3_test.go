@@ -55,6 +55,11 @@ func TestKeaAccepts(t *testing.T) {
 		{"memfile with database keys",
 			`{"Dhcp4": {"lease-database": {"type": "memfile", "host": "localhost", "persist": false}}}`,
 			`lease-database: "host" is meaningless for memfile and is ignored`},
+		{"DDNS keywords in any case",
+			`{"Dhcp4": {"ddns-replace-client-name": "When-Present", "ddns-conflict-resolution-mode": "NO-CHECK-WITH-DHCID",
+			"dhcp-ddns": {"ncr-protocol": "udp", "ncr-format": "json"}}}`, ``},
+		{"ddns-replace-client-name as the string true",
+			`{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "ddns-replace-client-name": "TRUE"}]}}`, ``},
 		{"class with only min-valid-lifetime",
 			`{"Dhcp4": {"client-classes": [{"name": "c", "min-valid-lifetime": 60}]}}`, ``},
 	}
@@ -185,5 +190,52 @@ func TestOptionCodeFindsDefinition(t *testing.T) {
 	}
 	if o := c.Options.DHCP4(6); len(o) != 1 || !o[0].NeverSend || len(o[0].Data) != 0 {
 		t.Errorf("cancelled option 6: %+v", o)
+	}
+}
+
+// TestDDNSKeywordsCanonical checks that DDNS keywords written in another
+// case, and the strings "true" and "false" Kea's lexer maps, are stored as
+// the canonical values the server compares against.
+func TestDDNSKeywordsCanonical(t *testing.T) {
+	c := mustLoad(t, `{"Dhcp4": {"ddns-replace-client-name": "ALWAYS", "ddns-conflict-resolution-mode": "Check-Exists-With-DHCID",
+		"dhcp-ddns": {"ncr-protocol": "udp", "ncr-format": "Json"},
+		"subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "ddns-replace-client-name": "true"},
+			{"id": 2, "subnet": "11.0.0.0/8", "ddns-replace-client-name": "False"}]}}`)
+	if d := c.Global.DDNS; d.ReplaceClientName != "always" || d.ConflictResolutionMode != "check-exists-with-dhcid" {
+		t.Errorf("global DDNS %q %q", d.ReplaceClientName, d.ConflictResolutionMode)
+	}
+	if c.DHCPDDNS.NCRProtocol != "UDP" || c.DHCPDDNS.NCRFormat != "JSON" {
+		t.Errorf("dhcp-ddns %q %q", c.DHCPDDNS.NCRProtocol, c.DHCPDDNS.NCRFormat)
+	}
+	if got := c.SubnetByID(1).Params.DDNS.ReplaceClientName; got != "when-present" {
+		t.Errorf(`"true" read as %q`, got)
+	}
+	if got := c.SubnetByID(2).Params.DDNS.ReplaceClientName; got != "never" {
+		t.Errorf(`"False" read as %q`, got)
+	}
+	if _, _, err := load(t, `{"Dhcp4": {"ddns-replace-client-name": true}}`); err == nil {
+		t.Error("the boolean true is accepted; Kea rejects it")
+	}
+}
+
+// TestSingleControlSocketHTTP checks the control-socket map of Kea 2.7 to
+// 3.2, which takes everything an entry of control-sockets takes.
+func TestSingleControlSocketHTTP(t *testing.T) {
+	c, diags, err := load(t, `{"Dhcp4": {"control-socket": {"socket-type": "https", "socket-address": "127.0.0.1", "socket-port": 8001,
+		"trust-anchor": "/ca.pem", "cert-file": "/cert.pem", "key-file": "/key.pem", "cert-required": false,
+		"authentication": {"type": "basic", "realm": "r", "clients": [{"user": "u", "password-file": "/p"}]},
+		"http-headers": [{"name": "Strict-Transport-Security", "value": "max-age=31536000"}]}}}`)
+	if err != nil {
+		t.Fatalf("rejected: %v\n%s", err, joinDiags(diags))
+	}
+	if !strings.Contains(joinDiags(diags), `"control-socket" in Dhcp4 is the Kea 2.2 name; read as a one-entry control-sockets list`) {
+		t.Errorf("no rename warning:\n%s", joinDiags(diags))
+	}
+	if len(c.ControlSockets) != 1 {
+		t.Fatalf("%d control sockets", len(c.ControlSockets))
+	}
+	cs := c.ControlSockets[0]
+	if cs.Type != "https" || cs.Port != 8001 || cs.CertRequired || cs.TrustAnchor != "/ca.pem" || cs.Authentication == nil || len(cs.HTTPHeaders) != 1 {
+		t.Errorf("socket %+v", cs)
 	}
 }

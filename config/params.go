@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/netip"
 	"regexp"
+	"strings"
 
 	"github.com/leased/leased/config/jsonc"
 )
@@ -229,7 +230,7 @@ func (l *loader) ddnsParam(d *rawDDNS, m member) bool {
 	case "ddns-qualifying-suffix":
 		set(&d.suffix, m, l.str)
 	case "ddns-conflict-resolution-mode":
-		set(&d.conflictMode, m, l.enumOf("check-with-dhcid", "no-check-with-dhcid", "check-exists-with-dhcid", "no-check-without-dhcid"))
+		set(&d.conflictMode, m, l.enumFoldOf("check-with-dhcid", "no-check-with-dhcid", "check-exists-with-dhcid", "no-check-without-dhcid"))
 	case "ddns-ttl-percent":
 		set(&d.ttlPercent, m, l.nonNegativeReal)
 	case "ddns-ttl":
@@ -261,8 +262,35 @@ func (l *loader) ddnsParam(d *rawDDNS, m member) bool {
 }
 
 func (l *loader) replaceClientName(m member) (string, bool) {
-	// Kea 1.x accepted true/false here; 2.2 rejects them, and so do we.
-	return l.enum(m, "never", "always", "when-present", "when-not-present")
+	// Kea 1.x accepted the booleans true and false here; 2.2 rejects
+	// them, and so do we. Kea's lexer still reads the strings "true" and
+	// "false" (in any case) as when-present and never.
+	if m.Value.Kind() == jsonc.String {
+		switch strings.ToLower(m.Value.Str()) {
+		case "true":
+			return "when-present", true
+		case "false":
+			return "never", true
+		}
+	}
+	return l.enumFold(m, "never", "always", "when-present", "when-not-present")
+}
+
+// enumFold is enum for the values Kea's lexer reads in any case; it
+// returns the value as listed.
+func (l *loader) enumFold(m member, values ...string) (string, bool) {
+	if m.Value.Kind() == jsonc.String {
+		for _, v := range values {
+			if strings.EqualFold(m.Value.Str(), v) {
+				return v, true
+			}
+		}
+	}
+	return l.enum(m, values...)
+}
+
+func (l *loader) enumFoldOf(values ...string) func(member) (string, bool) {
+	return func(m member) (string, bool) { return l.enumFold(m, values...) }
 }
 
 func (l *loader) percent(m member) (float64, bool) { return l.real(m, 0, 1) }
