@@ -36,8 +36,10 @@ import (
 
 	"github.com/leased/leased/client/manager"
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
 	"github.com/leased/leased/daemon"
 	"github.com/leased/leased/demo"
+	"github.com/leased/leased/mesh/meshd"
 )
 
 func main() {
@@ -72,7 +74,7 @@ func commands() []*command {
 		{name: "serve", summary: "run the DHCPv4 server from a Kea Dhcp4 configuration", setup: serveFlags},
 		{name: "lease", summary: "export or import leases as Kea memfile CSV", args: "export | import CSV...", setup: leaseFlags},
 		{name: "ctl", summary: "send a command to a running server's control socket", args: "<command> [json-arguments]", setup: ctlFlags},
-		{name: "mesh", summary: "run as a node of a ddhcpd-compatible mesh", setup: meshFlags},
+		{name: "mesh", summary: "run as a node of a ddhcpd-compatible mesh", args: "[ddhcpd flags; -h lists them]", setup: meshFlags},
 		{name: "client", summary: "run the DHCP client manager", args: "[interface...]", setup: clientFlags},
 		{name: "version", summary: "print the version", setup: versionFlags},
 		{name: "help", summary: "print help for a command", args: "[command]", setup: nil},
@@ -105,6 +107,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "leased: unknown command %q\n\n", name)
 		usage(stderr)
 		return exitUsage
+	}
+	if c.name == "mesh" {
+		return runMesh(e, rest) // ddhcpd's command line, not the flag package's
 	}
 	fs, runCmd := newFlagSet(c, stderr)
 	if err := fs.Parse(rest); err != nil {
@@ -231,30 +236,67 @@ func demoFlags(fs *flag.FlagSet) func(*env, []string) int {
 
 // serveOptions are serve's flags, named as kea-dhcp4 names them.
 type serveOptions struct {
-	config     string
-	check      string
-	debug      bool
-	serverPort uint
-	clientPort uint
+	config      string
+	check       string
+	checkDeep   string
+	debug       bool
+	version     bool
+	extended    bool
+	buildReport bool
+	serverPort  uint
+	clientPort  uint
 }
 
 func serveFlags(fs *flag.FlagSet) func(*env, []string) int {
 	var o serveOptions
 	fs.StringVar(&o.config, "c", "", "`file` holding a Kea Dhcp4 configuration (JSON) to serve")
 	fs.StringVar(&o.check, "t", "", "check the configuration `file` and exit")
-	fs.BoolVar(&o.debug, "d", false, "debug logging")
+	fs.StringVar(&o.checkDeep, "T", "", "check the configuration `file` as -t does, also reading the lease database and the control sockets' files, and exit")
+	fs.BoolVar(&o.debug, "d", false, "debug logging: every logger at DEBUG level 99")
+	fs.BoolVar(&o.version, "v", false, "print the version and exit")
+	fs.BoolVar(&o.extended, "V", false, "print the extended version and exit")
+	fs.BoolVar(&o.buildReport, "W", false, "print the build report and exit")
 	fs.UintVar(&o.serverPort, "p", 67, "UDP `port` to listen on")
 	fs.UintVar(&o.clientPort, "P", 68, "UDP `port` to send replies to clients on")
 	return noArgs("serve", func(e *env, _ []string) int { return serve(e, &o) })
 }
 
-// serve runs `leased serve`: with -t it checks a configuration as
-// `kea-dhcp4 -t` does; with -c it serves it until SIGTERM or SIGINT,
-// reloading on SIGHUP.
+// serveUsage prints serve's usage after a usage error.
+func serveUsage(e *env) {
+	c := findCommand("serve")
+	fs, _ := newFlagSet(c, e.stderr)
+	fmt.Fprintln(e.stderr)
+	commandUsage(e.stderr, c, fs)
+}
+
+// serve runs `leased serve`: -v, -V and -W print what kea-dhcp4 prints;
+// -t and -T check a configuration as `kea-dhcp4 -t` and `-T` do; -c
+// serves it until SIGTERM, SIGINT or the shutdown command, reloading on
+// SIGHUP. $LEASED_LOG_FORMAT=json logs JSON; $LEASED_PIDFILE_DIR moves
+// the PID file.
 func serve(e *env, o *serveOptions) int {
+	info := control.DefaultBuildInfo()
 	switch {
-	case o.check != "" && o.config != "":
-		fmt.Fprintln(e.stderr, "leased serve: -c and -t exclude each other")
+	case o.version:
+		fmt.Fprintln(e.stdout, info.Version)
+		return exitOK
+	case o.extended:
+		fmt.Fprintln(e.stdout, info.Extended)
+		return exitOK
+	case o.buildReport:
+		fmt.Fprintln(e.stdout, info.Report)
+		return exitOK
+	}
+	modes := 0
+	for _, f := range []string{o.config, o.check, o.checkDeep} {
+		if f != "" {
+			modes++
+		}
+	}
+	switch {
+	case modes > 1:
+		fmt.Fprintln(e.stderr, "leased serve: -c, -t and -T exclude each other")
+		serveUsage(e)
 		return exitUsage
 	case o.check != "":
 		diags, err := config.Check(o.check)
@@ -270,59 +312,46 @@ func serve(e *env, o *serveOptions) int {
 			return exitError
 		}
 		return exitOK
+	case o.checkDeep != "":
+		if err := daemon.CheckDeep(o.checkDeep, os.Getenv("LEASED_PIDFILE_DIR"), e.stdout, e.stderr); err != nil {
+			fmt.Fprintf(e.stderr, "leased serve: %s is not a valid configuration\n", o.checkDeep)
+			return exitError
+		}
+		return exitOK
 	case o.config == "":
 		fmt.Fprintln(e.stderr, "leased serve: a configuration file is required (-c FILE, or -t FILE to check one)")
+		serveUsage(e)
 		return exitUsage
 	}
 	if o.serverPort > 65535 || o.clientPort > 65535 {
 		fmt.Fprintln(e.stderr, "leased serve: ports are 0 to 65535")
+		serveUsage(e)
 		return exitUsage
 	}
-	level := slog.LevelInfo
-	if o.debug {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	if path := os.Getenv("LEASED_CPUPROFILE"); path != "" {
 		// For benchmarking: profile the whole run.
 		f, err := os.Create(path)
 		if err != nil {
-			log.Error("cannot write the CPU profile", "error", err)
+			fmt.Fprintf(e.stderr, "leased serve: cannot write the CPU profile: %v\n", err)
 			return exitError
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Error("cannot start the CPU profile", "error", err)
+			fmt.Fprintf(e.stderr, "leased serve: cannot start the CPU profile: %v\n", err)
 			return exitError
 		}
 		defer pprof.StopCPUProfile()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	reload := make(chan struct{}, 1)
-	go func() {
-		for range hup {
-			select {
-			case reload <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	err := daemon.Serve(ctx, daemon.ServeOptions{
+	return daemon.Main(daemon.Options{
 		ConfigPath: o.config,
 		ServerPort: uint16(o.serverPort),
 		ClientPort: uint16(o.clientPort),
-		Logger:     log,
-		Reload:     reload,
+		Verbose:    o.debug,
+		JSONLog:    strings.EqualFold(os.Getenv("LEASED_LOG_FORMAT"), "json"),
+		Stdout:     e.stdout,
+		Stderr:     e.stderr,
+		PIDFileDir: os.Getenv("LEASED_PIDFILE_DIR"),
+		BuildInfo:  info,
 	})
-	if err != nil {
-		log.Error("leased serve stopped", "error", err)
-		return exitError
-	}
-	log.Info("leased serve stopped")
-	return exitOK
 }
 
 // leaseOptions are lease's flags.
@@ -381,34 +410,62 @@ func leaseCmd(e *env, o *leaseOptions, args []string) int {
 
 // ctlOptions are ctl's flags.
 type ctlOptions struct {
-	socket  string
-	timeout time.Duration
+	daemon.CtlOptions
 }
 
 func ctlFlags(fs *flag.FlagSet) func(*env, []string) int {
 	var o ctlOptions
-	fs.StringVar(&o.socket, "s", "", "`path` of the server's control socket")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "give up after this long")
-	return notImplemented("ctl")
+	fs.StringVar(&o.Target, "s", "", "the server's control socket: a unix socket `path` or an http:// or https:// URL")
+	fs.StringVar(&o.Config, "c", "", "the server's configuration `file`, to find its control socket in")
+	fs.StringVar(&o.User, "u", "", "`user` for HTTP basic authentication")
+	fs.StringVar(&o.PasswordFile, "password-file", "", "`file` whose first line is the password (default $LEASED_CTL_PASSWORD)")
+	fs.StringVar(&o.CA, "ca", "", "trust anchor `file` for HTTPS")
+	fs.StringVar(&o.Cert, "cert", "", "client certificate `file` for HTTPS")
+	fs.StringVar(&o.Key, "key", "", "client key `file` for HTTPS")
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "give up after this long")
+	fs.BoolVar(&o.JSON, "json", false, "print the answer as JSON instead of tables")
+	return func(e *env, args []string) int { return ctl(e, &o, args) }
 }
 
-// meshOptions are mesh's flags.
-type meshOptions struct {
-	config     string
-	meshIface  string
-	clientIf   string
-	controlSoc string
-	debug      bool
+// ctl runs `leased ctl COMMAND [ARGUMENTS]`: ARGUMENTS is a JSON map, or
+// "-" to read it from stdin. It exits 0 when the answer is a success or
+// empty (result 0 or 3), 1 for any other answer or when none came, and 2
+// for a usage error.
+func ctl(e *env, o *ctlOptions, args []string) int {
+	if len(args) == 0 || len(args) > 2 {
+		fmt.Fprintln(e.stderr, "usage: leased ctl [-s SOCKET | -c CONFIG] COMMAND [JSON-ARGUMENTS]")
+		return exitUsage
+	}
+	var jsonArgs string
+	if len(args) == 2 {
+		jsonArgs = args[1]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	result, err := daemon.Ctl(ctx, o.CtlOptions, args[0], jsonArgs, e.stdout)
+	switch {
+	case daemon.IsCtlUsage(err):
+		fmt.Fprintf(e.stderr, "leased ctl: %v\n", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(e.stderr, "leased ctl: %v\n", err)
+		return exitError
+	case result == control.Success || result == control.Empty:
+		return exitOK
+	}
+	return exitError
 }
 
-func meshFlags(fs *flag.FlagSet) func(*env, []string) int {
-	var o meshOptions
-	fs.StringVar(&o.config, "c", "", "configuration `file`")
-	fs.StringVar(&o.meshIface, "mesh-iface", "", "`interface` the mesh nodes talk on")
-	fs.StringVar(&o.clientIf, "client-iface", "", "`interface` clients are served on")
-	fs.StringVar(&o.controlSoc, "control", "", "`path` of the control socket")
-	fs.BoolVar(&o.debug, "d", false, "debug logging")
-	return noArgs("mesh", notImplemented("mesh"))
+// meshFlags registers no flags: `leased mesh` takes ddhcpd's command line
+// (see runMesh).
+func meshFlags(*flag.FlagSet) func(*env, []string) int { return runMesh }
+
+// runMesh runs `leased mesh` with ddhcpd's command line until SIGTERM or
+// SIGINT.
+func runMesh(e *env, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	return meshd.Main(ctx, args, e.stdout, e.stderr)
 }
 
 // clientOptions are client's flags.

@@ -38,7 +38,7 @@ func TestRun(t *testing.T) {
 		{args: []string{"lease", "-c", "x", "list"}, code: 2, stderr: `unknown action "list"`},
 		{args: []string{"lease", "export"}, code: 2, stderr: "usage: leased lease"},
 		{args: []string{"ctl", "-s", "/x", "config-get"}, code: 2, stderr: "leased ctl: not implemented yet"},
-		{args: []string{"mesh", "-mesh-iface", "mesh0"}, code: 2, stderr: "leased mesh: not implemented yet"},
+		{args: []string{"mesh", "-mesh-iface", "mesh0"}, code: 2, stderr: "leased mesh: mesh: unknown flag -m"},
 		{args: []string{"client"}, code: 2, stderr: "a configuration file is required"},
 		{args: []string{"client", "-c", "/nonexistent"}, code: 1, stderr: "/nonexistent"},
 		{args: []string{"client", "-c", "x", "eth0"}, code: 2, stderr: "unexpected arguments: eth0"},

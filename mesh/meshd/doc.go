@@ -1,0 +1,37 @@
+// Package meshd runs a mesh node as a process: the daemon behind
+// `leased mesh`, a drop-in replacement for ddhcpd (version 3eefc27, as
+// Gluon runs it) that joins a mesh of real ddhcpd nodes.
+//
+// Main takes ddhcpd's command line. The daemon puts a mesh.Node on the
+// network and drives it:
+//
+//   - the node-to-node sockets on the -i interface: UDP/IPv6 multicast to
+//     [ff02::1234]:1234 (loopback off, hop limit 1) and unicast on port
+//     1235, both bound to the interface, so that peers see the interface's
+//     link-local address as the source;
+//   - an event loop that calls Tick when NextTick comes, and turns the
+//     node's outputs into datagrams, DHCP replies, log lines and hook
+//     calls; a failed send is logged;
+//   - the DHCP server on the -c interface, built on package dhcpserver,
+//     answering as ddhcpd does (specification 7.7) with the options of
+//     ddhcpd's CODE:LEN:bytes store and the server identifier all nodes
+//     share (option 54, by default the range's first address plus one).
+//     Messages naming another server in option 54 are left alone. A
+//     renewal for an address in a block another node owns is forwarded to
+//     the owner; the reply waits, deferred, until its LEASEACK or LEASENAK
+//     (at most 120 s, keyed by xid and client hardware address);
+//   - ddhcpd's control socket (-C), answering ddhcpdctl byte for byte, and
+//     its hook (-H), called as `lease IP MAC`, `release IP MAC` and
+//     `endlearning`.
+//
+// Unlike ddhcpd, a node keeps its own leases across a restart: they go to
+// an embedded lease store (package lease/memfile), and the blocks it
+// claimed to a small claims file beside it. A node restarted before its
+// claims ran out at the peers owns those blocks again at once and gives
+// its clients their addresses back (see mesh.Node.Resume). The state
+// lives in /var/lib/leased/mesh/<node id> unless --state-dir says
+// otherwise.
+//
+// Query and CtlMain are the client side of the control socket: they speak
+// to leased and ddhcpd nodes alike.
+package meshd

@@ -1,0 +1,374 @@
+package meshd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/mesh"
+)
+
+// Exit codes of Main and CtlMain.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// DefaultStateRoot is where a node keeps its state unless told otherwise:
+// in a directory named after its node id, so that several nodes on one
+// host (ddhcpd's network-test runs them side by side) do not collide.
+const DefaultStateRoot = "/var/lib/leased/mesh"
+
+// foregroundEnv marks the process Main started to run in the background
+// for -d.
+const foregroundEnv = "LEASED_MESH_FOREGROUND"
+
+// Options are the settings of Run.
+type Options struct {
+	Config mesh.Config
+	// StateDir is where leases and claims are kept across restarts.
+	// Empty means DefaultStateRoot/<node id>; there, a directory that
+	// cannot be used only costs the persistence (logged), so that the
+	// node runs wherever ddhcpd would.
+	StateDir string
+	// NoState turns persistence off, as in ddhcpd.
+	NoState bool
+	Logger  *slog.Logger
+	Level   *slog.LevelVar // changed by the control socket's LOG_LEVEL_SET
+	// HookOutput receives the hook's output; nil discards it.
+	HookOutput io.Writer
+}
+
+// Main runs `leased mesh` with ddhcpd's command line (args without the
+// program name) until ctx ends, and returns the exit status. Before
+// ddhcpd's flags it takes leased's own, which ddhcpd's never look like:
+//
+//	--state-dir DIR   keep leases and claims in DIR
+//	--no-state        keep nothing across restarts (as ddhcpd)
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stateDir, noState, rest, err := leadingOptions(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "leased mesh: %v\n", err)
+		return exitUsage
+	}
+	cfg, err := mesh.ParseArgs(rest)
+	if err != nil {
+		fmt.Fprintf(stderr, "leased mesh: %v\n\n%s", err, usage())
+		return exitUsage
+	}
+	if cfg.Help {
+		fmt.Fprint(stdout, usage())
+		return exitOK
+	}
+	if cfg.Version {
+		fmt.Fprintf(stdout, "leased mesh %s (ddhcpd 3eefc27 compatible)\n", revision())
+		return exitOK
+	}
+	if cfg.Daemonize && os.Getenv(foregroundEnv) != "1" {
+		if err := daemonize(); err != nil {
+			fmt.Fprintf(stderr, "leased mesh: -d: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	}
+	// ddhcpd ignores SIGHUP and SIGPIPE.
+	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
+	level := new(slog.LevelVar)
+	level.Set(slogLevel(cfg.LogLevel))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	err = Run(ctx, Options{Config: cfg, StateDir: stateDir, NoState: noState, Logger: log, Level: level, HookOutput: stderr})
+	if err != nil {
+		log.Error("leased mesh stopped", "error", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func usage() string {
+	return mesh.Usage("leased mesh [--state-dir DIR | --no-state]") + `
+  --state-dir DIR  keep own leases and claims in DIR across restarts
+                   (default ` + DefaultStateRoot + `/<node id>)
+  --no-state       keep nothing across restarts, as ddhcpd
+`
+}
+
+// leadingOptions takes leased's own options off the front of args.
+func leadingOptions(args []string) (stateDir string, noState bool, rest []string, err error) {
+	for len(args) > 0 && strings.HasPrefix(args[0], "--") && args[0] != "--" {
+		name, val, hasVal := strings.Cut(args[0], "=")
+		args = args[1:]
+		switch name {
+		case "--state-dir":
+			if !hasVal {
+				if len(args) == 0 {
+					return "", false, nil, errors.New("--state-dir needs a directory")
+				}
+				val, args = args[0], args[1:]
+			}
+			if val == "" {
+				return "", false, nil, errors.New("--state-dir needs a directory")
+			}
+			stateDir = val
+		case "--no-state":
+			if hasVal {
+				return "", false, nil, errors.New("--no-state takes no value")
+			}
+			noState = true
+		default:
+			return "", false, nil, fmt.Errorf("unknown option %s (leased's own options are --state-dir and --no-state; ddhcpd's flags follow them)", name)
+		}
+	}
+	if noState && stateDir != "" {
+		return "", false, nil, errors.New("--state-dir and --no-state exclude each other")
+	}
+	return stateDir, noState, args, nil
+}
+
+// revision returns the VCS revision the binary was built from.
+func revision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown revision)"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+			return s.Value[:7]
+		}
+	}
+	return bi.Main.Version
+}
+
+// daemonize starts this program again in the background, detached from
+// the terminal, as ddhcpd's daemon(0, 0) does; the parent then exits.
+func daemonize() error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), foregroundEnv+"=1")
+	cmd.Dir = "/"
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
+}
+
+// Run runs a mesh node until ctx ends.
+func Run(ctx context.Context, o Options) error {
+	cfg := o.Config
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	id, err := mesh.NodeIDForInterface(cfg.MeshInterface)
+	if err != nil {
+		return fmt.Errorf("node id from -i %s: %w", cfg.MeshInterface, err)
+	}
+	tr, err := openD2D(ctx, cfg.MeshInterface)
+	if err != nil {
+		return err
+	}
+	defer tr.close()
+
+	var exclude []netip.Addr
+	if !cfg.NoDHCP {
+		if exclude, err = interfaceAddrs4(cfg.ClientInterface); err != nil {
+			return err
+		}
+	}
+	var st *state
+	switch {
+	case o.NoState:
+	case o.StateDir != "":
+		if st, err = openState(o.StateDir, log); err != nil {
+			return err
+		}
+	default:
+		dir := filepath.Join(DefaultStateRoot, id.String())
+		if st, err = openState(dir, log); err != nil {
+			log.Warn("running without persistence: leases will not survive a restart", "error", err)
+			st = nil
+		}
+	}
+	if st != nil {
+		defer st.close()
+	}
+	hookOut := o.HookOutput
+	if hookOut == nil {
+		hookOut = io.Discard
+	}
+	hook := newHookRunner(cfg.Hook, hookOut, log)
+	defer hook.stop()
+	c, err := newCore(coreConfig{Config: cfg, ID: id, Exclude: exclude, Logger: log, Level: o.Level, State: st, Hook: hook}, tr)
+	if err != nil {
+		return err
+	}
+	c.resume()
+
+	var srv *dhcpserver.Server
+	if !cfg.NoDHCP {
+		srv = &dhcpserver.Server{Interfaces: []string{cfg.ClientInterface}, Handler: c.handler(), Logger: log}
+		if err := srv.Listen(); err != nil {
+			return fmt.Errorf("DHCP on -c %s: %w", cfg.ClientInterface, err)
+		}
+	}
+	ln, err := listenControl(cfg.ControlPath)
+	if err != nil {
+		if srv != nil {
+			srv.Close()
+		}
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	readErr := func(err error) { log.Warn("mesh socket read failed", "error", err) }
+	wg.Go(func() { tr.read(tr.mcast, c.handleMulticast, readErr) })
+	wg.Go(func() { tr.read(tr.ucast, c.handleUnicast, readErr) })
+	wg.Go(func() { c.loop(ctx) })
+	wg.Go(func() { c.serveControl(ln) })
+	if st != nil {
+		st.startClaimsWriter(id, c.rng, c.claimSnapshot) // stopped by st.close
+		wg.Go(func() { expireLoop(ctx, st) })
+	}
+	if srv != nil {
+		wg.Go(func() {
+			if err := srv.Serve(); err != nil && !errors.Is(err, dhcpserver.ErrServerClosed) {
+				errc <- fmt.Errorf("DHCP server: %w", err)
+				cancel()
+			}
+		})
+	}
+	log.Info("mesh node running", "node_id", id, "mesh_if", cfg.MeshInterface, "link_local", tr.linkLocal,
+		"client_if", cfg.ClientInterface, "range", c.rng, "control", cfg.ControlPath, "learning", cfg.LearningPhase)
+
+	<-ctx.Done()
+	// Nothing is announced on shutdown, as in ddhcpd: peers let the
+	// claims run out.
+	ln.Close()
+	tr.close()
+	c.shutdown()
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+		srv.Shutdown(sctx)
+		scancel()
+		c.shutdown() // replies deferred while the server drained
+	}
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// expireLoop deletes run-out leases from the store now and then.
+func expireLoop(ctx context.Context, st *state) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			st.expire(now)
+		}
+	}
+}
+
+// interfaceAddrs4 returns the IPv4 addresses of the -c interface: never
+// leased, since they are the node's own.
+func interfaceAddrs4(name string) ([]netip.Addr, error) {
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return nil, fmt.Errorf("client interface (-c) %s: %w", name, err)
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return nil, fmt.Errorf("client interface (-c) %s: %w", name, err)
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap().Is4() {
+				out = append(out, ip.Unmap())
+			}
+		}
+	}
+	return out, nil
+}
+
+// CtlMain is ddhcpdctl: it parses ddhcpdctl's command line (args without
+// the program name: -b, -d, -s, -S, -o CODE:LEN:B1…, -l SECONDS, -r CODE,
+// -v LEVEL, -C PATH, -V, -h), sends the request to the node's control
+// socket and prints the answer to stdout. It returns the exit status.
+func CtlMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	inv, err := mesh.ParseCtlArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "leased ctl: %v\n\n%s", err, ctlUsage())
+		return exitUsage
+	}
+	if inv.Help {
+		fmt.Fprint(stdout, ctlUsage())
+		return exitOK
+	}
+	if inv.Version {
+		fmt.Fprintf(stdout, "leased ctl %s (ddhcpdctl compatible)\n", revision())
+		if inv.Request.Command == 0 {
+			return exitOK
+		}
+	}
+	answer, err := Query(ctx, inv.Path, inv.Request)
+	stdout.Write(answer)
+	if err != nil {
+		fmt.Fprintf(stderr, "leased ctl: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func ctlUsage() string {
+	return `Usage: leased ctl [-C PATH] (-b | -d | -s | -S | -o CODE:LEN:B1.B2... | -l SECONDS | -r CODE | -v LEVEL)
+
+  -C PATH     control socket of the node (default ` + mesh.DefaultControlPath + `)
+  -b          show the block table
+  -d          show the DHCP options
+  -s          show the statistics
+  -S          show the statistics, then reset them
+  -o OPTION   set a DHCP option, CODE:LEN:B1.B2...
+  -l SECONDS  set the lease time (option 51)
+  -r CODE     remove a DHCP option
+  -v LEVEL    set the log level (0 fatal ... 4 debug)
+  -V          print the version
+  -h          print this help
+`
+}

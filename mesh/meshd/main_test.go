@@ -1,0 +1,197 @@
+package meshd
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leased/leased/dhcpserver/dhcptest"
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/mesh"
+)
+
+// waitFile waits until the file at path holds want.
+func waitFile(t *testing.T, path, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		if string(b) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s holds %q, want %q", path, b, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The hook is a shell script run with ddhcpd's arguments.
+func TestHook(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "calls")
+	script := filepath.Join(dir, "hook.sh")
+	// Not executable: ddhcpd runs it through /bin/sh.
+	if err := os.WriteFile(script, []byte("echo \"$*\" >> "+out+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHookRunner(script, os.Stderr, slog.New(slog.DiscardHandler))
+	h.run("endlearning")
+	waitFile(t, out, "endlearning\n")
+	h.run("lease", "10.0.0.5", macString([16]byte{0x02, 0xab, 0, 0, 0, 1}))
+	waitFile(t, out, "endlearning\nlease 10.0.0.5 02:AB:00:00:00:01\n")
+	h.stop()
+	h.run("release", "10.0.0.5", "02:AB:00:00:00:01")
+	time.Sleep(50 * time.Millisecond)
+	waitFile(t, out, "endlearning\nlease 10.0.0.5 02:AB:00:00:00:01\n")
+	var none *hookRunner
+	none.run("lease") // no hook: nothing, no panic
+}
+
+// The hook runs when a lease is acknowledged and released, with the
+// address and the client's MAC.
+func TestHookOnLeaseAndRelease(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "calls")
+	script := filepath.Join(dir, "hook.sh")
+	if err := os.WriteFile(script, []byte("echo \"$*\" >> "+out+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBus(t)
+	c := b.add(testConfig(t), nil, newHookRunner(script, os.Stderr, slog.New(slog.DiscardHandler)))
+	b.advance(5 * time.Second)
+	waitFile(t, out, "endlearning\n")
+	a := dora(t, c.handler(), hwA, 1)
+	waitFile(t, out, "endlearning\nlease "+a.String()+" 02:AA:00:00:00:01\n")
+	serve(t, c.handler(), releaseMsg(a))
+	waitFile(t, out, "endlearning\nlease "+a.String()+" 02:AA:00:00:00:01\nrelease "+a.String()+" 02:AA:00:00:00:01\n")
+}
+
+func TestLeadingOptions(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		dir     string
+		noState bool
+		rest    string
+		err     string
+	}{
+		{args: []string{"-L", "-c", "x"}, rest: "-L -c x"},
+		{args: []string{"--state-dir", "/s", "-L"}, dir: "/s", rest: "-L"},
+		{args: []string{"--state-dir=/s"}, dir: "/s"},
+		{args: []string{"--no-state", "-b", "2"}, noState: true, rest: "-b 2"},
+		{args: []string{"--", "-L"}, rest: "-- -L"},
+		{args: []string{"--state-dir"}, err: "needs a directory"},
+		{args: []string{"--state-dir="}, err: "needs a directory"},
+		{args: []string{"--bogus"}, err: "unknown option --bogus"},
+		{args: []string{"--no-state=1"}, err: "takes no value"},
+		{args: []string{"--no-state", "--state-dir", "/s"}, err: "exclude each other"},
+	} {
+		dir, noState, rest, err := leadingOptions(tc.args)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want %q", tc.args, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case dir != tc.dir || noState != tc.noState || strings.Join(rest, " ") != tc.rest:
+			t.Errorf("%q: %q %v %q", tc.args, dir, noState, rest)
+		}
+	}
+}
+
+func TestMainUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{args: []string{"-h"}, code: 0, stdout: "  -B SECONDS"},
+		{args: []string{"-V"}, code: 0, stdout: "leased mesh "},
+		{args: []string{"-b", "9"}, code: 2, stderr: "flag -b"},
+		{args: []string{"-N", "10.0.0.0/4"}, code: 2, stderr: "-N"},
+		{args: []string{"stray"}, code: 2, stderr: `unexpected argument "stray"`},
+		{args: []string{"--nope"}, code: 2, stderr: "unknown option --nope"},
+		{args: []string{"--no-state", "-i", "no-such-if0", "-S"}, code: 1, stderr: "no-such-if0"},
+	} {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), tc.args, &out, &errb)
+		if code != tc.code || !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errb.String(), tc.stderr) {
+			t.Errorf("Main %q: exit %d, stdout %q, stderr %q", tc.args, code, out.String(), errb.String())
+		}
+	}
+}
+
+// Query and CtlMain speak ddhcpd's control protocol to a node's socket.
+func TestControlSocket(t *testing.T) {
+	b := twoNodes(t)
+	c := b.cores[0]
+	path := filepath.Join(t.TempDir(), "ctl")
+	ln, err := listenControl(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go c.serveControl(ln)
+	defer ln.Close()
+	ctx := context.Background()
+
+	var out, errb bytes.Buffer
+	if code := CtlMain(ctx, []string{"-C", path, "-b"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "node id\t0200000001010000") {
+		t.Errorf("ctl -b: exit %d, %q %q", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := CtlMain(ctx, []string{"-C", path, "-o", "3:4:10.0.0.254"}, &out, &errb); code != 0 || out.Len() != 0 {
+		t.Errorf("ctl -o: exit %d, %q", code, out.String())
+	}
+	ans, err := Query(ctx, path, mesh.CtlRequest{Command: mesh.CtlOptionsShow})
+	if err != nil || !strings.Contains(string(ans), "3\t4\t10\t0\t0\t254\t\n") {
+		t.Errorf("options after -o 3:4:10.0.0.254: %q %v", ans, err)
+	}
+	if code := CtlMain(ctx, []string{"-C", path, "-v", "4"}, &out, &errb); code != 0 || c.level != nil {
+		t.Errorf("ctl -v 4: exit %d", code)
+	}
+	// A malformed request gets the connection closed without an answer.
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write([]byte{1, 2})
+	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	n, _ := conn.Read(make([]byte, 10))
+	conn.Close()
+	if n != 0 {
+		t.Errorf("malformed BLOCK_SHOW answered with %d bytes", n)
+	}
+	errb.Reset()
+	if code := CtlMain(ctx, []string{"-C", filepath.Join(t.TempDir(), "none"), "-b"}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "control socket") {
+		t.Errorf("ctl to a missing socket: exit %d, %q", code, errb.String())
+	}
+	if code := CtlMain(ctx, []string{"-C", path}, &out, &errb); code != 2 {
+		t.Errorf("ctl without a command: exit %d", code)
+	}
+}
+
+// LOG_LEVEL_SET changes the level of a running node.
+func TestLogLevel(t *testing.T) {
+	b := newBus(t)
+	c := b.add(testConfig(t), nil, nil)
+	c.level = new(slog.LevelVar)
+	for l, want := range []slog.Level{slog.LevelError + 4, slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug} {
+		c.control(mesh.CtlRequest{Command: mesh.CtlLogLevel, Level: uint8(l)})
+		if c.level.Level() != want {
+			t.Errorf("level %d: %v, want %v", l, c.level.Level(), want)
+		}
+	}
+}
+
+func releaseMsg(a netip.Addr) dhcptest.Message {
+	return dhcptest.Message{Type: dhcpv4.Release, XID: 3, CHAddr: hwA, CIAddr: a}
+}
