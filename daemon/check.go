@@ -55,6 +55,8 @@ func CheckDeep(file string, pidDir string, w, errw io.Writer) error {
 		}
 		if err := usableDir(filepath.Dir(name)); err != nil {
 			fail("lease-database %s: %v", name, err)
+		} else if _, err := os.Stat(filepath.Dir(name)); errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(w, "lease-database %s: no leases yet; the directory will be created\n", name)
 		} else if st, err := memfile.OpenReadOnly(memfile.Options{Path: name, Persist: true, Logger: slog.New(slog.DiscardHandler)}); err != nil {
 			fail("lease-database %s: %v", name, err)
 		} else {
