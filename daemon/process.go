@@ -243,14 +243,17 @@ func Run(ctx context.Context, o Options) (int, error) {
 		"port", p.serverPort(), "leases", leaseDesc(cfg), "pid-file", pidPath)
 	p.notify.Ready()
 	p.notify.Status("serving DHCPv4")
-	if iv, ok := sdnotify.WatchdogInterval(); ok {
-		// The watchdog is fed only while the main loop turns.
+	tick := time.Second
+	if iv, ok := sdnotify.WatchdogInterval(); ok && p.notify.Enabled() {
+		// The watchdog is fed only while the main loop turns, and the
+		// loop turns at least twice per interval.
+		tick = min(tick, iv/2)
 		go p.notify.RunWatchdog(runCtx, iv, func() bool {
 			return time.Since(time.Unix(0, p.heartbeat.Load())) < iv
 		})
 	}
 
-	p.loop(ctx)
+	p.loop(ctx, tick)
 
 	// Shutdown, in Kea's order: no more commands, then no more DHCP;
 	// what is in flight finishes; the store is flushed last (deferred).
@@ -264,9 +267,9 @@ func Run(ctx context.Context, o Options) (int, error) {
 
 // loop is the main loop: configuration changes, signals and the
 // shutdown command are handled here, one at a time.
-func (p *process) loop(ctx context.Context) {
+func (p *process) loop(ctx context.Context, every time.Duration) {
 	defer close(p.done)
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	p.heartbeat.Store(time.Now().UnixNano())
 	for !p.quit {

@@ -445,3 +445,52 @@ func TestSecondInstanceRefused(t *testing.T) {
 		t.Errorf("stale PID file not replaced: %q", b)
 	}
 }
+
+// TestSystemdNotify runs the server as systemd would, with
+// $NOTIFY_SOCKET and a watchdog, and checks what it reports: READY=1
+// once serving, RELOADING=1 (with MONOTONIC_USEC) then READY=1 around a
+// reload, WATCHDOG=1 while running, STOPPING=1 at shutdown.
+func TestSystemdNotify(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	sockPath := filepath.Join(dir, "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sockPath, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var mu sync.Mutex
+	var msgs []string
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			msgs = append(msgs, string(buf[:n]))
+			mu.Unlock()
+		}
+	}()
+	got := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(msgs, "|")
+	}
+	t.Setenv("NOTIFY_SOCKET", sockPath)
+	t.Setenv("WATCHDOG_USEC", "600000")
+	t.Setenv("WATCHDOG_PID", fmt.Sprint(os.Getpid()))
+
+	p := startProc(t, dir, testProcessConfig(dir, freePort(t, "tcp"), "192.0.2.100 - 192.0.2.199"))
+	waitFor(t, "READY=1", func() bool { return strings.HasPrefix(got(), "READY=1") })
+	p.want("config-reload", nil, 0)
+	waitFor(t, "WATCHDOG=1", func() bool { return strings.Contains(got(), "WATCHDOG=1") })
+	p.want("shutdown", nil, 0)
+	<-p.done
+	waitFor(t, "STOPPING=1", func() bool { return strings.Contains(got(), "STOPPING=1") })
+	seq := regexp.MustCompile(`^READY=1\|STATUS=serving DHCPv4\|.*RELOADING=1\nMONOTONIC_USEC=\d+\|(WATCHDOG=1\|)*READY=1\|.*STOPPING=1$`)
+	if !seq.MatchString(got()) {
+		t.Errorf("notifications: %q", got())
+	}
+}
