@@ -239,3 +239,40 @@ func TestSingleControlSocketHTTP(t *testing.T) {
 		t.Errorf("socket %+v", cs)
 	}
 }
+
+// TestSubnetGuardWithNetworkGuard checks Kea's rule for a subnet of a
+// shared network when both have client-classes: the client must be in
+// one class of each list.
+func TestSubnetGuardWithNetworkGuard(t *testing.T) {
+	c := mustLoad(t, `{"Dhcp4": {"client-classes": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+		"shared-networks": [{"name": "n", "client-classes": ["a"], "subnet4": [
+			{"id": 1, "subnet": "10.0.0.0/8", "client-classes": ["b", "c"]},
+			{"id": 2, "subnet": "11.0.0.0/8"}]}],
+		"subnet4": [{"id": 3, "subnet": "12.0.0.0/8"}]}}`)
+	in := func(classes ...string) func(string) bool {
+		return func(c string) bool {
+			for _, x := range classes {
+				if x == c {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	for _, tc := range []struct {
+		id      uint32
+		classes []string
+		want    bool
+	}{
+		{1, []string{"a", "b"}, true},
+		{1, []string{"b"}, false},
+		{1, []string{"a"}, false},
+		{2, []string{"a"}, true},
+		{2, nil, false},
+		{3, nil, true},
+	} {
+		if got := c.SubnetByID(tc.id).Allows(in(tc.classes...)); got != tc.want {
+			t.Errorf("subnet %d, classes %v: allowed %t, want %t", tc.id, tc.classes, got, tc.want)
+		}
+	}
+}

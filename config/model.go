@@ -221,7 +221,8 @@ type Subnet struct {
 	Relay     []netip.Addr
 	// ClientClasses is the guard: when not empty, only clients in one of
 	// these classes may use the subnet. It is the subnet's own list or,
-	// when it has none, its shared network's.
+	// when it has none, its shared network's. When both have a list, a
+	// client must pass both: use Allows.
 	ClientClasses []string
 	// AdditionalClasses are the classes evaluated after allocation: the
 	// subnet's list followed by its network's (Kea's evaluation order).
@@ -233,6 +234,30 @@ type Subnet struct {
 	Reservations []*Host
 	UserContext  *jsonc.Value
 	Pos          Pos
+}
+
+// Allows reports whether a client in the classes for which in returns
+// true may use the subnet. As in Kea, a subnet of a shared network
+// requires the network's guard and its own: one class of each list.
+func (s *Subnet) Allows(in func(class string) bool) bool {
+	if n := s.Network; n != nil && !anyClass(n.ClientClasses, in) {
+		return false
+	}
+	return anyClass(s.ClientClasses, in)
+}
+
+// anyClass reports whether guard is empty or in holds for one of its
+// classes.
+func anyClass(guard []string, in func(string) bool) bool {
+	if len(guard) == 0 {
+		return true
+	}
+	for _, c := range guard {
+		if in(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Pool is a range of addresses a subnet hands out.
