@@ -485,17 +485,27 @@ func (l *loader) compatibility(m member) {
 	for _, m := range members(m.v(), "compatibility") {
 		switch m.Key {
 		case "lenient-option-parsing":
-			c.LenientOptionParsing, _ = l.boolean(m)
+			c.LenientOptionParsing = l.unsupportedTrue(m)
 		case "ignore-dhcp-server-identifier":
-			c.IgnoreDHCPServerIdentifier, _ = l.boolean(m)
+			c.IgnoreDHCPServerIdentifier = l.unsupportedTrue(m)
 		case "ignore-rai-link-selection":
 			c.IgnoreRAILinkSelection, _ = l.boolean(m)
 		case "exclude-first-last-24":
-			c.ExcludeFirstLast24, _ = l.boolean(m)
+			c.ExcludeFirstLast24 = l.unsupportedTrue(m)
 		default:
 			l.unknown(m)
 		}
 	}
+}
+
+// unsupportedTrue reads a boolean whose true value is listed as not
+// supported yet.
+func (l *loader) unsupportedTrue(m member) bool {
+	b, _ := l.boolean(m)
+	if b {
+		l.notSupported(m.pos(), findNotSupported(m.scope, m.Key, "true"))
+	}
+	return b
 }
 
 func (l *loader) hooksLibraries(m member) {

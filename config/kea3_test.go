@@ -276,3 +276,24 @@ func TestSubnetGuardWithNetworkGuard(t *testing.T) {
 		}
 	}
 }
+
+// TestUnimplementedBehaviourRejected checks that settings which change
+// what the server does, and which leased does not do yet, are rejected
+// as not supported, while their default values load.
+func TestUnimplementedBehaviourRejected(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`{"Dhcp4": {"stash-agent-options": true}}`, `not supported yet: stash-agent-options true in Dhcp4 at t.json:1:35`},
+		{`{"Dhcp4": {"early-global-reservations-lookup": true}}`, `not supported yet: early-global-reservations-lookup true in Dhcp4`},
+		{`{"Dhcp4": {"compatibility": {"exclude-first-last-24": true}}}`, `not supported yet: exclude-first-last-24 true in compatibility`},
+		{`{"Dhcp4": {"compatibility": {"ignore-dhcp-server-identifier": true}}}`, `not supported yet: ignore-dhcp-server-identifier true in compatibility`},
+		{`{"Dhcp4": {"compatibility": {"lenient-option-parsing": true}}}`, `not supported yet: lenient-option-parsing true in compatibility`},
+		{`{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "allocator": "flq", "adaptive-lease-time-threshold": 0.8}]}}`, `not supported yet: adaptive-lease-time-threshold in Dhcp4, shared-networks, subnet4`},
+	} {
+		_, diags, err := load(t, tc.src)
+		if err == nil || !strings.Contains(joinDiags(diags), tc.want) {
+			t.Errorf("%s: want %q, got %v\n%s", tc.src, tc.want, err, joinDiags(diags))
+		}
+	}
+	mustLoad(t, `{"Dhcp4": {"stash-agent-options": false, "early-global-reservations-lookup": false,
+		"compatibility": {"exclude-first-last-24": false, "ignore-dhcp-server-identifier": false, "lenient-option-parsing": false, "ignore-rai-link-selection": true}}}`)
+}

@@ -225,13 +225,13 @@ func (l *loader) dhcp4(v *jsonc.Value) {
 		case "echo-client-id":
 			c.EchoClientID, _ = l.boolean(m)
 		case "early-global-reservations-lookup":
-			c.EarlyGlobalReservationsLookup, _ = l.boolean(m)
+			c.EarlyGlobalReservationsLookup = l.unsupportedTrue(m)
 		case "ip-reservations-unique":
 			c.IPReservationsUnique, _ = l.boolean(m)
 		case "reservations-lookup-first":
 			c.ReservationsLookupFirst, _ = l.boolean(m)
 		case "stash-agent-options":
-			c.StashAgentOptions, _ = l.boolean(m)
+			c.StashAgentOptions = l.unsupportedTrue(m)
 		case "parked-packet-limit":
 			c.ParkedPacketLimit, _ = l.u32(m)
 		case "statistic-default-sample-count":

@@ -178,6 +178,7 @@ func (l *loader) param(kind scopeKind, p *rawParams, m member) bool {
 			set(&p.cacheThreshold, m, l.percent)
 		case "adaptive-lease-time-threshold":
 			set(&p.adaptive, m, l.percent)
+			l.notSupported(m.keyPos(), findNotSupported("Dhcp4", m.Key, ""))
 		// An empty string leaves a boot field unset, so the outer
 		// scope's value applies, as in Kea.
 		case "next-server":
