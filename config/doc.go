@@ -17,7 +17,9 @@
 //
 // Keywords Kea accepts but leased does not implement yet are errors of the
 // form "not supported yet: KEYWORD in SCOPE (reason)", never silently
-// ignored. [NotSupported] lists them.
+// ignored. [NotSupported] lists them. What Kea accepts but is likely a
+// mistake (a class name no class defines, a timer not shorter than the
+// lifetime, a subnet inside another) is a warning.
 //
 // Everything inheritable is resolved once at load: each [Subnet] carries
 // its resolved [Params] (global → shared network → subnet) and each [Pool]
