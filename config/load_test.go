@@ -60,6 +60,7 @@ func TestRejects(t *testing.T) {
 		{"network authoritative", `{"Dhcp4": {"shared-networks": [{"name": "n", "subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "authoritative": true}]}]}}`, `subnet 10.0.0.0/8 has authoritative true but its shared network "n" has false`},
 		{"ddns-ttl and min", `{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "ddns-ttl": 300, "ddns-ttl-min": 100}]}}`, `ddns-ttl-min in subnet 10.0.0.0/8 cannot be combined with ddns-ttl`},
 		{"ddns-ttl-max below min", `{"Dhcp4": {"ddns-ttl-min": 100, "ddns-ttl-max": 50}}`, `Dhcp4: ddns-ttl-max 50 is less than ddns-ttl-min 100`},
+		{"pool ddns-ttl and percent", `{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "pools": [{"pool": "10.0.0.1-10.0.0.9", "ddns-ttl": 60, "ddns-ttl-percent": 0.5}]}]}}`, `ddns-ttl-percent in pool 10.0.0.1 - 10.0.0.9 cannot be combined with ddns-ttl`},
 		{"class min and max only", `{"Dhcp4": {"client-classes": [{"name": "c", "min-valid-lifetime": 10, "max-valid-lifetime": 20}]}}`, `client class "c": min-valid-lifetime and max-valid-lifetime are given but valid-lifetime is not`},
 		{"option name not the code's", `{"Dhcp4": {"option-data": [{"name": "my-routers", "code": 3, "data": "10.0.0.1"}]}}`, `option 3 in space "dhcp4" is named "routers", not "my-routers"`},
 		{"two unix sockets", `{"Dhcp4": {"control-sockets": [{"socket-type": "unix", "socket-name": "/a"}, {"socket-type": "unix", "socket-name": "/b"}]}}`, `a second socket of type "unix"`},

@@ -330,10 +330,6 @@ func set[T any](o *opt[T], m member, read func(member) (T, bool)) {
 	o.pos = m.pos()
 }
 
-func (l *loader) bounded(max int) func(member) (string, bool) {
-	return func(m member) (string, bool) { return l.boundedStr(m, max) }
-}
-
 func (l *loader) enumOf(values ...string) func(member) (string, bool) {
 	return func(m member) (string, bool) { return l.enum(m, values...) }
 }

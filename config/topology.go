@@ -428,6 +428,7 @@ func (l *loader) pools(m member, s *Subnet, sub resolved) {
 			l.errf(rng.pos(), "%s is not inside its %s", pwhat, what)
 			continue
 		}
+		l.checkDDNSTTL(&own, pwhat)
 		p.ClientClasses, p.AdditionalClasses = l.finishGuard(&guard, pwhat)
 		p.AdditionalClasses = mergeNames(p.AdditionalClasses, s.AdditionalClasses)
 		if own.empty() {
