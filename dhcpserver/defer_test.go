@@ -3,6 +3,7 @@ package dhcpserver_test
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -258,6 +259,7 @@ func TestInlineZeroAllocs(t *testing.T) {
 		t.Skip("exchanges a thousand messages")
 	}
 	pending := make(chan dhcpserver.Deferred, 16)
+	pendingAll := make(chan dhcpserver.Deferred, 16)
 	go func() {
 		for d := range pending {
 			d.Send()
@@ -269,15 +271,30 @@ func TestInlineZeroAllocs(t *testing.T) {
 		Request: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 			d, ok := w.(dhcpserver.Deferrer).Defer()
 			offerAll.Request(w, r)
-			if ok {
+			switch {
+			case !ok:
+			case r.Packet.Secs()%2 == 0:
 				pending <- d
+			default:
+				pendingAll <- d
 			}
 		},
 	}, true, nil)
+	// Half the deferred replies go out through SendAll.
+	go func() {
+		var batch [1]dhcpserver.Deferred
+		for d := range pendingAll {
+			batch[0] = d
+			dhcpserver.SendAll(batch[:])
+		}
+	}()
+	defer close(pendingAll)
 	disc := (&dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: hw(1)}).MustBuild()
 	req := (&dhcptest.Message{Type: dhcpv4.Request, XID: 2, CHAddr: hw(1), RequestedIP: yiaddr}).MustBuild()
+	req2 := append([]byte(nil), req...)
+	req2[9] = 1 // secs 1: sent through SendAll
 	exchange := func() {
-		for _, m := range [][]byte{disc, req} {
+		for _, m := range [][]byte{disc, req, disc, req2} {
 			if _, err := ts.Client.Exchange(m); err != nil {
 				t.Fatal(err)
 			}
@@ -289,7 +306,100 @@ func TestInlineZeroAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(500, exchange); n != 0 {
 		t.Errorf("%v allocations per exchange, want 0", n)
 	}
-	if st := ts.Config.Stats(); st.Deferred < 700 {
+	if st := ts.Config.Stats(); st.Deferred < 1400 {
 		t.Errorf("stats %+v: REQUESTs not deferred", st)
 	}
+}
+
+// otherDeferred is a Deferred of another implementation, for SendAll.
+type otherDeferred struct{ sent *int }
+
+func (o otherDeferred) Send() error { *o.sent++; return nil }
+func (o otherDeferred) Cancel()     {}
+
+// TestSendAll finishes a group of deferred replies with one call: all of
+// them arrive, in order, across more than one sendmmsg batch; one the
+// handler never answered counts as unanswered; a nil entry is skipped and
+// a Deferred of another implementation is sent with its own Send.
+func TestSendAll(t *testing.T) {
+	modes(t, func(t *testing.T, inline bool) {
+		type deferredXID struct {
+			d   dhcpserver.Deferred
+			xid uint32
+		}
+		pending := make(chan deferredXID, 80)
+		// The replies of a burst go to a socket with room for them all.
+		sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sink.Close()
+		sink.SetReadBuffer(1 << 20)
+		dst := sink.LocalAddr().(*net.UDPAddr).AddrPort()
+		ts := startServer(t, dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+			d, _ := w.(dhcpserver.Deferrer).Defer()
+			if r.Packet.XID() != 999 { // 999: no reply
+				b := w.Reply(dhcpv4.Offer)
+				b.SetYIAddr(yiaddr)
+				w.SetDestination(dst)
+			}
+			pending <- deferredXID{d, r.Packet.XID()}
+		}), inline, nil)
+		const n = 70 // more than one sendmmsg batch
+		for i := range n {
+			if err := ts.Client.Send((&dhcptest.Message{Type: dhcpv4.Discover, XID: uint32(i), CHAddr: hw(i)}).MustBuild()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ts.Client.Send((&dhcptest.Message{Type: dhcpv4.Discover, XID: 999, CHAddr: hw(999)}).MustBuild()); err != nil {
+			t.Fatal(err)
+		}
+		// Workers hand the replies over in any order; they go out in
+		// the order of ds.
+		var ds []dhcpserver.Deferred
+		var xids []uint32
+		for range n + 1 {
+			p := <-pending
+			if p.xid == 5 {
+				// Cancelled, and so finished: it must not go to
+				// SendAll, since its buffer may already serve
+				// another message.
+				p.d.Cancel()
+				continue
+			}
+			ds = append(ds, p.d)
+			if p.xid != 999 {
+				xids = append(xids, p.xid)
+			}
+		}
+		other := 0
+		ds = append(ds, nil, otherDeferred{&other})
+		if err := dhcpserver.SendAll(ds); err != nil {
+			t.Fatal(err)
+		}
+		if other != 1 {
+			t.Errorf("the other Deferred was sent %d times", other)
+		}
+		sink.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 1500)
+		for _, xid := range xids {
+			n, err := sink.Read(buf)
+			if err != nil {
+				t.Fatalf("reply %d: %v", xid, err)
+			}
+			p, err := dhcpv4.Parse(buf[:n])
+			if err != nil || p.XID() != xid {
+				t.Fatalf("got %v %v, want the reply to %d", p, err, xid)
+			}
+		}
+		waitStats(t, ts.Config, func(st dhcpserver.Stats) bool {
+			return st.Deferred == n+1 && st.Sent == n-1 && st.NoReply == 2 && st.SendErrors == 0
+		})
+		// Everything is finished: Shutdown does not wait.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := ts.Config.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	})
 }

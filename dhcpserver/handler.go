@@ -95,7 +95,7 @@ type Deferrer interface {
 // reply holds one of the server's buffers, and Shutdown waits for it. A
 // second call returns ErrNotDeferred or does nothing, but only until the
 // server reuses the buffer for another message: a Deferred must not be used
-// after it is finished.
+// after it is finished. SendAll sends many at once.
 type Deferred interface {
 	// Send finishes the reply and sends it where RFC 2131 routing (or
 	// SetDestination) says, or counts the message as unanswered if the

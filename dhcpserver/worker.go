@@ -2,6 +2,7 @@ package dhcpserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -410,6 +411,91 @@ func (j *job) Send() error {
 	}
 	s.release(j)
 	return err
+}
+
+// SendAll sends the deferred replies ds, as Send would one by one, but
+// with as few system calls as it can: the replies that leave through the
+// same UDP socket go out together, with sendmmsg(2). ds may hold Deferreds
+// of other implementations, which are sent with their Send. It returns the
+// first error, and nil entries are skipped.
+func SendAll(ds []Deferred) error {
+	var b sendBatch
+	var first error
+	for _, d := range ds {
+		j, ok := d.(*job)
+		if !ok || !j.deferred || !j.started || j.s.abandon.Load() {
+			if d != nil {
+				if err := d.Send(); err != nil && first == nil && !errors.Is(err, ErrNotDeferred) {
+					first = err
+				}
+			}
+			continue
+		}
+		j.deferred = false
+		s := j.s
+		udp, err := s.prepare(j)
+		switch {
+		case err != nil:
+			s.sendFailed(j, err)
+			if first == nil {
+				first = err
+			}
+			s.release(j)
+		case !udp:
+			s.stats.sent.Add(1)
+			s.release(j)
+		default:
+			if b.n > 0 && (b.n == len(b.jobs) || b.jobs[0].sock.fd != j.sock.fd) {
+				if err := b.flush(); err != nil && first == nil {
+					first = err
+				}
+			}
+			b.add(j)
+		}
+	}
+	if err := b.flush(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+// sendBatch gathers deferred replies for one socket, to send them with
+// one sendmmsg(2) and then release their jobs.
+type sendBatch struct {
+	mmsg [64]unix.Mmsghdr
+	jobs [64]*job
+	n    int
+}
+
+func (b *sendBatch) add(j *job) {
+	b.mmsg[b.n] = unix.Mmsghdr{Hdr: j.snd.msg}
+	b.jobs[b.n] = j
+	b.n++
+}
+
+func (b *sendBatch) flush() error {
+	var first error
+	for off := 0; off < b.n; {
+		n, err := sendmmsg(b.jobs[0].sock.fd, b.mmsg[off:b.n])
+		if err != nil {
+			j := b.jobs[off]
+			j.s.sendFailed(j, err)
+			if first == nil {
+				first = err
+			}
+			j.s.release(j)
+			off++
+			continue
+		}
+		for _, j := range b.jobs[off : off+n] {
+			j.s.stats.sent.Add(1)
+			j.s.release(j)
+		}
+		off += n
+	}
+	clear(b.jobs[:b.n])
+	b.n = 0
+	return first
 }
 
 // Cancel implements Deferred.

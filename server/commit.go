@@ -13,8 +13,9 @@ import (
 // committer sends deferred replies once the leases they acknowledge are
 // durable, many at a time: handlers write their leases with lease.Async
 // (visible at once) and queue their deferred replies here; the committer
-// takes every queued reply, calls Store.Sync once, and then sends them all,
-// or cancels them all if Sync fails. A reply therefore never leaves before
+// takes every queued reply, calls Store.Sync once, and then sends them all
+// (with as few system calls as it can, see dhcpserver.SendAll), or cancels
+// them all if Sync fails. A reply therefore never leaves before
 // its lease is on stable storage, and one flush serves every reply queued
 // while the previous one ran (group commit), without a handler, or the
 // goroutine that called it, ever waiting for the disk.
@@ -70,16 +71,16 @@ func (c *committer) run() {
 		if err != nil {
 			c.log.Error("leases not durable; their replies are not sent", "replies", len(batch), "error", err)
 		}
-		for i, d := range batch {
-			if d != nil {
-				if err == nil {
-					d.Send()
-				} else {
+		if err == nil {
+			dhcpserver.SendAll(batch)
+		} else {
+			for _, d := range batch {
+				if d != nil {
 					d.Cancel()
 				}
 			}
-			batch[i] = nil
 		}
+		clear(batch)
 		c.mu.Lock()
 		c.spare = batch[:0]
 		c.mu.Unlock()

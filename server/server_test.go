@@ -61,7 +61,7 @@ type fixture struct {
 	clock *clock
 }
 
-func loadConfig(t *testing.T, src string) *config.Config {
+func loadConfig(t testing.TB, src string) *config.Config {
 	t.Helper()
 	cfg, diags, err := config.Parse("test.json", []byte(src), nil)
 	if err != nil {
