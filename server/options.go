@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"net/netip"
 
 	"github.com/leased/leased/config"
@@ -27,6 +28,7 @@ func (t *txn) reply(mt dhcpv4.MessageType, ss *subnetState, ps *poolState, a net
 		mask := maskOf(ss.cfg.Prefix.Bits())
 		b.AddIP(dhcpv4.OptionSubnetMask, mask)
 	}
+	t.evaluateAdditional(ss, ps)
 	t.bootFields(b, ss)
 	t.addVendorOptions(b, ss, ps)
 	t.addOptions(b, ss, ps)
@@ -37,6 +39,24 @@ func (t *txn) reply(mt dhcpv4.MessageType, ss *subnetState, ps *poolState, a net
 		b.AddString(dhcpv4.OptionHostName, t.host.Hostname)
 	}
 	t.s.metrics.Sent(mt)
+}
+
+// evaluateAdditional evaluates the classes the pool, subnet and shared
+// network list in evaluate-additional-classes (Kea 2.2:
+// require-client-classes), in that order, before the reply's options are
+// chosen.
+func (t *txn) evaluateAdditional(ss *subnetState, ps *poolState) {
+	var pool, network []string
+	if ps != nil {
+		pool = ps.cfg.AdditionalClasses
+	}
+	if n := ss.cfg.Network; n != nil {
+		network = n.AdditionalClasses
+	}
+	if len(pool) == 0 && len(ss.cfg.AdditionalClasses) == 0 && len(network) == 0 {
+		return
+	}
+	t.eval.EvaluateAdditional(pool, ss.cfg.AdditionalClasses, network)
 }
 
 // addTimers adds T1 and T2: the configured renew-timer and rebind-timer,
@@ -51,10 +71,10 @@ func (t *txn) addTimers(b *dhcpv4.Builder, ss *subnetState, lt uint32) {
 	has1, has2 := pr.HasRenewTimer, pr.HasRebindTimer
 	if pr.CalculateTeeTimes {
 		if !has1 {
-			t1, has1 = uint32(float64(lt)*pr.T1Percent), true
+			t1, has1 = uint32(math.Round(float64(lt)*pr.T1Percent)), true
 		}
 		if !has2 {
-			t2, has2 = uint32(float64(lt)*pr.T2Percent), true
+			t2, has2 = uint32(math.Round(float64(lt)*pr.T2Percent)), true
 		}
 	}
 	if has2 && t2 < lt {
@@ -67,35 +87,39 @@ func (t *txn) addTimers(b *dhcpv4.Builder, ss *subnetState, lt uint32) {
 	}
 }
 
-// bootFields sets siaddr, sname and file: the reservation's, else a
-// class's, else the subnet's.
+// bootFields sets siaddr, sname and file: the reservation's, else those of
+// the first of the client's classes that sets them, else the subnet's.
 func (t *txn) bootFields(b *dhcpv4.Builder, ss *subnetState) {
 	pr := &ss.cfg.Params
 	next, sname, file := pr.NextServer, pr.ServerHostname, pr.BootFileName
+	var gotNext, gotSname, gotFile bool
+	if h := t.host; h != nil {
+		if isSet(h.NextServer) {
+			next, gotNext = h.NextServer, true
+		}
+		if h.ServerHostname != "" {
+			sname, gotSname = h.ServerHostname, true
+		}
+		if h.BootFileName != "" {
+			file, gotFile = h.BootFileName, true
+		}
+	}
 	cs := t.eval.Classes()
 	for _, cl := range t.cfg.Classes {
+		if gotNext && gotSname && gotFile {
+			break
+		}
 		if !cs.Has(cl.Name) {
 			continue
 		}
-		if cl.HasNextServer {
-			next = cl.NextServer
+		if !gotNext && cl.HasNextServer && isSet(cl.NextServer) {
+			next, gotNext = cl.NextServer, true
 		}
-		if cl.HasServerHostname {
-			sname = cl.ServerHostname
+		if !gotSname && cl.HasServerHostname && cl.ServerHostname != "" {
+			sname, gotSname = cl.ServerHostname, true
 		}
-		if cl.HasBootFileName {
-			file = cl.BootFileName
-		}
-	}
-	if h := t.host; h != nil {
-		if h.NextServer.IsValid() {
-			next = h.NextServer
-		}
-		if h.ServerHostname != "" {
-			sname = h.ServerHostname
-		}
-		if h.BootFileName != "" {
-			file = h.BootFileName
+		if !gotFile && cl.HasBootFileName && cl.BootFileName != "" {
+			file, gotFile = cl.BootFileName, true
 		}
 	}
 	if isSet(next) {

@@ -82,7 +82,17 @@ func selectSubnet(c *config.Config, s selector, allowed func(*config.Subnet) boo
 	if !isSet(addr) {
 		return nil
 	}
-	return usable(c.SubnetContaining(addr), allowed)
+	if sn := usable(c.SubnetContaining(addr), allowed); sn != nil {
+		return sn
+	}
+	// Nested subnets: Kea tries each subnet containing the address, in
+	// id order, until one admits the client.
+	for _, sn := range c.SubnetsContaining(addr) {
+		if pick := usable(sn, allowed); pick != nil {
+			return pick
+		}
+	}
+	return nil
 }
 
 // usable returns sn when the client may use it, else the first subnet of

@@ -461,3 +461,48 @@ func TestVendorOptions(t *testing.T) {
 		t.Errorf("option 125 sent to a client without the vendor class")
 	}
 }
+
+// TestAdditionalClassesAndClassBootFields: a pool's
+// evaluate-additional-classes brings in an only-in-additional-list class
+// and its options; the first of the client's classes that sets boot
+// fields wins.
+func TestAdditionalClassesAndClassBootFields(t *testing.T) {
+	f := newFixture(t, `{"Dhcp4": {
+		"client-classes": [
+			{"name": "pxe", "test": "substring(option[60].text, 0, 9) == 'PXEClient'", "boot-file-name": "first.efi", "next-server": "192.0.2.5"},
+			{"name": "also", "test": "option[60].exists", "boot-file-name": "second.efi"},
+			{"name": "late", "test": "member('KNOWN') or member('UNKNOWN')", "only-in-additional-list": true,
+			 "option-data": [{"name": "domain-name", "data": "additional.example"}]}
+		],
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0",
+			"pools": [{"pool": "192.0.2.50-192.0.2.60", "evaluate-additional-classes": ["late"]}]}]}}`)
+	off := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: mac("02:00:00:00:00:01"),
+		Options: []dhcptest.Option{{Code: dhcpv4.OptionVendorClass, Value: []byte("PXEClient:Arch:00007")},
+			{Code: dhcpv4.OptionParameterList, Value: []byte{15}}}})
+	if off == nil {
+		t.Fatal("no offer")
+	}
+	if d, _ := off.Packet.Option(dhcpv4.OptionDomainName); string(d) != "additional.example" {
+		t.Errorf("additional class option missing: %q", d)
+	}
+	if string(off.Packet.File()) != "first.efi" || off.Packet.SIAddr().String() != "192.0.2.5" {
+		t.Errorf("boot fields file %q siaddr %v, want the first class's", off.Packet.File(), off.Packet.SIAddr())
+	}
+}
+
+// TestSharedNetworkGuard: a shared network's class guard applies to its
+// subnets together with their own.
+func TestSharedNetworkGuard(t *testing.T) {
+	f := newFixture(t, `{"Dhcp4": {
+		"client-classes": [{"name": "staff", "test": "option[60].text == 'staff'"}],
+		"shared-networks": [{"name": "office", "interface": "test0", "client-classes": ["staff"],
+			"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.50-192.0.2.60"}]}]}]}}`)
+	if r := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: mac("02:00:00:00:00:01")}); r != nil {
+		t.Errorf("client outside the network's class offered %v", r.Packet.YIAddr())
+	}
+	r := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 2, CHAddr: mac("02:00:00:00:00:02"),
+		Options: []dhcptest.Option{{Code: dhcpv4.OptionVendorClass, Value: []byte("staff")}}})
+	if r == nil {
+		t.Error("staff client got no offer")
+	}
+}

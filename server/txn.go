@@ -93,8 +93,11 @@ func (t *txn) run(mt dhcpv4.MessageType) {
 
 func isBroadcast(a netip.Addr) bool { return a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) }
 
-// subnetAllowed applies a subnet's class guard.
-func (t *txn) subnetAllowed(sn *config.Subnet) bool { return t.inClasses(sn.ClientClasses) }
+// subnetAllowed applies a subnet's class guard and its shared network's.
+func (t *txn) subnetAllowed(sn *config.Subnet) bool { return sn.Allows(t.inClass) }
+
+// inClass reports whether the client is in class c.
+func (t *txn) inClass(c string) bool { return t.eval.Classes().Has(c) }
 
 // poolAllowed applies a pool's class guard.
 func (t *txn) poolAllowed(ps *poolState) bool { return t.inClasses(ps.cfg.ClientClasses) }
