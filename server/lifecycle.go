@@ -218,18 +218,27 @@ func (t *txn) request() {
 		}
 	}
 	lt := t.lifetime(ss)
-	t.fill(&t.next, ss, ps, a, lt)
-	var prev *lease.Lease
-	if ok {
-		prev = &t.found
-	}
-	if err := t.write(prev, &t.next); err != nil {
-		if errors.Is(err, lease.ErrExists) || errors.Is(err, lease.ErrConflict) {
-			t.nak()
+	if rest, hit := t.cached(ss, held, lt); hit {
+		// Kea's lease cache: a renewal early in the lease's life is
+		// answered from the stored lease, with its remaining lifetime,
+		// and nothing is written. The reply still waits for the sync
+		// below: the stored lease may be one an in-flight request has
+		// just written.
+		lt = rest
+	} else {
+		t.fill(&t.next, ss, ps, a, lt)
+		var prev *lease.Lease
+		if ok {
+			prev = &t.found
+		}
+		if err := t.write(prev, &t.next); err != nil {
+			if errors.Is(err, lease.ErrExists) || errors.Is(err, lease.ErrConflict) {
+				t.nak()
+				return
+			}
+			t.s.log.Error("lease not committed; no reply", "address", a, "error", err)
 			return
 		}
-		t.s.log.Error("lease not committed; no reply", "address", a, "error", err)
-		return
 	}
 	t.s.offers.drop(a)
 	if !held {
@@ -247,6 +256,27 @@ func (t *txn) request() {
 	if deferred {
 		t.s.commit.add(d)
 	}
+}
+
+// cached reports whether the client's live lease in t.found may be reused
+// as it is (cache-threshold, cache-max-age), and its remaining lifetime:
+// it must be younger than cache-threshold of its lifetime and than
+// cache-max-age, and the lifetime the client would get now must be the
+// one it has.
+func (t *txn) cached(ss *subnetState, held bool, lt uint32) (uint32, bool) {
+	pr := &ss.cfg.Params
+	l := &t.found
+	if !held || pr.CacheThreshold <= 0 || pr.CacheThreshold >= 1 || l.ValidLifetime != lt || lt == lease.InfiniteLifetime {
+		return 0, false
+	}
+	age := t.now - l.CLTT
+	if age < 0 || float64(age) >= pr.CacheThreshold*float64(lt) || (pr.CacheMaxAge > 0 && age >= int64(pr.CacheMaxAge)) {
+		return 0, false
+	}
+	if l.Hostname != t.hostname() || l.SubnetID != ss.cfg.ID {
+		return 0, false
+	}
+	return lt - uint32(age), true
 }
 
 // write stores l, replacing prev when it is not nil. The change is

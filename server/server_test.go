@@ -506,3 +506,30 @@ func TestSharedNetworkGuard(t *testing.T) {
 		t.Error("staff client got no offer")
 	}
 }
+
+// TestLeaseCache: with cache-threshold, a renewal early in the lease's
+// life is answered from the stored lease with its remaining lifetime and
+// nothing is written; a later one extends the lease.
+func TestLeaseCache(t *testing.T) {
+	f := newFixture(t, `{"Dhcp4": {"valid-lifetime": 1000, "cache-threshold": 0.25,
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0", "pools": [{"pool": "192.0.2.50-192.0.2.60"}]}]}}`)
+	hw := mac("02:00:00:00:00:01")
+	a := f.dora(hw)
+	before, _ := f.lease(a)
+	f.clock.add(100 * time.Second)
+	ack := f.send(dhcptest.Message{Type: dhcpv4.Request, XID: 3, CHAddr: hw, CIAddr: a})
+	if lt, _ := ack.Packet.LeaseTime(); ack.Packet.MessageType() != dhcpv4.Ack || lt != 900 {
+		t.Fatalf("cached renewal: %v lease time %d, want ACK 900", ack.Packet.MessageType(), lt)
+	}
+	if l, _ := f.lease(a); l.CLTT != before.CLTT {
+		t.Errorf("cached renewal wrote the lease (CLTT %d, was %d)", l.CLTT, before.CLTT)
+	}
+	f.clock.add(200 * time.Second) // 300 s old: past 25 % of 1000
+	ack = f.send(dhcptest.Message{Type: dhcpv4.Request, XID: 4, CHAddr: hw, CIAddr: a})
+	if lt, _ := ack.Packet.LeaseTime(); lt != 1000 {
+		t.Errorf("renewal past the threshold: lease time %d, want 1000", lt)
+	}
+	if l, _ := f.lease(a); l.CLTT != f.clock.now().Unix() {
+		t.Errorf("renewal past the threshold did not extend the lease")
+	}
+}
