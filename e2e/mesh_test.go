@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"bufio"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -506,7 +506,9 @@ func summary(d []time.Duration) string {
 	}
 	s := slices.Clone(d)
 	slices.Sort(s)
-	r := func(x time.Duration) string { return strconv.FormatFloat(float64(x)/float64(time.Millisecond), 'f', 3, 64) + " ms" }
+	r := func(x time.Duration) string {
+		return strconv.FormatFloat(float64(x)/float64(time.Millisecond), 'f', 3, 64) + " ms"
+	}
 	return fmt.Sprintf("n=%d min %s median %s p90 %s max %s", len(s), r(s[0]), r(s[len(s)/2]), r(s[len(s)*9/10]), r(s[len(s)-1]))
 }
 
