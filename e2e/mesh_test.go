@@ -51,14 +51,16 @@ type meshEnv struct {
 }
 
 type meshNode struct {
-	i     int
-	tn    testnet.MeshNode
-	ctl   string // control socket
-	state string // --state-dir
-	hook  string // what the -H hook recorded
-	args  []string
-	proc  *testnet.Proc
-	runs  []*testnet.Proc
+	i      int
+	tn     testnet.MeshNode
+	ctl    string // control socket
+	state  string // --state-dir
+	hook   string // what the -H hook recorded
+	bin    string // leasedBin, or ddhcpd in the interoperability test
+	script string // the -H hook
+	args   []string
+	proc   *testnet.Proc
+	runs   []*testnet.Proc
 }
 
 // newMeshEnv builds n nodes (not started) that will run leased mesh with
@@ -90,6 +92,8 @@ func newMeshEnv(t *testing.T, n int, flags ...string) *meshEnv {
 		if err := os.WriteFile(hook, []byte("echo \"$*\" >> "+nd.hook+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		nd.script = hook
+		nd.bin = leasedBin
 		nd.args = append([]string{"mesh", "--state-dir", nd.state}, flags...)
 		nd.args = append(nd.args, "-i", tn.MeshIf, "-c", "client0", "-C", nd.ctl, "-H", hook)
 		e.nodes = append(e.nodes, nd)
@@ -118,7 +122,7 @@ func (e *meshEnv) start(nd *meshNode, args []string) {
 	if args == nil {
 		args = nd.args
 	}
-	p, err := nd.tn.NS.Start(context.Background(), leasedBin, args...)
+	p, err := nd.tn.NS.Start(context.Background(), nd.bin, args...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -430,6 +434,29 @@ func (e *meshEnv) clients(t *testing.T) {
 	t.Logf("10 real clients bound: %d distinct addresses", len(seen))
 }
 
+// roamLink makes a namespace for roaming clients whose link, eth0, ends
+// as port on node at's client0. Clients go on macvlans of eth0.
+func (e *meshEnv) roamLink(t *testing.T, at *meshNode, port string) *testnet.NS {
+	t.Helper()
+	r := testnet.NewNS(t, "roam")
+	if err := r.SetSysctl("net.ipv6.conf.all.disable_ipv6", "1"); err != nil {
+		t.Fatal(err)
+	}
+	testnet.Veth(t, r, "eth0", at.tn.NS, port)
+	at.tn.NS.MustRun(t, "ip", "link", "set", port, "master", "client0")
+	return r
+}
+
+// moveLink moves the roaming link's port from one node's client0 to
+// another's, as ddhcpd's network-test re-masters client ports.
+func (e *meshEnv) moveLink(t *testing.T, r *testnet.NS, port string, from, to *meshNode) {
+	t.Helper()
+	from.tn.NS.MustRun(t, "ip", "link", "set", port, "netns", to.tn.NS.Name())
+	to.tn.NS.MustRun(t, "ip", "link", "set", port, "master", "client0")
+	to.tn.NS.SetUp(t, port)
+	r.WaitCarrier(t, "eth0")
+}
+
 // renewals renews c k times, checking that the address stays a, and
 // returns from kernel timestamps on node nd: the time from each REQUEST
 // to its ACK on client0, and for renewals nd forwarded, from each
@@ -516,12 +543,7 @@ func summary(d []time.Duration) string {
 // addresses: node 1 forwards their renewals to node 0, the owner.
 func (e *meshEnv) roaming(t *testing.T) {
 	n0, n1 := e.nodes[0], e.nodes[1]
-	r := testnet.NewNS(t, "roam")
-	if err := r.SetSysctl("net.ipv6.conf.all.disable_ipv6", "1"); err != nil {
-		t.Fatal(err)
-	}
-	testnet.Veth(t, r, "eth0", n0.tn.NS, "r0")
-	n0.tn.NS.MustRun(t, "ip", "link", "set", "r0", "master", "client0")
+	r := e.roamLink(t, n0, "r0")
 	uHW := r.AddMacvlan(t, "eth0", "ru", nil)
 	dHW := r.AddMacvlan(t, "eth0", "rd", nil)
 	u := testnet.NewClient(t, testnet.Udhcpc, r, "ru", testnet.ClientOptions{Timeout: 20 * time.Second})
@@ -547,11 +569,7 @@ func (e *meshEnv) roaming(t *testing.T) {
 		t.Errorf("node 0 sent %d RENEWLEASEs for renewals in its own block", len(d2d))
 	}
 
-	// Move the link: r0 leaves node 0's client0 for node 1's.
-	n0.tn.NS.MustRun(t, "ip", "link", "set", "r0", "netns", n1.tn.NS.Name())
-	n1.tn.NS.MustRun(t, "ip", "link", "set", "r0", "master", "client0")
-	n1.tn.NS.SetUp(t, "r0")
-	r.WaitCarrier(t, "eth0")
+	e.moveLink(t, r, "r0", n0, n1)
 
 	sent0, recv0 := e.stat(n1, "direct.send_renewlease"), e.stat(n0, "direct.recv_renewlease")
 	fwd, d2d := e.renewals(t, n1, u, ul.Addr, 20)
