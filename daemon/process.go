@@ -429,8 +429,7 @@ func (p *process) listen(iface string) (*dhcpserver.Server, error) {
 	if iface != "" {
 		ifaces = []string{iface}
 	}
-	ds, err := listen(p.handler, ifaces, ServeOptions{ServerPort: p.o.ServerPort, ClientPort: p.o.ClientPort},
-		p.logging.Logger(logging.NameDHCP4))
+	ds, err := listen(p.handler, ifaces, p.o.ServerPort, p.o.ClientPort, p.logging.Logger(logging.NameDHCP4))
 	if err != nil {
 		return nil, err
 	}

@@ -494,3 +494,56 @@ func TestSystemdNotify(t *testing.T) {
 		t.Errorf("notifications: %q", got())
 	}
 }
+
+// TestLoggersFromConfig checks that the configuration's loggers drive the
+// log: a file output gets the records (JSON when asked for), severities
+// per logger apply, and a reload moves the log to the new file.
+func TestLoggersFromConfig(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	logA, logB := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	withLoggers := func(file string) string {
+		return strings.Replace(testProcessConfig(dir, freePort(t, "tcp"), "192.0.2.100 - 192.0.2.199"),
+			`"valid-lifetime": 3600,`, fmt.Sprintf(`"valid-lifetime": 3600,
+  "loggers": [
+    {"name": "kea-dhcp4", "severity": "INFO", "output-options": [{"output": %q}]},
+    {"name": "kea-dhcp4.commands", "severity": "WARN", "output-options": [{"output": %q}]}
+  ],`, file, file), 1)
+	}
+	cfg := filepath.Join(dir, "kea-dhcp4.conf")
+	if err := os.WriteFile(cfg, []byte(withLoggers(logA)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	reload := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(ctx, Options{ConfigPath: cfg, ServerPort: uint16(freePort(t, "udp")), JSONLog: true, Stdout: out, Stderr: out, Reload: reload})
+	}()
+	sock := filepath.Join(dir, "ctl.sock")
+	read := func(f string) string { b, _ := os.ReadFile(f); return string(b) }
+	waitFor(t, "the start in the log file", func() bool { return strings.Contains(read(logA), `"msg":"serving DHCPv4"`) })
+	c := &control.Client{Target: sock}
+	if _, err := c.Call(ctx, "status-get", nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(read(logA), "received command") {
+		t.Errorf("kea-dhcp4.commands at WARN logged an INFO record:\n%s", read(logA))
+	}
+	if err := os.WriteFile(cfg, []byte(withLoggers(logB)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reload <- struct{}{}
+	waitFor(t, "the reload in the new log file", func() bool { return strings.Contains(read(logB), `"msg":"configuration applied"`) })
+	cancel()
+	<-done
+	if out.String() != "" {
+		t.Errorf("records went to stdout or stderr instead of the files:\n%s", out.String())
+	}
+	if !strings.Contains(read(logB), `"msg":"lease store closed"`) {
+		t.Errorf("the shutdown is not in the new log file:\n%s", read(logB))
+	}
+}

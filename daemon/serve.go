@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,107 +14,17 @@ import (
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
-	"github.com/leased/leased/server"
 )
 
 // DefaultLeaseFile is where leases are kept when lease-database names no
 // file.
 const DefaultLeaseFile = "/var/lib/leased/dhcp4.leases"
 
-// ServeOptions configure Serve.
-type ServeOptions struct {
-	// ConfigPath is the Kea Dhcp4 configuration file.
-	ConfigPath string
-	// ServerPort and ClientPort override the DHCP ports (kea-dhcp4's -p
-	// and -P); 0 keeps 67 and 68.
-	ServerPort, ClientPort uint16
-	// Logger receives the log; slog.Default() when nil.
-	Logger *slog.Logger
-	// Reload asks for the configuration to be read again (SIGHUP).
-	Reload <-chan struct{}
-	// Ready, if set, is called once the server is listening, with the
-	// address it listens on.
-	Ready func(netip.AddrPort)
-	// ShutdownTimeout bounds how long in-flight messages may take to
-	// finish at shutdown; 5 s when zero.
-	ShutdownTimeout time.Duration
-}
-
-// Serve runs the DHCP server until ctx ends, then drains the messages in
-// flight, flushes and closes the lease store, and returns. A configuration
-// that fails to load on reload is logged with its positions and ignored:
-// the previous one keeps serving.
-func Serve(ctx context.Context, o ServeOptions) error {
-	log := o.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	cfg, err := LoadConfig(o.ConfigPath, log)
-	if err != nil {
-		return err
-	}
-	store, err := OpenStore(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := store.Close(); err != nil {
-			log.Error("closing the lease store", "error", err)
-		}
-	}()
-	srv, err := server.New(ctx, cfg, store, &server.Options{Logger: log})
-	if err != nil {
-		return fmt.Errorf("starting the server: %w", err)
-	}
-	runCtx, stopRun := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- srv.Run(runCtx) }()
-	defer func() {
-		stopRun()
-		<-runDone
-	}()
-
-	ifaces := interfaces(cfg)
-	ds, err := listen(srv, ifaces, o, log)
-	if err != nil {
-		return err
-	}
-	log.Info("serving DHCPv4", "config", o.ConfigPath, "interfaces", ifaceList(ifaces), "address", ds.LocalAddr(), "leases", leaseDesc(cfg))
-	if o.Ready != nil {
-		o.Ready(ds.LocalAddr())
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return shutdown(ds, o.ShutdownTimeout, log)
-		case <-o.Reload:
-			next, err := LoadConfig(o.ConfigPath, log)
-			if err != nil {
-				log.Error("configuration not reloaded; the previous one stays in force", "error", err)
-				continue
-			}
-			if err := srv.Reload(ctx, next); err != nil {
-				log.Error("configuration not reloaded; the previous one stays in force", "error", err)
-				continue
-			}
-			if nextIfaces := interfaces(next); !slices.Equal(nextIfaces, ifaces) {
-				// Bind the new set before letting the old go, so the
-				// port is never unanswered.
-				nds, err := listen(srv, nextIfaces, o, log)
-				if err != nil {
-					log.Error("cannot serve the new interface list; keeping the old sockets", "error", err)
-				} else {
-					go shutdown(ds, o.ShutdownTimeout, log)
-					ds, ifaces = nds, nextIfaces
-				}
-			}
-			log.Info("configuration reloaded", "config", o.ConfigPath, "hash", fmt.Sprintf("%x", next.Hash[:8]))
-		}
-	}
-}
-
-func listen(h dhcpserver.Handler, ifaces []string, o ServeOptions, log *slog.Logger) (*dhcpserver.Server, error) {
-	port := o.ServerPort
+// listen opens a DHCP server on the given interfaces (all of them when
+// ifaces is empty) and serves h on it until it is shut down. serverPort
+// and clientPort 0 mean 67 and 68.
+func listen(h dhcpserver.Handler, ifaces []string, serverPort, clientPort uint16, log *slog.Logger) (*dhcpserver.Server, error) {
+	port := serverPort
 	if port == 0 {
 		port = dhcpserver.DefaultRelayPort
 	}
@@ -123,7 +32,7 @@ func listen(h dhcpserver.Handler, ifaces []string, o ServeOptions, log *slog.Log
 		Addr:       ":" + strconv.Itoa(int(port)),
 		Interfaces: ifaces,
 		Handler:    h,
-		ClientPort: o.ClientPort,
+		ClientPort: clientPort,
 		RelayPort:  port,
 		Logger:     log,
 		// The server's handler never waits for the disk: it defers each
@@ -144,6 +53,8 @@ func listen(h dhcpserver.Handler, ifaces []string, o ServeOptions, log *slog.Log
 	return ds, nil
 }
 
+// shutdown stops ds gracefully, letting the messages in flight finish
+// for up to timeout (5 s when zero), and closes it.
 func shutdown(ds *dhcpserver.Server, timeout time.Duration, log *slog.Logger) error {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
