@@ -40,7 +40,7 @@ var epoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 // bus connects cores in memory: datagrams queue up and are delivered by
 // pump, so that no core's mutex is held while another handles them.
 type bus struct {
-	t     *testing.T
+	t     testing.TB
 	clock *fakeClock
 	cores []*core
 	addrs []netip.Addr
@@ -72,12 +72,12 @@ func (t busTr) SendUnicast(to netip.Addr, b []byte) error {
 	return nil
 }
 
-func newBus(t *testing.T) *bus {
+func newBus(t testing.TB) *bus {
 	return &bus{t: t, clock: &fakeClock{now: epoch}, q: make(chan busMsg, 1024), drop: map[int]bool{}}
 }
 
 // testConfig is a small fast mesh: -L -t 2 -B 20 -N 10.0.0.0/24 -b 2.
-func testConfig(t *testing.T, extra ...string) mesh.Config {
+func testConfig(t testing.TB, extra ...string) mesh.Config {
 	t.Helper()
 	cfg, err := mesh.ParseArgs(append([]string{"-L", "-t", "2", "-B", "20", "-N", "10.0.0.0/24", "-b", "2"}, extra...))
 	if err != nil {
@@ -174,7 +174,7 @@ func owned(c *core) []uint32 {
 var hwA = net.HardwareAddr{0x02, 0xaa, 0, 0, 0, 1}
 
 // serve runs h on one message and returns the reply (nil if silent).
-func serve(t *testing.T, h dhcpserver.Handler, m dhcptest.Message) *dhcptest.Reply {
+func serve(t testing.TB, h dhcpserver.Handler, m dhcptest.Message) *dhcptest.Reply {
 	t.Helper()
 	rec, req := record(t, m)
 	h.ServeDHCP(rec, req)
@@ -185,7 +185,7 @@ func serve(t *testing.T, h dhcpserver.Handler, m dhcptest.Message) *dhcptest.Rep
 	return r
 }
 
-func record(t *testing.T, m dhcptest.Message) (*dhcptest.ResponseRecorder, *dhcpserver.Request) {
+func record(t testing.TB, m dhcptest.Message) (*dhcptest.ResponseRecorder, *dhcpserver.Request) {
 	t.Helper()
 	req, err := dhcptest.NewRequest(m.MustBuild())
 	if err != nil {
@@ -197,7 +197,7 @@ func record(t *testing.T, m dhcptest.Message) (*dhcptest.ResponseRecorder, *dhcp
 var prl = dhcptest.Option{Code: dhcpv4.OptionParameterList, Value: []byte{1, 3, 28, 51, 54}}
 
 // dora gets a lease from h for hw.
-func dora(t *testing.T, h dhcpserver.Handler, hw net.HardwareAddr, xid uint32) netip.Addr {
+func dora(t testing.TB, h dhcpserver.Handler, hw net.HardwareAddr, xid uint32) netip.Addr {
 	t.Helper()
 	off := serve(t, h, dhcptest.Message{Type: dhcpv4.Discover, XID: xid, CHAddr: hw, Options: []dhcptest.Option{prl}})
 	if off == nil || off.Packet.MessageType() != dhcpv4.Offer {
@@ -214,7 +214,7 @@ func dora(t *testing.T, h dhcpserver.Handler, hw net.HardwareAddr, xid uint32) n
 }
 
 // twoNodes returns a bus whose two cores own disjoint blocks.
-func twoNodes(t *testing.T) *bus {
+func twoNodes(t testing.TB) *bus {
 	b := newBus(t)
 	cfg := testConfig(t)
 	b.add(cfg, nil, nil)
