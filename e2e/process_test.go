@@ -205,6 +205,7 @@ func TestProcessControl(t *testing.T) {
 	}
 	base := perf(t, p, srv, rate, secs, 0x10, nil)
 	baseDrops := drops(base)
+	t.Run("statistics", func(t *testing.T) { checkStatistics(t, srv, ctl, base) })
 	hash0 := ctl.hash()
 
 	t.Run("sighup-broken", func(t *testing.T) {
@@ -404,6 +405,71 @@ func testSigtermUnderLoad(t *testing.T, p *testnet.Pair, srv *server, ctl *ctlRu
 	if len(stored) != len(leases.Leases) {
 		t.Errorf("the store holds %d leases, the server lists %d", len(stored), len(leases.Leases))
 	}
+}
+
+// checkStatistics compares the server's statistics after a perfdhcp run
+// with what perfdhcp saw and what the store holds.
+func checkStatistics(t *testing.T, srv *server, ctl *ctlRunner, rep *testnet.PerfdhcpReport) {
+	var answer struct {
+		Arguments map[string][][2]json.RawMessage `json:"arguments"`
+	}
+	if err := json.Unmarshal([]byte(ctl.runWith("-json", "statistic-get-all")), &answer); err != nil {
+		t.Fatal(err)
+	}
+	stat := func(name string) int64 {
+		samples := answer.Arguments[name]
+		if len(samples) == 0 {
+			t.Errorf("no statistic %s", name)
+			return -1
+		}
+		var v int64
+		if err := json.Unmarshal(samples[0][0], &v); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		return v
+	}
+	do, ra := rep.DiscoverOffer(), rep.RequestAck()
+	for _, c := range []struct {
+		name string
+		min  int64
+	}{
+		{"pkt4-received", do.Sent + ra.Sent},
+		{"pkt4-discover-received", do.Sent},
+		{"pkt4-request-received", ra.Sent},
+		{"pkt4-offer-sent", do.Received},
+		{"pkt4-ack-sent", ra.Received},
+		{"pkt4-sent", do.Received + ra.Received},
+	} {
+		if v := stat(c.name); v < c.min {
+			t.Errorf("%s = %d, but perfdhcp alone accounts for %d", c.name, v, c.min)
+		}
+	}
+	for _, name := range []string{"pkt4-parse-failed", "pkt4-receive-drop"} {
+		if v := stat(name); v != 0 {
+			t.Errorf("%s = %d, want 0", name, v)
+		}
+	}
+	if v, want := stat("subnet[2].total-addresses"), int64(127*256); v != want {
+		t.Errorf("subnet[2].total-addresses = %d, want %d (pool A)", v, want)
+	}
+	ls, err := srv.store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inSubnet2 int64
+	for _, l := range ls {
+		if l.SubnetID == 2 && l.State == 0 {
+			inSubnet2++
+		}
+	}
+	if v := stat("subnet[2].assigned-addresses"); v != inSubnet2 {
+		t.Errorf("subnet[2].assigned-addresses = %d, the store holds %d", v, inSubnet2)
+	}
+	if v := stat("subnet[2].cumulative-assigned-addresses"); v != inSubnet2 {
+		t.Errorf("subnet[2].cumulative-assigned-addresses = %d, want the %d leases assigned so far", v, inSubnet2)
+	}
+	t.Logf("statistics: pkt4-received %d, pkt4-ack-sent %d, subnet[2].assigned-addresses %d of %d",
+		stat("pkt4-received"), stat("pkt4-ack-sent"), stat("subnet[2].assigned-addresses"), stat("subnet[2].total-addresses"))
 }
 
 // perf runs perfdhcp through the relay for secs seconds at rate, with
