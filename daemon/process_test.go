@@ -385,6 +385,9 @@ func TestShutdownCommand(t *testing.T) {
 	if _, err := os.Stat(p.pidPath); err != nil {
 		t.Fatalf("no PID file: %v", err)
 	}
+	if fi, err := os.Lstat(p.sock); err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm()&0o077 != 0 {
+		t.Fatalf("control socket %s: %v, %v; want a socket of mode 0600 or tighter", p.sock, fi.Mode(), err)
+	}
 	p.want("lease4-add", map[string]any{"ip-address": "192.0.2.150", "hw-address": "02:00:00:00:00:01"}, 0)
 	if r := p.want("shutdown", map[string]any{"exit-value": 3}, 0); r.Text != "Shutting down." {
 		t.Errorf("shutdown answered %q", r.Text)
