@@ -55,13 +55,13 @@ type Options struct {
 }
 
 // Main runs `leased mesh` with ddhcpd's command line (args without the
-// program name) until ctx ends, and returns the exit status. Before
+// program name) until ctx ends, and returns the exit status. Among
 // ddhcpd's flags it takes leased's own, which ddhcpd's never look like:
 //
 //	--state-dir DIR   keep leases and claims in DIR
 //	--no-state        keep nothing across restarts (as ddhcpd)
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	stateDir, noState, rest, err := leadingOptions(args)
+	stateDir, noState, rest, err := ownOptions(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "leased mesh: %v\n", err)
 		return exitUsage
@@ -107,18 +107,34 @@ func usage() string {
 `
 }
 
-// leadingOptions takes leased's own options off the front of args.
-func leadingOptions(args []string) (stateDir string, noState bool, rest []string, err error) {
-	for len(args) > 0 && strings.HasPrefix(args[0], "--") && args[0] != "--" {
-		name, val, hasVal := strings.Cut(args[0], "=")
-		args = args[1:]
+// ownOptions takes leased's own options (--state-dir, --no-state) out of
+// a ddhcpd command line, wherever they stand before a "--". ddhcpd's flags
+// are single letters, so "--name" is never one of them, unless it is the
+// value of a flag such as -H, which is left alone.
+func ownOptions(args []string) (stateDir string, noState bool, rest []string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "--") {
+			rest = append(rest, a)
+			if takesValue(a) && i+1 < len(args) {
+				i++
+				rest = append(rest, args[i])
+			}
+			continue
+		}
+		name, val, hasVal := strings.Cut(a, "=")
 		switch name {
 		case "--state-dir":
 			if !hasVal {
-				if len(args) == 0 {
+				if i+1 >= len(args) {
 					return "", false, nil, errors.New("--state-dir needs a directory")
 				}
-				val, args = args[0], args[1:]
+				i++
+				val = args[i]
 			}
 			if val == "" {
 				return "", false, nil, errors.New("--state-dir needs a directory")
@@ -130,13 +146,30 @@ func leadingOptions(args []string) (stateDir string, noState bool, rest []string
 			}
 			noState = true
 		default:
-			return "", false, nil, fmt.Errorf("unknown option %s (leased's own options are --state-dir and --no-state; ddhcpd's flags follow them)", name)
+			return "", false, nil, fmt.Errorf("unknown option %s (leased's own options are --state-dir and --no-state; the others are ddhcpd's single-letter flags)", name)
 		}
 	}
 	if noState && stateDir != "" {
 		return "", false, nil, errors.New("--state-dir and --no-state exclude each other")
 	}
-	return stateDir, noState, args, nil
+	return stateDir, noState, rest, nil
+}
+
+// ddhcpdValued lists ddhcpd's flags that take a value.
+const ddhcpdValued = "CcitbBNosHn"
+
+// takesValue reports whether a ddhcpd flag argument ("-b", "-Lb") ends
+// in a flag whose value is the next argument.
+func takesValue(a string) bool {
+	if len(a) < 2 || a[0] != '-' {
+		return false
+	}
+	for j := 1; j < len(a); j++ {
+		if strings.IndexByte(ddhcpdValued, a[j]) >= 0 {
+			return j == len(a)-1
+		}
+	}
+	return false
 }
 
 // revision returns the VCS revision the binary was built from.

@@ -74,7 +74,7 @@ func TestHookOnLeaseAndRelease(t *testing.T) {
 	waitFile(t, out, "endlearning\nlease "+a.String()+" 02:AA:00:00:00:01\nrelease "+a.String()+" 02:AA:00:00:00:01\n")
 }
 
-func TestLeadingOptions(t *testing.T) {
+func TestOwnOptions(t *testing.T) {
 	for _, tc := range []struct {
 		args    []string
 		dir     string
@@ -84,16 +84,18 @@ func TestLeadingOptions(t *testing.T) {
 	}{
 		{args: []string{"-L", "-c", "x"}, rest: "-L -c x"},
 		{args: []string{"--state-dir", "/s", "-L"}, dir: "/s", rest: "-L"},
-		{args: []string{"--state-dir=/s"}, dir: "/s"},
+		{args: []string{"-d", "--state-dir=/s", "-b", "2"}, dir: "/s", rest: "-d -b 2"},
 		{args: []string{"--no-state", "-b", "2"}, noState: true, rest: "-b 2"},
-		{args: []string{"--", "-L"}, rest: "-- -L"},
+		{args: []string{"-H", "--hook-named-so", "-Lb", "--x"}, rest: "-H --hook-named-so -Lb --x"},
+		{args: []string{"-b2", "--no-state"}, noState: true, rest: "-b2"},
+		{args: []string{"--", "--no-state"}, rest: "-- --no-state"},
 		{args: []string{"--state-dir"}, err: "needs a directory"},
 		{args: []string{"--state-dir="}, err: "needs a directory"},
 		{args: []string{"--bogus"}, err: "unknown option --bogus"},
 		{args: []string{"--no-state=1"}, err: "takes no value"},
 		{args: []string{"--no-state", "--state-dir", "/s"}, err: "exclude each other"},
 	} {
-		dir, noState, rest, err := leadingOptions(tc.args)
+		dir, noState, rest, err := ownOptions(tc.args)
 		switch {
 		case tc.err != "":
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
