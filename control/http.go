@@ -255,8 +255,9 @@ func (l *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, h := range st.headers {
 		w.Header().Set(h.Name, h.Value)
 	}
+	get := s.opts.GetHandlers[r.URL.Path]
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if r.Method != http.MethodPost || ct != "application/json" {
+	if get == nil && (r.Method != http.MethodPost || ct != "application/json") || get != nil && r.Method != http.MethodGet {
 		l.stock(w, http.StatusBadRequest)
 		return
 	}
@@ -277,6 +278,10 @@ func (l *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if user != "" {
 			s.log.Debug("control request authorized", "remote", r.RemoteAddr, "user", user)
 		}
+	}
+	if get != nil {
+		get.ServeHTTP(w, r)
+		return
 	}
 
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))

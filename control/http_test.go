@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -375,4 +376,40 @@ func newTestPKI(t *testing.T) *testPKI {
 	p.client, err = tls.X509KeyPair(cc, ck)
 	must(t, err)
 	return p
+}
+
+// TestHTTPGetHandlers: a GET path such as /metrics is served behind the
+// socket's authentication; commands stay POSTs.
+func TestHTTPGetHandlers(t *testing.T) {
+	auth := &config.Authentication{Type: "basic", Clients: []config.AuthClient{{User: "prom", Password: "scrape"}}}
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "leased_up 1\n") })
+	s := startServer(t, testRegistry(t), Options{GetHandlers: map[string]http.Handler{"/metrics": metrics}}, httpSock(auth))
+	url := "http://" + s.Addrs()[0]
+	get := func(user, pw string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, url+"/metrics", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pw)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("", ""); code != http.StatusUnauthorized {
+		t.Errorf("GET /metrics without credentials: %d", code)
+	}
+	if code, body := get("prom", "scrape"); code != 200 || body != "leased_up 1\n" {
+		t.Errorf("GET /metrics: %d %q", code, body)
+	}
+	if resp, _ := post(t, url+"/metrics", `{"command": "echo"}`, map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("prom:scrape"))}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("POST to /metrics: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/", nil)
+	req.SetBasicAuth("prom", "scrape")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("GET of a command path: %v %v", resp, err)
+	}
 }

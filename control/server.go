@@ -1,6 +1,7 @@
 package control
 
 import (
+	"net/http"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,6 +43,10 @@ type Options struct {
 	// Service is the name HTTP requests may carry in "service" (Kea's
 	// kea-dhcp4 accepts "dhcp4"); empty accepts any.
 	Service string
+	// GetHandlers serve GET requests to these paths on the HTTP and HTTPS
+	// sockets, after the socket's authentication, such as a Prometheus
+	// "/metrics". Commands stay POSTs.
+	GetHandlers map[string]http.Handler
 }
 
 func (o *Options) fill() {

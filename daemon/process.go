@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -224,7 +225,9 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if err := p.register(reg); err != nil {
 		return 1, err
 	}
-	p.ctl = control.NewServer(reg, control.Options{Logger: lg.Logger(logging.NameCommands), Service: "dhcp4"})
+	p.ctl = control.NewServer(reg, control.Options{Logger: lg.Logger(logging.NameCommands), Service: "dhcp4",
+		// Prometheus scrapes the HTTP control listener, behind its authentication.
+		GetHandlers: map[string]http.Handler{"/metrics": p.metrics.handler()}})
 	if err := p.ctl.Apply(cfg.ControlSockets); err != nil {
 		return 1, fmt.Errorf("control sockets: %w", err)
 	}

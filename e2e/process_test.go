@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -194,6 +196,39 @@ func TestProcessControl(t *testing.T) {
 			"--host", "127.0.0.1", "--port", fmt.Sprint(apiPort), "--auth-user", apiUser, "--auth-password", "wrong", "list-commands")
 		if err == nil || !strings.Contains(out, "401") {
 			t.Errorf("kea-shell with a wrong password: %v%s", err, indent(out))
+		}
+	})
+
+	// Prometheus scrapes /metrics on the same listener, behind the same
+	// authentication.
+	t.Run("metrics", func(t *testing.T) {
+		scrape := func(user, pw string) string {
+			var out []byte
+			err := p.Server.Do(func() error {
+				c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", apiPort), 5*time.Second)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				cred := base64.StdEncoding.EncodeToString([]byte(user + ":" + pw))
+				if _, err := fmt.Fprintf(c, "GET /metrics HTTP/1.0\r\nAuthorization: Basic %s\r\n\r\n", cred); err != nil {
+					return err
+				}
+				out, err = io.ReadAll(c)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("GET /metrics: %v", err)
+			}
+			return string(out)
+		}
+		if out := scrape(apiUser, "wrong"); !strings.HasPrefix(out, "HTTP/1.0 401") {
+			t.Errorf("GET /metrics with a wrong password:%s", indent(out))
+		}
+		out := scrape(apiUser, apiPassword)
+		if !strings.HasPrefix(out, "HTTP/1.0 200") || !strings.Contains(out, "leased_pkt4_received") || !strings.Contains(out, `leased_subnet_total_addresses{subnet_id="1"}`) {
+			t.Errorf("GET /metrics: want Kea's statistics in Prometheus form:%.2000s", indent(out))
 		}
 	})
 
