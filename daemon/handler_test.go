@@ -146,13 +146,15 @@ func TestMetricsFromStoreAndConfig(t *testing.T) {
 		}
 	}
 	mt.Assigned(1, 7)
-	mt.Reclaimed(1, 0)
+	mt.Reclaimed(1, 0, false)
+	mt.Reclaimed(1, 0, true)
 	mt.Dropped("not for us")
 	mt.Dropped("no address available")
 	mt.Sent(dhcpv4.Ack)
 	for name, want := range map[string]int64{
 		"subnet[1].cumulative-assigned-addresses": 1, "subnet[1].pool[7].cumulative-assigned-addresses": 1,
-		"cumulative-assigned-addresses": 1, "subnet[1].reclaimed-leases": 1, "reclaimed-leases": 1,
+		"cumulative-assigned-addresses": 1, "subnet[1].reclaimed-leases": 2, "reclaimed-leases": 2,
+		"subnet[1].reclaimed-declined-addresses": 1, "reclaimed-declined-addresses": 1, "subnet[1].pool[0].reclaimed-declined-addresses": 1,
 		"pkt4-not-for-us": 1, "pkt4-receive-drop": 1, "v4-allocation-fail": 1, "pkt4-ack-sent": 1, "pkt4-sent": 1,
 	} {
 		if got, _ := m.Int(name); got != want {

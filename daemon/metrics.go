@@ -104,14 +104,20 @@ func (mt *metrics) Assigned(subnetID, poolID uint32) {
 func (mt *metrics) Freed(uint32, uint32)    {}
 func (mt *metrics) Declined(uint32, uint32) {}
 
-func (mt *metrics) Reclaimed(subnetID, poolID uint32) {
-	mt.global.ReclaimedLeases.Add(1)
+func (mt *metrics) Reclaimed(subnetID, poolID uint32, declined bool) {
+	count := func(l *stats.Leases) {
+		l.ReclaimedLeases.Add(1)
+		if declined {
+			l.ReclaimedDeclinedAddresses.Add(1)
+		}
+	}
+	count(mt.global)
 	idx := mt.idx.Load()
 	if sn := idx.subnets[subnetID]; sn != nil {
-		sn.ReclaimedLeases.Add(1)
+		count(&sn.Leases)
 	}
 	if p := idx.pools[lease.PoolKey{SubnetID: subnetID, PoolID: poolID}]; p != nil {
-		p.ReclaimedLeases.Add(1)
+		count(&p.Leases)
 	}
 }
 

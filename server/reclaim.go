@@ -116,6 +116,6 @@ func (s *Server) reclaimOne(ctx context.Context, st *state, l *lease.Lease) erro
 	if ps := st.poolContaining(l.Addr); ps != nil {
 		ps.alloc.Release(l.Addr)
 	}
-	s.metrics.Reclaimed(l.SubnetID, l.PoolID)
+	s.metrics.Reclaimed(l.SubnetID, l.PoolID, l.State == lease.StateDeclined)
 	return nil
 }

@@ -56,8 +56,9 @@ type Metrics interface {
 	Assigned(subnetID, poolID uint32)
 	Freed(subnetID, poolID uint32)
 	Declined(subnetID, poolID uint32)
-	// Reclaimed counts expired leases reclaimed.
-	Reclaimed(subnetID, poolID uint32)
+	// Reclaimed counts expired leases reclaimed; declined says the lease
+	// was a declined address whose probation ended.
+	Reclaimed(subnetID, poolID uint32, declined bool)
 }
 
 // Server answers DHCPv4 clients. It is safe for concurrent use.
@@ -341,10 +342,10 @@ func clientKey(p *dhcpv4.Packet) uint64 {
 
 type noMetrics struct{}
 
-func (noMetrics) Received(dhcpv4.MessageType) {}
-func (noMetrics) Sent(dhcpv4.MessageType)     {}
-func (noMetrics) Dropped(string)              {}
-func (noMetrics) Assigned(uint32, uint32)     {}
-func (noMetrics) Freed(uint32, uint32)        {}
-func (noMetrics) Declined(uint32, uint32)     {}
-func (noMetrics) Reclaimed(uint32, uint32)    {}
+func (noMetrics) Received(dhcpv4.MessageType)    {}
+func (noMetrics) Sent(dhcpv4.MessageType)        {}
+func (noMetrics) Dropped(string)                 {}
+func (noMetrics) Assigned(uint32, uint32)        {}
+func (noMetrics) Freed(uint32, uint32)           {}
+func (noMetrics) Declined(uint32, uint32)        {}
+func (noMetrics) Reclaimed(uint32, uint32, bool) {}
