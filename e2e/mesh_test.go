@@ -497,8 +497,11 @@ func (e *meshEnv) renewals(t *testing.T, nd *meshNode, c *testnet.Client, a neti
 			}
 		}
 	}
-	// udhcpc sometimes starts a second transaction of its own for one
-	// SIGUSR1; each is a renewal all the same.
+	// udhcpc sends a renewal from a socket bound to its address and
+	// connected to the server, which it closes after sending; an ACK that
+	// arrives before the close goes to that socket and is lost, and udhcpc
+	// asks again a second or two later. A fast server meets this race
+	// often. Each retry is a renewal all the same.
 	if len(dhcp) < k {
 		t.Errorf("matched %d REQUEST/ACK pairs for %d renewals", len(dhcp), k)
 	}
@@ -539,6 +542,9 @@ func summary(d []time.Duration) string {
 	return fmt.Sprintf("n=%d min %s median %s p90 %s max %s", len(s), r(s[0]), r(s[len(s)/2]), r(s[len(s)*9/10]), r(s[len(s)-1]))
 }
 
+// renewSamples is how many renewals the latency figures come from.
+const renewSamples = 10
+
 // roaming: clients whose link moves from node 0 to node 1 keep their
 // addresses: node 1 forwards their renewals to node 0, the owner.
 func (e *meshEnv) roaming(t *testing.T) {
@@ -563,7 +569,7 @@ func (e *meshEnv) roaming(t *testing.T) {
 			t.Fatalf("%v is not from node 0's blocks %v", a, bt0.owned())
 		}
 	}
-	direct, d2d := e.renewals(t, n0, u, ul.Addr, 20)
+	direct, d2d := e.renewals(t, n0, u, ul.Addr, renewSamples)
 	t.Logf("MEASURE direct renewal at the owner (udhcpc unicast, REQUEST to ACK on the node's client0): %s", summary(direct))
 	if len(d2d) != 0 {
 		t.Errorf("node 0 sent %d RENEWLEASEs for renewals in its own block", len(d2d))
@@ -572,17 +578,17 @@ func (e *meshEnv) roaming(t *testing.T) {
 	e.moveLink(t, r, "r0", n0, n1)
 
 	sent0, recv0 := e.stat(n1, "direct.send_renewlease"), e.stat(n0, "direct.recv_renewlease")
-	fwd, d2d := e.renewals(t, n1, u, ul.Addr, 20)
+	fwd, d2d := e.renewals(t, n1, u, ul.Addr, renewSamples)
 	t.Logf("MEASURE forwarded renewal through another node (udhcpc unicast, REQUEST to ACK on the node's client0): %s", summary(fwd))
 	t.Logf("MEASURE of which RENEWLEASE to LEASEACK on mesh0 (node 1 to owner node 0 and back): %s", summary(d2d))
 	if len(d2d) != len(fwd) {
 		t.Errorf("matched %d RENEWLEASE/LEASEACK pairs on mesh0 for %d forwarded renewals", len(d2d), len(fwd))
 	}
-	if got := e.stat(n1, "direct.send_renewlease") - sent0; got < 20 {
-		t.Errorf("node 1 sent %d RENEWLEASEs for 20 renewals", got)
+	if got := e.stat(n1, "direct.send_renewlease") - sent0; got < len(fwd) {
+		t.Errorf("node 1 sent %d RENEWLEASEs for %d renewals", got, len(fwd))
 	}
-	if got := e.stat(n0, "direct.recv_renewlease") - recv0; got < 20 {
-		t.Errorf("node 0 received %d RENEWLEASEs for 20 renewals", got)
+	if got := e.stat(n0, "direct.recv_renewlease") - recv0; got < len(fwd) {
+		t.Errorf("node 0 received %d RENEWLEASEs for %d renewals", got, len(fwd))
 	}
 	waitHook(t, n1, "lease "+ul.Addr.String()+" "+macUpper(uHW))
 
