@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -90,15 +89,6 @@ type Server struct {
 	// in the socket's receive buffer (ReadBuffer) while the handler
 	// runs, and are dropped by the kernel when it is full.
 	Inline bool
-
-	// BatchWait is how long a reader pauses after handling what it read
-	// before it reads again, so that the messages arriving meanwhile are
-	// read, handled and answered together: one wake-up and two system
-	// calls serve several messages instead of one each. It trades up to
-	// BatchWait of latency for CPU time under steady load; a reader that
-	// finds nothing after the pause blocks as usual. 0 (the default)
-	// reads again at once.
-	BatchWait time.Duration
 
 	// MaxDeferred bounds the replies that handlers have deferred and not
 	// yet sent or cancelled (4096 by default); beyond it, Defer reports

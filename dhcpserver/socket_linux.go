@@ -313,17 +313,6 @@ func (rd *reader) recv() (int, error) {
 	}
 }
 
-// pause sleeps for d, in a raw system call when the reader blocks in raw
-// calls anyway (a signal ends it early, see recv).
-func (rd *reader) pause(d time.Duration) {
-	if !rd.raw {
-		time.Sleep(d)
-		return
-	}
-	ts := unix.NsecToTimespec(d.Nanoseconds())
-	syscall.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
-}
-
 // transient reports whether a receive error leaves the socket usable.
 func transient(err error) bool {
 	switch err {

@@ -160,9 +160,6 @@ func (rd *reader) loop() error {
 		if rd.nout > 0 {
 			rd.flush()
 		}
-		if s.BatchWait > 0 && n > 0 && n < batchLen {
-			rd.pause(s.BatchWait)
-		}
 	}
 }
 

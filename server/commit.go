@@ -4,11 +4,33 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/lease"
 )
+
+// A group's replies leave in slices of sendSlice, sendGap apart. After a
+// slow flush (a busy disk can take tens of milliseconds) a group holds
+// hundreds of ACKs, most of them, in a relayed network, for the same relay
+// agent; sent back to back they arrive faster than it can read them and
+// overflow its socket buffer (perfdhcp's default 208 KiB holds about 160).
+// Paced, they still go at several hundred thousand a second, far above any
+// arrival rate, so the backlog drains at once.
+const (
+	sendSlice = 64
+	sendGap   = 100 * time.Microsecond
+)
+
+// pause sleeps for d. A short time.Sleep can last a millisecond or more,
+// since the runtime waits for timers with a millisecond resolution when it
+// is otherwise idle; nanosleep(2) keeps the gap short.
+func pause(d time.Duration) {
+	ts := syscall.NsecToTimespec(d.Nanoseconds())
+	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
+	}
+}
 
 // committer sends deferred replies once the leases they acknowledge are
 // durable, many at a time: handlers write their leases with lease.Async
@@ -72,7 +94,12 @@ func (c *committer) run() {
 			c.log.Error("leases not durable; their replies are not sent", "replies", len(batch), "error", err)
 		}
 		if err == nil {
-			dhcpserver.SendAll(batch)
+			for i := 0; i < len(batch); i += sendSlice {
+				if i > 0 {
+					pause(sendGap)
+				}
+				dhcpserver.SendAll(batch[i:min(i+sendSlice, len(batch))])
+			}
 		} else {
 			for _, d := range batch {
 				if d != nil {

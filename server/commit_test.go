@@ -389,3 +389,51 @@ func TestDeclineIsSynced(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestLargeGroup holds the store's Sync while hundreds of clients' ACKs
+// queue up, then lets it go: the whole group, sent in paced slices, goes
+// out, and only after the sync.
+func TestLargeGroup(t *testing.T) {
+	srv, st, log := newRecordingFixture(t)
+	hold := make(chan struct{})
+	st.mu.Lock()
+	st.hold = hold
+	st.mu.Unlock()
+	const clients = 250 // several slices of sendSlice; the pool has 256
+	type pending struct {
+		w  *loggingWriter
+		id int
+	}
+	ps := make([]pending, clients)
+	for c := range clients {
+		hw := net.HardwareAddr{2, 0, 0, 1, byte(c >> 8), byte(c)}
+		off := serve(t, srv, &loggingWriter{log: log, id: -1}, dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: hw, GIAddr: relayAddr, Hops: 1})
+		if off == nil {
+			t.Fatalf("client %d: no OFFER", c)
+		}
+		m := dhcptest.Message{Type: dhcpv4.Request, XID: 2, CHAddr: hw, GIAddr: relayAddr, Hops: 1, RequestedIP: off.Packet.YIAddr(), ServerID: serverAddr}
+		req, err := dhcptest.NewRequest(m.MustBuild())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &loggingWriter{ResponseRecorder: dhcptest.NewRecorder(req), log: log, id: c}
+		srv.ServeDHCP(w, req) // returns at once: the ACK waits for the held sync
+		if !w.Deferred() {
+			t.Fatalf("client %d: ACK not deferred", c)
+		}
+		ps[c] = pending{w, c}
+	}
+	st.mu.Lock()
+	st.hold = nil
+	st.mu.Unlock()
+	close(hold)
+	acked := map[int]netip.Addr{}
+	for _, p := range ps {
+		ack, err := p.w.Result()
+		if err != nil || ack == nil || ack.Packet.MessageType() != dhcpv4.Ack {
+			t.Fatalf("client %d: %+v %v", p.id, ack, err)
+		}
+		acked[p.id] = ack.Packet.YIAddr()
+	}
+	checkDurableBeforeSend(t, log.snapshot(), acked)
+}
