@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -363,6 +364,7 @@ func TestMesh(t *testing.T) {
 	}
 
 	t.Run("clients", func(t *testing.T) { e.clients(t) })
+	t.Run("control", func(t *testing.T) { e.control(t) })
 	t.Run("roaming", func(t *testing.T) { e.roaming(t) })
 	t.Run("restart", func(t *testing.T) { e.restart(t) })
 	t.Run("thousand", func(t *testing.T) { e.thousand(t) })
@@ -540,6 +542,49 @@ func summary(d []time.Duration) string {
 		return strconv.FormatFloat(float64(x)/float64(time.Millisecond), 'f', 3, 64) + " ms"
 	}
 	return fmt.Sprintf("n=%d min %s median %s p90 %s max %s", len(s), r(s[0]), r(s[len(s)/2]), r(s[len(s)*9/10]), r(s[len(s)-1]))
+}
+
+// control: ddhcpdctl's operations through leased's control client change
+// a running node: options set and removed reach the next renewal, the
+// log level rises, statistics are shown and reset.
+func (e *meshEnv) control(t *testing.T) {
+	if len(e.cl) != len(e.nodes) {
+		t.Fatal("the clients subtest did not leave a client behind every node")
+	}
+	nd, c := e.nodes[3], e.cl[3]
+	ctl := func(args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := meshd.CtlMain(context.Background(), append([]string{"-C", nd.ctl}, args...), &out, &errb); code != 0 {
+			t.Fatalf("ctl %q: exit %d: %s", args, code, errb.String())
+		}
+		return out.String()
+	}
+	ctl("-o", "6:4:198.18.0.53")
+	ctl("-r", "3")
+	ctl("-l", "120")
+	ctl("-v", "4")
+	if opts := ctl("-d"); !strings.HasPrefix(opts, "DHCP Lease Time: 120\n") || !strings.Contains(opts, "6\t4\t198\t18\t0\t53\t\n") ||
+		strings.Contains(opts, "\n3\t4\t") {
+		t.Errorf("ddhcpdctl -d after -o 6:4:198.18.0.53 -r 3 -l 120:\n%s", opts)
+	}
+	l, err := c.u.Renew(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Addr != c.ul.Addr || l.LeaseTime != 120*time.Second || len(l.Routers) != 0 ||
+		!slices.Equal(l.DNS, []netip.Addr{netip.MustParseAddr("198.18.0.53")}) {
+		t.Errorf("renewal after the option changes: %v, lease time %v, routers %v, DNS %v", l.Addr, l.LeaseTime, l.Routers, l.DNS)
+	}
+	if st := ctl("-S"); !strings.Contains(st, "dhcp.send_ack ") || strings.Contains(st, "dhcp.send_ack 0\n") {
+		t.Errorf("ddhcpdctl -S before the reset:\n%s", st)
+	}
+	if st := ctl("-s"); !strings.Contains(st, "dhcp.send_ack 0\n") || !strings.Contains(st, "dhcp.recv_pkg 0\n") {
+		t.Errorf("ddhcpdctl -s after the reset:\n%s", st)
+	}
+	if !strings.Contains(nd.proc.Output(), "level=DEBUG") {
+		t.Error("no debug output after ddhcpdctl -v 4")
+	}
 }
 
 // renewSamples is how many renewals the latency figures come from.
