@@ -432,8 +432,15 @@ func ctlFlags(fs *flag.FlagSet) func(*env, []string) int {
 // empty (result 0 or 3), 1 for any other answer or when none came, and 2
 // for a usage error.
 func ctl(e *env, o *ctlOptions, args []string) int {
+	if len(args) > 0 && args[0] == "mesh" {
+		// A mesh node's control socket speaks ddhcpdctl's protocol:
+		// `leased ctl mesh -C SOCKET -b|-d|-s|-S|-o ...|-l ...|-r ...|-v ...`.
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return meshd.CtlMain(ctx, args[1:], e.stdout, e.stderr)
+	}
 	if len(args) == 0 || len(args) > 2 {
-		fmt.Fprintln(e.stderr, "usage: leased ctl [-s SOCKET | -c CONFIG] COMMAND [JSON-ARGUMENTS]")
+		fmt.Fprintln(e.stderr, "usage: leased ctl [-s SOCKET | -c CONFIG] COMMAND [JSON-ARGUMENTS]\n       leased ctl mesh [ddhcpdctl flags]")
 		return exitUsage
 	}
 	var jsonArgs string

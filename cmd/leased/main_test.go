@@ -45,6 +45,7 @@ func TestRun(t *testing.T) {
 		{args: []string{"demo", "extra"}, code: 2, stderr: "unexpected arguments: extra"},
 		{args: []string{"lease", "-c", "x", "list"}, code: 2, stderr: `unknown action "list"`},
 		{args: []string{"lease", "export"}, code: 2, stderr: "usage: leased lease"},
+		{args: []string{"ctl", "mesh", "-C", "/nonexistent.sock", "-b"}, code: 1, stderr: "/nonexistent.sock"},
 		{args: []string{"ctl", "-s", "/nonexistent.sock", "config-get"}, code: 1, stderr: "leased ctl: connecting to control socket /nonexistent.sock"},
 		{args: []string{"ctl", "config-get"}, code: 2, stderr: "name the control socket"},
 		{args: []string{"ctl", "-s", "/x"}, code: 2, stderr: "usage: leased ctl"},
