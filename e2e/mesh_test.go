@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -554,9 +555,16 @@ func (e *meshEnv) control(t *testing.T) {
 	nd, c := e.nodes[3], e.cl[3]
 	ctl := func(args ...string) string {
 		t.Helper()
+		// Through the command line operators use: leased ctl mesh.
+		bin, err := build()
+		if err != nil {
+			t.Fatal(err)
+		}
 		var out, errb bytes.Buffer
-		if code := meshd.CtlMain(context.Background(), append([]string{"-C", nd.ctl}, args...), &out, &errb); code != 0 {
-			t.Fatalf("ctl %q: exit %d: %s", args, code, errb.String())
+		cmd := exec.Command(bin, append([]string{"ctl", "mesh", "-C", nd.ctl}, args...)...)
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("leased ctl mesh %q: %v: %s", args, err, errb.String())
 		}
 		return out.String()
 	}
