@@ -48,17 +48,30 @@
 //
 // # Concurrency
 //
-// A fixed pool of workers (Server.Workers) calls the handler. Messages are
-// assigned to workers by a hash of the client identifier, or of the
-// hardware address when there is none, so one client's messages are
-// handled one at a time and in the order they arrived, while other
+// By default a fixed pool of workers (Server.Workers) calls the handler.
+// Messages are assigned to workers by a hash of the client identifier, or
+// of the hardware address when there is none, so one client's messages
+// are handled one at a time and in the order they arrived, while other
 // clients' messages proceed on other workers: a handler may block, for
 // instance until its lease is on disk. Each worker has a short queue; a
 // message whose worker's queue is full is dropped and counted, rather
 // than answered late. Stats reports these counters.
 //
+// With Server.Inline, the goroutine that reads a socket calls the handler
+// itself and sends the replies to each batch it read with one
+// sendmmsg(2): no hand-off, no wake-up of another thread per message,
+// which at tens of thousands of messages a second is most of what a
+// message costs. A handler must then not block. One that has to wait
+// (for a disk, a database, another server) defers its reply instead, as
+// net/http's Hijacker lets a handler take over its connection: see
+// Deferrer. It returns at once; its reply, its request and their buffers
+// stay valid until it calls Send or Cancel from any goroutine, and
+// SendAll sends many deferred replies with one system call. Deferral
+// works with workers too, and is bounded by Server.MaxDeferred.
+//
 // In steady state the server allocates nothing per message: buffers,
-// decoded packets, builders and system-call arguments are all reused.
+// decoded packets, builders and system-call arguments are all reused,
+// also for deferred replies.
 //
 // # Testing
 //

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -14,8 +13,10 @@ import (
 
 // udpSocket is one UDP socket of the server, bound to the server port and,
 // when the server serves named interfaces, to one device. The file
-// descriptor is blocking and is used through raw system calls only: reads
-// by one reader goroutine, writes by the workers.
+// descriptor is blocking and is used through system calls made directly
+// (not through package net): reads by one reader goroutine, writes by that
+// reader (Inline), the workers, and the goroutines that finish deferred
+// replies.
 type udpSocket struct {
 	fd      int
 	ifindex int    // the bound device, 0 when unbound
@@ -243,7 +244,6 @@ const batchLen = 8
 type reader struct {
 	s     *Server
 	sock  *udpSocket
-	raw   bool // block in a raw system call (see recv)
 	hdrs  [batchLen]unix.Mmsghdr
 	iovs  [batchLen]unix.Iovec
 	names [batchLen]unix.RawSockaddrInet4
@@ -259,23 +259,8 @@ type reader struct {
 	sent [batchLen]*job // the job of each mmsg
 }
 
-// recvTimeout bounds a raw blocking receive (see recv).
-const recvTimeout = 200 * time.Millisecond
-
 // recv blocks until at least one datagram is available and reads up to
-// batchLen of them. It returns how many it read, possibly none.
-//
-// An ordinary blocking system call costs the Go runtime dearly at tens of
-// thousands of packets a second: the scheduler hands the thread's P to
-// another thread while the call blocks and takes it back afterwards, and
-// its monitor thread polls every 20 µs meanwhile. A reader that has a P to
-// itself (rd.raw, see Server.Serve) therefore blocks in a raw system call
-// instead, which the runtime does not see. To stay preemptible (for the
-// garbage collector's stop-the-world), the socket has a receive timeout:
-// with one set, the kernel does not restart recvmmsg after a signal, so
-// the runtime's preemption signal makes it return EINTR at once, and the
-// loop reaches a preemption point; the timeout itself only bounds an idle
-// wait.
+// batchLen of them. It returns how many it read.
 func (rd *reader) recv() (int, error) {
 	for i := range rd.hdrs {
 		j := rd.jobs[i]
@@ -291,18 +276,9 @@ func (rd *reader) recv() (int, error) {
 		h.Flags = 0
 		rd.hdrs[i].Len = 0
 	}
-	fd, p := uintptr(rd.sock.fd), uintptr(unsafe.Pointer(&rd.hdrs[0]))
 	for {
-		var n uintptr
-		var e syscall.Errno
-		if rd.raw {
-			n, _, e = syscall.RawSyscall6(unix.SYS_RECVMMSG, fd, p, batchLen, unix.MSG_WAITFORONE, 0, 0)
-			if e == unix.EINTR || e == unix.EAGAIN {
-				return 0, nil
-			}
-		} else {
-			n, _, e = syscall.Syscall6(unix.SYS_RECVMMSG, fd, p, batchLen, unix.MSG_WAITFORONE, 0, 0)
-		}
+		n, _, e := syscall.Syscall6(unix.SYS_RECVMMSG, uintptr(rd.sock.fd),
+			uintptr(unsafe.Pointer(&rd.hdrs[0])), batchLen, unix.MSG_WAITFORONE, 0, 0)
 		if e == 0 {
 			return int(n), nil
 		}
