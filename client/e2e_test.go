@@ -149,19 +149,20 @@ func TestE2EGetRenewRelease(t *testing.T) {
 			if got := st.Lease.Obtained.Sub(first); got < 3*time.Second || got > 6*time.Second {
 				t.Errorf("renewed %v after the lease was obtained, want about T1 = 4s", got)
 			}
-			var unicast bool
-			for _, p := range capture.Packets() {
-				var m dhcpv4.Packet
-				if m.Decode(p.Payload) != nil || m.MessageType() != dhcpv4.Request || m.CIAddr() != addr {
-					continue
+			// The capture reads packets in its own goroutine: give it a
+			// moment to see the renewal the client already sent.
+			e2e.Eventually(t, 2*time.Second, "unicast RENEWING request in the capture", func() error {
+				for _, p := range capture.Packets() {
+					var m dhcpv4.Packet
+					if m.Decode(p.Payload) != nil || m.MessageType() != dhcpv4.Request || m.CIAddr() != addr {
+						continue
+					}
+					if p.Src.Addr() == addr && p.Dst.Addr() == n.ServerAddr && p.Src.Port() == 68 && p.Dst.Port() == 67 {
+						return nil
+					}
 				}
-				if p.Src.Addr() == addr && p.Dst.Addr() == n.ServerAddr && p.Src.Port() == 68 && p.Dst.Port() == 67 {
-					unicast = true
-				}
-			}
-			if !unicast {
-				t.Errorf("no unicast RENEWING request from %v to %v seen", addr, n.ServerAddr)
-			}
+				return fmt.Errorf("no unicast RENEWING request from %v to %v seen", addr, n.ServerAddr)
+			})
 			if a := n.AddrsOf(t, ifname); !e2e.HasAddr(a, addr) {
 				t.Fatalf("address %v left %s during renewal: %s", addr, ifname, e2e.Describe(a))
 			}
@@ -179,16 +180,15 @@ func TestE2EGetRenewRelease(t *testing.T) {
 				}
 				return nil
 			})
-			var release bool
-			for _, p := range capture.Packets() {
-				var m dhcpv4.Packet
-				if m.Decode(p.Payload) == nil && m.MessageType() == dhcpv4.Release && string(m.CHAddr()) == string(mac) {
-					release = p.Dst.Addr() == n.ServerAddr
+			e2e.Eventually(t, 2*time.Second, "DHCPRELEASE in the capture", func() error {
+				for _, p := range capture.Packets() {
+					var m dhcpv4.Packet
+					if m.Decode(p.Payload) == nil && m.MessageType() == dhcpv4.Release && string(m.CHAddr()) == string(mac) && p.Dst.Addr() == n.ServerAddr {
+						return nil
+					}
 				}
-			}
-			if !release {
-				t.Error("no DHCPRELEASE unicast to the server seen")
-			}
+				return fmt.Errorf("no DHCPRELEASE unicast to the server seen")
+			})
 		})
 	}
 }
