@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -265,7 +266,8 @@ func TestInlineZeroAllocs(t *testing.T) {
 			d.Send()
 		}
 	}()
-	defer close(pending)
+	// After the server's own cleanup (last in, first out).
+	t.Cleanup(func() { close(pending); close(pendingAll) })
 	ts := startServer(t, dhcpserver.Mux{
 		Discover: offerAll.Discover,
 		Request: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
@@ -288,7 +290,6 @@ func TestInlineZeroAllocs(t *testing.T) {
 			dhcpserver.SendAll(batch[:])
 		}
 	}()
-	defer close(pendingAll)
 	disc := (&dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: hw(1)}).MustBuild()
 	req := (&dhcptest.Message{Type: dhcpv4.Request, XID: 2, CHAddr: hw(1), RequestedIP: yiaddr}).MustBuild()
 	req2 := append([]byte(nil), req...)
@@ -402,4 +403,39 @@ func TestSendAll(t *testing.T) {
 			t.Errorf("Shutdown: %v", err)
 		}
 	})
+}
+
+// TestInlineServersHoldingEveryP runs more inline servers than the program
+// has Ps. Each reader blocks in a raw system call and holds its P, so the
+// goroutines that finish deferred replies only run because readers yield
+// their P: every exchange must still complete.
+func TestInlineServersHoldingEveryP(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	pending := make(chan dhcpserver.Deferred, 64)
+	go func() {
+		for d := range pending {
+			d.Send()
+		}
+	}()
+	// Cleanups run last in first out: this one after the servers are
+	// shut down, when no handler sends any more.
+	t.Cleanup(func() { close(pending) })
+	h := dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+		d, ok := w.(dhcpserver.Deferrer).Defer()
+		w.Reply(dhcpv4.Offer).SetYIAddr(yiaddr)
+		if ok {
+			pending <- d
+		}
+	})
+	servers := make([]*dhcptest.Server, 3)
+	for i := range servers {
+		servers[i] = startServer(t, h, true, nil)
+	}
+	for round := range 20 {
+		for i, ts := range servers {
+			if _, err := ts.Client.Exchange((&dhcptest.Message{Type: dhcpv4.Discover, XID: uint32(round), CHAddr: hw(i)}).MustBuild()); err != nil {
+				t.Fatalf("server %d, round %d: %v", i, round, err)
+			}
+		}
+	}
 }

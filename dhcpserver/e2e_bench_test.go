@@ -59,6 +59,8 @@ func BenchmarkE2EPerfdhcp(b *testing.B) {
 		// ACKs go through a goroutine, as a server's group commit
 		// sends them: what deferral costs.
 		pending := make(chan dhcpserver.Deferred, 1024)
+		// Closed after the server's Shutdown (last in, first out), when
+		// no handler sends any more.
 		defer close(pending)
 		go func() {
 			for d := range pending {
@@ -81,7 +83,7 @@ func BenchmarkE2EPerfdhcp(b *testing.B) {
 		b.Fatal(err)
 	}
 	go srv.Serve()
-	defer srv.Close()
+	defer srv.Shutdown(context.Background())
 	for b.Loop() {
 		before, t0 := rusage(b), time.Now()
 		rep, err := testnet.RunPerfdhcp(context.Background(), p.Client, testnet.PerfdhcpOptions{

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -394,9 +395,18 @@ func (s *Server) Serve() error {
 	// dropped when finished.
 	s.free = make(chan *job, s.maxJobs-int64(s.maxDeferred)+256)
 	s.done = make(chan struct{})
+	// Inline readers block in raw system calls (see reader.recv) when
+	// they leave a P for the rest of the program.
+	raw := s.Inline && runtime.GOMAXPROCS(0) > len(s.socks)
 	readers := make([]*reader, len(s.socks))
 	for i, sk := range s.socks {
-		readers[i] = &reader{s: s, sock: sk}
+		readers[i] = &reader{s: s, sock: sk, raw: raw}
+		if raw {
+			tv := unix.NsecToTimeval(recvTimeout.Nanoseconds())
+			if err := unix.SetsockoptTimeval(sk.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+				readers[i].raw = false
+			}
+		}
 	}
 	s.serving = true
 	s.mu.Unlock()

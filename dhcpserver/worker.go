@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/leased/leased/dhcpv4"
 	"golang.org/x/sys/unix"
@@ -160,6 +162,25 @@ func (rd *reader) loop() error {
 		if rd.nout > 0 {
 			rd.flush()
 		}
+		if rd.raw {
+			rd.yieldP()
+		}
+	}
+}
+
+// yieldEvery is how long a busy raw reader keeps its P before it lets the
+// scheduler run other goroutines on it.
+const yieldEvery = time.Millisecond
+
+// yieldP lets other goroutines run on the reader's P once per yieldEvery.
+// A reader blocked in a raw system call holds its P; when a program has
+// as many such readers as Ps (several servers, each with its own socket),
+// nothing else would run until the scheduler's monitor preempts one,
+// every 10 ms.
+func (rd *reader) yieldP() {
+	if now := time.Now(); now.Sub(rd.yield) >= yieldEvery {
+		rd.yield = now
+		runtime.Gosched()
 	}
 }
 
