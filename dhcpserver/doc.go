@@ -69,6 +69,15 @@
 // SendAll sends many deferred replies with one system call. Deferral
 // works with workers too, and is bounded by Server.MaxDeferred.
 //
+// An inline reader that leaves the program a spare P (GOMAXPROCS is more
+// than the server's sockets) blocks in a raw system call, which the Go
+// scheduler does not see, so that it does not hand its P to another
+// thread and take it back for every packet. The socket gets a receive
+// timeout, which makes the runtime's preemption signal interrupt the call,
+// and a busy reader lets other goroutines run on its P every millisecond,
+// so that a program with several inline servers holding every P still
+// runs its other goroutines.
+//
 // In steady state the server allocates nothing per message: buffers,
 // decoded packets, builders and system-call arguments are all reused,
 // also for deferred replies.

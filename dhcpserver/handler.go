@@ -86,7 +86,9 @@ type Deferrer interface {
 	// valid, and the handler may go on filling in the reply from any one
 	// goroutine, until it calls Send or Cancel. The ResponseWriter itself
 	// must not be used once ServeDHCP has returned. Calling Defer again
-	// in the same ServeDHCP returns the same Deferred.
+	// in the same ServeDHCP returns the same Deferred. A handler that
+	// panics after Defer still owns the reply: the server neither sends
+	// nor reuses it.
 	Defer() (Deferred, bool)
 }
 

@@ -10,7 +10,13 @@
 // DISCOVER, ACK or NAK (or silence) on REQUEST in the SELECTING,
 // INIT-REBOOT, RENEWING and REBINDING states, RELEASE, DECLINE and INFORM.
 // A DHCPACK leaves only after its lease is durable in the store; OFFERs are
-// not written unless offer-lifetime asks for it.
+// not written unless offer-lifetime asks for it. Served by a
+// [dhcpserver.Server], the handler never waits for the disk: it writes the
+// lease at once (visible to other messages), defers the ACK
+// ([dhcpserver.Deferrer]) and returns; a committer flushes the store once
+// for every ACK deferred meanwhile and then sends them all (group commit,
+// at most one flush per [Options].CommitInterval), or drops them if the
+// flush fails.
 //
 // Free addresses come from package alloc, one pool allocator per
 // configured pool. The allocators are a fast hint, rebuilt from the store at
