@@ -74,13 +74,33 @@ func startIn(t *testing.T, ns *testnet.NS, srv *dhcpserver.Server) {
 // TestE2EClients: dhclient, udhcpc (with and without -B) and dhcpcd each
 // get a lease from the example server, renew it and release it, and the
 // capture on the server's link shows each reply routed as RFC 2131 §4.1
-// says.
+// says. It runs with the server's workers, and inline with every reply
+// deferred and sent from another goroutine.
 func TestE2EClients(t *testing.T) {
 	testnet.RequireRoot(t, "dhclient", "udhcpc", "dhcpcd", "unshare", "mount")
+	t.Run("workers", func(t *testing.T) { e2eClients(t, false) })
+	t.Run("inline-deferred", func(t *testing.T) { e2eClients(t, true) })
+}
+
+func e2eClients(t *testing.T, inline bool) {
 	p := testnet.NewPair(t)
 	srv := newServer() // the package example's server, unchanged
 	var s seen
 	srv.Handler = s.wrap(srv.Handler)
+	if inline {
+		srv.Inline = true
+		inner := srv.Handler
+		srv.Handler = dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+			d, ok := w.(dhcpserver.Deferrer).Defer()
+			inner.ServeDHCP(w, r)
+			if ok {
+				go func() {
+					time.Sleep(time.Millisecond)
+					d.Send()
+				}()
+			}
+		})
+	}
 	capture := p.Server.CaptureUDP(t, testnet.PairServerIf, 67, 68)
 	startIn(t, p.Server, srv)
 
