@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -174,7 +175,9 @@ func (c *Client) Running() bool { return c.proc != nil && !c.proc.Exited() }
 
 // Obtain starts the client and waits until it has bound a lease and the
 // address is on its interface. It fails if the client gives up, exits or
-// ctx ends first; the error includes the client's output.
+// ctx ends first; the error includes the client's output. A failed Obtain
+// stops the client, so it never goes on running (and perhaps binding
+// later) behind the caller's back.
 func (c *Client) Obtain(ctx context.Context) (Lease, error) {
 	if c.Running() {
 		return Lease{}, c.errorf(nil, "Obtain: client already running")
@@ -185,7 +188,14 @@ func (c *Client) Obtain(ctx context.Context) (Lease, error) {
 	if err := c.start(); err != nil {
 		return Lease{}, err
 	}
-	return c.waitLease(ctx, "obtain", mark)
+	l, err := c.waitLease(ctx, "obtain", mark)
+	if err != nil {
+		if serr := c.stopProc(); serr != nil {
+			return Lease{}, errors.Join(err, serr)
+		}
+		return Lease{}, err
+	}
+	return l, nil
 }
 
 // Renew makes the running client renew its lease and returns the lease it
