@@ -2,11 +2,14 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/leased/leased/control"
 )
 
 func TestParseHexID(t *testing.T) {
@@ -167,6 +170,49 @@ func TestAllowedConfigPath(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("%s: %q, %v; want %q", tt.name, got, err, tt.want)
+		}
+	}
+}
+
+// TestLeaseCommandArgs pins the answers of the lease4-get* and
+// lease4-del commands to arguments they refuse: Kea's lease_cmds texts,
+// result 1. None of them reaches the lease store.
+func TestLeaseCommandArgs(t *testing.T) {
+	var p process
+	cmds := map[string]control.Handler{
+		"lease4-get":               p.cmdLeaseGet,
+		"lease4-del":               p.cmdLeaseDel,
+		"lease4-get-by-hw-address": p.cmdLeaseGetByHW,
+		"lease4-get-by-client-id":  p.cmdLeaseGetByClientID,
+		"lease4-get-by-hostname":   p.cmdLeaseGetByHostname,
+	}
+	tests := []struct{ cmd, args, text string }{
+		{"lease4-get", `[1]`, "Parameters missing or are not a map."},
+		{"lease4-get", `{"ip-address": "2001:db8::1"}`, "Invalid IPv4 address specified: 2001:db8::1"},
+		{"lease4-del", ``, "Parameters missing or are not a map."},
+		{"lease4-del", `{"subnet-id": 1, "identifier-type": "duid", "identifier": "01:02"}`, "Query by duid is not allowed in v4."},
+		{"lease4-get-by-hw-address", ``, "Command arguments missing or a not a map."},
+		{"lease4-get-by-hw-address", `null`, "Command arguments missing or a not a map."},
+		{"lease4-get-by-hw-address", `[1]`, "Command arguments missing or a not a map."},
+		{"lease4-get-by-hw-address", `{}`, "'hw-address' parameter not specified"},
+		{"lease4-get-by-hw-address", `{"hw-address": 5}`, "'hw-address' parameter must be a string"},
+		{"lease4-get-by-hw-address", `{"hw-address": ""}`, "'hw-address' parameter must not be empty"},
+		{"lease4-get-by-hw-address", `{"hw-address": "01:zz"}`, `bad 'hw-address' parameter: "01:zz" is not a list of hexadecimal bytes`},
+		{"lease4-get-by-client-id", `"x"`, "Command arguments missing or a not a map."},
+		{"lease4-get-by-client-id", `{"hw-address": "01"}`, "'client-id' parameter not specified"},
+		{"lease4-get-by-client-id", `{"client-id": 7}`, "'client-id' parameter must be a string"},
+		{"lease4-get-by-client-id", `{"client-id": null}`, "bad 'client-id' parameter: empty"}, // null reads as ""
+		{"lease4-get-by-client-id", `{"client-id": ""}`, "bad 'client-id' parameter: empty"},
+		{"lease4-get-by-client-id", `{"client-id": "010"}`, `bad 'client-id' parameter: "010" is not hexadecimal`},
+		{"lease4-get-by-hostname", ``, "Command arguments missing or a not a map."},
+		{"lease4-get-by-hostname", `{"host": "a"}`, "'hostname' parameter not specified"},
+		{"lease4-get-by-hostname", `{"hostname": ["a"]}`, "'hostname' parameter must be a string"},
+		{"lease4-get-by-hostname", `{"hostname": ""}`, "'hostname' parameter is empty"},
+	}
+	for _, tt := range tests {
+		r := cmds[tt.cmd](context.Background(), json.RawMessage(tt.args))
+		if r.Result != control.Error || r.Text != tt.text {
+			t.Errorf("%s %s: result %d %q, want %d %q", tt.cmd, tt.args, r.Result, r.Text, control.Error, tt.text)
 		}
 	}
 }

@@ -406,8 +406,13 @@ func parseLeaseQuery(raw json.RawMessage) (leaseQuery, error) {
 	return q, nil
 }
 
-// find looks the lease of q up.
-func (p *process) find(ctx context.Context, q leaseQuery, l *lease.Lease) (bool, error) {
+// find looks up the lease that the arguments of lease4-get or lease4-del
+// name.
+func (p *process) find(ctx context.Context, raw json.RawMessage, l *lease.Lease) (bool, error) {
+	q, err := parseLeaseQuery(raw)
+	if err != nil {
+		return false, err
+	}
 	st := p.srv.LeaseStore()
 	switch q.idType {
 	case "hw-address":
@@ -419,12 +424,8 @@ func (p *process) find(ctx context.Context, q leaseQuery, l *lease.Lease) (bool,
 }
 
 func (p *process) cmdLeaseGet(ctx context.Context, raw json.RawMessage) control.Response {
-	q, err := parseLeaseQuery(raw)
-	if err != nil {
-		return control.Errorf("%s", err)
-	}
 	var l lease.Lease
-	ok, err := p.find(ctx, q, &l)
+	ok, err := p.find(ctx, raw, &l)
 	if err != nil {
 		return control.Errorf("%v", err)
 	}
@@ -435,12 +436,8 @@ func (p *process) cmdLeaseGet(ctx context.Context, raw json.RawMessage) control.
 }
 
 func (p *process) cmdLeaseDel(ctx context.Context, raw json.RawMessage) control.Response {
-	q, err := parseLeaseQuery(raw)
-	if err != nil {
-		return control.Errorf("%s", err)
-	}
 	var l lease.Lease
-	ok, err := p.find(ctx, q, &l)
+	ok, err := p.find(ctx, raw, &l)
 	if err != nil {
 		return control.Errorf("%v", err)
 	}
@@ -573,17 +570,37 @@ func (p *process) cmdLeaseGetPage(ctx context.Context, raw json.RawMessage) cont
 	return leasesAnswer(ls, map[string]any{"count": len(ls)})
 }
 
-func (p *process) cmdLeaseGetByHW(ctx context.Context, raw json.RawMessage) control.Response {
+// stringArg reads the one argument of the lease4-get-by-* commands, a
+// string, with lease_cmds' texts for a missing map, a missing key and a
+// value that is not a string.
+func stringArg(raw json.RawMessage, key string) (string, error) {
 	a, err := requireArgs(raw)
 	if err != nil {
-		return control.Errorf("%s", err)
+		return "", err
 	}
-	if !a.Has("hw-address") {
-		return control.Errorf("'hw-address' parameter not specified")
+	if !a.Has(key) {
+		return "", fmt.Errorf("'%s' parameter not specified", key)
 	}
-	s, err := a.String("hw-address")
+	s, err := a.String(key)
 	if err != nil {
-		return control.Errorf("'hw-address' parameter must be a string")
+		return "", fmt.Errorf("'%s' parameter must be a string", key)
+	}
+	return s, nil
+}
+
+// foundAnswer is the answer of the lease4-get-by-* commands: the leases
+// found, in address order.
+func foundAnswer(ls []lease.Lease, err error) control.Response {
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return leasesAnswer(sortLeases(ls), nil)
+}
+
+func (p *process) cmdLeaseGetByHW(ctx context.Context, raw json.RawMessage) control.Response {
+	s, err := stringArg(raw, "hw-address")
+	if err != nil {
+		return control.Errorf("%s", err)
 	}
 	if s == "" {
 		return control.Errorf("'hw-address' parameter must not be empty")
@@ -592,56 +609,30 @@ func (p *process) cmdLeaseGetByHW(ctx context.Context, raw json.RawMessage) cont
 	if err != nil {
 		return control.Errorf("bad 'hw-address' parameter: %v", err)
 	}
-	ls, err := p.srv.LeaseStore().FindByHWAddr(ctx, hw)
-	if err != nil {
-		return control.Errorf("%v", err)
-	}
-	return leasesAnswer(sortLeases(ls), nil)
+	return foundAnswer(p.srv.LeaseStore().FindByHWAddr(ctx, hw))
 }
 
 func (p *process) cmdLeaseGetByClientID(ctx context.Context, raw json.RawMessage) control.Response {
-	a, err := requireArgs(raw)
+	s, err := stringArg(raw, "client-id")
 	if err != nil {
 		return control.Errorf("%s", err)
-	}
-	if !a.Has("client-id") {
-		return control.Errorf("'client-id' parameter not specified")
-	}
-	s, err := a.String("client-id")
-	if err != nil {
-		return control.Errorf("'client-id' parameter must be a string")
 	}
 	cid, err := parseHexID(s, lease.MaxClientIDLen)
 	if err != nil {
 		return control.Errorf("bad 'client-id' parameter: %v", err)
 	}
-	ls, err := p.srv.LeaseStore().FindByClientID(ctx, cid)
-	if err != nil {
-		return control.Errorf("%v", err)
-	}
-	return leasesAnswer(sortLeases(ls), nil)
+	return foundAnswer(p.srv.LeaseStore().FindByClientID(ctx, cid))
 }
 
 func (p *process) cmdLeaseGetByHostname(ctx context.Context, raw json.RawMessage) control.Response {
-	a, err := requireArgs(raw)
+	name, err := stringArg(raw, "hostname")
 	if err != nil {
 		return control.Errorf("%s", err)
-	}
-	if !a.Has("hostname") {
-		return control.Errorf("'hostname' parameter not specified")
-	}
-	name, err := a.String("hostname")
-	if err != nil {
-		return control.Errorf("'hostname' parameter must be a string")
 	}
 	if name == "" {
 		return control.Errorf("'hostname' parameter is empty")
 	}
-	ls, err := p.srv.LeaseStore().FindByHostname(ctx, name)
-	if err != nil {
-		return control.Errorf("%v", err)
-	}
-	return leasesAnswer(sortLeases(ls), nil)
+	return foundAnswer(p.srv.LeaseStore().FindByHostname(ctx, name))
 }
 
 func sortLeases(ls []lease.Lease) []lease.Lease {
