@@ -16,12 +16,17 @@ import (
 // no limit); every flush-reclaimed-timer-wait-time seconds it deletes the
 // reclaimed leases older than hold-reclaimed-time. Reclaimed leases keep
 // their client identity while they are held, so that a returning client
-// gets its address back.
+// gets its address back. When unwarned-reclaim-cycles is not 0 and that
+// many consecutive runs of the reclaim timer in a row leave expired leases
+// behind, it logs a warning, as Kea does: reclaim-timer-wait-time is then
+// too long, or max-reclaim-leases or max-reclaim-time too small, for the
+// rate at which leases expire.
 func (s *Server) Run(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var lastReclaim, lastFlush time.Time
 	var scratch []netip.Addr
+	var slow reclaimBacklog
 	for {
 		select {
 		case <-ctx.Done():
@@ -33,9 +38,7 @@ func (s *Server) Run(ctx context.Context) error {
 		el := &s.state.Load().cfg.ExpiredLeases
 		if el.ReclaimTimerWaitTime > 0 && now.Sub(lastReclaim) >= time.Duration(el.ReclaimTimerWaitTime)*time.Second {
 			lastReclaim = now
-			if _, err := s.Reclaim(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("lease reclamation failed", "error", err)
-			}
+			s.reclaimCycle(ctx, &slow)
 		}
 		if el.FlushReclaimedTimerWaitTime > 0 && now.Sub(lastFlush) >= time.Duration(el.FlushReclaimedTimerWaitTime)*time.Second {
 			lastFlush = now
@@ -70,19 +73,71 @@ func (s *Server) expireOffers(ctx context.Context, now int64, buf []netip.Addr) 
 	return buf
 }
 
+// reclaimBacklog counts the consecutive runs of the reclaim timer that
+// left expired leases behind (Kea's incomplete reclamations). It belongs
+// to the goroutine of Run.
+type reclaimBacklog struct {
+	cycles uint32
+}
+
+// reclaimCycle is one run of the reclaim timer: it reclaims a batch and,
+// per unwarned-reclaim-cycles, warns when expired leases have been left
+// behind more than that many times in a row. A warning starts the count
+// again, and so does a run that reclaims everything.
+func (s *Server) reclaimCycle(ctx context.Context, b *reclaimBacklog) {
+	_, complete, err := s.reclaim(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("lease reclamation failed", "error", err)
+		}
+		// A failed run says nothing of the backlog.
+		return
+	}
+	if complete {
+		b.cycles = 0
+		return
+	}
+	b.cycles++
+	limit := s.state.Load().cfg.ExpiredLeases.UnwarnedReclaimCycles
+	if limit > 0 && b.cycles > limit {
+		s.log.Warn("expired leases still exist after consecutive reclamations; reclaim more often (reclaim-timer-wait-time) or more at a time (max-reclaim-leases, max-reclaim-time)",
+			"reclamations", limit)
+		b.cycles = 0
+	}
+}
+
 // Reclaim processes one batch of expired leases now, as the reclaim timer
 // does, and returns how many it reclaimed.
 func (s *Server) Reclaim(ctx context.Context) (int, error) {
+	n, _, err := s.reclaim(ctx)
+	return n, err
+}
+
+// reclaim processes one batch of expired leases: at most
+// max-reclaim-leases of them, for at most max-reclaim-time. It reports
+// whether it left no expired lease behind.
+func (s *Server) reclaim(ctx context.Context) (n int, complete bool, err error) {
 	st := s.state.Load()
 	el := &st.cfg.ExpiredLeases
-	start := s.now()
-	batch, err := s.store.Expired(ctx, start.Unix(), int(el.MaxReclaimLeases))
-	if err != nil {
-		return 0, err
+	began := time.Now() // max-reclaim-time is real time, whatever the server's clock
+	limit := int(el.MaxReclaimLeases)
+	if limit > 0 {
+		// One more than the batch, to learn whether leases are left
+		// over.
+		limit++
 	}
-	n := 0
+	batch, err := s.store.Expired(ctx, s.now().Unix(), limit)
+	if err != nil {
+		return 0, false, err
+	}
+	complete = true
+	if el.MaxReclaimLeases > 0 && len(batch) > int(el.MaxReclaimLeases) {
+		batch = batch[:el.MaxReclaimLeases]
+		complete = false
+	}
 	for i := range batch {
-		if el.MaxReclaimTime > 0 && time.Since(start) > time.Duration(el.MaxReclaimTime)*time.Millisecond {
+		if el.MaxReclaimTime > 0 && time.Since(began) > time.Duration(el.MaxReclaimTime)*time.Millisecond {
+			complete = false
 			break
 		}
 		l := &batch[i]
@@ -90,11 +145,11 @@ func (s *Server) Reclaim(ctx context.Context) (int, error) {
 			if errors.Is(err, lease.ErrConflict) || errors.Is(err, lease.ErrNotFound) {
 				continue // renewed or removed meanwhile
 			}
-			return n, err
+			return n, false, err
 		}
 		n++
 	}
-	return n, nil
+	return n, complete, nil
 }
 
 func (s *Server) reclaimOne(ctx context.Context, st *state, l *lease.Lease) error {
