@@ -21,7 +21,13 @@ func (t *txn) discover() {
 	}
 	lt := t.lifetime(ss)
 	if off := t.offerLifetime(ss); off > 0 {
-		t.fill(&t.next, ss, ps, a, off)
+		// The offer replaces the client's lease of a, if it has one:
+		// keep that lease's user context.
+		keep := ""
+		if t.heldByMe(a) {
+			keep = t.found.UserContext
+		}
+		t.fill(&t.next, ss, ps, a, off, t.userContext(ss, keep))
 		if err := t.s.store.Put(t.ctx, &t.next, lease.Async); err != nil {
 			t.s.log.Error("cannot record offered lease", "address", a, "error", err)
 			return
@@ -218,7 +224,14 @@ func (t *txn) request() {
 		}
 	}
 	lt := t.lifetime(ss)
-	if rest, hit := t.cached(ss, held, lt); hit {
+	// A renewal keeps the lease's user context; a new lease starts
+	// without one.
+	keep := ""
+	if held {
+		keep = t.found.UserContext
+	}
+	uc := t.userContext(ss, keep)
+	if rest, hit := t.cached(ss, held, lt, uc); hit {
 		// Kea's lease cache: a renewal early in the lease's life is
 		// answered from the stored lease, with its remaining lifetime,
 		// and nothing is written. The reply still waits for the sync
@@ -226,7 +239,7 @@ func (t *txn) request() {
 		// just written.
 		lt = rest
 	} else {
-		t.fill(&t.next, ss, ps, a, lt)
+		t.fill(&t.next, ss, ps, a, lt, uc)
 		var prev *lease.Lease
 		if ok {
 			prev = &t.found
@@ -262,8 +275,10 @@ func (t *txn) request() {
 // as it is (cache-threshold, cache-max-age), and its remaining lifetime:
 // it must be younger than cache-threshold of its lifetime and than
 // cache-max-age, and the lifetime the client would get now must be the
-// one it has.
-func (t *txn) cached(ss *subnetState, held bool, lt uint32) (uint32, bool) {
+// one it has, as must its hostname, subnet and user context uc (which
+// changes with the relay agent information stored by
+// store-extended-info).
+func (t *txn) cached(ss *subnetState, held bool, lt uint32, uc string) (uint32, bool) {
 	pr := &ss.cfg.Params
 	l := &t.found
 	if !held || pr.CacheThreshold <= 0 || pr.CacheThreshold >= 1 || l.ValidLifetime != lt || lt == lease.InfiniteLifetime {
@@ -273,7 +288,7 @@ func (t *txn) cached(ss *subnetState, held bool, lt uint32) (uint32, bool) {
 	if age < 0 || float64(age) >= pr.CacheThreshold*float64(lt) || (pr.CacheMaxAge > 0 && age >= int64(pr.CacheMaxAge)) {
 		return 0, false
 	}
-	if l.Hostname != t.hostname() || l.SubnetID != ss.cfg.ID {
+	if l.Hostname != t.hostname() || l.SubnetID != ss.cfg.ID || l.UserContext != uc {
 		return 0, false
 	}
 	return lt - uint32(age), true
@@ -352,6 +367,9 @@ func (t *txn) decline() {
 	t.next.ClientID = t.next.ClientID[:0]
 	t.next.Hostname = ""
 	t.next.FQDNFwd, t.next.FQDNRev = false, false
+	// The address belongs to no client now, nor does what was stored
+	// about the last one (Kea clears the user context too).
+	t.next.UserContext = ""
 	t.next.CLTT = t.now
 	t.next.ValidLifetime = t.cfg.DeclineProbationPeriod
 	// No reply waits for the quarantine to be durable: the committer
@@ -416,8 +434,8 @@ func (t *txn) offerLifetime(ss *subnetState) uint32 {
 	return ss.cfg.Params.OfferLifetime
 }
 
-// fill makes l the client's lease of a.
-func (t *txn) fill(l *lease.Lease, ss *subnetState, ps *poolState, a netip.Addr, lt uint32) {
+// fill makes l the client's lease of a, with user context uc.
+func (t *txn) fill(l *lease.Lease, ss *subnetState, ps *poolState, a netip.Addr, lt uint32, uc string) {
 	l.Addr = a
 	l.HWType = t.htype
 	l.HWAddr = append(l.HWAddr[:0], t.hw...)
@@ -429,7 +447,7 @@ func (t *txn) fill(l *lease.Lease, ss *subnetState, ps *poolState, a netip.Addr,
 	l.State = lease.StateDefault
 	l.FQDNFwd, l.FQDNRev = false, false
 	l.Hostname = t.hostname()
-	l.UserContext = ""
+	l.UserContext = uc
 }
 
 // hostname is the name recorded with the lease: the reservation's, else

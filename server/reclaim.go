@@ -160,6 +160,10 @@ func (s *Server) reclaimOne(ctx context.Context, st *state, l *lease.Lease) erro
 	} else {
 		next := l.Clone()
 		next.State = lease.StateExpiredReclaimed
+		// Kea clears the user context of a reclaimed lease: the relay
+		// agent information stored with it (store-extended-info)
+		// describes a client that no longer holds the address.
+		next.UserContext = ""
 		err = s.store.Update(ctx, l, &next, lease.Async)
 	}
 	if err != nil {
