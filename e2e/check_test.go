@@ -36,10 +36,10 @@ func TestCheckConfig(t *testing.T) {
 	t.Run("valid", func(t *testing.T) {
 		out, calls := checkRun(t, ns, dir, valid, 0)
 		if out != "" {
-			t.Errorf("leased serve -t on a valid configuration printed:%s", indent(out))
+			t.Errorf("leased serve -t on a valid configuration printed:%s", testnet.IndentOutput(out))
 		}
 		if len(calls) > 0 {
-			t.Errorf("leased serve -t made network system calls:%s", indent(strings.Join(calls, "\n")))
+			t.Errorf("leased serve -t made network system calls:%s", testnet.IndentOutput(strings.Join(calls, "\n")))
 		}
 	})
 
@@ -70,11 +70,11 @@ func TestCheckConfig(t *testing.T) {
 			for _, w := range b.want {
 				re := regexp.MustCompile("(?m)^" + regexp.QuoteMeta(file) + ":" + w)
 				if !re.MatchString(out) {
-					t.Errorf("leased serve -t %s: no message matching %q in:%s", file, re, indent(out))
+					t.Errorf("leased serve -t %s: no message matching %q in:%s", file, re, testnet.IndentOutput(out))
 				}
 			}
 			if len(calls) > 0 {
-				t.Errorf("leased serve -t made network system calls:%s", indent(strings.Join(calls, "\n")))
+				t.Errorf("leased serve -t made network system calls:%s", testnet.IndentOutput(strings.Join(calls, "\n")))
 			}
 		})
 	}
@@ -83,7 +83,7 @@ func TestCheckConfig(t *testing.T) {
 		t.Errorf("leased serve -t created the lease directory %s (stat: %v)", leaseDir, err)
 	}
 	if out := ns.MustRun(t, "ss", "-H", "-a", "-u", "-w", "-t", "-x", "-n"); strings.TrimSpace(out) != "" {
-		t.Errorf("sockets in the namespace after leased serve -t:%s", indent(out))
+		t.Errorf("sockets in the namespace after leased serve -t:%s", testnet.IndentOutput(out))
 	}
 }
 
@@ -106,10 +106,10 @@ func checkOutput(t *testing.T, ns *testnet.NS, dir string, wantExit int, cmd ...
 	} else if err == nil {
 		code = 0
 		if code != wantExit {
-			t.Errorf("%s exited 0, want %d:%s", strings.Join(cmd, " "), wantExit, indent(out))
+			t.Errorf("%s exited 0, want %d:%s", strings.Join(cmd, " "), wantExit, testnet.IndentOutput(out))
 		}
 	} else if code != wantExit {
-		t.Errorf("%s exited %d, want %d:%s", strings.Join(cmd, " "), code, wantExit, indent(out))
+		t.Errorf("%s exited %d, want %d:%s", strings.Join(cmd, " "), code, wantExit, testnet.IndentOutput(out))
 	}
 	b, err := os.ReadFile(trace)
 	if err != nil {

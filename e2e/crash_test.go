@@ -161,11 +161,11 @@ func TestCrashSafety(t *testing.T) {
 		}
 		restarts = append(restarts, time.Since(down))
 		if d := time.Since(down); d > 500*time.Millisecond {
-			t.Logf("restart %d took %v (killed at %s):%s", k+1, d, down.Format(time.StampMicro), indent(srv.log()))
+			t.Logf("restart %d took %v (killed at %s):%s", k+1, d, down.Format(time.StampMicro), testnet.IndentOutput(srv.log()))
 		}
 		if strings.Contains(srv.log(), "level=WARN") || strings.Contains(srv.log(), "level=ERROR") {
 			repairs++
-			t.Logf("restart %d logged:%s", k+1, indent(srv.log()))
+			t.Logf("restart %d logged:%s", k+1, testnet.IndentOutput(srv.log()))
 		}
 	}
 	time.Sleep(500 * time.Millisecond) // the last server serves too
@@ -222,7 +222,7 @@ func TestCrashSafety(t *testing.T) {
 	}
 	t.Logf("store: %d leases, %d acknowledged addresses checked; files: %s", len(ls), len(acked), listDir(filepath.Dir(leaseFile)))
 	if t.Failed() {
-		t.Logf("last leased log:%s", indent(tail(srv.log(), 4000)))
+		t.Logf("last leased log:%s", testnet.IndentOutput(testnet.Tail(srv.log(), 4000)))
 	}
 }
 

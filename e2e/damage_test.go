@@ -167,7 +167,7 @@ func TestJournalDamage(t *testing.T) {
 			srv.start()
 			line := findLogLine(srv.log(), seg, off)
 			if line == "" {
-				t.Errorf("leased did not log the damage in %s at offset %d:%s", seg, off, indent(srv.log()))
+				t.Errorf("leased did not log the damage in %s at offset %d:%s", seg, off, testnet.IndentOutput(srv.log()))
 			} else {
 				t.Logf("leased logged: %s", line)
 			}
@@ -221,7 +221,7 @@ func checkQuarantine(t *testing.T, log string) {
 	t.Helper()
 	m := movedTo.FindStringSubmatch(log)
 	if m == nil {
-		t.Errorf("the log does not say where the damaged record went:%s", indent(log))
+		t.Errorf("the log does not say where the damaged record went:%s", testnet.IndentOutput(log))
 		return
 	}
 	fi, err := os.Stat(m[1])

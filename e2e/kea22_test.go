@@ -83,7 +83,7 @@ func TestServeKea22(t *testing.T) {
 	} {
 		re := regexp.MustCompile("(?m)^" + regexp.QuoteMeta(cfg) + ":" + w.at + ": warning: .*" + w.msg)
 		if !re.MatchString(out) {
-			t.Errorf("leased serve -t: no warning matching %q in:%s", re, indent(out))
+			t.Errorf("leased serve -t: no warning matching %q in:%s", re, testnet.IndentOutput(out))
 		}
 	}
 

@@ -113,7 +113,7 @@ func newServer(t *testing.T, ns *testnet.NS, config, leases string) *server {
 		}
 		for _, p := range s.runs {
 			if out := p.Output(); strings.Contains(out, "WARNING: DATA RACE") {
-				t.Errorf("the race detector found a data race in leased (%s):%s", p, indent(out))
+				t.Errorf("the race detector found a data race in leased (%s):%s", p, testnet.IndentOutput(out))
 			}
 		}
 	})
@@ -145,10 +145,10 @@ func (s *server) tryStart(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for !strings.Contains(p.Output(), readyLine) {
 		if p.Exited() {
-			return fmt.Errorf("leased serve -c %s exited before serving (%v):%s", s.config, p.ExitErr(), indent(p.Output()))
+			return fmt.Errorf("leased serve -c %s exited before serving (%v):%s", s.config, p.ExitErr(), testnet.IndentOutput(p.Output()))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("leased serve -c %s not serving after %v:%s", s.config, timeout, indent(p.Output()))
+			return fmt.Errorf("leased serve -c %s not serving after %v:%s", s.config, timeout, testnet.IndentOutput(p.Output()))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -210,7 +210,7 @@ func (s *server) lastLog() string {
 	if s.cur == nil {
 		return "\n\t(leased never started)"
 	}
-	return "\n\tleased log (" + s.cur.String() + "):" + indent(tail(s.cur.Output(), 6000))
+	return "\n\tleased log (" + s.cur.String() + "):" + testnet.IndentOutput(testnet.Tail(s.cur.Output(), 6000))
 }
 
 // store reads the lease file with memfile.OpenReadOnly, which works beside
@@ -277,25 +277,6 @@ func sameMAC(a []byte, b net.HardwareAddr) bool { return net.HardwareAddr(a).Str
 
 func inRange(a netip.Addr, first, last string) bool {
 	return !a.Less(netip.MustParseAddr(first)) && !netip.MustParseAddr(last).Less(a)
-}
-
-func indent(s string) string {
-	s = strings.TrimRight(s, "\n")
-	if s == "" {
-		return " (empty)"
-	}
-	return "\n\t| " + strings.ReplaceAll(s, "\n", "\n\t| ")
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[len(s)-n:]
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return "[...]\n" + s
 }
 
 // exitCode returns the exit status carried by err (from testnet's Run), or

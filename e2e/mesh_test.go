@@ -109,7 +109,7 @@ func newMeshEnv(t *testing.T, n int, flags ...string) *meshEnv {
 		if t.Failed() {
 			for _, nd := range e.nodes {
 				for k, p := range nd.runs {
-					t.Logf("node %d run %d output:\n%s", nd.i, k, tail(p.Output(), 6000))
+					t.Logf("node %d run %d output:\n%s", nd.i, k, testnet.Tail(p.Output(), 6000))
 				}
 			}
 		}
@@ -466,8 +466,8 @@ func (e *meshEnv) moveLink(t *testing.T, r *testnet.NS, port string, from, to *m
 // RENEWLEASE to the owner's LEASEACK on mesh0.
 func (e *meshEnv) renewals(t *testing.T, nd *meshNode, c *testnet.Client, a netip.Addr, k int) (dhcp, d2d []time.Duration) {
 	t.Helper()
-	lan := captureTS(t, nd.tn.NS, "client0")
-	wan := captureTS(t, nd.tn.NS, nd.tn.MeshIf)
+	lan := nd.tn.NS.CaptureUDP(t, "client0", 67)
+	wan := nd.tn.NS.CaptureUDP(t, nd.tn.MeshIf)
 	for range k {
 		l, err := c.Renew(context.Background())
 		if err != nil {
@@ -478,24 +478,24 @@ func (e *meshEnv) renewals(t *testing.T, nd *meshNode, c *testnet.Client, a neti
 		}
 	}
 	time.Sleep(100 * time.Millisecond)
-	pkts, err := lan.packets()
+	pkts, err := stopCapture(lan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reqAt := map[uint32]time.Time{}
 	var p dhcpv4.Packet
 	for _, pk := range pkts {
-		if pk.v6 || (pk.dst != 67 && pk.src != 67) || p.Decode(pk.payload) != nil {
+		if !pk.Src.Addr().Is4() || p.Decode(pk.Payload) != nil {
 			continue
 		}
 		switch p.MessageType() {
 		case dhcpv4.Request:
-			if _, ok := reqAt[p.XID()]; !ok && !pk.out {
-				reqAt[p.XID()] = pk.at
+			if _, ok := reqAt[p.XID()]; !ok && !pk.Outgoing {
+				reqAt[p.XID()] = pk.Time
 			}
 		case dhcpv4.Ack:
-			if at, ok := reqAt[p.XID()]; ok && pk.out && p.YIAddr() == a {
-				dhcp = append(dhcp, pk.at.Sub(at))
+			if at, ok := reqAt[p.XID()]; ok && pk.Outgoing && p.YIAddr() == a {
+				dhcp = append(dhcp, pk.Time.Sub(at))
 				delete(reqAt, p.XID())
 			}
 		}
@@ -508,29 +508,38 @@ func (e *meshEnv) renewals(t *testing.T, nd *meshNode, c *testnet.Client, a neti
 	if len(dhcp) < k {
 		t.Errorf("matched %d REQUEST/ACK pairs for %d renewals", len(dhcp), k)
 	}
-	pkts, err = wan.packets()
+	pkts, err = stopCapture(wan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sentAt := map[uint32]time.Time{}
 	for _, pk := range pkts {
-		if !pk.v6 || len(pk.payload) != mesh.RenewLen {
+		if !pk.Src.Addr().Is6() || len(pk.Payload) != mesh.RenewLen {
 			continue
 		}
-		xid := binary.BigEndian.Uint32(pk.payload[20:])
-		switch mesh.Command(pk.payload[14]) {
+		xid := binary.BigEndian.Uint32(pk.Payload[20:])
+		switch mesh.Command(pk.Payload[14]) {
 		case mesh.RenewLease:
-			if pk.out && pk.dst == mesh.UnicastPort && pk.src == mesh.UnicastPort {
-				sentAt[xid] = pk.at
+			if pk.Outgoing && pk.Dst.Port() == mesh.UnicastPort && pk.Src.Port() == mesh.UnicastPort {
+				sentAt[xid] = pk.Time
 			}
 		case mesh.LeaseAck:
-			if at, ok := sentAt[xid]; ok && !pk.out {
-				d2d = append(d2d, pk.at.Sub(at))
+			if at, ok := sentAt[xid]; ok && !pk.Outgoing {
+				d2d = append(d2d, pk.Time.Sub(at))
 				delete(sentAt, xid)
 			}
 		}
 	}
 	return dhcp, d2d
+}
+
+// stopCapture stops c and returns what it recorded.
+func stopCapture(c *testnet.Capture) ([]testnet.Packet, error) {
+	c.Close()
+	if err := c.Err(); err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	return c.Packets(), nil
 }
 
 func summary(d []time.Duration) string {

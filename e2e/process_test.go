@@ -111,10 +111,10 @@ func TestProcessControl(t *testing.T) {
 	t.Run("second-instance", func(t *testing.T) {
 		out, err := p.Server.Run(t.Context(), leasedBin, "serve", "-c", cfg)
 		if code := exitCode(err); code != 1 {
-			t.Fatalf("a second leased on the same configuration exited %d (%v), want 1:%s", code, err, indent(out))
+			t.Fatalf("a second leased on the same configuration exited %d (%v), want 1:%s", code, err, testnet.IndentOutput(out))
 		}
 		if want := fmt.Sprintf("leased is already running as process %d (PID file %s)", srv.cur.Pid(), pidFile); !strings.Contains(out, want) {
-			t.Errorf("second instance's message lacks %q:%s", want, indent(out))
+			t.Errorf("second instance's message lacks %q:%s", want, testnet.IndentOutput(out))
 		}
 		if !srv.running() {
 			t.Fatalf("the first leased died%s", srv.lastLog())
@@ -124,10 +124,10 @@ func TestProcessControl(t *testing.T) {
 	t.Run("check-T", func(t *testing.T) {
 		out, calls := checkOutput(t, p.Server, dir, 0, leasedBin, "serve", "-T", cfg)
 		if !strings.Contains(out, "lease-database "+leaseFile+": 0 leases") {
-			t.Errorf("leased serve -T did not read the lease database:%s", indent(out))
+			t.Errorf("leased serve -T did not read the lease database:%s", testnet.IndentOutput(out))
 		}
 		if len(calls) > 0 {
-			t.Errorf("leased serve -T made network system calls:%s", indent(strings.Join(calls, "\n")))
+			t.Errorf("leased serve -T made network system calls:%s", testnet.IndentOutput(strings.Join(calls, "\n")))
 		}
 	})
 
@@ -141,18 +141,18 @@ func TestProcessControl(t *testing.T) {
 	t.Logf("dhclient %v got %v", mac, got.Addr)
 	t.Run("ctl-lists-dhclient", func(t *testing.T) {
 		out := ctl.run("lease4-get-all")
-		t.Logf("leased ctl lease4-get-all:%s", indent(out))
+		t.Logf("leased ctl lease4-get-all:%s", testnet.IndentOutput(out))
 		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(got.Addr.String()) + `\s+` + regexp.QuoteMeta(mac.String()) + `\s.*\s1\s+default\s`)
 		if !row.MatchString(out) || !strings.HasPrefix(out, "ADDRESS") {
-			t.Errorf("leased ctl lease4-get-all has no row for %v %v:%s", got.Addr, mac, indent(out))
+			t.Errorf("leased ctl lease4-get-all has no row for %v %v:%s", got.Addr, mac, testnet.IndentOutput(out))
 		}
 		out = ctl.runWith("-c", cfg, "lease4-get", fmt.Sprintf(`{"ip-address": %q}`, got.Addr))
 		if !row.MatchString(out) {
-			t.Errorf("leased ctl -c CONFIG lease4-get %v:%s", got.Addr, indent(out))
+			t.Errorf("leased ctl -c CONFIG lease4-get %v:%s", got.Addr, testnet.IndentOutput(out))
 		}
 		out = ctl.run("statistic-get", `{"name": "subnet[1].assigned-addresses"}`)
 		if !regexp.MustCompile(`(?m)^subnet\[1\]\.assigned-addresses\s+1\s`).MatchString(out) {
-			t.Errorf("statistics table:%s", indent(out))
+			t.Errorf("statistics table:%s", testnet.IndentOutput(out))
 		}
 	})
 
@@ -176,7 +176,7 @@ func TestProcessControl(t *testing.T) {
 		}
 		noSecrets(t, "config-get over HTTP", text)
 		if strings.Count(text, `"*****"`) != 2 {
-			t.Errorf("config-get over HTTP should show the password and the hook secret as *****:%s", indent(text))
+			t.Errorf("config-get over HTTP should show the password and the hook secret as *****:%s", testnet.IndentOutput(text))
 		}
 		var leases struct {
 			Leases []struct {
@@ -195,7 +195,7 @@ func TestProcessControl(t *testing.T) {
 		out, err := p.Server.Run(t.Context(), "env", "-u", "http_proxy", "-u", "HTTP_PROXY", "kea-shell",
 			"--host", "127.0.0.1", "--port", fmt.Sprint(apiPort), "--auth-user", apiUser, "--auth-password", "wrong", "list-commands")
 		if err == nil || !strings.Contains(out, "401") {
-			t.Errorf("kea-shell with a wrong password: %v%s", err, indent(out))
+			t.Errorf("kea-shell with a wrong password: %v%s", err, testnet.IndentOutput(out))
 		}
 	})
 
@@ -224,11 +224,11 @@ func TestProcessControl(t *testing.T) {
 			return string(out)
 		}
 		if out := scrape(apiUser, "wrong"); !strings.HasPrefix(out, "HTTP/1.0 401") {
-			t.Errorf("GET /metrics with a wrong password:%s", indent(out))
+			t.Errorf("GET /metrics with a wrong password:%s", testnet.IndentOutput(out))
 		}
 		out := scrape(apiUser, apiPassword)
 		if !strings.HasPrefix(out, "HTTP/1.0 200") || !strings.Contains(out, "leased_pkt4_received") || !strings.Contains(out, `leased_subnet_total_addresses{subnet_id="1"}`) {
-			t.Errorf("GET /metrics: want Kea's statistics in Prometheus form:%.2000s", indent(out))
+			t.Errorf("GET /metrics: want Kea's statistics in Prometheus form:%.2000s", testnet.IndentOutput(out))
 		}
 	})
 
@@ -614,13 +614,13 @@ func shell(t *testing.T, ns *testnet.NS, command string, v any) string {
 		Arguments json.RawMessage `json:"arguments"`
 	}
 	if err := json.Unmarshal([]byte(out), &answer); err != nil {
-		t.Fatalf("kea-shell %s: the answer is not a JSON list: %v%s", command, err, indent(out))
+		t.Fatalf("kea-shell %s: the answer is not a JSON list: %v%s", command, err, testnet.IndentOutput(out))
 	}
 	if len(answer) != 1 || answer[0].Result == nil || *answer[0].Result != 0 {
-		t.Fatalf("kea-shell %s: want one answer with result 0:%s", command, indent(out))
+		t.Fatalf("kea-shell %s: want one answer with result 0:%s", command, testnet.IndentOutput(out))
 	}
 	if err := json.Unmarshal(answer[0].Arguments, v); err != nil {
-		t.Fatalf("kea-shell %s: arguments: %v%s", command, err, indent(out))
+		t.Fatalf("kea-shell %s: arguments: %v%s", command, err, testnet.IndentOutput(out))
 	}
 	return out
 }

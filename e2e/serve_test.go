@@ -307,7 +307,7 @@ func testPerfdhcp(t *testing.T, p *testnet.Pair, srv *server) {
 		t.Errorf("perfdhcp sent %d DISCOVERs in %d s, want about %d", do.Sent, secs, rate*secs)
 	}
 	if do.Drops != 0 || ra.Drops != 0 || ra.Rejected != 0 || rep.ExitCode != 0 || ra.Received != do.Sent {
-		t.Errorf("perfdhcp did not complete every exchange (exit %d): %s", rep.ExitCode, tail(rep.Output, 3000))
+		t.Errorf("perfdhcp did not complete every exchange (exit %d): %s", rep.ExitCode, testnet.Tail(rep.Output, 3000))
 	}
 	if rep.Malformed != 0 {
 		t.Errorf("perfdhcp received %d malformed packets", rep.Malformed)

@@ -535,7 +535,7 @@ func (c *Client) errorf(err error, format string, args ...any) error {
 		msg += ": " + err.Error()
 	}
 	return fmt.Errorf("%s on %s/%s: %s\n\thook events: %s\n\tclient output:%s",
-		c.kind, c.ns.name, c.iface, msg, c.eventSummary(), indentOutput(tail(c.Output(), 4096)))
+		c.kind, c.ns.name, c.iface, msg, c.eventSummary(), IndentOutput(Tail(c.Output(), 4096)))
 }
 
 func firstNonEmpty(s ...string) string {

@@ -82,14 +82,14 @@ func StartDnsmasq(t testing.TB, ns *NS, cfg DnsmasqConfig) *Dnsmasq {
 	d.proc = p
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("dnsmasq log:%s", indentOutput(tail(d.Log(), 8192)))
+			t.Logf("dnsmasq log:%s", IndentOutput(Tail(d.Log(), 8192)))
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := ns.WaitUDPListen(ctx, 67); err != nil {
 		p.Stop(time.Second)
-		t.Fatalf("dnsmasq did not start: %v\n\toutput:%s\n\tlog:%s", err, indentOutput(p.Output()), indentOutput(d.Log()))
+		t.Fatalf("dnsmasq did not start: %v\n\toutput:%s\n\tlog:%s", err, IndentOutput(p.Output()), IndentOutput(d.Log()))
 	}
 	return d
 }

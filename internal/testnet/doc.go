@@ -69,5 +69,8 @@
 // SendUDP, SendBroadcastUDP and SendRawUDP send arbitrary payloads for
 // malformed-packet tests, and ListenUDP opens a receiving socket inside a
 // namespace. CaptureUDP records the UDP packets on an interface in both
-// directions (with MACs), to check how a server addressed its replies.
+// directions (with MACs and the kernel's timestamps), to check how a server
+// addressed its replies and how long it took.
+//
+// IndentOutput and Tail format a process's output for a test's message.
 package testnet

@@ -80,7 +80,7 @@ func (ns *NS) Run(ctx context.Context, name string, args ...string) (string, err
 	cmd.Stderr = &out
 	err = cmd.Run()
 	if err != nil {
-		return out.String(), fmt.Errorf("netns %s: %s: %w%s", ns.name, quoteArgs(name, args), err, indentOutput(out.String()))
+		return out.String(), fmt.Errorf("netns %s: %s: %w%s", ns.name, quoteArgs(name, args), err, IndentOutput(out.String()))
 	}
 	return out.String(), nil
 }
@@ -144,7 +144,7 @@ func (ns *NS) Start(ctx context.Context, name string, args ...string) (*Proc, er
 			t.Errorf("cleanup: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("%s (pid %d) output:%s", p.desc, p.Pid(), indentOutput(tail(p.Output(), 8192)))
+			t.Logf("%s (pid %d) output:%s", p.desc, p.Pid(), IndentOutput(Tail(p.Output(), 8192)))
 		}
 	})
 	return p, nil
@@ -248,8 +248,9 @@ func quoteArgs(name string, args []string) string {
 	return b.String()
 }
 
-// indentOutput formats command output for inclusion in an error message.
-func indentOutput(s string) string {
+// IndentOutput formats command output for a test's message: on lines of
+// their own, each marked "\t| ", or " (no output)" when there is none.
+func IndentOutput(s string) string {
 	s = strings.TrimRight(s, "\n")
 	if s == "" {
 		return " (no output)"
@@ -257,8 +258,9 @@ func indentOutput(s string) string {
 	return "\n\t| " + strings.ReplaceAll(s, "\n", "\n\t| ")
 }
 
-// tail returns at most the last n bytes of s, cut at a line start.
-func tail(s string, n int) string {
+// Tail returns at most the last n bytes of s, cut at a line start and
+// marked "[...]" when anything was cut: the end of a long log.
+func Tail(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

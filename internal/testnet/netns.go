@@ -60,7 +60,7 @@ func NewNS(t testing.TB, label string) *NS {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if out, err := runIP(ctx, "netns", "add", name); err != nil {
-		t.Fatalf("create netns %s: %v%s", name, err, indentOutput(out))
+		t.Fatalf("create netns %s: %v%s", name, err, IndentOutput(out))
 	}
 	t.Cleanup(func() {
 		if err := removeNS(name); err != nil {
@@ -132,7 +132,7 @@ func removeNS(name string) error {
 		if _, serr := os.Stat(netnsDir + "/" + name); errors.Is(serr, os.ErrNotExist) {
 			return nil
 		}
-		return fmt.Errorf("delete netns %s: %w%s", name, err, indentOutput(out))
+		return fmt.Errorf("delete netns %s: %w%s", name, err, IndentOutput(out))
 	}
 	return nil
 }
@@ -455,7 +455,7 @@ func Veth(t testing.TB, a *NS, aIf string, b *NS, bIf string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if out, err := runIP(ctx, "link", "add", aIf, "netns", a.name, "type", "veth", "peer", "name", bIf, "netns", b.name); err != nil {
-		t.Fatalf("veth %s/%s <-> %s/%s: %v%s", a.name, aIf, b.name, bIf, err, indentOutput(out))
+		t.Fatalf("veth %s/%s <-> %s/%s: %v%s", a.name, aIf, b.name, bIf, err, IndentOutput(out))
 	}
 	a.SetUp(t, aIf)
 	b.SetUp(t, bIf)

@@ -84,7 +84,7 @@ func RunPerfdhcp(ctx context.Context, ns *NS, opts PerfdhcpOptions) (*PerfdhcpRe
 	}
 	rep, err := ParsePerfdhcp(out)
 	if err != nil {
-		return nil, fmt.Errorf("perfdhcp in %s: %w%s", ns.name, err, indentOutput(tail(out, 4096)))
+		return nil, fmt.Errorf("perfdhcp in %s: %w%s", ns.name, err, IndentOutput(Tail(out, 4096)))
 	}
 	rep.ExitCode = code
 	return rep, nil
