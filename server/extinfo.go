@@ -2,8 +2,10 @@ package server
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/leased/leased/dhcpv4"
@@ -159,3 +161,165 @@ func (t *txn) userContext(ss *subnetState, keep string) string {
 	}
 	return uc
 }
+
+// checkExtendedInfo applies sanity-checks.extended-info-checks to the
+// user context of a lease read from the store, as Kea does when it loads
+// its leases, and returns the context to keep, whether it changed and,
+// when something was wrong, what (for the log). With "none" nothing is
+// checked. From "fix" on, an empty context is dropped, an "ISC" entry
+// that is not a map or is empty is removed, a Kea 2.2 "relay-agent-info"
+// string is converted to the current map (or removed when its
+// hexadecimal or its sub-options do not parse), and one that is neither
+// a string nor a map is removed. "strict" also removes a map whose
+// sub-options, remote-id or relay-id is not valid hexadecimal, and
+// "pedantic" one with keys other than those and "comment".
+func checkExtendedInfo(uc, level string) (out string, changed bool, problem string) {
+	if level == "" || level == "none" || strings.TrimSpace(uc) == "" {
+		return uc, false, ""
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(uc), &top); err != nil || top == nil {
+		return "", true, "the user context is not a map"
+	}
+	if len(top) == 0 {
+		return "", true, ""
+	}
+	raw, ok := top["ISC"]
+	if !ok {
+		return uc, false, ""
+	}
+	// encode puts the context back together; an empty one is dropped.
+	encode := func(isc map[string]json.RawMessage) string {
+		if len(isc) == 0 {
+			delete(top, "ISC")
+		} else {
+			b, err := marshalObject(isc)
+			if err != nil {
+				delete(top, "ISC")
+			} else {
+				top["ISC"] = b
+			}
+		}
+		if len(top) == 0 {
+			return ""
+		}
+		b, err := marshalObject(top)
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+	var isc map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &isc); err != nil || isc == nil {
+		return encode(nil), true, "the ISC entry is not a map"
+	}
+	if len(isc) == 0 {
+		return encode(nil), true, ""
+	}
+	info, ok := isc["relay-agent-info"]
+	if !ok {
+		return uc, false, ""
+	}
+	drop := func(why string) (string, bool, string) {
+		delete(isc, "relay-agent-info")
+		return encode(isc), true, "relay-agent-info: " + why
+	}
+	var old string
+	if json.Unmarshal(info, &old) == nil {
+		// Kea 2.2's form: convert it.
+		b, ok := decodeFormattedHex(old)
+		if !ok {
+			return drop("the hexadecimal does not parse")
+		}
+		rai := dhcpv4.RelayInfo(b)
+		if !rai.Valid() {
+			return drop("the sub-options do not parse")
+		}
+		m := map[string]json.RawMessage{"sub-options": info}
+		for key, code := range map[string]uint8{"remote-id": dhcpv4.AgentRemoteID, "relay-id": dhcpv4.AgentRelayID} {
+			if v, ok := rai.Sub(code); ok && len(v) > 0 {
+				m[key] = json.RawMessage(`"` + string(appendUpperHex(nil, v)) + `"`)
+			}
+		}
+		enc, err := marshalObject(m)
+		if err != nil {
+			return drop(err.Error())
+		}
+		isc["relay-agent-info"] = enc
+		return encode(isc), true, ""
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(info, &m) != nil || m == nil {
+		return drop("neither a map nor a string")
+	}
+	if level == "fix" {
+		return uc, false, ""
+	}
+	for _, key := range []string{"sub-options", "remote-id", "relay-id"} {
+		v, ok := m[key]
+		if !ok {
+			continue
+		}
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return drop(key + " is not a string")
+		}
+		if key == "sub-options" {
+			if _, ok := decodeFormattedHex(s); !ok {
+				return drop(key + " is not hexadecimal")
+			}
+		} else if b, err := hexDecode(s); err != nil || len(b) == 0 {
+			return drop(key + " is empty or not hexadecimal")
+		}
+	}
+	if level == "pedantic" {
+		for key := range m {
+			switch key {
+			case "sub-options", "remote-id", "relay-id", "comment":
+			default:
+				return drop("spurious " + strconv.Quote(key) + " entry")
+			}
+		}
+	}
+	return uc, false, ""
+}
+
+// decodeFormattedHex reads hexadecimal as Kea's formatted form allows:
+// bytes of one or two digits separated by colons or by spaces, or digits
+// with an optional "0x" (an odd count gets a leading zero).
+func decodeFormattedHex(s string) ([]byte, bool) {
+	sep := ""
+	switch {
+	case strings.Contains(s, ":"):
+		sep = ":"
+	case strings.Contains(s, " "):
+		sep = " "
+	default:
+		digits := s
+		if len(s) > 2 && s[:2] == "0x" {
+			digits = s[2:]
+		}
+		if len(s)%2 != 0 {
+			digits = "0" + digits
+		}
+		b, err := hexDecode(digits)
+		return b, err == nil
+	}
+	var out []byte
+	for _, part := range strings.Split(s, sep) {
+		if len(part) == 0 || len(part) > 2 {
+			return nil, false
+		}
+		if len(part) == 1 {
+			part = "0" + part
+		}
+		b, err := hexDecode(part)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, b...)
+	}
+	return out, true
+}
+
+func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }

@@ -12,6 +12,7 @@ import (
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
+	"github.com/leased/leased/lease/memfile"
 )
 
 func TestRelayAgentInfo(t *testing.T) {
@@ -247,5 +248,86 @@ func TestDeclineClearsUserContext(t *testing.T) {
 	f.send(dhcptest.Message{Type: dhcpv4.Decline, XID: 4, CHAddr: hw, GIAddr: relay, Hops: 1, RequestedIP: a})
 	if l, _ := f.lease(a); l.State != lease.StateDeclined || l.UserContext != "" {
 		t.Errorf("declined lease: state %v, user context %q", l.State, l.UserContext)
+	}
+}
+
+func TestCheckExtendedInfo(t *testing.T) {
+	const (
+		old      = `{"ISC": {"relay-agent-info": "0x0103657468020201AB"}, "note": 1}`
+		upgraded = `{"ISC":{"relay-agent-info":{"remote-id":"01AB","sub-options":"0x0103657468020201AB"}},"note":1}`
+		current  = `{"ISC":{"relay-agent-info":{"sub-options":"0x0101AA","remote-id":"AB"}}}`
+	)
+	type want struct {
+		out     string
+		changed bool
+		problem bool
+	}
+	keep := func(uc string) want { return want{out: uc} }
+	for _, tc := range []struct {
+		name  string
+		uc    string
+		level map[string]want // by level; a level not listed: as "fix"
+	}{
+		{"no context", "", map[string]want{"fix": keep("")}},
+		{"Kea 2.2 string", old, map[string]want{"none": keep(old), "fix": {upgraded, true, false}}},
+		{"Kea 2.2 colon form", `{"ISC": {"relay-agent-info": "01:01:aa"}}`,
+			map[string]want{"fix": {`{"ISC":{"relay-agent-info":{"sub-options":"01:01:aa"}}}`, true, false}}},
+		{"Kea 2.2 string, bad hex", `{"ISC": {"relay-agent-info": "0xZZ"}, "a": 1}`,
+			map[string]want{"none": keep(`{"ISC": {"relay-agent-info": "0xZZ"}, "a": 1}`), "fix": {`{"a":1}`, true, true}}},
+		{"Kea 2.2 string, truncated sub-option", `{"ISC": {"relay-agent-info": "0x0105AA", "x": 2}}`,
+			map[string]want{"fix": {`{"ISC":{"x":2}}`, true, true}}},
+		{"current form", current, map[string]want{"fix": keep(current), "strict": keep(current), "pedantic": keep(current)}},
+		{"bad remote-id", `{"ISC":{"relay-agent-info":{"sub-options":"0x0101AA","remote-id":"XY"}}}`,
+			map[string]want{"fix": keep(`{"ISC":{"relay-agent-info":{"sub-options":"0x0101AA","remote-id":"XY"}}}`), "strict": {"", true, true}}},
+		{"spurious key", `{"ISC":{"relay-agent-info":{"sub-options":"0x0101AA","extra":1}}}`,
+			map[string]want{"strict": keep(`{"ISC":{"relay-agent-info":{"sub-options":"0x0101AA","extra":1}}}`), "pedantic": {"", true, true}}},
+		{"relay-agent-info a number", `{"ISC":{"relay-agent-info":5,"y":1}}`,
+			map[string]want{"fix": {`{"ISC":{"y":1}}`, true, true}}},
+		{"ISC not a map", `{"ISC":[1],"z":1}`, map[string]want{"fix": {`{"z":1}`, true, true}}},
+		{"empty ISC", `{"ISC":{}}`, map[string]want{"fix": {"", true, false}}},
+		{"empty context", `{}`, map[string]want{"fix": {"", true, false}, "none": keep(`{}`)}},
+	} {
+		for level, w := range tc.level {
+			out, changed, problem := checkExtendedInfo(tc.uc, level)
+			if out != w.out || changed != w.changed || (problem != "") != w.problem {
+				t.Errorf("%s, %s: got %q changed=%v problem=%q; want %q changed=%v problem=%v",
+					tc.name, level, out, changed, problem, w.out, w.changed, w.problem)
+			}
+		}
+	}
+}
+
+// TestLoadUpgradesKea22ExtendedInfo: leases written by Kea 2.2 with
+// store-extended-info get the current form when the server starts, as
+// in Kea with extended-info-checks "fix" (the default); with "none" they
+// are left alone.
+func TestLoadUpgradesKea22ExtendedInfo(t *testing.T) {
+	for _, tc := range []struct{ checks, want string }{
+		{"", `{"ISC":{"relay-agent-info":{"remote-id":"0A0B","sub-options":"0x01016102020A0B"}}}`},
+		{`, "sanity-checks": {"extended-info-checks": "none"}`, `{"ISC": {"relay-agent-info": "0x01016102020A0B"}}`},
+	} {
+		store, err := memfile.Open(memfile.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		a := netip.MustParseAddr("10.1.0.10")
+		l := lease.Lease{Addr: a, HWType: 1, HWAddr: []byte{2, 0, 0, 0, 0, 1}, ValidLifetime: 3600,
+			CLTT: time.Now().Unix(), SubnetID: 1, UserContext: `{"ISC": {"relay-agent-info": "0x01016102020A0B"}}`}
+		ctx := context.Background()
+		if err := store.Add(ctx, &l, lease.Durable); err != nil {
+			t.Fatal(err)
+		}
+		src := `{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.1.0.0/24", "pools": [{"pool": "10.1.0.10 - 10.1.0.20"}]}]` + tc.checks + `}}`
+		if _, err := New(ctx, loadConfig(t, src), store, nil); err != nil {
+			t.Fatal(err)
+		}
+		var got lease.Lease
+		if ok, err := store.Get(ctx, a, &got); !ok || err != nil {
+			t.Fatalf("lease gone: %v", err)
+		}
+		if got.UserContext != tc.want {
+			t.Errorf("checks %q: user context %s, want %s", tc.checks, got.UserContext, tc.want)
+		}
 	}
 }

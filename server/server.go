@@ -205,9 +205,12 @@ func (s *Server) build(ctx context.Context, cfg *config.Config) (*state, error) 
 }
 
 // markLeases marks every address the store holds a live lease for as used,
-// and applies sanity-checks.lease-checks to leases of unknown subnets.
+// applies sanity-checks.extended-info-checks to the user context of every
+// lease (see checkExtendedInfo), and sanity-checks.lease-checks to leases
+// of unknown subnets.
 func (s *Server) markLeases(ctx context.Context, st *state) error {
 	mode := st.cfg.SanityChecks.LeaseChecks
+	extMode := st.cfg.SanityChecks.ExtendedInfoChecks
 	var after netip.Addr
 	for {
 		page, err := s.store.Page(ctx, after, 0, 4096)
@@ -220,6 +223,7 @@ func (s *Server) markLeases(ctx context.Context, st *state) error {
 		for i := range page {
 			l := &page[i]
 			after = l.Addr
+			s.checkExtendedInfo(ctx, l, extMode)
 			ss := st.subnets[l.SubnetID]
 			if ss == nil || !ss.cfg.Prefix.Contains(l.Addr) {
 				ss = s.checkOrphan(ctx, st, l, mode)
@@ -234,6 +238,28 @@ func (s *Server) markLeases(ctx context.Context, st *state) error {
 				ps.alloc.Use(l.Addr)
 			}
 		}
+	}
+}
+
+// checkExtendedInfo applies extended-info-checks to l's user context,
+// writing the lease back when the check changes it.
+func (s *Server) checkExtendedInfo(ctx context.Context, l *lease.Lease, mode string) {
+	uc, changed, problem := checkExtendedInfo(l.UserContext, mode)
+	if problem != "" {
+		s.log.Error("lease extended info sanity check failed", "address", l.Addr, "problem", problem, "extended-info-checks", mode)
+	}
+	if !changed {
+		return
+	}
+	prev := *l
+	l.UserContext = uc
+	if err := s.store.Update(ctx, &prev, l, lease.Async); err != nil {
+		s.log.Warn("cannot update the lease's user context", "address", l.Addr, "error", err)
+		*l = prev
+		return
+	}
+	if problem == "" {
+		s.log.Debug("lease extended info upgraded", "address", l.Addr)
 	}
 }
 
