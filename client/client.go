@@ -37,6 +37,9 @@ type Status struct {
 	// StoreError is the last error from the Store, empty if the last call
 	// succeeded.
 	StoreError string
+	// LinkDown is set while the Transport reports the link down (see
+	// [LinkWatcher]).
+	LinkDown bool
 }
 
 // Counters count messages by type.
@@ -61,6 +64,7 @@ type Client struct {
 	cmds     chan command
 	rx       chan rxItem
 	probeRes chan probeResult
+	linkEv   chan bool
 	stopping chan struct{}
 	done     chan struct{}
 	started  atomic.Bool
@@ -70,9 +74,10 @@ type Client struct {
 	status    Status
 	changed   chan struct{}
 	published struct {
-		st      State
-		lease   *Lease
-		probing bool
+		st       State
+		lease    *Lease
+		probing  bool
+		linkDown bool
 	}
 
 	// Everything below is owned by the goroutine in Run.
@@ -103,6 +108,8 @@ type Client struct {
 	connGen      int
 	connAddr     netip.Addr // the bound conn's address; invalid for unbound
 	linkCheckAt  time.Time
+	linkWatch    LinkWatch
+	linkDown     bool
 	counters     Counters
 	storeErr     string
 	lastSecs     time.Duration // secs of the last message sent
@@ -147,6 +154,7 @@ func New(cfg Config) (*Client, error) {
 		cmds:     make(chan command),
 		rx:       make(chan rxItem),
 		probeRes: make(chan probeResult),
+		linkEv:   make(chan bool),
 		stopping: make(chan struct{}),
 		done:     make(chan struct{}),
 		changed:  make(chan struct{}),
@@ -271,6 +279,9 @@ func (c *Client) Run(ctx context.Context) (err error) {
 			rcancel()
 		}
 		close(c.stopping)
+		if c.linkWatch != nil {
+			_ = c.linkWatch.Close()
+		}
 		c.closeConn()
 		if c.probeCancel != nil {
 			c.probeCancel()
@@ -284,6 +295,7 @@ func (c *Client) Run(ctx context.Context) (err error) {
 	if _, ok := c.tr.(LinkChecker); ok {
 		c.linkCheckAt = now.Add(c.cfg.LinkCheckInterval)
 	}
+	c.watchLink()
 	c.begin(now)
 	c.publish()
 
@@ -321,6 +333,8 @@ func (c *Client) Run(ctx context.Context) (err error) {
 			if err := c.probeDone(r); err != nil {
 				return err
 			}
+		case up := <-c.linkEv:
+			c.linkChanged(c.now(), up)
 		case <-timer.C():
 		}
 	}
@@ -549,7 +563,7 @@ func (c *Client) reboot(now time.Time) error {
 	if err := c.openUnbound(); err != nil {
 		return err
 	}
-	c.log.Info("resuming stored lease", "address", c.lease.Address, "expires", c.lease.Expires())
+	c.log.Info("confirming lease with INIT-REBOOT", "address", c.lease.Address, "expires", c.lease.Expires())
 	c.setState(StateRebooting, now)
 	c.start = now
 	c.transmit(now, msgParams{mt: dhcpv4.Request, xid: c.cfg.Rand.Uint32(), requested: c.lease.Address.Addr()}, Broadcast)
@@ -859,6 +873,71 @@ func (c *Client) command(k cmdKind) error {
 	return nil
 }
 
+// watchLink starts following the link's state if the Transport can
+// report it. A watch that cannot start costs only the reaction to link
+// changes, so it is logged, not fatal.
+func (c *Client) watchLink() {
+	lw, ok := c.tr.(LinkWatcher)
+	if !ok || c.cfg.IgnoreLink {
+		return
+	}
+	w, err := lw.WatchLink()
+	if err != nil {
+		c.log.Warn("not watching the link; a link that goes down and up again will go unnoticed", "error", err)
+		return
+	}
+	c.linkWatch = w
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for {
+			up, err := w.Next()
+			if err != nil {
+				select {
+				case <-c.stopping:
+				default:
+					c.log.Warn("stopped watching the link", "error", err)
+				}
+				return
+			}
+			select {
+			case c.linkEv <- up:
+			case <-c.stopping:
+				return
+			}
+		}
+	}()
+}
+
+// linkChanged handles a change of the link's state. A client whose link
+// went down and came back may have been moved to another network (RFC 2131
+// §3.7): when the link returns, a client holding a lease, or confirming
+// one, confirms it at once with INIT-REBOOT, keeping the address
+// meanwhile. An ACK binds it with the new expiry, a NAK sends it to INIT,
+// and no answer leaves it the lease until its expiry, as at a restart.
+// Clients acquiring a lease carry on with their retransmissions.
+func (c *Client) linkChanged(now time.Time, up bool) {
+	if !up {
+		if !c.linkDown {
+			c.log.Info("link down", "state", c.st)
+		}
+		c.linkDown = true
+		return
+	}
+	if !c.linkDown {
+		return
+	}
+	c.linkDown = false
+	switch c.st {
+	case StateBound, StateRenewing, StateRebinding, StateInitReboot, StateRebooting:
+		c.log.Info("link up again, confirming the lease", "address", c.lease.Address, "state", c.st)
+		c.setState(StateInitReboot, now)
+		c.wakeAt = now
+	default:
+		c.log.Info("link up again", "state", c.st)
+	}
+}
+
 func (c *Client) apply(kind EventKind, l, old *Lease) error {
 	if c.cfg.Action == nil {
 		return nil
@@ -956,13 +1035,15 @@ func (c *Client) startReader(conn Conn, addr netip.Addr) {
 // publish updates the status snapshot and tells waiters about changes of
 // state, lease or probing.
 func (c *Client) publish() {
-	changed := c.st != c.published.st || c.lease != c.published.lease || c.probing != c.published.probing
+	changed := c.st != c.published.st || c.lease != c.published.lease || c.probing != c.published.probing ||
+		c.linkDown != c.published.linkDown
 	c.mu.Lock()
 	c.status.State = c.st
 	c.status.Since = c.since
 	c.status.Probing = c.probing
 	c.status.Counters = c.counters
 	c.status.StoreError = c.storeErr
+	c.status.LinkDown = c.linkDown
 	if changed {
 		c.status.Lease = c.lease.Clone()
 		close(c.changed)
@@ -972,6 +1053,7 @@ func (c *Client) publish() {
 	c.mu.Unlock()
 	if changed {
 		c.published.st, c.published.lease, c.published.probing = c.st, c.lease, c.probing
+		c.published.linkDown = c.linkDown
 		if c.cfg.OnChange != nil {
 			s.Lease = s.Lease.Clone()
 			c.cfg.OnChange(s)

@@ -68,6 +68,10 @@ type Config struct {
 	// implements [LinkChecker] whether the interface is still there.
 	// Default 5 s.
 	LinkCheckInterval time.Duration
+	// IgnoreLink does not watch the link even when the Transport can
+	// report it ([LinkWatcher]): a link that goes down and up again does
+	// not make the client confirm its lease.
+	IgnoreLink bool
 	// ReleaseOnStop releases the lease when Run's context ends. The default
 	// keeps it, so that a restarted client can resume it.
 	ReleaseOnStop bool

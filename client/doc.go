@@ -18,6 +18,16 @@
 // stored timers, and so until the stored expiry at the latest (RFC 2131 §3.2).
 // It never sends a DHCPDISCOVER while such a lease is valid.
 //
+// A client whose link goes down and comes back may have been moved to
+// another network (RFC 2131 §3.7). When its Transport can report the link
+// ([LinkWatcher]; [LinkTransport] follows the kernel's rtnetlink link
+// notifications), a client that holds a lease, or is confirming one, goes
+// to INIT-REBOOT as soon as the link is up again and confirms the lease the
+// same way, keeping the address meanwhile: an ACK binds it with the new
+// expiry, a NAK removes the address and starts over, and no answer leaves
+// it the lease until its expiry. A link that only goes down changes
+// nothing.
+//
 // Everything outside the protocol is pluggable:
 //
 //   - A [Transport] carries the messages. [LinkTransport] uses a raw

@@ -16,11 +16,14 @@ import (
 )
 
 // fakeNet is an in-memory Transport: what clients send shows up on out,
-// and deliver hands a message to every open connection.
+// and deliver hands a message to every open connection. It is also a
+// LinkWatcher whose link setLink turns down and up.
 type fakeNet struct {
-	mu    sync.Mutex
-	conns map[*fakeConn]bool
-	out   chan sent
+	mu      sync.Mutex
+	conns   map[*fakeConn]bool
+	out     chan sent
+	watches map[*fakeWatch]bool
+	linkUp  bool
 }
 
 type sent struct {
@@ -32,7 +35,67 @@ type sent struct {
 }
 
 func newFakeNet() *fakeNet {
-	return &fakeNet{conns: make(map[*fakeConn]bool), out: make(chan sent, 1000)}
+	return &fakeNet{conns: make(map[*fakeConn]bool), out: make(chan sent, 1000), watches: make(map[*fakeWatch]bool), linkUp: true}
+}
+
+// fakeWatch is a LinkWatch of a fakeNet.
+type fakeWatch struct {
+	n      *fakeNet
+	ch     chan bool
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (n *fakeNet) WatchLink() (LinkWatch, error) {
+	w := &fakeWatch{n: n, ch: make(chan bool, 16), closed: make(chan struct{})}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	w.ch <- n.linkUp
+	n.watches[w] = true
+	return w, nil
+}
+
+// setLink turns the link up or down for every watch.
+func (n *fakeNet) setLink(up bool) {
+	n.mu.Lock()
+	n.linkUp = up
+	ws := make([]*fakeWatch, 0, len(n.watches))
+	for w := range n.watches {
+		ws = append(ws, w)
+	}
+	n.mu.Unlock()
+	for _, w := range ws {
+		select {
+		case w.ch <- up:
+		case <-w.closed:
+		}
+	}
+}
+
+// watching returns the number of open watches.
+func (n *fakeNet) watching() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.watches)
+}
+
+func (w *fakeWatch) Next() (bool, error) {
+	select {
+	case up := <-w.ch:
+		return up, nil
+	case <-w.closed:
+		return false, net.ErrClosed
+	}
+}
+
+func (w *fakeWatch) Close() error {
+	w.once.Do(func() {
+		w.n.mu.Lock()
+		delete(w.n.watches, w)
+		w.n.mu.Unlock()
+		close(w.closed)
+	})
+	return nil
 }
 
 func (n *fakeNet) OpenUnbound(hw net.HardwareAddr) (Conn, error) { return n.open(netip.Addr{}), nil }

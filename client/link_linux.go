@@ -165,6 +165,12 @@ func (r *rawConn) Receive(b []byte) (int, error) {
 	}
 	for {
 		n, _, err := r.c.ReadFrom(r.rbuf)
+		if errors.Is(err, unix.ENETDOWN) {
+			// The interface went down: the kernel reports it once on
+			// every packet socket bound to it, and the socket works again
+			// when the link returns. Not a reason to stop.
+			continue
+		}
 		if err != nil {
 			return 0, err
 		}

@@ -92,3 +92,76 @@ func TestNetlinkAction(t *testing.T) {
 	// Removing again is not an error.
 	apply(client.Event{Kind: client.EventRelease, Old: &moved})
 }
+
+// TestLinkWatch follows a macvlan in a namespace going down and up with
+// ip, through the kernel's link notifications.
+func TestLinkWatch(t *testing.T) {
+	testnet.RequireRoot(t)
+	p := testnet.NewPair(t)
+	ifname, _ := p.AddClientLink(t)
+	var w client.LinkWatch
+	if err := p.Client.Do(func() error {
+		tr, err := client.NewLinkTransport(ifname)
+		if err != nil {
+			return err
+		}
+		w, err = tr.WatchLink()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		up  bool
+		err error
+	}
+	next := func() result {
+		t.Helper()
+		ch := make(chan result, 1)
+		go func() {
+			up, err := w.Next()
+			ch <- result{up, err}
+		}()
+		select {
+		case r := <-ch:
+			return r
+		case <-time.After(5 * time.Second):
+			t.Fatal("no link event within 5s")
+			return result{}
+		}
+	}
+	if r := next(); r.err != nil || !r.up {
+		t.Fatalf("first report: up %v, %v; want the link up", r.up, r.err)
+	}
+	p.Client.MustRun(t, "ip", "link", "set", "dev", ifname, "down")
+	if r := next(); r.err != nil || r.up {
+		t.Fatalf("after ip link set down: up %v, %v", r.up, r.err)
+	}
+	p.Client.MustRun(t, "ip", "link", "set", "dev", ifname, "up")
+	if r := next(); r.err != nil || !r.up {
+		t.Fatalf("after ip link set up: up %v, %v", r.up, r.err)
+	}
+	// An address change is no link change: nothing to report, and Close
+	// ends the wait.
+	p.Client.MustRun(t, "ip", "addr", "add", "192.0.2.77/24", "dev", ifname)
+	ch := make(chan error, 1)
+	go func() {
+		_, err := w.Next()
+		ch <- err
+	}()
+	select {
+	case err := <-ch:
+		t.Fatalf("Next returned %v without a link change", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-ch:
+		if err == nil {
+			t.Error("Next after Close returned no error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end Next")
+	}
+}

@@ -46,6 +46,26 @@ type LinkChecker interface {
 	CheckLink() error
 }
 
+// LinkWatcher is implemented by transports that can report when their
+// interface loses its link and gets it back. A client that holds a lease
+// confirms it with INIT-REBOOT when the link returns, as RFC 2131 §3.7
+// asks of a client that may have moved to another network.
+type LinkWatcher interface {
+	// WatchLink starts watching the link. The client calls it from the
+	// goroutine that runs it, so that the watch is made in that
+	// goroutine's network namespace, and reads it from another.
+	WatchLink() (LinkWatch, error)
+}
+
+// LinkWatch is one watch of a LinkWatcher.
+type LinkWatch interface {
+	// Next waits for the link's state to change and reports whether it is
+	// up (administratively up with carrier). The first call reports the
+	// state when the watch began. After Close it returns an error.
+	Next() (up bool, err error)
+	Close() error
+}
+
 // Prober checks whether an address is in use on the link before the
 // client takes it (RFC 5227).
 type Prober interface {
