@@ -42,12 +42,7 @@ func TestMeshWithDdhcpd(t *testing.T) {
 		nd.args = append(append([]string(nil), flags...), "-i", nd.tn.MeshIf, "-c", "client0", "-C", nd.ctl, "-H", nd.script)
 	}
 	start := time.Now()
-	for _, nd := range e.nodes {
-		e.start(nd, nil)
-	}
-	for _, nd := range e.nodes {
-		e.waitReady(nd)
-	}
+	e.startAll()
 	tables := e.waitSettled(e.nodes, true, 40*time.Second)
 	t.Logf("MEASURE convergence: 2 ddhcpd + 2 leased nodes (-L -t 2 -B 6 -b 5) settled %v after the first start", time.Since(start).Round(time.Millisecond))
 	for i, bt := range tables {

@@ -132,6 +132,18 @@ func (e *meshEnv) start(nd *meshNode, args []string) {
 	nd.runs = append(nd.runs, p)
 }
 
+// startAll starts every node with its flags, then waits until each is
+// ready.
+func (e *meshEnv) startAll() {
+	e.t.Helper()
+	for _, nd := range e.nodes {
+		e.start(nd, nil)
+	}
+	for _, nd := range e.nodes {
+		e.waitReady(nd)
+	}
+}
+
 // waitReady waits until nd answers on its control socket, which it opens
 // last.
 func (e *meshEnv) waitReady(nd *meshNode) {
@@ -342,12 +354,7 @@ func TestMesh(t *testing.T) {
 	// clients find addresses without waiting for claims.
 	e := newMeshEnv(t, 5, "-L", "-t", "2", "-B", "6", "-b", "5", "-s", "255", "-N", meshNet, "-o", "3:4:198.18.0.1")
 	start := time.Now()
-	for _, nd := range e.nodes {
-		e.start(nd, nil)
-	}
-	for _, nd := range e.nodes {
-		e.waitReady(nd)
-	}
+	e.startAll()
 	tables := e.waitSettled(e.nodes, true, 30*time.Second)
 	converged := time.Since(start)
 	total := 0
@@ -823,12 +830,7 @@ func TestMeshKilledNodeBlocksReclaimed(t *testing.T) {
 	// addresses, 4 blocks, so the three together want more than there are.
 	e := newMeshEnv(t, 3, "-L", "-t", "2", "-B", "4", "-b", "2", "-s", "16", "-N", "198.18.0.0/27")
 	start := time.Now()
-	for _, nd := range e.nodes {
-		e.start(nd, nil)
-	}
-	for _, nd := range e.nodes {
-		e.waitReady(nd)
-	}
+	e.startAll()
 	var tables []blockTable
 	deadline := time.Now().Add(30 * time.Second)
 	for {
