@@ -145,9 +145,12 @@ func (l *loader) leaseDatabase(m member) {
 	if db.Type == "memfile" {
 		for _, k := range []string{"host", "port", "user", "password", "password-file"} {
 			if v := m.Value.Get(k); v != nil {
-				l.warnf(v.Pos(), "lease-database: %q is meaningless for memfile and is ignored", k)
+				l.noEffect(v.Pos(), "lease-database", k, memfileOnly)
 			}
 		}
+	}
+	if v := m.Value.Get("max-row-errors"); v != nil && db.MaxRowErrors != 0 {
+		l.noEffect(v.Pos(), "lease-database", "max-row-errors", "other than 0")
 	}
 }
 
@@ -378,6 +381,7 @@ func (l *loader) loggers(m member) {
 						out.MaxVer, _ = l.u32(m)
 					case "pattern":
 						out.Pattern, _ = l.str(m)
+						l.noEffect(m.keyPos(), "output-options", "pattern", "")
 					default:
 						l.unknown(m)
 					}
@@ -511,13 +515,12 @@ func (l *loader) unsupportedTrue(m member) bool {
 func (l *loader) hooksLibraries(m member) {
 	for _, e := range l.elements(m, "hook library") {
 		h := HookLibrary{Pos: e.Pos()}
+		var lib *member
 		for _, m := range members(e, "hooks-libraries") {
 			switch m.Key {
 			case "library":
 				h.Library, _ = l.str(m)
-				if ns := unsupportedHook(h.Library); ns != nil {
-					l.notSupported(m.pos(), ns)
-				}
+				lib = &m
 			case "parameters":
 				if l.obj(m) {
 					h.Parameters = m.v()
@@ -528,6 +531,22 @@ func (l *loader) hooksLibraries(m member) {
 		}
 		if h.Library == "" {
 			l.errf(e.Pos(), "hooks-libraries: each entry needs a \"library\" (path of the library)")
+		}
+		switch {
+		case lib == nil || h.Library == "":
+		case unsupportedHook(h.Library) != nil:
+			l.notSupported(lib.pos(), unsupportedHook(h.Library))
+		case isLeaseCmds(h.Library):
+			// Built in; its one parameter that changes leases is not.
+			if h.Parameters != nil {
+				if v := h.Parameters.Get("binding-variables"); v != nil && !(v.Kind() == jsonc.Array && v.Len() == 0) {
+					l.notSupported(v.Pos(), findNotSupported("hooks-libraries", "binding-variables", hookLeaseCmds))
+				}
+			}
+		default:
+			if e := findNoEffect("hooks-libraries", "library", "any library not rejected above, other than "+hookLeaseCmds); e != nil {
+				l.warnf(lib.pos(), "no effect in leased: hook library %q is not loaded at %s (%s)", h.Library, lib.pos(), e.Reason)
+			}
 		}
 		l.cfg.HooksLibraries = append(l.cfg.HooksLibraries, h)
 	}

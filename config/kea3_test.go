@@ -54,7 +54,7 @@ func TestKeaAccepts(t *testing.T) {
 			`loggers: unknown severity "verbose", read as INFO`},
 		{"memfile with database keys",
 			`{"Dhcp4": {"lease-database": {"type": "memfile", "host": "localhost", "persist": false}}}`,
-			`lease-database: "host" is meaningless for memfile and is ignored`},
+			`no effect in leased: host with type "memfile" in lease-database at t.json:1:58`},
 		{"DDNS keywords in any case",
 			`{"Dhcp4": {"ddns-replace-client-name": "When-Present", "ddns-conflict-resolution-mode": "NO-CHECK-WITH-DHCID",
 			"dhcp-ddns": {"ncr-protocol": "udp", "ncr-format": "json"}}}`, ``},

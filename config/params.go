@@ -226,10 +226,16 @@ func (l *loader) ddnsParam(d *rawDDNS, m member) bool {
 		set(&d.updateOnRenew, m, l.boolean)
 	case "ddns-replace-client-name":
 		set(&d.replace, m, l.replaceClientName)
+		if d.replace.set && d.replace.v != "never" {
+			l.noEffect(m.pos(), ddnsScope(m), m.Key, `other than "never"`)
+		}
 	case "ddns-generated-prefix":
 		set(&d.prefix, m, l.str)
 	case "ddns-qualifying-suffix":
 		set(&d.suffix, m, l.str)
+		if d.suffix.set && d.suffix.v != "" {
+			l.noEffect(m.pos(), ddnsScope(m), m.Key, "not empty")
+		}
 	case "ddns-conflict-resolution-mode":
 		set(&d.conflictMode, m, l.enumFoldOf("check-with-dhcid", "no-check-with-dhcid", "check-exists-with-dhcid", "no-check-without-dhcid"))
 	case "ddns-ttl-percent":
@@ -249,6 +255,7 @@ func (l *loader) ddnsParam(d *rawDDNS, m member) bool {
 				ok = false
 			}
 			d.charSetRE = re
+			l.noEffect(at, ddnsScope(m), m.Key, "not empty")
 		} else if ok {
 			d.charSetRE = nil
 		}
@@ -260,6 +267,15 @@ func (l *loader) ddnsParam(d *rawDDNS, m member) bool {
 		return false
 	}
 	return true
+}
+
+// ddnsScope is the scope a DDNS parameter counts as: the global one for
+// the Kea 2.2 keys read inside dhcp-ddns.
+func ddnsScope(m member) string {
+	if m.scope == "dhcp-ddns" {
+		return "Dhcp4"
+	}
+	return m.scope
 }
 
 func (l *loader) replaceClientName(m member) (string, bool) {

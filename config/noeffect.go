@@ -1,0 +1,153 @@
+package config
+
+import (
+	"sort"
+	"strings"
+)
+
+// Ignored is a Kea keyword, or a value of one, that leased accepts and
+// that changes nothing in what leased does.
+type Ignored struct {
+	// Keyword is the key as written in the configuration.
+	Keyword string
+	// Scope is where the key appears (Dhcp4, subnet4, lease-database...).
+	Scope string
+	// When, if not empty, is the value (or the circumstance) in which the
+	// keyword has no effect; otherwise it has none whatever its value.
+	When string
+	// Warns says that the loader reports a warning where the keyword is
+	// written: Kea would act on it, and leased does something else,
+	// which Reason says.
+	Warns bool
+	// Reason says why the keyword can be accepted, or what leased does
+	// instead.
+	Reason string
+}
+
+// Reasons shared by several keywords.
+const (
+	whyDDNSSend   = "used only to send DNS updates, which leased does not do (dhcp-ddns enable-updates true is rejected)"
+	whyD2Client   = "how to reach kea-dhcp-ddns, used only when enable-updates is true, which is rejected"
+	whyQueue      = "used only when enable-queue is true, which is rejected"
+	whyMT         = "leased has no thread pool or packet queue to size: each DHCP socket is read by one goroutine that answers its messages at once, and the lease writes of many answers are flushed together"
+	whySQL        = "a setting of SQL lease databases; memfile, the only lease backend leased has, opens no connection"
+	whySQLWarns   = "a setting of SQL lease databases; memfile opens no connection and ignores it"
+	ddnsScopes    = "Dhcp4, shared-networks, subnet4, pools"
+	memfileOnly   = "with type \"memfile\""
+	hookLeaseCmds = "libdhcp_lease_cmds.so"
+)
+
+// noEffect is the single list of what is accepted without effect. Keep it
+// sorted by scope, then keyword.
+var noEffect = []Ignored{
+	{Keyword: "parked-packet-limit", Scope: "Dhcp4", Reason: "packets are parked only while hook libraries finish their work, and leased loads none"},
+	{Keyword: "reservations-lookup-first", Scope: "Dhcp4", Reason: "it orders Kea's lookups of a client's reservation and lease; leased looks both up in memory and gets the same answer either way"},
+	{Keyword: "reservations-out-of-pool", Scope: "Dhcp4, shared-networks, subnet4", Reason: "a promise that reservations lie outside the pools, which lets Kea skip the reservation lookup when it allocates from a pool; leased always checks its reservation index, which gives the same answers while the promise holds"},
+	{Keyword: "ddns-conflict-resolution-mode", Scope: ddnsScopes, Reason: whyDDNSSend},
+	{Keyword: "ddns-generated-prefix", Scope: ddnsScopes, Reason: "used only for the names the server generates, which ddns-replace-client-name asks for (see there)"},
+	{Keyword: "ddns-override-client-update", Scope: ddnsScopes, Reason: whyDDNSSend},
+	{Keyword: "ddns-override-no-update", Scope: ddnsScopes, Reason: whyDDNSSend},
+	{Keyword: "ddns-qualifying-suffix", Scope: ddnsScopes, When: "not empty", Warns: true, Reason: "leased records and returns host names as the client or its reservation gives them; it does not add the suffix"},
+	{Keyword: "ddns-replace-client-name", Scope: ddnsScopes, When: `other than "never"`, Warns: true, Reason: "leased records the host name the client sent (or its reservation's); it does not generate or replace names"},
+	{Keyword: "ddns-send-updates", Scope: ddnsScopes, Reason: whyDDNSSend},
+	{Keyword: "ddns-ttl", Scope: ddnsScopes, Reason: whyDDNSSend},
+	{Keyword: "ddns-ttl-max", Scope: ddnsScopes, Reason: whyDDNSSend},
+	{Keyword: "ddns-ttl-min", Scope: ddnsScopes, Reason: whyDDNSSend},
+	{Keyword: "ddns-ttl-percent", Scope: ddnsScopes, Reason: whyDDNSSend},
+	{Keyword: "ddns-update-on-renew", Scope: ddnsScopes, Reason: whyDDNSSend},
+	{Keyword: "ddns-use-conflict-resolution", Scope: "Dhcp4, shared-networks, subnet4", Reason: "the Kea 2.2 form of ddns-conflict-resolution-mode: " + whyDDNSSend},
+	{Keyword: "hostname-char-replacement", Scope: ddnsScopes, Reason: "used only with hostname-char-set (see there)"},
+	{Keyword: "hostname-char-set", Scope: ddnsScopes, When: "not empty", Warns: true, Reason: "leased records and returns host names with the characters the client sent; it does not replace any (nor applies Kea's default set, [^A-Za-z0-9.-])"},
+	{Keyword: "max-queue-size", Scope: "dhcp-ddns", Reason: whyD2Client},
+	{Keyword: "ncr-format", Scope: "dhcp-ddns", Reason: whyD2Client},
+	{Keyword: "ncr-protocol", Scope: "dhcp-ddns", Reason: whyD2Client},
+	{Keyword: "sender-ip", Scope: "dhcp-ddns", Reason: whyD2Client},
+	{Keyword: "sender-port", Scope: "dhcp-ddns", Reason: whyD2Client},
+	{Keyword: "server-ip", Scope: "dhcp-ddns", Reason: whyD2Client},
+	{Keyword: "server-port", Scope: "dhcp-ddns", Reason: whyD2Client},
+	{Keyword: "capacity", Scope: "dhcp-queue-control", Reason: whyQueue},
+	{Keyword: "queue-type", Scope: "dhcp-queue-control", Reason: whyQueue},
+	{Keyword: "library", Scope: "hooks-libraries", When: "any library not rejected above, other than " + hookLeaseCmds, Warns: true, Reason: "leased does not load Kea's hook libraries (C++ code); it serves as if the library were not configured"},
+	{Keyword: "library", Scope: "hooks-libraries", When: hookLeaseCmds, Reason: "its lease4-* commands are built into leased; nothing needs loading"},
+	{Keyword: "parameters", Scope: "hooks-libraries", Reason: "parameters of a library leased does not load, or of " + hookLeaseCmds + " other than binding-variables (which is rejected)"},
+	{Keyword: "outbound-interface", Scope: "interfaces-config", When: `"use-routing" with dhcp-socket-type "raw"`, Reason: "Kea applies it to UDP sockets only, and so does leased"},
+	{Keyword: "re-detect", Scope: "interfaces-config", Reason: "leased looks each interface up by name whenever it opens a socket for it, at start and at each reconfiguration; there is no list of detected interfaces to keep or refresh"},
+	{Keyword: "cert-file", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "cipher-list", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "connect-timeout", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "host", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
+	{Keyword: "key-file", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "max-reconnect-tries", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "max-row-errors", Scope: "lease-database", When: "other than 0", Warns: true, Reason: "Kea refuses to start when more rows of its lease file are bad; leased never refuses its lease files: it moves damaged records aside (to N.corrupt), logs them and loads the rest"},
+	{Keyword: "on-fail", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "password", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
+	{Keyword: "password-file", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
+	{Keyword: "port", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
+	{Keyword: "read-timeout", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "reconnect-wait-time", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "retry-on-startup", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "ssl-mode", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "tcp-user-timeout", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "trust-anchor", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "user", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
+	{Keyword: "write-timeout", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "enable-multi-threading", Scope: "multi-threading", Reason: whyMT},
+	{Keyword: "packet-queue-size", Scope: "multi-threading", Reason: whyMT},
+	{Keyword: "thread-pool-size", Scope: "multi-threading", Reason: whyMT},
+	{Keyword: "pattern", Scope: "output-options", Warns: true, Reason: "leased writes its own log lines (text, or JSON with --json-log); the pattern is not applied"},
+}
+
+// NoEffect returns the keywords and values that Kea acts on and leased
+// accepts without effect, sorted by scope and keyword: either leased
+// already does what they ask, or they matter only for features that are
+// rejected or absent. The entries whose Warns is set are reported as
+// warnings where they are written. The slice is a copy.
+func NoEffect() []Ignored {
+	out := append([]Ignored(nil), noEffect...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Scope != out[j].Scope {
+			return out[i].Scope < out[j].Scope
+		}
+		return out[i].Keyword < out[j].Keyword
+	})
+	return out
+}
+
+// findNoEffect returns the entry for keyword in scope whose When is when.
+func findNoEffect(scope, keyword, when string) *Ignored {
+	for i := range noEffect {
+		e := &noEffect[i]
+		if e.Keyword == keyword && e.When == when && inScopes(e.Scope, scope) {
+			return e
+		}
+	}
+	return nil
+}
+
+// noEffect warns, for an entry that warns, that the keyword written at
+// at has no effect, and why. The scope named is the one it was written
+// in.
+func (l *loader) noEffect(at Pos, scope, keyword, when string) {
+	e := findNoEffect(scope, keyword, when)
+	if e == nil || !e.Warns {
+		return
+	}
+	kw := e.Keyword
+	if e.When != "" {
+		kw += " " + e.When
+	}
+	l.warnf(at, "no effect in leased: %s in %s at %s (%s)", kw, scope, at, e.Reason)
+}
+
+// isLeaseCmds reports whether library names Kea's lease commands hook,
+// whose commands leased has built in.
+func isLeaseCmds(library string) bool {
+	base := library
+	if i := strings.LastIndexByte(base, '/'); i >= 0 {
+		base = base[i+1:]
+	}
+	if i := strings.IndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	return base == strings.TrimSuffix(hookLeaseCmds, ".so")
+}
