@@ -17,12 +17,17 @@ import (
 )
 
 // instance is the client of one interface and its supervision record.
+// Its configuration never changes: a reload that changes it replaces the
+// instance.
 type instance struct {
 	cfg    InterfaceConfig
 	dir    *leasefile.Dir
 	log    *slog.Logger // with the interface name
 	base   *slog.Logger // without: the client adds it
 	bootID [16]byte
+
+	cancel context.CancelFunc // ends the supervision; set by launch
+	done   chan struct{}      // closed when the supervision ended
 
 	mu          sync.Mutex
 	c           *client.Client
@@ -61,23 +66,17 @@ func (in *instance) run(ctx context.Context) error {
 		ParameterRequestList: in.cfg.ParameterRequestList,
 		BroadcastFlag:        in.cfg.BroadcastFlag,
 		InitDelay:            in.cfg.InitDelay,
-		ReleaseOnStop:        in.cfg.ReleaseOnStop,
-		Transport:            tr,
-		Store:                &leasefile.Store{Dir: in.dir, Interface: name, HardwareAddr: hw, BootID: in.bootID},
-		Logger:               in.base,
-		Resume:               in.storedLease(ifi, clientID),
+		// Not ReleaseOnStop: the manager releases before it stops the
+		// client when it should, since a restart must not.
+		Transport: tr,
+		Store:     &leasefile.Store{Dir: in.dir, Interface: name, HardwareAddr: hw, BootID: in.bootID},
+		Logger:    in.base,
+		Resume:    in.storedLease(ifi, clientID),
 	}
 	if in.cfg.FQDNServerUpdate {
 		cc.FQDNFlags = dhcpv4.FQDNServerUpdates
 	}
-	var actions client.Actions
-	if in.cfg.ConfigureInterface {
-		actions = append(actions, &client.NetlinkAction{Metric: in.cfg.RouteMetric, ResolvConf: in.cfg.ResolvConf})
-	}
-	if in.cfg.Script != "" {
-		actions = append(actions, &client.ScriptAction{Path: in.cfg.Script, Timeout: in.cfg.ScriptTimeout})
-	}
-	if len(actions) > 0 {
+	if actions := in.actions(); len(actions) > 0 {
 		cc.Action = actions
 	}
 	if in.cfg.ARPProbe {
@@ -102,6 +101,69 @@ func (in *instance) run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// actions are the actions the configuration asks for.
+func (in *instance) actions() client.Actions {
+	var actions client.Actions
+	if in.cfg.ConfigureInterface {
+		actions = append(actions, &client.NetlinkAction{Metric: in.cfg.RouteMetric, ResolvConf: in.cfg.ResolvConf})
+	}
+	if in.cfg.Script != "" {
+		actions = append(actions, &client.ScriptAction{Path: in.cfg.Script, Timeout: in.cfg.ScriptTimeout})
+	}
+	return actions
+}
+
+// releaseTimeout bounds the release of a lease when an instance stops.
+const releaseTimeout = 10 * time.Second
+
+// stop ends the instance and waits until its client has stopped. With
+// release, a running client first releases its lease: it sends a
+// DHCPRELEASE, its actions remove the lease and its lease file goes.
+func (in *instance) stop(release bool) {
+	if release {
+		if c := in.client(); c != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+			switch err := c.Release(ctx); {
+			case err == nil, errors.Is(err, client.ErrNoLease):
+			case errors.Is(err, client.ErrNotRunning):
+				// Between two runs after a failure: dropStored cleans up.
+			default:
+				in.log.Error("releasing the lease failed", "error", err)
+			}
+			cancel()
+		}
+	}
+	in.cancel()
+	<-in.done
+}
+
+// dropStored removes a lease the interface's client left behind when it
+// stopped without releasing it, having failed before: its actions remove
+// it from the system and its file goes. No DHCPRELEASE can be sent
+// without a client; the server's lease runs out.
+func (in *instance) dropStored() {
+	name := in.cfg.Name
+	rec, err := in.dir.Load(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return
+	case err == nil:
+		in.log.Warn("removing a lease its stopped client did not release", "address", rec.Lease.Address)
+		if actions := in.actions(); len(actions) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+			err := actions.Apply(ctx, client.Event{Kind: client.EventRelease, Interface: name, Old: &rec.Lease})
+			cancel()
+			if err != nil {
+				in.log.Error("removing the lease from the system failed", "error", err)
+			}
+		}
+	}
+	// A corrupt file was moved aside by Load; what is left goes.
+	if err := in.dir.Remove(name); err != nil {
+		in.log.Error("could not remove lease file", "error", err)
+	}
 }
 
 // storedLease loads the interface's lease file and returns the lease to

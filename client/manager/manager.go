@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/leased/leased/client"
@@ -18,26 +22,61 @@ import (
 
 // Manager runs the clients of a configuration.
 type Manager struct {
+	log  *slog.Logger
+	path string // the configuration file, for config-reload; empty if none
+	ctl  *control.Server
+
+	// reloads carries reload requests to Run's loop, which applies them
+	// one at a time, in order.
+	reloads chan reloadRequest
+	started atomic.Bool
+	done    chan struct{} // closed when Run returns
+
+	// runInstance, when set, replaces instance.run: a test seam.
+	runInstance func(ctx context.Context, in *instance) error
+
+	mu    sync.Mutex
 	cfg   *Config
-	log   *slog.Logger
 	dirs  map[string]*leasefile.Dir
-	insts []*instance
+	insts []*instance // in configuration order
 	byIf  map[string]*instance
-	ctl   *control.Server
 }
 
-// New prepares a manager for cfg. It opens nothing until Run.
+// New prepares a manager for cfg. It opens nothing until Run. A manager
+// made by New reloads only through [Manager.Reload]; one made by [Open]
+// also reloads its file.
 func New(cfg *Config, log *slog.Logger) *Manager {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{cfg: cfg, log: log, dirs: map[string]*leasefile.Dir{}, byIf: map[string]*instance{}}
+	return &Manager{
+		cfg: cfg, log: log,
+		dirs: map[string]*leasefile.Dir{}, byIf: map[string]*instance{},
+		reloads: make(chan reloadRequest), done: make(chan struct{}),
+	}
+}
+
+// Open loads the configuration file at path and prepares a manager for
+// it, which [Manager.ReloadFile] and the config-reload command read again.
+func Open(path string, log *slog.Logger) (*Manager, error) {
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	m := New(cfg, log)
+	m.path = path
+	return m, nil
 }
 
 // Run runs the manager until ctx ends: it opens the control socket, cleans
 // the lease directories, and starts and supervises one client per
-// interface. It returns an error if it cannot start, nil after ctx ends.
+// interface, applying reloads as they come. It returns an error if it
+// cannot start, nil after ctx ends. A Manager runs once.
 func (m *Manager) Run(ctx context.Context) error {
+	if !m.started.CompareAndSwap(false, true) {
+		return errors.New("manager: Run called twice")
+	}
+	defer close(m.done)
 	// The control socket first: a second manager on the same
 	// configuration finds it alive and stops before touching any file.
 	if m.cfg.ControlSocket != "" {
@@ -56,89 +95,168 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err := m.prepare(); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
+	// Instances get a context of their own, not ctx: at the end the
+	// manager stops them itself, releasing the leases it was asked to
+	// release before their clients go.
+	base := context.WithoutCancel(ctx)
+	m.mu.Lock()
 	for _, in := range m.insts {
-		s := &supervisor{backoff: m.cfg.Restart, run: in.run, failed: in.failed, started: in.started}
-		wg.Go(func() { s.loop(ctx) })
+		m.launch(base, in)
 	}
-	m.log.Info("client manager running", "interfaces", len(m.insts))
-	<-ctx.Done()
-	wg.Wait()
-	m.log.Info("client manager stopped")
-	return nil
+	n := len(m.insts)
+	m.mu.Unlock()
+	m.log.Info("client manager running", "interfaces", n)
+	for {
+		select {
+		case <-ctx.Done():
+			m.shutdown()
+			m.log.Info("client manager stopped")
+			return nil
+		case req := <-m.reloads:
+			res, err := m.reload(base, req)
+			req.reply <- reloadReply{res, err}
+		}
+	}
 }
 
 // prepare opens the lease directories, removes leftovers and the lease
 // files of interfaces that are no longer configured, and makes the
 // instances.
 func (m *Manager) prepare() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	boot := leasefile.BootID()
 	configured := map[string][]string{} // directory → interfaces
 	for _, ic := range m.cfg.Interfaces {
-		path := ic.LeaseDirectory
-		if path == "" {
-			path = m.cfg.LeaseDirectory
-		}
-		d, ok := m.dirs[path]
-		if !ok {
-			var err error
-			if d, err = leasefile.Open(path, m.log); err != nil {
-				return err
-			}
-			m.dirs[path] = d
+		path := dirOf(m.cfg, ic)
+		d, err := m.openDir(path)
+		if err != nil {
+			return err
 		}
 		configured[path] = append(configured[path], ic.Name)
-		in := &instance{cfg: ic, dir: d, log: m.log.With("interface", ic.Name), base: m.log, bootID: boot}
+		in := m.newInstance(ic, d, boot)
 		m.insts = append(m.insts, in)
 		m.byIf[ic.Name] = in
 	}
 	if len(m.dirs) == 0 {
 		// No interface: the default directory is still cleaned, so that
 		// removing the last interface removes its lease.
-		d, err := leasefile.Open(m.cfg.LeaseDirectory, m.log)
-		if err != nil {
+		if _, err := m.openDir(m.cfg.LeaseDirectory); err != nil {
 			return err
 		}
-		m.dirs[m.cfg.LeaseDirectory] = d
 	}
 	for path, d := range m.dirs {
-		have, err := d.Clean()
-		if err != nil {
+		if err := m.clean(d, configured[path]); err != nil {
 			return err
 		}
-		for _, name := range have {
-			if !slices.Contains(configured[path], name) {
-				m.log.Info("removing the lease file of an interface that is no longer configured", "interface", name, "file", d.File(name))
-				if err := d.Remove(name); err != nil {
-					return err
-				}
+	}
+	return nil
+}
+
+// dirOf is the lease directory of ic under cfg.
+func dirOf(cfg *Config, ic InterfaceConfig) string {
+	if ic.LeaseDirectory != "" {
+		return ic.LeaseDirectory
+	}
+	return cfg.LeaseDirectory
+}
+
+// openDir returns the lease directory at path, opening it the first time.
+func (m *Manager) openDir(path string) (*leasefile.Dir, error) {
+	if d, ok := m.dirs[path]; ok {
+		return d, nil
+	}
+	d, err := leasefile.Open(path, m.log)
+	if err != nil {
+		return nil, err
+	}
+	m.dirs[path] = d
+	return d, nil
+}
+
+// clean removes temporary leftovers from d and the lease files of the
+// interfaces not in keep.
+func (m *Manager) clean(d *leasefile.Dir, keep []string) error {
+	have, err := d.Clean()
+	if err != nil {
+		return err
+	}
+	for _, name := range have {
+		if !slices.Contains(keep, name) {
+			m.log.Info("removing the lease file of an interface that is no longer configured", "interface", name, "file", d.File(name))
+			if err := d.Remove(name); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
 }
 
+func (m *Manager) newInstance(ic InterfaceConfig, d *leasefile.Dir, boot [16]byte) *instance {
+	return &instance{cfg: ic, dir: d, log: m.log.With("interface", ic.Name), base: m.log, bootID: boot, done: make(chan struct{})}
+}
+
+// launch starts the supervision of in. m.mu is held.
+func (m *Manager) launch(base context.Context, in *instance) {
+	ctx, cancel := context.WithCancel(base)
+	in.cancel = cancel
+	run := in.run
+	if m.runInstance != nil {
+		run = func(ctx context.Context) error { return m.runInstance(ctx, in) }
+	}
+	s := &supervisor{backoff: m.backoff, run: run, failed: in.failed, started: in.started}
+	go func() {
+		defer close(in.done)
+		s.loop(ctx)
+	}()
+}
+
+// backoff is the restart back-off of the configuration now running.
+func (m *Manager) backoff() Backoff {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cfg.Restart
+}
+
+// shutdown stops every instance, releasing the leases of those configured
+// with release-on-stop.
+func (m *Manager) shutdown() {
+	m.mu.Lock()
+	insts := slices.Clone(m.insts)
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, in := range insts {
+		wg.Go(func() { in.stop(in.cfg.ReleaseOnStop) })
+	}
+	wg.Wait()
+}
+
 // Status returns the status of every interface, or of the one named.
 func (m *Manager) Status(iface string) ([]Status, error) {
 	now := time.Now()
+	m.mu.Lock()
+	insts := slices.Clone(m.insts)
+	in, ok := m.byIf[iface]
+	m.mu.Unlock()
 	if iface != "" {
-		in, ok := m.byIf[iface]
 		if !ok {
 			return nil, fmt.Errorf("interface %q is not configured", iface)
 		}
 		return []Status{in.status(now)}, nil
 	}
-	out := make([]Status, 0, len(m.insts))
-	for _, in := range m.insts {
+	out := make([]Status, 0, len(insts))
+	for _, in := range insts {
 		out = append(out, in.status(now))
 	}
 	return out, nil
 }
 
-// Errors of Release and Renew.
+// Errors of Release, Renew and Reload.
 var (
 	ErrUnknownInterface = errors.New("interface not configured")
 	ErrNotRunning       = errors.New("client not running")
+	ErrManagerStopped   = errors.New("manager not running")
+	ErrNoConfigFile     = errors.New("no configuration file to reload: the manager was not opened from one")
 )
 
 // Release releases the lease of iface.
@@ -161,7 +279,9 @@ func (m *Manager) Renew(ctx context.Context, iface string) error {
 }
 
 func (m *Manager) client(iface string) (*client.Client, error) {
+	m.mu.Lock()
 	in, ok := m.byIf[iface]
+	m.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownInterface, iface)
 	}
@@ -172,7 +292,8 @@ func (m *Manager) client(iface string) (*client.Client, error) {
 	return c, nil
 }
 
-// Register adds the manager's commands to reg: status, release, renew.
+// Register adds the manager's commands to reg: status, release, renew
+// and config-reload.
 func (m *Manager) Register(reg control.Registrar) {
 	must := func(err error) {
 		if err != nil {
@@ -220,14 +341,42 @@ func (m *Manager) Register(reg control.Registrar) {
 	}
 	perIface("release", m.Release, "lease released")
 	perIface("renew", m.Renew, "renewal started")
+	must(reg.Register("config-reload", func(ctx context.Context, raw json.RawMessage) control.Response {
+		if _, err := control.OptionalArgs("config-reload", raw); err != nil {
+			return control.Errorf("%s", err)
+		}
+		res, err := m.ReloadFile(ctx)
+		if err != nil {
+			return control.Errorf("Config reload failed: %v", err)
+		}
+		return control.Answer(control.Success, res.String(), res)
+	}))
 }
 
-// Run loads the configuration at configPath and runs a manager until ctx
-// ends: the entry point of `leased client`.
+// Run opens the configuration at configPath and runs a manager until ctx
+// ends: the entry point of `leased client`. SIGHUP reloads the
+// configuration, as the config-reload command does.
 func Run(ctx context.Context, configPath string, log *slog.Logger) error {
-	cfg, err := LoadConfig(configPath)
+	m, err := Open(configPath, log)
 	if err != nil {
 		return err
 	}
-	return New(cfg, log).Run(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				m.log.Info("SIGHUP: reloading the configuration", "file", configPath)
+				// ReloadFile logs the outcome.
+				_, _ = m.ReloadFile(ctx)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return m.Run(ctx)
 }

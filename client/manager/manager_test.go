@@ -32,7 +32,9 @@ func TestSupervisorBackoff(t *testing.T) {
 		fail := errors.New("boom")
 		runFor := map[int]time.Duration{5: 10 * time.Minute} // the 6th run is stable for a while
 		s := &supervisor{
-			backoff: Backoff{Initial: time.Second, Max: 8 * time.Second, ResetAfter: 5 * time.Minute},
+			backoff: func() Backoff {
+				return Backoff{Initial: time.Second, Max: 8 * time.Second, ResetAfter: 5 * time.Minute}
+			},
 			run: func(ctx context.Context) error {
 				mu.Lock()
 				n := len(starts)
@@ -199,7 +201,7 @@ func TestControlCommands(t *testing.T) {
 	}
 	r = run(`{"command": "list-commands"}`)
 	b, _ = json.Marshal(r.Arguments)
-	for _, c := range []string{"status", "release", "renew"} {
+	for _, c := range []string{"status", "release", "renew", "config-reload"} {
 		if !strings.Contains(string(b), `"`+c+`"`) {
 			t.Errorf("list-commands lacks %s: %s", c, b)
 		}

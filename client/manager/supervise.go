@@ -10,7 +10,9 @@ import (
 // supervisor runs a function again and again after it fails, waiting an
 // exponential back-off between runs.
 type supervisor struct {
-	backoff Backoff
+	// backoff returns the schedule; it is asked at every failure, so that
+	// a reloaded configuration's applies to running instances.
+	backoff func() Backoff
 	// run is one run; it returns when ctx ends (nil) or it fails.
 	run func(ctx context.Context) error
 	// failed is told about each failure and the wait before the next run.
@@ -21,7 +23,7 @@ type supervisor struct {
 
 // loop supervises until ctx ends.
 func (s *supervisor) loop(ctx context.Context) {
-	wait := s.backoff.Initial
+	wait := time.Duration(0)
 	for {
 		if s.started != nil {
 			s.started()
@@ -36,9 +38,11 @@ func (s *supervisor) loop(ctx context.Context) {
 		}
 		// A run that lasted resets the back-off: its failure is a new
 		// problem, not the same one again.
-		if s.backoff.ResetAfter > 0 && time.Since(began) >= s.backoff.ResetAfter {
-			wait = s.backoff.Initial
+		b := s.backoff()
+		if wait == 0 || b.ResetAfter > 0 && time.Since(began) >= b.ResetAfter {
+			wait = b.Initial
 		}
+		wait = min(wait, b.Max)
 		s.failed(err, wait)
 		t := time.NewTimer(wait)
 		select {
@@ -47,7 +51,7 @@ func (s *supervisor) loop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		wait = min(wait*2, s.backoff.Max)
+		wait = min(wait*2, b.Max)
 	}
 }
 
