@@ -9,7 +9,8 @@ import (
 )
 
 func defaultInterfaces() InterfacesConfig {
-	return InterfacesConfig{DHCPSocketType: "raw", OutboundInterface: "same-as-inbound", ReDetect: true}
+	return InterfacesConfig{DHCPSocketType: "raw", OutboundInterface: "same-as-inbound", ReDetect: true,
+		ServiceSocketsRetryWaitTime: 5000}
 }
 
 func defaultLeaseDatabase() Database {

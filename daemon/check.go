@@ -114,10 +114,10 @@ func CheckDeep(file string, pidDir string, w, errw io.Writer) error {
 		if i := strings.IndexByte(base, '.'); i > 0 {
 			base = base[:i]
 		}
+		// The configuration's own warnings (above) name the libraries
+		// that are not loaded.
 		if what, ok := builtinHooks[base]; ok {
 			fmt.Fprintf(w, "hooks-libraries %s: built in (%s)\n", h.Library, what)
-		} else {
-			fmt.Fprintf(errw, "%s: warning: hooks-libraries %s (at %s) is not loaded: leased does not run Kea hook libraries\n", file, h.Library, h.Pos)
 		}
 	}
 	if len(problems) > 0 {

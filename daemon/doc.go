@@ -21,6 +21,19 @@
 // load is logged with file:line:col and changes nothing; one that fails
 // to apply is rolled back. config-test checks without applying.
 //
+// # Sockets
+//
+// interfaces-config decides the DHCP sockets as it does Kea's (see
+// sockets.go): dhcp-socket-type "udp" opens no packet sockets and ignores
+// what arrives by broadcast; outbound-interface "use-routing" (with
+// "udp") serves the named interfaces through one socket bound to none,
+// so that replies follow the routing table. A socket that cannot be
+// opened is logged and reported by status-get while the server runs on;
+// service-sockets-max-retries tries again every
+// service-sockets-retry-wait-time, and service-sockets-require-all makes
+// a socket still missing fatal. An interface the system does not have is
+// an error in the configuration.
+//
 // # Shutdown
 //
 // SIGTERM, SIGINT and the shutdown command (with its exit-value) close

@@ -107,7 +107,7 @@ type process struct {
 	stats   *stats.Manager
 	metrics *metrics
 	ctl     *control.Server
-	handler *handler
+	handler *socketFilter // what the DHCP sockets call
 	notify  *sdnotify.Notifier
 
 	start      time.Time
@@ -120,6 +120,11 @@ type process struct {
 	ifaces   map[string]*dhcpserver.Server
 	sockErrs []string
 	stopping sync.WaitGroup // DHCP servers being shut down
+	// noRaw says the open DHCP sockets were opened without packet
+	// sockets (dhcp-socket-type "udp"); retry is the pending attempts
+	// to open the sockets that failed. The main loop owns both.
+	noRaw bool
+	retry *socketRetry
 
 	requests chan request
 	done     chan struct{} // closed when the main loop has returned
@@ -160,6 +165,9 @@ func Run(ctx context.Context, o Options) (int, error) {
 	boot := slog.New(slog.NewTextHandler(o.Stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: logging.RedactAttr}))
 	cfg, err := LoadConfig(o.ConfigPath, boot)
 	if err != nil {
+		return 1, err
+	}
+	if err := checkInterfaces(cfg); err != nil {
 		return 1, err
 	}
 	lg, err := logging.New(cfg.Loggers, logging.Options{JSON: o.JSONLog, Stdout: o.Stdout, Stderr: o.Stderr, Verbose: o.Verbose})
@@ -212,7 +220,8 @@ func Run(ctx context.Context, o Options) (int, error) {
 		return 1, fmt.Errorf("starting the server: %w", err)
 	}
 	p.metrics.configure(ctx, cfg)
-	p.handler = &handler{next: p.srv, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}
+	p.handler = &socketFilter{next: &handler{next: p.srv, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}}
+	p.handler.policy.Store(policyOf(cfg))
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- p.srv.Run(runCtx) }()
@@ -241,6 +250,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if err := p.rebind(cfg, true); err != nil {
 		return 1, err
 	}
+	defer p.stopRetry()
 	p.lastCommit.Store(time.Now().Unix())
 	p.log.Info("serving DHCPv4", "config", o.ConfigPath, "interfaces", ifaceList(interfaces(cfg)),
 		"port", p.serverPort(), "leases", leaseDesc(cfg), "pid-file", pidPath)
@@ -328,6 +338,9 @@ func (p *process) apply(next *config.Config) error {
 	p.notify.Reloading()
 	defer p.notify.Ready()
 	cur := p.srv.Config()
+	if err := checkInterfaces(next); err != nil {
+		return err
+	}
 	if err := p.logging.Apply(next.Loggers); err != nil {
 		return fmt.Errorf("loggers: %w", err)
 	}
@@ -349,9 +362,8 @@ func (p *process) apply(next *config.Config) error {
 		restoreLogging()
 		return err
 	}
-	if err := p.rebind(next, false); err != nil {
-		p.log.Error("not every interface of the new configuration is served", "error", err)
-	}
+	p.handler.policy.Store(policyOf(next))
+	p.rebind(next, false)
 	p.metrics.configure(ctx, next)
 	p.lastCommit.Store(time.Now().Unix())
 	p.log.Info("configuration applied", "config", p.o.ConfigPath, "hash", hashText(next), "interfaces", ifaceList(interfaces(next)))
@@ -360,36 +372,30 @@ func (p *process) apply(next *config.Config) error {
 
 // rebind opens DHCP sockets for the interfaces of cfg that are not served
 // yet and closes those of interfaces cfg no longer lists; the others are
-// left as they are. With strict, any failure undoes what it opened and
-// fails.
-func (p *process) rebind(cfg *config.Config, strict bool) error {
-	keys := interfaces(cfg)
-	if len(keys) == 0 {
-		keys = []string{""} // every interface, on one unbound socket
-	}
+// left as they are, unless dhcp-socket-type changed, which reopens them
+// all. Sockets that fail to open are handled per
+// service-sockets-require-all and service-sockets-max-retries (see
+// sockets.go): failures are logged, reported by status-get, and retried
+// in the background when max-retries asks for it; at start, a failure
+// with require-all and no retries undoes what rebind opened and is
+// returned, the only error rebind returns. It runs on the main loop (or
+// before it starts).
+func (p *process) rebind(cfg *config.Config, start bool) error {
+	p.stopRetry()
+	keys := serveKeys(cfg)
+	noRaw := cfg.Interfaces.DHCPSocketType == "udp"
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	var errs []error
-	var opened []string
-	for _, k := range keys {
-		if p.ifaces[k] != nil {
-			continue
-		}
-		ds, err := p.listen(k)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		p.ifaces[k] = ds
-		opened = append(opened, k)
-	}
-	if strict && len(errs) > 0 {
-		for _, k := range opened {
-			p.ifaces[k].Close()
+	if noRaw != p.noRaw && len(p.ifaces) > 0 {
+		// Kea reopens its sockets when their type changes; so does
+		// leased, so that packet sockets are there exactly when raw
+		// sockets are asked for.
+		p.log.Info("dhcp-socket-type changed; reopening every DHCP socket", "dhcp-socket-type", cfg.Interfaces.DHCPSocketType)
+		for k, ds := range p.ifaces {
 			delete(p.ifaces, k)
+			p.stopSockets(ds)
 		}
-		return errors.Join(errs...)
 	}
+	p.noRaw = noRaw
 	for k, ds := range p.ifaces {
 		if !slices.Contains(keys, k) {
 			delete(p.ifaces, k)
@@ -401,14 +407,83 @@ func (p *process) rebind(cfg *config.Config, strict bool) error {
 			}()
 		}
 	}
-	for _, k := range opened {
+	p.mu.Unlock()
+	opened, errs := p.open(keys)
+	ic := &cfg.Interfaces
+	if len(errs) == 0 {
+		return nil
+	}
+	for _, err := range errs {
+		p.log.Warn("DHCP socket not open", "error", err)
+	}
+	err := errors.Join(errs...)
+	switch {
+	case ic.ServiceSocketsMaxRetries > 0:
+		ctx, cancel := context.WithCancel(context.Background())
+		p.retry = &socketRetry{cancel: cancel}
+		wait := time.Duration(ic.ServiceSocketsRetryWaitTime) * time.Millisecond
+		go p.retrySockets(ctx, ic.ServiceSocketsMaxRetries, wait, ic.ServiceSocketsRequireAll)
+	case ic.ServiceSocketsRequireAll && start:
+		p.mu.Lock()
+		for _, k := range opened {
+			p.ifaces[k].Close()
+			delete(p.ifaces, k)
+		}
+		p.mu.Unlock()
+		return fmt.Errorf("%w (service-sockets-require-all is true)", err)
+	case ic.ServiceSocketsRequireAll:
+		p.socketsGiveUp(0, true)
+	}
+	return nil
+}
+
+// serveKeys are the keys of p.ifaces that cfg asks for: one per named
+// interface, or "" for one socket bound to no interface.
+func serveKeys(cfg *config.Config) []string {
+	if keys := interfaces(cfg); len(keys) > 0 {
+		return keys
+	}
+	return []string{""}
+}
+
+// open opens the sockets of keys that are not open, records the failures
+// for status-get, and returns the keys it opened and the failures.
+func (p *process) open(keys []string) (opened []string, errs []error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, k := range keys {
+		if p.ifaces[k] != nil {
+			continue
+		}
+		ds, err := p.listen(k)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.ifaces[k] = ds
+		opened = append(opened, k)
 		p.log.Debug("DHCP socket open", "interface", ifaceName(k))
 	}
 	p.sockErrs = p.sockErrs[:0]
 	for _, err := range errs {
 		p.sockErrs = append(p.sockErrs, err.Error())
 	}
-	return errors.Join(errs...)
+	return opened, errs
+}
+
+// openMissing opens the sockets of cfg that are not open and returns the
+// failures. It runs on the main loop.
+func (p *process) openMissing(cfg *config.Config) []error {
+	_, errs := p.open(serveKeys(cfg))
+	return errs
+}
+
+// stopRetry cancels the pending attempts to open sockets, if any.
+func (p *process) stopRetry() {
+	if p.retry != nil {
+		p.retry.cancel()
+		p.retry = nil
+	}
 }
 
 func ifaceName(k string) string {
@@ -432,7 +507,7 @@ func (p *process) listen(iface string) (*dhcpserver.Server, error) {
 	if iface != "" {
 		ifaces = []string{iface}
 	}
-	ds, err := listen(p.handler, ifaces, p.o.ServerPort, p.o.ClientPort, p.logging.Logger(logging.NameDHCP4))
+	ds, err := listen(p.handler, ifaces, p.o.ServerPort, p.o.ClientPort, p.noRaw, p.logging.Logger(logging.NameDHCP4))
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,8 +21,9 @@ const DefaultLeaseFile = "/var/lib/leased/dhcp4.leases"
 
 // listen opens a DHCP server on the given interfaces (all of them when
 // ifaces is empty) and serves h on it until it is shut down. serverPort
-// and clientPort 0 mean 67 and 68.
-func listen(h dhcpserver.Handler, ifaces []string, serverPort, clientPort uint16, log *slog.Logger) (*dhcpserver.Server, error) {
+// and clientPort 0 mean 67 and 68. noRaw opens no packet sockets
+// (dhcp-socket-type "udp").
+func listen(h dhcpserver.Handler, ifaces []string, serverPort, clientPort uint16, noRaw bool, log *slog.Logger) (*dhcpserver.Server, error) {
 	port := serverPort
 	if port == 0 {
 		port = dhcpserver.DefaultRelayPort
@@ -40,7 +40,8 @@ func listen(h dhcpserver.Handler, ifaces []string, serverPort, clientPort uint16
 		// the handler runs on the goroutine that reads the socket, with
 		// no hand-off per message, which is what a lease costs most in
 		// CPU time otherwise.
-		Inline: true,
+		Inline:       true,
+		NoRawSockets: noRaw,
 	}
 	if err := ds.Listen(); err != nil {
 		return nil, fmt.Errorf("listening on %v: %w", ifaceList(ifaces), err)
@@ -110,22 +111,13 @@ func OpenStore(cfg *config.Config, log *slog.Logger) (lease.Store, error) {
 
 // interfaces maps interfaces-config to the server's interface list:
 // "eth0" and "eth0/192.0.2.1" both serve eth0; "*" serves every
-// interface, which the server does with one unbound socket.
+// interface, which the server does with one unbound socket, and so does
+// outbound-interface "use-routing" (see sockets.go).
 func interfaces(cfg *config.Config) []string {
-	var out []string
-	for _, name := range cfg.Interfaces.Interfaces {
-		if name == "*" {
-			return nil
-		}
-		if i := strings.IndexByte(name, '/'); i >= 0 {
-			name = name[:i]
-		}
-		if !slices.Contains(out, name) {
-			out = append(out, name)
-		}
+	if useRouting(cfg) {
+		return nil
 	}
-	slices.Sort(out)
-	return out
+	return namedInterfaces(cfg)
 }
 
 func ifaceList(ifaces []string) string {

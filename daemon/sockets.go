@@ -1,0 +1,180 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpserver"
+)
+
+// How interfaces-config's socket settings map onto leased's sockets.
+//
+// dhcp-socket-type "raw" is what leased does anyway: it receives on UDP
+// sockets (which see the broadcasts of clients that have no address yet)
+// and unicasts replies to such clients through packet sockets. "udp" asks
+// Kea for plain UDP sockets bound to the interfaces' addresses, which
+// serve relayed and unicast traffic only: leased then opens no packet
+// sockets (dhcpserver.Server.NoRawSockets) and drops the messages that
+// reached it by broadcast, which Kea's sockets would never have received.
+//
+// outbound-interface "use-routing" (Kea applies it to UDP sockets only)
+// lets the routing table, not the inbound interface, choose where replies
+// leave. leased's sockets bound to an interface (SO_BINDTODEVICE) always
+// answer through it, so with "use-routing" it serves the named interfaces
+// through one socket bound to no interface, and drops what arrives on the
+// others.
+//
+// service-sockets-require-all, -max-retries and -retry-wait-time decide
+// what happens when a socket cannot be opened, as in Kea: by default the
+// server runs without it (and status-get reports it); with max-retries it
+// tries again every retry-wait-time milliseconds, up to that many times,
+// while serving on the sockets it has; with require-all, a socket that is
+// still missing when the retries are spent stops the server (at start,
+// without retries, it does not start).
+
+// sockPolicy is what the socket filter applies to each message.
+type sockPolicy struct {
+	udp bool // dhcp-socket-type "udp": drop what arrived by broadcast
+	// only, when not nil, lists the interfaces served through one
+	// unbound socket (outbound-interface "use-routing").
+	only map[string]bool
+}
+
+func policyOf(cfg *config.Config) *sockPolicy {
+	p := &sockPolicy{udp: cfg.Interfaces.DHCPSocketType == "udp"}
+	if useRouting(cfg) {
+		p.only = make(map[string]bool)
+		for _, n := range namedInterfaces(cfg) {
+			p.only[n] = true
+		}
+	}
+	return p
+}
+
+// useRouting reports whether replies should follow the routing table:
+// outbound-interface "use-routing" with UDP sockets and named interfaces
+// (with "*" the one socket is unbound anyway).
+func useRouting(cfg *config.Config) bool {
+	ic := &cfg.Interfaces
+	return ic.DHCPSocketType == "udp" && ic.OutboundInterface == "use-routing" && len(namedInterfaces(cfg)) > 0
+}
+
+// socketFilter drops the messages that the sockets interfaces-config asks
+// for would not have received, before they are counted or answered.
+type socketFilter struct {
+	next   dhcpserver.Handler
+	policy atomic.Pointer[sockPolicy]
+}
+
+func (f *socketFilter) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+	if p := f.policy.Load(); p != nil {
+		if p.udp && r.Dst == broadcast4 {
+			return
+		}
+		if p.only != nil && !p.only[r.IfName] {
+			return
+		}
+	}
+	f.next.ServeDHCP(w, r)
+}
+
+var broadcast4 = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// namedInterfaces returns the interface names interfaces-config lists,
+// without addresses and repeats, sorted; nil when it lists "*" or nothing.
+func namedInterfaces(cfg *config.Config) []string {
+	var out []string
+	for _, name := range cfg.Interfaces.Interfaces {
+		if name == "*" {
+			return nil
+		}
+		if i := strings.IndexByte(name, '/'); i >= 0 {
+			name = name[:i]
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkInterfaces reports the interfaces cfg names that the system does
+// not have. Kea rejects such a configuration; so does leased, at start
+// and on reconfiguration.
+func checkInterfaces(cfg *config.Config) error {
+	var errs []error
+	for _, name := range namedInterfaces(cfg) {
+		if _, err := net.InterfaceByName(name); err != nil {
+			errs = append(errs, fmt.Errorf("interfaces-config: interface %q: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// socketRetry is a pending series of attempts to open the DHCP sockets
+// that failed.
+type socketRetry struct {
+	cancel context.CancelFunc
+}
+
+// retrySockets tries, every wait, up to max times, to open the sockets
+// of the configuration in force that are not open, until all are. When
+// the attempts are spent with sockets still missing, it stops the server
+// with exit value 1 if requireAll, and otherwise logs that the server
+// goes on without them. It runs until ctx ends; the attempts run on the
+// main loop.
+func (p *process) retrySockets(ctx context.Context, max uint32, wait time.Duration, requireAll bool) {
+	for i := uint32(1); i <= max; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		var missing []error
+		p.onLoop(ctx, func() control.Response {
+			missing = p.openMissing(p.srv.Config())
+			return control.OK("")
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if len(missing) == 0 {
+			p.log.Info("every DHCP socket is open", "attempt", i)
+			return
+		}
+		p.log.Warn("DHCP sockets still not open", "attempt", i, "of", max, "error", errors.Join(missing...))
+	}
+	p.onLoop(ctx, func() control.Response {
+		p.socketsGiveUp(max, requireAll)
+		return control.OK("")
+	})
+}
+
+// socketsGiveUp ends the attempts to open the sockets: with
+// service-sockets-require-all it stops the server with exit value 1. It
+// runs on the main loop.
+func (p *process) socketsGiveUp(tries uint32, requireAll bool) {
+	p.mu.Lock()
+	errs := append([]string(nil), p.sockErrs...)
+	p.mu.Unlock()
+	if len(errs) == 0 {
+		return
+	}
+	if requireAll {
+		p.log.Error("DHCP sockets could not be opened and service-sockets-require-all is true; shutting down",
+			"retries", tries, "errors", strings.Join(errs, "; "))
+		p.exit, p.quit = 1, true
+		return
+	}
+	p.log.Error("DHCP sockets could not be opened; serving without them", "retries", tries, "errors", strings.Join(errs, "; "))
+}

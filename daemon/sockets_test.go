@@ -1,0 +1,320 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpserver"
+)
+
+func parseConfig(t *testing.T, src string) *config.Config {
+	t.Helper()
+	cfg, diags, err := config.Parse("t.json", []byte(src), nil)
+	if err != nil {
+		t.Fatalf("%v: %v", err, diags)
+	}
+	return cfg
+}
+
+// TestSocketMapping checks how interfaces-config's socket settings become
+// the sockets leased opens and what the filter drops.
+func TestSocketMapping(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ic      string
+		ifaces  []string
+		udp     bool
+		only    []string
+		noRawIO bool
+	}{
+		{"default", `"interfaces": ["eth1", "eth0/192.0.2.1", "eth1"]`, []string{"eth0", "eth1"}, false, nil, false},
+		{"all", `"interfaces": ["*"]`, nil, false, nil, false},
+		{"udp", `"interfaces": ["eth0"], "dhcp-socket-type": "udp"`, []string{"eth0"}, true, nil, true},
+		{"udp routed", `"interfaces": ["eth0", "eth1/10.0.0.1"], "dhcp-socket-type": "udp", "outbound-interface": "use-routing"`,
+			nil, true, []string{"eth0", "eth1"}, true},
+		{"raw ignores use-routing", `"interfaces": ["eth0"], "outbound-interface": "use-routing"`, []string{"eth0"}, false, nil, false},
+		{"udp routed on all", `"interfaces": ["*"], "dhcp-socket-type": "udp", "outbound-interface": "use-routing"`, nil, true, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseConfig(t, `{"Dhcp4": {"interfaces-config": {`+tc.ic+`}}}`)
+			if got := interfaces(cfg); !reflect.DeepEqual(got, tc.ifaces) {
+				t.Errorf("interfaces %v, want %v", got, tc.ifaces)
+			}
+			p := policyOf(cfg)
+			if p.udp != tc.udp {
+				t.Errorf("udp %v, want %v", p.udp, tc.udp)
+			}
+			var only []string
+			for n := range p.only {
+				only = append(only, n)
+			}
+			if len(only) > 1 && only[0] > only[1] {
+				only[0], only[1] = only[1], only[0]
+			}
+			if !reflect.DeepEqual(only, tc.only) {
+				t.Errorf("only %v, want %v", only, tc.only)
+			}
+			if noRaw := cfg.Interfaces.DHCPSocketType == "udp"; noRaw != tc.noRawIO {
+				t.Errorf("no packet sockets %v, want %v", noRaw, tc.noRawIO)
+			}
+		})
+	}
+}
+
+type countHandler struct{ n int }
+
+func (c *countHandler) ServeDHCP(dhcpserver.ResponseWriter, *dhcpserver.Request) { c.n++ }
+
+// TestSocketFilter: with UDP sockets, what arrived by broadcast is not
+// seen, as Kea's UDP sockets do not see it; with use-routing, only the
+// named interfaces are served.
+func TestSocketFilter(t *testing.T) {
+	bcast := netip.MustParseAddr("255.255.255.255")
+	local := netip.MustParseAddr("192.0.2.1")
+	for _, tc := range []struct {
+		name   string
+		policy *sockPolicy
+		dst    netip.Addr
+		iface  string
+		passed bool
+	}{
+		{"raw broadcast", &sockPolicy{}, bcast, "eth0", true},
+		{"udp broadcast", &sockPolicy{udp: true}, bcast, "eth0", false},
+		{"udp unicast", &sockPolicy{udp: true}, local, "eth0", true},
+		{"routed, listed interface", &sockPolicy{udp: true, only: map[string]bool{"eth0": true}}, local, "eth0", true},
+		{"routed, other interface", &sockPolicy{udp: true, only: map[string]bool{"eth0": true}}, local, "eth9", false},
+		{"no policy", nil, bcast, "eth0", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			next := &countHandler{}
+			f := &socketFilter{next: next}
+			f.policy.Store(tc.policy)
+			f.ServeDHCP(nil, &dhcpserver.Request{Dst: tc.dst, IfName: tc.iface})
+			if (next.n == 1) != tc.passed {
+				t.Errorf("passed %v, want %v", next.n == 1, tc.passed)
+			}
+		})
+	}
+}
+
+func TestCheckInterfaces(t *testing.T) {
+	if err := checkInterfaces(parseConfig(t, `{"Dhcp4": {"interfaces-config": {"interfaces": ["lo", "lo/127.0.0.1"]}}}`)); err != nil {
+		t.Errorf("lo: %v", err)
+	}
+	err := checkInterfaces(parseConfig(t, `{"Dhcp4": {"interfaces-config": {"interfaces": ["lo", "nosuch0"]}}}`))
+	if err == nil || !strings.Contains(err.Error(), `interface "nosuch0"`) {
+		t.Errorf("nosuch0: %v", err)
+	}
+}
+
+// blockPort holds a UDP port the way another DHCP server would: bound to
+// every address without SO_REUSEADDR, so that leased cannot bind it. The
+// returned function releases it.
+func blockPort(t *testing.T) (uint16, func()) {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return uint16(c.LocalAddr().(*net.UDPAddr).Port), func() { c.Close() }
+}
+
+// socketProc is a run of Run on lo with a blocked server port.
+type socketProc struct {
+	t      *testing.T
+	sock   string
+	cfg    string
+	out    *syncBuffer
+	reload chan struct{}
+	done   chan struct{}
+	code   int
+	err    error
+}
+
+// socketConfig serves lo with the interfaces-config members ic.
+func socketConfig(ic, sock string) string {
+	return fmt.Sprintf(`{"Dhcp4": {
+		"interfaces-config": {"interfaces": ["lo"], %s},
+		"lease-database": {"type": "memfile", "persist": false},
+		"control-sockets": [{"socket-type": "unix", "socket-name": %q}],
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.20"}]}]}}`, ic, sock)
+}
+
+func runOnPort(t *testing.T, port uint16, ic string) *socketProc {
+	t.Helper()
+	needRoot(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "ctl.sock")
+	cfgPath := filepath.Join(dir, "kea-dhcp4.conf")
+	if err := os.WriteFile(cfgPath, []byte(socketConfig(ic, sock)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &socketProc{t: t, sock: sock, cfg: cfgPath, out: &syncBuffer{}, reload: make(chan struct{}, 1), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.code, p.err = Run(ctx, Options{ConfigPath: cfgPath, ServerPort: port, ClientPort: uint16(freePort(t, "udp")),
+			Stdout: p.out, Stderr: p.out, PIDFileDir: dir, Reload: p.reload})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			t.Error("Run did not return 15 s after its context ended")
+		}
+		if t.Failed() {
+			t.Logf("log:\n%s", p.out.String())
+		}
+	})
+	return p
+}
+
+// waitFor polls cond every 10 ms for up to 10 s.
+func (p *socketProc) waitFor(what string, cond func() bool) {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("still not %s after 10 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (p *socketProc) serving() bool { return strings.Contains(p.out.String(), `msg="serving DHCPv4"`) }
+
+func (p *socketProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// sockets returns status-get's sockets map.
+func (p *socketProc) sockets() map[string]any {
+	p.t.Helper()
+	r, err := (&control.Client{Target: p.sock}).Call(context.Background(), "status-get", nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var st struct{ Sockets map[string]any }
+	if err := r.Decode(&st); err != nil {
+		p.t.Fatal(err)
+	}
+	return st.Sockets
+}
+
+// TestSocketFailureServesOn: by default, as in Kea, a socket that cannot
+// be opened does not stop the server; status-get reports it.
+func TestSocketFailureServesOn(t *testing.T) {
+	port, _ := blockPort(t)
+	p := runOnPort(t, port, `"dhcp-socket-type": "raw"`)
+	p.waitFor("serving", func() bool { return p.serving() || p.exited() })
+	if p.exited() {
+		t.Fatalf("Run returned %d, %v", p.code, p.err)
+	}
+	if s := p.sockets(); s["status"] != "failed" || !strings.Contains(fmt.Sprint(s["errors"]), "address already in use") {
+		t.Errorf("status-get sockets %v", s)
+	}
+}
+
+// TestSocketRetry: with service-sockets-max-retries, the socket opens once
+// the port is free, while the server runs.
+func TestSocketRetry(t *testing.T) {
+	port, release := blockPort(t)
+	p := runOnPort(t, port, `"service-sockets-max-retries": 100, "service-sockets-retry-wait-time": 50, "service-sockets-require-all": true`)
+	p.waitFor("serving", func() bool { return p.serving() || p.exited() })
+	if p.exited() {
+		t.Fatalf("Run returned %d, %v", p.code, p.err)
+	}
+	if s := p.sockets(); s["status"] != "failed" {
+		t.Errorf("status-get sockets with the port held: %v", s)
+	}
+	release()
+	p.waitFor("ready", func() bool { return p.sockets()["status"] == "ready" })
+	if s := p.sockets(); !reflect.DeepEqual(s["interfaces"], []any{"lo"}) {
+		t.Errorf("status-get sockets %v", s)
+	}
+	if !strings.Contains(p.out.String(), "every DHCP socket is open") {
+		t.Error("no log of the socket opened by a retry")
+	}
+}
+
+// TestSocketRetriesSpent: with service-sockets-require-all, a socket still
+// missing after the retries stops the server with exit value 1.
+func TestSocketRetriesSpent(t *testing.T) {
+	port, _ := blockPort(t)
+	p := runOnPort(t, port, `"service-sockets-max-retries": 3, "service-sockets-retry-wait-time": 20, "service-sockets-require-all": true`)
+	p.waitFor("exited", p.exited)
+	if p.code != 1 || p.err != nil {
+		t.Errorf("Run returned %d, %v; want 1, nil", p.code, p.err)
+	}
+	if !p.serving() {
+		t.Error("the server did not serve while retrying")
+	}
+	if !strings.Contains(p.out.String(), "service-sockets-require-all is true; shutting down") {
+		t.Error("no log of why the server stopped")
+	}
+}
+
+// TestSocketRequireAllAtStart: with require-all and no retries, a socket
+// that cannot be opened keeps the server from starting.
+func TestSocketRequireAllAtStart(t *testing.T) {
+	port, _ := blockPort(t)
+	p := runOnPort(t, port, `"service-sockets-require-all": true`)
+	p.waitFor("exited", p.exited)
+	if p.code != 1 || p.err == nil || !strings.Contains(p.err.Error(), "service-sockets-require-all") {
+		t.Errorf("Run returned %d, %v", p.code, p.err)
+	}
+	if p.serving() {
+		t.Error("served although a socket is missing")
+	}
+}
+
+// TestUnknownInterfaceRejected: as Kea does, a configuration naming an
+// interface the system does not have is refused at start.
+func TestUnknownInterfaceRejected(t *testing.T) {
+	port := uint16(freePort(t, "udp"))
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "kea-dhcp4.conf")
+	if err := os.WriteFile(cfgPath, []byte(`{"Dhcp4": {"interfaces-config": {"interfaces": ["nosuch0"]},
+		"lease-database": {"type": "memfile", "persist": false}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, err := Run(context.Background(), Options{ConfigPath: cfgPath, ServerPort: port, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, PIDFileDir: dir})
+	if code != 1 || err == nil || !strings.Contains(err.Error(), `interface "nosuch0"`) {
+		t.Errorf("Run returned %d, %v", code, err)
+	}
+}
+
+// TestSocketTypeChangeReopens: a reconfiguration that changes
+// dhcp-socket-type reopens the sockets, which serve on.
+func TestSocketTypeChangeReopens(t *testing.T) {
+	p := runOnPort(t, uint16(freePort(t, "udp")), `"dhcp-socket-type": "raw"`)
+	p.waitFor("serving", func() bool { return p.serving() || p.exited() })
+	if err := os.WriteFile(p.cfg, []byte(socketConfig(`"dhcp-socket-type": "udp"`, p.sock)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.reload <- struct{}{}
+	p.waitFor("reconfigured", func() bool { return strings.Contains(p.out.String(), `msg="configuration applied"`) })
+	if !strings.Contains(p.out.String(), "reopening every DHCP socket") {
+		t.Error("the sockets were not reopened")
+	}
+	if s := p.sockets(); s["status"] != "ready" || !reflect.DeepEqual(s["interfaces"], []any{"lo"}) {
+		t.Errorf("status-get sockets %v", s)
+	}
+}
