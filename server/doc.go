@@ -24,8 +24,15 @@
 // checked against it before it is offered or acknowledged, and two writers
 // that race for one address cannot both win.
 //
+// With store-extended-info, a lease's user context keeps the relay agent
+// information (option 82) of the client's last request, in current Kea's
+// form ("ISC" / "relay-agent-info" / "sub-options", "remote-id",
+// "relay-id"); leases written by Kea 2.2 in its older form are converted
+// when the server starts, as sanity-checks.extended-info-checks asks.
+//
 // [Server.Run] reclaims expired leases in the background as
-// expired-leases-processing configures, and [Server.Reload] swaps in a new
-// configuration atomically: messages in flight finish under the
-// configuration they started with.
+// expired-leases-processing configures (warning, per
+// unwarned-reclaim-cycles, when it keeps falling behind), and
+// [Server.Reload] swaps in a new configuration atomically: messages in
+// flight finish under the configuration they started with.
 package server
