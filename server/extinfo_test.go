@@ -331,3 +331,62 @@ func TestLoadUpgradesKea22ExtendedInfo(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckExtendedInfo: any user context gives a valid one (or none),
+// and checking the result again changes nothing.
+func FuzzCheckExtendedInfo(f *testing.F) {
+	for _, s := range []string{
+		`{"ISC": {"relay-agent-info": "0x0103657468020201AB"}, "note": 1}`,
+		`{"ISC":{"relay-agent-info":{"sub-options":"0x0101AA","remote-id":"AB","x":1}}}`,
+		`{"ISC": {"relay-agent-info": "01:1:aa"}}`, `{"ISC": []}`, `{}`, `[]`, `{"ISC":{"relay-agent-info":5}}`,
+	} {
+		for _, level := range []string{"fix", "strict", "pedantic"} {
+			f.Add(s, level)
+		}
+	}
+	f.Fuzz(func(t *testing.T, uc, level string) {
+		if lease.CheckUserContext(uc) != nil {
+			return // the store holds only valid contexts
+		}
+		out, changed, _ := checkExtendedInfo(uc, level)
+		if !changed && out != uc {
+			t.Fatalf("unchanged but %q became %q", uc, out)
+		}
+		if out != "" && lease.CheckUserContext(out) != nil {
+			t.Fatalf("%q became %q, not a JSON object", uc, out)
+		}
+		if again, changed2, problem := checkExtendedInfo(out, level); changed2 || again != out {
+			t.Fatalf("%q: checked twice: %q then %q (%s)", uc, out, again, problem)
+		}
+	})
+}
+
+// FuzzWithRelayAgentInfo: any stored context and any option 82 give a
+// JSON object whose ISC.relay-agent-info is the new information.
+func FuzzWithRelayAgentInfo(f *testing.F) {
+	f.Add(`{"note": "x", "ISC": {"other": 1}}`, []byte{1, 2, 'a', 'b', 2, 1, 9})
+	f.Add(``, []byte{})
+	f.Add(`{"ISC": "x"}`, []byte{12, 9, 1})
+	f.Fuzz(func(t *testing.T, uc string, rai []byte) {
+		if uc != "" && lease.CheckUserContext(uc) != nil {
+			return
+		}
+		info := relayAgentInfo(dhcpv4.RelayInfo(rai))
+		out, err := withRelayAgentInfo(uc, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			ISC struct {
+				RAI json.RawMessage `json:"relay-agent-info"`
+			}
+		}
+		if lease.CheckUserContext(out) != nil || json.Unmarshal([]byte(out), &m) != nil {
+			t.Fatalf("%q: not a JSON object: %q", uc, out)
+		}
+		var want, got any
+		if json.Unmarshal(info, &want) != nil || json.Unmarshal(m.ISC.RAI, &got) != nil || !reflect.DeepEqual(want, got) {
+			t.Fatalf("%q: relay-agent-info %s, want %s", uc, m.ISC.RAI, info)
+		}
+	})
+}
