@@ -26,8 +26,8 @@
 // interfaces-config decides the DHCP sockets as it does Kea's (see
 // sockets.go): dhcp-socket-type "udp" opens no packet sockets and ignores
 // what arrives by broadcast; outbound-interface "use-routing" (with
-// "udp") serves the named interfaces through one socket bound to none,
-// so that replies follow the routing table. A socket that cannot be
+// "udp") serves the addresses of the named interfaces through one socket
+// bound to no interface, so that replies follow the routing table. A socket that cannot be
 // opened is logged and reported by status-get while the server runs on;
 // service-sockets-max-retries tries again every
 // service-sockets-retry-wait-time, and service-sockets-require-all makes

@@ -29,9 +29,11 @@ import (
 // outbound-interface "use-routing" (Kea applies it to UDP sockets only)
 // lets the routing table, not the inbound interface, choose where replies
 // leave. leased's sockets bound to an interface (SO_BINDTODEVICE) always
-// answer through it, so with "use-routing" it serves the named interfaces
-// through one socket bound to no interface, and drops what arrives on the
-// others.
+// answer through it, so with "use-routing" it serves through one socket
+// bound to no interface, and drops what was not sent to an address Kea
+// would have bound a socket to: those of the named interfaces, or the one
+// given with a name ("eth0/192.0.2.1"), whichever interface the message
+// came in on.
 //
 // service-sockets-require-all, -max-retries and -retry-wait-time decide
 // what happens when a socket cannot be opened, as in Kea: by default the
@@ -44,17 +46,38 @@ import (
 // sockPolicy is what the socket filter applies to each message.
 type sockPolicy struct {
 	udp bool // dhcp-socket-type "udp": drop what arrived by broadcast
-	// only, when not nil, lists the interfaces served through one
-	// unbound socket (outbound-interface "use-routing").
-	only map[string]bool
+	// to, when not nil, holds the addresses served through one unbound
+	// socket (outbound-interface "use-routing").
+	to map[netip.Addr]bool
 }
 
+// policyOf returns the filter's policy for cfg. The addresses of the
+// interfaces are read now, as Kea reads them when it opens its sockets.
 func policyOf(cfg *config.Config) *sockPolicy {
 	p := &sockPolicy{udp: cfg.Interfaces.DHCPSocketType == "udp"}
-	if useRouting(cfg) {
-		p.only = make(map[string]bool)
-		for _, n := range namedInterfaces(cfg) {
-			p.only[n] = true
+	if !useRouting(cfg) {
+		return p
+	}
+	p.to = make(map[netip.Addr]bool)
+	for _, entry := range cfg.Interfaces.Interfaces {
+		name, addr, ok := strings.Cut(entry, "/")
+		if ok {
+			if a, err := netip.ParseAddr(addr); err == nil {
+				p.to[a] = true
+			}
+			continue
+		}
+		ifi, err := net.InterfaceByName(name)
+		if err != nil {
+			continue // checkInterfaces reports it
+		}
+		addrs, _ := ifi.Addrs()
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok {
+				if a, ok := netip.AddrFromSlice(ipn.IP); ok && a.Unmap().Is4() {
+					p.to[a.Unmap()] = true
+				}
+			}
 		}
 	}
 	return p
@@ -80,7 +103,7 @@ func (f *socketFilter) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Requ
 		if p.udp && r.Dst == broadcast4 {
 			return
 		}
-		if p.only != nil && !p.only[r.IfName] {
+		if p.to != nil && !p.to[r.Dst] {
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,14 +35,15 @@ func TestSocketMapping(t *testing.T) {
 		ic      string
 		ifaces  []string
 		udp     bool
-		only    []string
+		to      []string
 		noRawIO bool
 	}{
 		{"default", `"interfaces": ["eth1", "eth0/192.0.2.1", "eth1"]`, []string{"eth0", "eth1"}, false, nil, false},
 		{"all", `"interfaces": ["*"]`, nil, false, nil, false},
 		{"udp", `"interfaces": ["eth0"], "dhcp-socket-type": "udp"`, []string{"eth0"}, true, nil, true},
-		{"udp routed", `"interfaces": ["eth0", "eth1/10.0.0.1"], "dhcp-socket-type": "udp", "outbound-interface": "use-routing"`,
-			nil, true, []string{"eth0", "eth1"}, true},
+		// lo has 127.0.0.1; eth1/10.0.0.1 names its address.
+		{"udp routed", `"interfaces": ["lo", "eth1/10.0.0.1"], "dhcp-socket-type": "udp", "outbound-interface": "use-routing"`,
+			nil, true, []string{"10.0.0.1", "127.0.0.1"}, true},
 		{"raw ignores use-routing", `"interfaces": ["eth0"], "outbound-interface": "use-routing"`, []string{"eth0"}, false, nil, false},
 		{"udp routed on all", `"interfaces": ["*"], "dhcp-socket-type": "udp", "outbound-interface": "use-routing"`, nil, true, nil, true},
 	} {
@@ -54,15 +56,13 @@ func TestSocketMapping(t *testing.T) {
 			if p.udp != tc.udp {
 				t.Errorf("udp %v, want %v", p.udp, tc.udp)
 			}
-			var only []string
-			for n := range p.only {
-				only = append(only, n)
+			var to []string
+			for a := range p.to {
+				to = append(to, a.String())
 			}
-			if len(only) > 1 && only[0] > only[1] {
-				only[0], only[1] = only[1], only[0]
-			}
-			if !reflect.DeepEqual(only, tc.only) {
-				t.Errorf("only %v, want %v", only, tc.only)
+			slices.Sort(to)
+			if !reflect.DeepEqual(to, tc.to) {
+				t.Errorf("addresses served %v, want %v", to, tc.to)
 			}
 			if noRaw := cfg.Interfaces.DHCPSocketType == "udp"; noRaw != tc.noRawIO {
 				t.Errorf("no packet sockets %v, want %v", noRaw, tc.noRawIO)
@@ -76,8 +76,9 @@ type countHandler struct{ n int }
 func (c *countHandler) ServeDHCP(dhcpserver.ResponseWriter, *dhcpserver.Request) { c.n++ }
 
 // TestSocketFilter: with UDP sockets, what arrived by broadcast is not
-// seen, as Kea's UDP sockets do not see it; with use-routing, only the
-// named interfaces are served.
+// seen, as Kea's UDP sockets do not see it; with use-routing, only what
+// was sent to the addresses of the named interfaces, whichever interface
+// it came in on.
 func TestSocketFilter(t *testing.T) {
 	bcast := netip.MustParseAddr("255.255.255.255")
 	local := netip.MustParseAddr("192.0.2.1")
@@ -91,8 +92,8 @@ func TestSocketFilter(t *testing.T) {
 		{"raw broadcast", &sockPolicy{}, bcast, "eth0", true},
 		{"udp broadcast", &sockPolicy{udp: true}, bcast, "eth0", false},
 		{"udp unicast", &sockPolicy{udp: true}, local, "eth0", true},
-		{"routed, listed interface", &sockPolicy{udp: true, only: map[string]bool{"eth0": true}}, local, "eth0", true},
-		{"routed, other interface", &sockPolicy{udp: true, only: map[string]bool{"eth0": true}}, local, "eth9", false},
+		{"routed, served address", &sockPolicy{udp: true, to: map[netip.Addr]bool{local: true}}, local, "eth9", true},
+		{"routed, other address", &sockPolicy{udp: true, to: map[netip.Addr]bool{local: true}}, netip.MustParseAddr("192.0.2.2"), "eth0", false},
 		{"no policy", nil, bcast, "eth0", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
