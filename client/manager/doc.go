@@ -24,13 +24,35 @@
 // own state, lease file ([leasefile.Dir]) and actions (netlink, a script,
 // or both). Every lease the client binds is saved before it is applied, and
 // the file is removed when the lease is released, refused (NAK) or expires,
-// and at start for interfaces no longer configured. At start, an instance
+// and when the interface leaves the configuration (at a reload, or at
+// start if it left while the manager was down). At start, an instance
 // whose stored lease has not expired resumes it with INIT-REBOOT at once,
 // leaving the address on the interface; an expired one is dropped and
 // logged; an unreadable one is moved aside by leasefile while the other
 // instances load theirs. A stored lease obtained with another hardware
 // address or client identifier than the configuration now gives is dropped:
 // the file never overrides the configuration.
+//
+// A client whose link goes down and comes back confirms its lease with
+// INIT-REBOOT at once (see package client); status shows "link-down"
+// meanwhile.
+//
+// SIGHUP and the config-reload command read the configuration file again.
+// A file that does not load is thrown away: the error, with its file, line
+// and column, is logged (and is the command's answer), and every instance
+// runs on as before. A good one is applied at once. Instances of
+// interfaces that left the configuration are stopped: a DHCPRELEASE is
+// sent, the actions remove the lease and the lease file goes. New
+// interfaces get an instance. An interface whose settings changed is
+// stopped and started with the new ones; it resumes its stored lease with
+// INIT-REBOOT if its client identifier is the same, and releases it
+// first otherwise. Unchanged interfaces are not touched: no packet, no
+// change of address. The control socket and the lease directories (the
+// global one, and an interface's own while the interface stays
+// configured) are kept until the manager is started again: a reload that
+// changes them logs so and lists them under "needs-restart" in its
+// answer. A new restart-backoff applies to every instance from its next
+// failure. Reloads are applied one at a time, in the order they come.
 //
 // Instances are supervised: one that fails — its client returns an error
 // (the interface disappeared, the action failed), or panics — is started
@@ -40,5 +62,10 @@
 // The manager answers Kea-style commands on a unix control socket
 // (package control): status, release and renew, the latter two with
 // {"arguments": {"interface": "wan0"}}; status takes an optional
-// interface. `leased ctl` speaks this protocol.
+// interface; config-reload takes none and answers with the interfaces
+// added, removed, restarted and unchanged. `leased ctl` speaks this
+// protocol.
+//
+// With "release-on-stop", an interface's lease is released when the
+// manager stops, not when a reload restarts its instance.
 package manager

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -719,4 +720,244 @@ func TestE2ESupervision(t *testing.T) {
 	e.waitFor(10*time.Second, "ghost0 failed after its interface went", func(s manager.Status) bool {
 		return s.Failures > failures && strings.Contains(s.LastError, "ghost0")
 	}, "ghost0")
+}
+
+// TestE2EReload: a SIGHUP with a new configuration removes one interface
+// (its lease is released on the wire, its address and lease file go),
+// adds another (it gets a lease) and leaves the third alone (no packet
+// from it, its address stays). A broken file, by SIGHUP or config-reload,
+// changes nothing and is reported with its file, line and column.
+func TestE2EReload(t *testing.T) {
+	for _, server := range []string{"leased", "kea", "dnsmasq"} {
+		t.Run(server, func(t *testing.T) {
+			e := newEnv(t, 3)
+			kept, removed, added := e.ifaces[0], e.ifaces[1], e.ifaces[2]
+			startServer(t, e.n, server, 300, "")
+			e.writeConfig([]string{kept, removed}, nil)
+			e.start()
+			st := e.waitFor(30*time.Second, "both interfaces bound", isBound, kept, removed)
+			keptAddr, removedAddr := addrOf(t, st[kept]), addrOf(t, st[removed])
+			keptObtained := obtained(t, st[kept])
+			dir, err := leasefile.Open(e.leases, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dir.Load(removed); err != nil {
+				t.Fatalf("lease file of %s: %v", removed, err)
+			}
+
+			capture := e.n.Server.CaptureUDP(t, testnet.PairServerIf, 67, 68)
+			mon := e.monitorAddrs()
+			reloaded := time.Now()
+			e.writeConfig([]string{kept, added}, nil)
+			if err := e.proc.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			st = e.waitFor(30*time.Second, "the added interface bound", isBound, added)
+			if _, ok := st[removed]; ok {
+				t.Errorf("%s still in status after it left the configuration: %+v", removed, st[removed])
+			}
+			addedAddr := addrOf(t, st[added])
+			if a := e.n.AddrsOf(t, added); !e2e.HasAddr(a, addedAddr) {
+				t.Errorf("%s: %v not on the interface: %s", added, addedAddr, e2e.Describe(a))
+			}
+			// The removed interface: DHCPRELEASE to the server, address
+			// and lease file gone.
+			e2e.Eventually(t, 2*time.Second, "DHCPRELEASE from the removed interface", func() error {
+				for _, m := range clientMessages(capture, e.macs[removed], reloaded) {
+					if m.m.MessageType() == dhcpv4.Release && m.m.CIAddr() == removedAddr && m.Dst.Addr() == e.n.ServerAddr {
+						return nil
+					}
+				}
+				return fmt.Errorf("none in %d packets", len(capture.Packets()))
+			})
+			if a := e.n.AddrsOf(t, removed); e2e.HasAddr(a, removedAddr) {
+				t.Errorf("%v still on %s after it left the configuration", removedAddr, removed)
+			}
+			if _, err := os.Stat(dir.File(removed)); !os.IsNotExist(err) {
+				t.Errorf("lease file of %s still there: %v", removed, err)
+			}
+			if _, err := dir.Load(added); err != nil {
+				t.Errorf("lease file of %s: %v", added, err)
+			}
+			// The kept interface: untouched.
+			if k := st[kept]; !isBound(k) || addrOf(t, k) != keptAddr || !obtained(t, k).Equal(keptObtained) || k.Runs != 1 {
+				t.Errorf("%s after the reload: %+v", kept, k)
+			}
+			for _, m := range clientMessages(capture, e.macs[kept], reloaded) {
+				t.Errorf("%s sent a %v after the reload", kept, m.m.MessageType())
+			}
+			if a := e.n.AddrsOf(t, kept); !e2e.HasAddr(a, keptAddr) {
+				t.Errorf("%s lost %v", kept, keptAddr)
+			}
+			if !strings.Contains(e.output(), "configuration reloaded") {
+				t.Error("the reload was not logged")
+			}
+
+			// Broken files: by SIGHUP, then by config-reload. Nothing
+			// changes; the error names the place.
+			broken := "{\"Client4\": {\n  \"interfaces\": [\n    {\"interface\": \"" + kept + "\", \"no-such-key\": 1}\n  ]\n}}\n"
+			if err := os.WriteFile(e.cfg, []byte(broken), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			where := e.cfg + ":3:"
+			before := e.output()
+			if err := e.proc.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			e2e.Eventually(t, 5*time.Second, "failed reload logged", func() error {
+				out := strings.TrimPrefix(e.output(), before)
+				if !strings.Contains(out, "configuration reload failed") || !strings.Contains(out, where) || !strings.Contains(out, "no-such-key") {
+					return fmt.Errorf("log since the SIGHUP:\n%s", out)
+				}
+				return nil
+			})
+			r, err := e.call("config-reload", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Result != control.Error || !strings.Contains(r.Text, "Config reload failed: "+where) {
+				t.Errorf("config-reload of a broken file: %d %q", r.Result, r.Text)
+			}
+			if e.proc.Exited() {
+				t.Fatalf("manager exited after a broken reload: %v", e.proc.ExitErr())
+			}
+			st, err = e.status()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(st) != 2 || !isBound(st[kept]) || !isBound(st[added]) || st[kept].Runs != 1 || st[added].Runs != 1 {
+				t.Errorf("status after the broken reloads: %+v", st)
+			}
+			for _, name := range []string{kept, added} {
+				if a := e.n.AddrsOf(t, name); !e2e.HasAddr(a, addrOf(t, st[name])) {
+					t.Errorf("%s lost its address after a broken reload", name)
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+			_ = mon.Stop(time.Second)
+			for line := range strings.SplitSeq(mon.Output(), "\n") {
+				if strings.HasPrefix(line, "Deleted") && (strings.Contains(line, " "+kept+" ") || strings.Contains(line, " "+added+" ")) {
+					t.Errorf("an address left a configured interface: %s", line)
+				}
+			}
+
+			// The good file again, by config-reload: nothing to do.
+			e.writeConfig([]string{kept, added}, nil)
+			r, err = e.call("config-reload", nil)
+			if err != nil || r.Result != control.Success {
+				t.Fatalf("config-reload: %v %+v", err, r)
+			}
+			var res manager.ReloadResult
+			if err := r.Decode(&res); err != nil || len(res.Unchanged) != 2 || len(res.Added)+len(res.Removed)+len(res.Restarted) != 0 {
+				t.Errorf("config-reload of the running configuration: %+v %v", res, err)
+			}
+
+			// A changed setting restarts the interface with it: the new
+			// client resumes the stored lease with INIT-REBOOT, sending the
+			// new host name, and the address stays.
+			changed := time.Now()
+			e.writeConfig([]string{kept, added}, ifaceOpts{0: {"hostname": "renamed"}})
+			r, err = e.call("config-reload", nil)
+			if err != nil || r.Result != control.Success {
+				t.Fatalf("config-reload: %v %+v", err, r)
+			}
+			if err := r.Decode(&res); err != nil || !slices.Equal(res.Restarted, []string{kept}) || !slices.Equal(res.Unchanged, []string{added}) {
+				t.Errorf("config-reload with a new host name: %+v %v", res, err)
+			}
+			st = e.waitFor(20*time.Second, "restarted and bound", func(s manager.Status) bool {
+				return isBound(s) && obtained(t, s).After(changed)
+			}, kept)
+			if got := addrOf(t, st[kept]); got != keptAddr {
+				t.Errorf("%s bound to %v after the restart, had %v", kept, got, keptAddr)
+			}
+			msgs := clientMessages(capture, e.macs[kept], changed)
+			if len(msgs) == 0 || msgs[0].m.MessageType() != dhcpv4.Request || msgs[0].m.HasOption(dhcpv4.OptionServerID) ||
+				string(msgs[0].m.HostName()) != "renamed" {
+				t.Errorf("%s after the restart: %d messages, want first an INIT-REBOOT request with the new host name", kept, len(msgs))
+			}
+			for _, m := range msgs {
+				if m.m.MessageType() == dhcpv4.Discover || m.m.MessageType() == dhcpv4.Release {
+					t.Errorf("%s sent a %v when restarted with the same identity", kept, m.m.MessageType())
+				}
+			}
+			if a := e.n.AddrsOf(t, kept); !e2e.HasAddr(a, keptAddr) {
+				t.Errorf("%s lost %v in the restart", kept, keptAddr)
+			}
+		})
+	}
+}
+
+// TestE2ELinkFlap: the link of a bound interface goes down and up again
+// (ip link set down, up). The client confirms its lease at once with an
+// INIT-REBOOT request (requested address, no server identifier), never
+// sends a DISCOVER, and keeps its address; the server's ACK binds it again
+// and puts back the default route the kernel removed with the link.
+func TestE2ELinkFlap(t *testing.T) {
+	for _, server := range []string{"leased", "kea", "dnsmasq"} {
+		t.Run(server, func(t *testing.T) {
+			e := newEnv(t, 1)
+			name := e.ifaces[0]
+			startServer(t, e.n, server, 300, "")
+			e.writeConfig(nil, nil)
+			e.start()
+			st := e.waitFor(30*time.Second, "bound", isBound)
+			addr := addrOf(t, st[name])
+			capture := e.n.Server.CaptureUDP(t, testnet.PairServerIf, 67, 68)
+
+			e.n.Client.MustRun(t, "ip", "link", "set", "dev", name, "down")
+			e.waitFor(5*time.Second, "link down in status", func(s manager.Status) bool { return s.LinkDown && isBound(s) })
+			if a := e.n.AddrsOf(t, name); !e2e.HasAddr(a, addr) {
+				t.Errorf("%v left %s while the link was down: %s", addr, name, e2e.Describe(a))
+			}
+			time.Sleep(time.Second)
+			up := time.Now()
+			e.n.Client.MustRun(t, "ip", "link", "set", "dev", name, "up")
+			st = e.waitFor(20*time.Second, "bound again after the link came up", func(s manager.Status) bool {
+				return isBound(s) && !s.LinkDown && obtained(t, s).After(up)
+			})
+			if got := addrOf(t, st[name]); got != addr {
+				t.Errorf("bound to %v after the flap, had %v", got, addr)
+			}
+			msgs := clientMessages(capture, e.macs[name], up)
+			if len(msgs) == 0 {
+				t.Fatal("nothing sent after the link came up")
+			}
+			first := msgs[0]
+			if first.m.MessageType() != dhcpv4.Request {
+				t.Errorf("first message after the link came up: %v, want DHCPREQUEST", first.m.MessageType())
+			}
+			if ip, ok := first.m.RequestedIP(); !ok || ip != addr {
+				t.Errorf("INIT-REBOOT request asks for %v %v, want %v", ip, ok, addr)
+			}
+			if first.m.HasOption(dhcpv4.OptionServerID) || !first.m.CIAddr().IsUnspecified() {
+				t.Errorf("INIT-REBOOT request with a server id (%v) or ciaddr %v", first.m.HasOption(dhcpv4.OptionServerID), first.m.CIAddr())
+			}
+			if d := first.Time.Sub(up); d > time.Second {
+				t.Errorf("INIT-REBOOT request %v after the link came up, want within 1s", d)
+			}
+			for _, m := range msgs {
+				if m.m.MessageType() == dhcpv4.Discover {
+					t.Error("DHCPDISCOVER after the link came up")
+				}
+			}
+			acks := serverMessages(capture, e.macs[name], up)
+			if len(acks) == 0 || acks[0].m.MessageType() != dhcpv4.Ack {
+				t.Error("server did not ACK the INIT-REBOOT request")
+			}
+			if a := e.n.AddrsOf(t, name); !e2e.HasAddr(a, addr) {
+				t.Errorf("%v not on %s after the flap: %s", addr, name, e2e.Describe(a))
+			}
+			routes := e.n.Client.MustRun(t, "ip", "-4", "route", "show", "dev", name)
+			if !strings.Contains(routes, "default via "+testnet.ServerAddr) {
+				t.Errorf("default route not back after the flap:\n%s", routes)
+			}
+			if s := st[name]; s.Runs != 1 || s.Failures != 0 {
+				t.Errorf("the client was restarted by the flap: %+v", s)
+			}
+			if !strings.Contains(e.output(), "link up again, confirming the lease") {
+				t.Error("the flap was not logged")
+			}
+		})
+	}
 }

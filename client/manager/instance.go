@@ -240,6 +240,8 @@ type Status struct {
 	Expires   string   `json:"expires,omitempty"`
 	Remaining int64    `json:"remaining,omitempty"`
 	ClientID  string   `json:"client-id,omitempty"`
+	// LinkDown is set while the interface's link is down.
+	LinkDown bool `json:"link-down,omitempty"`
 	// Runs counts the client's starts; Failures its failures.
 	Runs        int    `json:"runs"`
 	Failures    int    `json:"failures"`
@@ -286,6 +288,7 @@ func (in *instance) status(now time.Time) Status {
 		s.State = cs.State.String()
 	}
 	s.StoreError = cs.StoreError
+	s.LinkDown = cs.LinkDown
 	s.Sent.Discovers, s.Sent.Requests = cs.Counters.Discovers, cs.Counters.Requests
 	s.Sent.Declines, s.Sent.Releases = cs.Counters.Declines, cs.Counters.Releases
 	if l := cs.Lease; l != nil {
