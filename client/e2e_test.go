@@ -214,3 +214,27 @@ func TestE2EDecline(t *testing.T) {
 		t.Errorf("Kea's lease for %v: %+v, want state declined (1)", taken, l)
 	}
 }
+
+// TestE2ELinkFlapWhileSelecting: the link goes down and up while the
+// client looks for a server on its raw socket, which the kernel tells
+// about the link going down. The client carries on and gets a lease once
+// a server appears.
+func TestE2ELinkFlapWhileSelecting(t *testing.T) {
+	n := e2e.NewNet(t)
+	ifname, _ := n.AddClientLink(t)
+	c := runClient(t, n, client.Config{
+		Interface: ifname, Action: &client.NetlinkAction{}, Logger: testLogger(t),
+		Backoff: client.Backoff{Initial: time.Second, Max: 2 * time.Second},
+	}, false)
+	waitState(t, c, 5*time.Second, func(s client.Status) bool { return s.State == client.StateSelecting }, "selecting")
+	n.Client.MustRun(t, "ip", "link", "set", "dev", ifname, "down")
+	waitState(t, c, 5*time.Second, func(s client.Status) bool { return s.LinkDown }, "link down seen")
+	time.Sleep(300 * time.Millisecond)
+	n.Client.MustRun(t, "ip", "link", "set", "dev", ifname, "up")
+	waitState(t, c, 5*time.Second, func(s client.Status) bool { return !s.LinkDown }, "link up seen")
+	e2e.StartKea(t, n.Server, e2e.KeaConfig{})
+	st := waitState(t, c, 30*time.Second, bound, "lease after the flap")
+	if a := n.AddrsOf(t, ifname); !e2e.HasAddr(a, st.Lease.Address.Addr()) {
+		t.Errorf("%v not on %s: %s", st.Lease.Address, ifname, e2e.Describe(a))
+	}
+}

@@ -933,8 +933,10 @@ func TestE2ELinkFlap(t *testing.T) {
 			if first.m.HasOption(dhcpv4.OptionServerID) || !first.m.CIAddr().IsUnspecified() {
 				t.Errorf("INIT-REBOOT request with a server id (%v) or ciaddr %v", first.m.HasOption(dhcpv4.OptionServerID), first.m.CIAddr())
 			}
-			if d := first.Time.Sub(up); d > time.Second {
-				t.Errorf("INIT-REBOOT request %v after the link came up, want within 1s", d)
+			// At once, not at T1 (150 s); the bound leaves room for a
+			// loaded machine.
+			if d := first.Time.Sub(up); d > 2*time.Second {
+				t.Errorf("INIT-REBOOT request %v after the link came up, want at once", d)
 			}
 			for _, m := range msgs {
 				if m.m.MessageType() == dhcpv4.Discover {
