@@ -126,17 +126,17 @@ func (m *Manager) apply(base context.Context, nc *Config) (*ReloadResult, error)
 	insts := slices.Clone(m.insts)
 	m.mu.Unlock()
 
-	defer1 := func(setting string, oldV, newV any) {
+	keepRunning := func(setting string, oldV, newV any) {
 		res.Deferred = append(res.Deferred, setting)
 		m.log.Warn("a changed setting takes effect only when the manager is started again; keeping the running one",
 			"setting", setting, "running", oldV, "configured", newV)
 	}
 	if nc.ControlSocket != old.ControlSocket {
-		defer1("control-socket", old.ControlSocket, nc.ControlSocket)
+		keepRunning("control-socket", old.ControlSocket, nc.ControlSocket)
 		nc.ControlSocket = old.ControlSocket
 	}
 	if nc.LeaseDirectory != old.LeaseDirectory {
-		defer1("lease-directory", old.LeaseDirectory, nc.LeaseDirectory)
+		keepRunning("lease-directory", old.LeaseDirectory, nc.LeaseDirectory)
 		nc.LeaseDirectory = old.LeaseDirectory
 	}
 
@@ -153,7 +153,7 @@ func (m *Manager) apply(base context.Context, nc *Config) (*ReloadResult, error)
 		ic := &nc.Interfaces[i]
 		in, running := byIf[ic.Name]
 		if running && in.dir.Path() != dirOf(nc, *ic) {
-			defer1("interfaces["+ic.Name+"].lease-directory", in.dir.Path(), dirOf(nc, *ic))
+			keepRunning("interfaces["+ic.Name+"].lease-directory", in.dir.Path(), dirOf(nc, *ic))
 			// With the global directory kept, the old value gives the
 			// old directory.
 			ic.LeaseDirectory = in.cfg.LeaseDirectory

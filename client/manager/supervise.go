@@ -23,7 +23,7 @@ type supervisor struct {
 
 // loop supervises until ctx ends.
 func (s *supervisor) loop(ctx context.Context) {
-	wait := time.Duration(0)
+	wait := time.Duration(0) // zero until the first failure
 	for {
 		if s.started != nil {
 			s.started()
