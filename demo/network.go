@@ -154,6 +154,16 @@ func (t nsTransport) OpenBound(addr netip.Addr, hw net.HardwareAddr) (conn clien
 
 func (t nsTransport) CheckLink() error { return t.ns.Do(t.tr.CheckLink) }
 
+// WatchLink lets the demo's clients confirm their lease after a link flap
+// as every other client does.
+func (t nsTransport) WatchLink() (w client.LinkWatch, err error) {
+	err = t.ns.Do(func() error {
+		w, err = t.tr.WatchLink()
+		return err
+	})
+	return w, err
+}
+
 // nsAction applies leases to the interfaces of the client namespace.
 type nsAction struct {
 	ns *netns.NS
