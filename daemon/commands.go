@@ -30,6 +30,9 @@ func (p *process) register(reg *control.Registry) error {
 		"shutdown":        p.cmdShutdown,
 		"status-get":      p.cmdStatusGet,
 		"server-tag-get":  p.cmdServerTagGet,
+		"dhcp-disable":    p.cmdDhcpDisable,
+		"dhcp-enable":     p.cmdDhcpEnable,
+		"leases-reclaim":  p.cmdLeasesReclaim,
 	}
 	for name, h := range p.leaseCommands() {
 		cmds[name] = h

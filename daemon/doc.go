@@ -51,7 +51,12 @@
 // inside the configuration file's directory), shutdown, status-get,
 // server-tag-get, Kea's lease4-* commands (add, update, get, get-all,
 // get-page, get-by-hw-address, get-by-client-id, get-by-hostname, del,
-// wipe), and the statistic-* commands of package stats.
+// wipe), dhcp-disable and dhcp-enable (while disabled, by the operator or
+// a "ha-partner" origin, every DHCP message is counted and dropped;
+// max-period enables the service again by itself), leases-reclaim
+// (every expired lease at once, with no batch or time limit; "remove"
+// deletes them instead of holding them for their clients), and the
+// statistic-* commands of package stats.
 //
 // # Statistics
 //

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
@@ -23,6 +24,9 @@ type handler struct {
 	next dhcpserver.Handler
 	pk   *stats.Packets
 	log  *slog.Logger // leased.packets
+	// off, when set and true, drops every message after counting it:
+	// the service is disabled (dhcp-disable).
+	off *atomic.Bool
 }
 
 func (h *handler) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
@@ -31,6 +35,9 @@ func (h *handler) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) 
 	// pkt4-received itself is the sockets' count (metrics.syncSockets),
 	// which includes the messages that could not be decoded.
 	receivedCounter(h.pk, mt).Add(1)
+	if h.off != nil && h.off.Load() {
+		return
+	}
 	if h.log.Enabled(context.Background(), logging.LevelPacket) {
 		h.logRequest(r, mt)
 		w = &loggingWriter{ResponseWriter: w, h: h, r: r}

@@ -108,6 +108,7 @@ type process struct {
 	metrics *metrics
 	ctl     *control.Server
 	handler *socketFilter // what the DHCP sockets call
+	service serviceState  // dhcp-disable and dhcp-enable
 	notify  *sdnotify.Notifier
 
 	start      time.Time
@@ -220,7 +221,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 		return 1, fmt.Errorf("starting the server: %w", err)
 	}
 	p.metrics.configure(ctx, cfg)
-	p.handler = &socketFilter{next: &handler{next: p.srv, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}}
+	p.handler = &socketFilter{next: &handler{next: p.srv, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets), off: &p.service.off}}
 	p.handler.policy.Store(policyOf(cfg))
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
@@ -234,6 +235,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if err := p.register(reg); err != nil {
 		return 1, err
 	}
+	defer p.service.stop()
 	p.ctl = control.NewServer(reg, control.Options{Logger: lg.Logger(logging.NameCommands), Service: "dhcp4",
 		// Prometheus scrapes the HTTP control listener, behind its authentication.
 		GetHandlers: map[string]http.Handler{"/metrics": p.metrics.handler()}})

@@ -345,6 +345,42 @@ func TestProcessControl(t *testing.T) {
 		}
 	})
 
+	t.Run("dhcp-disable", func(t *testing.T) {
+		r, err := newRelay(p.Client, p.RelayAddr, p.ServerAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if out := ctl.run("dhcp-disable"); !strings.Contains(out, "DHCPv4 service disabled") {
+			t.Errorf("dhcp-disable answered %q", out)
+		}
+		if a, err := r.dora(t.Context(), macFor(0x50, 0), 300*time.Millisecond, 2); err == nil {
+			t.Errorf("the disabled service acknowledged %v", a.addr)
+		}
+		if out := ctl.run("dhcp-enable"); !strings.Contains(out, "DHCP service successfully enabled") {
+			t.Errorf("dhcp-enable answered %q", out)
+		}
+		if _, err := r.dora(t.Context(), macFor(0x50, 1), 300*time.Millisecond, 4); err != nil {
+			t.Fatalf("after dhcp-enable: %v%s", err, srv.lastLog())
+		}
+		// With max-period the service comes back by itself.
+		if out := ctl.run("dhcp-disable", `{"max-period": 1}`); !strings.Contains(out, "DHCPv4 service disabled for 1 seconds") {
+			t.Errorf("dhcp-disable with max-period answered %q", out)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for i := 2; ; i++ {
+			if _, err := r.dora(t.Context(), macFor(0x50, uint32(i)), 300*time.Millisecond, 1); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no answer 15 s after dhcp-disable with a max-period of 1 s%s", srv.lastLog())
+			}
+		}
+		if out := ctl.runWith("-json", "leases-reclaim", `{"remove": false}`); !strings.Contains(out, "Reclamation of expired leases is complete.") {
+			t.Errorf("leases-reclaim answered %q", out)
+		}
+	})
+
 	t.Run("no-secrets", func(t *testing.T) {
 		noSecrets(t, "leased ctl -json config-get", ctl.runWith("-json", "config-get"))
 		noSecrets(t, "the log", srv.log())

@@ -152,10 +152,49 @@ func (s *Server) reclaim(ctx context.Context) (n int, complete bool, err error) 
 	return n, complete, nil
 }
 
+// ReclaimAll reclaims every expired lease now, with no batch or time
+// limit, as Kea's leases-reclaim command does, and returns how many it
+// reclaimed. With remove, the reclaimed leases are deleted instead of
+// being held for their clients per hold-reclaimed-time. A lease renewed
+// or removed meanwhile is skipped.
+func (s *Server) ReclaimAll(ctx context.Context, remove bool) (int, error) {
+	const batch = 1024
+	n := 0
+	for {
+		st := s.state.Load()
+		ls, err := s.store.Expired(ctx, s.now().Unix(), batch)
+		if err != nil {
+			return n, err
+		}
+		done := 0
+		for i := range ls {
+			if err := s.reclaimLease(ctx, st, &ls[i], remove); err != nil {
+				if errors.Is(err, lease.ErrConflict) || errors.Is(err, lease.ErrNotFound) {
+					continue
+				}
+				return n, err
+			}
+			done++
+		}
+		n += done
+		// A short batch was the last; a batch in which nothing could be
+		// reclaimed would come back the same.
+		if len(ls) < batch || done == 0 {
+			return n, nil
+		}
+	}
+}
+
 func (s *Server) reclaimOne(ctx context.Context, st *state, l *lease.Lease) error {
-	hold := st.cfg.ExpiredLeases.HoldReclaimedTime
+	return s.reclaimLease(ctx, st, l, st.cfg.ExpiredLeases.HoldReclaimedTime == 0)
+}
+
+// reclaimLease puts the address of the expired lease l back in service:
+// it deletes the lease when remove is set or the lease was declined, and
+// otherwise keeps it as expired-reclaimed for its client.
+func (s *Server) reclaimLease(ctx context.Context, st *state, l *lease.Lease, remove bool) error {
 	var err error
-	if l.State == lease.StateDeclined || hold == 0 {
+	if l.State == lease.StateDeclined || remove {
 		err = s.store.Delete(ctx, l.Addr, l, lease.Async)
 	} else {
 		next := l.Clone()

@@ -138,3 +138,41 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// TestReclaimAll checks leases-reclaim's engine: every expired lease is
+// reclaimed at once, whatever max-reclaim-leases says, kept for its client
+// without remove and deleted with it; leases not yet expired stay.
+func TestReclaimAll(t *testing.T) {
+	for _, remove := range []bool{false, true} {
+		t.Run("remove="+strconv.FormatBool(remove), func(t *testing.T) {
+			f := newFixture(t, `{"Dhcp4": {"valid-lifetime": 3600,
+				"expired-leases-processing": {"max-reclaim-leases": 2},
+				"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.99"}]}]}}`)
+			var old []netip.Addr
+			for i := range 5 {
+				old = append(old, f.dora(mac("02:00:00:00:01:0"+strconv.Itoa(i))))
+			}
+			f.clock.add(2 * time.Hour)
+			fresh := f.dora(mac("02:00:00:00:02:00"))
+			n, err := f.srv.ReclaimAll(context.Background(), remove)
+			if err != nil || n != len(old) {
+				t.Fatalf("ReclaimAll reclaimed %d, err %v; want %d", n, err, len(old))
+			}
+			for _, a := range old {
+				l, ok := f.lease(a)
+				switch {
+				case remove && ok:
+					t.Errorf("%v still stored as %v after a removing reclamation", a, l.State)
+				case !remove && (!ok || l.State != lease.StateExpiredReclaimed):
+					t.Errorf("%v: stored %v (%v), want expired-reclaimed", a, ok, l.State)
+				}
+			}
+			if l, ok := f.lease(fresh); !ok || l.State != lease.StateDefault {
+				t.Errorf("unexpired lease %v: stored %v (%v)", fresh, ok, l.State)
+			}
+			if n, err := f.srv.ReclaimAll(context.Background(), remove); err != nil || n != 0 {
+				t.Errorf("second ReclaimAll reclaimed %d, err %v", n, err)
+			}
+		})
+	}
+}

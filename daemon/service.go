@@ -1,0 +1,223 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leased/leased/control"
+)
+
+// Origins of dhcp-disable and dhcp-enable, as Kea names them: an operator
+// ("user", the default) or a high-availability partner ("ha-partner").
+// The service runs only while neither has it disabled.
+const (
+	originUser = iota
+	originHAPartner
+	numOrigins
+)
+
+// serviceState is Kea's network state: whether the DHCP service answers
+// at all (dhcp-disable, dhcp-enable). The packet path reads off, one
+// atomic load; commands change it under mu.
+type serviceState struct {
+	off atomic.Bool
+
+	mu       sync.Mutex
+	disabled [numOrigins]bool
+	timer    *time.Timer // max-period of the last dhcp-disable that gave one
+}
+
+// disable stops the service for origin. With a max-period, every origin's
+// disable ends after it, as Kea's delayed enable does.
+func (s *serviceState) disable(origin int, maxPeriod time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disabled[origin] = true
+	s.off.Store(true)
+	if maxPeriod > 0 {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		s.timer = time.AfterFunc(maxPeriod, s.enableAll)
+	}
+}
+
+// enable ends origin's disable; the service runs again once no origin
+// has it disabled.
+func (s *serviceState) enable(origin int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disabled[origin] = false
+	s.update()
+}
+
+func (s *serviceState) enableAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disabled = [numOrigins]bool{}
+	s.update()
+}
+
+// update sets off from disabled and drops a pending max-period once the
+// service runs again. mu is held.
+func (s *serviceState) update() {
+	for _, d := range s.disabled {
+		if d {
+			return
+		}
+	}
+	s.off.Store(false)
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+}
+
+// stop drops a pending max-period at shutdown.
+func (s *serviceState) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+}
+
+// cmdDhcpDisable answers dhcp-disable: {"max-period": seconds, "origin":
+// "user"|"ha-partner"}, both optional. While disabled, the server drops
+// every DHCP message it receives (they are still counted as received).
+// The texts are Kea's, including its habit of running several problems
+// together.
+func (p *process) cmdDhcpDisable(_ context.Context, raw json.RawMessage) control.Response {
+	var msg strings.Builder
+	var maxPeriod int64
+	origin := originUser
+	if a, ok := argsMap(raw, "dhcp-disable", &msg); ok {
+		if v, ok := a["max-period"]; ok {
+			n, isInt := jsonInt(v)
+			switch {
+			case !isInt:
+				msg.WriteString("'max-period' argument must be a number")
+			case n <= 0:
+				msg.WriteString("'max-period' must be positive integer")
+			default:
+				maxPeriod = n
+			}
+		}
+		origin = originArg(a, &msg)
+	}
+	if msg.Len() > 0 {
+		return control.Errorf("%s", msg.String())
+	}
+	p.service.disable(origin, time.Duration(maxPeriod)*time.Second)
+	text := "DHCPv4 service disabled"
+	if maxPeriod > 0 {
+		text += fmt.Sprintf(" for %d seconds", maxPeriod)
+	}
+	p.log.Info(text, "origin", originName(origin))
+	return control.OK(text)
+}
+
+// cmdDhcpEnable answers dhcp-enable: {"origin": "user"|"ha-partner"},
+// optional.
+func (p *process) cmdDhcpEnable(_ context.Context, raw json.RawMessage) control.Response {
+	var msg strings.Builder
+	origin := originUser
+	if a, ok := argsMap(raw, "dhcp-enable", &msg); ok {
+		origin = originArg(a, &msg)
+	}
+	if msg.Len() > 0 {
+		return control.Errorf("%s", msg.String())
+	}
+	p.service.enable(origin)
+	if p.service.off.Load() {
+		p.log.Info("DHCPv4 service still disabled by another origin", "origin", originName(origin))
+	} else {
+		p.log.Info("DHCPv4 service enabled", "origin", originName(origin))
+	}
+	return control.OK("DHCP service successfully enabled")
+}
+
+// cmdLeasesReclaim answers leases-reclaim: {"remove": bool}, mandatory.
+// It reclaims every expired lease now, with no batch or time limit, and
+// with remove deletes them instead of holding them for their clients.
+func (p *process) cmdLeasesReclaim(ctx context.Context, raw json.RawMessage) control.Response {
+	var a map[string]json.RawMessage
+	if json.Unmarshal(raw, &a) != nil || a == nil {
+		return control.Errorf("Missing mandatory 'remove' parameter.")
+	}
+	v, ok := a["remove"]
+	if !ok {
+		return control.Errorf("Missing mandatory 'remove' parameter.")
+	}
+	var remove bool
+	if json.Unmarshal(v, &remove) != nil {
+		return control.Errorf("'remove' parameter expected to be a boolean.")
+	}
+	n, err := p.srv.ReclaimAll(ctx, remove)
+	if err != nil {
+		return control.Errorf("reclaiming expired leases: %v", err)
+	}
+	p.log.Info("expired leases reclaimed on command", "leases", n, "remove", remove)
+	return control.OK("Reclamation of expired leases is complete.")
+}
+
+// argsMap decodes optional arguments that must be a map when present.
+func argsMap(raw json.RawMessage, command string, msg *strings.Builder) (map[string]json.RawMessage, bool) {
+	t := strings.TrimSpace(string(raw))
+	if t == "" || t == "null" {
+		return nil, false
+	}
+	var a map[string]json.RawMessage
+	if json.Unmarshal(raw, &a) != nil || a == nil {
+		fmt.Fprintf(msg, "arguments for the '%s' command must be a map", command)
+		return nil, false
+	}
+	return a, true
+}
+
+func originArg(a map[string]json.RawMessage, msg *strings.Builder) int {
+	v, ok := a["origin"]
+	if !ok {
+		return originUser
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		msg.WriteString("'origin' argument must be a string")
+		return originUser
+	}
+	switch s {
+	case "user":
+		return originUser
+	case "ha-partner":
+		return originHAPartner
+	case "":
+		s = "(empty string)"
+	}
+	fmt.Fprintf(msg, "invalid value used for 'origin' parameter: %s", s)
+	return originUser
+}
+
+func originName(o int) string {
+	if o == originHAPartner {
+		return "ha-partner"
+	}
+	return "user"
+}
+
+// jsonInt reports whether v is a JSON integer (not a string, not a
+// fraction) and returns it.
+func jsonInt(v json.RawMessage) (int64, bool) {
+	var n json.Number
+	t := strings.TrimSpace(string(v))
+	if t == "" || t[0] == '"' || json.Unmarshal(v, &n) != nil {
+		return 0, false
+	}
+	i, err := n.Int64()
+	return i, err == nil
+}
