@@ -331,5 +331,6 @@ func (p *process) cmdStatusGet(context.Context, json.RawMessage) control.Respons
 		sockets["errors"] = errs
 	}
 	st["sockets"] = sockets
+	st["dhcp-state"] = p.service.status()
 	return control.OKWith(st)
 }

@@ -78,6 +78,17 @@ func (s *serviceState) update() {
 	}
 }
 
+// status is the "dhcp-state" of status-get, in the keys of Kea's: whether
+// the service is disabled at all, and by the operator.
+func (s *serviceState) status() map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return map[string]any{
+		"globally-disabled": s.off.Load(),
+		"disabled-by-user":  s.disabled[originUser],
+	}
+}
+
 // stop drops a pending max-period at shutdown.
 func (s *serviceState) stop() {
 	s.mu.Lock()

@@ -62,6 +62,9 @@ func TestServiceOrigins(t *testing.T) {
 	if !s.off.Load() {
 		t.Fatal("enabled by the user while the HA partner still has it disabled")
 	}
+	if st := s.status(); st["globally-disabled"] != true || st["disabled-by-user"] != false {
+		t.Errorf("dhcp-state %v while only the HA partner has it disabled", st)
+	}
 	s.enable(originHAPartner)
 	if s.off.Load() {
 		t.Fatal("still disabled after both origins enabled it")

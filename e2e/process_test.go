@@ -354,6 +354,9 @@ func TestProcessControl(t *testing.T) {
 		if out := ctl.run("dhcp-disable"); !strings.Contains(out, "DHCPv4 service disabled") {
 			t.Errorf("dhcp-disable answered %q", out)
 		}
+		if out := ctl.runWith("-json", "status-get"); !strings.Contains(out, `"globally-disabled": true`) {
+			t.Errorf("status-get while disabled:\n%s", out)
+		}
 		if a, err := r.dora(t.Context(), macFor(0x50, 0), 300*time.Millisecond, 2); err == nil {
 			t.Errorf("the disabled service acknowledged %v", a.addr)
 		}
