@@ -1,0 +1,24 @@
+// Package ddns decides the host names and FQDNs of DHCPv4 clients as Kea
+// decides them; sending DNS updates is not implemented yet.
+//
+// [Decide] takes what a client sent in its Host Name option (12) or Client
+// FQDN option (81, RFC 4702), the hostname of its reservation and the
+// DDNS parameters of its scope ([Params], from ddns-replace-client-name,
+// ddns-generated-prefix, ddns-qualifying-suffix, hostname-char-set and
+// hostname-char-replacement), and returns the option the server answers
+// with and the name recorded with the lease, as kea-dhcp4 3.x does when
+// dhcp-ddns enable-updates is false: option 81 is preferred to option 12;
+// a reserved name wins over the client's; the client's name is trimmed,
+// its disallowed characters replaced, lowercased and, when it is a single
+// label (option 12) or partial (option 81), qualified with the suffix; a
+// name is generated from the prefix and the address when the client sends
+// none that can be used or the configuration asks for it. The answer to
+// option 81 says that the server updates no DNS records (N set, S clear,
+// O set when the client's S was).
+//
+// Names are parsed and printed with the rules of Kea's DNS library (text
+// escapes, label and name lengths, wire form for option 81's E flag), so
+// that the answer and the recorded name match Kea's byte for byte.
+// [ValidFQDN] tells which option 81 values Kea cannot read at all; it
+// drops the messages that carry them.
+package ddns
