@@ -3,7 +3,9 @@ package server
 import (
 	"errors"
 	"net/netip"
+	"unicode/utf8"
 
+	"github.com/leased/leased/ddns"
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
@@ -19,6 +21,11 @@ func (t *txn) discover() {
 		t.s.log.Warn("no address available", "subnet-id", t.subnet.cfg.ID, "chaddr", hwString(t.hw))
 		return
 	}
+	prev := ""
+	if t.found.Addr == a {
+		prev = t.found.Hostname
+	}
+	t.decideName(ss, ps, a, prev)
 	lt := t.lifetime(ss)
 	if off := t.offerLifetime(ss); off > 0 {
 		// The offer replaces the client's lease of a, if it has one:
@@ -223,6 +230,11 @@ func (t *txn) request() {
 			}
 		}
 	}
+	prev := ""
+	if ok {
+		prev = t.found.Hostname
+	}
+	t.decideName(ss, ps, a, prev)
 	lt := t.lifetime(ss)
 	// A renewal keeps the lease's user context; a new lease starts
 	// without one.
@@ -275,9 +287,10 @@ func (t *txn) request() {
 // as it is (cache-threshold, cache-max-age), and its remaining lifetime:
 // it must be younger than cache-threshold of its lifetime and than
 // cache-max-age, and the lifetime the client would get now must be the
-// one it has, as must its hostname, subnet and user context uc (which
-// changes with the relay agent information stored by
-// store-extended-info).
+// one it has, as must its hostname and DNS flags, subnet and user context
+// uc (which changes with the relay agent information stored by
+// store-extended-info). A generated name is never reused: Kea generates it
+// again after the cache check, which then counts as a change.
 func (t *txn) cached(ss *subnetState, held bool, lt uint32, uc string) (uint32, bool) {
 	pr := &ss.cfg.Params
 	l := &t.found
@@ -288,7 +301,11 @@ func (t *txn) cached(ss *subnetState, held bool, lt uint32, uc string) (uint32, 
 	if age < 0 || float64(age) >= pr.CacheThreshold*float64(lt) || (pr.CacheMaxAge > 0 && age >= int64(pr.CacheMaxAge)) {
 		return 0, false
 	}
-	if l.Hostname != t.hostname() || l.SubnetID != ss.cfg.ID || l.UserContext != uc {
+	n := &t.name
+	if n.Generated || l.Hostname != n.Hostname || l.FQDNFwd != n.FQDNFwd || l.FQDNRev != n.FQDNRev {
+		return 0, false
+	}
+	if l.SubnetID != ss.cfg.ID || l.UserContext != uc {
 		return 0, false
 	}
 	return lt - uint32(age), true
@@ -445,19 +462,33 @@ func (t *txn) fill(l *lease.Lease, ss *subnetState, ps *poolState, a netip.Addr,
 	l.SubnetID = ss.cfg.ID
 	l.PoolID = poolID(ps)
 	l.State = lease.StateDefault
-	l.FQDNFwd, l.FQDNRev = false, false
-	l.Hostname = t.hostname()
+	l.FQDNFwd, l.FQDNRev = t.name.FQDNFwd, t.name.FQDNRev
+	l.Hostname = t.name.Hostname
 	l.UserContext = uc
 }
 
-// hostname is the name recorded with the lease: the reservation's, else
-// the one the client sent in option 12.
-func (t *txn) hostname() string {
-	if t.host != nil && t.host.Hostname != "" {
-		return t.host.Hostname
+// decideName decides, as Kea does once it has found the client's address
+// a in ss (pool ps), the name the client gets in option 12 or 81 and the
+// one recorded with its lease (see package ddns). prev is the hostname of
+// the stored lease of a, reused when the name is the same.
+func (t *txn) decideName(ss *subnetState, ps *poolState, a netip.Addr, prev string) {
+	names := ss.names
+	if ps != nil {
+		names = ps.names
 	}
-	if h := t.p.HostName(); len(h) > 0 {
-		return string(h)
+	r := ddns.Request{HostName: t.p.HostName(), Previous: prev}
+	r.FQDN, r.HasFQDN = t.p.Option(dhcpv4.OptionClientFQDN)
+	if t.host != nil {
+		r.Reserved = t.host.Hostname
 	}
-	return ""
+	t.name = ddns.Decide(t.nameBuf[:0], r, names, a)
+	if cap(t.name.Value) > cap(t.nameBuf) {
+		t.nameBuf = t.name.Value[:0]
+	}
+	if h := t.name.Hostname; len(h) > lease.MaxHostnameLen || !utf8.ValidString(h) {
+		// Kea would record it; leased's leases hold at most 255
+		// bytes of UTF-8. The client still gets its answer.
+		t.s.log.Warn("client's name not recorded with its lease: too long or not UTF-8", "address", a, "hostname", h)
+		t.name.Hostname = ""
+	}
 }

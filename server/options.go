@@ -30,13 +30,15 @@ func (t *txn) reply(mt dhcpv4.MessageType, ss *subnetState, ps *poolState, a net
 	}
 	t.evaluateAdditional(ss, ps)
 	t.bootFields(b, ss)
+	if t.name.Option != 0 {
+		// Before the configured options: Kea's answer to options 12
+		// and 81 wins over an option-data host-name.
+		b.AddOption(t.name.Option, t.name.Value)
+	}
 	t.addVendorOptions(b, ss, ps)
 	t.addOptions(b, ss, ps)
 	if t.cfg.EchoClientID && len(t.cid) > 0 {
 		b.AddOption(dhcpv4.OptionClientID, t.cid)
-	}
-	if t.host != nil && t.host.Hostname != "" && (t.p.HasOption(dhcpv4.OptionHostName) || t.p.Requested(dhcpv4.OptionHostName)) {
-		b.AddString(dhcpv4.OptionHostName, t.host.Hostname)
 	}
 	t.s.metrics.Sent(mt)
 }

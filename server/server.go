@@ -14,6 +14,7 @@ import (
 	"github.com/leased/leased/alloc"
 	"github.com/leased/leased/classify"
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/ddns"
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
@@ -87,11 +88,13 @@ type state struct {
 type subnetState struct {
 	cfg   *config.Subnet
 	pools []*poolState
+	names *ddns.Params // how clients' names are decided here
 }
 
 type poolState struct {
 	cfg   *config.Pool
 	alloc *alloc.Pool
+	names *ddns.Params // the subnet's, unless the pool sets DDNS parameters
 }
 
 // New returns a server for cfg with leases in store. It scans the store to
@@ -166,7 +169,7 @@ func (s *Server) build(ctx context.Context, cfg *config.Config) (*state, error) 
 	st := &state{cfg: cfg, subnets: make(map[uint32]*subnetState, len(cfg.Subnets))}
 	st.txns.New = func() any { return &txn{eval: cfg.Classifier.NewEval()} }
 	for _, sn := range cfg.Subnets {
-		ss := &subnetState{cfg: sn}
+		ss := &subnetState{cfg: sn, names: ddns.ParamsOf(sn.Params.DDNS, sn.Params.DDNS)}
 		strat, err := alloc.ParseStrategy(sn.Params.Allocator)
 		if err != nil {
 			strat = alloc.Iterative
@@ -176,7 +179,13 @@ func (s *Server) build(ctx context.Context, cfg *config.Config) (*state, error) 
 			if err != nil {
 				return nil, fmt.Errorf("subnet %d pool %v-%v: %w", sn.ID, p.First, p.Last, err)
 			}
-			ss.pools = append(ss.pools, &poolState{cfg: p, alloc: a})
+			ps := &poolState{cfg: p, alloc: a, names: ss.names}
+			if p.DDNS != nil && p.DDNS != sn.Params.DDNS {
+				// Kea 3.x decides again with the pool's parameters,
+				// except the character set, which stays the subnet's.
+				ps.names = ddns.ParamsOf(p.DDNS, sn.Params.DDNS)
+			}
+			ss.pools = append(ss.pools, ps)
 		}
 		st.subnets[sn.ID] = ss
 		// Reserved addresses are never handed to anyone else.

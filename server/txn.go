@@ -7,6 +7,7 @@ import (
 
 	"github.com/leased/leased/classify"
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/ddns"
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
@@ -38,6 +39,9 @@ type txn struct {
 	next  lease.Lease // the lease being written
 
 	vendor []byte // scratch for option 125
+
+	name    ddns.Answer // the client's name, once its address is known
+	nameBuf []byte      // scratch for the option in name
 }
 
 func (t *txn) begin(s *Server, st *state, w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
@@ -47,10 +51,16 @@ func (t *txn) begin(s *Server, st *state, w dhcpserver.ResponseWriter, r *dhcpse
 	t.hw, t.htype, t.cid = t.p.CHAddr(), t.p.HType(), t.p.ClientID()
 	t.key = clientKey(t.p)
 	t.subnet, t.host = nil, nil
+	t.name = ddns.Answer{}
 }
 
 // run handles one message of type mt.
 func (t *txn) run(mt dhcpv4.MessageType) {
+	if v, ok := t.p.Option(dhcpv4.OptionClientFQDN); ok && !ddns.ValidFQDN(v) {
+		// Kea cannot parse the message, and drops it.
+		t.s.metrics.Dropped("malformed option 81")
+		return
+	}
 	t.eval.Begin(t.p, classify.Meta{Iface: t.r.IfName, Src: t.r.Src.Addr(), Dst: t.r.Dst})
 	t.eval.Classify()
 	if t.eval.Drop() {
