@@ -226,16 +226,10 @@ func (l *loader) ddnsParam(d *rawDDNS, m member) bool {
 		set(&d.updateOnRenew, m, l.boolean)
 	case "ddns-replace-client-name":
 		set(&d.replace, m, l.replaceClientName)
-		if d.replace.set && d.replace.v != "never" {
-			l.noEffect(m.pos(), ddnsScope(m), m.Key, `other than "never"`)
-		}
 	case "ddns-generated-prefix":
 		set(&d.prefix, m, l.str)
 	case "ddns-qualifying-suffix":
 		set(&d.suffix, m, l.str)
-		if d.suffix.set && d.suffix.v != "" {
-			l.noEffect(m.pos(), ddnsScope(m), m.Key, "not empty")
-		}
 	case "ddns-conflict-resolution-mode":
 		set(&d.conflictMode, m, l.enumFoldOf("check-with-dhcid", "no-check-with-dhcid", "check-exists-with-dhcid", "no-check-without-dhcid"))
 	case "ddns-ttl-percent":
@@ -255,7 +249,6 @@ func (l *loader) ddnsParam(d *rawDDNS, m member) bool {
 				ok = false
 			}
 			d.charSetRE = re
-			l.noEffect(at, ddnsScope(m), m.Key, "not empty")
 		} else if ok {
 			d.charSetRE = nil
 		}
