@@ -45,7 +45,9 @@ func TestRun(t *testing.T) {
 	if renewed := find("After renewal"); strings.Count(renewed, " 1/2\n")+strings.Count(renewed, " 1/2") < 4 {
 		t.Errorf("renewals not acknowledged:\n%s", renewed)
 	}
-	if rel := find("Server's leases after the releases (4)"); strings.Count(rel, " released ") != 4 {
+	// A released lease may already be reclaimed (expired-reclaimed) when
+	// the demo lists the store: either way the release was recorded.
+	if rel := find("Server's leases after the releases (4)"); strings.Count(rel, " released ")+strings.Count(rel, " expired-reclaimed ") != 4 {
 		t.Errorf("server did not record 4 releases:\n%s", rel)
 	}
 	list, _ := exec.Command("ip", "netns", "list").Output()

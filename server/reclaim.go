@@ -24,7 +24,10 @@ import (
 func (s *Server) Run(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	var lastReclaim, lastFlush time.Time
+	// As Kea's timers, the first reclamation and the first flush come
+	// one interval after the start, not at once.
+	lastReclaim := s.now()
+	lastFlush := lastReclaim
 	var scratch []netip.Addr
 	var slow reclaimBacklog
 	for {
