@@ -55,6 +55,11 @@ type Params struct {
 	CharReplacement string
 }
 
+// Quiet reports whether a client that sends neither option 12 nor option
+// 81 and has no reserved hostname gets no name in this scope: Decide
+// returns the zero Answer for it. Servers use it to skip Decide.
+func (p *Params) Quiet() bool { return !p.Replace.suppliesMissing() }
+
 // ParamsOf returns the Params of a scope whose DDNS parameters are d. The
 // character set and its replacement are taken from charSet instead: Kea
 // reads them from the subnet even where a pool sets its own. A nil d
@@ -368,8 +373,11 @@ func setName(nm *name, s []byte) bool {
 func scrubLabels(p *Params, nm *name, scratch []byte) ([]byte, bool) {
 	out := scratch[:0]
 	pieces := 0
-	for i := 0; i < nm.n; {
-		c := int(nm.wire[i])
+	// A copy: the regular expression keeps what it is given from the
+	// compiler's view, which would move every name to the heap.
+	wire := bytes.Clone(nm.bytes())
+	for i := 0; i < len(wire); {
+		c := int(wire[i])
 		i++
 		if c == 0 {
 			// The unescaped text ends with the root's dot, so an empty
@@ -380,7 +388,7 @@ func scrubLabels(p *Params, nm *name, scratch []byte) ([]byte, bool) {
 			}
 			break
 		}
-		label := nm.wire[i : i+c]
+		label := wire[i : i+c]
 		for {
 			before, after, found := bytes.Cut(label, []byte{'.'})
 			out = scrubPiece(p, out, before, &pieces)

@@ -290,3 +290,15 @@ func BenchmarkDecideFQDN(b *testing.B) {
 		Decide(buf, r, p, testAddr)
 	}
 }
+
+func TestQuiet(t *testing.T) {
+	for mode, quiet := range map[string]bool{"never": true, "when-present": true, "always": false, "when-not-present": false} {
+		p := params(mode, "example.org", keaCharSet, "")
+		if p.Quiet() != quiet {
+			t.Errorf("%s: Quiet() = %v", mode, !quiet)
+		}
+		if a := Decide(nil, Request{HostName: []byte{}}, p, testAddr); (a.Option == 0) != quiet {
+			t.Errorf("%s: Quiet() = %v but Decide answers option %d", mode, quiet, a.Option)
+		}
+	}
+}

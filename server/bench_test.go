@@ -44,15 +44,16 @@ type benchClient struct {
 	w               benchWriter
 }
 
-func newBenchClient(tb testing.TB) *benchClient {
+func newBenchClient(tb testing.TB, extra ...dhcptest.Option) *benchClient {
 	prl := dhcptest.Option{Code: dhcpv4.OptionParameterList, Value: []byte{1, 28, 2, 3, 15, 6, 12}}
+	opts := append([]dhcptest.Option{prl}, extra...)
 	cid := []byte{1, 0, 0x0c, 0, 0, 0, 0}
 	relay := netip.MustParseAddr("198.18.0.1")
 	c := &benchClient{
 		disc: (&dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: make([]byte, 6), GIAddr: relay, Hops: 1, ClientID: cid,
-			Options: []dhcptest.Option{prl}}).MustBuild(),
+			Options: opts}).MustBuild(),
 		req: (&dhcptest.Message{Type: dhcpv4.Request, XID: 2, CHAddr: make([]byte, 6), GIAddr: relay, Hops: 1, ClientID: cid,
-			RequestedIP: netip.MustParseAddr("0.0.0.1"), ServerID: netip.MustParseAddr("192.0.2.1"), Options: []dhcptest.Option{prl}}).MustBuild(),
+			RequestedIP: netip.MustParseAddr("0.0.0.1"), ServerID: netip.MustParseAddr("192.0.2.1"), Options: opts}).MustBuild(),
 	}
 	c.cidDisc = optionOffset(tb, c.disc, dhcpv4.OptionClientID)
 	c.cidReq = optionOffset(tb, c.req, dhcpv4.OptionClientID)
@@ -154,7 +155,21 @@ func cpuTime() time.Duration {
 // lease write, options, reply), with leases in memory and no disk: the
 // handler's own cost. Clients are new until the 65,000 addresses of the
 // pool are used; after that, returning clients renew.
-func BenchmarkDORA(b *testing.B) {
+func BenchmarkDORA(b *testing.B) { benchDORA(b) }
+
+// BenchmarkDORANamed is BenchmarkDORA with clients that send a host name
+// (option 12) or an FQDN (option 81) that the server sanitizes: the cost
+// of deciding their names. Every client sends the same name.
+func BenchmarkDORANamed(b *testing.B) {
+	b.Run("option=12", func(b *testing.B) {
+		benchDORA(b, dhcptest.Option{Code: dhcpv4.OptionHostName, Value: []byte("My_Laptop")})
+	})
+	b.Run("option=81", func(b *testing.B) {
+		benchDORA(b, dhcptest.Option{Code: dhcpv4.OptionClientFQDN, Value: []byte("\x05\x00\x00\x09My_Laptop")})
+	})
+}
+
+func benchDORA(b *testing.B, extra ...dhcptest.Option) {
 	store, err := memfile.Open(memfile.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -164,7 +179,7 @@ func BenchmarkDORA(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := newBenchClient(b)
+	c := newBenchClient(b, extra...)
 	c.w.noDefer = true
 	b.ReportAllocs()
 	k := 0

@@ -481,6 +481,10 @@ func (t *txn) decideName(ss *subnetState, ps *poolState, a netip.Addr, prev stri
 	if t.host != nil {
 		r.Reserved = t.host.Hostname
 	}
+	if !r.HasFQDN && len(r.HostName) == 0 && r.Reserved == "" && names.Quiet() {
+		t.name = ddns.Answer{}
+		return
+	}
 	t.name = ddns.Decide(t.nameBuf[:0], r, names, a)
 	if cap(t.name.Value) > cap(t.nameBuf) {
 		t.nameBuf = t.name.Value[:0]
