@@ -23,11 +23,11 @@
 // drops the messages that carry them.
 //
 // Where Kea versions differ, Decide follows the current one (3.3). Kea
-// 2.2 to 3.0.1 qualify a single-label name that ends in a dot ("host."
-// becomes "host.example.org"; now "host"); Kea 2.2 to 3.0.1 answer a name
-// that sanitizing empties with odd results where current Kea answers
-// nothing; Kea before 3.3 keeps a name that sanitizing leaves with an
-// empty label ("a.*.b" gives "a..b"; now nothing). Kea 3.x also lets a
+// 2.2 to 3.0.0 qualify a single-label name that ends in a dot ("host."
+// becomes "host.example.org"; now "host"); before 3.0.2, a name that
+// sanitizing empties gives odd answers where current Kea answers nothing;
+// before 3.3, a name that sanitizing leaves with an empty label is kept
+// ("a.*.b" gives "a..b"; now nothing). Kea 3.x also lets a
 // pool's ddns-send-updates switch the DNS flags on while dhcp-ddns
 // enable-updates is false; Decide always answers as with updates off.
 package ddns
