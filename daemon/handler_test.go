@@ -193,3 +193,29 @@ func TestMetricsFromStoreAndConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestDropReasons checks that each reason the server gives for dropping a
+// message lands in Kea's counter for it and in pkt4-receive-drop, and that
+// an allocation failure is not a drop.
+func TestDropReasons(t *testing.T) {
+	m := stats.New(stats.Options{})
+	mt := newMetrics(m, nil, slog.New(slog.DiscardHandler))
+	pk := m.Packets()
+	for reason, c := range map[string]*stats.Counter{
+		"DROP class":          pk.AdminFiltered,
+		"not for us":          pk.NotForUs,
+		"malformed request":   pk.RFCViolation,
+		"malformed option 81": pk.ParseFailed,
+	} {
+		before, drops := c.Load(), pk.ReceiveDrop.Load()
+		mt.Dropped(reason)
+		if c.Load() != before+1 || pk.ReceiveDrop.Load() != drops+1 {
+			t.Errorf("%q: its counter went %d -> %d, pkt4-receive-drop %d -> %d", reason, before, c.Load(), drops, pk.ReceiveDrop.Load())
+		}
+	}
+	drops := pk.ReceiveDrop.Load()
+	mt.Dropped("no address available")
+	if pk.AllocationFail.Load() != 1 || pk.ReceiveDrop.Load() != drops {
+		t.Errorf("no address available: v4-allocation-fail %d, pkt4-receive-drop %d -> %d", pk.AllocationFail.Load(), drops, pk.ReceiveDrop.Load())
+	}
+}

@@ -64,6 +64,9 @@ func newMetrics(m *stats.Manager, store lease.Store, log *slog.Logger) *metrics 
 			"DROP class":        pk.AdminFiltered,
 			"not for us":        pk.NotForUs,
 			"malformed request": pk.RFCViolation,
+			// Kea fails to parse such a message (its option 81 does
+			// not unpack) and counts it so.
+			"malformed option 81": pk.ParseFailed,
 		},
 		store: store,
 		libs:  make(map[*dhcpserver.Server]dhcpserver.Stats),
