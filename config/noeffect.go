@@ -89,7 +89,7 @@ var noEffect = []Ignored{
 	{Keyword: "enable-multi-threading", Scope: "multi-threading", Reason: whyMT},
 	{Keyword: "packet-queue-size", Scope: "multi-threading", Reason: whyMT},
 	{Keyword: "thread-pool-size", Scope: "multi-threading", Reason: whyMT},
-	{Keyword: "pattern", Scope: "output-options", Warns: true, Reason: "leased writes its own log lines (text, or JSON with --json-log); the pattern is not applied"},
+	{Keyword: "pattern", Scope: "output-options", Warns: true, Reason: "leased writes its own log lines (slog text, or JSON when LEASED_LOG_FORMAT=json); the pattern is not applied"},
 }
 
 // NoEffect returns the keywords and values that Kea acts on and leased
