@@ -47,6 +47,10 @@ func CheckDeep(file string, pidDir string, w, errw io.Writer) error {
 		problems = append(problems, err)
 	}
 
+	if err := checkListed(cfg); err != nil {
+		fail("%v", err)
+	}
+
 	db := cfg.LeaseDatabase
 	if db.Persist {
 		name := db.Name

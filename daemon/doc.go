@@ -27,12 +27,15 @@
 // sockets.go): dhcp-socket-type "udp" opens no packet sockets and ignores
 // what arrives by broadcast; outbound-interface "use-routing" (with
 // "udp") serves the addresses of the named interfaces through one socket
-// bound to no interface, so that replies follow the routing table. A socket that cannot be
-// opened is logged and reported by status-get while the server runs on;
-// service-sockets-max-retries tries again every
-// service-sockets-retry-wait-time, and service-sockets-require-all makes
-// a socket still missing fatal. An interface the system does not have is
-// an error in the configuration.
+// bound to no interface, so that replies follow the routing table. A
+// socket that cannot be opened is logged and reported by status-get
+// while the server runs on the others; service-sockets-max-retries tries
+// again every service-sockets-retry-wait-time, and
+// service-sockets-require-all makes a socket still missing fatal. A
+// server that opens no DHCP socket at all at start (its retries spent)
+// exits with status 1 and says why. An interface the system does not have
+// is an error in the configuration, and so is an empty interface list,
+// with which Kea serves nothing: "*" serves every interface.
 //
 // # Shutdown
 //

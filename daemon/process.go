@@ -254,8 +254,15 @@ func Run(ctx context.Context, o Options) (int, error) {
 	}
 	defer p.stopRetry()
 	p.lastCommit.Store(time.Now().Unix())
-	p.log.Info("serving DHCPv4", "config", o.ConfigPath, "interfaces", ifaceList(interfaces(cfg)),
-		"port", p.serverPort(), "leases", leaseDesc(cfg), "pid-file", pidPath)
+	attrs := []any{"config", o.ConfigPath, "interfaces", ifaceList(interfaces(cfg)),
+		"port", p.serverPort(), "leases", leaseDesc(cfg), "pid-file", pidPath}
+	p.mu.Lock()
+	if len(p.sockErrs) > 0 {
+		// The operator sees at once that not every interface is served.
+		attrs = append(attrs, "sockets-not-open", strings.Join(p.sockErrs, "; "))
+	}
+	p.mu.Unlock()
+	p.log.Info("serving DHCPv4", attrs...)
 	p.notify.Ready()
 	p.notify.Status("serving DHCPv4")
 	tick := time.Second
@@ -378,10 +385,10 @@ func (p *process) apply(next *config.Config) error {
 // all. Sockets that fail to open are handled per
 // service-sockets-require-all and service-sockets-max-retries (see
 // sockets.go): failures are logged, reported by status-get, and retried
-// in the background when max-retries asks for it; at start, a failure
-// with require-all and no retries undoes what rebind opened and is
-// returned, the only error rebind returns. It runs on the main loop (or
-// before it starts).
+// in the background when max-retries asks for it; at start, without
+// retries, a failure with require-all, or failures that leave no DHCP
+// socket open at all, undo what rebind opened and are returned, the only
+// errors rebind returns. It runs on the main loop (or before it starts).
 func (p *process) rebind(cfg *config.Config, start bool) error {
 	p.stopRetry()
 	keys := serveKeys(cfg)
@@ -419,24 +426,38 @@ func (p *process) rebind(cfg *config.Config, start bool) error {
 		p.log.Warn("DHCP socket not open", "error", err)
 	}
 	err := errors.Join(errs...)
+	none := p.openCount() == 0
 	switch {
 	case ic.ServiceSocketsMaxRetries > 0:
 		ctx, cancel := context.WithCancel(context.Background())
 		p.retry = &socketRetry{cancel: cancel}
 		wait := time.Duration(ic.ServiceSocketsRetryWaitTime) * time.Millisecond
-		go p.retrySockets(ctx, ic.ServiceSocketsMaxRetries, wait, ic.ServiceSocketsRequireAll)
-	case ic.ServiceSocketsRequireAll && start:
+		go p.retrySockets(ctx, ic.ServiceSocketsMaxRetries, wait, ic.ServiceSocketsRequireAll, start)
+	case start && (ic.ServiceSocketsRequireAll || none):
 		p.mu.Lock()
 		for _, k := range opened {
 			p.ifaces[k].Close()
 			delete(p.ifaces, k)
 		}
 		p.mu.Unlock()
-		return fmt.Errorf("%w (service-sockets-require-all is true)", err)
+		if ic.ServiceSocketsRequireAll {
+			return fmt.Errorf("%w (service-sockets-require-all is true)", err)
+		}
+		return fmt.Errorf("no DHCP socket could be opened, so there is nothing to serve: %w", err)
 	case ic.ServiceSocketsRequireAll:
-		p.socketsGiveUp(0, true)
+		p.socketsGiveUp(0, true, false)
+	case none:
+		p.log.Error("no DHCP socket is open: no client is answered until a configuration names interfaces that can be served", "errors", err)
 	}
 	return nil
+}
+
+// openCount returns how many DHCP servers (one per served interface, or
+// one for all) are open.
+func (p *process) openCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.ifaces)
 }
 
 // serveKeys are the keys of p.ifaces that cfg asks for: one per named

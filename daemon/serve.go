@@ -112,7 +112,8 @@ func OpenStore(cfg *config.Config, log *slog.Logger) (lease.Store, error) {
 // interfaces maps interfaces-config to the server's interface list:
 // "eth0" and "eth0/192.0.2.1" both serve eth0; "*" serves every
 // interface, which the server does with one unbound socket, and so does
-// outbound-interface "use-routing" (see sockets.go).
+// outbound-interface "use-routing" (see sockets.go). An empty list never
+// gets this far: checkInterfaces refuses it.
 func interfaces(cfg *config.Config) []string {
 	if useRouting(cfg) {
 		return nil

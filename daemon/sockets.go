@@ -41,7 +41,10 @@ import (
 // tries again every retry-wait-time milliseconds, up to that many times,
 // while serving on the sockets it has; with require-all, a socket that is
 // still missing when the retries are spent stops the server (at start,
-// without retries, it does not start).
+// without retries, it does not start). Unlike Kea, which runs on with no
+// socket at all, a server that could open none of its DHCP sockets at
+// start (once its retries, if any, are spent) exits with status 1 and
+// says why: it would answer no client.
 
 // sockPolicy is what the socket filter applies to each message.
 type sockPolicy struct {
@@ -133,8 +136,14 @@ func namedInterfaces(cfg *config.Config) []string {
 
 // checkInterfaces reports the interfaces cfg names that the system does
 // not have. Kea rejects such a configuration; so does leased, at start
-// and on reconfiguration.
+// and on reconfiguration. It also refuses a configuration that lists no
+// interface at all: Kea serves none then (its default configuration is
+// such), and a leased that served every interface instead would answer
+// clients on networks nobody asked it to serve.
 func checkInterfaces(cfg *config.Config) error {
+	if err := checkListed(cfg); err != nil {
+		return err
+	}
 	var errs []error
 	for _, name := range namedInterfaces(cfg) {
 		if _, err := net.InterfaceByName(name); err != nil {
@@ -142,6 +151,15 @@ func checkInterfaces(cfg *config.Config) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkListed refuses a configuration whose interfaces-config lists no
+// interface (see checkInterfaces). It asks nothing of the system.
+func checkListed(cfg *config.Config) error {
+	if len(cfg.Interfaces.Interfaces) == 0 {
+		return errors.New(`interfaces-config lists no interface, so there is nothing to serve (Kea serves none either): list the interfaces to serve, or "*" for all of them`)
+	}
+	return nil
 }
 
 // socketRetry is a pending series of attempts to open the DHCP sockets
@@ -153,10 +171,10 @@ type socketRetry struct {
 // retrySockets tries, every wait, up to max times, to open the sockets
 // of the configuration in force that are not open, until all are. When
 // the attempts are spent with sockets still missing, it stops the server
-// with exit value 1 if requireAll, and otherwise logs that the server
-// goes on without them. It runs until ctx ends; the attempts run on the
-// main loop.
-func (p *process) retrySockets(ctx context.Context, max uint32, wait time.Duration, requireAll bool) {
+// with exit value 1 if requireAll, or if atStart and no socket at all
+// could be opened; otherwise it logs that the server goes on without
+// them. It runs until ctx ends; the attempts run on the main loop.
+func (p *process) retrySockets(ctx context.Context, max uint32, wait time.Duration, requireAll, atStart bool) {
 	for i := uint32(1); i <= max; i++ {
 		select {
 		case <-ctx.Done():
@@ -178,26 +196,34 @@ func (p *process) retrySockets(ctx context.Context, max uint32, wait time.Durati
 		p.log.Warn("DHCP sockets still not open", "attempt", i, "of", max, "error", errors.Join(missing...))
 	}
 	p.onLoop(ctx, func() control.Response {
-		p.socketsGiveUp(max, requireAll)
+		p.socketsGiveUp(max, requireAll, atStart)
 		return control.OK("")
 	})
 }
 
 // socketsGiveUp ends the attempts to open the sockets: with
-// service-sockets-require-all it stops the server with exit value 1. It
-// runs on the main loop.
-func (p *process) socketsGiveUp(tries uint32, requireAll bool) {
+// service-sockets-require-all it stops the server with exit value 1, and
+// so it does when the server has never had a DHCP socket open since it
+// started (atStart): a server that can answer no client has failed to
+// start, whatever Kea would do. It runs on the main loop.
+func (p *process) socketsGiveUp(tries uint32, requireAll, atStart bool) {
 	p.mu.Lock()
 	errs := append([]string(nil), p.sockErrs...)
+	none := len(p.ifaces) == 0
 	p.mu.Unlock()
 	if len(errs) == 0 {
 		return
 	}
-	if requireAll {
+	switch {
+	case requireAll:
 		p.log.Error("DHCP sockets could not be opened and service-sockets-require-all is true; shutting down",
 			"retries", tries, "errors", strings.Join(errs, "; "))
 		p.exit, p.quit = 1, true
-		return
+	case atStart && none:
+		p.log.Error("no DHCP socket could be opened, so there is nothing to serve; shutting down",
+			"retries", tries, "errors", strings.Join(errs, "; "))
+		p.exit, p.quit = 1, true
+	default:
+		p.log.Error("DHCP sockets could not be opened; serving without them", "retries", tries, "errors", strings.Join(errs, "; "))
 	}
-	p.log.Error("DHCP sockets could not be opened; serving without them", "retries", tries, "errors", strings.Join(errs, "; "))
 }

@@ -116,6 +116,20 @@ func TestCheckInterfaces(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `interface "nosuch0"`) {
 		t.Errorf("nosuch0: %v", err)
 	}
+	if err := checkInterfaces(parseConfig(t, `{"Dhcp4": {"interfaces-config": {"interfaces": ["*"]}}}`)); err != nil {
+		t.Errorf("*: %v", err)
+	}
+	// Kea serves no interface when none is listed; leased refuses to
+	// start rather than serve every one.
+	for _, src := range []string{
+		`{"Dhcp4": {"interfaces-config": {"interfaces": []}}}`,
+		`{"Dhcp4": {}}`,
+	} {
+		err := checkInterfaces(parseConfig(t, src))
+		if err == nil || !strings.Contains(err.Error(), "lists no interface") {
+			t.Errorf("%s: %v; want an error saying no interface is listed", src, err)
+		}
+	}
 }
 
 // blockPort holds a UDP port the way another DHCP server would: bound to
@@ -219,17 +233,48 @@ func (p *socketProc) sockets() map[string]any {
 	return st.Sockets
 }
 
-// TestSocketFailureServesOn: by default, as in Kea, a socket that cannot
-// be opened does not stop the server; status-get reports it.
-func TestSocketFailureServesOn(t *testing.T) {
+// TestNoSocketAtStart: a server that can open none of its DHCP sockets
+// at start, and has no retries to wait for, does not start: Run fails
+// with an error saying there is nothing to serve and why, which Main
+// prints and turns into exit status 1.
+func TestNoSocketAtStart(t *testing.T) {
 	port, _ := blockPort(t)
 	p := runOnPort(t, port, `"dhcp-socket-type": "raw"`)
-	p.waitFor("serving", func() bool { return p.serving() || p.exited() })
-	if p.exited() {
-		t.Fatalf("Run returned %d, %v", p.code, p.err)
+	p.waitFor("exited", p.exited)
+	if p.code != 1 || p.err == nil || !strings.Contains(p.err.Error(), "no DHCP socket could be opened") ||
+		!strings.Contains(p.err.Error(), "address already in use") {
+		t.Errorf("Run returned %d, %v; want 1 and an error saying no DHCP socket could be opened, and why", p.code, p.err)
 	}
-	if s := p.sockets(); s["status"] != "failed" || !strings.Contains(fmt.Sprint(s["errors"]), "address already in use") {
-		t.Errorf("status-get sockets %v", s)
+	if p.serving() {
+		t.Error("logged that it serves although no DHCP socket is open")
+	}
+	if _, err := os.Stat(p.sock); err == nil {
+		t.Error("the control socket file is left behind")
+	}
+}
+
+// TestNoSocketAfterRetries: with retries but without require-all, a
+// server that has still opened no DHCP socket when its retries are spent
+// stops with exit value 1, saying why; while it retried, status-get
+// reported the failure.
+func TestNoSocketAfterRetries(t *testing.T) {
+	port, _ := blockPort(t)
+	p := runOnPort(t, port, `"service-sockets-max-retries": 40, "service-sockets-retry-wait-time": 50`)
+	p.waitFor("serving", func() bool { return p.serving() || p.exited() })
+	if !p.exited() {
+		if s := p.sockets(); s["status"] != "failed" || !strings.Contains(fmt.Sprint(s["errors"]), "address already in use") {
+			t.Errorf("status-get sockets while retrying: %v", s)
+		}
+	}
+	p.waitFor("exited", p.exited)
+	if p.code != 1 || p.err != nil {
+		t.Errorf("Run returned %d, %v; want 1, nil", p.code, p.err)
+	}
+	if !strings.Contains(p.out.String(), "no DHCP socket could be opened, so there is nothing to serve; shutting down") {
+		t.Error("no log of why the server stopped")
+	}
+	if !strings.Contains(p.out.String(), "sockets-not-open=") {
+		t.Error(`the "serving DHCPv4" line does not say which sockets are not open`)
 	}
 }
 
@@ -317,5 +362,29 @@ func TestSocketTypeChangeReopens(t *testing.T) {
 	}
 	if s := p.sockets(); s["status"] != "ready" || !reflect.DeepEqual(s["interfaces"], []any{"lo"}) {
 		t.Errorf("status-get sockets %v", s)
+	}
+}
+
+// TestCheckDeepNoInterface: `leased serve -T` reports a configuration
+// that lists no interface, which serve would refuse.
+func TestCheckDeepNoInterface(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		ic      string
+		wantErr bool
+	}{
+		{`"interfaces": []`, true},
+		{`"interfaces": ["*"]`, false},
+	} {
+		cfgPath := filepath.Join(dir, "kea-dhcp4.conf")
+		src := `{"Dhcp4": {"interfaces-config": {` + tc.ic + `}, "lease-database": {"type": "memfile", "persist": false}}}`
+		if err := os.WriteFile(cfgPath, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut strings.Builder
+		err := CheckDeep(cfgPath, dir, &out, &errOut)
+		if got := err != nil; got != tc.wantErr || strings.Contains(errOut.String(), "lists no interface") != tc.wantErr {
+			t.Errorf("%s: CheckDeep returned %v, printed %q; want an error about the interface list: %v", tc.ic, err, errOut.String(), tc.wantErr)
+		}
 	}
 }
