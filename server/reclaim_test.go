@@ -176,3 +176,64 @@ func TestReclaimAll(t *testing.T) {
 		})
 	}
 }
+
+// TestRunTimers runs the reclaim and flush timers of Run on a fake clock:
+// the first reclamation comes a whole reclaim-timer-wait-time after the
+// start, not at once; a reclaimed lease is kept for its client until the
+// flush after hold-reclaimed-time deletes it.
+func TestRunTimers(t *testing.T) {
+	f := newFixture(t, `{"Dhcp4": {"valid-lifetime": 3600,
+		"expired-leases-processing": {"reclaim-timer-wait-time": 5, "flush-reclaimed-timer-wait-time": 7, "hold-reclaimed-time": 100},
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.99"}]}]}}`)
+	ctx := context.Background()
+	a := netip.MustParseAddr("192.0.2.20")
+	l := lease.Lease{Addr: a, HWType: 1, HWAddr: []byte{2, 0, 0, 0, 0, 1}, ValidLifetime: 60,
+		CLTT: f.clock.now().Unix() - 120, SubnetID: 1}
+	if err := f.store.Add(ctx, &l, lease.Async); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f.srv.Run(runCtx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	state := func() (lease.State, bool) {
+		l, ok := f.lease(a)
+		return l.State, ok
+	}
+	waitState := func(what string, cond func(lease.State, bool) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			s, ok := state()
+			if cond(s, ok) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: after 10 s the lease is %v (stored %v)", what, s, ok)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// Ticks pass with the clock standing at the start: nothing is
+	// reclaimed yet.
+	time.Sleep(1500 * time.Millisecond)
+	if s, ok := state(); !ok || s != lease.StateDefault {
+		t.Fatalf("reclaimed before reclaim-timer-wait-time passed: %v (stored %v)", s, ok)
+	}
+	f.clock.add(5 * time.Second)
+	waitState("reclamation", func(s lease.State, ok bool) bool { return ok && s == lease.StateExpiredReclaimed })
+	// The flush runs (7 s after the start) but the lease is held for
+	// its client until hold-reclaimed-time has passed since it expired.
+	f.clock.add(3 * time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	if s, ok := state(); !ok || s != lease.StateExpiredReclaimed {
+		t.Fatalf("flushed before hold-reclaimed-time: %v (stored %v)", s, ok)
+	}
+	f.clock.add(100 * time.Second)
+	waitState("flush", func(_ lease.State, ok bool) bool { return !ok })
+}
