@@ -489,3 +489,39 @@ func TestBindToDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLongRelayInfo sends requests whose relay agent information fills
+// most of a datagram (a fragmented or jumbo datagram carries up to the
+// receive buffer). A reply that can echo it is sent with its message type
+// intact; one that cannot is counted as a send error. Either way the
+// server goes on serving.
+func TestLongRelayInfo(t *testing.T) {
+	ts := dhcptest.NewServer(t, offerAll)
+	request := func(xid uint32, n82 int) []byte {
+		m := (&dhcptest.Message{Type: dhcpv4.Discover, XID: xid, CHAddr: hw(12)}).MustBuild()
+		raw := append([]byte(nil), m[:dhcpv4.HeaderLen]...)
+		raw = append(raw, byte(dhcpv4.OptionMessageType), 1, byte(dhcpv4.Discover))
+		for n82 > 0 {
+			k := min(n82, 255)
+			raw = append(raw, byte(dhcpv4.OptionRelayAgentInfo), byte(k))
+			raw = append(raw, make([]byte, k)...)
+			n82 -= k
+		}
+		return append(raw, byte(dhcpv4.OptionEnd))
+	}
+	p, err := ts.Client.Exchange(request(1, 1000))
+	if err != nil {
+		t.Fatalf("82 of 1000 bytes: %v", err)
+	}
+	if echo, _ := p.Option(dhcpv4.OptionRelayAgentInfo); p.MessageType() != dhcpv4.Offer || len(echo) != 1000 {
+		t.Errorf("82 of 1000 bytes: answered %v with an echo of %d bytes", p.MessageType(), len(echo))
+	}
+	// 6 full instances: more than a reply's 1472 bytes can echo.
+	if err := ts.Client.Send(request(2, 6*255)); err != nil {
+		t.Fatal(err)
+	}
+	waitStats(t, ts.Config, func(st dhcpserver.Stats) bool { return st.SendErrors == 1 })
+	if _, err := ts.Client.Exchange((&dhcptest.Message{Type: dhcpv4.Discover, XID: 3, CHAddr: hw(12)}).MustBuild()); err != nil {
+		t.Fatalf("server stopped answering: %v", err)
+	}
+}

@@ -318,6 +318,13 @@ func (b *Builder) Dropped() int { return b.dropped }
 // information (82) last, then end. An option that does not fit the size
 // limit is left out and counted by Dropped; the message is padded to 300
 // bytes for BOOTP clients.
+//
+// The message type, the server identifier and the echoed relay agent
+// information are never left out. The echo counts against the size limit
+// like any option, but when it is so long that even those three exceed the
+// limit they are written anyway: the relay agent strips option 82 before
+// the client sees the reply. When they do not fit the buffer at all,
+// Finish returns ErrBufferTooSmall.
 func (b *Builder) Finish() ([]byte, error) {
 	if b.err != nil {
 		return nil, b.err
@@ -332,8 +339,20 @@ func (b *Builder) Finish() ([]byte, error) {
 	// Room for the options: the limit less the end option and the echoed
 	// relay information, which must both go out.
 	room := b.limit - 1
+	// What goes out whatever the limit: the message type, the server
+	// identifier and the echo. It must fit the buffer.
+	must := HeaderLen + 1
 	if b.has82 {
 		room -= encodedLen(len(b.echo82))
+		must += encodedLen(len(b.echo82))
+	}
+	for _, c := range [...]OptionCode{OptionMessageType, OptionServerID} {
+		if v, ok := b.Option(c); ok {
+			must += encodedLen(len(v))
+		}
+	}
+	if must > len(b.buf) {
+		return nil, ErrBufferTooSmall
 	}
 	mark(OptionRelayAgentInfo)
 	pos := HeaderLen
@@ -346,7 +365,7 @@ func (b *Builder) Finish() ([]byte, error) {
 		if !ok {
 			return
 		}
-		if pos+encodedLen(len(v)) > room {
+		if pos+encodedLen(len(v)) > room && c != OptionMessageType && c != OptionServerID {
 			b.dropped++
 			return
 		}

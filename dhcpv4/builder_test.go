@@ -251,3 +251,72 @@ func TestBuilderReuseAllocatesNothing(t *testing.T) {
 		t.Errorf("decode+build+encode allocates %.1f times per message", allocs)
 	}
 }
+
+// TestFinishLongRelayInfo replies to requests whose relay agent information
+// is longer than the client's size limit or the output buffer. The message
+// type and server identifier are never left out; the echoed option 82 is
+// never cut; a reply that cannot hold them is an error, never a panic or a
+// write past the buffer.
+func TestFinishLongRelayInfo(t *testing.T) {
+	for _, n82 := range []int{100, 400, 700, 1200, 1530} {
+		var parts [][]byte
+		rai := make([]byte, n82)
+		for i := range rai {
+			rai[i] = byte(i)
+		}
+		parts = append(parts, opt(53, 1))
+		for v := rai; len(v) > 0; {
+			k := min(len(v), 255)
+			parts = append(parts, opt(82, v[:k]...))
+			v = v[k:]
+		}
+		req := rawPacket(parts...)
+		var p Packet
+		if err := p.Decode(req); err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{MinReplyLen, MinMessageSize, 1472, 4096} {
+			var b Builder
+			buf := make([]byte, size)
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						t.Errorf("82 of %d bytes, buffer %d: panic: %v", n82, size, v)
+					}
+				}()
+				b.Reply(buf, &p, Offer)
+				b.AddIP(OptionServerID, testServer)
+				b.AddUint32(OptionLeaseTime, 3600)
+				out, err := b.Finish()
+				need := HeaderLen + 3 + 6 + encodedLen(n82) + 1
+				if need > size {
+					if !errors.Is(err, ErrBufferTooSmall) {
+						t.Errorf("82 of %d bytes, buffer %d: err %v, want ErrBufferTooSmall", n82, size, err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("82 of %d bytes, buffer %d: %v", n82, size, err)
+				}
+				var r Packet
+				if err := r.Decode(out); err != nil {
+					t.Fatalf("82 of %d bytes, buffer %d: reply does not decode: %v", n82, size, err)
+				}
+				if r.MessageType() != Offer {
+					t.Errorf("82 of %d bytes, buffer %d: message type %v, want OFFER", n82, size, r.MessageType())
+				}
+				if id, _ := r.ServerID(); id != testServer {
+					t.Errorf("82 of %d bytes, buffer %d: server id %v", n82, size, id)
+				}
+				if echo, _ := r.Option(OptionRelayAgentInfo); !bytes.Equal(echo, rai) {
+					t.Errorf("82 of %d bytes, buffer %d: echo of %d bytes, want the %d sent", n82, size, len(echo), n82)
+				}
+				// What the client sees once the relay strips option 82
+				// stays within its limit.
+				if stripped := len(out) - encodedLen(n82); stripped > MinMessageSize {
+					t.Errorf("82 of %d bytes, buffer %d: %d bytes without option 82, limit %d", n82, size, stripped, MinMessageSize)
+				}
+			}()
+		}
+	}
+}
