@@ -388,3 +388,45 @@ func TestCheckDeepNoInterface(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadKeepsSockets: a reconfiguration that leaves the interface
+// list as it is opens and closes no DHCP socket.
+func TestReloadKeepsSockets(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "ctl.sock")
+	cfgPath := filepath.Join(dir, "kea-dhcp4.conf")
+	write := func(pool string) {
+		src := strings.Replace(socketConfig(`"dhcp-socket-type": "raw"`, sock), "192.0.2.10 - 192.0.2.20", pool, 1)
+		if err := os.WriteFile(cfgPath, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("192.0.2.10 - 192.0.2.20")
+	out := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(ctx, Options{ConfigPath: cfgPath, ServerPort: uint16(freePort(t, "udp")), ClientPort: uint16(freePort(t, "udp")),
+			Verbose: true, Stdout: out, Stderr: out, PIDFileDir: dir})
+	}()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "serving", func() bool { return strings.Contains(out.String(), `msg="serving DHCPv4"`) })
+	opened := func() int { return strings.Count(out.String(), `msg="DHCP socket open"`) }
+	if n := opened(); n != 1 {
+		t.Fatalf("%d DHCP sockets opened at start, want 1:\n%s", n, out.String())
+	}
+	write("192.0.2.30 - 192.0.2.40")
+	if r, err := (&control.Client{Target: sock}).Call(ctx, "config-reload", nil); err != nil || r.Result != 0 {
+		t.Fatalf("config-reload: %v %+v", err, r)
+	}
+	if n := opened(); n != 1 || strings.Contains(out.String(), "no longer serving interface") {
+		t.Errorf("a reload with the same interfaces opened or closed DHCP sockets:\n%s", out.String())
+	}
+	var st struct{ Sockets map[string]any }
+	r, err := (&control.Client{Target: sock}).Call(ctx, "status-get", nil)
+	if err != nil || r.Decode(&st) != nil || st.Sockets["status"] != "ready" {
+		t.Errorf("status-get after the reload: %v %+v", err, st)
+	}
+}
