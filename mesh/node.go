@@ -239,6 +239,12 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		n.reserved[a.Unmap()] = true
 	}
 	now := n.clock.Now()
+	// ddhcpd starts every block FREE with a timeout of start + B, so its
+	// BLOCK_SHOW lists them all (as FREE) until then. Free blocks never
+	// expire, so only that listing depends on it.
+	for i := range n.blocks {
+		n.blocks[i].timeout = now.Add(c.BlockTimeout)
+	}
 	n.learning = true
 	n.learningUntil = now
 	if c.LearningPhase {

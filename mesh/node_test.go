@@ -707,7 +707,8 @@ func TestStatusAndStatistics(t *testing.T) {
 		"block size/number\t4/64 \n", "node id\t0200000001010000\n",
 		"5\t4\t0200000001010000\t3\t1/1\t59\n", // announced at 22.5 s, now 23 s; 3 INQUIREs, as ddhcpd shows
 		"9\t2\t0200000001FF0000\t0\t-\t300\n",
-		"\nblocks in use: 2\n",
+		"0\t0\t0000000000000000\t0\t-\t37\n", // FREE since the start, listed until start + B
+		"\nblocks in use: 64\n",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("BLOCK_SHOW text lacks %q:\n%s", want, text)
@@ -723,6 +724,25 @@ func TestStatusAndStatistics(t *testing.T) {
 	h.n.ResetStats()
 	if h.n.Stats() != (Stats{}) {
 		t.Error("ResetStats left counters")
+	}
+}
+
+// ddhcpd starts every block FREE with a timeout of start + B
+// (specification 4), so its BLOCK_SHOW lists every block as FREE until
+// then, and only the blocks someone touched afterwards.
+func TestStatusListsBlocksUntilStartPlusB(t *testing.T) {
+	h := newHarness(t, meshConfig("10.0.0.0", 24, 2), nil) // B = 60, learning
+	h.at(10 * time.Second)
+	s := h.n.Status()
+	text := string(AppendBlockStatus(nil, &s))
+	if len(s.Blocks) != 64 || !strings.Contains(text, "\n0\t0\t0000000000000000\t0\t-\t50\n") ||
+		!strings.Contains(text, "\n63\t0\t0000000000000000\t0\t-\t50\n") || !strings.HasSuffix(text, "\nblocks in use: 64\n") {
+		t.Errorf("BLOCK_SHOW 10 s after the start, %d rows:\n%s", len(s.Blocks), text)
+	}
+	h.at(61 * time.Second) // learning over: the first INQUIRE went out
+	s = h.n.Status()
+	if len(s.Blocks) != 1 || s.Blocks[0].State != Claiming {
+		t.Errorf("BLOCK_SHOW after start + B lists %+v, want only the block being claimed", s.Blocks)
 	}
 }
 
