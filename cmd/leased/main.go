@@ -75,7 +75,7 @@ func commands() []*command {
 		{name: "lease", summary: "export or import leases as Kea memfile CSV", args: "export | import CSV...", setup: leaseFlags},
 		{name: "ctl", summary: "send a command to a running server's control socket", args: "<command> [json-arguments]", setup: ctlFlags},
 		{name: "mesh", summary: "run as a node of a ddhcpd-compatible mesh", args: "[ddhcpd flags; -h lists them]", setup: meshFlags},
-		{name: "client", summary: "run the DHCP client manager", args: "[interface...]", setup: clientFlags},
+		{name: "client", summary: "run the DHCP client manager for the interfaces its configuration lists", setup: clientFlags},
 		{name: "version", summary: "print the version", setup: versionFlags},
 		{name: "help", summary: "print help for a command", args: "[command]", setup: nil},
 	}

@@ -57,6 +57,8 @@ func TestRun(t *testing.T) {
 		{args: []string{"client"}, code: 2, stderr: "a configuration file is required"},
 		{args: []string{"client", "-c", "/nonexistent"}, code: 1, stderr: "/nonexistent"},
 		{args: []string{"client", "-c", "x", "eth0"}, code: 2, stderr: "unexpected arguments: eth0"},
+		// The interfaces come from the configuration, not the command line.
+		{args: []string{"help", "client"}, code: 0, stdout: "Usage: leased client [flags]\n"},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
