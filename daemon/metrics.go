@@ -28,7 +28,8 @@ import (
 //   - assigned-addresses and declined-addresses are the lease store's
 //     counts, set by sync: the store is the truth, so they need no
 //     bookkeeping of every state change (a reclaimed lease may have been
-//     assigned, declined or already released).
+//     assigned, declined or already released). As in Kea, a declined
+//     address counts in both until it is reclaimed.
 //
 // sync runs every second and before every statistics command, so what an
 // operator reads is exact.
@@ -199,7 +200,10 @@ func (mt *metrics) sync(ctx context.Context) {
 	var global pair
 	bySubnet := make(map[uint32]pair, len(idx.subnets))
 	for k, c := range counts {
-		p := pair{int64(c.Default), int64(c.Declined)}
+		// As Kea counts them: a declined address is still assigned
+		// (its lease exists) until its probation ends and it is
+		// reclaimed; released and reclaimed leases are not.
+		p := pair{int64(c.Default) + int64(c.Declined), int64(c.Declined)}
 		global.assigned += p.assigned
 		global.declined += p.declined
 		s := bySubnet[k.SubnetID]
