@@ -469,9 +469,9 @@ func (e *meshEnv) moveLink(t *testing.T, r *testnet.NS, port string, from, to *m
 
 // renewals renews c k times, checking that the address stays a, and
 // returns from kernel timestamps on node nd: the time from each REQUEST
-// to its ACK on client0, and for renewals nd forwarded, from each
-// RENEWLEASE to the owner's LEASEACK on mesh0.
-func (e *meshEnv) renewals(t *testing.T, nd *meshNode, c *testnet.Client, a netip.Addr, k int) (dhcp, d2d []time.Duration) {
+// to its ACK on client0, and for renewals nd forwarded (forwarded), from
+// each RENEWLEASE to the owner's LEASEACK on mesh0.
+func (e *meshEnv) renewals(t *testing.T, nd *meshNode, c *testnet.Client, a netip.Addr, k int, forwarded bool) (dhcp, d2d []time.Duration) {
 	t.Helper()
 	lan := nd.tn.NS.CaptureUDP(t, "client0", 67)
 	wan := nd.tn.NS.CaptureUDP(t, nd.tn.MeshIf)
@@ -484,11 +484,38 @@ func (e *meshEnv) renewals(t *testing.T, nd *meshNode, c *testnet.Client, a neti
 			t.Fatalf("renewed address %v, had %v", l.Addr, a)
 		}
 	}
-	time.Sleep(100 * time.Millisecond)
-	pkts, err := stopCapture(lan)
-	if err != nil {
-		t.Fatal(err)
+	// The captures read in goroutines of their own and stop without
+	// draining what the kernel still holds for them: wait until they have
+	// seen the exchanges the client already completed.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		dhcp, d2d = requestAcks(lan.Packets(), a), renewAcks(wan.Packets())
+		if len(dhcp) >= k && (!forwarded || len(d2d) >= len(dhcp)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	for _, cp := range []*testnet.Capture{lan, wan} {
+		if _, err := stopCapture(cp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dhcp, d2d = requestAcks(lan.Packets(), a), renewAcks(wan.Packets())
+	// udhcpc sends a renewal from a socket bound to its address and
+	// connected to the server, which it closes after sending; an ACK that
+	// arrives before the close goes to that socket and is lost, and udhcpc
+	// asks again a second or two later. A fast server meets this race
+	// often. Each retry is a renewal all the same.
+	if len(dhcp) < k {
+		t.Errorf("matched %d REQUEST/ACK pairs for %d renewals", len(dhcp), k)
+	}
+	return dhcp, d2d
+}
+
+// requestAcks pairs the DHCPREQUESTs that came in with the DHCPACKs for a
+// that went out, by xid, and returns the time between each pair.
+func requestAcks(pkts []testnet.Packet, a netip.Addr) []time.Duration {
+	var out []time.Duration
 	reqAt := map[uint32]time.Time{}
 	var p dhcpv4.Packet
 	for _, pk := range pkts {
@@ -502,23 +529,19 @@ func (e *meshEnv) renewals(t *testing.T, nd *meshNode, c *testnet.Client, a neti
 			}
 		case dhcpv4.Ack:
 			if at, ok := reqAt[p.XID()]; ok && pk.Outgoing && p.YIAddr() == a {
-				dhcp = append(dhcp, pk.Time.Sub(at))
+				out = append(out, pk.Time.Sub(at))
 				delete(reqAt, p.XID())
 			}
 		}
 	}
-	// udhcpc sends a renewal from a socket bound to its address and
-	// connected to the server, which it closes after sending; an ACK that
-	// arrives before the close goes to that socket and is lost, and udhcpc
-	// asks again a second or two later. A fast server meets this race
-	// often. Each retry is a renewal all the same.
-	if len(dhcp) < k {
-		t.Errorf("matched %d REQUEST/ACK pairs for %d renewals", len(dhcp), k)
-	}
-	pkts, err = stopCapture(wan)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return out
+}
+
+// renewAcks pairs the RENEWLEASEs sent from port 1235 to port 1235 with
+// the LEASEACKs that came back, by xid, and returns the time between each
+// pair.
+func renewAcks(pkts []testnet.Packet) []time.Duration {
+	var out []time.Duration
 	sentAt := map[uint32]time.Time{}
 	for _, pk := range pkts {
 		if !pk.Src.Addr().Is6() || len(pk.Payload) != mesh.RenewLen {
@@ -532,12 +555,12 @@ func (e *meshEnv) renewals(t *testing.T, nd *meshNode, c *testnet.Client, a neti
 			}
 		case mesh.LeaseAck:
 			if at, ok := sentAt[xid]; ok && !pk.Outgoing {
-				d2d = append(d2d, pk.Time.Sub(at))
+				out = append(out, pk.Time.Sub(at))
 				delete(sentAt, xid)
 			}
 		}
 	}
-	return dhcp, d2d
+	return out
 }
 
 // stopCapture stops c and returns what it recorded.
@@ -638,7 +661,7 @@ func (e *meshEnv) roaming(t *testing.T) {
 			t.Fatalf("%v is not from node 0's blocks %v", a, bt0.owned())
 		}
 	}
-	direct, d2d := e.renewals(t, n0, u, ul.Addr, renewSamples)
+	direct, d2d := e.renewals(t, n0, u, ul.Addr, renewSamples, false)
 	t.Logf("MEASURE direct renewal at the owner (udhcpc unicast, REQUEST to ACK on the node's client0): %s", summary(direct))
 	if len(d2d) != 0 {
 		t.Errorf("node 0 sent %d RENEWLEASEs for renewals in its own block", len(d2d))
@@ -647,7 +670,7 @@ func (e *meshEnv) roaming(t *testing.T) {
 	e.moveLink(t, r, "r0", n0, n1)
 
 	sent0, recv0 := e.stat(n1, "direct.send_renewlease"), e.stat(n0, "direct.recv_renewlease")
-	fwd, d2d := e.renewals(t, n1, u, ul.Addr, renewSamples)
+	fwd, d2d := e.renewals(t, n1, u, ul.Addr, renewSamples, true)
 	t.Logf("MEASURE forwarded renewal through another node (udhcpc unicast, REQUEST to ACK on the node's client0): %s", summary(fwd))
 	t.Logf("MEASURE of which RENEWLEASE to LEASEACK on mesh0 (node 1 to owner node 0 and back): %s", summary(d2d))
 	if len(d2d) != len(fwd) {
@@ -754,14 +777,34 @@ func (e *meshEnv) thousand(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	var received int64
 	for i, err := range errs {
 		if err != nil {
 			t.Fatal(err)
 		}
 		ra := reports[i].RequestAck()
+		received += ra.Received
 		t.Logf("node %d: perfdhcp REQUEST-ACK sent %d received %d drops %d", i, ra.Sent, ra.Received, ra.Drops)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Every ACK perfdhcp received went out on a client0 and is on disk
+	// already (the ACK follows the lease's write). The captures read in
+	// goroutines of their own and stop without draining what the kernel
+	// still holds for them: wait until they have seen those ACKs.
+	outgoingAcks := func() int {
+		n := 0
+		var p dhcpv4.Packet
+		for _, c := range caps {
+			for _, pk := range c.Packets() {
+				if pk.Outgoing && p.Decode(pk.Payload) == nil && p.MessageType() == dhcpv4.Ack {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); int64(outgoingAcks()) < received && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	// The nodes' lease stores: each address in one store only.
 	holder := map[netip.Addr]string{}
@@ -911,9 +954,12 @@ func TestMeshKilledNodeBlocksReclaimed(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// The last claim went out at most B/4 = 1 s before the kill and holds
-	// for 4 s; BLOCK_SHOW drops rows with less than a second left.
-	if expired < 2*time.Second {
+	// The last claim went out about B/4 = 1 s before the kill at most and
+	// holds for 4 s; BLOCK_SHOW drops rows with less than a second left:
+	// they vanish 2 s after the kill at the earliest, a little earlier if a
+	// loaded machine held up the victim's last refresh. A node that gave
+	// its blocks up at once would fail this.
+	if expired < 1500*time.Millisecond {
 		t.Errorf("the killed node's claims vanished after %v, before their 4 s timeout", expired)
 	}
 }
