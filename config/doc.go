@@ -13,7 +13,8 @@
 // only-if-required, reservation-mode, relay ip-address, output_options,
 // client-class, ddns-use-conflict-resolution, the behavioural keys inside
 // dhcp-ddns) are read as their new form with a warning naming the line. A
-// subnet without an id is numbered as Kea 2.2 numbered it, with a warning.
+// subnet without an id, or with Kea 2.2's "id": 0, is numbered as Kea 2.2
+// numbered it, with a warning.
 //
 // Keywords Kea accepts but leased does not implement yet are errors of the
 // form "not supported yet: KEYWORD in SCOPE (reason)", never silently

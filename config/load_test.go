@@ -66,7 +66,8 @@ func TestRejects(t *testing.T) {
 		{"two unix sockets", `{"Dhcp4": {"control-sockets": [{"socket-type": "unix", "socket-name": "/a"}, {"socket-type": "unix", "socket-name": "/b"}]}}`, `a second socket of type "unix"`},
 		{"class next-server broadcast", `{"Dhcp4": {"client-classes": [{"name": "c", "next-server": "255.255.255.255"}]}}`, `next-server in client-classes: 255.255.255.255 is the broadcast address`},
 		{"duplicate id", `{"Dhcp4": {"subnet4": [{"id": 7, "subnet": "10.0.0.0/8"}, {"id": 7, "subnet": "11.0.0.0/8"}]}}`, `subnet id 7 is used twice: by 11.0.0.0/8 here and by 10.0.0.0/8 at t.json:1:31`},
-		{"id range", `{"Dhcp4": {"subnet4": [{"id": 0, "subnet": "10.0.0.0/8"}]}}`, `id in subnet4: expected an integer from 1 to 4294967294, got number 0`},
+		{"id range", `{"Dhcp4": {"subnet4": [{"id": 4294967295, "subnet": "10.0.0.0/8"}]}}`, `id in subnet4: expected an integer from 0 to 4294967294, got number 4294967295`},
+		{"id negative", `{"Dhcp4": {"subnet4": [{"id": -1, "subnet": "10.0.0.0/8"}]}}`, `id in subnet4: expected an integer from 0 to 4294967294, got number -1`},
 		{"pool outside", `{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/24", "pools": [{"pool": "10.0.0.10 - 10.0.1.5"}]}]}}`, `pool 10.0.0.10 - 10.0.1.5 is not inside its subnet 10.0.0.0/24`},
 		{"pools overlap", `{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/24", "pools": [{"pool": "10.0.0.10 - 10.0.0.20"}, {"pool": "10.0.0.16/28"}]}]}}`, `pool 10.0.0.16 - 10.0.0.31 overlaps pool 10.0.0.10 - 10.0.0.20`},
 		{"pool reversed", `{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/24", "pools": [{"pool": "10.0.0.20 - 10.0.0.10"}]}]}}`, `the first address is after the last`},
@@ -230,6 +231,37 @@ func TestAutoIDsSkipExplicit(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "2=10.0.0.0/24 1=10.0.1.0/24 3=10.0.2.0/24" {
 		t.Errorf("ids: %v", got)
+	}
+}
+
+// TestZeroIDIsAutomatic checks Kea 2.2's "id": 0, which asked the server
+// to number the subnet itself: it is numbered like a subnet without an id,
+// with a warning at the id, and never clashes with written ids.
+func TestZeroIDIsAutomatic(t *testing.T) {
+	src := `{"Dhcp4": {"subnet4": [
+  {"id": 0, "subnet": "10.9.0.0/24", "pools": [{"pool": "10.9.0.5-10.9.0.9"}]},
+  {"id": 1, "subnet": "10.9.1.0/24"},
+  {"subnet": "10.9.2.0/24"}
+]}}`
+	c, diags, err := load(t, src)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, joinDiags(diags))
+	}
+	got := []string{}
+	for _, s := range c.Subnets {
+		got = append(got, fmt.Sprintf("%d=%s", s.ID, s.Prefix))
+	}
+	if strings.Join(got, " ") != "2=10.9.0.0/24 1=10.9.1.0/24 3=10.9.2.0/24" {
+		t.Errorf("ids: %v", got)
+	}
+	all := joinDiags(diags)
+	for _, want := range []string{
+		`t.json:2:10: warning: subnet 10.9.0.0/24 has "id": 0 (Kea 2.2: number it automatically); numbered 2 as Kea 2.2 would`,
+		`t.json:4:3: warning: subnet 10.9.2.0/24 has no "id"; numbered 3 as Kea 2.2 would`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("missing warning\n  %s\ngot\n%s", want, all)
+		}
 	}
 }
 

@@ -16,9 +16,11 @@ import (
 type subnetDraft struct {
 	s     *Subnet
 	hasID bool
-	idPos Pos
-	own   rawParams
-	opts  OptionSet
+	// zeroID: the id was written as 0, Kea 2.2's way to ask for a number.
+	zeroID bool
+	idPos  Pos
+	own    rawParams
+	opts   OptionSet
 	// poolOwn holds each pool's own option-data and DDNS values, merged
 	// with the subnet's once those are known.
 	poolOwn []poolDraft
@@ -165,8 +167,12 @@ func (l *loader) subnet(v *jsonc.Value, net *SharedNetwork, outer resolved, netO
 		}
 		switch m.Key {
 		case "id":
-			n, ok := l.integer(m, 1, math.MaxUint32-1)
-			if ok {
+			// Kea 2.2 read 0 as "number it for me"; current Kea wants 1 or more.
+			n, ok := l.integer(m, 0, math.MaxUint32-1)
+			switch {
+			case ok && n == 0:
+				d.zeroID, d.idPos = true, m.pos()
+			case ok:
 				s.ID, d.hasID, d.idPos = uint32(n), true, m.pos()
 			}
 		case "subnet":
@@ -513,6 +519,10 @@ func (l *loader) numberSubnets(drafts []*subnetDraft) {
 		}
 		d.s.ID = next
 		used[next] = d
+		if d.zeroID {
+			l.warnf(d.idPos, "subnet %s has \"id\": 0 (Kea 2.2: number it automatically); numbered %d as Kea 2.2 would (current Kea requires an id from 1: write \"id\": %d so leases keep their subnet if subnets are reordered)", d.s.Prefix, next, next)
+			continue
+		}
 		l.warnf(d.s.Pos, "subnet %s has no \"id\"; numbered %d as Kea 2.2 would (current Kea requires an id: add \"id\": %d so leases keep their subnet if subnets are reordered)", d.s.Prefix, next, next)
 	}
 	for _, d := range drafts {
