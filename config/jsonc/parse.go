@@ -104,6 +104,9 @@ type parser struct {
 	diags  []Diagnostic
 	failed bool
 	tok    token
+	// secret counts the secret members being read (see IsSecretKey);
+	// while it is not zero, errors do not quote the text they are about.
+	secret int
 	// scratch holds the members of the containers being read.
 	scratch []Member
 }
@@ -173,10 +176,14 @@ func (s *source) here() pos {
 }
 
 func (p *parser) describe(t token) string {
-	switch t.kind {
-	case tString:
+	switch {
+	case t.kind == tString && p.secret > 0:
+		return "a string"
+	case t.kind == tNumber && p.secret > 0:
+		return "a number"
+	case t.kind == tString:
 		return "string " + strconv.Quote(t.text)
-	case tNumber:
+	case t.kind == tNumber:
 		return "number " + t.text
 	}
 	return tokNames[t.kind]
@@ -247,6 +254,9 @@ func (p *parser) next() {
 			default:
 				if len(w) > 40 {
 					w = w[:40] + "..."
+				}
+				if p.secret > 0 {
+					w = Redacted
 				}
 				p.errorAt(at, "unexpected word "+strconv.Quote(w)+" (text values must be in double quotes)")
 				return
@@ -464,7 +474,11 @@ func (p *parser) scanNumber(s *source) (string, bool) {
 		}
 	}
 	if i < len(d) && isWordByte(d[i]) && d[i] != '-' {
-		p.errorAt(at, "malformed number "+strconv.Quote(d[start:min(i+1, len(d))])+" (text values must be in double quotes)")
+		text := d[start:min(i+1, len(d))]
+		if p.secret > 0 {
+			text = Redacted
+		}
+		p.errorAt(at, "malformed number "+strconv.Quote(text)+" (text values must be in double quotes)")
 		return "", false
 	}
 	s.off = i
@@ -586,6 +600,13 @@ func (p *parser) object(depth int) Value {
 			break
 		}
 		key := p.tok
+		// A secret's value is kept out of messages from the key on, in
+		// case the colon is what is missing.
+		secret := 0
+		if IsSecretKey(key.text) {
+			secret = 1
+		}
+		p.secret += secret
 		p.next()
 		if p.tok.kind != tColon {
 			p.errorAt(p.tok.pos, "expected ':' after key "+strconv.Quote(key.text)+", found "+p.describe(p.tok))
@@ -593,6 +614,7 @@ func (p *parser) object(depth int) Value {
 		}
 		p.next()
 		val := p.value(depth + 1)
+		p.secret -= secret
 		if p.failed {
 			break
 		}

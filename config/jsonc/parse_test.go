@@ -178,6 +178,34 @@ func TestRedaction(t *testing.T) {
 	}
 }
 
+// TestSyntaxErrorsHideSecrets checks that a malformed value written for a
+// secret key (unquoted, a broken number) is not echoed in the error, while
+// the error still says where and what is wrong.
+func TestSyntaxErrorsHideSecrets(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`{"db": {"password": hunter2}}`, `t.json:1:21: error: unexpected word "*****"`},
+		{`{"api-secret": 12ab34}`, `t.json:1:16: error: malformed number "*****"`},
+		{`{"auth": {"Password": tr0ub4dor}}`, `t.json:1:23: error: unexpected word "*****"`},
+		{`{"secret": {"a": [hunter2]}}`, `t.json:1:19: error: unexpected word "*****"`},
+		// Not a secret: the word is shown.
+		{`{"user": hunter2}`, `t.json:1:10: error: unexpected word "hunter2"`},
+	}
+	for _, tt := range tests {
+		d := Parse("t.json", []byte(tt.src), nil)
+		if !d.Failed() || len(d.Diags) == 0 {
+			t.Errorf("%s: accepted", tt.src)
+			continue
+		}
+		got := d.Diags[0].String()
+		if !strings.HasPrefix(got, tt.want) {
+			t.Errorf("%s:\n got  %s\n want %s...", tt.src, got, tt.want)
+		}
+		if strings.Contains(tt.want, "*****") && (strings.Contains(got, "hunter2") || strings.Contains(got, "12ab") || strings.Contains(got, "tr0ub4dor")) {
+			t.Errorf("%s: secret in %s", tt.src, got)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	seeds := []string{
 		`{"Dhcp4": {"a": [1, 2.5, .5, -3e2, true, false, null, "x\u0041"]}}`,
