@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,12 +31,15 @@ const (
 	apiPort     = 8000
 )
 
-// The relay subnet's pools: A is the pool of the first configuration;
-// the second serves B first and keeps A, so that leases in A still
-// renew while new clients get addresses from B.
+// The relay subnet (198.16.0.0/14, which holds the relay's address
+// 198.18.0.1) and its pools: A is the pool of the first configuration;
+// the second serves B first and keeps A, so that leases in A still renew
+// while new clients get addresses from B. Each holds 2^17 addresses, room
+// for the clients of every perfdhcp run at the rate of processRate.
 const (
-	poolAFirst, poolALast = "198.18.1.0", "198.18.127.255"
-	poolBFirst, poolBLast = "198.18.128.0", "198.18.255.254"
+	poolAFirst, poolALast = "198.16.0.0", "198.17.255.255"
+	poolBFirst, poolBLast = "198.18.1.0", "198.19.255.254"
+	poolASize             = 1 << 17
 )
 
 // processConfig is the configuration of TestProcessControl: the Pair's
@@ -72,7 +76,7 @@ func processConfig(dir, leaseFile string, newPool bool) string {
       { "id": 1, "subnet": "192.0.2.0/24", "interface": "srv0",
         "pools": [ { "pool": "192.0.2.100 - 192.0.2.199" } ],
         "option-data": [ { "name": "routers", "data": "192.0.2.1" } ] },
-      { "id": 2, "subnet": "198.18.0.0/16",
+      { "id": 2, "subnet": "198.16.0.0/14",
         "pools": [ %s ],
         "option-data": [ { "name": "routers", "data": "198.18.0.1" } ] }
     ]
@@ -234,10 +238,7 @@ func TestProcessControl(t *testing.T) {
 
 	// perfdhcp through the relay: a run without SIGHUP, then one with a
 	// broken configuration sent by SIGHUP.
-	rate, secs := 4000, 3
-	if raceEnabled {
-		rate = 1500 // the race detector slows leased down several times
-	}
+	rate, secs := processRate(t), 3
 	base := perf(t, p, srv, rate, secs, 0x10, nil)
 	baseDrops := drops(base)
 	t.Run("statistics", func(t *testing.T) { checkStatistics(t, srv, ctl, base) })
@@ -392,6 +393,30 @@ func TestProcessControl(t *testing.T) {
 	t.Run("sigterm-under-load", func(t *testing.T) { testSigtermUnderLoad(t, p, srv, ctl, pidFile, sock) })
 }
 
+// processRate is the rate at which perfdhcp runs while the test sends
+// SIGHUP: $LEASED_E2E_RELOAD_RATE if set, else 4,000 DORAs a second, or
+// 1,500 with the race detector, which slows leased down several times.
+// The issue asks for half the knee, which bench/RESULTS.md puts at
+// 24,000/s for a build without the race detector on a quiet machine;
+// the default stays well below that so that a loaded machine (CI runs
+// other tests beside this one) does not turn into drops. To show the
+// reload at half the knee:
+//
+//	LEASED_E2E_RELOAD_RATE=24000 go test -count=1 -run TestProcessControl ./e2e
+func processRate(t *testing.T) int {
+	if v := os.Getenv("LEASED_E2E_RELOAD_RATE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n*3/2 > poolASize/2 {
+			t.Fatalf("LEASED_E2E_RELOAD_RATE=%q: want a rate from 1 to %d", v, poolASize/3)
+		}
+		return n
+	}
+	if raceEnabled {
+		return 1500
+	}
+	return 4000
+}
+
 // testSigtermUnderLoad stops leased with SIGTERM while relayed clients
 // run DORAs, and starts it again: it must have exited 0, removed its PID
 // file and control socket, and the next start must serve every lease
@@ -523,7 +548,7 @@ func checkStatistics(t *testing.T, srv *server, ctl *ctlRunner, rep *testnet.Per
 			t.Errorf("%s = %d, want 0", name, v)
 		}
 	}
-	if v, want := stat("subnet[2].total-addresses"), int64(127*256); v != want {
+	if v, want := stat("subnet[2].total-addresses"), int64(poolASize); v != want {
 		t.Errorf("subnet[2].total-addresses = %d, want %d (pool A)", v, want)
 	}
 	ls, err := srv.store()
