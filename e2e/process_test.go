@@ -397,12 +397,15 @@ func TestProcessControl(t *testing.T) {
 // SIGHUP: $LEASED_E2E_RELOAD_RATE if set, else 4,000 DORAs a second, or
 // 1,500 with the race detector, which slows leased down several times.
 // The issue asks for half the knee, which bench/RESULTS.md puts at
-// 24,000/s for a build without the race detector on a quiet machine;
-// the default stays well below that so that a loaded machine (CI runs
-// other tests beside this one) does not turn into drops. To show the
-// reload at half the knee:
+// 24,000/s for a build without the race detector, measured with the
+// bench harness on a quiet machine. This test's topology is not the
+// harness's: asked for 24,000/s here, perfdhcp sent about 17,700/s and
+// 1.9 % of the exchanges dropped before any SIGHUP (once, with other work
+// on the machine), so the default stays well below that, where a loaded
+// machine (CI runs other tests beside this one) does not turn into
+// drops. Other rates, to look for the limit:
 //
-//	LEASED_E2E_RELOAD_RATE=24000 go test -count=1 -run TestProcessControl ./e2e
+//	LEASED_E2E_RELOAD_RATE=12000 go test -count=1 -run TestProcessControl ./e2e
 func processRate(t *testing.T) int {
 	if v := os.Getenv("LEASED_E2E_RELOAD_RATE"); v != "" {
 		n, err := strconv.Atoi(v)
