@@ -323,8 +323,9 @@ func serve(e *env, o *serveOptions) int {
 		serveUsage(e)
 		return exitUsage
 	}
-	if o.serverPort > 65535 || o.clientPort > 65535 {
-		fmt.Fprintln(e.stderr, "leased serve: ports are 0 to 65535")
+	if o.serverPort == 0 || o.serverPort > 65535 || o.clientPort == 0 || o.clientPort > 65535 {
+		// As kea-dhcp4's -p and -P.
+		fmt.Fprintln(e.stderr, "leased serve: ports are 1 to 65535")
 		serveUsage(e)
 		return exitUsage
 	}
