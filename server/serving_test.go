@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"testing"
@@ -391,5 +392,56 @@ func TestDeclineProbationPeriod(t *testing.T) {
 	}
 	if b := f.dora(mac("02:00:00:00:00:02")); b != a {
 		t.Errorf("after probation got %v, want the declined %v back in service", b, a)
+	}
+}
+
+// TestReservationIdentifiers: reservations are found by each identifier
+// type host-reservation-identifiers lists, in its order, in the subnet
+// and globally; a type left out of the list finds nothing.
+func TestReservationIdentifiers(t *testing.T) {
+	const src = `{"Dhcp4": {"host-reservation-identifiers": [%s],
+		"reservations-global": true, "reservations-in-subnet": true,
+		"reservations": [{"hw-address": "02:00:00:00:00:05", "ip-address": "192.0.2.55"}],
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.100 - 192.0.2.109"}],
+			"reservations": [
+				{"hw-address": "02:00:00:00:00:01", "ip-address": "192.0.2.11"},
+				{"client-id": "01:02:00:00:00:00:02", "ip-address": "192.0.2.12"},
+				{"duid": "00:03:00:01:02:00:00:00:00:03", "ip-address": "192.0.2.13"},
+				{"circuit-id": "'port-4'", "ip-address": "192.0.2.14"},
+				{"hw-address": "02:00:00:00:00:06", "ip-address": "192.0.2.16"},
+				{"client-id": "01:02:00:00:00:00:06", "ip-address": "192.0.2.26"}]}]}}`
+	relay := netip.MustParseAddr("192.0.2.1")
+	circuit := dhcptest.Option{Code: dhcpv4.OptionRelayAgentInfo, Value: append([]byte{1, 6}, "port-4"...)}
+	duidCID := append([]byte{255, 0, 0, 0, 1}, 0, 3, 0, 1, 2, 0, 0, 0, 0, 3)
+	cases := []struct {
+		what string
+		m    dhcptest.Message
+		want string
+	}{
+		{"hw-address", dhcptest.Message{CHAddr: mac("02:00:00:00:00:01")}, "192.0.2.11"},
+		{"client-id", dhcptest.Message{CHAddr: mac("02:00:00:00:00:99"), ClientID: []byte{1, 2, 0, 0, 0, 0, 2}}, "192.0.2.12"},
+		{"duid", dhcptest.Message{CHAddr: mac("02:00:00:00:00:98"), ClientID: duidCID}, "192.0.2.13"},
+		{"circuit-id", dhcptest.Message{CHAddr: mac("02:00:00:00:00:97"), GIAddr: relay, Options: []dhcptest.Option{circuit}}, "192.0.2.14"},
+		{"global", dhcptest.Message{CHAddr: mac("02:00:00:00:00:05")}, "192.0.2.55"},
+		// Both the MAC and the client-id have a reservation: the type
+		// listed first wins.
+		{"order", dhcptest.Message{CHAddr: mac("02:00:00:00:00:06"), ClientID: []byte{1, 2, 0, 0, 0, 0, 6}}, "192.0.2.16"},
+	}
+	f := newFixture(t, fmt.Sprintf(src, `"hw-address", "duid", "circuit-id", "client-id"`))
+	for _, tc := range cases {
+		m := tc.m
+		m.Type, m.XID = dhcpv4.Discover, 1
+		rep := f.send(m)
+		if rep == nil || rep.Packet.YIAddr().String() != tc.want {
+			t.Errorf("%s: offered %+v, want the reservation %s", tc.what, rep, tc.want)
+		}
+	}
+	// client-id before hw-address, and circuit-id not listed.
+	f = newFixture(t, fmt.Sprintf(src, `"client-id", "hw-address"`))
+	if rep := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 2, CHAddr: mac("02:00:00:00:00:06"), ClientID: []byte{1, 2, 0, 0, 0, 0, 6}}); rep == nil || rep.Packet.YIAddr().String() != "192.0.2.26" {
+		t.Errorf("client-id listed first: offered %+v, want 192.0.2.26", rep)
+	}
+	if rep := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 3, CHAddr: mac("02:00:00:00:00:97"), GIAddr: relay, Options: []dhcptest.Option{circuit}}); rep == nil || !inRange(rep.Packet.YIAddr(), "192.0.2.100", "192.0.2.109") {
+		t.Errorf("circuit-id not listed: offered %+v, want an address from the pool", rep)
 	}
 }
