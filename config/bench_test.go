@@ -101,10 +101,16 @@ func TestBigConfigLoads(t *testing.T) {
 	if len(c.Subnets) != 300 || len(diags) != 0 {
 		t.Fatalf("subnets %d, diags %v", len(c.Subnets), diags)
 	}
-	s := c.SubnetContaining(netip.MustParseAddr("10.1.44.150"))
-	if s == nil || s.ID != 301 && s.ID != 0x12c+1 {
-		// 10.1.44.0/24 is subnet index 256+44 = 300, id 301 — not in a
-		// 300-subnet config.
+	// Subnet index i is 10.(i/256).(i%256).0/24 with id i+1: the last of
+	// 300 is 10.1.43.0/24 (id 300), and 10.1.44.0/24 is not configured.
+	if s := c.SubnetContaining(netip.MustParseAddr("10.1.43.150")); s == nil || s.ID != 300 {
+		t.Errorf("subnet for 10.1.43.150: %+v", s)
+	}
+	if s := c.SubnetContaining(netip.MustParseAddr("10.1.44.150")); s != nil {
+		t.Errorf("10.1.44.150 is in no configured subnet, got subnet %d %v", s.ID, s.Prefix)
+	}
+	if h := c.Reservation(300, HWAddress, []byte{2, 0, 0, 1, 43, 2}); h == nil || h.Address != netip.MustParseAddr("10.1.43.12") {
+		t.Errorf("reservation 02:00:00:01:2b:02 in subnet 300: %+v", h)
 	}
 	if s := c.SubnetContaining(netip.MustParseAddr("10.0.44.150")); s == nil || s.ID != 45 {
 		t.Errorf("subnet for 10.0.44.150: %+v", s)
