@@ -147,6 +147,14 @@ func TestMetricsFromStoreAndConfig(t *testing.T) {
 			t.Errorf("%s = %d (present %v), want %d", name, got, ok, want)
 		}
 	}
+	// Messages the sockets counted that Kea would not have come off
+	// pkt4-received.
+	mt.pk.Received.Add(5)
+	mt.unseen.Add(2)
+	mt.sync(ctx)
+	if got := mt.pk.Received.Load(); got != 3 {
+		t.Errorf("pkt4-received %d after 5 read and 2 unseen, want 3", got)
+	}
 	mt.Assigned(1, 7)
 	mt.Reclaimed(1, 0, false)
 	mt.Reclaimed(1, 0, true)

@@ -24,7 +24,7 @@ import (
 //     replies sent, messages dropped, leases assigned and reclaimed.
 //   - pkt4-received, pkt4-parse-failed, pkt4-queue-full and their share
 //     of pkt4-receive-drop are the dhcpserver sockets' own counters, added
-//     by sync.
+//     by sync, less the messages Kea would not have counted (unseen).
 //   - assigned-addresses and declined-addresses are the lease store's
 //     counts, set by sync: the store is the truth, so they need no
 //     bookkeeping of every state change (a reclaimed lease may have been
@@ -41,6 +41,12 @@ type metrics struct {
 	// read-only after newMetrics.
 	drops map[string]*stats.Counter
 	idx   atomic.Pointer[statIndex]
+	// unseen counts the messages the sockets read (and so counted in
+	// pkt4-received) that Kea would not have counted: those its sockets
+	// would not have received (dhcp-socket-type "udp", use-routing) and
+	// those that came while the service was disabled. sync takes them
+	// off pkt4-received.
+	unseen atomic.Int64
 
 	mu    sync.Mutex // serialises sync, configure and the socket list
 	store lease.Store
@@ -189,6 +195,11 @@ func (mt *metrics) sync(ctx context.Context) {
 	defer mt.mu.Unlock()
 	for ds := range mt.libs {
 		mt.syncSockets(ds)
+	}
+	// Each unseen message was counted by its socket before the handler
+	// saw it, so the sockets' counts just added include it.
+	if n := mt.unseen.Swap(0); n > 0 {
+		mt.pk.Received.Add(-n)
 	}
 	counts, err := mt.store.Stats(ctx)
 	if err != nil {

@@ -101,7 +101,7 @@ func (s *serviceState) stop() {
 
 // cmdDhcpDisable answers dhcp-disable: {"max-period": seconds, "origin":
 // "user"|"ha-partner"}, both optional. While disabled, the server drops
-// every DHCP message it receives (they are still counted as received).
+// every DHCP message it receives, uncounted, as Kea does.
 // The texts are Kea's, including its habit of running several problems
 // together.
 func (p *process) cmdDhcpDisable(_ context.Context, raw json.RawMessage) control.Response {

@@ -99,14 +99,17 @@ func useRouting(cfg *config.Config) bool {
 type socketFilter struct {
 	next   dhcpserver.Handler
 	policy atomic.Pointer[sockPolicy]
+	// unseen, when set, counts the messages dropped here: Kea's sockets
+	// would not have received them, so they come off pkt4-received.
+	unseen *atomic.Int64
 }
 
 func (f *socketFilter) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 	if p := f.policy.Load(); p != nil {
-		if p.udp && r.Dst == broadcast4 {
-			return
-		}
-		if p.to != nil && !p.to[r.Dst] {
+		if (p.udp && r.Dst == broadcast4) || (p.to != nil && !p.to[r.Dst]) {
+			if f.unseen != nil {
+				f.unseen.Add(1)
+			}
 			return
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,11 +99,17 @@ func TestSocketFilter(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			next := &countHandler{}
-			f := &socketFilter{next: next}
+			var unseen atomic.Int64
+			f := &socketFilter{next: next, unseen: &unseen}
 			f.policy.Store(tc.policy)
 			f.ServeDHCP(nil, &dhcpserver.Request{Dst: tc.dst, IfName: tc.iface})
 			if (next.n == 1) != tc.passed {
 				t.Errorf("passed %v, want %v", next.n == 1, tc.passed)
+			}
+			// What Kea's sockets would not have received comes off
+			// pkt4-received.
+			if (unseen.Load() == 1) == tc.passed {
+				t.Errorf("counted as unseen %d, passed %v", unseen.Load(), tc.passed)
 			}
 		})
 	}
