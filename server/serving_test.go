@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
+	"github.com/leased/leased/lease/memfile"
 )
 
 // sendOn passes m to the server as received with the changes edit makes
@@ -443,5 +445,69 @@ func TestReservationIdentifiers(t *testing.T) {
 	}
 	if rep := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 3, CHAddr: mac("02:00:00:00:00:97"), GIAddr: relay, Options: []dhcptest.Option{circuit}}); rep == nil || !inRange(rep.Packet.YIAddr(), "192.0.2.100", "192.0.2.109") {
 		t.Errorf("circuit-id not listed: offered %+v, want an address from the pool", rep)
+	}
+}
+
+// TestLeaseChecks applies sanity-checks.lease-checks when the server
+// starts, to a lease whose subnet is gone but whose address another subnet
+// holds (fixable) and to one whose address no subnet holds.
+func TestLeaseChecks(t *testing.T) {
+	fixable := netip.MustParseAddr("192.0.2.100")
+	lost := netip.MustParseAddr("203.0.113.5")
+	for _, tc := range []struct {
+		mode             string
+		fixable, lostSub uint32 // subnet ids after the check; 0: deleted
+		warns            bool
+	}{
+		{"none", 9, 9, false},
+		{"warn", 9, 9, true},
+		{"fix", 1, 9, true},
+		{"fix-del", 1, 0, false},
+		{"del", 0, 0, false},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			store, err := memfile.Open(memfile.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			ctx := context.Background()
+			for i, a := range []netip.Addr{fixable, lost} {
+				l := lease.Lease{Addr: a, HWType: 1, HWAddr: []byte{2, 0, 0, 0, 0, byte(i)}, ValidLifetime: 3600,
+					CLTT: 1_800_000_000, SubnetID: 9}
+				if err := store.Add(ctx, &l, lease.Async); err != nil {
+					t.Fatal(err)
+				}
+			}
+			logs := &lockedBuffer{}
+			src := `{"Dhcp4": {"sanity-checks": {"lease-checks": "` + tc.mode + `"},
+				"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0", "pools": [{"pool": "192.0.2.100 - 192.0.2.101"}]}]}}`
+			clk := &clock{t: time.Unix(1_800_000_000, 0)}
+			srv, err := New(ctx, loadConfig(t, src), store, &Options{Now: clk.now, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fixture{t: t, srv: srv, store: store, clock: clk}
+			for _, c := range []struct {
+				a    netip.Addr
+				want uint32
+			}{{fixable, tc.fixable}, {lost, tc.lostSub}} {
+				l, ok := f.lease(c.a)
+				switch {
+				case c.want == 0 && ok:
+					t.Errorf("%v kept (subnet %d), want it deleted", c.a, l.SubnetID)
+				case c.want != 0 && (!ok || l.SubnetID != c.want):
+					t.Errorf("%v: stored %v in subnet %d, want subnet %d", c.a, ok, l.SubnetID, c.want)
+				}
+			}
+			if got := logs.count("level=WARN"); (got > 0) != tc.warns {
+				t.Errorf("%d warnings logged, want some: %v\n%s", got, tc.warns, logs.b.String())
+			}
+			// A lease moved into subnet 1 holds its address there.
+			a := f.dora(mac("02:00:00:00:01:01"))
+			if tc.fixable == 1 && a == fixable {
+				t.Errorf("offered %v, which the fixed lease holds", a)
+			}
+		})
 	}
 }
