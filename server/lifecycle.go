@@ -337,8 +337,9 @@ func (t *txn) heldByMe(a netip.Addr) bool {
 }
 
 // release ends the client's lease of ciaddr (RFC 2131 §4.3.4). With
-// hold-reclaimed-time the lease is kept as released, so that the client
-// gets the address back if it returns (lease affinity).
+// lease affinity (hold-reclaimed-time, and a flush timer) the lease is
+// kept as released, so that the client gets the address back if it
+// returns.
 func (t *txn) release() {
 	a := t.p.CIAddr()
 	ok, err := t.s.store.Get(t.ctx, a, &t.found)
@@ -347,7 +348,7 @@ func (t *txn) release() {
 		return
 	}
 	ps := t.st.poolContaining(a)
-	if t.cfg.ExpiredLeases.HoldReclaimedTime > 0 {
+	if affinity(&t.cfg.ExpiredLeases) {
 		t.next = t.found.Clone()
 		t.next.State = lease.StateReleased
 		t.next.CLTT = t.now

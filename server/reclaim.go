@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/leased/leased/config"
 	"github.com/leased/leased/lease"
 )
 
@@ -16,7 +17,8 @@ import (
 // no limit); every flush-reclaimed-timer-wait-time seconds it deletes the
 // reclaimed leases older than hold-reclaimed-time. Reclaimed leases keep
 // their client identity while they are held, so that a returning client
-// gets its address back. When unwarned-reclaim-cycles is not 0 and that
+// gets its address back; with either setting 0 they are deleted as they
+// are reclaimed (see affinity). When unwarned-reclaim-cycles is not 0 and that
 // many consecutive runs of the reclaim timer in a row leave expired leases
 // behind, it logs a warning, as Kea does: reclaim-timer-wait-time is then
 // too long, or max-reclaim-leases or max-reclaim-time too small, for the
@@ -189,7 +191,16 @@ func (s *Server) ReclaimAll(ctx context.Context, remove bool) (int, error) {
 }
 
 func (s *Server) reclaimOne(ctx context.Context, st *state, l *lease.Lease) error {
-	return s.reclaimLease(ctx, st, l, st.cfg.ExpiredLeases.HoldReclaimedTime == 0)
+	return s.reclaimLease(ctx, st, l, !affinity(&st.cfg.ExpiredLeases))
+}
+
+// affinity reports whether leases that end (released or reclaimed) are
+// kept for their clients: hold-reclaimed-time asks for it, and the flush
+// timer that later deletes them runs. As in Kea, a
+// flush-reclaimed-timer-wait-time of 0 means reclaimed leases are
+// deleted at once, since nothing would ever delete them.
+func affinity(el *config.ExpiredLeasesProcessing) bool {
+	return el.HoldReclaimedTime > 0 && el.FlushReclaimedTimerWaitTime > 0
 }
 
 // reclaimLease puts the address of the expired lease l back in service:

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leased/leased/dhcpserver/dhcptest"
+	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
 )
@@ -236,4 +238,35 @@ func TestRunTimers(t *testing.T) {
 	}
 	f.clock.add(100 * time.Second)
 	waitState("flush", func(_ lease.State, ok bool) bool { return !ok })
+}
+
+// TestNoAffinityWithoutFlush: with flush-reclaimed-timer-wait-time 0,
+// nothing would ever delete a reclaimed or released lease, so, as Kea
+// does, reclamation and release delete them at once, whatever
+// hold-reclaimed-time says; with both set they are kept for the client.
+func TestNoAffinityWithoutFlush(t *testing.T) {
+	for _, tc := range []struct {
+		el   string
+		keep bool
+	}{
+		{`"flush-reclaimed-timer-wait-time": 0, "hold-reclaimed-time": 600`, false},
+		{`"flush-reclaimed-timer-wait-time": 25, "hold-reclaimed-time": 0`, false},
+		{`"flush-reclaimed-timer-wait-time": 25, "hold-reclaimed-time": 600`, true},
+	} {
+		f := newFixture(t, `{"Dhcp4": {"valid-lifetime": 3600, "expired-leases-processing": {`+tc.el+`},
+			"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.99"}]}]}}`)
+		expired := f.dora(mac("02:00:00:00:00:01"))
+		released := f.dora(mac("02:00:00:00:00:02"))
+		f.send(dhcptest.Message{Type: dhcpv4.Release, XID: 9, CHAddr: mac("02:00:00:00:00:02"), CIAddr: released})
+		f.clock.add(2 * time.Hour)
+		if _, err := f.srv.Reclaim(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []netip.Addr{expired, released} {
+			l, ok := f.lease(a)
+			if ok != tc.keep || (ok && l.State != lease.StateExpiredReclaimed) {
+				t.Errorf("%s: %v stored %v (%v), want kept: %v", tc.el, a, ok, l.State, tc.keep)
+			}
+		}
+	}
 }
