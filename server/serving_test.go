@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -509,5 +510,42 @@ func TestLeaseChecks(t *testing.T) {
 				t.Errorf("offered %v, which the fixed lease holds", a)
 			}
 		})
+	}
+}
+
+// TestMaxMessageSize: a reply fits the client's maximum message size
+// (option 57), 576 bytes when it sends none; what does not fit is left
+// out, and a client that allows more gets it all.
+func TestMaxMessageSize(t *testing.T) {
+	long := func(c byte) string { return strings.Repeat(string(c), 250) }
+	f := newFixture(t, `{"Dhcp4": {"option-data": [
+		{"name": "merit-dump", "data": "`+long('m')+`"},
+		{"name": "root-path", "data": "`+long('r')+`"},
+		{"name": "extensions-path", "data": "`+long('e')+`"}],
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0", "pools": [{"pool": "192.0.2.100 - 192.0.2.109"}]}]}}`)
+	prl := dhcptest.Option{Code: dhcpv4.OptionParameterList, Value: []byte{14, 17, 18}}
+	count := func(p *dhcpv4.Packet) int {
+		n := 0
+		for _, c := range []dhcpv4.OptionCode{14, 17, 18} {
+			if p.HasOption(c) {
+				n++
+			}
+		}
+		return n
+	}
+	rep := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: mac("02:00:00:00:00:01"), Options: []dhcptest.Option{prl}})
+	if rep == nil {
+		t.Fatal("no OFFER")
+	}
+	if n := len(rep.Bytes); n > 576-28 {
+		t.Errorf("reply of %d bytes to a client that sent no option 57, want at most 548", n)
+	}
+	if count(rep.Packet) != 1 {
+		t.Errorf("%d of the 3 long options in 548 bytes, want the 1 that fits", count(rep.Packet))
+	}
+	mms := dhcptest.Option{Code: dhcpv4.OptionMaxMessageSize, Value: []byte{1500 >> 8, 1500 & 0xff}}
+	rep = f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 2, CHAddr: mac("02:00:00:00:00:01"), Options: []dhcptest.Option{mms, prl}})
+	if rep == nil || count(rep.Packet) != 3 || len(rep.Bytes) > 1500-28 {
+		t.Errorf("client allowing 1500 bytes: %d of 3 long options in %d bytes", count(rep.Packet), len(rep.Bytes))
 	}
 }
