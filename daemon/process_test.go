@@ -223,7 +223,9 @@ func TestConfigCommands(t *testing.T) {
 		"config-write", "lease4-add", "lease4-del", "lease4-get", "lease4-get-all", "lease4-get-by-client-id",
 		"lease4-get-by-hostname", "lease4-get-by-hw-address", "lease4-get-page", "lease4-update", "lease4-wipe",
 		"list-commands", "shutdown", "statistic-get", "statistic-get-all", "statistic-reset", "statistic-remove",
-		"status-get", "version-get"} {
+		"statistic-reset-all", "statistic-remove-all", "statistic-sample-age-set", "statistic-sample-age-set-all",
+		"statistic-sample-count-set", "statistic-sample-count-set-all", "server-tag-get",
+		"dhcp-disable", "dhcp-enable", "leases-reclaim", "status-get", "version-get"} {
 		if !names[n] {
 			t.Errorf("list-commands lacks %s", n)
 		}
