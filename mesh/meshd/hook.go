@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
+	"sync/atomic"
 )
 
 // hookRunner calls ddhcpd's hook (-H): `/bin/sh -e -- COMMAND ACTION
@@ -15,10 +16,17 @@ type hookRunner struct {
 	log    *slog.Logger
 	done   chan struct{} // closed by stop: no new hooks
 	starts chan struct{} // bounds the hooks running at once
+	queued atomic.Int64  // calls waiting for a slot
 }
 
-// maxHooks bounds the hook processes running at once; more wait.
-const maxHooks = 16
+// maxHooks bounds the hook processes running at once; more wait for a
+// slot, in goroutines of their own, up to maxQueuedHooks. Beyond that a
+// call is dropped with a warning: the hooks have been stuck for a long
+// time, and waiting calls would only pile up.
+const (
+	maxHooks       = 16
+	maxQueuedHooks = 4096
+)
 
 func newHookRunner(cmd string, out io.Writer, log *slog.Logger) *hookRunner {
 	if cmd == "" {
@@ -28,7 +36,9 @@ func newHookRunner(cmd string, out io.Writer, log *slog.Logger) *hookRunner {
 }
 
 // run starts the hook with action and args and returns without waiting
-// for it to finish.
+// for it, nor for a slot when maxHooks hooks are running: it is called
+// from the goroutines that read the mesh sockets and run the node's
+// timers, which a slow hook must not hold up (ddhcpd forks and goes on).
 func (h *hookRunner) run(action string, args ...string) {
 	if h == nil {
 		return
@@ -39,10 +49,34 @@ func (h *hookRunner) run(action string, args ...string) {
 	default:
 	}
 	select {
-	case <-h.done:
-		return
 	case h.starts <- struct{}{}:
+		h.start(action, args)
+		return
+	default:
 	}
+	if h.queued.Add(1) > maxQueuedHooks {
+		h.queued.Add(-1)
+		h.log.Warn("hook not run: too many calls wait for running hooks to end", "hook", h.cmd, "action", action, "args", args)
+		return
+	}
+	go func() {
+		defer h.queued.Add(-1)
+		select {
+		case <-h.done:
+		case h.starts <- struct{}{}:
+			select {
+			case <-h.done: // stopped meanwhile
+				<-h.starts
+			default:
+				h.start(action, args)
+			}
+		}
+	}()
+}
+
+// start runs the hook in a slot already taken, and frees the slot when
+// the hook ends.
+func (h *hookRunner) start(action string, args []string) {
 	cmd := exec.Command("/bin/sh", append([]string{"-e", "--", h.cmd, action}, args...)...)
 	cmd.Stdout, cmd.Stderr = h.out, h.out
 	if err := cmd.Start(); err != nil {
@@ -57,7 +91,8 @@ func (h *hookRunner) run(action string, args ...string) {
 	}()
 }
 
-// stop makes later calls of run do nothing.
+// stop makes later calls of run do nothing, and drops the calls still
+// waiting for a slot.
 func (h *hookRunner) stop() {
 	if h != nil {
 		close(h.done)

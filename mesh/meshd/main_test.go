@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,59 @@ func TestHook(t *testing.T) {
 	waitFile(t, out, "endlearning\nlease 10.0.0.5 02:AB:00:00:00:01\n")
 	var none *hookRunner
 	none.run("lease") // no hook: nothing, no panic
+}
+
+// Calling the hook never waits for hooks that are still running, however
+// many there are: the hook is called from the goroutines that read the
+// mesh sockets and run the timers, which must not stall behind a slow
+// script. Hooks beyond the ones allowed at once start as others end.
+func TestSlowHooksDoNotBlock(t *testing.T) {
+	dir := t.TempDir()
+	gate, out := filepath.Join(dir, "gate"), filepath.Join(dir, "calls")
+	script := filepath.Join(dir, "hook.sh")
+	// Each call waits until the gate exists.
+	body := "while [ ! -e " + gate + " ]; do sleep 0.02; done\necho \"$*\" >> " + out + "\n"
+	if err := os.WriteFile(script, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHookRunner(script, os.Stderr, slog.New(slog.DiscardHandler))
+	// Whatever happens, open the gate at the end and let the hooks finish
+	// before the directory goes, so that none is left waiting.
+	t.Cleanup(func() {
+		h.stop()
+		os.WriteFile(gate, nil, 0o644)
+		for deadline := time.Now().Add(10 * time.Second); len(h.starts) > 0 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	const calls = 2*maxHooks + 3
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		for i := range calls {
+			h.run("lease", "10.0.0."+strconv.Itoa(i), "02:AB:00:00:00:01")
+		}
+	}()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d hook calls with every hook still running did not return", calls)
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		n := strings.Count(string(b), "\n")
+		if n == calls {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d hooks ran", n, calls)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // The hook runs when a lease is acknowledged and released, with the
