@@ -139,3 +139,47 @@ func FuzzRoundTrip(f *testing.F) {
 		})
 	})
 }
+
+// FuzzReply answers any message the decoder accepts the way a server does,
+// into a buffer of a server's size (an Ethernet frame's worth): Finish must
+// return an error or a message that decodes, carries its type and server
+// identifier, and echoes option 82 whole.
+func FuzzReply(f *testing.F) {
+	addSeeds(f)
+	// Relay information split over many instances, longer than a reply
+	// can echo within the client's limit.
+	var long [][]byte
+	long = append(long, opt(53, 1))
+	for range 5 {
+		long = append(long, opt(82, make([]byte, 255)...))
+	}
+	f.Add(rawPacket(long...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var p Packet
+		if err := p.Decode(data); err != nil {
+			return
+		}
+		var b Builder
+		b.Reply(make([]byte, 1500-28), &p, Offer)
+		b.SetYIAddr(testReqIP)
+		b.AddIP(OptionServerID, testServer)
+		b.AddUint32(OptionLeaseTime, 3600)
+		b.AddIPs(OptionDomainNameServer, testServer, testGI)
+		b.AddString(OptionDomainName, "example.org")
+		out, err := b.Finish()
+		if err != nil {
+			return
+		}
+		var q Packet
+		if err := q.Decode(out); err != nil {
+			t.Fatalf("reply does not decode: %v", err)
+		}
+		if id, _ := q.ServerID(); q.MessageType() != Offer || id != testServer {
+			t.Fatalf("reply type %v, server id %v", q.MessageType(), id)
+		}
+		want, has := p.Option(OptionRelayAgentInfo)
+		if got, ok := q.Option(OptionRelayAgentInfo); ok != has || !bytes.Equal(got, want) {
+			t.Fatalf("option 82 echoed as %x (%v), request had %x (%v)", got, ok, want, has)
+		}
+	})
+}
