@@ -84,14 +84,31 @@ func (c *Capture) loop() {
 	defer close(c.done)
 	buf := make([]byte, 65536)
 	oob := make([]byte, 128)
+	// Once stopped, the loop still reads what the kernel already holds
+	// (without waiting, and a bounded number of frames, since traffic
+	// may go on), so that a capture closed right after an exchange has
+	// all of it.
+	stopping, drained := false, 0
 	for {
-		select {
-		case <-c.stop:
-			return
-		default:
+		if !stopping {
+			select {
+			case <-c.stop:
+				stopping = true
+			default:
+			}
 		}
-		n, oobn, _, from, err := unix.Recvmsg(c.fd, buf, oob, 0)
+		flags := 0
+		if stopping {
+			if drained++; drained > 4096 {
+				return
+			}
+			flags = unix.MSG_DONTWAIT
+		}
+		n, oobn, _, from, err := unix.Recvmsg(c.fd, buf, oob, flags)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+			if stopping && errors.Is(err, unix.EAGAIN) {
+				return
+			}
 			continue
 		}
 		if err != nil {
@@ -200,7 +217,8 @@ func (c *Capture) Err() error {
 	return c.err
 }
 
-// Close stops the capture. The packets stay readable.
+// Close stops the capture after reading the frames the kernel has
+// already queued for it. The packets stay readable.
 func (c *Capture) Close() {
 	c.once.Do(func() {
 		close(c.stop)
