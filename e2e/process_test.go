@@ -240,7 +240,13 @@ func TestProcessControl(t *testing.T) {
 	// broken configuration sent by SIGHUP.
 	rate, secs := processRate(t), 3
 	base := perf(t, p, srv, rate, secs, 0x10, nil)
+	// A run with SIGHUP may drop no more than the run without, give or
+	// take one exchange in a thousand: on a loaded 2-core machine with
+	// the race detector, perfdhcp itself loses the odd exchange whatever
+	// the server does. A reload that stalled or dropped the socket loses
+	// far more. bench/reload.sh measures the same at half the knee.
 	baseDrops := drops(base)
+	dropSlack := 1 + int64(rate*secs)/1000
 	t.Run("statistics", func(t *testing.T) { checkStatistics(t, srv, ctl, base) })
 	hash0 := ctl.hash()
 
@@ -252,8 +258,8 @@ func TestProcessControl(t *testing.T) {
 				t.Error(err)
 			}
 		})
-		if d := drops(rep); d > baseDrops {
-			t.Errorf("%d exchanges dropped with SIGHUP and a broken configuration, %d without", d, baseDrops)
+		if d := drops(rep); d > baseDrops+dropSlack {
+			t.Errorf("%d exchanges dropped with SIGHUP and a broken configuration, %d without (%d allowed for noise)", d, baseDrops, dropSlack)
 		}
 		want := regexp.MustCompile(regexp.QuoteMeta(cfg+":"+posOf(broken, `"an hour"`, 1)) + `: error: valid-lifetime`)
 		if !want.MatchString(srv.log()) {
@@ -292,8 +298,8 @@ func TestProcessControl(t *testing.T) {
 				t.Error(err)
 			}
 		})
-		if d := drops(rep); d > baseDrops {
-			t.Errorf("%d exchanges dropped with SIGHUP and a new pool, %d without", d, baseDrops)
+		if d := drops(rep); d > baseDrops+dropSlack {
+			t.Errorf("%d exchanges dropped with SIGHUP and a new pool, %d without (%d allowed for noise)", d, baseDrops, dropSlack)
 		}
 		if !strings.Contains(srv.log(), `msg="configuration applied"`) {
 			t.Fatalf("the new configuration was not applied%s", srv.lastLog())
