@@ -304,12 +304,13 @@ func TestInlineZeroAllocs(t *testing.T) {
 	for range 200 {
 		exchange()
 	}
-	// AllocsPerRun sets GOMAXPROCS to 1, and the inline reader, which
-	// chose raw blocking reads when it started with 2, then holds the only
-	// P: other goroutines run when it yields or is preempted, tens of
-	// milliseconds per exchange. 50 runs (200 messages) keep the test to
-	// seconds; 500 took a minute.
-	if n := testing.AllocsPerRun(50, exchange); n != 0 {
+	// AllocsPerRun sets GOMAXPROCS to 1. The inline reader chose raw
+	// blocking reads when it started with 2; it must notice the drop and
+	// read as an ordinary system call, or it holds the only P and other
+	// goroutines run only when it yields or is preempted, tens of
+	// milliseconds per exchange (these 500 runs took a minute before
+	// reader.recv checked GOMAXPROCS; now well under a second).
+	if n := testing.AllocsPerRun(500, exchange); n != 0 {
 		t.Errorf("%v allocations per exchange, want 0", n)
 	}
 	if st := ts.Config.Stats(); st.Deferred < 500 {

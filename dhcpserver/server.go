@@ -400,7 +400,7 @@ func (s *Server) Serve() error {
 	raw := s.Inline && runtime.GOMAXPROCS(0) > len(s.socks)
 	readers := make([]*reader, len(s.socks))
 	for i, sk := range s.socks {
-		readers[i] = &reader{s: s, sock: sk, raw: raw}
+		readers[i] = &reader{s: s, sock: sk, raw: raw, socks: len(s.socks)}
 		if raw {
 			tv := unix.NsecToTimeval(recvTimeout.Nanoseconds())
 			if err := unix.SetsockoptTimeval(sk.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -246,6 +247,7 @@ type reader struct {
 	s     *Server
 	sock  *udpSocket
 	raw   bool      // block in a raw system call (see recv)
+	socks int       // readers of the server: raw needs GOMAXPROCS above it
 	yield time.Time // when a raw reader last yielded its P
 	hdrs  [batchLen]unix.Mmsghdr
 	iovs  [batchLen]unix.Iovec
@@ -299,10 +301,14 @@ func (rd *reader) recv() (int, error) {
 		rd.hdrs[i].Len = 0
 	}
 	fd, p := uintptr(rd.sock.fd), uintptr(unsafe.Pointer(&rd.hdrs[0]))
+	// GOMAXPROCS can drop while the server runs (the runtime follows a
+	// cgroup's CPU limit down; tests lower it): a raw read that would hold
+	// the last spare P becomes an ordinary one.
+	raw := rd.raw && runtime.GOMAXPROCS(0) > rd.socks
 	for {
 		var n uintptr
 		var e syscall.Errno
-		if rd.raw {
+		if raw {
 			n, _, e = syscall.RawSyscall6(unix.SYS_RECVMMSG, fd, p, batchLen, unix.MSG_WAITFORONE, 0, 0)
 			if e == unix.EINTR || e == unix.EAGAIN {
 				return 0, nil
