@@ -277,7 +277,10 @@ func AppendOptionsStatus(dst []byte, s *OptionStore, dhcpDisabled bool) []byte {
 type Stat int
 
 // Counters, in the order STATISTICS prints them. The d2d counters (mcast.*
-// and direct.*) are kept by Node; the DHCP side keeps the dhcp.* ones.
+// and direct.*) are kept by Node; the DHCP side keeps the dhcp.* ones. As
+// in ddhcpd, mcast.send_pkg, mcast.send_updateclaim and mcast.send_inquire
+// count attempts; mcast.send_byte counts the bytes that went out (ddhcpd
+// adds sendto's -1 for a failed send).
 const (
 	StatMcastRecvPkg Stat = iota
 	StatMcastSendPkg

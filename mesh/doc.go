@@ -35,9 +35,20 @@
 //   - datagrams: HandleMulticast (port 1234) and HandleUnicast (port 1235);
 //   - time: Tick, whenever NextTick is reached;
 //   - DHCP events: Offer (DISCOVER), Request, Release and Decline;
+//   - send failures: SendFailed, for an INQUIRE or UPDATECLAIM that could
+//     not be sent;
 //
 // and collects Outputs: datagrams to send, and events such as the answer
 // to a forwarded renewal or a block won or lost.
+//
+// As in ddhcpd, only datagrams that went out count. The Node changes its
+// state when it emits an INQUIRE or UPDATECLAIM, and SendFailed takes the
+// change back: an INQUIRE nobody heard is not counted towards owning the
+// block, and an own block keeps the timeout of its last claim that went
+// out, so that a node whose mesh link is down owns no new block and
+// gives its blocks up when its peers let them lapse, instead of serving
+// addresses from them while a peer claims them. It then retries at the
+// pace of housekeeping.
 //
 // The Node follows ddhcpd's algorithm (learning phase, tentative period,
 // three inquiries, refresh at a quarter of the block timeout, expiry, spare

@@ -122,14 +122,17 @@ func FuzzParseArgs(f *testing.F) {
 	})
 }
 
-// FuzzNode drives a node with arbitrary datagrams, DHCP events and clock
-// steps and checks its invariants after every step: no panic, every own
-// block has a lease table, the client index points at the client's lease,
-// and network and broadcast address are never handed out.
+// FuzzNode drives a node with arbitrary datagrams, DHCP events, clock
+// steps and failing sends, and checks its invariants after every step: no
+// panic, every own block has a lease table, the client index points at
+// the client's lease, no block counts more than three inquiries, and
+// network and broadcast address are never handed out.
 func FuzzNode(f *testing.F) {
 	f.Add([]byte{2, 200, 3, 1, 0, 2, 200, 2, 200, 2, 200, 3, 7, 4, 7, 0})
 	f.Add([]byte{0, 1, 3, 0, 0, 0, 5, 1, 0x2c, 2, 100, 0, 2, 1, 0, 0, 0, 5})
 	f.Add([]byte{1, 16, 0x29, 0, 0, 0x0a, 1, 2, 3, 4, 5, 6, 2, 250, 2, 250, 6, 0, 5, 0})
+	// Claims with the link down, then up, then down while owning.
+	f.Add([]byte{1, 8, 2, 15, 2, 15, 2, 15, 2, 15, 8, 2, 15, 2, 15, 2, 15, 2, 15, 2, 15, 8, 2, 30, 2, 30, 2, 200, 2, 200})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c := meshConfig("10.0.0.0", 26, 2) // 16 blocks of 4
 		c.LearningPhase = len(in) > 0 && in[0]&1 == 0
@@ -150,8 +153,9 @@ func FuzzNode(f *testing.F) {
 		}
 		addrOf := func(v byte) netip.Addr { return rng.Addr(uint32(v>>2)%16, int(v&3)) }
 		buf := make([]byte, MaxDatagram)
+		linkDown := false
 		for steps := 0; len(in) > 0 && steps < 200; steps++ {
-			switch op := next() % 8; op {
+			switch op := next() % 9; op {
 			case 0, 1: // a peer's message with a valid header
 				hdr.NodeID = NodeID{0x02, 0, 0, 0, 0x01, next()}
 				var m int
@@ -197,8 +201,15 @@ func FuzzNode(f *testing.F) {
 				in = in[len(raw):]
 				n.HandleMulticast(netip.IPv6LinkLocalAllNodes(), raw)
 				n.HandleUnicast(netip.IPv6LinkLocalAllNodes(), raw)
+				n.SendFailed(raw)
+			case 8:
+				linkDown = !linkDown
 			}
-			n.Outputs(nil)
+			for _, o := range n.Outputs(nil) {
+				if linkDown && o.Kind == SendMulticast {
+					n.SendFailed(o.Data)
+				}
+			}
 			checkInvariants(t, n)
 		}
 	})
@@ -223,6 +234,11 @@ func checkInvariants(t *testing.T, n *Node) {
 		}
 		if l := n.blocks[i].leases[j]; l.chaddr != ch || (l.state != LeaseOffered && l.state != LeaseLeased) {
 			t.Fatalf("client %x indexed at %v, whose lease is %+v", ch[0], a, l)
+		}
+	}
+	for i := range n.blocks {
+		if c := n.blocks[i].claims; c > ClaimInquiries {
+			t.Fatalf("block %d: %d inquiries counted", i, c)
 		}
 	}
 	if len(n.claiming) > MaxInquireEntries {

@@ -92,7 +92,7 @@ type OutputKind uint8
 // Output kinds.
 const (
 	// SendMulticast: send Data from port 1234 to [ff02::1234%iface]:1234,
-	// hop limit 1.
+	// hop limit 1; if that fails, hand Data back with SendFailed.
 	SendMulticast OutputKind = iota + 1
 	// SendUnicast: send Data from port 1235 to [To]:1235.
 	SendUnicast
@@ -188,6 +188,15 @@ type Node struct {
 	learning      bool
 	learningUntil time.Time
 	nextHK        time.Time
+	// retryAt: no UPDATECLAIM before then, because the last multicast
+	// send failed (SendFailed).
+	retryAt time.Time
+
+	// What each multicast datagram changed, so that SendFailed can undo
+	// it: sent for the datagrams not yet collected by Outputs, last for
+	// those the last Outputs call returned (see sendfail.go).
+	sent, last               []sentRecord
+	sentEntries, lastEntries []undoEntry
 
 	clients   map[[16]byte]netip.Addr // client → its lease in an own block
 	forwards  []*forward
@@ -283,6 +292,7 @@ func (n *Node) Outputs(dst []Output) []Output {
 	dst = append(dst, n.out...)
 	clear(n.out)
 	n.out = n.out[:0]
+	n.collectSent()
 	return dst
 }
 
@@ -291,11 +301,17 @@ func (n *Node) emit(o Output) { n.out = append(n.out, o) }
 // NextTick returns when Tick must next be called: the end of the learning
 // phase, the next housekeeping pass (every half tentative timeout), the
 // next claim refresh, or a forwarded renewal's timeout, whichever is first.
+// After a failed send (SendFailed) no claim is refreshed for half a
+// tentative timeout.
 func (n *Node) NextTick() time.Time {
 	next := n.nextHK
 	// Own blocks exist in the learning phase only when resumed (Resume).
 	for _, i := range n.owned {
-		if due := n.refreshAt(i); due.Before(next) {
+		due := n.refreshAt(i)
+		if n.blocks[i].announce || due.Before(n.retryAt) {
+			due = n.retryAt
+		}
+		if due.Before(next) {
 			next = due
 		}
 	}
@@ -410,8 +426,10 @@ func (n *Node) claim(need int, now time.Time) {
 		// Each INQUIRE keeps the block TENTATIVE at the peers for t, and
 		// CLAIMING here just as long. ddhcpd counts t from the pick only,
 		// which its whole-second clock gets away with; with a real clock
-		// the fourth pass would come a moment after the lapse.
+		// the fourth pass would come a moment after the lapse. If the
+		// send fails, SendFailed takes both back.
 		b := &n.blocks[i]
+		n.noteUndo(i, b.timeout, now.Add(n.tentative), false)
 		b.claims++
 		b.timeout = now.Add(n.tentative)
 	}
@@ -533,8 +551,13 @@ func (n *Node) refreshAt(i uint32) time.Time {
 
 // updateClaims is ddhcpd's update_claims (specification 6.1): own blocks in
 // index order, in groups of 32; a group is announced if one of its blocks
-// is due for refresh or must be re-announced at once.
+// is due for refresh or must be re-announced at once. Nothing is sent
+// within half a tentative timeout of a failed send: ddhcpd retries at its
+// next housekeeping pass, which comes that much later on an idle link.
 func (n *Node) updateClaims(now time.Time) {
+	if now.Before(n.retryAt) {
+		return
+	}
 	due := func(i uint32) bool {
 		return n.blocks[i].announce || !now.Before(n.refreshAt(i))
 	}
@@ -557,16 +580,21 @@ func (n *Node) updateClaims(now time.Time) {
 		}
 		n.sendMulticast(buf, StatMcastSendUpdateClaim)
 		for _, i := range group {
-			n.blocks[i].timeout, n.blocks[i].announce = now.Add(n.blockTimeout), false
+			b := &n.blocks[i]
+			n.noteUndo(i, b.timeout, now.Add(n.blockTimeout), b.announce)
+			b.timeout, b.announce = now.Add(n.blockTimeout), false
 		}
 	}
 }
 
+// sendMulticast emits datagram b, an INQUIRE or UPDATECLAIM. The caller
+// then notes, with noteUndo, the state the datagram changed.
 func (n *Node) sendMulticast(b []byte, kind Stat) {
 	n.stats[StatMcastSendPkg]++
 	n.stats[StatMcastSendByte] += int64(len(b))
 	n.stats[kind]++
 	n.emit(Output{Kind: SendMulticast, Data: b})
+	n.sent = append(n.sent, sentRecord{data: b, first: len(n.sentEntries), end: len(n.sentEntries)})
 }
 
 func (n *Node) sendUnicast(to netip.Addr, b []byte, kind Stat) {

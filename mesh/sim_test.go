@@ -44,10 +44,13 @@ type meshPeer interface {
 // for models.
 type simNode struct {
 	*Node
-	peer   meshPeer
-	addr   netip.Addr
-	down   bool
-	events []Output
+	peer meshPeer
+	addr netip.Addr
+	down bool // stopped: no ticks, no datagrams
+	// linkDown: running, but its sends fail (a leased node is told, with
+	// SendFailed) and nothing reaches it.
+	linkDown bool
+	events   []Output
 }
 
 // bus connects Nodes over an in-memory link layer: multicast reaches every
@@ -111,8 +114,19 @@ func (b *bus) index(addr netip.Addr) int {
 // collect takes node i's outputs: datagrams go on the link, events to
 // onEvent and the node's event list.
 func (b *bus) collect(i int) {
-	b.buf = b.nodes[i].peer.Outputs(b.buf[:0])
+	n := b.nodes[i]
+	b.buf = n.peer.Outputs(b.buf[:0])
 	for _, o := range b.buf {
+		switch o.Kind {
+		case SendMulticast, SendUnicast:
+			if !n.linkDown {
+				break
+			}
+			if o.Kind == SendMulticast && n.Node != nil {
+				n.SendFailed(o.Data)
+			}
+			continue
+		}
 		switch o.Kind {
 		case SendMulticast:
 			b.sent++
@@ -121,7 +135,7 @@ func (b *bus) collect(i int) {
 			b.sent++
 			b.queue = append(b.queue, datagram{from: i, to: b.index(o.To), data: o.Data})
 		default:
-			b.nodes[i].events = append(b.nodes[i].events, o)
+			n.events = append(n.events, o)
 			if b.onEvent != nil {
 				b.onEvent(i, o)
 			}
@@ -131,7 +145,7 @@ func (b *bus) collect(i int) {
 
 func (b *bus) deliver(d datagram, to int) {
 	n := b.nodes[to]
-	if n.down || (b.cut != nil && b.cut(d.from, to)) {
+	if n.down || n.linkDown || (b.cut != nil && b.cut(d.from, to)) {
 		return
 	}
 	var err error
@@ -547,4 +561,77 @@ func TestSteadyStateTraffic(t *testing.T) {
 		t.Errorf("%d datagrams in an hour of steady state, want 960", got)
 	}
 	b.checkConsistent()
+}
+
+// A node whose link goes down (its sends fail, nothing reaches it) keeps
+// running and gives its block up when its last claim that went out runs
+// out, as the peers let it lapse; a peer that needs addresses then takes
+// the block over, and at no moment do two nodes own it. When the link is
+// back the node claims again and the mesh agrees.
+func TestLinkDownNodeReleasesBlocks(t *testing.T) {
+	b := newBus(t)
+	c := meshConfig("10.0.0.0", 28, 2) // 4 blocks of 4
+	c.LearningPhase = false
+	c.SpareLeases = 3
+	for range 3 {
+		b.add(c, nil)
+	}
+	b.runFor(2 * time.Minute)
+	b.checkConsistent()
+	cut := b.nodes[2]
+	gone := cut.Owned()
+	if len(gone) != 1 {
+		t.Fatalf("node 2 owns %v", gone)
+	}
+	cut.linkDown = true
+	downAt := b.clock.now
+	var lostAt, takenAt time.Duration
+	n0 := b.nodes[0]
+	bound := 0
+	for b.clock.now.Before(downAt.Add(4 * time.Minute)) {
+		// Node 0 binds a client every 5 s: it soon needs more blocks
+		// than the one free block.
+		if b.clock.now.Sub(downAt)%(5*time.Second) == 0 {
+			if a, err := n0.Offer(chaddr(bound), uint32(bound), netip.Addr{}); err == nil &&
+				n0.Request(Request{CHAddr: chaddr(bound), XID: uint32(bound), Addr: a}).Verdict == Ack {
+				bound++
+			}
+		}
+		b.runFor(time.Second)
+		for blk, own := range b.owners() {
+			if len(own) > 1 {
+				t.Fatalf("%v after the link went down, block %d is owned by nodes %v", b.clock.now.Sub(downAt), blk, own)
+			}
+		}
+		since := b.clock.now.Sub(downAt)
+		if lostAt == 0 && len(cut.Owned()) == 0 {
+			lostAt = since
+		}
+		if takenAt == 0 && slices.Contains(n0.Owned(), gone[0]) {
+			takenAt = since
+		}
+	}
+	// The last claim went out at most 15 s before the link went down and
+	// holds 60 s; housekeeping looks every 7.5 s.
+	if lostAt < 45*time.Second || lostAt > 68*time.Second {
+		t.Errorf("node 2 gave its block up %v after its link went down, want between 45 and 68 s", lostAt)
+	}
+	if lost := b.eventsOf(2, BlockLost); len(lost) != 1 || lost[0].Block != gone[0] {
+		t.Errorf("node 2's BlockLost events %+v, want one for block %d", lost, gone[0])
+	}
+	if takenAt == 0 || takenAt < lostAt {
+		t.Errorf("node 0 took block %d %v after the link went down, node 2 gave it up after %v", gone[0], takenAt, lostAt)
+	}
+	t.Logf("node 2 gave block %d up %v after its link went down; node 0 owned it %v after", gone[0], lostAt, takenAt)
+
+	cut.linkDown = false
+	b.runFor(2 * time.Minute)
+	b.checkConsistent()
+	for i, n := range b.nodes {
+		for _, blk := range n.Owned() {
+			if row, _ := n.Block(blk); row.SecondsLeft < 45 {
+				t.Errorf("node %d's block %d: %d s left, its claims are not going out", i, blk, row.SecondsLeft)
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package meshd
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -46,6 +47,17 @@ type bus struct {
 	addrs []netip.Addr
 	q     chan busMsg
 	drop  map[int]bool // cores that receive nothing
+
+	mu        sync.Mutex
+	failMcast map[int]bool // cores whose multicast sends fail
+	attempts  []sendAttempt
+}
+
+// A sendAttempt is a multicast send a core tried while failMcast was set.
+type sendAttempt struct {
+	core int
+	at   time.Time
+	cmd  mesh.Command
 }
 
 type busMsg struct {
@@ -59,6 +71,15 @@ type busTr struct {
 }
 
 func (t busTr) SendMulticast(b []byte) error {
+	t.b.mu.Lock()
+	fail := t.b.failMcast[t.i]
+	if fail {
+		t.b.attempts = append(t.b.attempts, sendAttempt{t.i, t.b.clock.Now(), mesh.Command(b[14])})
+	}
+	t.b.mu.Unlock()
+	if fail {
+		return errors.New("sendto: network is down")
+	}
 	t.b.q <- busMsg{t.i, -1, bytes.Clone(b)}
 	return nil
 }
@@ -73,7 +94,7 @@ func (t busTr) SendUnicast(to netip.Addr, b []byte) error {
 }
 
 func newBus(t testing.TB) *bus {
-	return &bus{t: t, clock: &fakeClock{now: epoch}, q: make(chan busMsg, 1024), drop: map[int]bool{}}
+	return &bus{t: t, clock: &fakeClock{now: epoch}, q: make(chan busMsg, 1024), drop: map[int]bool{}, failMcast: map[int]bool{}}
 }
 
 // testConfig is a small fast mesh: -L -t 2 -B 20 -N 10.0.0.0/24 -b 2.
@@ -132,13 +153,18 @@ func (b *bus) deliver(m busMsg) {
 }
 
 // advance moves the clock in 100 ms steps, ticking every core when due
-// and delivering what they send.
+// and delivering what they send. A core that asks to be ticked again and
+// again at one instant (its timer loop would spin) fails the test.
 func (b *bus) advance(d time.Duration) {
+	b.t.Helper()
 	end := b.clock.Now().Add(d)
 	for b.clock.Now().Before(end) {
 		b.clock.add(100 * time.Millisecond)
-		for _, c := range b.cores {
-			for !c.nextTick().After(b.clock.Now()) {
+		for i, c := range b.cores {
+			for k := 0; !c.nextTick().After(b.clock.Now()); k++ {
+				if k == 10 {
+					b.t.Fatalf("core %d: NextTick stays at %v: its timer loop would spin", i, c.nextTick().Sub(epoch))
+				}
 				c.tick()
 			}
 		}
@@ -390,5 +416,82 @@ func TestControl(t *testing.T) {
 	st = string(c.control(mesh.CtlRequest{Command: mesh.CtlStatistics}))
 	if !strings.Contains(st, "dhcp.send_ack 0\n") || !strings.Contains(st, "mcast.send_pkg 0\n") {
 		t.Errorf("STATISTICS after reset:\n%s", st)
+	}
+}
+
+// A node whose multicast sends fail (its mesh link is down) hands each
+// failed INQUIRE and UPDATECLAIM back to the node: it retries at the pace
+// of housekeeping (every t/2 = 1 s here), never spins, and gives its
+// blocks up when the last claim that went out runs out, which also drops
+// them from the claims it persists. When the link is back it claims again
+// and the two nodes agree.
+func TestFailedMulticastSends(t *testing.T) {
+	b := twoNodes(t)
+	c0, c1 := b.cores[0], b.cores[1]
+	had := owned(c0)
+	var until time.Time
+	for _, u := range c0.claimSnapshot() {
+		until = u
+	}
+	if until.IsZero() {
+		t.Fatal("no claim persisted")
+	}
+	b.mu.Lock()
+	b.failMcast[0] = true
+	b.mu.Unlock()
+	b.drop[0] = true
+	down := b.clock.Now()
+	b.advance(until.Sub(down) - 500*time.Millisecond)
+	if got := owned(c0); !slices.Equal(got, had) {
+		t.Errorf("half a second before its claim runs out the node owns %v, had %v", got, had)
+	}
+	b.advance(1500 * time.Millisecond) // housekeeping comes within t/2 = 1 s
+	if got := owned(c0); len(got) != 0 {
+		t.Errorf("a second after its claim ran out the node still owns %v", got)
+	}
+	if cl := c0.claimSnapshot(); len(cl) != 0 {
+		t.Errorf("claims still persisted: %v", cl)
+	}
+	for _, i := range had {
+		c1.mu.Lock()
+		r, _ := c1.node.Block(i)
+		c1.mu.Unlock()
+		if r.State == mesh.Claimed {
+			t.Errorf("the peer still sees block %d claimed by the node", i)
+		}
+	}
+	b.advance(5 * time.Second)
+	b.mu.Lock()
+	attempts := slices.Clone(b.attempts)
+	b.failMcast[0] = false
+	b.mu.Unlock()
+	last := map[mesh.Command]time.Time{}
+	kinds := map[mesh.Command]int{}
+	for _, a := range attempts {
+		if p, ok := last[a.cmd]; ok && a.at.Sub(p) < time.Second {
+			t.Errorf("%v attempts at %v and %v: closer than t/2", a.cmd, p.Sub(down), a.at.Sub(down))
+		}
+		last[a.cmd] = a.at
+		kinds[a.cmd]++
+	}
+	if kinds[mesh.UpdateClaim] == 0 || kinds[mesh.Inquire] == 0 {
+		t.Errorf("failed attempts by kind: %v; want UPDATECLAIMs while owning, INQUIREs after", kinds)
+	}
+	st := stats(c0)
+	t.Logf("%d failed sends in %v (%v); mcast.send_pkg %d", len(attempts), b.clock.Now().Sub(down), kinds, st[mesh.StatMcastSendPkg])
+
+	b.drop[0] = false
+	b.advance(10 * time.Second)
+	o0, o1 := owned(c0), owned(c1)
+	if len(o0) == 0 || len(o1) == 0 || slices.ContainsFunc(o0, func(i uint32) bool { return slices.Contains(o1, i) }) {
+		t.Errorf("after the link came back: owned blocks %v and %v", o0, o1)
+	}
+	for _, i := range o0 {
+		c1.mu.Lock()
+		r, _ := c1.node.Block(i)
+		c1.mu.Unlock()
+		if r.State != mesh.Claimed || r.Owner != nodeID(1) {
+			t.Errorf("the peer sees the node's block %d as %v owned by %v", i, r.State, r.Owner)
+		}
 	}
 }

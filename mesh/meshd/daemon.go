@@ -225,7 +225,9 @@ func (c *core) loop(ctx context.Context) {
 }
 
 // handleOutputs carries out what the node asks for. It is called with
-// c.mu held; what must wait until the mutex is released is returned.
+// c.mu held, so that a failed multicast send reaches the node
+// (SendFailed) before anything else does; what must wait until the mutex
+// is released is returned.
 func (c *core) handleOutputs() []func() {
 	c.outs = c.node.Outputs(c.outs[:0])
 	var after []func()
@@ -236,6 +238,7 @@ func (c *core) handleOutputs() []func() {
 		switch o.Kind {
 		case mesh.SendMulticast:
 			if err := c.tr.SendMulticast(o.Data); err != nil {
+				c.node.SendFailed(o.Data)
 				c.sendFailed(now, "cannot send to the mesh", "message", commandOf(o.Data), "error", err)
 				continue
 			}
@@ -284,12 +287,13 @@ func (c *core) handleOutputs() []func() {
 	return after
 }
 
-// sendFailed reports a datagram that could not be sent. The node counts
-// it as sent (ddhcpd refreshes a claim's local timeout only after a
-// successful send): a claim that cannot be announced for a whole block
-// timeout runs out at the peers while this node still holds it, and is
-// settled by id when the link is back; a renewal not forwarded gets no
-// answer and the client asks again.
+// sendFailed logs a datagram that could not be sent. A failed INQUIRE or
+// UPDATECLAIM has been handed back to the node (mesh.Node.SendFailed),
+// which counts only what went out, as ddhcpd does: a claim that cannot be
+// announced runs out here when it runs out at the peers, and a block
+// nobody heard inquired is never owned. A renewal not forwarded gets no
+// answer and the client asks again; an unsent LEASEACK or LEASENAK leaves
+// the peer's client without one, and it asks again too.
 func (c *core) sendFailed(now time.Time, msg string, args ...any) {
 	if now.Sub(c.lastSendWarn) < sendWarnEvery {
 		c.log.Debug(msg, args...)

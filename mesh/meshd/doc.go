@@ -11,7 +11,12 @@
 //     link-local address as the source;
 //   - an event loop that calls Tick when NextTick comes, and turns the
 //     node's outputs into datagrams, DHCP replies, log lines and hook
-//     calls; a failed send is logged;
+//     calls. A failed send is logged, and a failed INQUIRE or UPDATECLAIM
+//     is handed back to the node (mesh.Node.SendFailed): as in ddhcpd,
+//     only what went out counts, so a node whose mesh link is down owns
+//     no new block and gives its blocks up when their last announced
+//     claim runs out, as its peers do, instead of serving addresses a
+//     peer may have claimed meanwhile;
 //   - the DHCP server on the -c interface, built on package dhcpserver,
 //     answering as ddhcpd does (specification 7.7) with the options of
 //     ddhcpd's CODE:LEN:bytes store and the server identifier all nodes
