@@ -47,8 +47,8 @@
 // block, and an own block keeps the timeout of its last claim that went
 // out, so that a node whose mesh link is down owns no new block and
 // gives its blocks up when its peers let them lapse, instead of serving
-// addresses from them while a peer claims them. It then retries at the
-// pace of housekeeping.
+// addresses from them while a peer claims them. It retries at the pace of
+// housekeeping.
 //
 // The Node follows ddhcpd's algorithm (learning phase, tentative period,
 // three inquiries, refresh at a quarter of the block timeout, expiry, spare
@@ -58,8 +58,11 @@
 // storm; a block contested while it was being inquired is not taken; an
 // owner checks the client before it acknowledges a forwarded renewal and
 // records the lease; declined addresses are set aside; the network and
-// broadcast address of the range are never leased; and a block taken over
-// from a vanished node is not offered until that node's leases have run out.
+// broadcast address of the range are never leased; a block taken over
+// from a vanished node is not offered until that node's leases have run
+// out; and an own block whose claim could not be announced is given up the
+// moment the claim runs out, where ddhcpd waits for its next housekeeping
+// pass, up to t/2 later, while peers may already be claiming the block.
 //
 // ddhcpd keeps everything in memory and forgets its clients on a restart.
 // Resume hands a restarted Node the claims and leases its caller persisted:

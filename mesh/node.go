@@ -311,6 +311,10 @@ func (n *Node) NextTick() time.Time {
 		if n.blocks[i].announce || due.Before(n.retryAt) {
 			due = n.retryAt
 		}
+		// A claim that could not be refreshed is given up when it runs out.
+		if t := n.blocks[i].timeout; t.Before(due) {
+			due = t
+		}
 		if due.Before(next) {
 			next = due
 		}
@@ -325,11 +329,13 @@ func (n *Node) NextTick() time.Time {
 
 // Tick runs what is due: forwarded renewals that timed out, the end of the
 // learning phase, housekeeping (at most every half tentative timeout, never
-// in response to traffic, so two nodes cannot drive each other), and claim
-// refreshes that fall between housekeeping passes.
+// in response to traffic, so two nodes cannot drive each other), claim
+// refreshes that fall between housekeeping passes, and the end of own
+// claims that could not be refreshed.
 func (n *Node) Tick() {
 	now := n.clock.Now()
 	n.expireForwards(now)
+	defer n.expireOwn(now)
 	if n.learning {
 		if now.Before(n.learningUntil) {
 			n.updateClaims(now) // blocks resumed after a restart stay claimed
@@ -344,6 +350,24 @@ func (n *Node) Tick() {
 		return
 	}
 	n.updateClaims(now)
+}
+
+// expireOwn gives up the own blocks whose claim has run out: announcing
+// them failed (SendFailed) until the peers stopped counting them as
+// claimed. ddhcpd gives such a block up at its next housekeeping pass, up
+// to t/2 later, by when a peer may already be claiming it; the Node does
+// so at once, even in the learning phase, where housekeeping does not run.
+func (n *Node) expireOwn(now time.Time) {
+	for k := 0; k < len(n.owned); {
+		i := n.owned[k]
+		b := &n.blocks[i]
+		if now.Before(b.timeout) {
+			k++
+			continue
+		}
+		n.lose(i) // removes i from n.owned
+		b.state, b.owner = Free, NodeID{}
+	}
 }
 
 // housekeeping is ddhcpd's HK pass (specification 5.3).

@@ -53,13 +53,16 @@ func (n *Node) collectSent() {
 //   - for an UPDATECLAIM, each listed own block gets back the timeout it
 //     had before the send (and its pending re-announce, if the datagram
 //     answered an INQUIRE or a claim), so that a claim the peers stopped
-//     hearing runs out here when it runs out there: housekeeping then
-//     gives the block up (a BlockLost output) instead of serving
-//     addresses a peer may now claim.
+//     hearing runs out here when it runs out there: Tick then gives the
+//     block up (a BlockLost output) instead of serving addresses a peer
+//     may now claim.
 //
 // No claim is then announced for half a tentative timeout, the pace of
-// ddhcpd's housekeeping on a link that is down, and NextTick honours that.
-// Other datagrams, and datagrams the node no longer knows, are ignored.
+// ddhcpd's housekeeping on a link that is down (it retries at every pass),
+// and NextTick honours that. INQUIREs keep the housekeeping pace they
+// have anyway. mcast.send_byte loses the datagram's bytes; the packet
+// counters keep the attempt, as ddhcpd's do. Other datagrams, and
+// datagrams the node no longer knows, are ignored.
 //
 // data must be the Data of an Output returned by the latest Outputs call,
 // and the call must come before the next Outputs call; meshd calls it as

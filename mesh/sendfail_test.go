@@ -104,29 +104,34 @@ func TestFailedInquiriesOwnNothing(t *testing.T) {
 }
 
 // An owner whose UPDATECLAIMs fail keeps the timeout of its last claim
-// that went out, retries on every housekeeping pass (7.5 s) and gives the
-// block up at the first pass after that timeout, when the peers have let
-// the claim lapse too (specification 5.3 step 1).
+// that went out, retries every half tentative timeout (7.5 s) after the
+// last failure and gives the block up when that claim runs out, as the peers let it lapse
+// (specification 5.3 step 1; ddhcpd notices at its next pass).
 func TestFailedRefreshLosesBlockAtTimeout(t *testing.T) {
 	h := ownedHarness(t, DefaultConfig()) // owned and announced at 22.5 s
 	if evs := h.drive(40*time.Second, never); fmt.Sprint(evs) != "[37.5s UPDATECLAIM 5/60]" {
 		t.Fatalf("before the link fails: %v", evs)
 	}
-	// The last claim that went out, at 37.5 s, runs out at 97.5 s.
-	evs := h.drive(90*time.Second, always)
-	if r := h.row(5); r.State != Ours || r.SecondsLeft != 7 {
-		t.Errorf("at 90 s block 5 is %v with %d s left, want OURS with 7 (until 97.5 s)", r.State, r.SecondsLeft)
+	// A refresh between housekeeping passes, at 41 s, runs out at 101 s.
+	h.clock.now = epoch.Add(41 * time.Second)
+	h.inquire(largePeer, 5)
+	if got := describe(h.take()); !slices.Equal(got, []string{"UPDATECLAIM 5/60"}) {
+		t.Fatalf("INQUIRE for block 5 at 41 s answered with %q", got)
+	}
+	evs := h.drive(100*time.Second, always)
+	if r := h.row(5); r.State != Ours || r.SecondsLeft != 1 {
+		t.Errorf("at 100 s block 5 is %v with %d s left, want OURS with 1 (until 101 s)", r.State, r.SecondsLeft)
 	}
 	evs = append(evs, h.drive(2*time.Minute, always)...)
 	want := []timedEvent{
-		{ms(52.5), "UPDATECLAIM 5/60 (failed)"}, // due: less than 45 s left
-		{ms(60), "UPDATECLAIM 5/60 (failed)"},
-		{ms(67.5), "UPDATECLAIM 5/60 (failed)"},
-		{ms(75), "UPDATECLAIM 5/60 (failed)"},
-		{ms(82.5), "UPDATECLAIM 5/60 (failed)"},
-		{ms(90), "UPDATECLAIM 5/60 (failed)"},
-		{ms(97.5), "UPDATECLAIM 5/60 (failed)"},
-		{ms(105), "BlockLost 5"},
+		{ms(56), "UPDATECLAIM 5/60 (failed)"}, // due: less than 45 s left
+		{ms(63.5), "UPDATECLAIM 5/60 (failed)"},
+		{ms(71), "UPDATECLAIM 5/60 (failed)"},
+		{ms(78.5), "UPDATECLAIM 5/60 (failed)"},
+		{ms(86), "UPDATECLAIM 5/60 (failed)"},
+		{ms(93.5), "UPDATECLAIM 5/60 (failed)"},
+		{ms(101), "UPDATECLAIM 5/60 (failed)"},
+		{ms(101), "BlockLost 5"},
 		{ms(105), "INQUIRE 5 (failed)"},
 		{ms(112.5), "INQUIRE 5 (failed)"},
 		{ms(120), "INQUIRE 5 (failed)"},
@@ -246,5 +251,36 @@ func TestSendFailedUndoOrder(t *testing.T) {
 				t.Errorf("from 31 to 45 s: %v, want %v", evs, wantEvs)
 			}
 		})
+	}
+}
+
+// A node restarted with its link down cannot announce the claims it
+// resumed: in its learning phase, where housekeeping does not run, it
+// still gives them up when they run out at the peers (40 s), not when
+// learning ends (60 s).
+func TestResumedClaimsLapseWhileLearning(t *testing.T) {
+	h := newHarness(t, DefaultConfig(), fixedRand(0)) // learning: 60 s
+	h.n.Resume([]ResumeClaim{{Block: 5, Until: epoch.Add(40 * time.Second)}}, nil)
+	for _, o := range h.n.Outputs(nil) {
+		if o.Kind == SendMulticast {
+			h.n.SendFailed(o.Data)
+		}
+	}
+	if r := h.row(5); r.State != Ours || r.SecondsLeft != 40 {
+		t.Fatalf("after a failed announce block 5 is %v with %d s left, want OURS with 40", r.State, r.SecondsLeft)
+	}
+	evs := h.drive(61*time.Second, always)
+	want := []timedEvent{
+		{ms(7.5), "UPDATECLAIM 5/60 (failed)"},
+		{ms(15), "UPDATECLAIM 5/60 (failed)"},
+		{ms(22.5), "UPDATECLAIM 5/60 (failed)"},
+		{ms(30), "UPDATECLAIM 5/60 (failed)"},
+		{ms(37.5), "UPDATECLAIM 5/60 (failed)"},
+		{ms(40), "BlockLost 5"},
+		{ms(60), "LearningEnded"},
+		{ms(60), "INQUIRE 0 (failed)"},
+	}
+	if !slices.Equal(evs, want) {
+		t.Errorf("resumed with the link down:\n got %v\nwant %v", evs, want)
 	}
 }
