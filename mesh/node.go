@@ -300,9 +300,9 @@ func (n *Node) emit(o Output) { n.out = append(n.out, o) }
 
 // NextTick returns when Tick must next be called: the end of the learning
 // phase, the next housekeeping pass (every half tentative timeout), the
-// next claim refresh, or a forwarded renewal's timeout, whichever is first.
-// After a failed send (SendFailed) no claim is refreshed for half a
-// tentative timeout.
+// next claim refresh (not within half a tentative timeout of a failed
+// send, see SendFailed), the end of an own claim that could not be
+// refreshed, or a forwarded renewal's timeout, whichever is first.
 func (n *Node) NextTick() time.Time {
 	next := n.nextHK
 	// Own blocks exist in the learning phase only when resumed (Resume).
