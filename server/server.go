@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +96,14 @@ type poolState struct {
 	cfg   *config.Pool
 	alloc *alloc.Pool
 	names *ddns.Params // the subnet's, unless the pool sets DDNS parameters
+	strat alloc.Strategy
+	// reserved are the reserved addresses in the pool, in the order the
+	// configuration gives them; the allocator never hands them out.
+	reserved []netip.Addr
+	// fresh says the allocator was made for this state and has yet to
+	// learn the store's leases (one carried over from the previous
+	// state already knows them).
+	fresh bool
 }
 
 // New returns a server for cfg with leases in store. It scans the store to
@@ -131,7 +140,7 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 		s.commit.interval = 0
 	}
 	s.offers.init()
-	st, err := s.build(ctx, cfg)
+	st, err := s.build(ctx, cfg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +156,7 @@ func (s *Server) Config() *config.Config { return s.state.Load().cfg }
 func (s *Server) Reload(ctx context.Context, cfg *config.Config) error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
-	st, err := s.build(ctx, cfg)
+	st, err := s.build(ctx, cfg, s.state.Load())
 	if err != nil {
 		return err
 	}
@@ -155,8 +164,17 @@ func (s *Server) Reload(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
-// build derives a state from cfg and the store's leases.
-func (s *Server) build(ctx context.Context, cfg *config.Config) (*state, error) {
+// build derives a state from cfg and the store's leases. On a reload,
+// prev is the state in force: a pool whose range, allocator and reserved
+// addresses are unchanged keeps prev's allocator, which already knows the
+// leases (and goes on learning them, as messages under prev still use
+// it). The store is then read in full only when it must be: at start,
+// when the subnets (ids or prefixes) or the sanity checks changed, since
+// those decide which leases are orphans; otherwise only the address
+// ranges of new or changed pools are read. A reload thus costs about
+// nothing for the pools it keeps, instead of a pass over every lease and
+// the garbage it makes while packets are being served.
+func (s *Server) build(ctx context.Context, cfg *config.Config, prev *state) (*state, error) {
 	if cfg.Classifier == nil {
 		cls, err := classify.New(nil, nil)
 		if err != nil {
@@ -175,11 +193,7 @@ func (s *Server) build(ctx context.Context, cfg *config.Config) (*state, error) 
 			strat = alloc.Iterative
 		}
 		for _, p := range sn.Pools {
-			a, err := alloc.New(p.First, p.Last, strat, uint64(s.now().UnixNano()))
-			if err != nil {
-				return nil, fmt.Errorf("subnet %d pool %v-%v: %w", sn.ID, p.First, p.Last, err)
-			}
-			ps := &poolState{cfg: p, alloc: a, names: ss.names}
+			ps := &poolState{cfg: p, names: ss.names, strat: strat}
 			if p.DDNS != nil && p.DDNS != sn.Params.DDNS {
 				// Kea 3.x decides again with the pool's parameters,
 				// except the character set, which stays the subnet's.
@@ -191,26 +205,121 @@ func (s *Server) build(ctx context.Context, cfg *config.Config) (*state, error) 
 		// Reserved addresses are never handed to anyone else.
 		for _, h := range sn.Reservations {
 			if ps := ss.poolFor(h.Address); ps != nil {
-				ps.alloc.Use(h.Address)
+				ps.reserved = append(ps.reserved, h.Address)
 			}
 		}
 	}
 	for _, h := range cfg.GlobalReservations {
 		if sn := cfg.SubnetContaining(h.Address); sn != nil {
 			if ps := st.subnets[sn.ID].poolFor(h.Address); ps != nil {
-				ps.alloc.Use(h.Address)
+				ps.reserved = append(ps.reserved, h.Address)
 			}
 		}
 	}
-	if err := s.markLeases(ctx, st); err != nil {
+	for _, sn := range cfg.Subnets {
+		for _, ps := range st.subnets[sn.ID].pools {
+			if old := prev.samePool(sn.ID, ps); old != nil {
+				ps.alloc = old.alloc
+				continue
+			}
+			a, err := alloc.New(ps.cfg.First, ps.cfg.Last, ps.strat, uint64(s.now().UnixNano()))
+			if err != nil {
+				return nil, fmt.Errorf("subnet %d pool %v-%v: %w", sn.ID, ps.cfg.First, ps.cfg.Last, err)
+			}
+			for _, r := range ps.reserved {
+				a.Use(r)
+			}
+			ps.alloc, ps.fresh = a, true
+		}
+	}
+	if prev == nil || prev.needsFullScan(cfg) {
+		if err := s.markLeases(ctx, st); err != nil {
+			return nil, err
+		}
+	} else if err := s.markFreshPools(ctx, st); err != nil {
 		return nil, err
 	}
 	s.offers.each(func(a netip.Addr) {
-		if ps := st.poolContaining(a); ps != nil {
+		if ps := st.poolContaining(a); ps != nil && ps.fresh {
 			ps.alloc.Use(a)
 		}
 	})
 	return st, nil
+}
+
+// samePool returns the pool of subnet id in st that ps can take the
+// allocator of: the same range, allocator and reserved addresses. st may
+// be nil.
+func (st *state) samePool(id uint32, ps *poolState) *poolState {
+	if st == nil {
+		return nil
+	}
+	ss := st.subnets[id]
+	if ss == nil {
+		return nil
+	}
+	for _, old := range ss.pools {
+		if old.cfg.First == ps.cfg.First && old.cfg.Last == ps.cfg.Last && old.strat == ps.strat && slices.Equal(old.reserved, ps.reserved) {
+			return old
+		}
+	}
+	return nil
+}
+
+// needsFullScan reports whether a reload from st to cfg must read every
+// lease: the subnets (ids and prefixes) decide which leases are orphans
+// for lease-checks, and the sanity checks themselves may have changed.
+func (st *state) needsFullScan(cfg *config.Config) bool {
+	if st.cfg.SanityChecks != cfg.SanityChecks || len(st.cfg.Subnets) != len(cfg.Subnets) {
+		return true
+	}
+	for _, sn := range cfg.Subnets {
+		old := st.subnets[sn.ID]
+		if old == nil || old.cfg.Prefix != sn.Prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// markFreshPools marks the addresses of live leases in the ranges of the
+// pools whose allocators are new, reading only those ranges.
+func (s *Server) markFreshPools(ctx context.Context, st *state) error {
+	for _, ss := range st.subnets {
+		for _, ps := range ss.pools {
+			if !ps.fresh {
+				continue
+			}
+			after := ps.cfg.First.Prev()
+			for {
+				page, err := s.store.Page(ctx, after, 0, 1024)
+				if err != nil {
+					return fmt.Errorf("reading leases: %w", err)
+				}
+				done := len(page) < 1024
+				for i := range page {
+					l := &page[i]
+					after = l.Addr
+					if !ps.cfg.Contains(l.Addr) {
+						done = true
+						break
+					}
+					if l.State != lease.StateDefault && l.State != lease.StateDeclined {
+						continue
+					}
+					// The lease's own subnet decides its pool, as in
+					// markLeases.
+					if lss := st.subnets[l.SubnetID]; lss != nil && lss.cfg.Prefix.Contains(l.Addr) && lss.poolFor(l.Addr) == ps {
+						ps.alloc.Use(l.Addr)
+					}
+				}
+				if done {
+					break
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // markLeases marks every address the store holds a live lease for as used,
