@@ -45,22 +45,7 @@ func TestMeshLinkDown(t *testing.T) {
 	// last one that went out; housekeeping every t/2 = 1 s.
 	e := newMeshEnv(t, 3, "-L", "-t", "2", "-B", "4", "-b", "2", "-s", "16", "-N", "198.18.0.0/27")
 	e.startAll()
-	var tables []blockTable
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		tables = e.waitSettled(e.nodes, false, 30*time.Second)
-		n := 0
-		for _, bt := range tables {
-			n += len(bt.owned())
-		}
-		if n == 8 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of 8 blocks owned", n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	tables := e.waitAllOwned(8, 30*time.Second)
 	victim := 0
 	for i, bt := range tables {
 		if len(bt.owned()) > len(tables[victim].owned()) {

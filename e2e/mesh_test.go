@@ -874,24 +874,9 @@ func TestMeshKilledNodeBlocksReclaimed(t *testing.T) {
 	e := newMeshEnv(t, 3, "-L", "-t", "2", "-B", "4", "-b", "2", "-s", "16", "-N", "198.18.0.0/27")
 	start := time.Now()
 	e.startAll()
-	var tables []blockTable
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		// The nodes want more than there is: one may well end up with
-		// nothing, as with ddhcpd.
-		tables = e.waitSettled(e.nodes, false, 30*time.Second)
-		n := 0
-		for _, bt := range tables {
-			n += len(bt.owned())
-		}
-		if n == 8 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of 8 blocks owned", n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// The nodes want more than there is: one may well end up with
+	// nothing, as with ddhcpd.
+	tables := e.waitAllOwned(8, 30*time.Second)
 	t.Logf("MEASURE convergence: 3 nodes (-L -t 2 -B 4 -b 2 -s 16) share all 8 blocks %v after the first start", time.Since(start).Round(time.Millisecond))
 	victim := 0
 	for i, bt := range tables {
@@ -914,7 +899,7 @@ func TestMeshKilledNodeBlocksReclaimed(t *testing.T) {
 		}
 	}
 	var expired time.Duration
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var tabs []blockTable
 		for _, nd := range rest {
@@ -961,5 +946,26 @@ func TestMeshKilledNodeBlocksReclaimed(t *testing.T) {
 	// its blocks up at once would fail this.
 	if expired < 1500*time.Millisecond {
 		t.Errorf("the killed node's claims vanished after %v, before their 4 s timeout", expired)
+	}
+}
+
+// waitAllOwned waits until the nodes have settled with all blocks of the
+// mesh owned between them, and returns their block tables.
+func (e *meshEnv) waitAllOwned(blocks int, within time.Duration) []blockTable {
+	e.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		tables := e.waitSettled(e.nodes, false, within)
+		n := 0
+		for _, bt := range tables {
+			n += len(bt.owned())
+		}
+		if n == blocks {
+			return tables
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("only %d of %d blocks owned", n, blocks)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
