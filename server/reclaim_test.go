@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,7 +100,7 @@ func TestUnwarnedReclaimCycles(t *testing.T) {
 			if n, _ := store.Len(ctx); n != 0 {
 				t.Errorf("%d leases left after the runs", n)
 			}
-			if !equalInts(got, tc.want) {
+			if !slices.Equal(got, tc.want) {
 				t.Errorf("warnings after runs %v, want %v\n%s", got, tc.want, logs.b.String())
 			}
 		})
@@ -127,18 +128,6 @@ func TestReclaimReportsBacklog(t *testing.T) {
 			t.Errorf("batch %d: reclaimed %d complete=%v err=%v, want %d complete=%v", i+1, n, complete, err, want.n, want.complete)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestReclaimAll checks leases-reclaim's engine: every expired lease is

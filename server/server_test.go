@@ -91,17 +91,7 @@ func newFixture(t *testing.T, src string) *fixture {
 // send passes a message to the server and returns its reply, nil if none.
 func (f *fixture) send(m dhcptest.Message) *dhcptest.Reply {
 	f.t.Helper()
-	req, err := dhcptest.NewRequest(m.MustBuild())
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	rec := dhcptest.NewRecorder(req)
-	f.srv.ServeDHCP(rec, req)
-	rep, err := rec.Result()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return rep
+	return f.sendOn(m, nil)
 }
 
 func mac(s string) net.HardwareAddr {
