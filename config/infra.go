@@ -533,10 +533,10 @@ func (l *loader) hooksLibraries(m member) {
 		if h.Library == "" {
 			l.errf(e.Pos(), "hooks-libraries: each entry needs a \"library\" (path of the library)")
 		}
-		switch {
+		switch ns := unsupportedHook(h.Library); {
 		case lib == nil || h.Library == "":
-		case unsupportedHook(h.Library) != nil:
-			l.notSupported(lib.pos(), unsupportedHook(h.Library))
+		case ns != nil:
+			l.notSupported(lib.pos(), ns)
 		case isLeaseCmds(h.Library):
 			// Built in; its one parameter that changes leases is not.
 			if h.Parameters != nil {

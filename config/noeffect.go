@@ -1,9 +1,6 @@
 package config
 
-import (
-	"sort"
-	"strings"
-)
+import "strings"
 
 // Ignored is a Kea keyword, or a value of one, that leased accepts and
 // that changes nothing in what leased does.
@@ -98,14 +95,7 @@ var noEffect = []Ignored{
 // rejected or absent. The entries whose Warns is set are reported as
 // warnings where they are written. The slice is a copy.
 func NoEffect() []Ignored {
-	out := append([]Ignored(nil), noEffect...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Scope != out[j].Scope {
-			return out[i].Scope < out[j].Scope
-		}
-		return out[i].Keyword < out[j].Keyword
-	})
-	return out
+	return sortedByScope(noEffect, func(e Ignored) (string, string) { return e.Scope, e.Keyword })
 }
 
 // findNoEffect returns the entry for keyword in scope whose When is when.

@@ -52,12 +52,20 @@ var notSupported = []Unsupported{
 // rejects as "not supported yet", sorted by scope and keyword. The slice is
 // a copy.
 func NotSupported() []Unsupported {
-	out := append([]Unsupported(nil), notSupported...)
+	return sortedByScope(notSupported, func(u Unsupported) (string, string) { return u.Scope, u.Keyword })
+}
+
+// sortedByScope returns a copy of list sorted by scope, then keyword, as
+// key gives them, keeping the order of entries that tie.
+func sortedByScope[T any](list []T, key func(T) (scope, keyword string)) []T {
+	out := append([]T(nil), list...)
 	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Scope != out[j].Scope {
-			return out[i].Scope < out[j].Scope
+		si, ki := key(out[i])
+		sj, kj := key(out[j])
+		if si != sj {
+			return si < sj
 		}
-		return out[i].Keyword < out[j].Keyword
+		return ki < kj
 	})
 	return out
 }

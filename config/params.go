@@ -262,15 +262,6 @@ func (l *loader) ddnsParam(d *rawDDNS, m member) bool {
 	return true
 }
 
-// ddnsScope is the scope a DDNS parameter counts as: the global one for
-// the Kea 2.2 keys read inside dhcp-ddns.
-func ddnsScope(m member) string {
-	if m.scope == "dhcp-ddns" {
-		return "Dhcp4"
-	}
-	return m.scope
-}
-
 func (l *loader) replaceClientName(m member) (string, bool) {
 	// Kea 1.x accepted the booleans true and false here; 2.2 rejects
 	// them, and so do we. Kea's lexer still reads the strings "true" and
