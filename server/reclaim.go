@@ -140,21 +140,15 @@ func (s *Server) reclaim(ctx context.Context) (n int, complete bool, err error) 
 		batch = batch[:el.MaxReclaimLeases]
 		complete = false
 	}
-	for i := range batch {
-		if el.MaxReclaimTime > 0 && time.Since(began) > time.Duration(el.MaxReclaimTime)*time.Millisecond {
-			complete = false
-			break
-		}
-		l := &batch[i]
-		if err := s.reclaimOne(ctx, st, l); err != nil {
-			if errors.Is(err, lease.ErrConflict) || errors.Is(err, lease.ErrNotFound) {
-				continue // renewed or removed meanwhile
-			}
-			return n, false, err
-		}
-		n++
+	var until time.Time
+	if el.MaxReclaimTime > 0 {
+		until = began.Add(time.Duration(el.MaxReclaimTime) * time.Millisecond)
 	}
-	return n, complete, nil
+	n, through, err := s.reclaimBatch(ctx, st, batch, !affinity(el), until)
+	if err != nil {
+		return n, false, err
+	}
+	return n, complete && through, nil
 }
 
 // ReclaimAll reclaims every expired lease now, with no batch or time
@@ -171,15 +165,9 @@ func (s *Server) ReclaimAll(ctx context.Context, remove bool) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		done := 0
-		for i := range ls {
-			if err := s.reclaimLease(ctx, st, &ls[i], remove); err != nil {
-				if errors.Is(err, lease.ErrConflict) || errors.Is(err, lease.ErrNotFound) {
-					continue
-				}
-				return n, err
-			}
-			done++
+		done, _, err := s.reclaimBatch(ctx, st, ls, remove, time.Time{})
+		if err != nil {
+			return n, err
 		}
 		n += done
 		// A short batch was the last; a batch in which nothing could be
@@ -190,8 +178,24 @@ func (s *Server) ReclaimAll(ctx context.Context, remove bool) (int, error) {
 	}
 }
 
-func (s *Server) reclaimOne(ctx context.Context, st *state, l *lease.Lease) error {
-	return s.reclaimLease(ctx, st, l, !affinity(&st.cfg.ExpiredLeases))
+// reclaimBatch reclaims the expired leases of batch (see reclaimLease),
+// skipping those renewed or removed meanwhile, and stops once the time is
+// past until unless that is zero. It returns how many it reclaimed and
+// whether it went through the whole batch.
+func (s *Server) reclaimBatch(ctx context.Context, st *state, batch []lease.Lease, remove bool, until time.Time) (n int, through bool, err error) {
+	for i := range batch {
+		if !until.IsZero() && time.Now().After(until) {
+			return n, false, nil
+		}
+		if err := s.reclaimLease(ctx, st, &batch[i], remove); err != nil {
+			if errors.Is(err, lease.ErrConflict) || errors.Is(err, lease.ErrNotFound) {
+				continue // renewed or removed meanwhile
+			}
+			return n, false, err
+		}
+		n++
+	}
+	return n, true, nil
 }
 
 // affinity reports whether leases that end (released or reclaimed) are
