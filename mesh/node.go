@@ -195,8 +195,7 @@ type Node struct {
 	// What each multicast datagram changed, so that SendFailed can undo
 	// it: sent for the datagrams not yet collected by Outputs, last for
 	// those the last Outputs call returned (see sendfail.go).
-	sent, last               []sentRecord
-	sentEntries, lastEntries []undoEntry
+	sent, last []sentRecord
 
 	clients   map[[16]byte]netip.Addr // client → its lease in an own block
 	forwards  []*forward
@@ -618,7 +617,7 @@ func (n *Node) sendMulticast(b []byte, kind Stat) {
 	n.stats[StatMcastSendByte] += int64(len(b))
 	n.stats[kind]++
 	n.emit(Output{Kind: SendMulticast, Data: b})
-	n.sent = append(n.sent, sentRecord{data: b, first: len(n.sentEntries), end: len(n.sentEntries)})
+	n.sent = append(n.sent, sentRecord{data: b})
 }
 
 func (n *Node) sendUnicast(to netip.Addr, b []byte, kind Stat) {

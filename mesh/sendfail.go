@@ -7,11 +7,11 @@ import (
 )
 
 // A sentRecord is one INQUIRE or UPDATECLAIM the node emitted, with the
-// block state it changed: entries [first, end) of the matching entry list.
+// block state it changed.
 type sentRecord struct {
-	data       []byte
-	first, end int
-	failed     bool // SendFailed has undone it
+	data    []byte
+	entries []undoEntry
+	failed  bool // SendFailed has undone it
 }
 
 // An undoEntry is what one datagram did to one block: it moved the
@@ -27,8 +27,8 @@ type undoEntry struct {
 // noteUndo records, for the datagram sendMulticast emitted last, that it
 // moved block i's timeout from prev to set.
 func (n *Node) noteUndo(i uint32, prev, set time.Time, announce bool) {
-	n.sentEntries = append(n.sentEntries, undoEntry{block: i, prev: prev, set: set, announce: announce})
-	n.sent[len(n.sent)-1].end = len(n.sentEntries)
+	r := &n.sent[len(n.sent)-1]
+	r.entries = append(r.entries, undoEntry{block: i, prev: prev, set: set, announce: announce})
 }
 
 // collectSent starts a new generation of records when Outputs hands the
@@ -37,7 +37,6 @@ func (n *Node) noteUndo(i uint32, prev, set time.Time, announce bool) {
 func (n *Node) collectSent() {
 	clear(n.last) // drop the datagrams
 	n.last, n.sent = n.sent, n.last[:0]
-	n.lastEntries, n.sentEntries = n.sentEntries, n.lastEntries[:0]
 }
 
 // SendFailed tells the node that a datagram of a SendMulticast output
@@ -79,8 +78,8 @@ func (n *Node) SendFailed(data []byte) {
 	r.failed = true
 	n.stats[StatMcastSendByte] -= int64(len(data))
 	n.retryAt = n.clock.Now().Add(n.hkEvery)
-	cmd := Command(data[14])
-	for _, e := range n.lastEntries[r.first:r.end] {
+	cmd := Packet(data).Command()
+	for _, e := range r.entries {
 		b := &n.blocks[e.block]
 		switch cmd {
 		case Inquire:
@@ -133,20 +132,19 @@ func (n *Node) findSent(data []byte) int {
 // the later datagram set, stays until that one is known to have failed
 // too. It reports whether there was such a datagram.
 func (n *Node) spliceUndo(k int, cmd Command, e undoEntry) bool {
-	later := func(recs []sentRecord, entries []undoEntry) bool {
+	for _, recs := range [][]sentRecord{n.last[k+1:], n.sent} {
 		for _, r := range recs {
-			if r.failed || Command(r.data[14]) != cmd {
+			if r.failed || Packet(r.data).Command() != cmd {
 				continue
 			}
-			for j := r.first; j < r.end; j++ {
-				if entries[j].block == e.block {
-					entries[j].prev = e.prev
-					entries[j].announce = entries[j].announce || e.announce
+			for j := range r.entries {
+				if later := &r.entries[j]; later.block == e.block {
+					later.prev = e.prev
+					later.announce = later.announce || e.announce
 					return true
 				}
 			}
 		}
-		return false
 	}
-	return later(n.last[k+1:], n.lastEntries) || later(n.sent, n.sentEntries)
+	return false
 }
