@@ -268,7 +268,7 @@ func checkExtendedInfo(uc, level string) (out string, changed bool, problem stri
 			if _, ok := decodeFormattedHex(s); !ok {
 				return drop(key + " is not hexadecimal")
 			}
-		} else if b, err := hexDecode(s); err != nil || len(b) == 0 {
+		} else if b, err := hex.DecodeString(s); err != nil || len(b) == 0 {
 			return drop(key + " is empty or not hexadecimal")
 		}
 	}
@@ -302,7 +302,7 @@ func decodeFormattedHex(s string) ([]byte, bool) {
 		if len(s)%2 != 0 {
 			digits = "0" + digits
 		}
-		b, err := hexDecode(digits)
+		b, err := hex.DecodeString(digits)
 		return b, err == nil
 	}
 	var out []byte
@@ -313,7 +313,7 @@ func decodeFormattedHex(s string) ([]byte, bool) {
 		if len(part) == 1 {
 			part = "0" + part
 		}
-		b, err := hexDecode(part)
+		b, err := hex.DecodeString(part)
 		if err != nil {
 			return nil, false
 		}
@@ -321,5 +321,3 @@ func decodeFormattedHex(s string) ([]byte, bool) {
 	}
 	return out, true
 }
-
-func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }
