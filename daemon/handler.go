@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync/atomic"
 
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
@@ -24,21 +23,9 @@ type handler struct {
 	next dhcpserver.Handler
 	pk   *stats.Packets
 	log  *slog.Logger // leased.packets
-	// off, when set and true, drops every message uncounted: the
-	// service is disabled (dhcp-disable), and Kea then drops what it
-	// reads before it counts anything. unseen, when set, counts those
-	// messages, which the sockets have counted in pkt4-received.
-	off    *atomic.Bool
-	unseen *atomic.Int64
 }
 
 func (h *handler) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
-	if h.off != nil && h.off.Load() {
-		if h.unseen != nil {
-			h.unseen.Add(1)
-		}
-		return
-	}
 	p := r.Packet
 	mt := p.MessageType()
 	// pkt4-received itself is the sockets' count (metrics.syncSockets),

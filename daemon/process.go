@@ -221,8 +221,8 @@ func Run(ctx context.Context, o Options) (int, error) {
 		return 1, fmt.Errorf("starting the server: %w", err)
 	}
 	p.metrics.configure(ctx, cfg)
-	p.handler = &socketFilter{unseen: &p.metrics.unseen,
-		next: &handler{next: p.srv, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets), off: &p.service.off, unseen: &p.metrics.unseen}}
+	p.handler = &socketFilter{off: &p.service.off, unseen: &p.metrics.unseen,
+		next: &handler{next: p.srv, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}}
 	p.handler.policy.Store(policyOf(cfg))
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)

@@ -88,8 +88,9 @@ func TestHandlerDropsWhileDisabled(t *testing.T) {
 	served := 0
 	var s serviceState
 	var unseen atomic.Int64
-	h := &handler{next: dhcpserver.HandlerFunc(func(dhcpserver.ResponseWriter, *dhcpserver.Request) { served++ }),
-		pk: m.Packets(), log: slog.New(slog.DiscardHandler), off: &s.off, unseen: &unseen}
+	h := &socketFilter{off: &s.off, unseen: &unseen,
+		next: &handler{next: dhcpserver.HandlerFunc(func(dhcpserver.ResponseWriter, *dhcpserver.Request) { served++ }),
+			pk: m.Packets(), log: slog.New(slog.DiscardHandler)}}
 	req := testRequest(t, dhcpv4.Discover)
 	h.ServeDHCP(dhcptest.NewRecorder(req), req)
 	s.disable(originUser, 0)

@@ -94,26 +94,34 @@ func useRouting(cfg *config.Config) bool {
 	return ic.DHCPSocketType == "udp" && ic.OutboundInterface == "use-routing" && len(namedInterfaces(cfg)) > 0
 }
 
-// socketFilter drops the messages that the sockets interfaces-config asks
-// for would not have received, before they are counted or answered.
+// socketFilter drops, before they are counted or answered, the messages
+// that the sockets interfaces-config asks for would not have received,
+// and every message while the service is disabled (dhcp-disable): Kea
+// drops those too before it counts anything.
 type socketFilter struct {
 	next   dhcpserver.Handler
 	policy atomic.Pointer[sockPolicy]
-	// unseen, when set, counts the messages dropped here: Kea's sockets
-	// would not have received them, so they come off pkt4-received.
+	// off, when set and true, says the service is disabled.
+	off *atomic.Bool
+	// unseen, when set, counts the messages dropped here: Kea would not
+	// have counted them, so they come off pkt4-received.
 	unseen *atomic.Int64
 }
 
 func (f *socketFilter) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
-	if p := f.policy.Load(); p != nil {
-		if (p.udp && r.Dst == broadcast4) || (p.to != nil && !p.to[r.Dst]) {
-			if f.unseen != nil {
-				f.unseen.Add(1)
-			}
-			return
+	if f.off != nil && f.off.Load() || f.policy.Load().drops(r.Dst) {
+		if f.unseen != nil {
+			f.unseen.Add(1)
 		}
+		return
 	}
 	f.next.ServeDHCP(w, r)
+}
+
+// drops reports whether Kea's sockets would not have received a message
+// sent to dst. A nil policy drops nothing.
+func (p *sockPolicy) drops(dst netip.Addr) bool {
+	return p != nil && (p.udp && dst == broadcast4 || p.to != nil && !p.to[dst])
 }
 
 var broadcast4 = netip.AddrFrom4([4]byte{255, 255, 255, 255})
