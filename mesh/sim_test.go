@@ -117,11 +117,7 @@ func (b *bus) collect(i int) {
 	n := b.nodes[i]
 	b.buf = n.peer.Outputs(b.buf[:0])
 	for _, o := range b.buf {
-		switch o.Kind {
-		case SendMulticast, SendUnicast:
-			if !n.linkDown {
-				break
-			}
+		if n.linkDown && (o.Kind == SendMulticast || o.Kind == SendUnicast) {
 			if o.Kind == SendMulticast && n.Node != nil {
 				n.SendFailed(o.Data)
 			}
@@ -396,12 +392,12 @@ func TestConflictResolvesByNodeID(t *testing.T) {
 	}
 }
 
-// A node that falls silent keeps its blocks at its peers until the claim's
-// timeout, then they expire, and a peer that needs addresses takes them
-// over. The new owner offers nothing from such a block until every lease
-// the silent node could have granted has run out, but accepts renewals
-// from its clients.
-func TestSilentNodeBlocksExpire(t *testing.T) {
+// threeNodesOneFreeBlock starts three nodes on 4 blocks of 4, each
+// wanting 3 spare leases, and runs them for two minutes, by when each owns
+// one block and one block is free. It returns the bus and node 2's
+// blocks, and fails the test unless node 2 owns exactly one.
+func threeNodesOneFreeBlock(t *testing.T) (*bus, []uint32) {
+	t.Helper()
 	b := newBus(t)
 	c := meshConfig("10.0.0.0", 28, 2) // 4 blocks of 4
 	c.LearningPhase = false
@@ -411,11 +407,21 @@ func TestSilentNodeBlocksExpire(t *testing.T) {
 	}
 	b.runFor(2 * time.Minute)
 	b.checkConsistent()
-	silent := b.nodes[2]
-	gone := silent.Owned()
-	if len(gone) != 1 {
-		t.Fatalf("node 2 owns %v", gone)
+	owned := b.nodes[2].Owned()
+	if len(owned) != 1 {
+		t.Fatalf("node 2 owns %v", owned)
 	}
+	return b, owned
+}
+
+// A node that falls silent keeps its blocks at its peers until the claim's
+// timeout, then they expire, and a peer that needs addresses takes them
+// over. The new owner offers nothing from such a block until every lease
+// the silent node could have granted has run out, but accepts renewals
+// from its clients.
+func TestSilentNodeBlocksExpire(t *testing.T) {
+	b, gone := threeNodesOneFreeBlock(t)
+	silent := b.nodes[2]
 	// A client of the silent node.
 	orphan, err := silent.Offer(chaddr(99), 7, netip.Addr{})
 	if err != nil || silent.Request(Request{CHAddr: chaddr(99), XID: 7, Addr: orphan}).Verdict != Ack {
@@ -569,20 +575,8 @@ func TestSteadyStateTraffic(t *testing.T) {
 // the block over, and at no moment do two nodes own it. When the link is
 // back the node claims again and the mesh agrees.
 func TestLinkDownNodeReleasesBlocks(t *testing.T) {
-	b := newBus(t)
-	c := meshConfig("10.0.0.0", 28, 2) // 4 blocks of 4
-	c.LearningPhase = false
-	c.SpareLeases = 3
-	for range 3 {
-		b.add(c, nil)
-	}
-	b.runFor(2 * time.Minute)
-	b.checkConsistent()
+	b, gone := threeNodesOneFreeBlock(t)
 	cut := b.nodes[2]
-	gone := cut.Owned()
-	if len(gone) != 1 {
-		t.Fatalf("node 2 owns %v", gone)
-	}
 	cut.linkDown = true
 	downAt := b.clock.now
 	var lostAt, takenAt time.Duration
