@@ -109,10 +109,10 @@ func (p *process) cmdDhcpDisable(_ context.Context, raw json.RawMessage) control
 	var maxPeriod int64
 	origin := originUser
 	if a, ok := argsMap(raw, "dhcp-disable", &msg); ok {
-		if v, ok := a["max-period"]; ok {
-			n, isInt := jsonInt(v)
+		if a.Has("max-period") {
+			n, err := a.Int("max-period")
 			switch {
-			case !isInt:
+			case err != nil:
 				msg.WriteString("'max-period' argument must be a number")
 			case n <= 0:
 				msg.WriteString("'max-period' must be positive integer")
@@ -158,17 +158,13 @@ func (p *process) cmdDhcpEnable(_ context.Context, raw json.RawMessage) control.
 // It reclaims every expired lease now, with no batch or time limit, and
 // with remove deletes them instead of holding them for their clients.
 func (p *process) cmdLeasesReclaim(ctx context.Context, raw json.RawMessage) control.Response {
-	var a map[string]json.RawMessage
+	var a control.Args
 	if json.Unmarshal(raw, &a) != nil || a == nil {
 		return control.Errorf("Missing mandatory 'remove' parameter.")
 	}
-	v, ok := a["remove"]
-	if !ok {
-		return control.Errorf("Missing mandatory 'remove' parameter.")
-	}
-	var remove bool
-	if json.Unmarshal(v, &remove) != nil {
-		return control.Errorf("'remove' parameter expected to be a boolean.")
+	remove, err := a.Bool("remove")
+	if err != nil {
+		return control.Errorf("%s", err)
 	}
 	n, err := p.srv.ReclaimAll(ctx, remove)
 	if err != nil {
@@ -179,12 +175,11 @@ func (p *process) cmdLeasesReclaim(ctx context.Context, raw json.RawMessage) con
 }
 
 // argsMap decodes optional arguments that must be a map when present.
-func argsMap(raw json.RawMessage, command string, msg *strings.Builder) (map[string]json.RawMessage, bool) {
-	t := strings.TrimSpace(string(raw))
-	if t == "" || t == "null" {
+func argsMap(raw json.RawMessage, command string, msg *strings.Builder) (control.Args, bool) {
+	if isAbsent(raw) {
 		return nil, false
 	}
-	var a map[string]json.RawMessage
+	var a control.Args
 	if json.Unmarshal(raw, &a) != nil || a == nil {
 		fmt.Fprintf(msg, "arguments for the '%s' command must be a map", command)
 		return nil, false
@@ -192,13 +187,12 @@ func argsMap(raw json.RawMessage, command string, msg *strings.Builder) (map[str
 	return a, true
 }
 
-func originArg(a map[string]json.RawMessage, msg *strings.Builder) int {
-	v, ok := a["origin"]
-	if !ok {
+func originArg(a control.Args, msg *strings.Builder) int {
+	if !a.Has("origin") {
 		return originUser
 	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
+	s, err := a.String("origin")
+	if err != nil {
 		msg.WriteString("'origin' argument must be a string")
 		return originUser
 	}
@@ -219,16 +213,4 @@ func originName(o int) string {
 		return "ha-partner"
 	}
 	return "user"
-}
-
-// jsonInt reports whether v is a JSON integer (not a string, not a
-// fraction) and returns it.
-func jsonInt(v json.RawMessage) (int64, bool) {
-	var n json.Number
-	t := strings.TrimSpace(string(v))
-	if t == "" || t[0] == '"' || json.Unmarshal(v, &n) != nil {
-		return 0, false
-	}
-	i, err := n.Int64()
-	return i, err == nil
 }
