@@ -2,6 +2,7 @@ package ddns
 
 import (
 	"bytes"
+	"errors"
 	"net/netip"
 	"regexp"
 
@@ -266,13 +267,9 @@ func (f *fqdn) parse(v []byte) error {
 }
 
 var (
-	errFQDNShort = errorString("ddns: option 81 shorter than 3 bytes")
-	errFQDNFlags = errorString("ddns: option 81 sets both the N and S flags")
+	errFQDNShort = errors.New("ddns: option 81 shorter than 3 bytes")
+	errFQDNFlags = errors.New("ddns: option 81 sets both the N and S flags")
 )
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
 
 // decideFQDN is Kea's processClientFqdnOption followed by the name
 // generation of postAllocateNameUpdate.

@@ -205,15 +205,6 @@ func (nm *name) parseWire(b []byte, downcase bool) error {
 // ASCII range as \DDD, labels joined by dots, and a final dot unless
 // omitFinalDot (the root is "." either way).
 func (nm *name) appendText(dst []byte, omitFinalDot bool) []byte {
-	return nm.appendForm(dst, omitFinalDot, true)
-}
-
-// appendRaw is appendText without any escaping.
-func (nm *name) appendRaw(dst []byte, omitFinalDot bool) []byte {
-	return nm.appendForm(dst, omitFinalDot, false)
-}
-
-func (nm *name) appendForm(dst []byte, omitFinalDot, escaped bool) []byte {
 	begin := len(dst)
 	for i := 0; i < nm.n; {
 		c := int(nm.wire[i])
@@ -228,10 +219,6 @@ func (nm *name) appendForm(dst []byte, omitFinalDot, escaped bool) []byte {
 			dst = append(dst, '.')
 		}
 		for _, x := range nm.wire[i : i+c] {
-			if !escaped {
-				dst = append(dst, x)
-				continue
-			}
 			switch {
 			case x == '"' || x == '(' || x == ')' || x == '.' || x == ';' || x == '\\' || x == '@' || x == '$':
 				dst = append(dst, '\\', x)
