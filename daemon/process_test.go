@@ -122,33 +122,12 @@ func startProc(t *testing.T, dir, cfgText string) *testProc {
 
 func startProcFile(t *testing.T, dir, cfg string) *testProc {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &testProc{t: t, dir: dir, cfg: cfg, sock: filepath.Join(dir, "ctl.sock"), out: &syncBuffer{},
-		reload: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
-	p.pidPath = pidfile.Name(filepath.Join(dir, "leases"), cfg)
-	go func() {
-		defer close(p.done)
-		p.code, p.err = Run(ctx, Options{
-			ConfigPath: cfg,
-			ServerPort: uint16(freePort(t, "udp")),
-			ClientPort: uint16(freePort(t, "udp")),
-			Stdout:     p.out,
-			Stderr:     p.out,
-			BuildInfo:  control.BuildInfo{Version: "1.2.3", Extended: "1.2.3 test", Report: "test build"},
-			Reload:     p.reload,
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-p.done:
-		case <-time.After(15 * time.Second):
-			t.Error("Run did not return 15 s after its context ended")
-		}
-		if t.Failed() {
-			t.Logf("log:\n%s", p.out.String())
-		}
+	p := launch(t, dir, cfg, Options{
+		ServerPort: uint16(freePort(t, "udp")),
+		ClientPort: uint16(freePort(t, "udp")),
+		BuildInfo:  control.BuildInfo{Version: "1.2.3", Extended: "1.2.3 test", Report: "test build"},
 	})
+	p.pidPath = pidfile.Name(filepath.Join(dir, "leases"), cfg)
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(p.out.String(), `msg="serving DHCPv4"`) {
 		select {
@@ -161,6 +140,32 @@ func startProcFile(t *testing.T, dir, cfg string) *testProc {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return p
+}
+
+// launch starts Run with o on the configuration file cfg, its control
+// socket dir/ctl.sock, its output in p.out, and ends it when the test
+// ends. It does not wait for the server to serve.
+func launch(t *testing.T, dir, cfg string, o Options) *testProc {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &testProc{t: t, dir: dir, cfg: cfg, sock: filepath.Join(dir, "ctl.sock"), out: &syncBuffer{},
+		reload: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+	o.ConfigPath, o.Stdout, o.Stderr, o.Reload = cfg, p.out, p.out, p.reload
+	go func() {
+		defer close(p.done)
+		p.code, p.err = Run(ctx, o)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			t.Error("Run did not return 15 s after its context ended")
+		}
+		if t.Failed() {
+			t.Logf("log:\n%s", p.out.String())
+		}
+	})
 	return p
 }
 

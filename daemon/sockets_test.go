@@ -152,18 +152,6 @@ func blockPort(t *testing.T) (uint16, func()) {
 	return uint16(c.LocalAddr().(*net.UDPAddr).Port), func() { c.Close() }
 }
 
-// socketProc is a run of Run on lo with a blocked server port.
-type socketProc struct {
-	t      *testing.T
-	sock   string
-	cfg    string
-	out    *syncBuffer
-	reload chan struct{}
-	done   chan struct{}
-	code   int
-	err    error
-}
-
 // socketConfig serves lo with the interfaces-config members ic.
 func socketConfig(ic, sock string) string {
 	return fmt.Sprintf(`{"Dhcp4": {
@@ -173,38 +161,19 @@ func socketConfig(ic, sock string) string {
 		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.20"}]}]}}`, ic, sock)
 }
 
-func runOnPort(t *testing.T, port uint16, ic string) *socketProc {
+func runOnPort(t *testing.T, port uint16, ic string) *testProc {
 	t.Helper()
 	needRoot(t)
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "ctl.sock")
 	cfgPath := filepath.Join(dir, "kea-dhcp4.conf")
-	if err := os.WriteFile(cfgPath, []byte(socketConfig(ic, sock)), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(socketConfig(ic, filepath.Join(dir, "ctl.sock"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &socketProc{t: t, sock: sock, cfg: cfgPath, out: &syncBuffer{}, reload: make(chan struct{}, 1), done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		p.code, p.err = Run(ctx, Options{ConfigPath: cfgPath, ServerPort: port, ClientPort: uint16(freePort(t, "udp")),
-			Stdout: p.out, Stderr: p.out, PIDFileDir: dir, Reload: p.reload})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-p.done:
-		case <-time.After(15 * time.Second):
-			t.Error("Run did not return 15 s after its context ended")
-		}
-		if t.Failed() {
-			t.Logf("log:\n%s", p.out.String())
-		}
-	})
-	return p
+	return launch(t, dir, cfgPath, Options{ServerPort: port, ClientPort: uint16(freePort(t, "udp")), PIDFileDir: dir})
 }
 
 // waitFor polls cond every 10 ms for up to 10 s.
-func (p *socketProc) waitFor(what string, cond func() bool) {
+func (p *testProc) waitFor(what string, cond func() bool) {
 	p.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -215,9 +184,9 @@ func (p *socketProc) waitFor(what string, cond func() bool) {
 	}
 }
 
-func (p *socketProc) serving() bool { return strings.Contains(p.out.String(), `msg="serving DHCPv4"`) }
+func (p *testProc) serving() bool { return strings.Contains(p.out.String(), `msg="serving DHCPv4"`) }
 
-func (p *socketProc) exited() bool {
+func (p *testProc) exited() bool {
 	select {
 	case <-p.done:
 		return true
@@ -227,7 +196,7 @@ func (p *socketProc) exited() bool {
 }
 
 // sockets returns status-get's sockets map.
-func (p *socketProc) sockets() map[string]any {
+func (p *testProc) sockets() map[string]any {
 	p.t.Helper()
 	r, err := (&control.Client{Target: p.sock}).Call(context.Background(), "status-get", nil)
 	if err != nil {
