@@ -241,39 +241,18 @@ func runNameCases(t *testing.T, p *testnet.Pair, cases []nameCase) []nameResult 
 // nameDORA gets a lease for mac with the options of c, and returns the
 // names in the OFFER and the ACK.
 func nameDORA(ctx context.Context, r *relay, mac net.HardwareAddr, c nameCase, wait time.Duration, tries int) (nameResult, error) {
-	withNames := func(b *dhcpv4.Builder) {
+	offer, rep, err := r.offerAndAck(ctx, mac, wait, tries, func(b *dhcpv4.Builder) {
 		if c.opt12 != "" {
 			b.AddString(dhcpv4.OptionHostName, c.opt12)
 		}
 		if c.opt81 != "" {
 			b.AddString(dhcpv4.OptionClientFQDN, c.opt81)
 		}
-	}
-	xid := r.xid.Add(1)
-	disc, err := r.build(dhcpv4.Discover, xid, mac, withNames)
-	if err != nil {
-		return nameResult{}, err
-	}
-	offer, err := r.exchange(ctx, xid, disc, wait, tries, dhcpv4.Offer)
-	if err != nil {
-		return nameResult{}, fmt.Errorf("DISCOVER: %w", err)
-	}
-	yi := offer.YIAddr()
-	sid, _ := offer.ServerID()
-	xid = r.xid.Add(1)
-	req, err := r.build(dhcpv4.Request, xid, mac, func(b *dhcpv4.Builder) {
-		b.AddIP(dhcpv4.OptionRequestedIP, yi)
-		b.AddIP(dhcpv4.OptionServerID, sid)
-		withNames(b)
 	})
 	if err != nil {
 		return nameResult{}, err
 	}
-	ack, err := r.exchange(ctx, xid, req, wait, tries, dhcpv4.Ack)
-	if err != nil {
-		return nameResult{}, fmt.Errorf("REQUEST of %v: %w", yi, err)
-	}
-	return nameResult{answered: true, addr: ack.YIAddr(), offer: nameOptions(offer), ack: nameOptions(ack)}, nil
+	return nameResult{answered: true, addr: rep.YIAddr(), offer: nameOptions(offer), ack: nameOptions(rep)}, nil
 }
 
 // nameOptions returns the options 12 and 81 of a reply, as "12:value" and

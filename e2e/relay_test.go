@@ -149,41 +149,58 @@ type ack struct {
 // DISCOVER, up to three times.
 func (r *relay) dora(ctx context.Context, mac net.HardwareAddr, wait time.Duration, tries int) (ack, error) {
 	for round := 0; round < 3; round++ {
-		xid := r.xid.Add(1)
-		disc, err := r.build(dhcpv4.Discover, xid, mac, nil)
-		if err != nil {
-			return ack{}, err
-		}
-		offer, err := r.exchange(ctx, xid, disc, wait, tries, dhcpv4.Offer)
-		if err != nil {
-			return ack{}, fmt.Errorf("DISCOVER from %v: %w", mac, err)
-		}
-		yi := offer.YIAddr()
-		sid, ok := offer.ServerID()
-		if !ok {
-			return ack{}, fmt.Errorf("OFFER of %v to %v has no server identifier", yi, mac)
-		}
-		xid = r.xid.Add(1)
-		req, err := r.build(dhcpv4.Request, xid, mac, func(b *dhcpv4.Builder) {
-			b.AddIP(dhcpv4.OptionRequestedIP, yi)
-			b.AddIP(dhcpv4.OptionServerID, sid)
-		})
-		if err != nil {
-			return ack{}, err
-		}
-		rep, err := r.exchange(ctx, xid, req, wait, tries, dhcpv4.Ack)
+		offer, rep, err := r.offerAndAck(ctx, mac, wait, tries, nil)
 		if errors.Is(err, errUnwanted) && rep.MessageType() == dhcpv4.Nak {
 			continue // e.g. the server restarted between OFFER and REQUEST
 		}
 		if err != nil {
-			return ack{}, fmt.Errorf("REQUEST of %v from %v: %w", yi, mac, err)
+			return ack{}, err
 		}
+		yi := offer.YIAddr()
 		if rep.YIAddr() != yi {
 			return ack{}, fmt.Errorf("REQUEST of %v from %v: ACK for %v", yi, mac, rep.YIAddr())
 		}
 		return ack{addr: yi, mac: mac.String(), at: time.Now()}, nil
 	}
 	return ack{}, fmt.Errorf("DORA for %v: NAKed three times", mac)
+}
+
+// offerAndAck sends a DISCOVER for mac and a REQUEST for the address
+// offered, retransmitting each (wait each, tries times); setup, if not
+// nil, adds options to both. It returns the OFFER and the reply to the
+// REQUEST, which is also returned, with an error wrapping errUnwanted,
+// when it is not an ACK.
+func (r *relay) offerAndAck(ctx context.Context, mac net.HardwareAddr, wait time.Duration, tries int, setup func(b *dhcpv4.Builder)) (offer, reply *dhcpv4.Packet, err error) {
+	xid := r.xid.Add(1)
+	disc, err := r.build(dhcpv4.Discover, xid, mac, setup)
+	if err != nil {
+		return nil, nil, err
+	}
+	offer, err = r.exchange(ctx, xid, disc, wait, tries, dhcpv4.Offer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("DISCOVER from %v: %w", mac, err)
+	}
+	yi := offer.YIAddr()
+	sid, ok := offer.ServerID()
+	if !ok {
+		return nil, nil, fmt.Errorf("OFFER of %v to %v has no server identifier", yi, mac)
+	}
+	xid = r.xid.Add(1)
+	req, err := r.build(dhcpv4.Request, xid, mac, func(b *dhcpv4.Builder) {
+		b.AddIP(dhcpv4.OptionRequestedIP, yi)
+		b.AddIP(dhcpv4.OptionServerID, sid)
+		if setup != nil {
+			setup(b)
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	reply, err = r.exchange(ctx, xid, req, wait, tries, dhcpv4.Ack)
+	if err != nil {
+		return offer, reply, fmt.Errorf("REQUEST of %v from %v: %w", yi, mac, err)
+	}
+	return offer, reply, nil
 }
 
 // renew sends a RENEWING REQUEST (ciaddr set, no server identifier or
