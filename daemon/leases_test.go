@@ -25,6 +25,24 @@ func writeConfig(t *testing.T, dir, name string) string {
 	return path
 }
 
+// storeWithLeases opens a persistent memfile store at path holding n
+// leases from 192.0.2.100, each with hostname.
+func storeWithLeases(t *testing.T, path string, n int, hostname string) *memfile.Store {
+	t.Helper()
+	st, err := memfile.Open(memfile.Options{Path: path, Persist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		l := lease.Lease{Addr: netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i)}), HWType: 1,
+			HWAddr: []byte{2, 0, 0, 0, 0, byte(i)}, ValidLifetime: 3600, CLTT: 1_800_000_000, SubnetID: 1, Hostname: hostname}
+		if err := st.Add(context.Background(), &l, lease.Durable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
 // TestExportImport moves leases from one store to another through Kea's
 // CSV, checks that import refuses a store a server holds while export
 // still reads it, and that Kea 2.2's 11-column form imports.
@@ -36,17 +54,7 @@ func TestExportImport(t *testing.T) {
 	dst := writeConfig(t, dir, "dst")
 
 	// A "server" holds the source store while we export.
-	held, err := memfile.Open(memfile.Options{Path: filepath.Join(dir, "src"), Persist: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 3; i++ {
-		l := lease.Lease{Addr: netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i)}), HWType: 1,
-			HWAddr: []byte{2, 0, 0, 0, 0, byte(i)}, ValidLifetime: 3600, CLTT: 1_800_000_000, SubnetID: 1, Hostname: "h,ost"}
-		if err := held.Add(ctx, &l, lease.Durable); err != nil {
-			t.Fatal(err)
-		}
-	}
+	held := storeWithLeases(t, filepath.Join(dir, "src"), 3, "h,ost")
 	var csv bytes.Buffer
 	n, err := ExportLeases(ctx, src, &csv, log)
 	if err != nil || n != 3 {
@@ -96,18 +104,7 @@ func TestExportChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, "st")
-	st, err := memfile.Open(memfile.Options{Path: filepath.Join(dir, "st"), Persist: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 20; i++ {
-		l := lease.Lease{Addr: netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i)}), HWType: 1,
-			HWAddr: []byte{2, 0, 0, 0, 0, byte(i)}, ValidLifetime: 3600, CLTT: 1_800_000_000, SubnetID: 1}
-		if err := st.Add(ctx, &l, lease.Durable); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := st.Close(); err != nil {
+	if err := storeWithLeases(t, filepath.Join(dir, "st"), 20, "").Close(); err != nil {
 		t.Fatal(err)
 	}
 	segs, _ := filepath.Glob(filepath.Join(dir, "st.j0*"))
