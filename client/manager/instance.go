@@ -51,10 +51,7 @@ func (in *instance) run(ctx context.Context) error {
 		return err
 	}
 	hw := tr.HardwareAddr()
-	clientID := in.cfg.ClientID
-	if clientID == nil {
-		clientID = append([]byte{1}, hw...)
-	}
+	clientID := in.cfg.clientID(hw)
 	cc := client.Config{
 		Interface:            name,
 		HardwareAddr:         hw,
@@ -101,6 +98,16 @@ func (in *instance) run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// clientID is the client identifier ic gives a client on an interface
+// with hardware address hw: the configured one, or by default the
+// hardware type (1, Ethernet) followed by the address.
+func (ic InterfaceConfig) clientID(hw net.HardwareAddr) []byte {
+	if ic.ClientID != nil {
+		return ic.ClientID
+	}
+	return append([]byte{1}, hw...)
 }
 
 // actions are the actions the configuration asks for.

@@ -243,11 +243,7 @@ func sameIdentity(in *instance, ic InterfaceConfig) bool {
 	if c == nil {
 		return false
 	}
-	want := ic.ClientID
-	if want == nil {
-		want = append([]byte{1}, c.HardwareAddr()...)
-	}
-	return bytes.Equal(c.ClientID(), want)
+	return bytes.Equal(c.ClientID(), ic.clientID(c.HardwareAddr()))
 }
 
 // cloneConfig copies cfg so that the manager can adjust it without
