@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -15,17 +13,7 @@ import (
 // ddhcpdctl operators use.
 func (e *meshEnv) ctlBlocks(t *testing.T, nd *meshNode) blockTable {
 	t.Helper()
-	bin, err := build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out, errb bytes.Buffer
-	cmd := exec.Command(bin, "ctl", "mesh", "-C", nd.ctl, "-b")
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("leased ctl mesh -b for node %d: %v: %s", nd.i, err, errb.String())
-	}
-	bt, err := parseBlockShow(out.String())
+	bt, err := parseBlockShow(e.ctlMesh(t, nd, "-b"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -594,18 +594,7 @@ func (e *meshEnv) control(t *testing.T) {
 	nd, c := e.nodes[3], e.cl[3]
 	ctl := func(args ...string) string {
 		t.Helper()
-		// Through the command line operators use: leased ctl mesh.
-		bin, err := build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out, errb bytes.Buffer
-		cmd := exec.Command(bin, append([]string{"ctl", "mesh", "-C", nd.ctl}, args...)...)
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("leased ctl mesh %q: %v: %s", args, err, errb.String())
-		}
-		return out.String()
+		return e.ctlMesh(t, nd, args...)
 	}
 	ctl("-o", "6:4:198.18.0.53")
 	ctl("-r", "3")
@@ -632,6 +621,23 @@ func (e *meshEnv) control(t *testing.T) {
 	if !strings.Contains(nd.proc.Output(), "level=DEBUG") {
 		t.Error("no debug output after ddhcpdctl -v 4")
 	}
+}
+
+// ctlMesh runs leased ctl mesh (ddhcpdctl's command line, the one
+// operators use) against nd's control socket and returns its output.
+func (e *meshEnv) ctlMesh(t *testing.T, nd *meshNode, args ...string) string {
+	t.Helper()
+	bin, err := build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.Command(bin, append([]string{"ctl", "mesh", "-C", nd.ctl}, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("leased ctl mesh %q for node %d: %v: %s", args, nd.i, err, errb.String())
+	}
+	return out.String()
 }
 
 // renewSamples is how many renewals the latency figures come from.
