@@ -126,14 +126,11 @@ func (m *Manager) prepare() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	boot := leasefile.BootID()
-	configured := map[string][]string{} // directory → interfaces
 	for _, ic := range m.cfg.Interfaces {
-		path := dirOf(m.cfg, ic)
-		d, err := m.openDir(path)
+		d, err := m.openDir(dirOf(m.cfg, ic))
 		if err != nil {
 			return err
 		}
-		configured[path] = append(configured[path], ic.Name)
 		in := m.newInstance(ic, d, boot)
 		m.insts = append(m.insts, in)
 		m.byIf[ic.Name] = in
@@ -145,6 +142,7 @@ func (m *Manager) prepare() error {
 			return err
 		}
 	}
+	configured := interfacesByDir(m.cfg)
 	for path, d := range m.dirs {
 		if err := m.clean(d, configured[path]); err != nil {
 			return err
@@ -159,6 +157,17 @@ func dirOf(cfg *Config, ic InterfaceConfig) string {
 		return ic.LeaseDirectory
 	}
 	return cfg.LeaseDirectory
+}
+
+// interfacesByDir lists the interfaces of cfg by lease directory: the
+// lease files each directory keeps.
+func interfacesByDir(cfg *Config) map[string][]string {
+	out := map[string][]string{}
+	for _, ic := range cfg.Interfaces {
+		path := dirOf(cfg, ic)
+		out[path] = append(out[path], ic.Name)
+	}
+	return out
 }
 
 // openDir returns the lease directory at path, opening it the first time.

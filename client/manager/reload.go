@@ -192,14 +192,9 @@ func (m *Manager) apply(base context.Context, nc *Config) (*ReloadResult, error)
 	}
 
 	// A directory new to the manager is cleaned as at start.
+	configured := interfacesByDir(nc)
 	for path, d := range newDirs {
-		var keep []string
-		for _, ic := range nc.Interfaces {
-			if dirOf(nc, ic) == path {
-				keep = append(keep, ic.Name)
-			}
-		}
-		if err := m.clean(d, keep); err != nil {
+		if err := m.clean(d, configured[path]); err != nil {
 			return nil, err
 		}
 	}
