@@ -113,20 +113,15 @@ func (w *linkWatch) Close() error { return w.f.Close() }
 // administratively up and has carrier (IFF_UP and IFF_RUNNING). ok is false
 // when no message is about it. It stops at the first malformed message.
 func linkState(b []byte, index int) (up, ok bool) {
-	for len(b) >= unix.SizeofNlMsghdr {
-		l := int(binary.NativeEndian.Uint32(b[0:]))
-		if l < unix.SizeofNlMsghdr || l > len(b) {
-			break
+	msgs, _ := splitNL(b)
+	for _, r := range msgs {
+		if r.typ != unix.RTM_NEWLINK || len(r.body) < unix.SizeofIfInfomsg {
+			continue
 		}
-		typ := binary.NativeEndian.Uint16(b[4:])
-		if typ == unix.RTM_NEWLINK && l >= unix.SizeofNlMsghdr+unix.SizeofIfInfomsg {
-			m := b[unix.SizeofNlMsghdr:l]
-			if int(int32(binary.NativeEndian.Uint32(m[4:]))) == index {
-				flags := binary.NativeEndian.Uint32(m[8:])
-				up, ok = flags&unix.IFF_UP != 0 && flags&unix.IFF_RUNNING != 0, true
-			}
+		if int(int32(binary.NativeEndian.Uint32(r.body[4:]))) == index {
+			flags := binary.NativeEndian.Uint32(r.body[8:])
+			up, ok = flags&unix.IFF_UP != 0 && flags&unix.IFF_RUNNING != 0, true
 		}
-		b = b[min((l+3)&^3, len(b)):]
 	}
 	return up, ok
 }

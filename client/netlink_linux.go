@@ -276,25 +276,48 @@ func (c *netlinkConn) do(typ, flags uint16, body []byte, attrs func(*nlMsg)) err
 		if err != nil {
 			return fmt.Errorf("netlink receive: %w", err)
 		}
-		for b := buf[:n]; len(b) >= unix.SizeofNlMsghdr; {
-			l := int(binary.NativeEndian.Uint32(b[0:]))
-			if l < unix.SizeofNlMsghdr || l > len(b) {
-				return errors.New("netlink: malformed reply")
-			}
-			mtyp := binary.NativeEndian.Uint16(b[4:])
-			seq := binary.NativeEndian.Uint32(b[8:])
-			if seq == c.seq && mtyp == unix.NLMSG_ERROR {
-				if l < unix.SizeofNlMsghdr+4 {
+		msgs, ok := splitNL(buf[:n])
+		for _, r := range msgs {
+			if r.seq == c.seq && r.typ == unix.NLMSG_ERROR {
+				if len(r.body) < 4 {
 					return errors.New("netlink: short error message")
 				}
-				if e := int32(binary.NativeEndian.Uint32(b[unix.SizeofNlMsghdr:])); e != 0 {
+				if e := int32(binary.NativeEndian.Uint32(r.body)); e != 0 {
 					return unix.Errno(-e)
 				}
 				return nil
 			}
-			b = b[min((l+3)&^3, len(b)):]
+		}
+		if !ok {
+			return errors.New("netlink: malformed reply")
 		}
 	}
+}
+
+// nlReply is one message of a netlink datagram.
+type nlReply struct {
+	typ  uint16
+	seq  uint32
+	body []byte // after the header
+}
+
+// splitNL splits a netlink datagram into its messages. ok is false when a
+// message's length does not fit the datagram; the messages before it are
+// returned.
+func splitNL(b []byte) (msgs []nlReply, ok bool) {
+	for len(b) >= unix.SizeofNlMsghdr {
+		l := int(binary.NativeEndian.Uint32(b[0:]))
+		if l < unix.SizeofNlMsghdr || l > len(b) {
+			return msgs, false
+		}
+		msgs = append(msgs, nlReply{
+			typ:  binary.NativeEndian.Uint16(b[4:]),
+			seq:  binary.NativeEndian.Uint32(b[8:]),
+			body: b[unix.SizeofNlMsghdr:l],
+		})
+		b = b[min((l+3)&^3, len(b)):]
+	}
+	return msgs, true
 }
 
 func ifaddrmsg(p netip.Prefix, ifindex int) []byte {
