@@ -80,15 +80,7 @@ func TestSupervisorBackoff(t *testing.T) {
 
 func TestPrepareRemovesUnconfigured(t *testing.T) {
 	dir := t.TempDir()
-	d, err := leasefile.Open(dir, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"wan0", "old0"} {
-		if err := d.Save(record(name, time.Now())); err != nil {
-			t.Fatal(err)
-		}
-	}
+	saveLeases(t, dir, "wan0", "old0")
 	os.WriteFile(filepath.Join(dir, "wan0.v4.lease.tmp"), []byte("torn"), 0o600)
 	m := New(&Config{LeaseDirectory: dir, Interfaces: []InterfaceConfig{{Name: "wan0"}}}, quiet())
 	if err := m.prepare(); err != nil {
@@ -102,6 +94,22 @@ func TestPrepareRemovesUnconfigured(t *testing.T) {
 	if len(names) != 1 || names[0] != "wan0.v4.lease" {
 		t.Errorf("directory after prepare: %v", names)
 	}
+}
+
+// saveLeases opens the lease directory at path and stores a lease
+// obtained now for each interface of names.
+func saveLeases(t *testing.T, path string, names ...string) *leasefile.Dir {
+	t.Helper()
+	d, err := leasefile.Open(path, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if err := d.Save(record(name, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
 }
 
 func record(name string, obtained time.Time) *leasefile.Record {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leased/leased/client/leasefile"
 	"github.com/leased/leased/control"
 )
 
@@ -45,15 +45,7 @@ func (f *fakeRuns) run(ctx context.Context, in *instance) error {
 func (f *fakeRuns) counts() (starts, stops map[string]int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return maps(f.starts), maps(f.stops)
-}
-
-func maps(m map[string]int) map[string]int {
-	out := map[string]int{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.starts), maps.Clone(f.stops)
 }
 
 func (f *fakeRuns) waitStarts(t *testing.T, want map[string]int) {
@@ -144,15 +136,7 @@ func TestReload(t *testing.T) {
 		iface("wan3", "client-id", "01:02:00:00:00:00:03"))
 	m, f, stop := startFake(t, path)
 	f.waitStarts(t, map[string]int{"wan0": 1, "wan1": 1, "wan2": 1, "wan3": 1})
-	d, err := leasefile.Open(leases, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"wan1", "wan2", "wan3"} {
-		if err := d.Save(record(name, time.Now())); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d := saveLeases(t, leases, "wan1", "wan2", "wan3")
 	st, _ := m.Status("")
 	wan0 := m.byIf["wan0"]
 
@@ -257,15 +241,7 @@ func TestReloadLeaseDirectory(t *testing.T) {
 	m, f, _ := startFake(t, path)
 	f.waitStarts(t, map[string]int{"wan0": 1})
 	other := filepath.Join(dir, "other")
-	d, err := leasefile.Open(other, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"old9", "wan1"} {
-		if err := d.Save(record(name, time.Now())); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d := saveLeases(t, other, "old9", "wan1")
 	writeClient4(t, path, global, iface("wan0", "lease-directory", filepath.Join(dir, "moved")), iface("wan1", "lease-directory", other))
 	res, err := m.ReloadFile(context.Background())
 	if err != nil {
