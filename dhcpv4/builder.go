@@ -12,6 +12,7 @@ var (
 	ErrFieldTooLong   = errors.New("dhcpv4: value longer than its header field")
 	ErrReservedCode   = errors.New("dhcpv4: pad (0) and end (255) cannot carry values")
 	ErrNotStarted     = errors.New("dhcpv4: Builder used before Reply or Begin")
+	ErrNotIPv4        = errors.New("dhcpv4: address is not IPv4")
 )
 
 type stagedOption struct {
@@ -81,6 +82,10 @@ func (b *Builder) Reply(buf []byte, req *Packet, mt MessageType) {
 // transaction id, for clients and tests. The hardware type defaults to
 // Ethernet; the size limit defaults to the 548 bytes every participant
 // accepts (see [Builder.SetMaxSize]).
+//
+// The message is written into buf, up to its capacity: it needs at least
+// [MinReplyLen] (300) bytes, else Finish reports [ErrBufferTooSmall], and
+// [MinMessageSize] (548) bytes hold any message within the default limit.
 func (b *Builder) Begin(buf []byte, op OpCode, mt MessageType, xid uint32) {
 	b.start(buf)
 	if b.err != nil {
@@ -186,8 +191,9 @@ func (b *Builder) SetSIAddr(a netip.Addr) { b.putAddr(offSIAddr, a) }
 // SetGIAddr sets the relay agent address field.
 func (b *Builder) SetGIAddr(a netip.Addr) { b.putAddr(offGIAddr, a) }
 
-// SetCHAddr sets the hardware type, length and address. Addresses longer
-// than 16 bytes are an error.
+// SetCHAddr sets the hardware type, length and address. An address longer
+// than the 16-byte field leaves the field as it was, and Finish reports
+// [ErrFieldTooLong].
 func (b *Builder) SetCHAddr(htype uint8, hw []byte) {
 	if b.buf == nil {
 		return
@@ -257,26 +263,49 @@ func (b *Builder) AddUint32(code OptionCode, v uint32) {
 	b.commit(code)
 }
 
-// AddIP stages an option holding one IPv4 address.
+// AddIP stages an option holding one IPv4 address. An IPv4-mapped IPv6
+// address is written as its IPv4 address; any other address is not added,
+// and Finish reports [ErrNotIPv4].
 func (b *Builder) AddIP(code OptionCode, a netip.Addr) {
 	if !b.stage(code) {
 		return
 	}
-	a4 := a.As4()
+	a4, ok := as4(a)
+	if !ok {
+		b.fail(ErrNotIPv4)
+		return
+	}
 	b.vals = append(b.vals, a4[:]...)
 	b.commit(code)
 }
 
-// AddIPs stages an option holding a list of IPv4 addresses.
+// AddIPs stages an option holding a list of IPv4 addresses. If one of
+// them is not IPv4 (see [Builder.AddIP]) the option is not added, and
+// Finish reports [ErrNotIPv4].
 func (b *Builder) AddIPs(code OptionCode, addrs ...netip.Addr) {
 	if !b.stage(code) {
 		return
 	}
 	for _, a := range addrs {
-		a4 := a.As4()
+		a4, ok := as4(a)
+		if !ok {
+			b.vals = b.vals[:b.mark]
+			b.fail(ErrNotIPv4)
+			return
+		}
 		b.vals = append(b.vals, a4[:]...)
 	}
 	b.commit(code)
+}
+
+// as4 returns a as four bytes, accepting IPv4-mapped IPv6 addresses; the
+// zero Addr and other IPv6 addresses are not IPv4.
+func as4(a netip.Addr) ([4]byte, bool) {
+	a = a.Unmap()
+	if !a.Is4() {
+		return [4]byte{}, false
+	}
+	return a.As4(), true
 }
 
 // Option returns the staged value of option code.
