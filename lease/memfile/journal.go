@@ -2,13 +2,11 @@ package memfile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/leased/leased/lease"
@@ -352,13 +350,4 @@ func (j *journal) close() error {
 		return fmt.Errorf("close lease journal: %w", b.err)
 	}
 	return nil
-}
-
-func fdatasync(f *os.File) error {
-	for {
-		err := syscall.Fdatasync(int(f.Fd()))
-		if !errors.Is(err, syscall.EINTR) {
-			return err
-		}
-	}
 }
