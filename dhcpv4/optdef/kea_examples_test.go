@@ -8,21 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-)
 
-// keaExamplesDir holds the example configurations Debian's Kea 2.2
-// package installs, in the shared material beside the repository
-// (KEA_EXAMPLES overrides it).
-func keaExamplesDir(t *testing.T) string {
-	dir := os.Getenv("KEA_EXAMPLES")
-	if dir == "" {
-		dir = "../../../shared/kea-examples/debian-2.2.0"
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("Kea example configurations not found (%v); set KEA_EXAMPLES", err)
-	}
-	return dir
-}
+	"github.com/leased/leased/internal/keaexamples"
+)
 
 // stripComments removes the #, // and /* */ comments Kea allows in its
 // JSON files, leaving strings alone.
@@ -159,13 +147,12 @@ func walk(v any, visit func(map[string]any)) {
 }
 
 // TestKeaExamples encodes every option-data entry of every example
-// configuration of Debian's Kea 2.2 package: all of them load in Kea,
-// so all must encode here.
+// configuration of Kea 2.2 that Debian's kea-doc installs: all of them
+// load in Kea, so all must encode here.
 func TestKeaExamples(t *testing.T) {
-	dir := keaExamplesDir(t)
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	files := keaexamples.Configs(t)
 	if len(files) == 0 {
-		t.Fatalf("no example configurations in %s", dir)
+		t.Fatalf("no example configurations in %s", keaexamples.Dir(t))
 	}
 	total := 0
 	for _, file := range files {
