@@ -4,19 +4,26 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
 // Options tune Parse and ParseFile. The zero value is ready to use.
 type Options struct {
-	// ReadFile reads the file named by the path and included files. It is
-	// os.ReadFile when nil; tests and fuzzers supply their own.
+	// ReadFile reads the file named by the path and included files. When
+	// nil, only regular files are read (a FIFO or a device is refused),
+	// within ReadTimeout and the size limit; tests and fuzzers supply
+	// their own, whose results count against the size limit too.
 	ReadFile func(name string) ([]byte, error)
+	// MaxTotalSize bounds the bytes of the configuration and all its
+	// includes together (default MaxTotalSize).
+	MaxTotalSize int64
+	// ReadTimeout bounds the reading of one file (default ReadTimeout).
+	ReadTimeout time.Duration
 	// MaxIncludeDepth bounds include nesting (default 16).
 	MaxIncludeDepth int
 	// MaxDepth bounds the nesting of maps and lists (default 256).
@@ -47,18 +54,54 @@ func (d *Doc) Failed() bool {
 // ParseFile reads the named file and the files it includes.
 func ParseFile(path string, o *Options) *Doc {
 	p := newParser(o)
-	data, err := p.readFile(path)
+	data, err := p.read(path)
 	if err != nil {
-		p.diags = append(p.diags, Diagnostic{Pos: Pos{File: path}, Msg: "cannot read configuration: " + err.Error()})
+		p.diags = append(p.diags, p.readError(Pos{File: path}, "configuration", path, err))
 		return p.doc(Value{})
 	}
 	return p.run(path, data)
 }
 
 // Parse reads src, whose name is used in positions and to resolve relative
-// includes.
+// includes. src counts against the size limit.
 func Parse(name string, src []byte, o *Options) *Doc {
-	return newParser(o).run(name, src)
+	p := newParser(o)
+	if int64(len(src)) > p.left {
+		p.diags = append(p.diags, Diagnostic{Pos: Pos{File: name}, Severity: Error,
+			Msg: fmt.Sprintf("the configuration is too large: %d bytes, more than the %d a configuration and its includes may hold together", len(src), p.left)})
+		return p.doc(Value{})
+	}
+	return p.run(name, src)
+}
+
+// read reads a file of the configuration, counting it against the size
+// limit.
+func (p *parser) read(name string) ([]byte, error) {
+	var data []byte
+	var err error
+	if p.readFile == nil {
+		data, err = readRegular(name, p.left, p.maxTotal, p.timeout)
+	} else if data, err = p.readFile(name); err == nil && int64(len(data)) > p.left {
+		data, err = nil, fmt.Errorf("%s: %w: %d bytes, over the %d left of the %d that the configuration and its includes may hold together",
+			name, ErrTooLarge, len(data), p.left, p.maxTotal)
+	}
+	return data, err
+}
+
+// readError describes a file of the configuration that cannot be read.
+// The operating system's words go to Detail: they tell the operator why,
+// and a remote caller whether the path exists, which Brief leaves out.
+func (p *parser) readError(at Pos, what, name string, err error) Diagnostic {
+	d := Diagnostic{Pos: at, Severity: Error, Detail: err.Error()}
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		d.Msg = fmt.Sprintf("%s %s is too large: a configuration and its includes may hold %d bytes together", what, strconv.Quote(name), p.maxTotal)
+	case errors.Is(err, errNotRegular):
+		d.Msg = fmt.Sprintf("%s %s is not a regular file", what, strconv.Quote(name))
+	default:
+		d.Msg = fmt.Sprintf("cannot read %s %s", what, strconv.Quote(name))
+	}
+	return d
 }
 
 type tokKind uint8
@@ -98,6 +141,10 @@ type parser struct {
 	readFile        func(string) ([]byte, error)
 	maxIncludeDepth int
 	maxDepth        int
+	maxTotal        int64
+	timeout         time.Duration
+	// left is how many bytes the files still to be read may hold.
+	left int64
 
 	stack  []*source
 	files  []string
@@ -112,10 +159,14 @@ type parser struct {
 }
 
 func newParser(o *Options) *parser {
-	p := &parser{readFile: os.ReadFile, maxIncludeDepth: 16, maxDepth: 256}
+	p := &parser{maxIncludeDepth: 16, maxDepth: 256, maxTotal: MaxTotalSize, timeout: ReadTimeout}
 	if o != nil {
-		if o.ReadFile != nil {
-			p.readFile = o.ReadFile
+		p.readFile = o.ReadFile
+		if o.MaxTotalSize > 0 {
+			p.maxTotal = o.MaxTotalSize
+		}
+		if o.ReadTimeout > 0 {
+			p.timeout = o.ReadTimeout
 		}
 		if o.MaxIncludeDepth > 0 {
 			p.maxIncludeDepth = o.MaxIncludeDepth
@@ -124,6 +175,7 @@ func newParser(o *Options) *parser {
 			p.maxDepth = o.MaxDepth
 		}
 	}
+	p.left = p.maxTotal
 	return p
 }
 
@@ -153,6 +205,7 @@ func (p *parser) run(name string, data []byte) *Doc {
 }
 
 func (p *parser) push(name string, data []byte) {
+	p.left -= int64(len(data))
 	n := name
 	p.files = append(p.files, name)
 	p.stack = append(p.stack, &source{name: &n, data: string(data), line: 1})
@@ -165,6 +218,16 @@ func (p *parser) errorAt(at pos, msg string) {
 	p.failed = true
 	p.tok = token{kind: tEOF, pos: at}
 	p.diags = append(p.diags, Diagnostic{Pos: at.Pos(), Severity: Error, Msg: msg})
+}
+
+// fail records d, an error, as errorAt does.
+func (p *parser) fail(d Diagnostic) {
+	if p.failed {
+		return
+	}
+	p.failed = true
+	p.tok = token{kind: tEOF}
+	p.diags = append(p.diags, d)
 }
 
 func (p *parser) warnAt(at pos, msg string) {
@@ -513,26 +576,26 @@ func (p *parser) include(s *source) bool {
 	}
 	s.off = len(s.data) - len(after) + 2
 
+	if len(p.stack) > p.maxIncludeDepth {
+		p.errorAt(at, fmt.Sprintf("includes are nested more than %d deep", p.maxIncludeDepth))
+		return false
+	}
 	path := filepath.Clean(name)
 	var data []byte
 	var err error
 	if filepath.IsAbs(path) {
-		data, err = p.readFile(path)
+		data, err = p.read(path)
 	} else {
 		// Kea opens a relative include from its working directory;
 		// the including file's directory is tried first so that a
 		// configuration moved with its includes keeps working.
 		path = filepath.Join(filepath.Dir(*s.name), path)
-		data, err = p.readFile(path)
+		data, err = p.read(path)
 		if errors.Is(err, fs.ErrNotExist) {
-			if d, err2 := p.readFile(name); err2 == nil {
+			if d, err2 := p.read(name); err2 == nil {
 				path, data, err = filepath.Clean(name), d, nil
 			}
 		}
-	}
-	if len(p.stack) > p.maxIncludeDepth {
-		p.errorAt(at, fmt.Sprintf("includes are nested more than %d deep", p.maxIncludeDepth))
-		return false
 	}
 	for _, o := range p.stack {
 		if filepath.Clean(*o.name) == path {
@@ -546,7 +609,7 @@ func (p *parser) include(s *source) bool {
 		}
 	}
 	if err != nil {
-		p.errorAt(at, "cannot read included file "+strconv.Quote(name)+": "+err.Error())
+		p.fail(p.readError(at.Pos(), "included file", name, err))
 		return false
 	}
 	p.push(path, data)

@@ -69,9 +69,24 @@ type Diagnostic struct {
 	Pos      Pos
 	Severity Severity
 	Msg      string
+	// Detail is what the operating system said about a file that could
+	// not be read (such as "no such file or directory"): helpful to the
+	// operator, but it tells whether a path exists, so Brief leaves it
+	// out for answers to remote callers.
+	Detail string
 }
 
+// String is the diagnostic as the operator sees it: place, severity,
+// message and detail.
 func (d Diagnostic) String() string {
+	if d.Detail != "" {
+		return d.Brief() + ": " + d.Detail
+	}
+	return d.Brief()
+}
+
+// Brief is String without the Detail.
+func (d Diagnostic) Brief() string {
 	return d.Pos.String() + ": " + d.Severity.String() + ": " + d.Msg
 }
 

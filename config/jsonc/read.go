@@ -1,0 +1,102 @@
+package jsonc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// MaxTotalSize bounds the bytes of a configuration: the named file and
+// every file it includes, together. A configuration that needs more is
+// refused at the include (or the file) that goes past it, so that a
+// mistaken include of a device such as /dev/zero, or of a huge file,
+// cannot exhaust the server's memory.
+const MaxTotalSize = 64 << 20
+
+// ReadTimeout bounds how long reading one file (opening it included) may
+// take. Only regular files are read, which do not block forever; the
+// deadline is a second guard for files on a mount that stopped
+// answering.
+const ReadTimeout = 30 * time.Second
+
+// ErrTooLarge is returned, wrapped, for a file that would take the
+// configuration past its size limit.
+var ErrTooLarge = errors.New("configuration too large")
+
+// errNotRegular is returned, wrapped, for a path that is not a regular
+// file (a FIFO, a device, a directory, a socket).
+var errNotRegular = errors.New("not a regular file")
+
+// readRegular reads at most limit bytes of the regular file name. The
+// file is opened without blocking, so that opening a FIFO does not wait
+// for a writer, and refused when it is anything but a regular file. The
+// whole read is abandoned after timeout.
+func readRegular(name string, limit, total int64, timeout time.Duration) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	// Buffered: a read that outlives the deadline finishes, and closes
+	// its file, without anyone waiting for it.
+	done := make(chan result, 1)
+	go func() {
+		data, err := readLimited(name, limit, total)
+		done <- result{data, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.data, r.err
+	case <-t.C:
+		return nil, fmt.Errorf("%s: not read within %v", name, timeout)
+	}
+}
+
+func readLimited(name string, limit, total int64) ([]byte, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", name, errNotRegular, fileKind(fi.Mode()))
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s: %w: %d bytes, over the %d left of the %d that the configuration and its includes may hold together",
+			name, ErrTooLarge, fi.Size(), limit, total)
+	}
+	// A file may grow while it is read, and some (in /proc) report no
+	// size at all: the limit is enforced on what is read.
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: %w: more than the %d bytes left of the %d that the configuration and its includes may hold together",
+			name, ErrTooLarge, limit, total)
+	}
+	return data, nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	}
+	return "type " + m.Type().String()
+}
