@@ -27,6 +27,9 @@
 // text exists, in which case [FormatHex] gives the csv-format false
 // form. [AppendRaw] encodes the data of an option that has no
 // definition.
+// [Def.Decode] reads a payload into Go values instead (option 3 as
+// []netip.Addr, option 51 as a uint32), for programs rather than
+// configuration files.
 //
 // Options that carry sub-options (option 43, 82, 122, vivso 125, or any
 // definition with Encapsulate set) are built in two steps: Encode gives
