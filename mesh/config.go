@@ -141,10 +141,15 @@ func ParseArgs(args []string) (Config, error) {
 // grouped (-dL), a value may be attached (-b2) or be the next argument
 // (-b 2), and "--" ends the flags. flags lists the letters without a value,
 // valued those with one; fn gets each flag with its value ("" for plain
-// flags). Positional arguments and unknown flags are errors.
+// flags). Positional arguments and unknown flags are errors. Where flags
+// has -h, "-help" and "--help" are read as -h, as leased's other commands
+// read them (getopt(3) would reject both).
 func getopt(args []string, flags, valued string, fn func(f byte, v string) error) error {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if (a == "-help" || a == "--help") && strings.IndexByte(flags, 'h') >= 0 {
+			a = "-h"
+		}
 		if a == "--" {
 			if i+1 < len(args) {
 				return fmt.Errorf("mesh: unexpected argument %q", args[i+1])

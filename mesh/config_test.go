@@ -79,6 +79,9 @@ func TestParseArgsForms(t *testing.T) {
 			return c.ControlPath == "/run/x" && c.Hook == "hook" && c.MeshInterface == "a" && c.ClientInterface == "b"
 		}},
 		{"-h", func(c Config) bool { return c.Help }},
+		{"-help", func(c Config) bool { return c.Help }},
+		{"-L --help", func(c Config) bool { return c.Help }},
+		{"-H --help", func(c Config) bool { return !c.Help && c.Hook == "--help" }},
 		{"-V", func(c Config) bool { return c.Version }},
 		{"-L --", func(c Config) bool { return !c.LearningPhase }},
 	}

@@ -108,6 +108,11 @@ func TestParseCtlArgs(t *testing.T) {
 	if inv, err := ParseCtlArgs([]string{"-h"}); err != nil || !inv.Help {
 		t.Errorf("-h: %+v %v", inv, err)
 	}
+	for _, h := range []string{"-help", "--help"} {
+		if inv, err := ParseCtlArgs([]string{h}); err != nil || !inv.Help {
+			t.Errorf("%s: %+v %v", h, inv, err)
+		}
+	}
 }
 
 func TestAppendBlockStatus(t *testing.T) {

@@ -118,7 +118,7 @@ func ownOptions(args []string) (stateDir string, noState bool, rest []string, er
 			rest = append(rest, args[i:]...)
 			break
 		}
-		if !strings.HasPrefix(a, "--") {
+		if !strings.HasPrefix(a, "--") || a == "--help" { // ParseArgs reads --help as -h
 			rest = append(rest, a)
 			if takesValue(a) && i+1 < len(args) {
 				i++

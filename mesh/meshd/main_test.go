@@ -143,6 +143,7 @@ func TestOwnOptions(t *testing.T) {
 		{args: []string{"-H", "--hook-named-so", "-Lb", "--x"}, rest: "-H --hook-named-so -Lb --x"},
 		{args: []string{"-b2", "--no-state"}, noState: true, rest: "-b2"},
 		{args: []string{"--", "--no-state"}, rest: "-- --no-state"},
+		{args: []string{"--no-state", "--help"}, noState: true, rest: "--help"},
 		{args: []string{"--state-dir"}, err: "needs a directory"},
 		{args: []string{"--state-dir="}, err: "needs a directory"},
 		{args: []string{"--bogus"}, err: "unknown option --bogus"},
@@ -170,6 +171,8 @@ func TestMainUsage(t *testing.T) {
 		stdout, stderr string
 	}{
 		{args: []string{"-h"}, code: 0, stdout: "  -B SECONDS"},
+		{args: []string{"--help"}, code: 0, stdout: "  -B SECONDS"},
+		{args: []string{"-L", "-help"}, code: 0, stdout: "  -B SECONDS"},
 		{args: []string{"-V"}, code: 0, stdout: "leased mesh "},
 		{args: []string{"-b", "9"}, code: 2, stderr: "flag -b"},
 		{args: []string{"-N", "10.0.0.0/4"}, code: 2, stderr: "-N"},
