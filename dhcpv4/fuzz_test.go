@@ -2,50 +2,16 @@ package dhcpv4
 
 import (
 	"bytes"
-	"encoding/binary"
-	"encoding/hex"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 )
 
-// keaSeeds returns the DHCPv4 messages of Kea's packet fuzzing corpus
-// (hex text; some captures start at the link layer, so the message is
-// located by its magic cookie).
-func keaSeeds(tb testing.TB) [][]byte {
-	tb.Helper()
-	files, err := filepath.Glob("../../shared/kea-testdata/fuzz-corpus/*.pkt4")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out [][]byte
-	for _, f := range files {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		raw, err := hex.DecodeString(strings.TrimSpace(string(text)))
-		if err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, raw)
-		for i := HeaderLen - 4; i+4 <= len(raw); i++ {
-			if binary.BigEndian.Uint32(raw[i:]) == magicCookie {
-				out = append(out, raw[i-(HeaderLen-4):])
-				break
-			}
-		}
-	}
-	return out
-}
-
+// addSeeds adds the seed corpus (seedMessages) and a message whose option
+// 12 continues from the options field into file, with an option in
+// sname, assembled by hand.
 func addSeeds(f *testing.F) {
-	for _, s := range keaSeeds(f) {
-		f.Add(s)
+	for _, s := range seedMessages(f) {
+		f.Add(s.data)
 	}
-	f.Add(discoverBytes(f))
-	f.Add(requestBytes(f))
 	over := rawPacket(opt(53, 3), opt(52, 3), opt(12, 'a'))
 	copy(over[offFile:], append(opt(12, 'b'), 255))
 	copy(over[offSName:], append(opt(67, 'c'), 255))
