@@ -15,7 +15,13 @@
 //	version  print the version
 //	help     print help for a command
 //
-// Run "leased help <command>" for a command's flags.
+// A command's flags may stand before or after its arguments ("leased lease
+// export -c FILE" is "leased lease -c FILE export"); "--" ends them. The
+// mesh commands (leased mesh, leased ctl mesh) take ddhcpd's and
+// ddhcpdctl's command lines instead.
+//
+// Run "leased help <command>" or "leased <command> -h" for a command's
+// flags.
 package main
 
 import (
@@ -30,6 +36,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -57,10 +64,18 @@ const (
 type command struct {
 	name    string
 	summary string
-	args    string // the synopsis after the flags
+	args    string   // the synopsis after the flags
+	also    []string // further synopses, printed under the first
 	// setup registers the command's flags on fs and returns the function
 	// that runs the command once they are parsed.
 	setup func(fs *flag.FlagSet) func(env *env, args []string) int
+	// own runs a command that reads its command line itself, instead of
+	// setup (mesh takes ddhcpd's); its help is what it prints for -h.
+	own func(env *env, args []string) int
+	// handOff names first arguments after which the rest of the command
+	// line belongs to another parser (ctl mesh takes ddhcpdctl's), so
+	// leased's flags end there.
+	handOff []string
 }
 
 // env is what a command may use of the process.
@@ -73,11 +88,12 @@ func commands() []*command {
 		{name: "demo", summary: "build a throw-away network and show a server handing out leases", setup: demoFlags},
 		{name: "serve", summary: "run the DHCPv4 server from a Kea Dhcp4 configuration", setup: serveFlags},
 		{name: "lease", summary: "export or import leases as Kea memfile CSV", args: "export | import CSV...", setup: leaseFlags},
-		{name: "ctl", summary: "send a command to a running server's control socket", args: "<command> [json-arguments]", setup: ctlFlags},
-		{name: "mesh", summary: "run as a node of a ddhcpd-compatible mesh", args: "[ddhcpd flags; -h lists them]", setup: meshFlags},
+		{name: "ctl", summary: "send a command to a running server's control socket", args: "<command> [json-arguments]",
+			also: []string{"leased ctl mesh [ddhcpdctl flags; leased ctl mesh -h lists them]"}, setup: ctlFlags, handOff: []string{"mesh"}},
+		{name: "mesh", summary: "run as a node of a ddhcpd-compatible mesh", own: runMesh},
 		{name: "client", summary: "run the DHCP client manager for the interfaces its configuration lists", setup: clientFlags},
 		{name: "version", summary: "print the version", setup: versionFlags},
-		{name: "help", summary: "print help for a command", args: "[command]", setup: nil},
+		{name: "help", summary: "print help for a command", args: "[command]"},
 	}
 }
 
@@ -90,6 +106,10 @@ func findCommand(name string) *command {
 	return nil
 }
 
+// isHelpFlag reports whether a asks for help as the flag package
+// understands it.
+func isHelpFlag(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
+
 // run is main without the process: it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr}
@@ -98,35 +118,89 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	name, rest := args[0], args[1:]
-	switch name {
-	case "help", "-h", "-help", "--help":
+	if name == "help" || isHelpFlag(name) {
 		return help(e, rest)
 	}
 	c := findCommand(name)
 	if c == nil {
-		fmt.Fprintf(stderr, "leased: unknown command %q\n\n", name)
+		what := "command"
+		if strings.HasPrefix(name, "-") {
+			what = "flag"
+		}
+		fmt.Fprintf(stderr, "leased: unknown %s %q\n\n", what, name)
 		usage(stderr)
 		return exitUsage
 	}
-	if c.name == "mesh" {
-		return runMesh(e, rest) // ddhcpd's command line, not the flag package's
-	}
-	fs, runCmd := newFlagSet(c, stderr)
-	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK // -h: the flag package has printed the usage
-		}
-		return exitUsage // the flag package has printed the error and usage
-	}
-	return runCmd(e, fs.Args())
+	return c.run(e, rest)
 }
 
-func newFlagSet(c *command, out io.Writer) (*flag.FlagSet, func(*env, []string) int) {
+// run parses c's flags, which may stand before, among and after its
+// arguments, and runs it. Help asked for with -h goes to stdout; a usage
+// error goes to stderr with the usage.
+func (c *command) run(e *env, args []string) int {
+	if c.own != nil {
+		return c.own(e, args)
+	}
+	fs, runCmd := c.flagSet()
+	flags, positional := splitFlags(fs, args, c.handOff)
+	switch err := fs.Parse(flags); {
+	case errors.Is(err, flag.ErrHelp):
+		commandUsage(e.stdout, c, fs)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(e.stderr, "leased %s: %v\n\n", c.name, err)
+		commandUsage(e.stderr, c, fs)
+		return exitUsage
+	}
+	return runCmd(e, positional)
+}
+
+// flagSet returns c's flags and the function that runs c. The flag set
+// prints nothing: run decides where errors and usage go.
+func (c *command) flagSet() (*flag.FlagSet, func(*env, []string) int) {
 	fs := flag.NewFlagSet("leased "+c.name, flag.ContinueOnError)
-	fs.SetOutput(out)
-	runCmd := c.setup(fs)
-	fs.Usage = func() { commandUsage(fs.Output(), c, fs) }
-	return fs, runCmd
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs, c.setup(fs)
+}
+
+// splitFlags separates a command line into its flags (with their values)
+// and its arguments, so that flags may stand anywhere: before a verb such
+// as lease's export, after it, or among the arguments. "--" ends the
+// flags, and so does a first argument named in handOff: the rest is then
+// passed on as it is. A flag that takes a value takes the next argument,
+// whatever it looks like, as the flag package does ("-c export" names a
+// file called export).
+func splitFlags(fs *flag.FlagSet, args, handOff []string) (flags, positional []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(positional, args[i+1:]...)
+		}
+		if len(a) < 2 || a[0] != '-' { // "-" is an argument (ctl's stdin)
+			if len(positional) == 0 && slices.Contains(handOff, a) {
+				return flags, append(positional, args[i:]...)
+			}
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimPrefix(a[1:], "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		// An unknown flag is left for fs.Parse to report.
+		if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, positional
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func usage(w io.Writer) {
@@ -135,7 +209,8 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "\t%-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, "\nRun \"leased help <command>\" for a command's flags.\n")
+	fmt.Fprint(w, "\nFlags may stand before or after a command's arguments; \"--\" ends them.\n")
+	fmt.Fprint(w, "Run \"leased help <command>\" (or \"leased <command> -h\") for a command's flags.\n")
 }
 
 func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
@@ -148,9 +223,14 @@ func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 	if c.args != "" {
 		synopsis += " " + c.args
 	}
-	fmt.Fprintf(w, "Usage: %s\n\n%s.\n", synopsis, upperFirst(c.summary))
+	fmt.Fprintf(w, "Usage: %s\n", synopsis)
+	for _, s := range c.also {
+		fmt.Fprintf(w, "       %s\n", s)
+	}
+	fmt.Fprintf(w, "\n%s.\n", upperFirst(c.summary))
 	if hasFlags {
-		fmt.Fprint(w, "\nFlags:\n")
+		fmt.Fprint(w, "\nFlags (before or after the arguments):\n")
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
 }
@@ -162,29 +242,32 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+const helpUsage = "Usage: leased help [command]\n\nPrint help for a command."
+
 func help(e *env, args []string) int {
-	switch len(args) {
-	case 0:
+	switch {
+	case len(args) == 0:
 		usage(e.stdout)
 		return exitOK
-	case 1:
+	case len(args) == 1 && (args[0] == "help" || isHelpFlag(args[0])):
+		fmt.Fprintln(e.stdout, helpUsage)
+		return exitOK
+	case len(args) == 1:
 		c := findCommand(args[0])
 		if c == nil {
 			fmt.Fprintf(e.stderr, "leased help: unknown command %q\n\n", args[0])
 			usage(e.stderr)
 			return exitUsage
 		}
-		if c.setup == nil {
-			fmt.Fprintln(e.stdout, "Usage: leased help [command]\n\nPrint help for a command.")
-			return exitOK
+		if c.own != nil {
+			return c.own(e, []string{"-h"})
 		}
-		fs, _ := newFlagSet(c, e.stdout)
+		fs, _ := c.flagSet()
 		commandUsage(e.stdout, c, fs)
 		return exitOK
-	default:
-		fmt.Fprintln(e.stderr, "Usage: leased help [command]")
-		return exitUsage
 	}
+	fmt.Fprintln(e.stderr, helpUsage)
+	return exitUsage
 }
 
 // notImplemented is what a command that exists only as flags does.
@@ -264,7 +347,7 @@ func serveFlags(fs *flag.FlagSet) func(*env, []string) int {
 // serveUsage prints serve's usage after a usage error.
 func serveUsage(e *env) {
 	c := findCommand("serve")
-	fs, _ := newFlagSet(c, e.stderr)
+	fs, _ := c.flagSet()
 	fmt.Fprintln(e.stderr)
 	commandUsage(e.stderr, c, fs)
 }
@@ -370,7 +453,7 @@ func leaseFlags(fs *flag.FlagSet) func(*env, []string) int {
 // lease as Kea's 12-column CSV to stdout; import loads Kea CSV files.
 func leaseCmd(e *env, o *leaseOptions, args []string) int {
 	if len(args) == 0 || o.config == "" {
-		fmt.Fprintln(e.stderr, "usage: leased lease -c FILE export | leased lease -c FILE import CSV...")
+		fmt.Fprintln(e.stderr, "usage: leased lease export -c FILE | leased lease import -c FILE CSV...")
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -425,7 +508,18 @@ func ctlFlags(fs *flag.FlagSet) func(*env, []string) int {
 	fs.StringVar(&o.Key, "key", "", "client key `file` for HTTPS")
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "give up after this long")
 	fs.BoolVar(&o.JSON, "json", false, "print the answer as JSON instead of tables")
-	return func(e *env, args []string) int { return ctl(e, &o, args) }
+	return func(e *env, args []string) int {
+		if len(args) > 0 && args[0] == "mesh" {
+			var set []string
+			fs.Visit(func(f *flag.Flag) { set = append(set, "-"+f.Name) })
+			if len(set) > 0 {
+				// ddhcpdctl's flags differ: -s there shows statistics.
+				fmt.Fprintf(e.stderr, "leased ctl mesh: %s: leased ctl's flags do not apply to a mesh node; give ddhcpdctl's flags after mesh (-C PATH names the socket)\n", strings.Join(set, " "))
+				return exitUsage
+			}
+		}
+		return ctl(e, &o, args)
+	}
 }
 
 // ctl runs `leased ctl COMMAND [ARGUMENTS]`: ARGUMENTS is a JSON map, or
@@ -463,10 +557,6 @@ func ctl(e *env, o *ctlOptions, args []string) int {
 	}
 	return exitError
 }
-
-// meshFlags registers no flags: `leased mesh` takes ddhcpd's command line
-// (see runMesh).
-func meshFlags(*flag.FlagSet) func(*env, []string) int { return runMesh }
 
 // runMesh runs `leased mesh` with ddhcpd's command line until SIGTERM or
 // SIGINT.

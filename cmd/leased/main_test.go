@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,6 +15,7 @@ func TestRun(t *testing.T) {
 		stdout   string // substring expected on stdout
 		stderr   string // substring expected on stderr
 		noStdout bool
+		noStderr bool
 	}{
 		{args: nil, code: 2, stderr: "Usage:", noStdout: true},
 		{args: []string{"help"}, code: 0, stdout: "Commands:"},
@@ -25,7 +28,7 @@ func TestRun(t *testing.T) {
 		{args: []string{"version"}, code: 0, stdout: "leased "},
 		{args: []string{"version", "extra"}, code: 2, stderr: "unexpected arguments: extra"},
 		{args: []string{"serve", "-bogus"}, code: 2, stderr: "flag provided but not defined: -bogus"},
-		{args: []string{"serve", "-h"}, code: 0, stderr: "-c file"},
+		{args: []string{"serve", "-h"}, code: 0, stdout: "-c file", noStderr: true},
 		{args: []string{"serve", "-p", "notaport"}, code: 2, stderr: "invalid value"},
 		{args: []string{"serve", "-c", "/nonexistent"}, code: 1, stderr: "/nonexistent: error: cannot read configuration", noStdout: true},
 		{args: []string{"serve"}, code: 2, stderr: "a configuration file is required"},
@@ -46,7 +49,34 @@ func TestRun(t *testing.T) {
 		{args: []string{"demo", "-clients", "0"}, code: 1, stderr: "clients must be 1 to 50"},
 		{args: []string{"demo", "extra"}, code: 2, stderr: "unexpected arguments: extra"},
 		{args: []string{"lease", "-c", "x", "list"}, code: 2, stderr: `unknown action "list"`},
-		{args: []string{"lease", "export"}, code: 2, stderr: "usage: leased lease"},
+		{args: []string{"lease", "export"}, code: 2, stderr: "usage: leased lease export -c FILE"},
+		{args: []string{"lease", "export", "-c", "/nonexistent/kea.json"}, code: 1, stderr: "leased lease export: ", noStdout: true},
+		{args: []string{"lease", "-c", "x", "list", "-bogus"}, code: 2, stderr: "leased lease: flag provided but not defined: -bogus"},
+		{args: []string{"lease", "-c"}, code: 2, stderr: "flag needs an argument: -c"},
+		// ctl's flags after the command; -s's value is a socket even
+		// when it looks like a command.
+		{args: []string{"ctl", "config-get", "-s", "/nonexistent.sock"}, code: 1, stderr: "leased ctl: connecting to control socket /nonexistent.sock"},
+		{args: []string{"ctl", "-timeout", "1s", "config-get", "-json", "-s", "/nonexistent.sock"}, code: 1, stderr: "control socket /nonexistent.sock"},
+		{args: []string{"ctl", "-s", "status-get", "list-commands"}, code: 1, stderr: "control socket status-get"},
+		{args: []string{"ctl", "-s=/nonexistent.sock", "config-get"}, code: 1, stderr: "control socket /nonexistent.sock"},
+		{args: []string{"ctl", "--s", "/nonexistent.sock", "config-get"}, code: 1, stderr: "control socket /nonexistent.sock"},
+		{args: []string{"ctl", "-s", "/x", "--", "-json"}, code: 1, stderr: "control socket /x"},
+		{args: []string{"ctl", "-s", "/x", "mesh", "-b"}, code: 2, stderr: "leased ctl mesh: -s: leased ctl's flags do not apply"},
+		{args: []string{"ctl", "mesh", "-h"}, code: 0, stdout: "Usage: leased ctl [-C PATH]", noStderr: true},
+		{args: []string{"ctl", "mesh", "--help"}, code: 0, stdout: "Usage: leased ctl [-C PATH]", noStderr: true},
+		{args: []string{"ctl", "mesh", "-help"}, code: 0, stdout: "Usage: leased ctl [-C PATH]", noStderr: true},
+		{args: []string{"serve", "stray", "-c", "x"}, code: 2, stderr: "unexpected arguments: stray"},
+		{args: []string{"serve", "-t", "testdata/good.json", "--", "-c"}, code: 2, stderr: "unexpected arguments: -c"},
+		{args: []string{"client", "eth0", "-c", "x"}, code: 2, stderr: "unexpected arguments: eth0"},
+		{args: []string{"-x"}, code: 2, stderr: `leased: unknown flag "-x"`},
+		{args: []string{"--help"}, code: 0, stdout: "Commands:", noStderr: true},
+		{args: []string{"-help"}, code: 0, stdout: "Commands:", noStderr: true},
+		{args: []string{"help", "-h"}, code: 0, stdout: "Usage: leased help [command]", noStderr: true},
+		{args: []string{"help", "mesh"}, code: 0, stdout: "-i IFACE", noStderr: true},
+		{args: []string{"help", "ctl"}, code: 0, stdout: "leased ctl mesh [ddhcpdctl flags", noStderr: true},
+		{args: []string{"mesh", "--help"}, code: 0, stdout: "Usage: leased mesh", noStderr: true},
+		{args: []string{"mesh", "-help"}, code: 0, stdout: "Usage: leased mesh", noStderr: true},
+		{args: []string{"mesh", "-Q"}, code: 2, stderr: "unknown flag -Q", noStdout: true},
 		{args: []string{"ctl", "mesh", "-C", "/nonexistent.sock", "-b"}, code: 1, stderr: "/nonexistent.sock"},
 		{args: []string{"ctl", "-s", "/nonexistent.sock", "config-get"}, code: 1, stderr: "leased ctl: connecting to control socket /nonexistent.sock"},
 		{args: []string{"ctl", "config-get"}, code: 2, stderr: "name the control socket"},
@@ -78,6 +108,97 @@ func TestRun(t *testing.T) {
 		if tc.noStdout && out.Len() > 0 {
 			t.Errorf("leased %s: unexpected stdout %q", name, out.String())
 		}
+		if tc.noStderr && errb.Len() > 0 {
+			t.Errorf("leased %s: unexpected stderr %q", name, errb.String())
+		}
+	}
+}
+
+// TestFlagsAroundVerb runs lease export and import with -c before the
+// verb, after it, and among the CSV files: each form reads the same
+// configuration and moves the same leases.
+func TestFlagsAroundVerb(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kea.json")
+	writeTestFile(t, cfg, `{"Dhcp4": {
+  "interfaces-config": {"interfaces": ["*"]},
+  "lease-database": {"type": "memfile", "persist": true, "name": "`+filepath.Join(dir, "leases")+`"},
+  "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}]
+}}`)
+	const header = "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id\n"
+	csv := func(name, addr, mac string) string {
+		p := filepath.Join(dir, name)
+		writeTestFile(t, p, header+addr+","+mac+",,3600,4000000000,1,0,0,,0,,0\n")
+		return p
+	}
+	a, b, c := csv("a.csv", "192.0.2.100", "02:00:00:00:00:01"), csv("b.csv", "192.0.2.101", "02:00:00:00:00:02"), csv("c.csv", "192.0.2.102", "02:00:00:00:00:03")
+	for _, args := range [][]string{
+		{"lease", "import", a, "-c", cfg},
+		{"lease", "-c", cfg, "import", b},
+		{"lease", "import", "-c", cfg, c},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 0 || !strings.Contains(errb.String(), "1 rows read, 1 leases stored") {
+			t.Errorf("leased %s: exit %d, stderr %q", strings.Join(args, " "), code, errb.String())
+		}
+	}
+	for _, args := range [][]string{
+		{"lease", "export", "-c", cfg},
+		{"lease", "-c", cfg, "export"},
+		{"lease", "--c=" + cfg, "export"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		got := out.String()
+		if code != 0 || !strings.HasPrefix(got, header) {
+			t.Errorf("leased %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, got, errb.String())
+			continue
+		}
+		for _, addr := range []string{"192.0.2.100,", "192.0.2.101,", "192.0.2.102,"} {
+			if !strings.Contains(got, "\n"+addr) {
+				t.Errorf("leased %s: no lease of %s in %q", strings.Join(args, " "), addr, got)
+			}
+		}
+	}
+	// "--" ends the flags: what follows is a CSV file, even "-c".
+	var out, errb bytes.Buffer
+	if code := run([]string{"lease", "import", "-c", cfg, "--", "-c"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "-c") {
+		t.Errorf("leased lease import -c CFG -- -c: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestEveryCommandHelp asks every command for help in each way: each
+// prints the command's usage on stdout and exits 0; an unknown flag
+// exits 2 with a message on stderr.
+func TestEveryCommandHelp(t *testing.T) {
+	for _, c := range commands() {
+		for _, args := range [][]string{{"help", c.name}, {c.name, "-h"}, {c.name, "-help"}, {c.name, "--help"}} {
+			var out, errb bytes.Buffer
+			name := strings.Join(args, " ")
+			if code := run(args, &out, &errb); code != 0 {
+				t.Errorf("leased %s: exit %d, want 0 (stderr %q)", name, code, errb.String())
+			}
+			if !strings.Contains(out.String(), "Usage: leased "+c.name) {
+				t.Errorf("leased %s: stdout %q lacks the usage", name, out.String())
+			}
+			if errb.Len() > 0 {
+				t.Errorf("leased %s: unexpected stderr %q", name, errb.String())
+			}
+		}
+		if c.name == "help" {
+			continue
+		}
+		var out, errb bytes.Buffer
+		if code := run([]string{c.name, "-Q"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "-Q") {
+			t.Errorf("leased %s -Q: exit %d, stderr %q; want 2 and a message naming -Q", c.name, code, errb.String())
+		}
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
