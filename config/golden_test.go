@@ -22,6 +22,12 @@ func describe(c *Config) string {
 	w("global options:\n%s", describeOptions(&c.Options, "  "))
 	for _, cl := range c.Classes {
 		w("class %q additional=%v known=%v test=%q", cl.Name, cl.Additional, cl.DependsOnKnown, cl.Test)
+		if cl.TemplateTest != "" {
+			w(" template-test=%q", cl.TemplateTest)
+		}
+		if cl.HasOfferLifetime {
+			w(" offer=%d", cl.OfferLifetime)
+		}
 		if cl.HasValidLifetime {
 			w(" valid=%v", cl.ValidLifetime)
 		}
@@ -48,6 +54,20 @@ func describe(c *Config) string {
 		for _, h := range s.Reservations {
 			w("  %s\n", describeHost(h))
 		}
+	}
+	return b.String()
+}
+
+// describeFixture is describe with what else the project's own fixtures
+// pin: the reservation lookup order, the files read (includes) and the
+// warnings, which show how Kea 2.2's forms were read.
+func describeFixture(c *Config, diags []Diagnostic) string {
+	var b strings.Builder
+	b.WriteString(describe(c))
+	fmt.Fprintf(&b, "host-reservation-identifiers: %v\n", c.HostReservationIdentifiers)
+	fmt.Fprintf(&b, "files: %v\n", c.Files)
+	for _, d := range diags {
+		fmt.Fprintf(&b, "%s\n", d)
 	}
 	return b.String()
 }
@@ -105,39 +125,62 @@ func describeHost(h *Host) string {
 	return s
 }
 
-// TestGolden pins the resolved parameters and encoded options of the Kea
-// examples that load and of the configurations in testdata. Run with
-// -update to rewrite the files after a deliberate change, and review the
-// diff.
+// TestGolden pins the resolved parameters and encoded options of the
+// project's own configurations in testdata, which cover what Kea's
+// examples cover. Run with -update to rewrite the files after a deliberate
+// change, and review the diff.
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range exampleFiles(t) {
-		if _, rejected := expectedRejections[filepath.Base(path)]; !rejected {
-			files = append(files, path)
-		}
+	files, err := filepath.Glob("testdata/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d configurations in testdata", len(files))
 	}
 	for _, path := range files {
 		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 		t.Run(name, func(t *testing.T) {
-			c, diags, err := Load(path, nil)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, joinDiags(diags))
-			}
-			got := describe(c)
-			golden := filepath.Join("testdata", "golden", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the golden file %s; got:\n%s", name, golden, got)
-			}
+			checkGolden(t, path, filepath.Join("testdata", "golden", name+".golden"), describeFixture)
 		})
+	}
+}
+
+// TestGoldenKeaExamples does what TestGolden does for the examples Kea
+// ships that leased loads (see keaExampleFiles).
+func TestGoldenKeaExamples(t *testing.T) {
+	for _, path := range keaExampleFiles(t) {
+		name := exampleName(path)
+		if _, rejected := expectedRejections[name]; rejected {
+			continue
+		}
+		name = strings.TrimSuffix(name, filepath.Ext(name))
+		t.Run(name, func(t *testing.T) {
+			checkGolden(t, path, filepath.Join("testdata", "golden", "kea", name+".golden"),
+				func(c *Config, _ []Diagnostic) string { return describe(c) })
+		})
+	}
+}
+
+// checkGolden loads the configuration at path and compares its
+// description with the golden file (or rewrites that under -update).
+func checkGolden(t *testing.T, path, golden string, describe func(*Config, []Diagnostic) string) {
+	t.Helper()
+	c, diags, err := Load(path, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, joinDiags(diags))
+	}
+	got := describe(c, diags)
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, strings.Split(t.Name(), "/")[0])
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file %s; got:\n%s", path, golden, got)
 	}
 }
