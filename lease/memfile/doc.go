@@ -18,7 +18,9 @@
 //	N.snap               the last snapshot: a header (format, first journal
 //	                     segment to replay, lease count) and one record per lease
 //	N.j<16 hex digits>   journal segments, replayed in order after the snapshot
-//	N.lock               flock held by the process that writes the store
+//	N.lock               the process id of the one that writes the store,
+//	                     which holds a flock on the directory itself (so a
+//	                     directory holds one writable store)
 //	N.corrupt            damaged bytes moved aside at start-up, each after a
 //	                     line naming the file, offset, length and reason
 //
@@ -35,6 +37,24 @@
 // writer that was waiting together (group commit); writers arriving during
 // the fsync make up the next batch. Async writes (offers) are written
 // within FlushInterval and fsynced with the next durable batch.
+//
+// # Failures
+//
+// When a journal write, fsync or segment creation fails (a full disk, an
+// exhausted inode table, a file system turned read-only), the journal
+// stops writing and every durable write and Sync fails with
+// lease.ErrNotDurable, so that the server acknowledges nothing that is not
+// on disk. It recovers by a compaction: a new segment and a snapshot of
+// memory, which holds changes whose records were lost. Until that snapshot
+// is written, durable writes keep failing even though the new segment
+// takes records, since memory may hold a lease that was never written and
+// would be acknowledged without being written again. The compaction is
+// retried after 0.5 s, doubling up to 5 s, whatever lfc-interval says, so
+// that service comes back within seconds of the cause going away. A
+// compaction that fails while the journal works (its segment or snapshot
+// cannot be created) leaves the journal in its open segment and is
+// retried the same way. The failure and the recovery are logged once each;
+// Health reports the state.
 //
 // # Compaction
 //
@@ -53,7 +73,9 @@
 // else (a bad checksum, a record of an unknown format version) is copied
 // to N.corrupt and skipped, and loading resumes at the next intact record;
 // every such repair is logged with the file and offset, and a compaction
-// then rewrites clean files. Options.Check lets the server drop or move
+// then rewrites clean files. An entry named like a segment that is not a
+// regular file (a directory, say) is logged and renamed with the suffix
+// .not-a-segment. Options.Check lets the server drop or move
 // leases whose subnet no longer exists (sanity-checks.lease-checks).
 //
 // OpenReadOnly loads the files without the lock and without changing them,

@@ -25,26 +25,38 @@ func (f files) segment(seq uint64) string {
 
 // segments lists the sequence numbers of the journal segments, ascending.
 func (f files) segments() ([]uint64, error) {
+	seqs, _, err := f.segmentEntries()
+	return seqs, err
+}
+
+// segmentEntries lists the sequence numbers of the journal segments,
+// ascending, and the names of entries that are named like a segment but
+// are not a regular file (a directory, a symbolic link, a device), which
+// cannot be read as one.
+func (f files) segmentEntries() (seqs []uint64, odd []string, err error) {
 	ents, err := os.ReadDir(f.dir())
 	if err != nil {
-		return nil, fmt.Errorf("list lease store directory: %w", err)
+		return nil, nil, fmt.Errorf("list lease store directory: %w", err)
 	}
 	prefix := filepath.Base(f.base) + ".j"
-	var seqs []uint64
 	for _, e := range ents {
 		name := e.Name()
 		rest, ok := strings.CutPrefix(name, prefix)
-		if !ok || len(rest) != 16 || !e.Type().IsRegular() {
+		if !ok || len(rest) != 16 {
 			continue
 		}
 		seq, err := strconv.ParseUint(rest, 16, 64)
 		if err != nil {
 			continue
 		}
+		if !e.Type().IsRegular() {
+			odd = append(odd, filepath.Join(f.dir(), name))
+			continue
+		}
 		seqs = append(seqs, seq)
 	}
 	slices.Sort(seqs)
-	return seqs, nil
+	return seqs, odd, nil
 }
 
 // syncDir makes the directory entries of dir (creations, renames,
@@ -67,35 +79,39 @@ func syncDir(dir string) error {
 // ErrLocked is returned by Open when another process holds the store.
 var ErrLocked = errors.New("lease store in use by another process")
 
-// lockFile is an exclusive flock on the store's lock file, held for the
-// life of a writable Store. The file holds the holder's process id so that
-// the refusal can name it.
-type lockFile struct{ f *os.File }
+// lockFile is an exclusive flock on the store's directory, held for the
+// life of a writable Store. The lock is on the directory itself, not on a
+// file in it: a lock file that someone deletes takes its lock with it, and
+// the next process would create a new one and write the same journal. The
+// lock file only names the holder's process id, so that the refusal can
+// name it; it is not held open. One directory therefore holds one
+// writable store.
+type lockFile struct{ dir *os.File }
 
-func acquireLock(path string) (*lockFile, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+func acquireLock(dir, path string) (*lockFile, error) {
+	d, err := os.Open(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
+		return nil, fmt.Errorf("open lease store directory to lock it: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
-		f.Close()
+	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		d.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			who := "another process"
-			if pid := strings.TrimSpace(string(holder)); pid != "" {
-				who = "process " + pid
+			if holder, _ := os.ReadFile(path); len(holder) > 0 {
+				if pid := strings.TrimSpace(string(holder)); pid != "" {
+					who = "process " + pid + " (its pid in " + path + ")"
+				}
 			}
-			return nil, fmt.Errorf("%s is held by %s (a running server?): %w", path, who, ErrLocked)
+			return nil, fmt.Errorf("lease store directory %s is locked by %s; a running server? one directory holds one lease store: %w", dir, who, ErrLocked)
 		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, fmt.Errorf("lock lease store directory %s: %w", dir, err)
 	}
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
-	return &lockFile{f: f}, nil
+	// Best effort: the pid only makes a refusal clearer.
+	os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o640)
+	return &lockFile{dir: d}, nil
 }
 
-func (l *lockFile) release() error {
-	l.f.Truncate(0)
-	return l.f.Close() // closing the last descriptor drops the flock
+func (l *lockFile) release(path string) error {
+	os.Remove(path)
+	return l.dir.Close() // closing the last descriptor drops the flock
 }

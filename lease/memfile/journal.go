@@ -2,6 +2,7 @@ package memfile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -25,10 +26,12 @@ type journal struct {
 	log   *slog.Logger
 
 	mu     sync.Mutex
-	cur    *batch   // open batch
-	sealed []*batch // closed batches not yet taken by run
-	seg    uint64   // segment of the open batch
+	cur    *batch    // open batch
+	sealed []*batch  // closed batches not yet taken by run
+	seg    uint64    // segment of the open batch
+	rot    *rotation // the rotation run has yet to carry out
 	closed bool
+	health journalHealth
 	inject error // tests: the next flush fails with this error
 
 	kick      chan struct{} // wakes run
@@ -44,7 +47,7 @@ type journal struct {
 	fseg  uint64
 	fsize int64 // bytes in f known written
 	dirty bool  // f has writes not yet fsynced
-	fail  error // sticky: set when a write or fsync failed, cleared by a new segment
+	fail  error // set when a write or fsync failed, cleared by a new segment
 	spare [][]byte
 
 	total atomic.Int64 // bytes written to segments since the last snapshot
@@ -53,6 +56,56 @@ type journal struct {
 	batches atomic.Uint64
 	syncs   atomic.Uint64
 	records atomic.Uint64
+}
+
+// journalState is where the journal stands in a failure and its recovery.
+type journalState uint8
+
+const (
+	// journalHealthy: records are written and fsynced; durable writes succeed.
+	journalHealthy journalState = iota
+	// journalFailed: a write, fsync or segment creation failed. Nothing is
+	// written and every durable write fails until a compaction opens a
+	// new segment and writes a snapshot.
+	journalFailed
+	// journalRecovering: a new segment is open and takes records, but the
+	// snapshot of what memory holds (some of it never reached the disk)
+	// is not written yet; durable writes still fail, since a lease
+	// written during the failure may be acknowledged later without being
+	// written again.
+	journalRecovering
+)
+
+func (s journalState) String() string {
+	switch s {
+	case journalFailed:
+		return "failed"
+	case journalRecovering:
+		return "recovering"
+	}
+	return "healthy"
+}
+
+// journalHealth is the journal's state as Health reports it. It is
+// guarded by journal.mu.
+type journalHealth struct {
+	state   journalState
+	err     error     // the failure that started it
+	since   time.Time // when it failed
+	retries int       // recovery compactions tried since
+	gen     uint64    // failures since Open: a recovery counts only if no failure came after its segment opened
+}
+
+// errRecovering is what durable writes see between a new segment and the
+// snapshot that completes a recovery.
+var errRecovering = errors.New("lease journal recovering from a failure: the snapshot of the leases in memory is not written yet")
+
+// rotation is a compaction's request for a new segment, answered by run.
+type rotation struct {
+	seg  uint64
+	done chan struct{}
+	err  error  // the segment could not be created; records stay in the old one
+	gen  uint64 // journalHealth.gen once the segment was open
 }
 
 // batch is a group of records that reach the disk together.
@@ -146,15 +199,96 @@ func (j *journal) wait(ctx context.Context, b *batch) error {
 }
 
 // rotate closes the open batch and sends everything after it to a new
-// segment, whose number it returns.
-func (j *journal) rotate() uint64 {
+// segment, and returns once run has created that segment. When it cannot
+// be created, the records go on into the current segment (a failed
+// compaction must not stop the journal) and rotate returns the error.
+// gen identifies the journal's failure generation at the time the segment
+// opened, for recovered.
+func (j *journal) rotate() (seg, gen uint64, err error) {
 	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return 0, 0, lease.ErrClosed
+	}
 	j.sealed = append(j.sealed, j.cur)
 	j.seg++
 	j.cur = j.newBatch()
-	seg := j.seg
+	j.cur.sync = true // makes run take the batch and open its segment at once
+	r := &rotation{seg: j.seg, done: make(chan struct{})}
+	j.rot = r
 	j.mu.Unlock()
-	return seg
+	select {
+	case j.kick <- struct{}{}:
+	default:
+	}
+	<-r.done
+	return r.seg, r.gen, r.err
+}
+
+// takeRotation returns the pending rotation to segment seg, if any.
+func (j *journal) takeRotation(seg uint64) *rotation {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r := j.rot
+	if r == nil || r.seg != seg {
+		return nil
+	}
+	j.rot = nil
+	return r
+}
+
+// revertRotation sends the records meant for the segment that r failed to
+// create to the current segment instead, so that the segment numbers stay
+// without gaps and the next rotation asks for the same number again.
+func (j *journal) revertRotation(r *rotation, bs []*batch) {
+	prev := r.seg - 1 // the segment the records went to before rotate
+	for _, b := range bs {
+		if b.seg == r.seg {
+			b.seg = prev
+		}
+	}
+	j.mu.Lock()
+	if j.seg == r.seg {
+		j.seg = prev
+		if j.cur.seg == r.seg {
+			j.cur.seg = prev
+		}
+	}
+	j.mu.Unlock()
+}
+
+// recovered ends a recovery once a compaction whose segment opened in
+// failure generation gen has written its snapshot: everything in memory is
+// on disk again. It does nothing if the journal failed again meanwhile.
+func (j *journal) recovered(gen uint64) {
+	j.mu.Lock()
+	h := j.health
+	if h.state != journalRecovering || h.gen != gen {
+		j.mu.Unlock()
+		return
+	}
+	j.health.state = journalHealthy
+	j.health.err, j.health.since, j.health.retries = nil, time.Time{}, 0
+	j.mu.Unlock()
+	j.log.Info("lease journal recovered; lease changes are durable again", "failed-for", time.Since(h.since).Round(time.Millisecond), "retries", h.retries, "error-was", h.err)
+}
+
+// noteRetry counts a recovery attempt and reports whether the journal
+// needs one (it is not healthy).
+func (j *journal) noteRetry() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.health.state == journalHealthy {
+		return false
+	}
+	j.health.retries++
+	return true
+}
+
+func (j *journal) healthy() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.health.state == journalHealthy
 }
 
 func (j *journal) run() {
@@ -187,6 +321,7 @@ func (j *journal) flush(final bool) {
 	j.sealed = nil
 	inject := j.inject
 	j.inject = nil
+	recovering := j.health.state == journalRecovering
 	if len(j.cur.buf) > 0 || j.cur.sync || final {
 		bs = append(bs, j.cur)
 		j.cur = j.newBatch()
@@ -218,14 +353,31 @@ func (j *journal) flush(final bool) {
 		unsynced = nil
 	}
 	sync := final
-	for _, b := range bs {
+	for k, b := range bs {
 		sync = sync || b.sync
 		if b.seg != j.fseg {
 			// A new segment starts even after a failure: that is how the
 			// journal recovers.
 			syncFile()
-			if err := j.openSegment(b.seg); err != nil {
+			wasFailed := j.fail != nil
+			err := j.openSegment(b.seg)
+			r := j.takeRotation(b.seg)
+			switch {
+			case err != nil && r != nil:
+				// The compaction that asked for the segment fails; the
+				// journal goes on where it was, healthy or not.
+				j.revertRotation(r, bs[k:])
+				r.err = err
+			case err != nil:
 				fail(err)
+			case wasFailed:
+				recovering = true
+			}
+			if r != nil {
+				j.mu.Lock()
+				r.gen = j.health.gen
+				j.mu.Unlock()
+				close(r.done)
 			}
 		}
 		if j.fail == nil && inject != nil {
@@ -250,6 +402,10 @@ func (j *journal) flush(final bool) {
 			spare = append(spare, b.buf[:0])
 		}
 		b.buf = nil
+		if b.err == nil && recovering && j.fail == nil {
+			// Written, but what memory holds is not all on disk yet.
+			b.err = errRecovering
+		}
 		close(b.done)
 	}
 	j.mu.Lock()
@@ -279,16 +435,31 @@ func (j *journal) write(p []byte) error {
 	return nil
 }
 
-// failed records a write or fsync failure. After a failed fsync the kernel
-// may have dropped the dirty pages, so the file can no longer be trusted:
-// it is closed, and every later batch fails until a compaction opens a new
-// segment (whose snapshot holds everything in memory).
+// failed records a write, fsync or segment failure. After a failed fsync
+// the kernel may have dropped the dirty pages, so the file can no longer
+// be trusted: it is closed, and every later batch fails until a
+// compaction opens a new segment and writes a snapshot of memory (see
+// journalRecovering). The first failure of an episode is logged as an
+// error; failures during the recovery attempts that follow only at debug
+// level, so that a full disk is reported once, not once per attempt.
 func (j *journal) failed(err error) {
 	if j.fail != nil {
 		return
 	}
-	j.log.Error("lease journal failed; lease changes are not durable until the next compaction succeeds", "error", err)
 	j.fail = err
+	j.mu.Lock()
+	episode := j.health.state == journalHealthy
+	j.health.gen++
+	if episode {
+		j.health.err, j.health.since, j.health.retries = err, time.Now(), 0
+	}
+	j.health.state = journalFailed
+	j.mu.Unlock()
+	if episode {
+		j.log.Error("lease journal failed; leases are not acknowledged until it recovers (retried every few seconds)", "error", err)
+	} else {
+		j.log.Debug("lease journal failed again while recovering", "error", err)
+	}
 	if j.onFail != nil {
 		j.onFail()
 	}
@@ -299,35 +470,41 @@ func (j *journal) failed(err error) {
 }
 
 // openSegment closes the current segment, which the caller has fsynced,
-// and starts segment seq.
+// and starts segment seq. A segment it could not complete is removed, so
+// that the next try can create it again. On a failed journal, success
+// starts the recovery.
 func (j *journal) openSegment(seq uint64) error {
-	if j.f != nil {
-		j.f.Close() // flush fsynced it
-		j.f = nil
-	}
 	name := j.files.segment(seq)
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_EXCL, 0o640)
 	if err != nil {
 		return fmt.Errorf("create journal segment: %w", err)
 	}
+	abandon := func(err error) error {
+		f.Close()
+		os.Remove(name)
+		return err
+	}
 	hdr := appendSegmentHeader(nil, seq)
 	if _, err := f.Write(hdr); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", name, err)
+		return abandon(fmt.Errorf("write %s: %w", name, err))
 	}
 	if err := fdatasync(f); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", name, err)
+		return abandon(fmt.Errorf("fsync %s: %w", name, err))
 	}
 	if err := syncDir(j.files.dir()); err != nil {
-		f.Close()
-		return err
+		return abandon(err)
+	}
+	if j.f != nil {
+		j.f.Close() // flush fsynced it
 	}
 	j.f, j.fseg, j.fsize, j.dirty = f, seq, int64(len(hdr)), false
 	j.total.Add(int64(len(hdr)))
 	if j.fail != nil {
-		j.log.Info("lease journal writes again", "segment", name)
+		j.log.Debug("lease journal writes to a new segment; recovery completes with the next snapshot", "segment", name)
 		j.fail = nil
+		j.mu.Lock()
+		j.health.state = journalRecovering
+		j.mu.Unlock()
 	}
 	return nil
 }

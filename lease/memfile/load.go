@@ -130,9 +130,14 @@ func (ld *loader) load() (res loadResult, err error) {
 		return res, fmt.Errorf("read lease snapshot: %w", err)
 	}
 
-	segs, err := names.segments()
+	segs, odd, err := names.segmentEntries()
 	if err != nil {
 		return res, err
+	}
+	for _, name := range odd {
+		if err := ld.moveStrayAside(name); err != nil {
+			return res, err
+		}
 	}
 	if !ld.writable {
 		if err := ld.checkUnchanged(snapInfo, first, segs); err != nil {
@@ -164,6 +169,32 @@ func (ld *loader) load() (res loadResult, err error) {
 		}
 	}
 	return res, nil
+}
+
+// moveStrayAside deals with an entry named like a journal segment that is
+// not a regular file. Its content, if any, cannot be replayed, and a
+// journal that later wanted to create a segment of that name would fail.
+// A writable loader renames it out of the way; a read-only one skips it.
+// Both log it as the damage it is.
+func (ld *loader) moveStrayAside(name string) error {
+	kind := "not a regular file"
+	if info, err := os.Lstat(name); err == nil {
+		kind = fmt.Sprintf("not a regular file (%v)", info.Mode().Type())
+	}
+	if !ld.writable {
+		ld.s.log.Warn("journal segment is "+kind+"; skipped it", "file", name)
+		return nil
+	}
+	to := name + ".not-a-segment"
+	if _, err := os.Lstat(to); err == nil {
+		return fmt.Errorf("journal segment %s is %s, and %s, where it would be moved aside, exists", name, kind, to)
+	}
+	if err := os.Rename(name, to); err != nil {
+		return fmt.Errorf("journal segment %s is %s and cannot be moved aside: %w", name, kind, err)
+	}
+	ld.damaged = true
+	ld.s.log.Warn("journal segment is "+kind+"; moved it aside", "file", name, "moved-to", to)
+	return nil
 }
 
 // errRaced: a compaction replaced files while a read-only loader read them.

@@ -27,14 +27,14 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(s.files.dir(), 0o750); err != nil {
 		return nil, fmt.Errorf("create lease store directory: %w", err)
 	}
-	lock, err := acquireLock(s.files.lock())
+	lock, err := acquireLock(s.files.dir(), s.files.lock())
 	if err != nil {
 		return nil, err
 	}
 	ld := loader{s: s, writable: true}
 	res, err := ld.load()
 	if err != nil {
-		lock.release()
+		lock.release(s.files.lock())
 		if res.f != nil {
 			res.f.Close()
 		}
@@ -144,6 +144,14 @@ func (s *Store) maybeCompact(journalBytes int64) {
 	}
 }
 
+// Retries after a failed compaction start at minRetry and double up to
+// maxRetry: a journal that failed recovers within maxRetry of its cause
+// going away, and a disk that stays full is tried a few times a minute.
+const (
+	minRetry = 500 * time.Millisecond
+	maxRetry = 5 * time.Second
+)
+
 func (s *Store) compactor() {
 	defer close(s.compactDone)
 	var tick <-chan time.Time
@@ -152,23 +160,102 @@ func (s *Store) compactor() {
 		defer t.Stop()
 		tick = t.C
 	}
+	var retry *time.Timer
+	var retryC <-chan time.Time
+	delay := time.Duration(0)
 	for {
 		select {
 		case <-s.stopCompact:
+			if retry != nil {
+				retry.Stop()
+			}
 			return
 		case <-tick:
 		case <-s.compactReq:
+		case <-retryC:
+			retryC = nil
 		}
-		if err := s.compact(); err != nil {
-			s.log.Error("lease compaction failed", "file", s.opts.Path, "error", err)
-			// Do not spin on a full or failing disk.
-			select {
-			case <-s.stopCompact:
-				return
-			case <-time.After(5 * time.Second):
-			}
+		if retryC != nil {
+			// A request while a retry waits: the retry comes first, so
+			// that a disk that stays full is not tried on every flush.
+			continue
 		}
+		unhealthy := s.j.noteRetry()
+		err := s.compact()
+		s.noteCompaction(err, unhealthy)
+		if err == nil && s.j.healthy() {
+			delay = 0
+			continue
+		}
+		// The journal waits for a snapshot (a failure with nothing
+		// written since would never ask again), or the compaction
+		// failed: try again, later each time.
+		delay = min(max(2*delay, minRetry), maxRetry)
+		if retry == nil {
+			retry = time.NewTimer(delay)
+		} else {
+			retry.Reset(delay)
+		}
+		retryC = retry.C
 	}
+}
+
+// noteCompaction logs a compaction's outcome: the first failure while the
+// journal works as an error, the ones after it at debug level until one
+// succeeds. Failures while the journal itself has failed are part of the
+// journal's episode, which it logs.
+func (s *Store) noteCompaction(err error, recovering bool) {
+	s.healthMu.Lock()
+	prev := s.compactErr
+	s.compactErr = err
+	if err != nil && prev == nil {
+		s.compactSince = time.Now()
+	}
+	since := s.compactSince
+	s.healthMu.Unlock()
+	switch {
+	case err != nil && (prev != nil || recovering):
+		s.log.Debug("lease compaction failed again", "file", s.opts.Path, "error", err)
+	case err != nil:
+		s.log.Error("lease compaction failed; the journal goes on growing until one succeeds (retried every few seconds)", "file", s.opts.Path, "error", err)
+	case prev != nil && !recovering:
+		s.log.Info("lease compaction works again", "file", s.opts.Path, "failed-for", time.Since(since).Round(time.Millisecond))
+	}
+}
+
+// Health is the state of a store's files, as status-get shows it.
+type Health struct {
+	// State is "healthy"; "failed" when the journal cannot write, so that
+	// no lease change is durable and durable writes fail; or "recovering"
+	// when a new journal segment works but the snapshot that completes the
+	// recovery is not written yet (durable writes still fail).
+	State string
+	// Error is the failure that made the journal fail; Since when it did;
+	// Retries how many recovery compactions were tried since.
+	Error   error
+	Since   time.Time
+	Retries int
+	// CompactionError is the last compaction's failure, nil once one
+	// succeeds; a failed compaction alone leaves the journal working.
+	CompactionError error
+	CompactionSince time.Time
+}
+
+// Health reports whether the store can make lease changes durable. A store
+// that does not persist is always healthy.
+func (s *Store) Health() Health {
+	h := Health{State: journalHealthy.String()}
+	if s.j == nil {
+		return h
+	}
+	s.j.mu.Lock()
+	jh := s.j.health
+	s.j.mu.Unlock()
+	h.State, h.Error, h.Since, h.Retries = jh.state.String(), jh.err, jh.since, jh.retries
+	s.healthMu.Lock()
+	h.CompactionError, h.CompactionSince = s.compactErr, s.compactSince
+	s.healthMu.Unlock()
+	return h
 }
 
 // Compact writes every lease into a new snapshot and drops the journal
@@ -200,8 +287,8 @@ func (s *Store) compact() error {
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
 	start := time.Now()
-	seg := s.j.rotate()
-	if err := s.j.wait(context.Background(), s.j.append(nil, true)); err != nil {
+	seg, gen, err := s.j.rotate()
+	if err != nil {
 		return fmt.Errorf("start journal segment %d: %w", seg, err)
 	}
 	written := s.j.total.Load()
@@ -230,6 +317,9 @@ func (s *Store) compact() error {
 	}
 	s.snapSize.Store(size)
 	s.j.total.Add(-written)
+	// Everything memory held when the segment opened is in the snapshot,
+	// the rest in the segment: a failed journal has recovered.
+	s.j.recovered(gen)
 
 	segs, err := s.files.segments()
 	if err != nil {

@@ -74,10 +74,13 @@ type Store struct {
 	snapSize    atomic.Int64  // bytes in the last snapshot
 	compactions atomic.Uint64 // snapshots written
 
-	compactMu   sync.Mutex // one compaction at a time
-	compactReq  chan struct{}
-	stopCompact chan struct{}
-	compactDone chan struct{}
+	compactMu    sync.Mutex // one compaction at a time
+	healthMu     sync.Mutex
+	compactErr   error     // the last compaction's failure
+	compactSince time.Time // when compactions started failing
+	compactReq   chan struct{}
+	stopCompact  chan struct{}
+	compactDone  chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -623,7 +626,7 @@ func (s *Store) Close() error {
 			s.closeErr = s.j.close()
 		}
 		if s.lock != nil {
-			if err := s.lock.release(); err != nil && s.closeErr == nil {
+			if err := s.lock.release(s.files.lock()); err != nil && s.closeErr == nil {
 				s.closeErr = err
 			}
 		}
