@@ -311,7 +311,7 @@ func (l *loader) checkClassRefs() {
 func closestClass(name string, classes []*Class) string {
 	best, bestD := "", 3
 	for _, c := range classes {
-		if d := editDistance(name, c.Name); d < bestD {
+		if d, ok := closer(name, c.Name, bestD); ok {
 			best, bestD = c.Name, d
 		}
 	}

@@ -8,6 +8,11 @@
 // and keeps only the diagnostics, as `kea-dhcp4 -t` does; it opens no
 // sockets and writes nothing.
 //
+// Only regular files are read, and a configuration with its includes
+// may hold 64 MiB at most (jsonc.MaxTotalSize). Messages quote at most
+// 64 bytes of what the file wrote, with its length, and look for a "did
+// you mean" suggestion only among names of 64 bytes or fewer.
+//
 // Both dialects of the Dhcp4 section are accepted: Kea 3.x and Kea 2.2.
 // Names that 3.x replaced (control-socket, require-client-classes,
 // only-if-required, reservation-mode, relay ip-address, output_options,

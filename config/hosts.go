@@ -138,7 +138,7 @@ func parseIdentifier(t IdentifierType, s string) ([]byte, error) {
 // parseHexBytes reads "01:02:0a", "01-02-0a", "01 02 0a", "1:2:a",
 // "01020a" or "0x01020a".
 func parseHexBytes(s string) ([]byte, error) {
-	bad := fmt.Errorf("%q is not hexadecimal bytes such as \"01:02:03:04:05:06\" or a 'quoted text'", s)
+	bad := fmt.Errorf("%s is not hexadecimal bytes such as \"01:02:03:04:05:06\" or a 'quoted text'", jsonc.Quote(s))
 	t := strings.TrimSpace(s)
 	if strings.HasPrefix(t, "0x") || strings.HasPrefix(t, "0X") {
 		t = t[2:]

@@ -54,15 +54,32 @@ func scopesOf(keyword string) []string {
 	return out
 }
 
+// maxSuggestLen is the longest name a "did you mean" suggestion is
+// looked for: no keyword is half as long, and the bound keeps the search
+// cheap whatever a configuration holds.
+const maxSuggestLen = 64
+
 // suggest returns the keyword of scope closest to a misspelt one, or "".
 func suggest(keyword, scope string) string {
 	best, bestD := "", 3
 	for _, k := range strings.Fields(keaKeywords[scope]) {
-		if d := editDistance(keyword, k); d < bestD {
+		if d, ok := closer(keyword, k, bestD); ok {
 			best, bestD = k, d
 		}
 	}
 	return best
+}
+
+// closer returns the edit distance of a and b when it is below bound.
+// Names longer than maxSuggestLen, and pairs whose lengths differ by
+// bound or more (the distance is at least the difference), are not
+// compared.
+func closer(a, b string, bound int) (int, bool) {
+	if len(a) > maxSuggestLen || len(b) > maxSuggestLen || abs(len(a)-len(b)) >= bound {
+		return 0, false
+	}
+	d := editDistance(a, b)
+	return d, d < bound
 }
 
 // editDistance is the Levenshtein distance, for short keywords.
@@ -84,4 +101,11 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

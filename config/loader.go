@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"net/netip"
 	"strconv"
@@ -48,11 +49,35 @@ func (l *loader) add(d Diagnostic) {
 }
 
 func (l *loader) errf(at Pos, format string, args ...any) {
-	l.add(Diagnostic{Pos: at, Severity: Error, Msg: fmt.Sprintf(format, args...)})
+	l.add(Diagnostic{Pos: at, Severity: Error, Msg: fmt.Sprintf(format, shortArgs(args)...)})
 }
 
 func (l *loader) warnf(at Pos, format string, args ...any) {
-	l.add(Diagnostic{Pos: at, Severity: Warning, Msg: fmt.Sprintf(format, args...)})
+	l.add(Diagnostic{Pos: at, Severity: Warning, Msg: fmt.Sprintf(format, shortArgs(args)...)})
+}
+
+// shortArgs cuts the texts a message quotes with %q (keys, names,
+// values: what the configuration wrote) to jsonc.MaxQuoted bytes and
+// their length. Texts of leased's own, such as reasons, are printed with
+// %s and left whole.
+func shortArgs(args []any) []any {
+	for i, a := range args {
+		if s, ok := a.(string); ok && len(s) > jsonc.MaxQuoted {
+			args[i] = shortText(s)
+		}
+	}
+	return args
+}
+
+// shortText prints as jsonc.Quote with %q, and whole otherwise.
+type shortText string
+
+func (s shortText) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		io.WriteString(f, jsonc.Quote(string(s)))
+		return
+	}
+	io.WriteString(f, string(s))
 }
 
 // member is a key/value pair being read, with the scope it was found in

@@ -114,7 +114,7 @@ func (l *loader) sharedNetwork(v *jsonc.Value, g resolved, names map[string]Pos)
 	if n.Name == "" {
 		l.errf(v.Pos(), "shared-networks: each shared network needs a \"name\"")
 	}
-	what := fmt.Sprintf("shared network %q", n.Name)
+	what := "shared network " + jsonc.Quote(n.Name)
 	n.ClientClasses, n.AdditionalClasses = l.finishGuard(&guard, what)
 	l.finishScope(&own, what)
 	r := l.resolve(own, g.raw, g.params.DDNS, what, v.Pos())

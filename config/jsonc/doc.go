@@ -16,6 +16,19 @@
 // that came from an included file that is the included file's own position.
 // Problems are reported as [Diagnostic]s carrying the same positions.
 //
+// [ParseFile] reads only regular files: a FIFO, a device or a directory,
+// named or included, is refused at once, so that a mistaken
+// <?include "/dev/zero"?> cannot exhaust memory and a FIFO cannot block
+// the reader. The named file and everything it includes may hold
+// [MaxTotalSize] bytes together (64 MiB), and reading one file is given
+// up after [ReadTimeout]. A file that cannot be read is reported at the
+// include that names it; what the operating system said is kept in the
+// diagnostic's Detail, apart from its Msg, because it tells whether a
+// path exists.
+//
+// Messages quote at most [MaxQuoted] bytes of a key or value, with its
+// length (see [Quote]).
+//
 // Keys whose name ends in "password" or "secret" are secrets: the String and
 // MarshalJSON methods of a Value print their values as "*****" at any depth.
 package jsonc

@@ -82,8 +82,8 @@ func (p *parser) read(name string) ([]byte, error) {
 	if p.readFile == nil {
 		data, err = readRegular(name, p.left, p.maxTotal, p.timeout)
 	} else if data, err = p.readFile(name); err == nil && int64(len(data)) > p.left {
-		data, err = nil, fmt.Errorf("%s: %w: %d bytes, over the %d left of the %d that the configuration and its includes may hold together",
-			name, ErrTooLarge, len(data), p.left, p.maxTotal)
+		data, err = nil, fmt.Errorf("%w: %d bytes, over the %d left of the %d that the configuration and its includes may hold together",
+			ErrTooLarge, len(data), p.left, p.maxTotal)
 	}
 	return data, err
 }
@@ -92,14 +92,19 @@ func (p *parser) read(name string) ([]byte, error) {
 // The operating system's words go to Detail: they tell the operator why,
 // and a remote caller whether the path exists, which Brief leaves out.
 func (p *parser) readError(at Pos, what, name string, err error) Diagnostic {
+	// The message names the file; the detail is only why.
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
 	d := Diagnostic{Pos: at, Severity: Error, Detail: err.Error()}
 	switch {
 	case errors.Is(err, ErrTooLarge):
-		d.Msg = fmt.Sprintf("%s %s is too large: a configuration and its includes may hold %d bytes together", what, strconv.Quote(name), p.maxTotal)
+		d.Msg = fmt.Sprintf("%s %s is too large: a configuration and its includes may hold %d bytes together", what, Quote(name), p.maxTotal)
 	case errors.Is(err, errNotRegular):
-		d.Msg = fmt.Sprintf("%s %s is not a regular file", what, strconv.Quote(name))
+		d.Msg = fmt.Sprintf("%s %s is not a regular file", what, Quote(name))
 	default:
-		d.Msg = fmt.Sprintf("cannot read %s %s", what, strconv.Quote(name))
+		d.Msg = fmt.Sprintf("cannot read %s %s", what, Quote(name))
 	}
 	return d
 }
@@ -245,7 +250,7 @@ func (p *parser) describe(t token) string {
 	case t.kind == tNumber && p.secret > 0:
 		return "a number"
 	case t.kind == tString:
-		return "string " + strconv.Quote(t.text)
+		return "string " + Quote(t.text)
 	case t.kind == tNumber:
 		return "number " + t.text
 	}
@@ -315,13 +320,11 @@ func (p *parser) next() {
 			case "null":
 				p.tok = token{kind: tNull, pos: at}
 			default:
-				if len(w) > 40 {
-					w = w[:40] + "..."
-				}
+				w = Quote(w)
 				if p.secret > 0 {
-					w = Redacted
+					w = strconv.Quote(Redacted)
 				}
-				p.errorAt(at, "unexpected word "+strconv.Quote(w)+" (text values must be in double quotes)")
+				p.errorAt(at, "unexpected word "+w+" (text values must be in double quotes)")
 				return
 			}
 			return
@@ -541,7 +544,7 @@ func (p *parser) scanNumber(s *source) (string, bool) {
 		if p.secret > 0 {
 			text = Redacted
 		}
-		p.errorAt(at, "malformed number "+strconv.Quote(text)+" (text values must be in double quotes)")
+		p.errorAt(at, "malformed number "+Quote(text)+" (text values must be in double quotes)")
 		return "", false
 	}
 	s.off = i
@@ -672,7 +675,7 @@ func (p *parser) object(depth int) Value {
 		p.secret += secret
 		p.next()
 		if p.tok.kind != tColon {
-			p.errorAt(p.tok.pos, "expected ':' after key "+strconv.Quote(key.text)+", found "+p.describe(p.tok))
+			p.errorAt(p.tok.pos, "expected ':' after key "+Quote(key.text)+", found "+p.describe(p.tok))
 			break
 		}
 		p.next()
@@ -683,7 +686,7 @@ func (p *parser) object(depth int) Value {
 		}
 		kids := p.scratch[base:]
 		if prev, dup := findKey(kids, &index, key.text); dup {
-			p.errorAt(key.pos, "duplicate key "+strconv.Quote(key.text)+" (first given at "+kids[prev].keyPos.Pos().String()+")")
+			p.errorAt(key.pos, "duplicate key "+Quote(key.text)+" (first given at "+kids[prev].keyPos.Pos().String()+")")
 			break
 		}
 		p.scratch = append(p.scratch, Member{Key: key.text, keyPos: key.pos, Value: val})
@@ -705,7 +708,7 @@ func (p *parser) object(depth int) Value {
 				return v
 			}
 		default:
-			p.errorAt(p.tok.pos, "expected ',' or '}' after the value of "+strconv.Quote(key.text)+", found "+p.describe(p.tok))
+			p.errorAt(p.tok.pos, "expected ',' or '}' after the value of "+Quote(key.text)+", found "+p.describe(p.tok))
 		}
 	}
 	return Value{}

@@ -51,7 +51,7 @@ func readRegular(name string, limit, total int64, timeout time.Duration) ([]byte
 	case r := <-done:
 		return r.data, r.err
 	case <-t.C:
-		return nil, fmt.Errorf("%s: not read within %v", name, timeout)
+		return nil, fmt.Errorf("not read within %v", timeout)
 	}
 }
 
@@ -66,11 +66,11 @@ func readLimited(name string, limit, total int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", name, errNotRegular, fileKind(fi.Mode()))
+		return nil, fmt.Errorf("%w: %s", errNotRegular, fileKind(fi.Mode()))
 	}
 	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s: %w: %d bytes, over the %d left of the %d that the configuration and its includes may hold together",
-			name, ErrTooLarge, fi.Size(), limit, total)
+		return nil, fmt.Errorf("%w: %d bytes, over the %d left of the %d that the configuration and its includes may hold together",
+			ErrTooLarge, fi.Size(), limit, total)
 	}
 	// A file may grow while it is read, and some (in /proc) report no
 	// size at all: the limit is enforced on what is read.
@@ -79,8 +79,8 @@ func readLimited(name string, limit, total int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: %w: more than the %d bytes left of the %d that the configuration and its includes may hold together",
-			name, ErrTooLarge, limit, total)
+		return nil, fmt.Errorf("%w: more than the %d bytes left of the %d that the configuration and its includes may hold together",
+			ErrTooLarge, limit, total)
 	}
 	return data, nil
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Pos is a place in a configuration file. Line and Col count from 1; Col
@@ -306,4 +307,35 @@ func appendQuoted(dst []byte, s string) []byte {
 		}
 	}
 	return append(dst, '"')
+}
+
+// MaxQuoted is how many bytes of a text a message quotes; the rest is
+// cut and the text's length given instead, so that a key or value of
+// megabytes makes a message of one line.
+const MaxQuoted = 64
+
+// Quote is strconv.Quote for messages: a text longer than MaxQuoted
+// bytes is cut there, marked with "…", and followed by its length.
+func Quote(s string) string {
+	if len(s) <= MaxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(cut(s)+"…") + " (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// Shorten is Quote without the quotes.
+func Shorten(s string) string {
+	if len(s) <= MaxQuoted {
+		return s
+	}
+	return cut(s) + "… (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// cut returns at most MaxQuoted bytes of s, not splitting a character.
+func cut(s string) string {
+	n := MaxQuoted
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
