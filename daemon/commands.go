@@ -142,7 +142,12 @@ func isMap(raw json.RawMessage) bool {
 // cmdConfigTest checks a configuration without applying it: the running
 // configuration and its hash do not change.
 func (p *process) cmdConfigTest(_ context.Context, raw json.RawMessage) control.Response {
-	if _, err := parseConfigArgs("config-test", raw); err != nil {
+	next, err := parseConfigArgs("config-test", raw)
+	if err != nil {
+		return control.Errorf("%s", err)
+	}
+	// config-set would refuse it.
+	if err := sameLeaseStore(p.srv.Config(), next); err != nil {
 		return control.Errorf("%s", err)
 	}
 	return control.OK("Configuration seems sane. Control-sockets, hook-libraries, and D2 configuration were sanity checked, but not applied.")

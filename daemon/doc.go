@@ -21,6 +21,13 @@
 // load is logged with file:line:col and changes nothing; one that fails
 // to apply is rolled back. config-test checks without applying.
 //
+// A configuration whose lease-database differs from the running one in
+// what leased acts on (type, persist, name, lfc-interval) is refused with
+// the reason, by config-test too: the lease store is opened once, at
+// start, and changes only at a restart. Kea reopens its lease backend on
+// such a change and starts over on the new store's leases, forgetting
+// those it handed out; leased keeps serving the leases it has.
+//
 // # Sockets
 //
 // interfaces-config decides the DHCP sockets as it does Kea's (see

@@ -1,0 +1,101 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leased/leased/lease/memfile"
+)
+
+// TestLeaseDatabaseChangeRefused changes lease-database through
+// config-set, config-test, config-reload and SIGHUP: each refuses it with
+// the reason, the configuration in force (what config-get shows) keeps
+// the store the leases are in, and the leases keep going there. A change
+// that leaves the store as it is (the same file named another way, with
+// another lifetime) is applied.
+func TestLeaseDatabaseChangeRefused(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	text := testProcessConfig(dir, freePort(t, "tcp"), "192.0.2.100 - 192.0.2.199")
+	p := startProc(t, dir, text)
+	leaseFile := filepath.Join(dir, "leases", "dhcp4.leases")
+	p.want("lease4-add", map[string]any{"ip-address": "192.0.2.150", "hw-address": "02:00:00:00:00:01"}, 0)
+	h0 := p.hash()
+
+	other := filepath.Join(dir, "other", "dhcp4.leases")
+	for _, tc := range []struct{ name, from, to string }{
+		{"another file", `"name": "` + leaseFile + `"`, `"name": "` + other + `"`},
+		{"a path that cannot be", `"name": "` + leaseFile + `"`, `"name": "/proc/nope/leases"`},
+		{"in memory", `"persist": true`, `"persist": false`},
+		{"lfc-interval", `"persist": true`, `"persist": true, "lfc-interval": 10`},
+	} {
+		changed := strings.Replace(text, tc.from, tc.to, 1)
+		var args json.RawMessage = []byte(stripComment(changed))
+		for _, cmd := range []string{"config-test", "config-set"} {
+			r := p.want(cmd, args, 1)
+			if !strings.Contains(r.Text, "lease-database changed") || !strings.Contains(r.Text, "restart leased") {
+				t.Errorf("%s, %s: %q does not say why", tc.name, cmd, r.Text)
+			}
+		}
+		if h := p.hash(); h != h0 {
+			t.Fatalf("%s: the refused config-set changed the hash", tc.name)
+		}
+		if r := p.want("config-get", nil, 0); !strings.Contains(raw(r), leaseFile) || strings.Contains(raw(r), "/proc/nope") || strings.Contains(raw(r), other) {
+			t.Errorf("%s: config-get after the refusal: %s", tc.name, raw(r))
+		}
+
+		if err := os.WriteFile(p.cfg, []byte(changed), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := p.want("config-reload", nil, 1); !strings.Contains(r.Text, "lease-database changed") {
+			t.Errorf("%s: config-reload: %q does not say why", tc.name, r.Text)
+		}
+		before := strings.Count(p.out.String(), "lease-database changed")
+		p.reload <- struct{}{}
+		waitFor(t, "the refused SIGHUP reload in the log", func() bool {
+			return strings.Count(p.out.String(), "lease-database changed") > before
+		})
+		if h := p.hash(); h != h0 {
+			t.Fatalf("%s: a refused reload changed the hash", tc.name)
+		}
+	}
+	if _, err := os.Stat(filepath.Dir(other)); !os.IsNotExist(err) {
+		t.Errorf("the new lease directory was created (%v)", err)
+	}
+
+	// The leases still go to the store in force.
+	p.want("lease4-add", map[string]any{"ip-address": "192.0.2.151", "hw-address": "02:00:00:00:00:02"}, 0)
+	if n := storeLen(t, leaseFile); n != 2 {
+		t.Errorf("%s holds %d leases, want 2", leaseFile, n)
+	}
+
+	same := strings.Replace(text, `"name": "`+leaseFile+`"`, `"name": "`+filepath.Join(dir, "leases", "..", "leases", "dhcp4.leases")+`"`, 1)
+	same = strings.Replace(same, `"valid-lifetime": 3600`, `"valid-lifetime": 7200`, 1)
+	if err := os.WriteFile(p.cfg, []byte(same), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.want("config-reload", nil, 0)
+	if h := p.hash(); h == h0 {
+		t.Error("a reload keeping the lease store was not applied")
+	}
+}
+
+// storeLen counts the leases of a store a server holds, without taking
+// it.
+func storeLen(t *testing.T, path string) int {
+	t.Helper()
+	st, err := memfile.OpenReadOnly(memfile.Options{Path: path, Persist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := st.Len(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
