@@ -46,7 +46,7 @@ func answer(w dhcpserver.ResponseWriter, r *dhcpserver.Request, mt dhcpv4.Messag
 }
 
 // BenchmarkE2EPerfdhcp loads a stateless server built on the library with
-// perfdhcp in namespaces, as shared/bench/cpu.sh does for Kea, and reports
+// perfdhcp in namespaces, as the harness in bench/ does for Kea, and reports
 // the server's CPU time per lease (the test process is the server; perfdhcp
 // is another process). Run it once per setting:
 //
