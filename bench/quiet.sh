@@ -8,10 +8,9 @@
 #   quiet: waited 12 s, busy 0.08 cores, load 0.91 1.20 1.64
 #
 # The machine is shared; other people's builds and fuzzers come and go.
-# Use it in front of a server's start command, so that each sweep point
-# starts on a quiet machine:
-#
-#   ./sweep.sh -s "/work/main/bench/quiet.sh; ./kea.sh start st" ...
+# bench/run and bench/reload.sh call it before every measured run when
+# BENCH_QUIET=1 (bench/run -wait-quiet), so that each run starts on a
+# quiet machine.
 #
 # A load average lags by a minute, which is why this samples busy time.
 set -euo pipefail

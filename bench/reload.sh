@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# SIGHUP under load (issue 5), measured with the bench harness in
-# ../../shared/bench: perfdhcp runs DORAs through the relay at RATE (half of
-# leased's knee by default) while leased reloads its configuration.
+# SIGHUP under load (issue 5), in the harness's namespaces (bench/lib.sh):
+# perfdhcp runs DORAs through the relay at RATE (half of leased's knee by
+# default) while leased reloads its configuration. Also `bench/run reload`.
 #
-#   ./reload.sh [-r RATE] [-t SECONDS] [-f RENEW_RATE] [-x REPS]
-#               [-p 'base broken newpool'] [-o OUTDIR]
+#   sudo bench/reload.sh [-r RATE] [-t SECONDS] [-f RENEW_RATE] [-x REPS]
+#                        [-p 'base broken newpool'] [-o OUTDIR] [-q]
 #
 #   -r  DORA exchanges offered per second (default 24000, half of the
 #       48,000 knee in RESULTS.md, "Serving")
@@ -40,9 +40,10 @@
 #                (02:4f:..) must all get pool B.
 #   -o  output dir (default out/reload next to this script): the
 #       runs' perfdhcp reports, server logs, lease exports and reload.log
+#   -q  quick: SMALL=50 (below), for the smoke run of `bench/run -quick`
 #
-# Every run starts leased afresh on an empty lease store, after quiet.sh has
-# waited for a quiet machine, with fsync durability on (memfile, persist:
+# Every run starts leased afresh on an empty lease store (with BENCH_QUIET=1
+# after quiet.sh has waited for a quiet machine), with fsync durability on (memfile, persist:
 # true) and a unix control socket. Its relay subnet is 198.16.0.0/14 (it
 # holds perfdhcp's giaddr 198.18.0.1) with two pools of about 2^17 addresses
 # (A 198.16.0.0-198.17.255.255, B 198.18.1.0-198.19.255.254), so that the
@@ -79,37 +80,40 @@
 # at_hup_beyond_baseline says how many of the extra losses came right
 # after the SIGHUP.
 #
-# Environment: BENCH_DIR (the harness, default ../../shared/bench),
-# LEASED_BIN (use this binary instead of building one), LEASED_SRC (build
-# this working tree as it is; by default the committed HEAD of this
-# checkout is built from `git archive`, so others' uncommitted edits do not
-# end up in the binary), QUIET_CMD (default: ./quiet.sh next to this
-# script), MAX_BUSY/QUIET_S/TIMEOUT_S (for quiet.sh), SMALL (default
+# The namespaces, leased's configuration and lease files live only while
+# the script runs (bench/lib.sh's bench_setup removes them at exit).
+#
+# Environment: LEASED_BIN (use this binary instead of building one),
+# LEASED_SRC (build this working tree as it is; by default the committed
+# HEAD of this checkout is built from `git archive`, so others'
+# uncommitted edits do not end up in the binary), BENCH_QUIET=1 (wait for
+# an idle machine before every run) with MAX_BUSY/QUIET_S/TIMEOUT_S (for
+# quiet.sh), SMALL (default
 # 1000 clients for the before/after check), CACHE_THRESHOLD
 # (written into the configuration as cache-threshold when set; 0 makes
 # every ACK rewrite its lease, so that re-ACKs show in the export).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-BENCH_DIR=${BENCH_DIR:-$(cd "$here/../../shared/bench" 2>/dev/null && pwd || echo /work/shared/bench)}
-. "$BENCH_DIR/lib.sh"
-need_root
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 rate=24000 period=10 renew=0 reps=3 phases='base broken newpool' outdir=$here/out/reload
-while getopts r:t:f:x:p:o:h o; do
+while getopts r:t:f:x:p:o:qh o; do
     case $o in
         r) rate=$OPTARG ;; t) period=$OPTARG ;; f) renew=$OPTARG ;;
         x) reps=$OPTARG ;; p) phases=$OPTARG ;; o) outdir=$OPTARG ;;
+        q) SMALL=${SMALL:-50} ;;
         *) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
     esac
 done
-need_topology
-QUIET_CMD=${QUIET_CMD:-$here/quiet.sh}
+command -v perfdhcp >/dev/null || die "perfdhcp not found: run bench/deps.sh"
+bench_setup
 SMALL=${SMALL:-1000}
 CACHE_THRESHOLD=${CACHE_THRESHOLD:-}
 
 name=leased-reload
-dir="$STATE_DIR/$name"
+dir="$WORK/$name"
 conf="$dir/leased.json"
 sock="$dir/ctl.sock"
 mkdir -p "$dir" "$outdir"
@@ -124,16 +128,16 @@ B_LO=198.18.1.0 B_HI=198.19.255.254
 clients=$((rate * period / 2))
 a_size=$(( $(ip_to_int $A_HI) - $(ip_to_int $A_LO) + 1 ))
 b_size=$(( $(ip_to_int $B_HI) - $(ip_to_int $B_LO) + 1 ))
-[ "$clients" -le "$a_size" ] && [ "$clients" -le "$b_size" ] ||
+if [ "$clients" -gt "$a_size" ] || [ "$clients" -gt "$b_size" ]; then
     die "RATE*SECONDS/2 = $clients clients do not fit pool A ($a_size) or B ($b_size): shorten -t"
+fi
 [ "$renew" -lt "$rate" ] || die "-f must be below -r (perfdhcp wants renew rate <= exchange rate)"
 
 cleanup() {
-    "$BENCH_DIR/server.sh" stop -n "$name" >/dev/null 2>&1 || true
     rm -f "$runs"
+    bench_cleanup
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # config good|broken|newpool: the configuration file's text.
 config() {
@@ -200,6 +204,7 @@ build() {
 
 # rcvbuf NS: the namespace's UDP RcvbufErrors.
 rcvbuf() {
+    # shellcheck disable=SC2016 # awk's own $ fields
     ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RcvbufErrors"] }' /proc/net/snmp
 }
 
@@ -208,6 +213,7 @@ rcvbuf() {
 # Bash builtins only (no process per sample), so it costs next to nothing.
 # Its PID is in $sampler_pid.
 sampler() {
+    # shellcheck disable=SC2016 # expanded by the inner bash
     ip netns exec "$1" bash -c '
         exec 9<> <(:)
         last=
@@ -257,8 +263,8 @@ logtime() {
 }
 
 # parse REPORT: key=value fields of a perfdhcp report, with the renewals
-# (section "REQUEST-ACK (renewal)") apart. (perf.sh's own PERF line reads
-# that section as REQUEST-ACK, so it is not used here.)
+# (section "REQUEST-ACK (renewal)") apart. (lib.sh's perf_fields has no
+# renewals; this one is for -f.)
 parse() {
     awk -v period="$period" '
     function ms(v) { return (v ~ /^[0-9.]+$/) ? v : "na" }
@@ -353,16 +359,13 @@ small() {
     }' "$1" "$2"
 }
 
-# field NAME LINE: the value of NAME=value in LINE.
-field() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit } }' <<<"$2"; }
-
 # smallrun DIR MACBYTE RATE CLIENTS: a 1 s perfdhcp run of its own; prints
 # its parsed fields.
 smallrun() {
-    QUIET=1 RAW_DIR="$1" PERF_EXTRA="-b mac=02:$2:00:00:00:00" \
-        "$BENCH_DIR/perf.sh" "$SRV_ADDR" "$3" 1 "$4" >/dev/null 2>"$1.err" || log "perf.sh failed (see $1.err)"
-    local r; r=$(ls "$1"/perfdhcp-*.txt 2>/dev/null | head -n1)
-    if [ -n "$r" ]; then period=1 parse "$r"; else echo "sent=0 acks=0 lost=0"; fi
+    local r="$1/perfdhcp.txt"
+    mkdir -p "$1"
+    perf_run "$r" "$3" 1 "$4" -b "mac=02:$2:00:00:00:00" 2>"$1.err" || log "perfdhcp failed (see $1.err)"
+    if [ -s "$r" ]; then period=1 parse "$r"; else echo "sent=0 acks=0 lost=0"; fi
 }
 
 # export_leases FILE: the store as Kea CSV (read-only, the server may run).
@@ -370,17 +373,17 @@ export_leases() { ip netns exec "$NS_SRV" "$bin" lease -c "$conf" export >"$1" 2
 
 # run PHASE REP: one measured run; prints its RELOAD line.
 run() {
-    local phase=$1 rep=$2 rd="$outdir/$1-$rep" mac q load
+    local phase=$1 rep=$2 rd="$outdir/$1-$2" mac q load
     rm -rf "$rd"; mkdir -p "$rd"
     case $phase in base) mac=10 ;; broken) mac=20 ;; newpool) mac=30 ;; *) die "unknown phase $phase" ;; esac
-    q=$("$QUIET_CMD" 2>&1 >/dev/null | tail -n1)
+    q=$(wait_quiet)
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     log "$phase rep $rep: $q"
 
-    "$BENCH_DIR/server.sh" stop -n "$name" >/dev/null 2>&1 || true
+    srv_stop "$name"
     rm -f "$dir"/leases "$dir"/leases.* "$dir"/leases-* "$sock"
     config good >"$conf"
-    "$BENCH_DIR/server.sh" start -n "$name" -- "$bin" serve -c "$conf" 2>>"$logf"
+    srv_start "$name" "$bin" serve -c "$conf" 2>>"$logf" || die "leased did not start (see $logf)"
     local pid; pid=$(cat "$dir/server.pid")
     sleep 1
     local hash0; hash0=$(ctl_hash)
@@ -396,21 +399,22 @@ run() {
     sampler "$NS_CLI" "$rd/cli-rcvbuf.txt"
     sleep 0.1
     tl=$(date +%s.%N)
-    local extra_args="-b mac=02:$mac:00:00:00:00"
-    [ "$renew" -gt 0 ] && extra_args+=" -f $renew"
-    QUIET=1 RAW_DIR="$rd/load" PERF_EXTRA="$extra_args" \
-        "$BENCH_DIR/perf.sh" "$SRV_ADDR" "$rate" "$period" "$clients" >"$rd/perf.line" 2>"$rd/perf.err" &
+    local extra_args=(-b "mac=02:$mac:00:00:00:00")
+    [ "$renew" -gt 0 ] && extra_args+=(-f "$renew")
+    mkdir -p "$rd/load"
+    perf_run "$rd/load/perfdhcp.txt" "$rate" "$period" "$clients" "${extra_args[@]}" 2>"$rd/perf.err" &
     local perf=$!
     if [ "$phase" != base ]; then
         sleep "$(awk -v p="$period" 'BEGIN{print p / 4}')"
         th=$(date +%s.%N)
         kill -HUP "$pid" || log "cannot signal leased ($pid)"
     fi
-    wait "$perf" || log "perf.sh failed (see $rd/perf.err)"
+    wait "$perf" || log "perfdhcp failed (see $rd/perf.err)"
     kill "$sampler_pid" 2>/dev/null || true
     wait "$sampler_pid" 2>/dev/null || true
     local srvd clid; srvd=$(( $(rcvbuf "$NS_SRV") - srv0 )); clid=$(( $(rcvbuf "$NS_CLI") - cli0 ))
-    local report; report=$(ls "$rd"/load/perfdhcp-*.txt 2>/dev/null | head -n1)
+    local report=
+    [ -s "$rd/load/perfdhcp.txt" ] && report="$rd/load/perfdhcp.txt"
     local fields="sent=0 acks=0 lost=0 rn_lost=0"
     [ -n "$report" ] && fields=$(parse "$report")
 
@@ -438,7 +442,7 @@ run() {
         # opening quote.
         local pos; pos=$(awk '{ c = index($0, "\"two hours\""); if (c) { print NR ":" c; exit } }' "$rd/after.json")
         local want="$conf:$pos: error: valid-lifetime"
-        if grep -qF -- "$want" "$slog"; then extra+=("error_at=$pos"); else extra+=("error_at=missing"); checks+=(no-error-at-$pos); fi
+        if grep -qF -- "$want" "$slog"; then extra+=("error_at=$pos"); else extra+=("error_at=missing"); checks+=("no-error-at-$pos"); fi
         grep -qF 'configuration not reloaded; the previous one stays in force' "$slog" || checks+=(not-said-kept)
         if [ -n "$hash0" ] && [ "$hash1" = "$hash0" ]; then extra+=(hash=same); else extra+=("hash=${hash0:0:8}->${hash1:0:8}"); checks+=(hash-changed); fi
         ;;
@@ -455,7 +459,7 @@ run() {
         ;;
     esac
     local lines; lines=$(grep -cE 'level=(ERROR|WARN)' "$slog" || true)
-    "$BENCH_DIR/server.sh" stop -n "$name" 2>>"$logf" || true
+    srv_stop "$name" 2>>"$logf"
     cp "$slog" "$rd/server.out"
     if [ "$phase" = newpool ]; then
         local lost; lost=$(field lost "$fields")
