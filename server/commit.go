@@ -60,6 +60,12 @@ type committer struct {
 	running bool
 	last    time.Time // when the last sync started; owned by the running goroutine
 	spare   []dhcpserver.Deferred
+
+	// Owned by the running goroutine: while syncs fail, how many replies
+	// were withheld, and since when. A failing store is logged when it
+	// starts failing and when it works again, not once per reply.
+	withheld int
+	since    time.Time
 }
 
 // add queues d (nil for a write that sends nothing) for the next sync.
@@ -91,9 +97,7 @@ func (c *committer) run() {
 
 		c.last = time.Now()
 		err := c.store.Sync(context.Background())
-		if err != nil {
-			c.log.Error("leases not durable; their replies are not sent", "replies", len(batch), "error", err)
-		}
+		c.note(err, batch)
 		if err == nil {
 			for i := 0; i < len(batch); i += sendSlice {
 				if i > 0 {
@@ -112,5 +116,26 @@ func (c *committer) run() {
 		c.mu.Lock()
 		c.spare = batch[:0]
 		c.mu.Unlock()
+	}
+}
+
+// note logs the first failed sync of a run of them and the first success
+// after it, with how many replies were withheld in between.
+func (c *committer) note(err error, batch []dhcpserver.Deferred) {
+	replies := 0
+	for _, d := range batch {
+		if d != nil {
+			replies++
+		}
+	}
+	switch {
+	case err != nil && c.since.IsZero():
+		c.since, c.withheld = time.Now(), replies
+		c.log.Error("leases not durable; replies are withheld until the lease store works again", "error", err)
+	case err != nil:
+		c.withheld += replies
+	case !c.since.IsZero():
+		c.log.Info("leases durable again; replies are sent", "withheld", c.withheld, "for", time.Since(c.since).Round(time.Millisecond))
+		c.since, c.withheld = time.Time{}, 0
 	}
 }
