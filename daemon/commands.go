@@ -118,7 +118,7 @@ func parseConfigArgs(command string, raw json.RawMessage) (*config.Config, error
 		var msgs []string
 		for _, d := range diags {
 			if d.Severity == config.Error {
-				msgs = append(msgs, d.String())
+				msgs = append(msgs, d.Brief())
 			}
 		}
 		if len(msgs) == 0 {
@@ -171,15 +171,22 @@ func (p *process) cmdConfigSet(ctx context.Context, raw json.RawMessage) control
 }
 
 // cmdConfigReload reads the configuration file again, as SIGHUP does,
-// dropping what config-set changed.
+// dropping what config-set changed. The file is read before the main
+// loop is asked to apply it, so that a slow read holds up neither the
+// loop nor a shutdown.
 func (p *process) cmdConfigReload(ctx context.Context, _ json.RawMessage) control.Response {
+	p.log.Info("reloading the configuration (config-reload)", "config", p.o.ConfigPath)
+	next, why, err := loadConfig(p.o.ConfigPath, p.log)
+	if err != nil {
+		p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", err)
+		return control.Errorf("Config reload failed: %s", why)
+	}
 	return p.onLoop(ctx, func() control.Response {
-		p.log.Info("reloading the configuration (config-reload)", "config", p.o.ConfigPath)
-		r := p.reloadFile()
-		if r.Result != control.Success {
-			p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", r.Text)
+		if err := p.apply(next); err != nil {
+			p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", err)
+			return control.Errorf("Config reload failed: %v", err)
 		}
-		return r
+		return control.Answer(control.Success, "Configuration successful.", map[string]string{"hash": hashText(next)})
 	})
 }
 
@@ -337,5 +344,6 @@ func (p *process) cmdStatusGet(context.Context, json.RawMessage) control.Respons
 	}
 	st["sockets"] = sockets
 	st["dhcp-state"] = p.service.status()
+	st["lease-store"] = leaseStoreStatus(p.srv.LeaseStore(), now)
 	return control.OKWith(st)
 }

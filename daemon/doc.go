@@ -12,8 +12,10 @@
 // # Configuration changes
 //
 // SIGHUP and config-reload read the file again; config-set takes a
-// configuration in its arguments. Each is applied on the main loop, one
-// at a time: loggers, then control sockets (kept sockets are not
+// configuration in its arguments. The file is read off the main loop
+// (only regular files, 64 MiB with its includes, within a deadline; see
+// package config/jsonc), so that neither commands nor SIGTERM wait for
+// it. Each configuration is applied on the main loop, one at a time: loggers, then control sockets (kept sockets are not
 // re-bound), then the server's configuration, swapped atomically, so
 // that messages in flight finish under the configuration they started
 // with and no lease is lost; DHCP sockets are opened and closed only for

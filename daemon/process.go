@@ -128,6 +128,7 @@ type process struct {
 	retry *socketRetry
 
 	requests chan request
+	loaded   chan loaded   // configuration files read for SIGHUP
 	done     chan struct{} // closed when the main loop has returned
 	exit     int           // exit-value of the shutdown command
 	quit     bool          // set by the shutdown command
@@ -183,6 +184,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 		start:    time.Now(),
 		ifaces:   make(map[string]*dhcpserver.Server),
 		requests: make(chan request),
+		loaded:   make(chan loaded),
 		done:     make(chan struct{}),
 	}
 	if p.notify, err = sdnotify.New(); err != nil {
@@ -295,14 +297,32 @@ func (p *process) loop(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	p.heartbeat.Store(time.Now().UnixNano())
+	// The file is read off the loop, so that a read that takes long
+	// (a file on a mount that stopped answering) delays neither the
+	// commands nor SIGTERM; reading and again make a SIGHUP that arrives
+	// meanwhile read the file once more afterwards.
+	reading, again := false, false
 	for !p.quit {
 		select {
 		case <-ctx.Done():
 			return
 		case <-p.o.Reload:
-			p.log.Info("reloading the configuration (SIGHUP)", "config", p.o.ConfigPath)
-			if r := p.reloadFile(); r.Result != control.Success {
-				p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", r.Text)
+			if reading {
+				again = true
+				break
+			}
+			reading = true
+			go p.readForReload()
+		case l := <-p.loaded:
+			if l.err != nil {
+				p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", l.err)
+			} else if err := p.apply(l.cfg); err != nil {
+				p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", err)
+			}
+			reading = again
+			if again {
+				again = false
+				go p.readForReload()
 			}
 		case req := <-p.requests:
 			req.reply <- req.fn()
@@ -326,16 +346,21 @@ func (p *process) onLoop(ctx context.Context, fn func() control.Response) contro
 	return <-req.reply
 }
 
-// reloadFile reads the configuration file again and applies it.
-func (p *process) reloadFile() control.Response {
-	next, err := LoadConfig(p.o.ConfigPath, p.log)
-	if err != nil {
-		return control.Errorf("Config reload failed: %v", err)
+// loaded is a configuration file read for a reload.
+type loaded struct {
+	cfg *config.Config
+	err error
+}
+
+// readForReload reads the configuration file for SIGHUP and hands it to
+// the main loop, unless the loop has ended meanwhile.
+func (p *process) readForReload() {
+	p.log.Info("reloading the configuration (SIGHUP)", "config", p.o.ConfigPath)
+	cfg, err := LoadConfig(p.o.ConfigPath, p.log)
+	select {
+	case p.loaded <- loaded{cfg, err}:
+	case <-p.done:
 	}
-	if err := p.apply(next); err != nil {
-		return control.Errorf("Config reload failed: %v", err)
-	}
-	return control.Answer(control.Success, "Configuration successful.", map[string]string{"hash": hashText(next)})
 }
 
 // apply makes next the configuration in force, or changes nothing and

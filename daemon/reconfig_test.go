@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/leased/leased/control"
 	"github.com/leased/leased/lease/memfile"
 )
 
@@ -98,4 +101,57 @@ func storeLen(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestReloadRefusesNonRegularInclude includes a FIFO no one writes to
+// and /dev/zero in the configuration file of a running server: SIGHUP
+// and config-reload each answer at once that the include is not a
+// regular file, with its position, and the server keeps its
+// configuration, answers commands and stops when told to. (The FIFO
+// blocked the reload, and with it config-reload and SIGTERM, for good;
+// /dev/zero ran the server out of memory.)
+func TestReloadRefusesNonRegularInclude(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	text := testProcessConfig(dir, freePort(t, "tcp"), "192.0.2.100 - 192.0.2.199")
+	p := startProc(t, dir, text)
+	h0 := p.hash()
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{fifo, "/dev/zero"} {
+		// Line 5 is "valid-lifetime"; the include starts its value.
+		broken := strings.Replace(text, `"valid-lifetime": 3600`, `"valid-lifetime": <?include "`+target+`"?>`, 1)
+		if err := os.WriteFile(p.cfg, []byte(broken), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		want := p.cfg + `:5:21: error: included file "` + target + `" is not a regular file`
+		// The log quotes the message, and its quotes with it.
+		logged := strings.ReplaceAll(want, `"`, `\"`)
+		before := strings.Count(p.out.String(), logged)
+		p.reload <- struct{}{}
+		waitFor(t, "the refused include in the log", func() bool { return strings.Count(p.out.String(), logged) > before })
+
+		c := &control.Client{Target: p.sock, Timeout: 10 * time.Second}
+		r, err := c.Call(context.Background(), "config-reload", nil)
+		if err != nil {
+			t.Fatalf("config-reload with %s included: %v", target, err)
+		}
+		if r.Result != 1 || !strings.Contains(r.Text, want) {
+			t.Errorf("config-reload with %s included: %d %q, want 1 and %q", target, r.Result, r.Text, want)
+		}
+		if h := p.hash(); h != h0 {
+			t.Errorf("including %s changed the configuration", target)
+		}
+	}
+	p.cancel()
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return 10 s after it was told to stop")
+	}
+	if p.code != 0 || p.err != nil {
+		t.Errorf("Run returned %d, %v", p.code, p.err)
+	}
 }

@@ -72,6 +72,16 @@ func shutdown(ds *dhcpserver.Server, timeout time.Duration, log *slog.Logger) er
 // LoadConfig loads a configuration, logging its warnings and, when it
 // cannot be used, its errors with their positions.
 func LoadConfig(path string, log *slog.Logger) (*config.Config, error) {
+	cfg, _, err := loadConfig(path, log)
+	return cfg, err
+}
+
+// loadConfig is LoadConfig that also says why the configuration cannot
+// be used in words for a control-channel caller: the first error
+// without what the operating system said about a file (see
+// jsonc.Diagnostic.Detail), which would tell the caller whether a path
+// exists. The log has it all.
+func loadConfig(path string, log *slog.Logger) (*config.Config, string, error) {
 	cfg, diags, err := config.Load(path, nil)
 	for _, d := range diags {
 		if d.Severity == config.Error {
@@ -81,9 +91,26 @@ func LoadConfig(path string, log *slog.Logger) (*config.Config, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, publicLoadError(diags, err), err
 	}
-	return cfg, nil
+	return cfg, "", nil
+}
+
+func publicLoadError(diags []config.Diagnostic, err error) string {
+	n := 0
+	first := ""
+	for _, d := range diags {
+		if d.Severity == config.Error {
+			if n == 0 {
+				first = d.Brief()
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return err.Error()
+	}
+	return fmt.Sprintf("%v: %d error(s), first: %s", config.ErrInvalid, n, first)
 }
 
 // OpenStore opens the lease store lease-database names.

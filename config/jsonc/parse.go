@@ -98,11 +98,13 @@ func (p *parser) readError(at Pos, what, name string, err error) Diagnostic {
 		err = pe.Err
 	}
 	d := Diagnostic{Pos: at, Severity: Error, Detail: err.Error()}
+	var nr *notRegularError
 	switch {
 	case errors.Is(err, ErrTooLarge):
 		d.Msg = fmt.Sprintf("%s %s is too large: a configuration and its includes may hold %d bytes together", what, Quote(name), p.maxTotal)
-	case errors.Is(err, errNotRegular):
+	case errors.As(err, &nr):
 		d.Msg = fmt.Sprintf("%s %s is not a regular file", what, Quote(name))
+		d.Detail = "it is " + nr.kind
 	default:
 		d.Msg = fmt.Sprintf("cannot read %s %s", what, Quote(name))
 	}

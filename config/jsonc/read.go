@@ -25,9 +25,11 @@ const ReadTimeout = 30 * time.Second
 // configuration past its size limit.
 var ErrTooLarge = errors.New("configuration too large")
 
-// errNotRegular is returned, wrapped, for a path that is not a regular
-// file (a FIFO, a device, a directory, a socket).
-var errNotRegular = errors.New("not a regular file")
+// notRegularError is returned for a path that is not a regular file (a
+// FIFO, a device, a directory, a socket).
+type notRegularError struct{ kind string }
+
+func (e *notRegularError) Error() string { return "not a regular file: " + e.kind }
 
 // readRegular reads at most limit bytes of the regular file name. The
 // file is opened without blocking, so that opening a FIFO does not wait
@@ -66,7 +68,7 @@ func readLimited(name string, limit, total int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s", errNotRegular, fileKind(fi.Mode()))
+		return nil, &notRegularError{fileKind(fi.Mode())}
 	}
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%w: %d bytes, over the %d left of the %d that the configuration and its includes may hold together",
