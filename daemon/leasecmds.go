@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -220,6 +221,9 @@ func (p *process) parseLease(raw json.RawMessage) (*lease.Lease, bool, error) {
 	} else {
 		sn = cfg.SubnetByID(l.SubnetID)
 	}
+	if what := networkOrBroadcast(sn.Prefix, addr); what != "" {
+		return nil, false, conflictf("The address %v is the %s address of subnet %v, subnet-id=%d", addr, what, sn.Prefix, sn.ID)
+	}
 	if a.Has("pool-id") {
 		if l.PoolID, err = a.Uint32("pool-id"); err != nil {
 			return nil, false, err
@@ -309,6 +313,25 @@ func (p *process) parseLease(raw json.RawMessage) (*lease.Lease, bool, error) {
 		return nil, false, err
 	}
 	return l, force, nil
+}
+
+// networkOrBroadcast names what a is in prefix when it is the network or
+// the broadcast address, which no client can hold, and returns "" for any
+// other address. A /31 or /32 has neither (RFC 3021).
+func networkOrBroadcast(prefix netip.Prefix, a netip.Addr) string {
+	if !prefix.Addr().Is4() || prefix.Bits() >= 31 {
+		return ""
+	}
+	first := prefix.Masked().Addr().As4()
+	host := uint32(1)<<(32-prefix.Bits()) - 1
+	last := binary.BigEndian.Uint32(first[:]) | host
+	switch {
+	case a == netip.AddrFrom4(first):
+		return "network"
+	case a == netip.AddrFrom4([4]byte(binary.BigEndian.AppendUint32(nil, last))):
+		return "broadcast"
+	}
+	return ""
 }
 
 func (p *process) cmdLeaseAdd(ctx context.Context, raw json.RawMessage) control.Response {
