@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,30 +148,59 @@ func TestAllowedConfigPath(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "kea-dhcp4.conf")
 	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	os.Mkdir(filepath.Join(dir, "leases"), 0o755)
+	os.Mkdir(filepath.Join(dir, "run"), 0o755)
+	os.WriteFile(filepath.Join(dir, "leases", "dhcp4.leases.j0000000000000001"), nil, 0o600)
 	outside := t.TempDir()
 	os.Symlink(outside, filepath.Join(dir, "link"))
+	os.Symlink(filepath.Join(dir, "leases"), filepath.Join(dir, "leaselink"))
+	os.Symlink(filepath.Join(dir, "leases", "dhcp4.leases.j0000000000000001"), filepath.Join(dir, "journal.json"))
+	os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "dangling.json"))
 	realDir, _ := filepath.EvalSymlinks(dir)
+	guard := []guarded{
+		{filepath.Join(dir, "leases"), true, "the lease store's directory"},
+		{filepath.Join(dir, "run", "x.pid"), false, "the PID file"},
+		{filepath.Join(dir, "ctl.sock"), false, "a control socket"},
+	}
 	tests := []struct{ name, want, err string }{
 		{"kea-dhcp4.conf", filepath.Join(realDir, "kea-dhcp4.conf"), ""},
 		{"new.json", filepath.Join(realDir, "new.json"), ""},
 		{filepath.Join(dir, "sub", "x.json"), filepath.Join(realDir, "sub", "x.json"), ""},
 		{"../x.json", "", "only files in"},
 		{filepath.Join(outside, "x.json"), "", "only files in"},
+		{"/nonexistent/x.json", "", "only files in"},
 		{"link/x.json", "", "only files in"},
-		{"missing/x.json", "", "no such file"},
+		{"missing/x.json", "", "only files in"},
 		{"sub", "", "not a regular file"},
+		{"leases/dhcp4.leases.j0000000000000001", "", "the lease store's directory"},
+		{"leases/new.json", "", "the lease store's directory"},
+		{"leases/../leases/dhcp4.leases.snap", "", "the lease store's directory"},
+		{"leaselink/dhcp4.leases.j0000000000000002", "", "the lease store's directory"},
+		{"journal.json", "", "the lease store's directory"},
+		{"dangling.json", "", "leads nowhere"},
+		{"run/x.pid", "", "the PID file"},
+		{"ctl.sock", "", "a control socket"},
 	}
 	for _, tt := range tests {
-		got, err := allowedConfigPath(cfg, tt.name)
+		got, err := allowedConfigPath(cfg, tt.name, guard)
 		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("%s: %q, %v; want an error containing %q", tt.name, got, err, tt.err)
+			if err == nil || !strings.Contains(err.Error(), tt.err) || !errors.Is(err, errWriteRefused) {
+				t.Errorf("%s: %q, %v; want a refusal containing %q", tt.name, got, err, tt.err)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("%s: %q, %v; want %q", tt.name, got, err, tt.want)
 		}
+	}
+	// The configuration file itself may lie in the lease store's
+	// directory and be written; the store's files beside it may not.
+	inLeases := filepath.Join(dir, "leases", "kea-dhcp4.conf")
+	if got, err := allowedConfigPath(inLeases, "kea-dhcp4.conf", guard); err != nil || got != filepath.Join(realDir, "leases", "kea-dhcp4.conf") {
+		t.Errorf("the configuration file in the lease directory: %q, %v", got, err)
+	}
+	if _, err := allowedConfigPath(inLeases, "dhcp4.leases.j0000000000000001", guard); err == nil {
+		t.Error("a journal segment beside a configuration file in the lease directory was allowed")
 	}
 }
 

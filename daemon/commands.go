@@ -198,58 +198,32 @@ func (p *process) cmdConfigWrite(_ context.Context, raw json.RawMessage) control
 	if err != nil {
 		return control.Errorf("Argument must be a map")
 	}
+	cfgNow := p.srv.Config()
 	name := p.o.ConfigPath
 	if a.Has("filename") {
 		if name, err = a.String("filename"); err != nil {
 			return control.Errorf("passed parameter 'filename' is not a string")
 		}
 	}
-	path, err := allowedConfigPath(p.o.ConfigPath, name)
+	path, err := allowedConfigPath(p.o.ConfigPath, name, guardedPaths(cfgNow, p.pidPath))
 	if err != nil {
-		return control.Errorf("not allowed to write config into %s: %v", name, err)
+		p.log.Error("config-write refused", "file", name, "error", err)
+		return control.Errorf("not allowed to write config into %s: %s", name, strings.TrimPrefix(err.Error(), errWriteRefused.Error()+": "))
 	}
-	cfg := p.srv.Config()
+	cfg := cfgNow
 	var doc bytes.Buffer
 	if err := json.Indent(&doc, cfg.Raw.AppendJSON(nil, false, false), "", "  "); err != nil {
 		return control.Errorf("Error during config-write: %v", err)
 	}
 	doc.WriteByte('\n')
 	if err := writeFileAtomic(path, doc.Bytes()); err != nil {
-		return control.Errorf("Error during config-write: %v", err)
+		// The caller learns that it failed; the log, why.
+		p.log.Error("config-write failed", "file", path, "error", err)
+		return control.Errorf("Error during config-write: unable to write %s", path)
 	}
 	p.log.Info("configuration written", "file", path, "hash", hashText(cfg))
 	return control.Answer(control.Success, "Configuration written to "+path+" successful",
 		map[string]any{"filename": path, "size": doc.Len()})
-}
-
-// allowedConfigPath resolves name (relative names are taken from the
-// configuration file's directory) and checks that it lies inside that
-// directory, symbolic links resolved.
-func allowedConfigPath(cfgPath, name string) (string, error) {
-	dir, err := filepath.Abs(filepath.Dir(cfgPath))
-	if err != nil {
-		return "", err
-	}
-	if realDir, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = realDir
-	}
-	if !filepath.IsAbs(name) {
-		name = filepath.Join(dir, name)
-	}
-	name = filepath.Clean(name)
-	parent, err := filepath.EvalSymlinks(filepath.Dir(name))
-	if err != nil {
-		return "", err
-	}
-	rel, err := filepath.Rel(dir, parent)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("only files in %s may be written", dir)
-	}
-	path := filepath.Join(parent, filepath.Base(name))
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 {
-		return "", fmt.Errorf("%s exists and is not a regular file", path)
-	}
-	return path, nil
 }
 
 // writeFileAtomic replaces path with data: a temporary file in the same
@@ -319,8 +293,8 @@ func (p *process) cmdShutdown(ctx context.Context, raw json.RawMessage) control.
 }
 
 // cmdStatusGet answers status-get: the process id, seconds since start
-// and since the configuration was last applied, and the state of the
-// DHCP sockets.
+// and since the configuration was last applied, the state of the DHCP
+// sockets, and that of the lease store (see leaseStoreStatus).
 func (p *process) cmdStatusGet(context.Context, json.RawMessage) control.Response {
 	now := time.Now()
 	st := map[string]any{

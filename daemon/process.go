@@ -111,6 +111,7 @@ type process struct {
 	service serviceState  // dhcp-disable and dhcp-enable
 	notify  *sdnotify.Notifier
 
+	pidPath    string // config-write must not replace it
 	start      time.Time
 	lastCommit atomic.Int64 // Unix seconds of the last configuration applied
 	heartbeat  atomic.Int64 // Unix nanoseconds of the main loop's last turn
@@ -192,6 +193,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 	}
 
 	pidPath := pidFilePath(o, cfg)
+	p.pidPath = pidPath
 	if err := os.MkdirAll(filepath.Dir(pidPath), 0o750); err != nil {
 		return 1, fmt.Errorf("PID file directory: %w", err)
 	}

@@ -1,7 +1,10 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -63,4 +66,124 @@ func sameLeaseStore(cur, next *config.Config) error {
 	}
 	return fmt.Errorf("lease-database changed (%s): leased does not switch its lease store while it runs, so the configuration is not applied; restart leased to use the new lease-database",
 		strings.Join(changes, ", "))
+}
+
+// guarded is a path config-write must not write: a file, or a directory
+// and everything in it.
+type guarded struct {
+	path string
+	dir  bool
+	what string
+}
+
+// guardedPaths are the files the running server lives on: the lease
+// store's directory (the store owns it: journal segments, snapshot, lock
+// file and those still to come), the PID file, and the unix control
+// sockets with their lock files. config-write replacing one of them
+// would lose every lease at the next start, or take the server's own
+// files away while it runs.
+func guardedPaths(cfg *config.Config, pidPath string) []guarded {
+	var g []guarded
+	if id := storeOf(cfg); id.persist {
+		g = append(g, guarded{filepath.Dir(id.name), true, "the lease store's directory"})
+	}
+	if pidPath != "" {
+		g = append(g, guarded{pidPath, false, "the PID file"})
+	}
+	for _, cs := range cfg.ControlSockets {
+		if cs.Type == "unix" && cs.Name != "" {
+			g = append(g, guarded{cs.Name, false, "a control socket"},
+				guarded{cs.Name + ".lock", false, "a control socket's lock file"})
+		}
+	}
+	return g
+}
+
+// errWriteRefused marks refusals of config-write's own, as opposed to
+// failures of the file system.
+var errWriteRefused = errors.New("not allowed")
+
+// allowedConfigPath resolves name (relative names are taken from the
+// configuration file's directory) and checks that it is a regular file,
+// or none yet, in that directory or one of its existing subdirectories,
+// symbolic links resolved, and none of the guarded paths nor inside one.
+// The configuration file itself may always be written, even in the
+// lease store's directory. Every refusal wraps errWriteRefused, and
+// names no reason that depends on what exists outside the configuration's
+// directory: a path outside it is refused with the same words whether
+// it exists or not.
+func allowedConfigPath(cfgPath, name string, guard []guarded) (string, error) {
+	dir, err := filepath.Abs(filepath.Dir(cfgPath))
+	if err != nil {
+		return "", err
+	}
+	if realDir, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = realDir
+	}
+	outside := fmt.Errorf("%w: only files in %s and its existing subdirectories may be written", errWriteRefused, dir)
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
+	}
+	name = filepath.Clean(name)
+	parent, err := filepath.EvalSymlinks(filepath.Dir(name))
+	if err != nil || !within(parent, dir) {
+		return "", outside
+	}
+	path := filepath.Join(parent, filepath.Base(name))
+	resolved := path
+	fi, err := os.Lstat(path)
+	switch {
+	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+		// The link is replaced, not followed; still, what it points
+		// to must be a file config-write could write.
+		if resolved, err = filepath.EvalSymlinks(path); err != nil {
+			return "", fmt.Errorf("%w: %s is a symbolic link that leads nowhere", errWriteRefused, path)
+		}
+		if fi, err = os.Stat(resolved); err != nil || !fi.Mode().IsRegular() {
+			return "", fmt.Errorf("%w: %s is a symbolic link to something other than a regular file", errWriteRefused, path)
+		}
+	case err == nil && !fi.Mode().IsRegular():
+		return "", fmt.Errorf("%w: %s exists and is not a regular file", errWriteRefused, path)
+	}
+	self := isSameFile(path, cfgPath)
+	for _, g := range guard {
+		gp := realPath(g.path)
+		for _, p := range []string{path, resolved} {
+			hit := p == gp
+			if g.dir {
+				hit = within(filepath.Dir(p), gp) && !self
+			}
+			if hit {
+				return "", fmt.Errorf("%w: %s is or lies in %s (%s)", errWriteRefused, path, g.what, g.path)
+			}
+		}
+	}
+	return path, nil
+}
+
+// within reports whether path is dir or lies under it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// realPath is path made absolute with its symbolic links resolved, as
+// far as it exists.
+func realPath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(r, filepath.Base(abs))
+	}
+	return abs
+}
+
+// isSameFile reports whether path names the configuration file.
+func isSameFile(path, cfgPath string) bool {
+	return path == realPath(cfgPath)
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,5 +154,52 @@ func TestReloadRefusesNonRegularInclude(t *testing.T) {
 	}
 	if p.code != 0 || p.err != nil {
 		t.Errorf("Run returned %d, %v", p.code, p.err)
+	}
+}
+
+// TestConfigWriteSparesLeaseStore asks config-write to replace the live
+// journal segment, the lease store's directory, the PID file and the
+// control socket: each is refused, and after a restart every lease is
+// still there (a segment overwritten with the configuration lost them
+// all). The refusal of a path outside the configuration's directory
+// reads the same whether the path exists or not.
+func TestConfigWriteSparesLeaseStore(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	text := testProcessConfig(dir, freePort(t, "tcp"), "192.0.2.100 - 192.0.2.199")
+	p := startProc(t, dir, text)
+	for i := range 3 {
+		p.want("lease4-add", map[string]any{"ip-address": fmt.Sprintf("192.0.2.%d", 150+i), "hw-address": fmt.Sprintf("02:00:00:00:00:%02x", i)}, 0)
+	}
+	segments, _ := filepath.Glob(filepath.Join(dir, "leases", "dhcp4.leases.j*"))
+	if len(segments) == 0 {
+		t.Fatalf("no journal segment in %s", filepath.Join(dir, "leases"))
+	}
+	rel, _ := filepath.Rel(dir, segments[len(segments)-1])
+	for _, name := range []string{rel, segments[0], "leases", "leases/new.json", p.pidPath, "ctl.sock", "ctl.sock.lock"} {
+		r := p.call("config-write", map[string]string{"filename": name})
+		if r.Result != 1 || !strings.Contains(r.Text, "not allowed to write config into") {
+			t.Errorf("config-write to %s: %d %q, want a refusal", name, r.Result, r.Text)
+		}
+	}
+	var texts []string
+	for _, name := range []string{"/nonexistent/dir/x.json", "/etc/x.json", "/root/x.json"} {
+		r := p.call("config-write", map[string]string{"filename": name})
+		texts = append(texts, strings.ReplaceAll(r.Text, name, "X"))
+	}
+	if texts[0] != texts[1] || texts[1] != texts[2] {
+		t.Errorf("config-write outside the directory tells paths apart:\n%s", strings.Join(texts, "\n"))
+	}
+
+	p.want("shutdown", nil, 0)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return 10 s after shutdown")
+	}
+	p2 := startProcFile(t, dir, p.cfg)
+	var all struct{ Leases []any }
+	if err := p2.want("lease4-get-all", nil, 0).Decode(&all); err != nil || len(all.Leases) != 3 {
+		t.Errorf("after the refused config-writes and a restart: %d leases (%v), want 3", len(all.Leases), err)
 	}
 }
