@@ -14,6 +14,10 @@
 // line naming the file and offset; and `leased serve -t` checks a
 // configuration without opening sockets or writing leases.
 //
+// TestReadmeCommands runs every command line README.md shows, so that the
+// README cannot drift from the binary: it parses README.md when it runs,
+// and a command line it has no case for fails it.
+//
 // The lease store is read with memfile.OpenReadOnly beside the running
 // server, so the tests check what is on disk, not what the server says.
 //
