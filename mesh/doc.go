@@ -57,7 +57,8 @@
 // never in response to traffic, so two nodes cannot drive each other into a
 // storm; a block contested while it was being inquired is not taken; an
 // owner checks the client before it acknowledges a forwarded renewal and
-// records the lease; declined addresses are set aside; the network and
+// records the lease; the answer to a forwarded renewal counts only from the
+// owner it was sent to and only if it echoes the address asked about; declined addresses are set aside; the network and
 // broadcast address of the range are never leased; a block taken over
 // from a vanished node is not offered until that node's leases have run
 // out; and an own block whose claim could not be announced is given up the

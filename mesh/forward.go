@@ -56,12 +56,18 @@ func (n *Node) findForward(xid uint32, chaddr [16]byte) *forward {
 	return nil
 }
 
-// onReply matches a LEASEACK or LEASENAK to its renewal by xid and chaddr,
-// as ddhcpd does; the echoed address bytes only teach the peer's byte
-// order.
-func (n *Node) onReply(p Packet, ack bool) {
+// onReply matches a LEASEACK or LEASENAK from src to its renewal by xid
+// and chaddr, as ddhcpd does, and, unlike ddhcpd, also by sender and
+// address: the reply must come from the owner the renewal went to and echo
+// the address in one of the two byte orders sent. A client broadcasts its
+// xid and chaddr, so any host on the mesh could otherwise acknowledge an
+// address the owner had given to someone else.
+func (n *Node) onReply(src netip.Addr, p Packet, ack bool) {
 	r := p.Renew()
-	k := slices.IndexFunc(n.forwards, func(f *forward) bool { return f.xid == r.XID && f.chaddr == r.CHAddr })
+	k := slices.IndexFunc(n.forwards, func(f *forward) bool {
+		return f.xid == r.XID && f.chaddr == r.CHAddr && f.to == src &&
+			(r.Addr == Reversed.Put(f.addr) || r.Addr == NetworkOrder.Put(f.addr))
+	})
 	if k < 0 {
 		return
 	}

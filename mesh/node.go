@@ -724,7 +724,8 @@ func (n *Node) onUpdateClaim(src netip.Addr, p Packet, now time.Time) {
 // HandleUnicast processes a datagram received on the unicast socket (port
 // 1235) from src. A RENEWLEASE for an address in an own block is answered
 // (see Node.Request for the checks); LEASEACK and LEASENAK complete a
-// forwarded renewal. Errors are as for HandleMulticast.
+// forwarded renewal if they come from the owner it went to and echo its
+// address (others are ignored). Errors are as for HandleMulticast.
 func (n *Node) HandleUnicast(src netip.Addr, b []byte) error {
 	n.stats[StatDirectRecvPkg]++
 	n.stats[StatDirectRecvByte] += int64(len(b))
@@ -739,10 +740,10 @@ func (n *Node) HandleUnicast(src netip.Addr, b []byte) error {
 		n.onRenew(src, p, now)
 	case LeaseAck:
 		n.stats[StatDirectRecvLeaseAck]++
-		n.onReply(p, true)
+		n.onReply(src, p, true)
 	case LeaseNak:
 		n.stats[StatDirectRecvLeaseNak]++
-		n.onReply(p, false)
+		n.onReply(src, p, false)
 	default:
 		return fmt.Errorf("%w: %v on the unicast socket", ErrWrongSocket, p.Command())
 	}

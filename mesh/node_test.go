@@ -876,3 +876,50 @@ func TestForwardRetransmission(t *testing.T) {
 		t.Errorf("events %q", got)
 	}
 }
+
+// A LEASEACK answers a forwarded renewal only if it comes from the block
+// owner the renewal went to and echoes the address asked about: xid and
+// chaddr alone are public (the client broadcasts them), so any host on the
+// mesh could otherwise acknowledge an address the owner gave to someone
+// else.
+func TestReplyOnlyFromOwner(t *testing.T) {
+	h := newHarness(t, meshConfig("10.0.0.0", 24, 2), nil)
+	h.updateClaim(largePeer, 60, 10) // 10.0.0.40 - 43 belong to the peer at peerAddr
+	addr := netip.MustParseAddr("10.0.0.41")
+	if d := h.n.Request(Request{CHAddr: client2, XID: 9, Addr: addr}); d.Verdict != Forwarded {
+		t.Fatalf("verdict %v", d.Verdict)
+	}
+	outs := h.take()
+	if len(outs) != 1 {
+		t.Fatalf("outputs %q", describe(outs))
+	}
+	req, err := Parse(outs[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack := make([]byte, RenewLen)
+	EncodeReply(ack, h.header(largePeer), LeaseAck, req)
+	spoofer := netip.MustParseAddr("fe80::bad")
+	if err := h.n.HandleUnicast(spoofer, ack); err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(h.take()); len(got) != 0 {
+		t.Errorf("LEASEACK from %v, not the owner: %q, want nothing", spoofer, got)
+	}
+	// From the owner, but for another address than the one asked about.
+	other := h.renew(LeaseAck, Reversed.Put(netip.MustParseAddr("10.0.0.42")), 9, client2)
+	if err := h.n.HandleUnicast(peerAddr, other); err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(h.take()); len(got) != 0 {
+		t.Errorf("LEASEACK echoing another address: %q, want nothing", got)
+	}
+	nak := make([]byte, RenewLen)
+	EncodeReply(nak, h.header(largePeer), LeaseNak, req)
+	if err := h.n.HandleUnicast(peerAddr, nak); err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(h.take()); !slices.Equal(got, []string{"RenewNaked"}) {
+		t.Errorf("the owner's LEASENAK: %q", got)
+	}
+}
