@@ -164,7 +164,7 @@ func (p *process) cmdConfigSet(ctx context.Context, raw json.RawMessage) control
 	return p.onLoop(ctx, func() control.Response {
 		if err := p.apply(next); err != nil {
 			p.log.Error("config-set: configuration not applied; the previous one stays in force", "error", err)
-			return control.Errorf("%s", err)
+			return control.Errorf("%s", callerText(err))
 		}
 		return control.Answer(control.Success, "Configuration successful.", map[string]string{"hash": hashText(next)})
 	})
@@ -184,7 +184,7 @@ func (p *process) cmdConfigReload(ctx context.Context, _ json.RawMessage) contro
 	return p.onLoop(ctx, func() control.Response {
 		if err := p.apply(next); err != nil {
 			p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", err)
-			return control.Errorf("Config reload failed: %v", err)
+			return control.Errorf("Config reload failed: %s", callerText(err))
 		}
 		return control.Answer(control.Success, "Configuration successful.", map[string]string{"hash": hashText(next)})
 	})

@@ -187,3 +187,41 @@ func realPath(path string) string {
 func isSameFile(path, cfgPath string) bool {
 	return path == realPath(cfgPath)
 }
+
+// callerText is err as a control-channel caller is told it: what the
+// operating system said about a path ("no such file or directory",
+// "permission denied", "not a directory"), which tells whether the path
+// exists, is left out, as Kea's answers leave it out; the log keeps the
+// whole error.
+func callerText(err error) string {
+	s := err.Error()
+	walkErrors(err, func(e error) {
+		var short string
+		switch e := e.(type) {
+		case *fs.PathError:
+			short = "cannot " + e.Op + " " + e.Path
+		case *os.SyscallError:
+			short = e.Syscall + " failed"
+		default:
+			return
+		}
+		s = strings.ReplaceAll(s, e.Error(), short)
+	})
+	return s
+}
+
+// walkErrors calls fn on err and every error it wraps.
+func walkErrors(err error, fn func(error)) {
+	if err == nil {
+		return
+	}
+	fn(err)
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		walkErrors(u.Unwrap(), fn)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			walkErrors(e, fn)
+		}
+	}
+}

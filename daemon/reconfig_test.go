@@ -203,3 +203,34 @@ func TestConfigWriteSparesLeaseStore(t *testing.T) {
 		t.Errorf("after the refused config-writes and a restart: %d leases (%v), want 3", len(all.Leases), err)
 	}
 }
+
+// TestConfigSetTextsHideWhatExists sends config-set with a logger that
+// writes into a directory that does not exist and one that writes under
+// a regular file: both are refused, and the answers read the same but
+// for the path, while the log says why each failed.
+func TestConfigSetTextsHideWhatExists(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	text := testProcessConfig(dir, freePort(t, "tcp"), "192.0.2.100 - 192.0.2.199")
+	p := startProc(t, dir, text)
+	h0 := p.hash()
+	var texts []string
+	for _, out := range []string{filepath.Join(dir, "missing", "x.log"), filepath.Join(p.cfg, "x.log")} {
+		logged := strings.Replace(text, `"valid-lifetime": 3600,`,
+			`"valid-lifetime": 3600, "loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output-options": [{"output": "`+out+`"}]}],`, 1)
+		var args json.RawMessage = []byte(stripComment(logged))
+		r := p.want("config-set", args, 1)
+		texts = append(texts, strings.ReplaceAll(r.Text, out, "X"))
+	}
+	if texts[0] != texts[1] {
+		t.Errorf("config-set tells a missing directory from a file:\n%s\n%s", texts[0], texts[1])
+	}
+	for _, why := range []string{"no such file or directory", "not a directory"} {
+		if !strings.Contains(p.out.String(), why) {
+			t.Errorf("the log does not say %q", why)
+		}
+	}
+	if h := p.hash(); h != h0 {
+		t.Error("a refused config-set changed the configuration")
+	}
+}
