@@ -73,4 +73,8 @@
 // addressed its replies and how long it took.
 //
 // IndentOutput and Tail format a process's output for a test's message.
+//
+// Everything but RequireRoot and RequireBinaries is built on Linux only:
+// on other systems a test that needs namespaces does not compile, and one
+// that only asks for root or a binary does.
 package testnet
