@@ -46,6 +46,17 @@
 // CAP_NET_BIND_SERVICE, and packet sockets and SO_BINDTODEVICE need
 // CAP_NET_RAW.
 //
+// On FreeBSD and macOS, which have neither packet sockets, recvmmsg nor
+// SO_BINDTODEVICE, the server uses ordinary UDP sockets: per named
+// interface, one bound to the wildcard address that keeps the broadcasts
+// that arrived on that interface (IP_RECVIF says which) and one bound to
+// each of the interface's IPv4 addresses, for unicast and relayed
+// messages. Broadcasts leave through the request's interface
+// (IP_ONESBCAST on FreeBSD, IP_PKTINFO on macOS). A reply RFC 2131 would
+// unicast to a client that has no address yet is broadcast instead, as
+// Kea does with UDP sockets (HardwareUnicast is false). Building with the
+// dhcpserver_udp tag selects this path on Linux too, for its tests.
+//
 // # Concurrency
 //
 // By default a fixed pool of workers (Server.Workers) calls the handler.

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
 )
 
 // Defaults for the zero fields of a Server.
@@ -256,53 +254,21 @@ func (s *Server) listenLocked() (err error) {
 	defer func() {
 		if err != nil {
 			for _, sk := range s.socks {
-				unix.Close(sk.fd)
+				sk.close()
 			}
 			for _, rs := range s.raws {
-				rs.conn.Close()
+				rs.close()
 			}
 			s.socks, s.raws = nil, nil
 		}
 	}()
-	port := addr.Port()
-	open := func(dev string, index int) error {
-		fd, err := openUDP(netip.AddrPortFrom(addr.Addr(), port), dev, rcvbuf)
-		if err != nil {
-			return fmt.Errorf("dhcpserver: %w", err)
-		}
-		s.socks = append(s.socks, &udpSocket{fd: fd, ifindex: index, ifname: dev})
-		if port == 0 {
-			if port, err = boundPort(fd); err != nil {
-				return fmt.Errorf("dhcpserver: %w", err)
-			}
-		}
-		return nil
-	}
-	if len(s.Interfaces) > 0 {
-		for _, ifi := range ifis {
-			if err := open(ifi.Name, ifi.Index); err != nil {
-				return err
-			}
-		}
-	} else if err := open("", 0); err != nil {
+	port, err := s.openSockets(addr, ifis, rcvbuf)
+	if err != nil {
 		return err
 	}
-
 	s.raws = make(map[int]*rawSocket)
 	if !s.NoRawSockets {
-		for i := range ifis {
-			ifi := &ifis[i]
-			if ifi.Flags&net.FlagLoopback != 0 || len(ifi.HardwareAddr) != 6 {
-				continue
-			}
-			rs, err := openRaw(ifi)
-			if err != nil {
-				s.log.Warn("dhcpserver: no packet socket; replies to clients without an address will be broadcast",
-					"interface", ifi.Name, "err", err)
-				continue
-			}
-			s.raws[ifi.Index] = rs
-		}
+		s.openRaws(ifis)
 	}
 	s.names.Store(&names)
 	s.local = netip.AddrPortFrom(addr.Addr(), port)
@@ -400,13 +366,7 @@ func (s *Server) Serve() error {
 	raw := s.Inline && runtime.GOMAXPROCS(0) > len(s.socks)
 	readers := make([]*reader, len(s.socks))
 	for i, sk := range s.socks {
-		readers[i] = &reader{s: s, sock: sk, raw: raw, socks: len(s.socks)}
-		if raw {
-			tv := unix.NsecToTimeval(recvTimeout.Nanoseconds())
-			if err := unix.SetsockoptTimeval(sk.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-				readers[i].raw = false
-			}
-		}
+		readers[i] = newReader(s, sk, raw, len(s.socks))
 	}
 	s.serving = true
 	s.mu.Unlock()
@@ -492,9 +452,7 @@ func (s *Server) stop() {
 		return
 	}
 	for _, sk := range s.socks {
-		// For an unconnected UDP socket shutdown reports ENOTCONN, but it
-		// still marks the socket shut for reading and wakes its readers.
-		_ = unix.Shutdown(sk.fd, unix.SHUT_RD)
+		sk.shutdownRead()
 	}
 }
 
@@ -509,10 +467,10 @@ func (s *Server) closeAll() {
 	}
 	s.fdsClosed = true
 	for _, sk := range s.socks {
-		unix.Close(sk.fd)
+		sk.close()
 	}
 	for _, rs := range s.raws {
-		rs.conn.Close()
+		rs.close()
 	}
 	if s.cancel != nil {
 		s.cancel()
@@ -528,7 +486,7 @@ func (s *Server) ifName(index int, sk *udpSocket) string {
 	if name, ok := (*s.names.Load())[index]; ok {
 		return name
 	}
-	name, err := ifName(sk.fd, index)
+	name, err := ifName(sk, index)
 	if err != nil {
 		s.log.Warn("dhcpserver: unknown interface", "index", index, "err", err)
 	}

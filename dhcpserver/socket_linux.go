@@ -1,9 +1,12 @@
+//go:build !dhcpserver_udp
+
 package dhcpserver
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"runtime"
 	"syscall"
@@ -93,10 +96,11 @@ func boundPort(fd int) (uint16, error) {
 	return uint16(sa4.Port), nil
 }
 
-// ifName asks the kernel for the name of interface index through fd, so
+// ifName asks the kernel for the name of interface index through sk, so
 // that the answer comes from the socket's network namespace, whatever
 // namespace the calling thread is in.
-func ifName(fd, index int) (string, error) {
+func ifName(sk *udpSocket, index int) (string, error) {
+	fd := sk.fd
 	ifr, err := unix.NewIfreq("")
 	if err != nil {
 		return "", err
@@ -184,13 +188,14 @@ func (s *sender) prepare(b []byte, dst netip.AddrPort, ifindex int, src netip.Ad
 	}
 }
 
-// send sends the prepared datagram through fd.
+// send sends the prepared datagram through sk.
 //
 // A UDP send does not wait for the peer, so it is made as a raw system
 // call, which the Go scheduler does not have to track; only when the
 // socket's send buffer is full (EAGAIN) does it fall back to a blocking
 // call.
-func (s *sender) send(fd int) error {
+func (s *sender) send(sk *udpSocket) error {
+	fd := sk.fd
 	p := uintptr(unsafe.Pointer(&s.msg))
 	for {
 		_, _, e := syscall.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), p, unix.MSG_DONTWAIT)
@@ -268,7 +273,8 @@ type reader struct {
 const recvTimeout = 200 * time.Millisecond
 
 // recv blocks until at least one datagram is available and reads up to
-// batchLen of them. It returns how many it read, possibly none.
+// batchLen of them into the jobs' buffers, with their addresses decoded
+// into the jobs' requests. It returns how many it read, possibly none.
 //
 // With an ordinary blocking system call, the Go scheduler hands the
 // thread's P (its slot for running goroutines) to another thread while the
@@ -317,6 +323,9 @@ func (rd *reader) recv() (int, error) {
 			n, _, e = syscall.Syscall6(unix.SYS_RECVMMSG, fd, p, batchLen, unix.MSG_WAITFORONE, 0, 0)
 		}
 		if e == 0 {
+			for i := range int(n) {
+				parseMeta(rd.jobs[i], &rd.names[i], rd.oobs[i][:rd.hdrs[i].Hdr.Controllen])
+			}
 			return int(n), nil
 		}
 		if e == unix.EINTR {
@@ -324,6 +333,80 @@ func (rd *reader) recv() (int, error) {
 		}
 		return 0, e
 	}
+}
+
+// flush finishes the replies of the batch just handled and sends them:
+// those that go out through the UDP socket with one sendmmsg(2), the others
+// (through a packet socket) one by one.
+func (rd *reader) flush() {
+	s := rd.s
+	k := 0
+	for _, j := range rd.out[:rd.nout] {
+		udp, err := s.prepare(j)
+		switch {
+		case err != nil:
+			s.sendFailed(j, err)
+		case udp:
+			rd.mmsg[k] = unix.Mmsghdr{Hdr: j.snd.msg}
+			rd.sent[k] = j
+			k++
+		default:
+			s.stats.sent.Add(1)
+		}
+	}
+	for off := 0; off < k; {
+		n, err := sendmmsg(rd.sock.fd, rd.mmsg[off:k])
+		if err != nil {
+			// The message at off failed; the ones before it went out.
+			s.sendFailed(rd.sent[off], err)
+			off++
+			continue
+		}
+		s.stats.sent.Add(uint64(n))
+		off += n
+	}
+	clear(rd.sent[:k])
+	clear(rd.out[:rd.nout])
+	rd.nout = 0
+}
+
+// sendBatch gathers deferred replies for one socket, to send them with
+// one sendmmsg(2) and then release their jobs.
+type sendBatch struct {
+	mmsg [64]unix.Mmsghdr
+	jobs [64]*job
+	n    int
+}
+
+func (b *sendBatch) add(j *job) {
+	b.mmsg[b.n] = unix.Mmsghdr{Hdr: j.snd.msg}
+	b.jobs[b.n] = j
+	b.n++
+}
+
+func (b *sendBatch) flush() error {
+	var first error
+	for off := 0; off < b.n; {
+		n, err := sendmmsg(b.jobs[0].sock.fd, b.mmsg[off:b.n])
+		if err != nil {
+			j := b.jobs[off]
+			j.s.sendFailed(j, err)
+			if first == nil {
+				first = err
+			}
+			j.s.release(j)
+			off++
+			continue
+		}
+		for _, j := range b.jobs[off : off+n] {
+			j.s.stats.sent.Add(1)
+			j.s.release(j)
+		}
+		off += n
+	}
+	clear(b.jobs[:b.n])
+	b.n = 0
+	return first
 }
 
 // transient reports whether a receive error leaves the socket usable.
@@ -334,3 +417,69 @@ func transient(err error) bool {
 	}
 	return false
 }
+
+// HardwareUnicast reports whether the server can unicast a reply to a
+// client that has no address yet (RFC 2131 §4.1: to yiaddr at chaddr).
+// On Linux it can, through packet sockets; see Server.NoRawSockets.
+const HardwareUnicast = true
+
+// datagram returns the length of the i-th datagram of the batch just read
+// (recv has decoded its addresses into its job); whole is false when the
+// kernel truncated it.
+func (rd *reader) datagram(i int) (size int, whole bool) {
+	h := &rd.hdrs[i]
+	return int(h.Len), h.Hdr.Flags&unix.MSG_TRUNC == 0
+}
+
+// newReader sets up the reader of sk. A raw reader (see recv) needs a
+// receive timeout on its socket; without one it reads as others do.
+func newReader(s *Server, sk *udpSocket, raw bool, socks int) *reader {
+	rd := &reader{s: s, sock: sk, raw: raw, socks: socks}
+	if raw {
+		tv := unix.NsecToTimeval(recvTimeout.Nanoseconds())
+		if err := unix.SetsockoptTimeval(sk.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+			rd.raw = false
+		}
+	}
+	return rd
+}
+
+// openSockets opens the server's UDP sockets on addr: one per interface
+// of ifis, bound to it, when the server names its interfaces, otherwise
+// one for all. It returns the port they are bound to.
+func (s *Server) openSockets(addr netip.AddrPort, ifis []net.Interface, rcvbuf int) (uint16, error) {
+	port := addr.Port()
+	open := func(dev string, index int) error {
+		fd, err := openUDP(netip.AddrPortFrom(addr.Addr(), port), dev, rcvbuf)
+		if err != nil {
+			return fmt.Errorf("dhcpserver: %w", err)
+		}
+		s.socks = append(s.socks, &udpSocket{fd: fd, ifindex: index, ifname: dev})
+		if port == 0 {
+			if port, err = boundPort(fd); err != nil {
+				return fmt.Errorf("dhcpserver: %w", err)
+			}
+		}
+		return nil
+	}
+	if len(s.Interfaces) > 0 {
+		for _, ifi := range ifis {
+			if err := open(ifi.Name, ifi.Index); err != nil {
+				return 0, err
+			}
+		}
+	} else if err := open("", 0); err != nil {
+		return 0, err
+	}
+	return port, nil
+}
+
+// shutdownRead wakes the socket's reader and makes it read no more.
+// Sending through the socket still works.
+func (sk *udpSocket) shutdownRead() {
+	// For an unconnected UDP socket shutdown reports ENOTCONN, but it
+	// still marks the socket shut for reading and wakes its readers.
+	_ = unix.Shutdown(sk.fd, unix.SHUT_RD)
+}
+
+func (sk *udpSocket) close() { unix.Close(sk.fd) }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/leased/leased/dhcpv4"
-	"golang.org/x/sys/unix"
 )
 
 // bufLen is the receive buffer of one message. A larger datagram is
@@ -116,17 +115,16 @@ func (rd *reader) loop() error {
 		for i := 0; i < n; i++ {
 			s.stats.received.Add(1)
 			j := rd.jobs[i]
-			h := &rd.hdrs[i]
 			if j.spare {
 				s.stats.dropped.Add(1)
 				continue
 			}
-			if h.Hdr.Flags&unix.MSG_TRUNC != 0 {
+			size, whole := rd.datagram(i)
+			if !whole {
 				s.stats.malformed.Add(1)
 				continue
 			}
-			parseMeta(j, &rd.names[i], rd.oobs[i][:h.Hdr.Controllen])
-			if err := j.pkt.Decode(j.buf[:h.Len]); err != nil {
+			if err := j.pkt.Decode(j.buf[:size]); err != nil {
 				s.stats.malformed.Add(1)
 				if debug {
 					s.log.Debug("dhcpserver: malformed message dropped", "src", j.req.Src, "err", err)
@@ -182,41 +180,6 @@ func (rd *reader) yieldP() {
 		rd.yield = now
 		runtime.Gosched()
 	}
-}
-
-// flush finishes the replies of the batch just handled and sends them:
-// those that go out through the UDP socket with one sendmmsg(2), the others
-// (through a packet socket) one by one.
-func (rd *reader) flush() {
-	s := rd.s
-	k := 0
-	for _, j := range rd.out[:rd.nout] {
-		udp, err := s.prepare(j)
-		switch {
-		case err != nil:
-			s.sendFailed(j, err)
-		case udp:
-			rd.mmsg[k] = unix.Mmsghdr{Hdr: j.snd.msg}
-			rd.sent[k] = j
-			k++
-		default:
-			s.stats.sent.Add(1)
-		}
-	}
-	for off := 0; off < k; {
-		n, err := sendmmsg(rd.sock.fd, rd.mmsg[off:k])
-		if err != nil {
-			// The message at off failed; the ones before it went out.
-			s.sendFailed(rd.sent[off], err)
-			off++
-			continue
-		}
-		s.stats.sent.Add(uint64(n))
-		off += n
-	}
-	clear(rd.sent[:k])
-	clear(rd.out[:rd.nout])
-	rd.nout = 0
 }
 
 func (s *Server) sendFailed(j *job, err error) {
@@ -326,7 +289,7 @@ func (s *Server) call(rw *response, j *job) (ok bool) {
 func (s *Server) send(j *job) error {
 	udp, err := s.prepare(j)
 	if err == nil && udp {
-		err = j.snd.send(j.sock.fd)
+		err = j.snd.send(j.sock)
 	}
 	if err != nil {
 		s.sendFailed(j, err)
@@ -463,7 +426,7 @@ func SendAll(ds []Deferred) error {
 			s.stats.sent.Add(1)
 			s.release(j)
 		default:
-			if b.n > 0 && (b.n == len(b.jobs) || b.jobs[0].sock.fd != j.sock.fd) {
+			if b.n > 0 && (b.n == len(b.jobs) || b.jobs[0].sock != j.sock) {
 				if err := b.flush(); err != nil && first == nil {
 					first = err
 				}
@@ -474,45 +437,6 @@ func SendAll(ds []Deferred) error {
 	if err := b.flush(); err != nil && first == nil {
 		first = err
 	}
-	return first
-}
-
-// sendBatch gathers deferred replies for one socket, to send them with
-// one sendmmsg(2) and then release their jobs.
-type sendBatch struct {
-	mmsg [64]unix.Mmsghdr
-	jobs [64]*job
-	n    int
-}
-
-func (b *sendBatch) add(j *job) {
-	b.mmsg[b.n] = unix.Mmsghdr{Hdr: j.snd.msg}
-	b.jobs[b.n] = j
-	b.n++
-}
-
-func (b *sendBatch) flush() error {
-	var first error
-	for off := 0; off < b.n; {
-		n, err := sendmmsg(b.jobs[0].sock.fd, b.mmsg[off:b.n])
-		if err != nil {
-			j := b.jobs[off]
-			j.s.sendFailed(j, err)
-			if first == nil {
-				first = err
-			}
-			j.s.release(j)
-			off++
-			continue
-		}
-		for _, j := range b.jobs[off : off+n] {
-			j.s.stats.sent.Add(1)
-			j.s.release(j)
-		}
-		off += n
-	}
-	clear(b.jobs[:b.n])
-	b.n = 0
 	return first
 }
 
