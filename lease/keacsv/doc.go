@@ -13,5 +13,6 @@
 //
 // [Writer] writes the 12-column form, escaping as Kea 3.x does. [Export]
 // writes every lease of a [lease.Store]; [Import] loads Kea files into one,
-// later rows winning, as Kea's own start-up does.
+// later rows winning, as Kea's own start-up does, and entirely or not at
+// all: an import the store cannot make durable is undone.
 package keacsv

@@ -66,10 +66,14 @@ type Reader struct {
 	field []string
 }
 
+// maxLine bounds a row. Kea's longest rows (a 255-byte hostname and a
+// user context, both escaped) stay far below it.
+const maxLine = 1 << 20
+
 // NewReader returns a Reader of r; name is used in errors (file:line).
 func NewReader(r io.Reader, name string) *Reader {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	return &Reader{name: name, sc: sc}
 }
 
@@ -106,6 +110,9 @@ func (r *Reader) Next() (Row, error) {
 		return row, nil
 	}
 	if err := r.sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("line longer than %d bytes, which no Kea lease file has: %w", maxLine, err)
+		}
 		r.err = &RowError{r.name, r.line + 1, err}
 		return Row{}, r.err
 	}

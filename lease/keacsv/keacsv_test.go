@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
@@ -154,6 +156,13 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 	_, errs = readAll(t, "address,mac,client_id\n", "bad-header.csv")
 	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), `bad-header.csv:1: header column 2 is "mac"`) {
 		t.Errorf("bad header: %v", errs)
+	}
+	// A line past the bound ends the file with its number and the reason.
+	huge := strings.Join(Columns[:], ",") + "\n" + "10.0.0.1,01:02:03:04:05:06,,100,1100,1,0,0," +
+		strings.Repeat("a", maxLine) + ",0,,0\n"
+	_, errs = readAll(t, huge, "huge.csv")
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "huge.csv:2: line longer than 1048576 bytes") {
+		t.Errorf("over-long line: %v", errs)
 	}
 	_, errs = readAll(t, "", "empty.csv")
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "empty.csv:1: empty file") {
@@ -307,4 +316,72 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// failingSync is a real store whose journal fails its next `fails` Syncs
+// (all of them if negative): writes change memory and Sync reports
+// ErrNotDurable, as memfile does on a full disk until it recovers.
+type failingSync struct {
+	lease.Store
+	fails int
+}
+
+func (f *failingSync) Sync(ctx context.Context) error {
+	if f.fails != 0 {
+		f.fails--
+		return fmt.Errorf("journal: no space left on device: %w", lease.ErrNotDurable)
+	}
+	return f.Store.Sync(ctx)
+}
+
+// An import the store cannot make durable is undone: the store holds what
+// it held before, and the error says nothing was imported.
+func TestImportUndoneWhenNotDurable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "kea-leases4.csv")
+	os.WriteFile(file, []byte(kea22), 0o644)
+	ms, err := memfile.Open(memfile.Options{Path: filepath.Join(dir, "store", "leases4"), Persist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	ctx := context.Background()
+	// Before the import: 10.1.0.10 is another client's, 10.1.0.11 (which
+	// the file deletes) exists.
+	before := []lease.Lease{
+		{Addr: netip.MustParseAddr("10.1.0.10"), HWType: 1, HWAddr: []byte{2, 0, 0, 0, 0, 1}, ValidLifetime: 60, CLTT: 1700000000, SubnetID: 1},
+		{Addr: netip.MustParseAddr("10.1.0.11"), HWType: 1, HWAddr: []byte{2, 0, 0, 0, 0, 2}, ValidLifetime: 60, CLTT: 1700000000, SubnetID: 1},
+	}
+	for i := range before {
+		if err := ms.Put(ctx, &before[i], lease.Durable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := strings.Join(Columns[:], ",") + "\n" +
+		"10.1.0.10,02:00:00:00:00:01,,60,1700000060,1,0,0,,0,,0\n" +
+		"10.1.0.11,02:00:00:00:00:02,,60,1700000060,1,0,0,,0,,0\n"
+	check := func(what string) {
+		t.Helper()
+		var buf bytes.Buffer
+		if _, err := Export(ctx, &buf, ms); err != nil {
+			t.Fatal(err)
+		}
+		if buf.String() != want {
+			t.Errorf("store after %s:\n%s\nwant what it held before:\n%s", what, buf.String(), want)
+		}
+	}
+	// A transient failure: the undo is made durable.
+	_, err = Import(ctx, &failingSync{Store: ms, fails: 1}, []string{file}, nil)
+	if !errors.Is(err, lease.ErrNotDurable) || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Errorf("Import = %v, want ErrNotDurable saying nothing was imported", err)
+	}
+	check("a failed import")
+	// A lasting one: the error says the store may keep imported leases.
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, err = Import(short, &failingSync{Store: ms, fails: -1}, []string{file}, nil)
+	if !errors.Is(err, lease.ErrNotDurable) || !strings.Contains(err.Error(), "may keep some of the imported leases") {
+		t.Errorf("Import into a store that stays failed = %v, want the warning that leases may remain", err)
+	}
+	check("an import whose undo could not be made durable")
 }
