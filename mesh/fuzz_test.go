@@ -236,6 +236,20 @@ func checkInvariants(t *testing.T, n *Node) {
 			t.Fatalf("client %x indexed at %v, whose lease is %+v", ch[0], a, l)
 		}
 	}
+	// A client holds at most one address of the node's own blocks.
+	holder := map[[16]byte]netip.Addr{}
+	for _, i := range n.owned {
+		for j, l := range n.blocks[i].leases {
+			if l.state != LeaseOffered && l.state != LeaseLeased {
+				continue
+			}
+			a := n.rng.Addr(i, j)
+			if prev, dup := holder[l.chaddr]; dup {
+				t.Fatalf("client %x holds both %v and %v", l.chaddr[0], prev, a)
+			}
+			holder[l.chaddr] = a
+		}
+	}
 	for i := range n.blocks {
 		if c := n.blocks[i].claims; c > ClaimInquiries {
 			t.Fatalf("block %d: %d inquiries counted", i, c)
