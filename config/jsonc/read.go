@@ -36,6 +36,12 @@ func (e *notRegularError) Error() string { return "not a regular file: " + e.kin
 // for a writer, and refused when it is anything but a regular file. The
 // whole read is abandoned after timeout.
 func readRegular(name string, limit, total int64, timeout time.Duration) ([]byte, error) {
+	return withDeadline(timeout, func() ([]byte, error) { return readLimited(name, limit, total) })
+}
+
+// withDeadline returns what read returns, or an error once timeout has
+// passed without an answer.
+func withDeadline(timeout time.Duration, read func() ([]byte, error)) ([]byte, error) {
 	type result struct {
 		data []byte
 		err  error
@@ -44,7 +50,7 @@ func readRegular(name string, limit, total int64, timeout time.Duration) ([]byte
 	// its file, without anyone waiting for it.
 	done := make(chan result, 1)
 	go func() {
-		data, err := readLimited(name, limit, total)
+		data, err := read()
 		done <- result{data, err}
 	}()
 	t := time.NewTimer(timeout)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestIncludeNotRegular includes a character device and a FIFO that no
@@ -103,5 +104,23 @@ func TestReadErrorDetail(t *testing.T) {
 	}
 	if strings.Contains(g.Brief(), "no such file") {
 		t.Errorf("Brief tells that the file does not exist: %q", g.Brief())
+	}
+}
+
+// TestReadDeadline gives up on a read that does not return, as one from
+// a mount that stopped answering would not.
+func TestReadDeadline(t *testing.T) {
+	stuck := make(chan struct{})
+	defer close(stuck)
+	_, err := withDeadline(50*time.Millisecond, func() ([]byte, error) {
+		<-stuck
+		return nil, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "not read within 50ms") {
+		t.Errorf("a read that never returns: %v", err)
+	}
+	data, err := withDeadline(time.Minute, func() ([]byte, error) { return []byte("x"), nil })
+	if err != nil || string(data) != "x" {
+		t.Errorf("a read that returns: %q, %v", data, err)
 	}
 }
