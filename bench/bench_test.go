@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ func TestHarnessQuick(t *testing.T) {
 	defer cancel()
 	out := t.TempDir()
 	cmd := exec.CommandContext(ctx, "./run", "all", "-quick", "-o", out)
+	// SIGTERM lets the harness stop its servers and remove its namespaces.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
 	// perfdhcp, kea-dhcp4 and dnsmasq live in /usr/sbin, which a user's
 	// PATH may leave out; the binaries under test are built by the harness.
 	cmd.Env = append(withoutEnv(os.Environ(), "LEASED_BIN", "CEILING_BIN", "BENCH_QUIET", "PATH"),
