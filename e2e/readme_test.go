@@ -159,6 +159,10 @@ func readmeCases() []readmeCase {
 		// works on one small package.
 		{line: "sudo ./scripts/test", more: []string{readmeTestPackage}, run: readmeScriptsTest},
 		{line: "./scripts/test", more: []string{readmeTestPackage}, run: readmeScriptsTest},
+		// bench's TestHarnessQuick runs the whole harness (bench/run all
+		// -quick); here one part of it shows the command works: leased
+		// alone, measured in smoke mode (the figures mean nothing).
+		{line: "sudo bench/run", fill: map[string]string{"DIR": "bench-out"}, more: []string{"cpu", "-quick", "-s", "leased", "-o", "DIR"}, run: readmeBench},
 	}
 }
 
@@ -355,6 +359,7 @@ func newReadmeEnv(t *testing.T) *readmeEnv {
 		"mesh-iface":        nd.tn.MeshIf,
 		"mesh-client-iface": "client0",
 		"mesh.sock":         nd.ctl,
+		"bench-out":         filepath.Join(r.dir, "bench-out"),
 	}
 	f := r.fixtures
 	writeFile(t, f["kea22.json"], `# A Kea 2.2 configuration: reservation-mode is read as its current form.
@@ -438,12 +443,17 @@ func (r *readmeEnv) argv(c readmeCase) ([]string, error) {
 		words = append([]string{leasedBin}, words[3:]...)
 	case len(words) > 0 && words[0] == "leased":
 		words = append([]string{leasedBin}, words[1:]...)
-	case len(words) > 0 && strings.HasPrefix(words[0], "./"):
+	case len(words) > 0 && !filepath.IsAbs(words[0]) && isExecutable(filepath.Join(r.repo, words[0])):
 		words = append([]string{filepath.Join(r.repo, words[0])}, words[1:]...)
 	default:
 		return nil, fmt.Errorf("runs no program this test knows (leased, go run ./cmd/leased, a script of the repository)")
 	}
 	return append(argv, words...), nil
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 // shellWords splits a command line as sh does for the forms README.md
@@ -736,5 +746,23 @@ func readmeScriptsTest(t *testing.T, r *readmeEnv, argv []string) {
 	t.Logf("%s:%s", strings.Join(argv, " "), testnet.IndentOutput(testnet.Tail(out, 2000)))
 	if !strings.Contains(out, "scripts/test: PASS") || !regexp.MustCompile(`tests: [1-9]\d* passed, 0 failed`).MatchString(out) {
 		t.Errorf("%s did not pass tests:%s", strings.Join(argv, " "), testnet.IndentOutput(testnet.Tail(out, 6000)))
+	}
+}
+
+// readmeBench: bench/run cpu builds its namespaces, runs leased under
+// perfdhcp and prints the CPU table, also into DIR/tables.md. It runs the
+// binary under test (LEASED_BIN) with SKIP_APT=1: the packages are there,
+// since this test runs.
+func readmeBench(t *testing.T, r *readmeEnv, argv []string) {
+	testnet.RequireBinaries(t, "perfdhcp")
+	ns := testnet.NewNS(t, "bench")
+	out := r.exec(t, ns, 5*time.Minute, 0, append([]string{"env", "SKIP_APT=1", "LEASED_BIN=" + leasedBin}, argv...)...)
+	row := regexp.MustCompile(`(?m)^\| leased \(given binary [^|]*\| \d+ \| \d+ \|`)
+	if !strings.Contains(out, "## CPU per lease") || !row.MatchString(out) {
+		t.Errorf("%s printed no CPU table with leased's row:%s", strings.Join(argv, " "), testnet.IndentOutput(testnet.Tail(out, 6000)))
+	}
+	tables, err := os.ReadFile(filepath.Join(r.fixtures["bench-out"], "tables.md"))
+	if err != nil || !row.Match(tables) {
+		t.Errorf("%s wrote no table to tables.md (%v):%s", strings.Join(argv, " "), err, testnet.IndentOutput(string(tables)))
 	}
 }
