@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/leased/leased/dhcpserver"
@@ -22,15 +21,6 @@ const (
 	sendSlice = 64
 	sendGap   = 100 * time.Microsecond
 )
-
-// pause sleeps for d. A short time.Sleep can last a millisecond or more,
-// since the runtime waits for timers with a millisecond resolution when it
-// is otherwise idle; nanosleep(2) keeps the gap short.
-func pause(d time.Duration) {
-	ts := syscall.NsecToTimespec(d.Nanoseconds())
-	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
-	}
-}
 
 // committer sends deferred replies once the leases they acknowledge are
 // durable, many at a time: handlers write their leases with lease.Async
