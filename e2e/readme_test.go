@@ -331,10 +331,10 @@ type readmeDaemon struct {
 	proc *testnet.Proc
 }
 
-// The lease README's lease import stores, and the client's MAC.
+// The lease that README.md's lease import stores: address and MAC.
 const (
 	readmeImported = "192.0.2.140"
-	readmeClientID = "02:00:5e:00:53:77"
+	readmeImportedMAC = "02:00:5e:00:53:77"
 )
 
 func newReadmeEnv(t *testing.T) *readmeEnv {
@@ -391,7 +391,7 @@ func newReadmeEnv(t *testing.T) *readmeEnv {
 	}
 	expire := time.Now().Add(time.Hour).Unix()
 	writeFile(t, f["import.csv"], "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id\n"+
-		fmt.Sprintf("%s,%s,,3600,%d,1,0,0,imported,0,,0\n", readmeImported, readmeClientID, expire))
+		fmt.Sprintf("%s,%s,,3600,%d,1,0,0,imported,0,,0\n", readmeImported, readmeImportedMAC, expire))
 	writeFile(t, f["client.json"], fmt.Sprintf(`// The client manager of README.md's command lines.
 {
   "Client4": {
@@ -679,7 +679,7 @@ func readmeExport(t *testing.T, r *readmeEnv, argv []string) {
 	if !strings.Contains("\n"+out, "\naddress,hwaddr,client_id,valid_lifetime,expire,subnet_id,") {
 		t.Errorf("%s printed no Kea CSV header:%s", strings.Join(argv, " "), testnet.IndentOutput(out))
 	}
-	want := []string{"\n" + readmeImported + "," + readmeClientID + ","}
+	want := []string{"\n" + readmeImported + "," + readmeImportedMAC + ","}
 	if r.clientAddr != "" {
 		want = append(want, "\n"+r.clientAddr+",")
 	}
