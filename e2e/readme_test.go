@@ -333,7 +333,7 @@ type readmeDaemon struct {
 
 // The lease that README.md's lease import stores: address and MAC.
 const (
-	readmeImported = "192.0.2.140"
+	readmeImported    = "192.0.2.140"
 	readmeImportedMAC = "02:00:5e:00:53:77"
 )
 
