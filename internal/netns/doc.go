@@ -8,4 +8,6 @@
 // duration of a function: sockets opened there belong to the namespace and
 // may be used from any goroutine afterwards, but goroutines started inside
 // the function do not inherit the namespace.
+//
+// Network namespaces are Linux's: on other systems the package is empty.
 package netns
