@@ -204,26 +204,34 @@ func TestConfigWriteSparesLeaseStore(t *testing.T) {
 	}
 }
 
-// TestConfigSetTextsHideWhatExists sends config-set with a logger that
-// writes into a directory that does not exist and one that writes under
-// a regular file: both are refused, and the answers read the same but
-// for the path, while the log says why each failed.
+// TestConfigSetTextsHideWhatExists sends config-set with a logger file,
+// and then a unix control socket, in a directory that does not exist and
+// under a regular file: each is refused, and the answers read the same
+// but for the path, while the log says why each failed.
 func TestConfigSetTextsHideWhatExists(t *testing.T) {
 	needRoot(t)
 	dir := t.TempDir()
 	text := testProcessConfig(dir, freePort(t, "tcp"), "192.0.2.100 - 192.0.2.199")
 	p := startProc(t, dir, text)
 	h0 := p.hash()
-	var texts []string
-	for _, out := range []string{filepath.Join(dir, "missing", "x.log"), filepath.Join(p.cfg, "x.log")} {
-		logged := strings.Replace(text, `"valid-lifetime": 3600,`,
-			`"valid-lifetime": 3600, "loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output-options": [{"output": "`+out+`"}]}],`, 1)
-		var args json.RawMessage = []byte(stripComment(logged))
-		r := p.want("config-set", args, 1)
-		texts = append(texts, strings.ReplaceAll(r.Text, out, "X"))
-	}
-	if texts[0] != texts[1] {
-		t.Errorf("config-set tells a missing directory from a file:\n%s\n%s", texts[0], texts[1])
+	for _, tc := range []struct{ what, from, to string }{
+		{"a logger file", `"valid-lifetime": 3600,`,
+			`"valid-lifetime": 3600, "loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output-options": [{"output": "PATH"}]}],`},
+		{"a control socket", `"socket-name": "` + p.sock + `"`, `"socket-name": "PATH"`},
+	} {
+		var texts []string
+		for _, path := range []string{filepath.Join(dir, "missing", "x"), filepath.Join(p.cfg, "x")} {
+			changed := strings.Replace(text, tc.from, strings.ReplaceAll(tc.to, "PATH", path), 1)
+			if changed == text {
+				t.Fatalf("%s: the configuration did not change", tc.what)
+			}
+			var args json.RawMessage = []byte(stripComment(changed))
+			r := p.want("config-set", args, 1)
+			texts = append(texts, strings.ReplaceAll(r.Text, path, "X"))
+		}
+		if texts[0] != texts[1] {
+			t.Errorf("config-set with %s tells a missing directory from a file:\n%s\n%s", tc.what, texts[0], texts[1])
+		}
 	}
 	for _, why := range []string{"no such file or directory", "not a directory"} {
 		if !strings.Contains(p.out.String(), why) {
