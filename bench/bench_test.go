@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package bench_test checks that the benchmark harness (bench/run) works
 // from this tree: its smoke mode builds leased and the ceiling responder,
 // runs every server under perfdhcp, the crash audit and the reload phases,

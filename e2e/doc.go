@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e holds leased's end-to-end tests: the real leased binary,
 // built once per test run, serves real DHCP clients (dhclient, udhcpc,
 // dhcpcd), perfdhcp and the tests' own relay-agent load generator inside
