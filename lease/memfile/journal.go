@@ -430,7 +430,7 @@ func (j *journal) write(p []byte) error {
 		if terr := j.f.Truncate(j.fsize - int64(n)); terr == nil {
 			j.fsize -= int64(n)
 		}
-		return fmt.Errorf("write %s: %w", j.f.Name(), err)
+		return fmt.Errorf("append to the lease journal: %w", err) // err names the file
 	}
 	return nil
 }
@@ -486,7 +486,7 @@ func (j *journal) openSegment(seq uint64) error {
 	}
 	hdr := appendSegmentHeader(nil, seq)
 	if _, err := f.Write(hdr); err != nil {
-		return abandon(fmt.Errorf("write %s: %w", name, err))
+		return abandon(fmt.Errorf("write segment header: %w", err)) // err names the file
 	}
 	if err := fdatasync(f); err != nil {
 		return abandon(fmt.Errorf("fsync %s: %w", name, err))
