@@ -61,7 +61,8 @@
 // key ends in "password" or "secret" is "*****"), config-hash-get,
 // config-test, config-set, config-reload, config-write (atomic, only
 // inside the configuration file's directory, and never into the lease
-// store's directory, over the PID file or a control socket), shutdown, status-get,
+// store's directory, over the PID file or a control socket), shutdown, status-get
+// (with the lease store's state, see leaseStoreStatus),
 // server-tag-get, Kea's lease4-* commands (add, update, get, get-all,
 // get-page, get-by-hw-address, get-by-client-id, get-by-hostname, del,
 // wipe), dhcp-disable and dhcp-enable (while disabled, by the operator or
