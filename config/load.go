@@ -35,8 +35,9 @@ type CompileFunc func(src string, kind ExprKind, defs *OptionDefs) (Expr, []stri
 
 // Options tune Load. The zero value is ready to use.
 type Options struct {
-	// ReadFile reads the configuration and included files; os.ReadFile
-	// when nil.
+	// ReadFile reads the configuration and included files. When nil,
+	// only regular files are read, within jsonc.MaxTotalSize together
+	// and jsonc.ReadTimeout each (see package jsonc).
 	ReadFile func(name string) ([]byte, error)
 	// Compile compiles class expressions. When nil, package classify
 	// compiles them (Kea's expression language).

@@ -123,7 +123,12 @@ var siblings = []string{"Dhcp4", "Dhcp6", "DhcpDdns", "Control-agent", "Client6"
 func parseDoc(doc *jsonc.Doc) (*Config, error) {
 	for _, d := range doc.Diags {
 		if d.Severity == jsonc.Error {
-			return nil, &ConfigError{Pos: d.Pos, Msg: d.Msg}
+			msg := d.Msg
+			if d.Detail != "" {
+				// Why a file could not be read (see jsonc.Diagnostic).
+				msg += ": " + d.Detail
+			}
+			return nil, &ConfigError{Pos: d.Pos, Msg: msg}
 		}
 	}
 	p := &parser{}
