@@ -145,11 +145,15 @@ func (s *Store) maybeCompact(journalBytes int64) {
 }
 
 // Retries after a failed compaction start at minRetry and double up to
-// maxRetry: a journal that failed recovers within maxRetry of its cause
-// going away, and a disk that stays full is tried a few times a minute.
+// maxRetry while the journal has failed: it recovers within maxRetry of
+// the cause going away, and a disk that stays full is tried a few times a
+// minute. While the journal works, nothing waits for the compaction, and
+// each try may leave a new journal segment behind, so the retries slow
+// down to maxCompactRetry.
 const (
-	minRetry = 500 * time.Millisecond
-	maxRetry = 5 * time.Second
+	minRetry        = 500 * time.Millisecond
+	maxRetry        = 5 * time.Second
+	maxCompactRetry = time.Minute
 )
 
 func (s *Store) compactor() {
@@ -176,21 +180,33 @@ func (s *Store) compactor() {
 			retryC = nil
 		}
 		if retryC != nil {
-			// A request while a retry waits: the retry comes first, so
-			// that a disk that stays full is not tried on every flush.
-			continue
+			if delay <= maxRetry || s.j.healthy() {
+				// A request while a retry waits: the retry comes first,
+				// so that a disk that stays full is not tried on every
+				// flush.
+				continue
+			}
+			// The journal failed while compactions alone were failing,
+			// slowly retried: its recovery starts now, at the fast pace.
+			retry.Stop()
+			retryC, delay = nil, 0
 		}
 		unhealthy := s.j.noteRetry()
 		err := s.compact()
 		s.noteCompaction(err, unhealthy)
-		if err == nil && s.j.healthy() {
+		healthy := s.j.healthy()
+		if err == nil && healthy {
 			delay = 0
 			continue
 		}
 		// The journal waits for a snapshot (a failure with nothing
 		// written since would never ask again), or the compaction
 		// failed: try again, later each time.
-		delay = min(max(2*delay, minRetry), maxRetry)
+		limit := maxRetry
+		if healthy {
+			limit = maxCompactRetry
+		}
+		delay = min(max(2*delay, minRetry), limit)
 		if retry == nil {
 			retry = time.NewTimer(delay)
 		} else {
@@ -217,7 +233,7 @@ func (s *Store) noteCompaction(err error, recovering bool) {
 	case err != nil && (prev != nil || recovering):
 		s.log.Debug("lease compaction failed again", "file", s.opts.Path, "error", err)
 	case err != nil:
-		s.log.Error("lease compaction failed; the journal goes on growing until one succeeds (retried every few seconds)", "file", s.opts.Path, "error", err)
+		s.log.Error("lease compaction failed; the journal goes on growing until one succeeds (retried, at most a minute apart)", "file", s.opts.Path, "error", err)
 	case prev != nil && !recovering:
 		s.log.Info("lease compaction works again", "file", s.opts.Path, "failed-for", time.Since(since).Round(time.Millisecond))
 	}
