@@ -177,7 +177,7 @@ func TestAllowedConfigPath(t *testing.T) {
 		{"leases/../leases/dhcp4.leases.snap", "", "the lease store's directory"},
 		{"leaselink/dhcp4.leases.j0000000000000002", "", "the lease store's directory"},
 		{"journal.json", "", "the lease store's directory"},
-		{"dangling.json", "", "leads nowhere"},
+		{"dangling.json", "", "a symbolic link to no regular file"},
 		{"run/x.pid", "", "the PID file"},
 		{"ctl.sock", "", "a control socket"},
 	}

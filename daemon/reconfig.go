@@ -135,12 +135,15 @@ func allowedConfigPath(cfgPath, name string, guard []guarded) (string, error) {
 	switch {
 	case err == nil && fi.Mode()&fs.ModeSymlink != 0:
 		// The link is replaced, not followed; still, what it points
-		// to must be a file config-write could write.
+		// to must be a file config-write could write. One text for
+		// whatever else it points to, which may lie outside the
+		// directory.
+		noFile := fmt.Errorf("%w: %s is a symbolic link to no regular file", errWriteRefused, path)
 		if resolved, err = filepath.EvalSymlinks(path); err != nil {
-			return "", fmt.Errorf("%w: %s is a symbolic link that leads nowhere", errWriteRefused, path)
+			return "", noFile
 		}
 		if fi, err = os.Stat(resolved); err != nil || !fi.Mode().IsRegular() {
-			return "", fmt.Errorf("%w: %s is a symbolic link to something other than a regular file", errWriteRefused, path)
+			return "", noFile
 		}
 	case err == nil && !fi.Mode().IsRegular():
 		return "", fmt.Errorf("%w: %s exists and is not a regular file", errWriteRefused, path)
