@@ -15,8 +15,8 @@ type healthReporter interface{ Health() memfile.Health }
 // "healthy", "failed" (the journal cannot write: no lease is acknowledged)
 // or "recovering" (a new journal segment works, the snapshot that ends the
 // recovery is not written yet); a failed or recovering store adds the
-// "error", "since" (Unix seconds) and "retries" (recovery attempts so
-// far). A compaction that fails while the journal works adds
+// "error", "since" (Unix seconds), "seconds" (how long so far) and
+// "retries" (recovery attempts so far). A compaction that fails while the journal works adds
 // "compaction-error" and "compaction-failing-since".
 func leaseStoreStatus(st lease.Store, now time.Time) map[string]any {
 	hr, ok := st.(healthReporter)
