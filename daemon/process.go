@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -268,6 +269,13 @@ func Run(ctx context.Context, o Options) (int, error) {
 	}
 	p.mu.Unlock()
 	p.log.Info("serving DHCPv4", attrs...)
+	if !dhcpserver.HardwareUnicast {
+		// Said once for the process: no DHCP socket of this build can.
+		p.log.Warn("this system has no packet sockets, so one RFC 2131 reply route is not taken: "+
+			"an OFFER or ACK to a client that has no address yet (no relay, ciaddr 0, broadcast flag clear), "+
+			"which RFC 2131 §4.1 unicasts to yiaddr at chaddr, is broadcast instead, as Kea does with UDP sockets",
+			"system", runtime.GOOS)
+	}
 	p.notify.Ready()
 	p.notify.Status("serving DHCPv4")
 	tick := time.Second

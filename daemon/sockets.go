@@ -26,6 +26,12 @@ import (
 // sockets (dhcpserver.Server.NoRawSockets) and drops the messages that
 // reached it by broadcast, which Kea's sockets would never have received.
 //
+// Where the system has no packet sockets (FreeBSD, macOS; see
+// dhcpserver.HardwareUnicast), "raw" still receives the broadcasts of
+// clients without an address, through UDP sockets as Kea's BSD builds do
+// through BPF, but the replies that would go to such a client's hardware
+// address are broadcast; Run says so once when it starts.
+//
 // outbound-interface "use-routing" (Kea applies it to UDP sockets only)
 // lets the routing table, not the inbound interface, choose where replies
 // leave. leased's sockets bound to an interface (SO_BINDTODEVICE) always
