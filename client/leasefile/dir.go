@@ -135,8 +135,9 @@ func (d *Dir) syncDir() error {
 
 // Load reads the lease of iface. It returns an error wrapping
 // fs.ErrNotExist when there is none. A file that does not hold a valid
-// record of iface is moved to <file>.corrupt with one error log line, and
-// Load returns an error wrapping ErrCorrupt or ErrVersion.
+// record of iface, or is not a regular file at all, is moved to
+// <file>.corrupt with one error log line, and Load returns an error
+// wrapping ErrCorrupt or ErrVersion.
 func (d *Dir) Load(iface string) (*Record, error) {
 	if !ValidInterfaceName(iface) {
 		return nil, fmt.Errorf("interface name %q is not valid", iface)
@@ -144,11 +145,14 @@ func (d *Dir) Load(iface string) (*Record, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	name := d.File(iface)
+	var r *Record
 	b, err := readLimited(name)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrCorrupt) {
 		return nil, err
 	}
-	r, err := Unmarshal(b)
+	if err == nil {
+		r, err = Unmarshal(b)
+	}
 	if err == nil && r.Interface != iface {
 		err = corrupt("record of interface %q in the file of %q", r.Interface, iface)
 	}
@@ -165,8 +169,13 @@ func (d *Dir) Load(iface string) (*Record, error) {
 	return r, nil
 }
 
+// readLimited reads the lease file name. Something other than a regular
+// file there (a directory, a FIFO, a device behind a symlink) is refused as
+// corrupt, so that Load moves it aside; it is opened without blocking,
+// since opening a FIFO for reading would wait for a writer forever, with
+// the directory's lock held.
 func readLimited(name string) ([]byte, error) {
-	f, err := os.Open(name)
+	f, err := os.OpenFile(name, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +185,7 @@ func readLimited(name string) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", name)
+		return nil, corrupt("not a regular file but %s", fileType(fi.Mode()))
 	}
 	// A file longer than any record is read only far enough to be refused.
 	b := make([]byte, min(fi.Size(), MaxRecordLen+1))
@@ -246,3 +255,18 @@ func (s *Store) Save(l *client.Lease) error {
 
 // Remove deletes the stored lease.
 func (s *Store) Remove() error { return s.Dir.Remove(s.Interface) }
+
+// fileType names what a non-regular file is, for errors.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a " + m.Type().String() + " file"
+}

@@ -22,8 +22,9 @@
 // and the directory fsync'd, so a reader sees the old record or the new
 // one, never a mix, whenever the process dies. [Dir.Load] refuses what is
 // not a whole, current, consistent record — empty, truncated, bad magic,
-// unknown version, bad checksum, a field out of range, or a record of
-// another interface — and moves the file aside to <name>.corrupt with one
+// unknown version, bad checksum, a field out of range, a record of
+// another interface, or no regular file at all (a directory, a FIFO, which
+// it never waits on, a device) — and moves the file aside to <name>.corrupt with one
 // log line, so that only that interface starts afresh. [Dir.Clean] removes
 // temporary files a crash left behind.
 package leasefile
