@@ -68,7 +68,7 @@ func Parse(name string, src []byte, o *Options) *Doc {
 	p := newParser(o)
 	if int64(len(src)) > p.left {
 		p.diags = append(p.diags, Diagnostic{Pos: Pos{File: name}, Severity: Error,
-			Msg: fmt.Sprintf("the configuration is too large: %d bytes, more than the %d a configuration and its includes may hold together", len(src), p.left)})
+			Msg: fmt.Sprintf("the configuration is too large: %d bytes, more than the %s a configuration and its includes may hold together", len(src), sizeText(p.left))})
 		return p.doc(Value{})
 	}
 	return p.run(name, src)
@@ -80,12 +80,19 @@ func (p *parser) read(name string) ([]byte, error) {
 	var data []byte
 	var err error
 	if p.readFile == nil {
-		data, err = readRegular(name, p.left, p.maxTotal, p.timeout)
+		data, err = readRegular(name, p.left, p.timeout)
 	} else if data, err = p.readFile(name); err == nil && int64(len(data)) > p.left {
-		data, err = nil, fmt.Errorf("%w: %d bytes, over the %d left of the %d that the configuration and its includes may hold together",
-			ErrTooLarge, len(data), p.left, p.maxTotal)
+		data, err = nil, &tooLargeError{int64(len(data)), p.left}
 	}
 	return data, err
+}
+
+// sizeText is n bytes in MiB when it is a whole number of them.
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // readError describes a file of the configuration that cannot be read.
@@ -99,9 +106,10 @@ func (p *parser) readError(at Pos, what, name string, err error) Diagnostic {
 	}
 	d := Diagnostic{Pos: at, Severity: Error, Detail: err.Error()}
 	var nr *notRegularError
+	var tl *tooLargeError
 	switch {
-	case errors.Is(err, ErrTooLarge):
-		d.Msg = fmt.Sprintf("%s %s is too large: a configuration and its includes may hold %d bytes together", what, Quote(name), p.maxTotal)
+	case errors.As(err, &tl):
+		d.Msg = fmt.Sprintf("%s %s is too large: a configuration and its includes may hold %s together", what, Quote(name), sizeText(p.maxTotal))
 	case errors.As(err, &nr):
 		d.Msg = fmt.Sprintf("%s %s is not a regular file", what, Quote(name))
 		d.Detail = "it is " + nr.kind

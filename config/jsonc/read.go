@@ -1,7 +1,6 @@
 package jsonc
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,9 +20,18 @@ const MaxTotalSize = 64 << 20
 // answering.
 const ReadTimeout = 30 * time.Second
 
-// ErrTooLarge is returned, wrapped, for a file that would take the
-// configuration past its size limit.
-var ErrTooLarge = errors.New("configuration too large")
+// tooLargeError is returned for a file that would take the
+// configuration past its size limit: it holds size bytes (more than
+// left when size is -1: it was not read to its end) and left bytes of
+// the limit were left.
+type tooLargeError struct{ size, left int64 }
+
+func (e *tooLargeError) Error() string {
+	if e.size < 0 {
+		return fmt.Sprintf("it holds more than the %d bytes that were left", e.left)
+	}
+	return fmt.Sprintf("it holds %d bytes; %d were left", e.size, e.left)
+}
 
 // notRegularError is returned for a path that is not a regular file (a
 // FIFO, a device, a directory, a socket).
@@ -35,8 +43,8 @@ func (e *notRegularError) Error() string { return "not a regular file: " + e.kin
 // file is opened without blocking, so that opening a FIFO does not wait
 // for a writer, and refused when it is anything but a regular file. The
 // whole read is abandoned after timeout.
-func readRegular(name string, limit, total int64, timeout time.Duration) ([]byte, error) {
-	return withDeadline(timeout, func() ([]byte, error) { return readLimited(name, limit, total) })
+func readRegular(name string, limit int64, timeout time.Duration) ([]byte, error) {
+	return withDeadline(timeout, func() ([]byte, error) { return readLimited(name, limit) })
 }
 
 // withDeadline returns what read returns, or an error once timeout has
@@ -63,7 +71,7 @@ func withDeadline(timeout time.Duration, read func() ([]byte, error)) ([]byte, e
 	}
 }
 
-func readLimited(name string, limit, total int64) ([]byte, error) {
+func readLimited(name string, limit int64) ([]byte, error) {
 	f, err := os.OpenFile(name, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, err
@@ -77,8 +85,7 @@ func readLimited(name string, limit, total int64) ([]byte, error) {
 		return nil, &notRegularError{fileKind(fi.Mode())}
 	}
 	if fi.Size() > limit {
-		return nil, fmt.Errorf("%w: %d bytes, over the %d left of the %d that the configuration and its includes may hold together",
-			ErrTooLarge, fi.Size(), limit, total)
+		return nil, &tooLargeError{fi.Size(), limit}
 	}
 	// A file may grow while it is read, and some (in /proc) report no
 	// size at all: the limit is enforced on what is read.
@@ -87,8 +94,7 @@ func readLimited(name string, limit, total int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: more than the %d bytes left of the %d that the configuration and its includes may hold together",
-			ErrTooLarge, limit, total)
+		return nil, &tooLargeError{-1, limit}
 	}
 	return data, nil
 }
