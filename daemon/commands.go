@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/config/jsonc"
 	"github.com/leased/leased/control"
 )
 
@@ -106,7 +107,7 @@ func parseConfigArgs(command string, raw json.RawMessage) (*config.Config, error
 	var others []string
 	for k := range top {
 		if k != "Dhcp4" {
-			others = append(others, k)
+			others = append(others, jsonc.Shorten(k))
 		}
 	}
 	if len(others) > 0 {

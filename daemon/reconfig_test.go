@@ -242,3 +242,17 @@ func TestConfigSetTextsHideWhatExists(t *testing.T) {
 		t.Error("a refused config-set changed the configuration")
 	}
 }
+
+// TestConfigArgsLongKey sends config-test's arguments with a top-level
+// key of a megabyte: the refusal quotes 64 bytes of it and its length.
+func TestConfigArgsLongKey(t *testing.T) {
+	long := strings.Repeat("k", 1<<20)
+	_, err := parseConfigArgs("config-test", json.RawMessage(`{"Dhcp4": {}, "`+long+`": 1}`))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := "Unsupported '" + strings.Repeat("k", 64) + "… (1048576 bytes)' parameter."
+	if err.Error() != want {
+		t.Errorf("got %.200q, want %q", err.Error(), want)
+	}
+}
