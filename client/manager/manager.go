@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -77,6 +78,11 @@ func (m *Manager) Run(ctx context.Context) error {
 		return errors.New("manager: Run called twice")
 	}
 	defer close(m.done)
+	if runtime.GOOS != "linux" {
+		// Its clients send through AF_PACKET sockets and configure
+		// interfaces with rtnetlink.
+		return fmt.Errorf("manager: the client manager needs Linux; not supported on %s", runtime.GOOS)
+	}
 	// The control socket first: a second manager on the same
 	// configuration finds it alive and stops before touching any file.
 	if m.cfg.ControlSocket != "" {
