@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/config/jsonc"
 	"github.com/leased/leased/control"
 	"github.com/leased/leased/dhcpserver"
 )
@@ -164,7 +165,7 @@ func checkInterfaces(cfg *config.Config) error {
 	var errs []error
 	for _, name := range namedInterfaces(cfg) {
 		if _, err := net.InterfaceByName(name); err != nil {
-			errs = append(errs, fmt.Errorf("interfaces-config: interface %q: %w", name, err))
+			errs = append(errs, fmt.Errorf("interfaces-config: interface %s: %w", jsonc.Quote(name), err))
 		}
 	}
 	return errors.Join(errs...)
