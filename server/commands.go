@@ -36,7 +36,7 @@ func (s *Server) AddLease(ctx context.Context, l *lease.Lease) error {
 	}
 	if err := s.store.Add(ctx, l, lease.Durable); err != nil {
 		if madeVisible(err) {
-			s.undo(ctx, "lease4-add", l.Addr, s.store.Delete(undoCtx(ctx), l.Addr, l, lease.Async))
+			s.undo(ctx, "lease4-add", l.Addr, s.store.Delete(undoCtx(ctx), l.Addr, l, lease.Durable))
 			return notMade(err)
 		}
 		return err
@@ -61,12 +61,16 @@ func notMade(err error) error {
 // context has ended.
 func undoCtx(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
-// undo logs the outcome of undoing a command's change. Another writer
-// having changed the lease since (lease.ErrConflict, ErrNotFound,
+// undo logs the outcome of undoing a command's change. The undo is a
+// durable write, so that a change the journal wrote after all (a new
+// segment takes records before the recovery ends) does not come back at
+// a restart; when the store cannot make it durable either, it is undone
+// in memory all the same, and the store's recovery writes that. Another
+// writer having changed the lease since (lease.ErrConflict, ErrNotFound,
 // ErrExists) leaves its change in place, which is right: it is newer.
 func (s *Server) undo(ctx context.Context, what string, a netip.Addr, err error) {
 	switch {
-	case err == nil:
+	case err == nil, madeVisible(err):
 		s.log.Warn("lease change not durable; undone", "command", what, "address", a)
 	case errors.Is(err, lease.ErrConflict), errors.Is(err, lease.ErrNotFound), errors.Is(err, lease.ErrExists):
 		s.log.Warn("lease change not durable; not undone, as the lease changed since", "command", what, "address", a)
@@ -98,7 +102,7 @@ func (s *Server) UpdateLease(ctx context.Context, l *lease.Lease, create bool) (
 				continue
 			}
 			if madeVisible(err) {
-				s.undo(ctx, "lease4-update", l.Addr, s.store.Update(undoCtx(ctx), l, &cur, lease.Async))
+				s.undo(ctx, "lease4-update", l.Addr, s.store.Update(undoCtx(ctx), l, &cur, lease.Durable))
 				return false, notMade(err)
 			}
 		case create:
@@ -107,7 +111,7 @@ func (s *Server) UpdateLease(ctx context.Context, l *lease.Lease, create bool) (
 				continue
 			}
 			if madeVisible(err) {
-				s.undo(ctx, "lease4-update", l.Addr, s.store.Delete(undoCtx(ctx), l.Addr, l, lease.Async))
+				s.undo(ctx, "lease4-update", l.Addr, s.store.Delete(undoCtx(ctx), l.Addr, l, lease.Durable))
 				return false, notMade(err)
 			}
 			added = err == nil
@@ -143,7 +147,7 @@ func (s *Server) DeleteLease(ctx context.Context, addr netip.Addr) (lease.Lease,
 		case errors.Is(err, lease.ErrConflict), errors.Is(err, lease.ErrNotFound):
 			continue
 		case madeVisible(err):
-			s.undo(ctx, "lease4-del", addr, s.store.Add(undoCtx(ctx), &l, lease.Async))
+			s.undo(ctx, "lease4-del", addr, s.store.Add(undoCtx(ctx), &l, lease.Durable))
 			return lease.Lease{}, notMade(err)
 		case err != nil:
 			return lease.Lease{}, err
@@ -209,6 +213,11 @@ func (s *Server) unwipe(ctx context.Context, gone []lease.Lease, err error) erro
 		case !errors.Is(aerr, lease.ErrExists):
 			s.log.Error("lease4-wipe failed, and putting a lease back failed", "address", gone[i].Addr, "error", aerr)
 		}
+	}
+	if restored > 0 {
+		// One sync for them all; when it fails, the store's recovery
+		// writes what memory holds.
+		s.store.Sync(ctx)
 	}
 	if len(gone) > 0 {
 		s.log.Warn("lease4-wipe failed; leases put back", "restored", restored, "of", len(gone), "error", err)
