@@ -6,14 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // feed finds the end of one JSON map or list arriving in pieces, and
 // strips the comments Kea allows in commands (#, // and /* */), so that
 // the result can be handed to encoding/json. It is the counterpart of
 // Kea's JSONFeed: it counts open brackets outside strings and stops when
-// the count returns to zero; bytes after that are ignored.
+// the count returns to zero; it consumes nothing after that, and the
+// caller decides what the bytes after the value mean (see trailing).
 type feed struct {
 	out   []byte
 	state feedState
@@ -171,67 +171,156 @@ func (f *feed) started() bool { return f.seen > 0 }
 // ParseCommand decodes one command as Kea reads it from a control
 // connection: a JSON map, optionally with comments, of which only
 // "command", "arguments", "service" and "remote-address" may be present.
-// The errors carry Kea's texts.
+// Only white space may follow the map. The errors carry Kea's texts.
 func ParseCommand(data []byte) (Command, error) {
 	var f feed
-	f.write(data)
+	n := f.write(data)
 	if f.err != nil {
 		return Command{}, f.err
 	}
 	if !f.done {
 		return Command{}, errors.New("incomplete JSON: the command ended before its closing bracket")
 	}
+	if err := trailing(data[n:], f.seen, f.seen); err != nil {
+		return Command{}, err
+	}
 	return decodeCommand(f.out)
 }
 
-// decodeCommand checks a complete, comment-free command.
+// trailing refuses anything but white space in rest, which follows the
+// before bytes of a command that ended at byte end: a second command or
+// stray data would otherwise be dropped without a word while the first
+// one runs.
+func trailing(rest []byte, end, before int) error {
+	if i := bytes.IndexFunc(rest, func(r rune) bool { return !isSpace(r) }); i >= 0 {
+		return fmt.Errorf("unexpected data after the command: its closing bracket is byte %d, and byte %d is %q; send one command per connection", end, before+i+1, rest[i])
+	}
+	return nil
+}
+
+func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' }
+
+// decodeCommand checks a complete, comment-free command. It walks the top
+// level of the map only, without building the values: "arguments" (a
+// whole configuration, for config-set) is handed on as a slice of js, so
+// a command costs its text and nothing more until its handler reads it.
 func decodeCommand(js []byte) (Command, error) {
-	var top any
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.UseNumber()
-	if err := dec.Decode(&top); err != nil {
-		return Command{}, jsonError(js, err)
+	if !json.Valid(js) {
+		// Unmarshal validates before it decodes, so this only finds the
+		// syntax error, with its offset.
+		return Command{}, jsonError(js, json.Unmarshal(js, new(struct{})))
 	}
-	m, ok := top.(map[string]any)
-	if !ok {
-		return Command{}, invalidf("expected toplevel entry to be a map, got %s instead", typeName(top))
+	i := skipSpace(js, 0)
+	if js[i] != '{' {
+		return Command{}, invalidf("expected toplevel entry to be a map, got %s instead", kindOf(js[i:]))
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(js, &raw); err != nil {
-		return Command{}, jsonError(js, err)
-	}
-	name, ok := m["command"]
-	if !ok {
-		return Command{}, invalidf("does not contain mandatory 'command'")
-	}
-	for k := range m {
-		switch k {
-		case "command", "arguments", "service", "remote-address":
+	var (
+		c       Command
+		name    []byte
+		unknown string
+	)
+	i++
+	for {
+		i = skipSpace(js, i)
+		if js[i] == ',' {
+			i = skipSpace(js, i+1)
+		}
+		if js[i] == '}' {
+			break
+		}
+		keyEnd := valueEnd(js, i)
+		var key string
+		if err := json.Unmarshal(js[i:keyEnd], &key); err != nil {
+			return Command{}, jsonError(js, err)
+		}
+		i = skipSpace(js, keyEnd) + 1 // past the ':'
+		i = skipSpace(js, i)
+		end := valueEnd(js, i)
+		v := js[i:end:end]
+		i = end
+		// As in a decoded map, the last of repeated keys wins.
+		switch key {
+		case "command":
+			name = v
+		case "arguments":
+			c.Arguments = v
+		case "service":
+			// Services are checked by the HTTP transport; a value of the
+			// wrong shape is reported there.
+			c.service = v
+		case "remote-address":
+			c.RemoteAddress = ""
+			_ = json.Unmarshal(v, &c.RemoteAddress)
 		default:
-			return Command{}, invalidf("unsupported parameter '%s'", k)
+			if unknown == "" {
+				unknown = key
+			}
 		}
 	}
-	var c Command
-	s, ok := name.(string)
-	if !ok {
+	if name == nil {
+		return Command{}, invalidf("does not contain mandatory 'command'")
+	}
+	if unknown != "" {
+		return Command{}, invalidf("unsupported parameter '%s'", unknown)
+	}
+	if name[0] != '"' {
 		// Kea names the type of the toplevel entry here, which is
 		// always a map; the message is kept as Kea writes it.
 		return Command{}, invalidf("expected 'command' to be a string, got map instead")
 	}
-	c.Command = s
-	if a, ok := raw["arguments"]; ok {
-		c.Arguments = a
+	if err := json.Unmarshal(name, &c.Command); err != nil {
+		return Command{}, jsonError(js, err)
 	}
-	if sv, ok := raw["service"]; ok {
-		// Services are checked by the HTTP transport; a value of the
-		// wrong shape is reported there.
-		c.service = sv
-		_ = json.Unmarshal(sv, &c.Service)
-	}
-	if ra, ok := m["remote-address"].(string); ok {
-		c.RemoteAddress = ra
+	if c.service != nil {
+		_ = json.Unmarshal(c.service, &c.Service)
 	}
 	return c, nil
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(js []byte, i int) int {
+	for i < len(js) && isSpace(rune(js[i])) {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns the index just past the JSON value that starts at
+// js[i]. js is valid JSON.
+func valueEnd(js []byte, i int) int {
+	switch js[i] {
+	case '"':
+		for j := i + 1; j < len(js); j++ {
+			switch js[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(js)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(js); j++ {
+			switch js[j] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			case '"':
+				j = valueEnd(js, j) - 1
+			}
+		}
+		return len(js)
+	}
+	j := i
+	for j < len(js) && !isSpace(rune(js[j])) && js[j] != ',' && js[j] != '}' && js[j] != ']' {
+		j++
+	}
+	return j
 }
 
 // InvalidCommandError is a well-formed JSON document that is not a valid
@@ -245,40 +334,36 @@ func invalidf(format string, a ...any) error {
 	return &InvalidCommandError{Msg: fmt.Sprintf(format, a...)}
 }
 
-// typeName names a decoded JSON value's type as Kea does.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
+// kindOf names the type of the JSON value at the start of v as Kea does,
+// from its first bytes, without decoding it (an argument of the wrong
+// type may be a whole configuration).
+func kindOf(v []byte) string {
+	v = v[skipSpace(v, 0):]
+	if len(v) == 0 {
+		return "unknown"
+	}
+	switch v[0] {
+	case 'n':
 		return "null"
-	case bool:
+	case 't', 'f':
 		return "boolean"
-	case json.Number:
-		if strings.ContainsAny(string(v.(json.Number)), ".eE") {
+	case '"':
+		return "string"
+	case '[':
+		return "list"
+	case '{':
+		return "map"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if bytes.ContainsAny(v[:valueEnd(v, 0)], ".eE") {
 			return "real"
 		}
 		return "integer"
-	case float64:
-		return "real"
-	case string:
-		return "string"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "map"
 	}
 	return "unknown"
 }
 
 // rawTypeName names the type of a raw JSON value as Kea does.
-func rawTypeName(raw json.RawMessage) string {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return "unknown"
-	}
-	return typeName(v)
-}
+func rawTypeName(raw json.RawMessage) string { return kindOf(raw) }
 
 // jsonError turns an encoding/json error into Kea's "... in <wire>:L:C".
 func jsonError(js []byte, err error) error {

@@ -66,7 +66,15 @@ func TestParseCommand(t *testing.T) {
 			in: "# leading\n// another\n/* block */ {\n \"command\": /* inline */ \"config-get\", # trailing\n" +
 				"\"arguments\": { \"x\": \"not // a comment\", \"y\": \"# nor this\" } // end\n}",
 			want: Command{Command: "config-get", Arguments: json.RawMessage(`{ "x": "not // a comment", "y": "# nor this" }`)}},
-		{name: "trailing bytes ignored", in: `{"command": "a"} garbage`, want: Command{Command: "a"}},
+		{name: "trailing space", in: "{\"command\": \"a\"} \r\n\t", want: Command{Command: "a"}},
+		{name: "trailing bytes refused", in: `{"command": "a"} garbage`,
+			wantErr: "unexpected data after the command: its closing bracket is byte 16, and byte 18 is 'g'"},
+		{name: "second command refused", in: `{"command": "a"}{"command": "b"}`,
+			wantErr: "unexpected data after the command: its closing bracket is byte 16, and byte 17 is '{'"},
+		{name: "arguments null", in: `{"command": "a", "arguments": null}`, want: Command{Command: "a", Arguments: json.RawMessage(`null`)}},
+		{name: "last of repeated keys", in: `{"command": "a", "command": "b", "remote-address": "192.0.2.1"}`,
+			want: Command{Command: "b", RemoteAddress: "192.0.2.1"}},
+		{name: "escaped command", in: `{"command": "l\u0069st"}`, want: Command{Command: "list"}},
 		{name: "escaped quote and brace in string", in: `{"command": "a\"}{"}`, want: Command{Command: `a"}{`}},
 		{name: "first character", in: `"command"`, wantErr: "invalid first character \""},
 		{name: "character after space", in: `  x`, wantErr: "invalid character x"},
@@ -204,6 +212,13 @@ func TestArgs(t *testing.T) {
 	if _, err := OptionalArgs("x", json.RawMessage(`"s"`)); err == nil {
 		t.Error("OptionalArgs accepted a string")
 	}
+	// The type is named from the value's first bytes, as Kea names it.
+	for raw, kind := range map[string]string{`7`: "integer", `-1.5e3`: "real", ` "s"`: "string", `true`: "boolean", `[{}]`: "list"} {
+		want := "invalid command 'x': expected 'arguments' to be a map, got " + kind + " instead"
+		if _, err := RequireArgs("x", json.RawMessage(raw)); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", raw, err, want)
+		}
+	}
 }
 
 func FuzzParseCommand(f *testing.F) {
@@ -231,6 +246,17 @@ func FuzzParseCommand(f *testing.F) {
 		}
 		if c2.Command != c.Command {
 			t.Fatalf("command %q became %q", c.Command, c2.Command)
+		}
+		// The top-level walk finds what a full decode finds.
+		var whole feed
+		whole.write(data)
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(whole.out, &m); err != nil {
+			t.Fatalf("ParseCommand accepted %q, which does not decode: %v", data, err)
+		}
+		var name string
+		if json.Unmarshal(m["command"], &name); name != c.Command || string(m["arguments"]) != string(c.Arguments) {
+			t.Fatalf("%q: command %q arguments %s, a full decode gives %q %s", data, c.Command, c.Arguments, name, m["arguments"])
 		}
 		// Whatever was fed in pieces gives the same result.
 		var f1, f2 feed

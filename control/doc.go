@@ -36,9 +36,25 @@
 // carry a bare {"result": code, "text": reason} map. HTTP sockets may
 // require Kea's basic authentication and TLS client certificates. A unix
 // socket file is created with mode 0600 and removed on close; a live
-// socket at the same path is never replaced, a stale one is. Connections
-// idle for ten seconds are answered with Kea's timeout message and
-// closed; commands are bounded in size and connections in number.
+// socket at the same path is never replaced, a stale one is.
+//
+// No client can hold the channel down or make it hoard memory. A
+// connection idle for ten seconds, or that has not sent its whole
+// command within thirty, is answered with Kea's timeout message and
+// closed; HTTP headers must arrive within ten seconds. Without
+// credentials an HTTP client gets 401 to everything, before anything
+// else is looked at. Connections are bounded in number, in total and per
+// source address on HTTP; at the bound a newcomer displaces the oldest
+// connection that has not yet delivered a complete command (unix) or an
+// authenticated request (HTTP), so squatters cannot keep an operator
+// out. One command may be 32 MiB (Kea sets no bound; config-set carries
+// a whole configuration), and all commands being read, run and answered
+// together may hold twice that; a command beyond either is refused at
+// once (Kea-style result 1 on a unix socket, 413 or 503 on HTTP). A
+// command's arguments are handed to its handler as a slice of the text
+// read, never decoded in between, and the memory of large commands is
+// returned to the operating system when they are done. Anything but
+// white space after a command on a unix socket is refused.
 //
 // [Client] is the other end, used by `leased ctl`; it talks to leased and
 // to Kea alike. [Formatter] renders answers (leases, statistics, status)

@@ -12,8 +12,10 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,7 +41,8 @@ type httpListener struct {
 	settings atomic.Pointer[httpSettings]
 	srv      *http.Server
 	stopOnce sync.Once
-	stopped  chan struct{} // closed by stop
+	stopCtx  context.Context // done once stop was called
+	stopped  context.CancelFunc
 	served   chan struct{} // closed when Serve has returned
 }
 
@@ -140,7 +143,8 @@ func (s *Server) openHTTP(cs config.ControlSocket) (*httpListener, error) {
 		return nil, fmt.Errorf("%s control socket: %w", cs.Type, err)
 	}
 	l := &httpListener{s: s, bound: tcp.Addr().String(), useTLS: st.tls != nil,
-		served: make(chan struct{}), stopped: make(chan struct{})}
+		served: make(chan struct{})}
+	l.stopCtx, l.stopped = context.WithCancel(context.Background())
 	scheme := "http"
 	if l.useTLS {
 		scheme = "https"
@@ -150,7 +154,7 @@ func (s *Server) openHTTP(cs config.ControlSocket) (*httpListener, error) {
 	if st.auth == nil {
 		s.log.Warn("control socket has neither authentication nor TLS: anyone who can reach it controls the server", "socket", l.desc)
 	}
-	var ln net.Listener = &limitListener{Listener: tcp, s: s, done: l.stopped}
+	var ln net.Listener = &limitListener{Listener: tcp, s: s, ctx: l.stopCtx, plain: !l.useTLS}
 	if l.useTLS {
 		ln = tls.NewListener(ln, &tls.Config{
 			MinVersion: tls.VersionTLS12,
@@ -162,11 +166,14 @@ func (s *Server) openHTTP(cs config.ControlSocket) (*httpListener, error) {
 	l.srv = &http.Server{
 		Handler:           l,
 		ReadHeaderTimeout: s.opts.IdleTimeout,
-		ReadTimeout:       s.opts.IdleTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, tracked(c))
+		},
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	go func() {
 		defer close(l.served)
@@ -209,7 +216,7 @@ func (l *httpListener) update(cs config.ControlSocket) error {
 
 func (l *httpListener) stop() {
 	l.stopOnce.Do(func() {
-		close(l.stopped)
+		l.stopped()
 		// Shutdown closes the listener at once; waiting for the
 		// connections is drain's business, so it runs with a context
 		// that is already done.
@@ -238,28 +245,33 @@ func stockBody(code int) []byte {
 }
 
 func (l *httpListener) stock(w http.ResponseWriter, code int) {
+	body := stockBody(code)
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code)
-	w.Write(stockBody(code))
+	w.Write(body)
 }
 
-// ServeHTTP answers one POSTed command. The request must be a POST of
-// application/json (else 400, as Kea); then basic authentication is
-// checked (401 with WWW-Authenticate), before the body is read, so an
-// unauthenticated client cannot make the server buffer a large body;
-// then the body must be one JSON map (else 400); then the command runs
-// and its answer is sent in a one-element list.
+// connKey keys the *trackedConn of a request in its context.
+type connKey struct{}
+
+// bodyChunk is how much of an HTTP body one read takes.
+const bodyChunk = 32 << 10
+
+// ServeHTTP answers one POSTed command. Basic authentication is checked
+// first (401 with WWW-Authenticate), so that a client without
+// credentials learns nothing else: not which paths exist nor what they
+// accept, and it cannot make the server read a body. From then on the
+// connection is busy and cannot be displaced by newcomers. The request
+// must be a POST of application/json (else 400, as Kea); the body must
+// be one JSON map with only white space after it (else 400), within
+// MaxRequestBytes (else 413) and the byte budget (else 503); then the
+// command runs and its answer is sent in a one-element list.
 func (l *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := l.s
 	st := l.settings.Load()
 	for _, h := range st.headers {
 		w.Header().Set(h.Name, h.Value)
-	}
-	get := s.opts.GetHandlers[r.URL.Path]
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if get == nil && (r.Method != http.MethodPost || ct != "application/json") || get != nil && r.Method != http.MethodGet {
-		l.stock(w, http.StatusBadRequest)
-		return
 	}
 	ri := RequestInfo{Transport: "http", Remote: r.RemoteAddr}
 	if r.TLS != nil {
@@ -279,30 +291,39 @@ func (l *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.Debug("control request authorized", "remote", r.RemoteAddr, "user", user)
 		}
 	}
+	if tc, _ := r.Context().Value(connKey{}).(*trackedConn); tc != nil {
+		tc.setBusy(true)
+		defer func() {
+			// The answer leaves before the connection may be displaced.
+			http.NewResponseController(w).Flush()
+			tc.setBusy(false)
+		}()
+	}
+	get := s.opts.GetHandlers[r.URL.Path]
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if get == nil && (r.Method != http.MethodPost || ct != "application/json") || get != nil && r.Method != http.MethodGet {
+		l.stock(w, http.StatusBadRequest)
+		return
+	}
 	if get != nil {
 		get.ServeHTTP(w, r)
 		return
 	}
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			l.stock(w, http.StatusRequestEntityTooLarge)
-			return
+	cr := cmdReader{s: s}
+	defer cr.release()
+	if code := l.readBody(r, &cr, http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes)); code != 0 {
+		if code == http.StatusServiceUnavailable {
+			s.log.Warn("control command refused: the commands in progress hold the most memory allowed",
+				"transport", ri.Transport, "remote", r.RemoteAddr, "max-pending-bytes", s.opts.MaxPendingBytes)
+			w.Header().Set("Retry-After", "1")
 		}
-		l.stock(w, http.StatusBadRequest)
-		return
-	}
-	var f feed
-	f.write(body)
-	if f.err != nil || !f.done || !json.Valid(f.out) {
-		l.stock(w, http.StatusBadRequest)
+		l.stock(w, code)
 		return
 	}
 
 	var resp Response
-	cmd, err := decodeCommand(f.out)
+	cmd, err := decodeCommand(cr.f.out)
 	if err != nil {
 		resp = parseErrorResponse(err)
 	} else if bad := checkService(cmd, s.opts.Service); bad != nil {
@@ -314,8 +335,57 @@ func (l *httpListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out = append(out, " ]"...)
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.IdleTimeout))
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(out)
+}
+
+// readBody streams the body through cr and returns 0, or the HTTP status
+// that refuses it. A body that announces its length gets its buffer (and
+// its share of the budget) at once, so it is copied only once.
+func (l *httpListener) readBody(r *http.Request, cr *cmdReader, body io.Reader) int {
+	if r.ContentLength > l.s.opts.MaxRequestBytes {
+		return http.StatusRequestEntityTooLarge
+	}
+	if r.ContentLength > 0 {
+		if err := cr.reserve(int(r.ContentLength)); err != nil {
+			return http.StatusServiceUnavailable
+		}
+	}
+	buf := make([]byte, bodyChunk)
+	for {
+		n, err := body.Read(buf)
+		p := buf[:n]
+		if !cr.f.done {
+			used, werr := cr.write(p)
+			switch {
+			case errors.Is(werr, errBusy):
+				return http.StatusServiceUnavailable
+			case errors.Is(werr, errTooLarge):
+				return http.StatusRequestEntityTooLarge
+			case cr.f.err != nil:
+				return http.StatusBadRequest
+			}
+			p = p[used:]
+		}
+		if cr.f.done && trailing(p, 0, 0) != nil {
+			return http.StatusBadRequest
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return http.StatusRequestEntityTooLarge
+			}
+			return http.StatusBadRequest
+		}
+	}
+	if !cr.f.done || !json.Valid(cr.f.out) {
+		return http.StatusBadRequest
+	}
+	return 0
 }
 
 // checkService applies Kea's rules for the "service" list of an HTTP
@@ -349,37 +419,46 @@ func checkService(c Command, supported string) *Response {
 	return &r
 }
 
-// limitListener makes Accept wait while the server is serving its
-// maximum number of connections; the slot is given back when the
-// connection is closed.
+// limitListener admits each connection into the server's connTable:
+// Accept waits while every slot is busy with a command, and a connection
+// beyond a bound displaces the oldest one still waiting for its request.
 type limitListener struct {
 	net.Listener
-	s    *Server
-	done chan struct{}
+	s     *Server
+	ctx   context.Context // done when the socket is stopped
+	plain bool            // plain HTTP, so a refusal can be answered
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.s.sem <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
+	for {
+		if !l.s.table.waitRoom(l.ctx) {
+			return nil, net.ErrClosed
+		}
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		source := ""
+		if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+			source = ap.Addr().Unmap().String()
+		}
+		tc, err := l.s.table.admit(l.ctx, c, source)
+		if err == nil {
+			return tc, nil
+		}
+		if !errors.Is(err, errSourceBusy) {
+			c.Close()
+			return nil, net.ErrClosed
+		}
+		// Every connection of this source is busy with a command: this
+		// one is refused rather than queued, so that the other sources'
+		// clients are not held up behind it.
+		l.s.log.Debug("control connection refused", "remote", c.RemoteAddr().String(), "error", err)
+		if l.plain {
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			body := stockBody(http.StatusServiceUnavailable)
+			fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s", len(body), body)
+		}
+		c.Close()
 	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		l.s.release()
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: l.s.release}, nil
-}
-
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
 }

@@ -20,26 +20,57 @@ import (
 const (
 	// DefaultIdleTimeout is Kea's fixed control-connection timeout.
 	DefaultIdleTimeout = 10 * time.Second
-	// DefaultMaxRequestBytes bounds one command. config-set carries a
-	// whole configuration, so the bound is generous.
-	DefaultMaxRequestBytes = 64 << 20
+	// DefaultReadTimeout bounds the time to receive one whole command,
+	// however steadily it trickles in.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultMaxRequestBytes bounds one command. Kea sets no bound;
+	// config-set carries a whole configuration, so the bound is
+	// generous: a configuration of 32 MiB holds hundreds of thousands of
+	// reservations.
+	DefaultMaxRequestBytes = 32 << 20
 	// DefaultMaxConns bounds the connections served at once, over all
-	// sockets; further clients wait to be accepted.
+	// sockets.
 	DefaultMaxConns = 32
+	// DefaultMaxConnsPerSource bounds the connections from one IP
+	// address to the HTTP sockets.
+	DefaultMaxConnsPerSource = 8
 )
 
-// Options tune a Server. The zero value gives Kea's behaviour.
+// Options tune a Server. The zero value gives Kea's behaviour, within
+// the bounds below.
 type Options struct {
 	// Logger receives the server's log entries; nil discards them.
 	// Command arguments and credentials are never logged.
 	Logger *slog.Logger
-	// IdleTimeout closes a connection that sends nothing for this long,
-	// and bounds the time to write the answer.
+	// IdleTimeout closes a connection that sends nothing for this long
+	// (answering a unix client with Kea's timeout message), and bounds
+	// the time to write the answer and to receive HTTP headers.
 	IdleTimeout time.Duration
-	// MaxRequestBytes bounds one command, comments included.
+	// ReadTimeout bounds the time to receive one whole command: on HTTP
+	// the request with its body, on a unix socket the command from the
+	// first byte to the closing bracket (DefaultReadTimeout).
+	ReadTimeout time.Duration
+	// MaxRequestBytes bounds one command, comments included
+	// (DefaultMaxRequestBytes). A larger one is refused: "command too
+	// large" on a unix socket, 413 on HTTP.
 	MaxRequestBytes int64
-	// MaxConns bounds the connections served at once.
+	// MaxPendingBytes bounds the command text all connections hold at
+	// once, from the first byte read until the answer is sent; the first
+	// 64 KiB of each command do not count. A command that would exceed it
+	// is refused at once ("control channel busy" on a unix socket, 503 on
+	// HTTP) rather than queued. The default is twice MaxRequestBytes; a
+	// smaller value than MaxRequestBytes is raised to it, so that one
+	// command of the largest size is always possible.
+	MaxPendingBytes int64
+	// MaxConns bounds the connections held at once, over all sockets
+	// (DefaultMaxConns). When it is reached, a new connection displaces
+	// the oldest one that has not yet sent a complete command (unix) or
+	// an authenticated request (HTTP); when every connection is running
+	// a command, new ones wait to be accepted.
 	MaxConns int
+	// MaxConnsPerSource bounds the connections from one IP address to
+	// the HTTP sockets in the same way (DefaultMaxConnsPerSource).
+	MaxConnsPerSource int
 	// Service is the name HTTP requests may carry in "service" (Kea's
 	// kea-dhcp4 accepts "dhcp4"); empty accepts any.
 	Service string
@@ -56,11 +87,21 @@ func (o *Options) fill() {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = DefaultIdleTimeout
 	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = DefaultReadTimeout
+	}
 	if o.MaxRequestBytes <= 0 {
 		o.MaxRequestBytes = DefaultMaxRequestBytes
 	}
+	if o.MaxPendingBytes <= 0 {
+		o.MaxPendingBytes = 2 * o.MaxRequestBytes
+	}
+	o.MaxPendingBytes = max(o.MaxPendingBytes, o.MaxRequestBytes)
 	if o.MaxConns <= 0 {
 		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxConnsPerSource <= 0 {
+		o.MaxConnsPerSource = DefaultMaxConnsPerSource
 	}
 }
 
@@ -73,7 +114,9 @@ type Server struct {
 	reg  *Registry
 	opts Options
 	log  *slog.Logger
-	sem  chan struct{}
+
+	table  *connTable  // every socket's connections
+	budget *byteBudget // command text held by all connections
 
 	ctx    context.Context // handlers' context; cancelled when forced down
 	cancel context.CancelFunc
@@ -109,7 +152,8 @@ func NewServer(reg *Registry, opts Options) *Server {
 		reg:       reg,
 		opts:      opts,
 		log:       opts.Logger,
-		sem:       make(chan struct{}, opts.MaxConns),
+		table:     newConnTable(opts.MaxConns, opts.MaxConnsPerSource),
+		budget:    &byteBudget{limit: opts.MaxPendingBytes},
 		ctx:       ctx,
 		cancel:    cancel,
 		listeners: make(map[string]listener),
@@ -290,18 +334,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	<-done
 	return err
 }
-
-// acquire takes a connection slot; it fails when ctx ends first.
-func (s *Server) acquire(ctx context.Context) bool {
-	select {
-	case s.sem <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (s *Server) release() { <-s.sem }
 
 func (s *Server) track(c net.Conn) bool {
 	s.mu.Lock()

@@ -156,12 +156,11 @@ func (l *unixListener) serve() {
 	stopCtx, cancel := context.WithCancel(context.Background())
 	go func() { <-l.done; cancel() }()
 	for {
-		if !s.acquire(stopCtx) {
+		if !s.table.waitRoom(stopCtx) {
 			return
 		}
 		c, err := l.ln.Accept()
 		if err != nil {
-			s.release()
 			select {
 			case <-l.done:
 				return
@@ -175,33 +174,55 @@ func (l *unixListener) serve() {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		if !s.track(c) {
+		tc, err := s.table.admit(stopCtx, c, "")
+		if err != nil {
 			c.Close()
-			s.release()
+			return
+		}
+		if !s.track(tc) {
+			tc.Close()
 			return
 		}
 		l.conns.Add(1)
 		go func() {
-			defer s.release()
-			defer s.untrack(c)
+			defer s.untrack(tc)
 			defer l.conns.Done()
-			defer c.Close()
-			s.serveStream(c, RequestInfo{Transport: "unix"})
+			defer tc.Close()
+			s.serveStream(tc, RequestInfo{Transport: "unix"})
 		}()
 	}
 }
 
+// streamChunk is how much of a unix command one read takes.
+const streamChunk = 32 << 10
+
 // serveStream reads one command from c, answers it and returns. A client
-// that goes quiet for the idle timeout gets Kea's timeout answer.
-func (s *Server) serveStream(c net.Conn, ri RequestInfo) {
-	var f feed
-	buf := make([]byte, 4096)
+// that goes quiet for the idle timeout, or has not sent the whole command
+// within the read timeout, gets Kea's timeout answer. Once the command is
+// complete and well formed, the connection is busy: newcomers can no
+// longer displace it.
+func (s *Server) serveStream(c *trackedConn, ri RequestInfo) {
+	r := cmdReader{s: s}
+	defer r.release()
+	f := &r.f
+	buf := make([]byte, streamChunk)
+	deadline := time.Now().Add(s.opts.ReadTimeout)
+	var rest []byte // what followed the command in the last read
 	for !f.done && f.err == nil {
-		c.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
+		next := time.Now().Add(s.opts.IdleTimeout)
+		if next.After(deadline) {
+			next = deadline
+		}
+		c.SetReadDeadline(next)
 		n, err := c.Read(buf)
-		f.write(buf[:n])
-		if int64(f.seen) > s.opts.MaxRequestBytes {
-			s.reply(c, Errorf("command too large: more than %d bytes", s.opts.MaxRequestBytes))
+		used, werr := r.write(buf[:n])
+		rest = buf[used:n]
+		if werr != nil {
+			if errors.Is(werr, errBusy) {
+				s.log.Warn("control command refused: the commands in progress hold the most memory allowed",
+					"transport", ri.Transport, "max-pending-bytes", s.opts.MaxPendingBytes)
+			}
+			s.reply(c, Errorf("%s", werr))
 			return
 		}
 		if f.done || f.err != nil {
@@ -228,15 +249,57 @@ func (s *Server) serveStream(c net.Conn, ri RequestInfo) {
 		s.reply(c, Errorf("%s", f.err))
 		return
 	}
+	err := trailing(rest, f.seen, f.seen)
+	if err == nil {
+		err = trailingQueued(c.Conn, f.seen, f.seen+len(rest))
+	}
+	if err != nil {
+		s.log.Warn("control command rejected", "transport", ri.Transport, "error", err)
+		s.reply(c, Errorf("%s", err))
+		return
+	}
 	cmd, err := decodeCommand(f.out)
 	if err != nil {
 		s.log.Warn("control command rejected", "transport", ri.Transport, "error", err)
 		s.reply(c, parseErrorResponse(err))
 		return
 	}
+	c.setBusy(true)
 	c.SetReadDeadline(time.Time{})
 	resp := s.reg.Execute(withInfo(s.ctx, ri), cmd)
 	s.reply(c, resp)
+}
+
+// trailingQueued looks, without waiting, at what the client sent after
+// the command that has not been read yet (a second write of the client
+// may still be on its way; that one cannot be told from a next command
+// the client never sent). The command ended at byte end, and before bytes
+// were read.
+func trailingQueued(c net.Conn, end, before int) error {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var buf [4096]byte
+	for range 16 {
+		var n int
+		var rerr error
+		if err := rc.Read(func(fd uintptr) bool {
+			n, _, rerr = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_DONTWAIT)
+			return true
+		}); err != nil || rerr != nil || n <= 0 {
+			return nil
+		}
+		if err := trailing(buf[:n], end, before); err != nil {
+			return err
+		}
+		before += n
+	}
+	return nil
 }
 
 func (s *Server) reply(c net.Conn, r Response) {
