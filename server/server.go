@@ -453,6 +453,11 @@ func (st *state) poolContaining(a netip.Addr) *poolState {
 func (s *Server) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 	p := r.Packet
 	if p.Op() != dhcpv4.BootRequest {
+		// A server's reply, such as its own OFFER sent to a giaddr that
+		// is its own address: counted as a drop, as Kea counts every
+		// message it does not process, so that each message received
+		// is either answered or counted as dropped.
+		s.metrics.Dropped("not a client message")
 		return
 	}
 	mt := p.MessageType()
