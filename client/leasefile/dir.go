@@ -43,13 +43,25 @@ const (
 )
 
 // Open returns the lease directory at path, creating it with mode 0700 if
-// it does not exist.
+// it does not exist. On Unix, a directory that another user owns or that
+// group or others may write to is refused: a lease file planted there
+// would choose the address, routes and DNS servers the client applies.
 func Open(path string, log *slog.Logger) (*Dir, error) {
 	if log == nil {
 		log = slog.Default()
 	}
 	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("lease directory: %w", err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("lease directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("lease directory %s is not a directory", path)
+	}
+	if err := checkOwner(path, fi); err != nil {
+		return nil, err
 	}
 	return &Dir{path: path, log: log}, nil
 }

@@ -26,5 +26,8 @@
 // another interface, or no regular file at all (a directory, a FIFO, which
 // it never waits on, a device) — and moves the file aside to <name>.corrupt with one
 // log line, so that only that interface starts afresh. [Dir.Clean] removes
-// temporary files a crash left behind.
+// temporary files a crash left behind. [Open] refuses, on Unix, a
+// directory that another user owns or that group or others may write to:
+// whoever writes a lease file there chooses the address, routes and DNS
+// servers the client applies when it resumes the lease.
 package leasefile

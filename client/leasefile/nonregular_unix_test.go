@@ -70,3 +70,46 @@ func TestDirNonRegular(t *testing.T) {
 		t.Errorf("%d log lines for 3 entries moved aside:\n%s", n, logs.String())
 	}
 }
+
+// TestOpenRefusesForeignDirectory: a lease directory that group or others
+// may write to, or that another user owns, is refused with the reason, as
+// is a file in its place; the directory Open creates itself is 0700.
+func TestOpenRefusesForeignDirectory(t *testing.T) {
+	base := t.TempDir()
+	fresh := base + "/new/leases"
+	if _, err := Open(fresh, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(fresh); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("created directory: %v %v", fi.Mode(), err)
+	}
+	open := base + "/open"
+	os.Mkdir(open, 0o700)
+	os.Chmod(open, 0o777)
+	if _, err := Open(open, quiet()); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Errorf("Open of a mode 0777 directory = %v", err)
+	}
+	os.Chmod(open, 0o775)
+	if _, err := Open(open, quiet()); err == nil {
+		t.Error("Open of a group-writable directory succeeded")
+	}
+	os.Chmod(open, 0o755)
+	if _, err := Open(open, quiet()); err != nil {
+		t.Errorf("Open of a mode 0755 directory: %v", err)
+	}
+	file := base + "/file"
+	os.WriteFile(file, nil, 0o600)
+	if _, err := Open(file, quiet()); err == nil {
+		t.Error("Open of a regular file succeeded")
+	}
+	if os.Geteuid() == 0 {
+		other := base + "/other"
+		os.Mkdir(other, 0o700)
+		if err := os.Chown(other, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(other, quiet()); err == nil || !strings.Contains(err.Error(), "belongs to user 65534") {
+			t.Errorf("Open of another user's directory = %v", err)
+		}
+	}
+}
