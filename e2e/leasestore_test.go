@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,14 +139,15 @@ func storeFaultConfig(leaseFile, sock string, lfcInterval int) string {
 
 // storeFaultRun is one leased serving a lease store on a faultFS.
 type storeFaultRun struct {
-	t     *testing.T
-	fs    *faultFS
-	relay *relay
-	proc  *testnet.Proc
-	sock  string
-	n     uint32 // clients so far
-	mac   byte
-	held  []ack // acknowledged clients, for renewals
+	t         *testing.T
+	fs        *faultFS
+	relay     *relay
+	proc      *testnet.Proc
+	sock      string
+	leaseFile string
+	n         uint32 // clients so far
+	mac       byte
+	held      []ack // acknowledged clients, for renewals
 }
 
 // startStoreFaultRun mounts a tmpfs and starts leased on it with the given
@@ -158,7 +160,8 @@ func startStoreFaultRun(t *testing.T, p *testnet.Pair, r *relay, mac byte, lfcIn
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "ctl.sock")
 	cfg := filepath.Join(dir, "kea-dhcp4.conf")
-	writeFile(t, cfg, storeFaultConfig(filepath.Join(fs.dir, "leases", "dhcp4.leases"), sock, lfcInterval))
+	leaseFile := filepath.Join(fs.dir, "leases", "dhcp4.leases")
+	writeFile(t, cfg, storeFaultConfig(leaseFile, sock, lfcInterval))
 	proc, err := p.Server.Start(context.Background(), "env", "LEASED_PIDFILE_DIR="+dir, leasedBin, "serve", "-c", cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +173,7 @@ func startStoreFaultRun(t *testing.T, p *testnet.Pair, r *relay, mac byte, lfcIn
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	run := &storeFaultRun{t: t, fs: fs, relay: r, proc: proc, sock: sock, mac: mac}
+	run := &storeFaultRun{t: t, fs: fs, relay: r, proc: proc, sock: sock, leaseFile: leaseFile, mac: mac}
 	t.Cleanup(func() {
 		if !proc.Exited() {
 			proc.Stop(5 * time.Second)
@@ -225,9 +228,11 @@ func (s *storeFaultRun) renew() error {
 func (s *storeFaultRun) withheld() {
 	s.t.Helper()
 	for i := 0; ; i++ {
-		if _, err := s.dora(); err != nil {
+		a, err := s.dora()
+		if err != nil {
 			break
 		}
+		s.held = append(s.held, a) // it fit: it must be on disk
 		if i == 200 {
 			s.t.Fatalf("200 clients acknowledged after the fault%s", s.tail())
 		}
@@ -266,6 +271,34 @@ func (s *storeFaultRun) recovers() {
 	}
 	if st := s.status(); st["state"] != "healthy" {
 		s.t.Errorf("status-get lease-store after the recovery: %v", st)
+	}
+}
+
+// stopAndCheckDisk stops leased and checks that the store on disk holds
+// every lease acknowledged and not the address of a lease4-add that
+// failed.
+func (s *storeFaultRun) stopAndCheckDisk(notAdded netip.Addr) {
+	s.t.Helper()
+	if err := s.proc.Signal(syscall.SIGTERM); err != nil {
+		s.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(s.t.Context(), 10*time.Second)
+	defer cancel()
+	if err := s.proc.Wait(ctx); err != nil {
+		s.t.Fatalf("leased after SIGTERM: %v%s", err, s.tail())
+	}
+	ls, err := readStore(s.leaseFile)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, a := range s.held {
+		l, ok := leaseOf(ls, a.addr)
+		if mac, _ := net.ParseMAC(a.mac); !ok || !sameMAC(l.HWAddr, mac) {
+			s.t.Errorf("%v, acknowledged to %s, is not on disk (%v)", a.addr, a.mac, describe(ls, a.addr))
+		}
+	}
+	if _, ok := leaseOf(ls, notAdded); ok {
+		s.t.Errorf("%v, whose lease4-add failed, is on disk", notAdded)
 	}
 }
 
@@ -354,6 +387,7 @@ func TestLeaseStoreFaults(t *testing.T) {
 				t.Errorf("the lease4-add that failed took effect after the recovery: %d %s", got.Result, got.Text)
 			}
 			s.loggedOnce()
+			s.stopAndCheckDisk(netip.MustParseAddr("192.0.2.50"))
 		})
 	}
 
