@@ -312,3 +312,38 @@ func TestLockSurvivesDeletedLockFile(t *testing.T) {
 		t.Errorf("the refusal does not name the holder: %s", out)
 	}
 }
+
+// TestRetryPace: a failed journal is retried after 0.5 s, doubling up to
+// 5 s; compactions that fail alone slow down to a minute; and a journal
+// that fails during such a slow wait is retried at once, at the fast
+// pace again.
+func TestRetryPace(t *testing.T) {
+	var p retryPace
+	var got []time.Duration
+	for range 6 {
+		got = append(got, p.failed(false))
+	}
+	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("failed journal: delays %v, want %v", got, want)
+	}
+	if p.preempt(false) {
+		t.Error("a request preempted a retry of the fast pace")
+	}
+	p.succeeded()
+	for range 10 {
+		p.failed(true)
+	}
+	if p.delay != time.Minute {
+		t.Errorf("failing compactions: delay %v after 10 failures, want 1m", p.delay)
+	}
+	if p.preempt(true) {
+		t.Error("a request preempted a slow retry while the journal works")
+	}
+	if !p.preempt(false) {
+		t.Fatal("a journal failure during a slow retry waits for it")
+	}
+	if d := p.failed(false); d != minRetry {
+		t.Errorf("after the preemption: delay %v, want %v", d, minRetry)
+	}
+}

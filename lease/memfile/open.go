@@ -156,6 +156,36 @@ const (
 	maxCompactRetry = time.Minute
 )
 
+// retryPace is the compactor's delay before it tries a failed compaction
+// again.
+type retryPace struct{ delay time.Duration }
+
+// failed returns the delay after a failed try, or after a compaction that
+// left the journal unhealthy: longer each time, up to maxRetry while the
+// journal waits for it, maxCompactRetry while it works.
+func (p *retryPace) failed(journalHealthy bool) time.Duration {
+	limit := maxRetry
+	if journalHealthy {
+		limit = maxCompactRetry
+	}
+	p.delay = min(max(2*p.delay, minRetry), limit)
+	return p.delay
+}
+
+// succeeded starts the next run of failures at minRetry again.
+func (p *retryPace) succeeded() { p.delay = 0 }
+
+// preempt reports whether a request for a compaction that arrives while
+// a retry waits should run at once: when the journal failed during a
+// wait of the slow, compaction-only pace. The pace starts over.
+func (p *retryPace) preempt(journalHealthy bool) bool {
+	if journalHealthy || p.delay <= maxRetry {
+		return false
+	}
+	p.delay = 0
+	return true
+}
+
 func (s *Store) compactor() {
 	defer close(s.compactDone)
 	var tick <-chan time.Time
@@ -166,7 +196,7 @@ func (s *Store) compactor() {
 	}
 	var retry *time.Timer
 	var retryC <-chan time.Time
-	delay := time.Duration(0)
+	var pace retryPace
 	for {
 		select {
 		case <-s.stopCompact:
@@ -180,37 +210,31 @@ func (s *Store) compactor() {
 			retryC = nil
 		}
 		if retryC != nil {
-			if delay <= maxRetry || s.j.healthy() {
-				// A request while a retry waits: the retry comes first,
-				// so that a disk that stays full is not tried on every
-				// flush.
+			// A request while a retry waits: the retry comes first, so
+			// that a disk that stays full is not tried on every flush,
+			// unless the journal itself failed meanwhile.
+			if !pace.preempt(s.j.healthy()) {
 				continue
 			}
-			// The journal failed while compactions alone were failing,
-			// slowly retried: its recovery starts now, at the fast pace.
 			retry.Stop()
-			retryC, delay = nil, 0
+			retryC = nil
 		}
 		unhealthy := s.j.noteRetry()
 		err := s.compact()
 		s.noteCompaction(err, unhealthy)
 		healthy := s.j.healthy()
 		if err == nil && healthy {
-			delay = 0
+			pace.succeeded()
 			continue
 		}
 		// The journal waits for a snapshot (a failure with nothing
 		// written since would never ask again), or the compaction
 		// failed: try again, later each time.
-		limit := maxRetry
-		if healthy {
-			limit = maxCompactRetry
-		}
-		delay = min(max(2*delay, minRetry), limit)
+		d := pace.failed(healthy)
 		if retry == nil {
-			retry = time.NewTimer(delay)
+			retry = time.NewTimer(d)
 		} else {
-			retry.Reset(delay)
+			retry.Reset(d)
 		}
 		retryC = retry.C
 	}
