@@ -113,6 +113,7 @@ type Server struct {
 	namesMu  sync.Mutex
 	local    netip.AddrPort
 	log      *slog.Logger
+	drops    dropLog
 	ctx      context.Context
 	cancel   context.CancelFunc
 	clientPt uint16

@@ -1,7 +1,6 @@
 package dhcpserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,8 +13,13 @@ import (
 	"github.com/leased/leased/dhcpv4"
 )
 
-// bufLen is the receive buffer of one message. A larger datagram is
-// truncated by the kernel and counted as malformed.
+// bufLen is the receive buffer of one message: more than a relay on an
+// Ethernet link sends (1500 bytes, RFC 2131 §2) and than the replies
+// clients ask for with option 57 in practice. A larger datagram (a jumbo
+// frame, or IP fragments the kernel reassembled) is truncated by the
+// kernel, counted as malformed and logged. Reading up to 64 KiB would
+// make every job, of which a loaded server keeps thousands, 32 times
+// larger.
 const bufLen = 2048
 
 // maxReply is the largest reply: what fits an Ethernet frame of 1500 bytes
@@ -91,7 +95,6 @@ func (rd *reader) loop() error {
 	for i := range rd.jobs {
 		rd.jobs[i] = s.getJob(rd, i)
 	}
-	debug := s.log.Enabled(context.Background(), slog.LevelDebug)
 	for {
 		for i, j := range rd.jobs {
 			if j.spare {
@@ -117,18 +120,18 @@ func (rd *reader) loop() error {
 			j := rd.jobs[i]
 			if j.spare {
 				s.stats.dropped.Add(1)
+				s.drops.note(s.log, "every buffer in use", netip.AddrPort{}, nil)
 				continue
 			}
 			size, whole := rd.datagram(i)
 			if !whole {
 				s.stats.malformed.Add(1)
+				s.drops.note(s.log, "message longer than the receive buffer", j.req.Src, errTruncated)
 				continue
 			}
 			if err := j.pkt.Decode(j.buf[:size]); err != nil {
 				s.stats.malformed.Add(1)
-				if debug {
-					s.log.Debug("dhcpserver: malformed message dropped", "src", j.req.Src, "err", err)
-				}
+				s.drops.note(s.log, "malformed message", j.req.Src, err)
 				continue
 			}
 			j.req.IfName = s.ifName(j.req.IfIndex, rd.sock)
@@ -152,9 +155,7 @@ func (rd *reader) loop() error {
 				rd.jobs[i] = s.getJob(rd, i)
 			default:
 				s.stats.dropped.Add(1)
-				if debug {
-					s.log.Debug("dhcpserver: queue full, message dropped", "src", j.req.Src)
-				}
+				s.drops.note(s.log, "queue full", j.req.Src, nil)
 			}
 		}
 		if rd.nout > 0 {
@@ -164,6 +165,37 @@ func (rd *reader) loop() error {
 			rd.yieldP()
 		}
 	}
+}
+
+var errTruncated = fmt.Errorf("dhcpserver: datagram longer than %d bytes, truncated by the kernel", bufLen)
+
+// dropLog reports dropped messages without letting a flood of them flood
+// the log: the first drop is logged at once, later ones at most once per
+// dropLogEvery, each line with the number dropped since the last.
+type dropLog struct {
+	mu      sync.Mutex
+	last    time.Time
+	dropped uint64 // since the last line
+}
+
+const dropLogEvery = 10 * time.Second
+
+func (d *dropLog) note(log *slog.Logger, what string, src netip.AddrPort, err error) {
+	d.mu.Lock()
+	d.dropped++
+	now := time.Now()
+	if !d.last.IsZero() && now.Sub(d.last) < dropLogEvery {
+		d.mu.Unlock()
+		return
+	}
+	n := d.dropped
+	d.last, d.dropped = now, 0
+	d.mu.Unlock()
+	attrs := []any{"src", src, "dropped", n}
+	if err != nil {
+		attrs = append(attrs, "error", err)
+	}
+	log.Info("dhcpserver: "+what+", message dropped", attrs...)
 }
 
 // yieldEvery is how long a busy raw reader keeps its P before it lets the
