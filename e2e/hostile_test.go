@@ -28,7 +28,7 @@ func hostileConfig(leaseFile, sock string) string {
     "subnet4": [
       { "id": 1, "subnet": "192.0.2.0/24", "interface": "srv0",
         "pools": [ { "pool": "192.0.2.100 - 192.0.2.199" } ] },
-      { "id": 2, "subnet": "198.18.0.0/16", "pools": [ { "pool": "198.18.1.0 - 198.18.1.255" } ] }
+      { "id": 2, "subnet": "198.18.0.0/16", "pools": [ { "pool": "198.18.1.0 - 198.18.255.254" } ] }
     ]
   }
 }
