@@ -41,8 +41,10 @@ type Server struct {
 
 	// Interfaces, when not empty, names the interfaces to serve: the
 	// server opens one socket per interface, bound to it with
-	// SO_BINDTODEVICE (which needs CAP_NET_RAW). When empty, one socket
-	// serves every interface, and Request.IfIndex tells them apart.
+	// SO_BINDTODEVICE (which needs CAP_NET_RAW); on FreeBSD and macOS,
+	// sockets per interface and address as the package documentation
+	// says. When empty, one socket serves every interface, and
+	// Request.IfIndex tells them apart.
 	Interfaces []string
 
 	// Handler answers the messages. It must be set.
@@ -95,7 +97,9 @@ type Server struct {
 
 	// NoRawSockets disables the packet sockets used to unicast replies to
 	// clients that have no address yet; such replies are then broadcast.
-	// Without CAP_NET_RAW the server falls back to broadcast by itself.
+	// Without CAP_NET_RAW the server falls back to broadcast by itself,
+	// and so it always does where there are no packet sockets (see
+	// HardwareUnicast).
 	NoRawSockets bool
 
 	// Logger receives errors and, at debug level, dropped messages. The
