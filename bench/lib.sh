@@ -136,7 +136,7 @@ srv_start() {
     local name=$1 dir="$WORK/$1" pid _
     shift
     mkdir -p "$dir"
-    listening "$NS_SRV" && die "something already listens on UDP 67 in $NS_SRV"
+    port_free || die "something still listens on UDP 67 in $NS_SRV: $(ip netns exec "$NS_SRV" ss -Hlunp | grep ':67 ')"
     # `ip netns exec` execs CMD, so $! is the server itself.
     ip netns exec "$NS_SRV" "$@" >"$dir/server.out" 2>&1 </dev/null &
     pid=$!
@@ -152,12 +152,26 @@ srv_start() {
     return 1
 }
 
-# srv_stop NAME: stops what srv_start started under NAME.
+# port_free: waits up to 10 s until nothing listens on UDP 67 in $NS_SRV.
+# A stopped server's threads can hold its sockets for a moment after its
+# main thread is gone (and much longer on a busy machine).
+port_free() {
+    local _
+    for _ in $(seq 100); do
+        listening "$NS_SRV" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# srv_stop NAME: stops what srv_start started under NAME, and waits until
+# its port is free.
 srv_stop() {
     local pidfile="$WORK/$1/server.pid"
     [ -f "$pidfile" ] || return 0
     stop_pid "$(cat "$pidfile")"
     rm -f "$pidfile"
+    port_free || log "UDP 67 in $NS_SRV is still taken 10 s after $1 stopped"
 }
 
 srv_pid() { cat "$WORK/$1/server.pid"; }
