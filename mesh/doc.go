@@ -61,9 +61,11 @@
 // owner it was sent to and only if it echoes the address asked about; declined addresses are set aside; the network and
 // broadcast address of the range are never leased; a block taken over
 // from a vanished node is not offered until that node's leases have run
-// out; and an own block whose claim could not be announced is given up the
-// moment the claim runs out, where ddhcpd waits for its next housekeeping
-// pass, up to t/2 later, while peers may already be claiming the block.
+// out; and an own block whose claim could not be announced, or ran out
+// while the node was paused, is given up the moment the claim runs out,
+// before any client or peer is answered, where ddhcpd waits for its next
+// housekeeping pass, up to t/2 later, while peers may already be claiming
+// the block.
 //
 // ddhcpd keeps everything in memory and forgets its clients on a restart.
 // Resume hands a restarted Node the claims and leases its caller persisted:

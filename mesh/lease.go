@@ -84,6 +84,7 @@ type Decision struct {
 // owner's clients may still hold addresses (see below) are never offered.
 func (n *Node) Offer(chaddr [16]byte, xid uint32, requested netip.Addr) (netip.Addr, error) {
 	now := n.clock.Now()
+	n.expireOwn(now)
 	if a, i, j, ok := n.clientLease(chaddr); ok {
 		l := &n.blocks[i].leases[j]
 		l.xid = xid
@@ -139,6 +140,7 @@ func (n *Node) offerable(i uint32, j int, now time.Time) bool {
 //     (ddhcpd meant this but looks only at block 0), else Ignore.
 func (n *Node) Request(r Request) Decision {
 	now := n.clock.Now()
+	n.expireOwn(now)
 	if !r.Addr.IsValid() || r.Addr.IsUnspecified() {
 		if a, i, j, ok := n.clientLease(r.CHAddr); ok {
 			if l := &n.blocks[i].leases[j]; l.xid == r.XID {
@@ -199,6 +201,7 @@ func (n *Node) grant(i uint32, j int, chaddr [16]byte, xid uint32, now time.Time
 // (DHCPRELEASE), and reports whether it did. Addresses in other nodes'
 // blocks are left alone: the protocol has no message for them.
 func (n *Node) Release(addr netip.Addr, chaddr [16]byte) bool {
+	n.expireOwn(n.clock.Now())
 	i, j, ok := n.ownLease(addr)
 	if !ok {
 		return false
@@ -217,6 +220,7 @@ func (n *Node) Release(addr netip.Addr, chaddr [16]byte) bool {
 // decline hold, since something else answers on it. It reports whether it
 // did.
 func (n *Node) Decline(addr netip.Addr, chaddr [16]byte) bool {
+	n.expireOwn(n.clock.Now())
 	i, j, ok := n.ownLease(addr)
 	if !ok {
 		return false

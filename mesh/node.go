@@ -353,9 +353,12 @@ func (n *Node) Tick() {
 
 // expireOwn gives up the own blocks whose claim has run out: announcing
 // them failed (SendFailed) until the peers stopped counting them as
-// claimed. ddhcpd gives such a block up at its next housekeeping pass, up
-// to t/2 later, by when a peer may already be claiming it; the Node does
-// so at once, even in the learning phase, where housekeeping does not run.
+// claimed, or the node was paused (SIGSTOP, a stalled machine) past the
+// claim's end. ddhcpd gives such a block up at its next housekeeping pass,
+// up to t/2 later, by when a peer may already be claiming it; the Node does
+// so at once, even in the learning phase, where housekeeping does not run,
+// and before any input is acted on, since input can come before the Tick
+// that was due during a pause.
 func (n *Node) expireOwn(now time.Time) {
 	for k := 0; k < len(n.owned); {
 		i := n.owned[k]
@@ -648,6 +651,7 @@ func (n *Node) HandleMulticast(src netip.Addr, b []byte) error {
 		return err
 	}
 	now := n.clock.Now()
+	n.expireOwn(now)
 	switch p.Command() {
 	case UpdateClaim:
 		n.stats[StatMcastRecvUpdateClaim]++
@@ -734,6 +738,7 @@ func (n *Node) HandleUnicast(src netip.Addr, b []byte) error {
 		return err
 	}
 	now := n.clock.Now()
+	n.expireOwn(now)
 	switch p.Command() {
 	case RenewLease:
 		n.stats[StatDirectRecvRenewLease]++

@@ -923,3 +923,53 @@ func TestReplyOnlyFromOwner(t *testing.T) {
 		t.Errorf("the owner's LEASENAK: %q", got)
 	}
 }
+
+// A node that was paused (SIGSTOP, a stalled VM) past its own claims'
+// timeout, and meets a client or a peer's datagram before its next Tick,
+// no longer owns those blocks: peers stopped counting the claim and may
+// have taken the block, so the node neither offers nor acknowledges an
+// address from it, and a peer's claim to it is not contested.
+func TestLapsedClaimAfterPause(t *testing.T) {
+	pause := func(t *testing.T) *harness {
+		h := ownedHarness(t, DefaultConfig())
+		h.clock.now = epoch.Add(200 * time.Second) // no Tick since 23 s
+		return h
+	}
+	t.Run("offer", func(t *testing.T) {
+		h := pause(t)
+		if a, err := h.n.Offer(client2, 1, netip.Addr{}); err == nil {
+			t.Errorf("offered %v from a block whose claim ran out", a)
+		}
+		if got := describe(h.take()); !slices.Contains(got, "BlockLost 5") {
+			t.Errorf("outputs %q, want the block given up", got)
+		}
+	})
+	t.Run("request", func(t *testing.T) {
+		h := pause(t)
+		a := h.rng.Addr(5, 1)
+		if d := h.n.Request(Request{CHAddr: client2, XID: 1, Addr: a}); d.Verdict == Ack {
+			t.Errorf("acknowledged %v from a block whose claim ran out", a)
+		}
+	})
+	t.Run("renew", func(t *testing.T) {
+		h := pause(t)
+		a := h.rng.Addr(5, 1)
+		if err := h.n.HandleUnicast(peerAddr, h.renew(RenewLease, Reversed.Put(a), 1, client2)); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range h.take() {
+			if o.Kind == SendUnicast {
+				if p, _ := Parse(o.Data); p.Command() == LeaseAck {
+					t.Errorf("LEASEACK for %v from a block whose claim ran out", a)
+				}
+			}
+		}
+	})
+	t.Run("peer-claim", func(t *testing.T) {
+		h := pause(t)
+		h.updateClaim(smallPeer, 60, 5)
+		if r := h.row(5); r.State != Claimed || r.Owner != smallPeer {
+			t.Errorf("block 5 after a smaller peer claimed it: %v owned by %v, want CLAIMED by the peer", r.State, r.Owner)
+		}
+	})
+}

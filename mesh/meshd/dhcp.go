@@ -115,15 +115,19 @@ func (c *core) discover(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 	p := r.Packet
 	want, _ := p.RequestedIP()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	addr, err := c.node.Offer(chaddrOf(p), p.XID(), want)
 	if err != nil {
 		c.log.Debug("no address to offer", "client", macString(chaddrOf(p)), "error", err)
-		return
+	} else {
+		b := w.Reply(dhcpv4.Offer)
+		b.SetYIAddr(addr)
+		c.countSend(mesh.StatDHCPSendOffer, c.addOptions(b, p, true))
 	}
-	b := w.Reply(dhcpv4.Offer)
-	b.SetYIAddr(addr)
-	c.countSend(mesh.StatDHCPSendOffer, c.addOptions(b, p, true))
+	// Offer gives up own blocks whose claim ran out (a pause).
+	after := c.handleOutputs()
+	c.mu.Unlock()
+	run(after)
+	c.poke()
 }
 
 // request answers a DHCPREQUEST (specification 7.4): ACK or NAK from this
@@ -199,7 +203,9 @@ func (c *core) release(_ dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 	addr := p.CIAddr()
 	c.mu.Lock()
 	ok := c.node.Release(addr, ch)
+	after := c.handleOutputs()
 	c.mu.Unlock()
+	run(after)
 	if !ok {
 		return
 	}
@@ -225,7 +231,9 @@ func (c *core) decline(_ dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 	}
 	c.mu.Lock()
 	ok = c.node.Decline(addr, chaddrOf(p))
+	after := c.handleOutputs()
 	c.mu.Unlock()
+	run(after)
 	if ok {
 		c.log.Warn("client declined an address: something else uses it", "addr", addr, "client", macString(chaddrOf(p)))
 		if c.state != nil {
