@@ -47,10 +47,12 @@
 // source address on HTTP; at the bound a newcomer displaces the oldest
 // connection that has not yet delivered a complete command (unix) or an
 // authenticated request (HTTP), so squatters cannot keep an operator
-// out. One command may be 32 MiB (Kea sets no bound; config-set carries
+// out. One command may be as large as the largest configuration the
+// server reads from files, 64 MiB (Kea sets no bound; config-set carries
 // a whole configuration), and all commands being read, run and answered
-// together may hold twice that; a command beyond either is refused at
-// once (Kea-style result 1 on a unix socket, 413 or 503 on HTTP). A
+// together may hold that much beyond the first 64 KiB of each; a command
+// beyond either is refused at once (Kea-style result 1 on a unix socket,
+// 413 or 503 on HTTP). A
 // command's arguments are handed to its handler as a slice of the text
 // read, never decoded in between, and the memory of large commands is
 // returned to the operating system when they are done. Anything but

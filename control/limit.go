@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // connTable holds the connections of every control socket of a Server and
@@ -27,16 +29,25 @@ import (
 type connTable struct {
 	max, perSource int
 
+	log *slog.Logger
+
 	mu       sync.Mutex
 	conns    map[*trackedConn]struct{}
 	bySource map[string]int
 	seq      uint64
 	freed    chan struct{} // closed and replaced when a slot may have become free
-	evicted  atomic.Uint64
+	// displaced counts the connections closed for newcomers since the
+	// last log line about them, at lastLog.
+	displaced uint64
+	lastLog   time.Time
 }
 
-func newConnTable(max, perSource int) *connTable {
-	return &connTable{max: max, perSource: perSource,
+// displacedLogEvery spaces the log lines about displaced connections, so
+// that an attack does not flood the log.
+const displacedLogEvery = 10 * time.Second
+
+func newConnTable(max, perSource int, log *slog.Logger) *connTable {
+	return &connTable{max: max, perSource: perSource, log: log,
 		conns: make(map[*trackedConn]struct{}), bySource: make(map[string]int), freed: make(chan struct{})}
 }
 
@@ -111,8 +122,13 @@ func (t *connTable) tryAdmit(c net.Conn, source string) (*trackedConn, error) {
 		t.mu.Unlock()
 		return nil, errAllBusy
 	}
+	var logNow uint64
 	if victim != nil {
 		t.removeLocked(victim)
+		t.displaced++
+		if now := time.Now(); now.Sub(t.lastLog) >= displacedLogEvery {
+			logNow, t.displaced, t.lastLog = t.displaced, 0, now
+		}
 	}
 	t.seq++
 	tc := &trackedConn{Conn: c, t: t, source: source, seq: t.seq}
@@ -122,8 +138,11 @@ func (t *connTable) tryAdmit(c net.Conn, source string) (*trackedConn, error) {
 	}
 	t.mu.Unlock()
 	if victim != nil {
-		t.evicted.Add(1)
 		victim.Conn.Close()
+	}
+	if logNow > 0 {
+		t.log.Warn("control connections that sent no complete command were closed to admit new ones",
+			"closed", logNow, "max-connections", t.max, "max-per-source", t.perSource)
 	}
 	return tc, nil
 }
@@ -228,6 +247,7 @@ type byteBudget struct {
 
 	mu   sync.Mutex
 	held int64
+	peak int64 // the most held since the budget was last free
 
 	// Returning memory to the OS runs in one goroutine at a time;
 	// freePending asks it for one more round.
@@ -241,24 +261,33 @@ func (b *byteBudget) take(n int64) bool {
 		return false
 	}
 	b.held += n
+	b.peak = max(b.peak, b.held)
 	return true
 }
 
-// give returns n bytes. When the last large command is done, the memory
-// its text and decoding used is handed back to the operating system:
-// such commands are rare (config-set of a large configuration) and
-// their garbage is what remains of the process's peak, which the
-// runtime's background scavenger would otherwise return only slowly, or
-// not at all while the server is idle and no garbage collection runs.
+// freeOSMemoryAfter is how much command text the budget must have held
+// for the memory to be returned to the OS once it is free again.
+const freeOSMemoryAfter = 4 << 20
+
+// give returns n bytes. When the last of the commands that together held
+// at least freeOSMemoryAfter is done, the memory their text and its
+// decoding used is handed back to the operating system: such commands
+// are rare (config-set of a large configuration) and their garbage is
+// what remains of the process's peak, which the runtime's background
+// scavenger would otherwise return only slowly, or not at all while the
+// server is idle and no garbage collection runs.
 func (b *byteBudget) give(n int64) {
 	if n == 0 {
 		return
 	}
 	b.mu.Lock()
 	b.held -= n
-	idle := b.held == 0
+	free := b.held == 0 && b.peak >= freeOSMemoryAfter
+	if b.held == 0 {
+		b.peak = 0
+	}
 	b.mu.Unlock()
-	if !idle {
+	if !free {
 		return
 	}
 	b.freePending.Store(true)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -299,7 +300,8 @@ const livenessBound = 5 * time.Second
 // nor make it wait for their timeouts (issue 17, defect 6).
 func TestHTTPPartialRequestsDoNotBlock(t *testing.T) {
 	auth := &config.Authentication{Type: "basic", Clients: []config.AuthClient{{User: "alice", Password: "pw"}}}
-	s := startServer(t, testRegistry(t), Options{}, httpSock(auth))
+	var logs syncBuffer
+	s := startServer(t, testRegistry(t), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, httpSock(auth))
 	addr := s.Addrs()[0]
 
 	var closed atomic.Int32
@@ -328,6 +330,10 @@ func TestHTTPPartialRequestsDoNotBlock(t *testing.T) {
 			t.Fatalf("the server holds %d of %d idle connections from one address", attackers-int(closed.Load()), attackers)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	// Once, not once per connection.
+	if n := strings.Count(logs.String(), "control connections that sent no complete command were closed to admit new ones"); n != 1 {
+		t.Errorf("%d log lines about displaced connections, want 1:\n%s", n, logs.String())
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/config/jsonc"
 )
 
 // Defaults of Options.
@@ -24,10 +25,10 @@ const (
 	// however steadily it trickles in.
 	DefaultReadTimeout = 30 * time.Second
 	// DefaultMaxRequestBytes bounds one command. Kea sets no bound;
-	// config-set carries a whole configuration, so the bound is
-	// generous: a configuration of 32 MiB holds hundreds of thousands of
-	// reservations.
-	DefaultMaxRequestBytes = 32 << 20
+	// config-set carries a whole configuration, so the bound is the
+	// largest configuration the server reads from files (64 MiB with its
+	// includes), with room for the command around it.
+	DefaultMaxRequestBytes = jsonc.MaxTotalSize + freeCommandBytes
 	// DefaultMaxConns bounds the connections served at once, over all
 	// sockets.
 	DefaultMaxConns = 32
@@ -58,9 +59,10 @@ type Options struct {
 	// once, from the first byte read until the answer is sent; the first
 	// 64 KiB of each command do not count. A command that would exceed it
 	// is refused at once ("control channel busy" on a unix socket, 503 on
-	// HTTP) rather than queued. The default is twice MaxRequestBytes; a
-	// smaller value than MaxRequestBytes is raised to it, so that one
-	// command of the largest size is always possible.
+	// HTTP) rather than queued. The default and the least value is
+	// MaxRequestBytes: one command of the largest size at a time (large
+	// commands are config-set and config-test, which the server carries
+	// out one after the other anyway), beside any number of small ones.
 	MaxPendingBytes int64
 	// MaxConns bounds the connections held at once, over all sockets
 	// (DefaultMaxConns). When it is reached, a new connection displaces
@@ -92,9 +94,6 @@ func (o *Options) fill() {
 	}
 	if o.MaxRequestBytes <= 0 {
 		o.MaxRequestBytes = DefaultMaxRequestBytes
-	}
-	if o.MaxPendingBytes <= 0 {
-		o.MaxPendingBytes = 2 * o.MaxRequestBytes
 	}
 	o.MaxPendingBytes = max(o.MaxPendingBytes, o.MaxRequestBytes)
 	if o.MaxConns <= 0 {
@@ -152,7 +151,7 @@ func NewServer(reg *Registry, opts Options) *Server {
 		reg:       reg,
 		opts:      opts,
 		log:       opts.Logger,
-		table:     newConnTable(opts.MaxConns, opts.MaxConnsPerSource),
+		table:     newConnTable(opts.MaxConns, opts.MaxConnsPerSource, opts.Logger),
 		budget:    &byteBudget{limit: opts.MaxPendingBytes},
 		ctx:       ctx,
 		cancel:    cancel,
