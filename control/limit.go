@@ -182,20 +182,6 @@ func (t *connTable) signalLocked() {
 	t.freed = make(chan struct{})
 }
 
-// closeAll closes every connection in the table.
-func (t *connTable) closeAll() {
-	t.mu.Lock()
-	var all []*trackedConn
-	for tc := range t.conns {
-		all = append(all, tc)
-		t.removeLocked(tc)
-	}
-	t.mu.Unlock()
-	for _, tc := range all {
-		tc.Conn.Close()
-	}
-}
-
 // setBusy marks the connection as serving a client that proved itself
 // (busy) or as waiting for its next request (not busy, displaceable).
 func (tc *trackedConn) setBusy(busy bool) {

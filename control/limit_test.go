@@ -525,3 +525,37 @@ func TestHTTPUnauthenticatedAlways401(t *testing.T) {
 		}
 	}
 }
+
+// When every connection from one address is running a command, a further
+// one from that address is answered 503 at once, and another address is
+// still served.
+func TestHTTPPerSourceBusy(t *testing.T) {
+	entered := make(chan struct{}, 2)
+	release := make(chan struct{})
+	s := startServer(t, holdRegistry(t, entered, release), Options{MaxConnsPerSource: 2}, httpSock(nil))
+	url := "http://" + s.Addrs()[0] + "/"
+	done := make(chan struct{}, 2)
+	for range 2 {
+		go func() {
+			(&Client{Target: url}).Call(context.Background(), "hold", nil)
+			done <- struct{}{}
+		}()
+	}
+	<-entered
+	<-entered
+	defer func() { close(release); <-done; <-done }()
+
+	resp, body := post(t, url, `{"command": "echo"}`, nil)
+	if resp.StatusCode != 503 || body != `{"result":503,"text":"Service Unavailable"}` || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("third connection from the same address: %d %s %v", resp.StatusCode, body, resp.Header)
+	}
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DialContext: dialer.DialContext}}
+	other, err := client.Post(url, "application/json", strings.NewReader(`{"command": "echo"}`))
+	must(t, err)
+	b, _ := io.ReadAll(other.Body)
+	other.Body.Close()
+	if other.StatusCode != 200 || !strings.Contains(string(b), `"result":0`) {
+		t.Errorf("another address: %d %s", other.StatusCode, b)
+	}
+}
