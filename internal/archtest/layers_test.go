@@ -33,7 +33,7 @@ var layers = []struct {
 // support are packages outside the layers: tests, benchmarks and tools.
 // They may import anything; a layered package may import only
 // internal/netns of them (the demo's namespaces).
-var support = []string{"internal/", "e2e", "bench/", "scripts/", "client/internal/"}
+var support = []string{"internal/", "e2e", "bench", "bench/", "scripts/", "client/internal/"}
 
 func match(rel string, patterns []string) bool {
 	for _, p := range patterns {
