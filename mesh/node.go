@@ -58,6 +58,11 @@ const (
 	// maxPeers the peers whose byte order is remembered.
 	maxForwards = 4096
 	maxPeers    = 1024
+	// maxReannounceEvery spaces the UPDATECLAIMs that traffic asks for
+	// (a quarter of the tentative timeout if that is shorter), so that
+	// a peer inquiring a block hears the claim long before it could own
+	// the block.
+	maxReannounceEvery = time.Second
 )
 
 // A Clock tells a Node the time. The Node never reads the system clock.
@@ -191,6 +196,11 @@ type Node struct {
 	// retryAt: no UPDATECLAIM before then, because the last multicast
 	// send failed (SendFailed).
 	retryAt time.Time
+	// announceAt: no UPDATECLAIM that traffic asked for (an INQUIRE for
+	// an own block, a smaller id's claim to one) before then; see
+	// updateClaims.
+	announceAt      time.Time
+	reannounceEvery time.Duration
 
 	// What each multicast datagram changed, so that SendFailed can undo
 	// it: sent for the datagrams not yet collected by Outputs, last for
@@ -243,6 +253,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		peerOrder:    map[netip.Addr]AddrOrder{},
 	}
 	n.refreshEvery = max(c.BlockTimeout/time.Second/RefreshFactor*time.Second, time.Second)
+	n.reannounceEvery = min(maxReannounceEvery, c.TentativeTimeout/4)
 	for _, a := range cfg.Exclude {
 		n.reserved[a.Unmap()] = true
 	}
@@ -307,7 +318,10 @@ func (n *Node) NextTick() time.Time {
 	// Own blocks exist in the learning phase only when resumed (Resume).
 	for _, i := range n.owned {
 		due := n.refreshAt(i)
-		if n.blocks[i].announce || due.Before(n.retryAt) {
+		if n.blocks[i].announce && n.announceAt.Before(due) {
+			due = n.announceAt
+		}
+		if due.Before(n.retryAt) {
 			due = n.retryAt
 		}
 		// A claim that could not be refreshed is given up when it runs out.
@@ -580,12 +594,20 @@ func (n *Node) refreshAt(i uint32) time.Time {
 // is due for refresh or must be re-announced at once. Nothing is sent
 // within half a tentative timeout of a failed send: ddhcpd retries at its
 // next housekeeping pass, which comes that much later on an idle link.
+//
+// Unlike ddhcpd, which answers every INQUIRE for an own block with an
+// UPDATECLAIM, re-announcements that traffic asked for go out at most
+// once per reannounceEvery: anyone on the mesh can send INQUIREs, and
+// every node hears every UPDATECLAIM, so answering each one would turn a
+// flood into a larger one on every node. The peer inquiring still hears
+// the claim within a second, long before its third INQUIRE.
 func (n *Node) updateClaims(now time.Time) {
 	if now.Before(n.retryAt) {
 		return
 	}
+	announce := !now.Before(n.announceAt)
 	due := func(i uint32) bool {
-		return n.blocks[i].announce || !now.Before(n.refreshAt(i))
+		return n.blocks[i].announce && announce || !now.Before(n.refreshAt(i))
 	}
 	if !slices.ContainsFunc(n.owned, due) {
 		return
@@ -605,6 +627,7 @@ func (n *Node) updateClaims(now time.Time) {
 			panic("mesh: " + err.Error()) // groups hold at most 32 entries
 		}
 		n.sendMulticast(buf, StatMcastSendUpdateClaim)
+		n.announceAt = now.Add(n.reannounceEvery)
 		for _, i := range group {
 			b := &n.blocks[i]
 			n.noteUndo(i, b.timeout, now.Add(n.blockTimeout), b.announce)

@@ -973,3 +973,42 @@ func TestLapsedClaimAfterPause(t *testing.T) {
 		}
 	})
 }
+
+// A flood of INQUIREs for an own block, or of smaller ids' claims to it
+// (anyone on the mesh can send them), makes the node re-announce the
+// block at most once per second, not once per datagram: every node of
+// the mesh hears each UPDATECLAIM, so answering each one would multiply
+// the flood across the mesh.
+func TestReannounceFloodBounded(t *testing.T) {
+	h := ownedHarness(t, DefaultConfig())
+	h.at(30 * time.Second)
+	count := func() int {
+		n := 0
+		for _, o := range h.take() {
+			if o.Kind == SendMulticast {
+				n++
+			}
+		}
+		return n
+	}
+	for range 1000 {
+		h.inquire(largePeer, 5)
+		h.updateClaim(smallPeer, 60, 5)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("%d UPDATECLAIMs for 2,000 datagrams at once, want 1", n)
+	}
+	h.clock.now = epoch.Add(30*time.Second + 500*time.Millisecond)
+	h.inquire(largePeer, 5)
+	if n := count(); n != 0 {
+		t.Errorf("%d UPDATECLAIMs for an INQUIRE half a second later, want 0", n)
+	}
+	// The block is re-announced a second after the first, once.
+	h.at(31*time.Second + 500*time.Millisecond)
+	if n := count(); n != 1 {
+		t.Errorf("%d UPDATECLAIMs in the second after the flood, want 1", n)
+	}
+	if r := h.row(5); r.State != Ours {
+		t.Errorf("block 5 is %v after the flood", r.State)
+	}
+}

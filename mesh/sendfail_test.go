@@ -185,11 +185,11 @@ func TestSendsRecover(t *testing.T) {
 	}
 }
 
-// Two UPDATECLAIMs for one block in one batch (two INQUIREs answered at
-// once), reported failed in any combination and order: the block ends
-// with the timeout of the last one that went out, and the answer is sent
-// again, half a tentative timeout after the failure, if the last one did
-// not go out.
+// Two UPDATECLAIMs for one block in one batch (two INQUIREs a second
+// apart, answered before the caller collected the outputs), reported
+// failed in any combination and order: the block ends with the timeout of
+// the last one that went out, and the answer is sent again, half a
+// tentative timeout after the failure, if the last one did not go out.
 func TestSendFailedUndoOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -211,6 +211,7 @@ func TestSendFailedUndoOrder(t *testing.T) {
 			h.take()
 			before := h.n.blocks[5].timeout
 			h.inquire(largePeer, 5)
+			h.clock.now = epoch.Add(32 * time.Second)
 			h.inquire(largePeer, 5)
 			outs := h.take()
 			if got := describe(outs); !slices.Equal(got, []string{"UPDATECLAIM 5/60", "UPDATECLAIM 5/60"}) {
@@ -223,9 +224,14 @@ func TestSendFailedUndoOrder(t *testing.T) {
 				}
 				h.n.SendFailed(d)
 			}
+			// The timeout of the last datagram that went out: the second
+			// (sent at 32 s), the first (31 s), or neither.
 			want := h.clock.now.Add(60 * time.Second)
-			if tc.restored {
+			switch {
+			case tc.restored:
 				want = before
+			case slices.Contains(tc.fail, 1):
+				want = epoch.Add(91 * time.Second)
 			}
 			if got := h.n.blocks[5].timeout; !got.Equal(want) {
 				t.Errorf("timeout %v after now, want %v", got.Sub(h.clock.now), want.Sub(h.clock.now))
@@ -234,9 +240,9 @@ func TestSendFailedUndoOrder(t *testing.T) {
 				t.Errorf("answer pending: %v, want %v", got, tc.again)
 			}
 			// A third INQUIRE within 7.5 s of a failure is answered at
-			// 38.5 s, not at once.
+			// 39.5 s, not at once.
 			if len(tc.fail) > 0 {
-				h.clock.now = epoch.Add(35 * time.Second)
+				h.clock.now = epoch.Add(36 * time.Second)
 				h.inquire(largePeer, 5)
 				if got := describe(h.take()); len(got) != 0 {
 					t.Errorf("3.5 s after a failed send: %q", got)
@@ -245,10 +251,10 @@ func TestSendFailedUndoOrder(t *testing.T) {
 			evs := h.drive(45*time.Second, never)
 			var wantEvs []timedEvent
 			if len(tc.fail) > 0 {
-				wantEvs = []timedEvent{{ms(38.5), "UPDATECLAIM 5/60"}}
+				wantEvs = []timedEvent{{ms(39.5), "UPDATECLAIM 5/60"}}
 			}
 			if !slices.Equal(evs, wantEvs) {
-				t.Errorf("from 31 to 45 s: %v, want %v", evs, wantEvs)
+				t.Errorf("from 32 to 45 s: %v, want %v", evs, wantEvs)
 			}
 		})
 	}
