@@ -45,7 +45,11 @@ type ResponseWriter interface {
 	// Reply starts a reply of type mt to the request and returns the
 	// builder to fill in: the reply already carries what RFC 2131 says it
 	// copies from the request (xid, flags, giaddr, chaddr, ciaddr for an
-	// ACK, relay agent information). The server calls Finish and sends the
+	// ACK, relay agent information) and, for an OFFER, ACK or NAK, the
+	// server identifier (option 54) RFC 2131 requires in them: the
+	// request's Local address (see StartReply). The handler replaces it
+	// with AddIP(dhcpv4.OptionServerID, addr), or leaves it out with
+	// RemoveOption(dhcpv4.OptionServerID). The server calls Finish and sends the
 	// message after the handler returns; the handler must not call Finish
 	// itself. Calling Reply again starts the reply over.
 	Reply(mt dhcpv4.MessageType) *dhcpv4.Builder
@@ -56,6 +60,24 @@ type ResponseWriter interface {
 	// servers, a failover peer); ordinary handlers never need it. The zero
 	// AddrPort restores normal routing.
 	SetDestination(dst netip.AddrPort)
+}
+
+// StartReply starts b, writing into buf, as the reply of type mt to r, the
+// way the server's ResponseWriter does in Reply: see
+// [dhcpv4.Builder.Reply] for what it copies from the request. For an
+// OFFER, ACK or NAK it also stages the server identifier (option 54) as
+// r.Local, when that is an IPv4 address other than 0.0.0.0; a later
+// AddIP(dhcpv4.OptionServerID, ...) replaces it and RemoveOption drops it.
+// It is meant for ResponseWriters written outside this package, such as
+// dhcptest's recorder, so that they start replies the same way.
+func StartReply(b *dhcpv4.Builder, buf []byte, r *Request, mt dhcpv4.MessageType) {
+	b.Reply(buf, r.Packet, mt)
+	switch mt {
+	case dhcpv4.Offer, dhcpv4.Ack, dhcpv4.Nak:
+		if l := r.Local.Unmap(); l.Is4() && !l.IsUnspecified() {
+			b.AddIP(dhcpv4.OptionServerID, l)
+		}
+	}
 }
 
 // A Deferrer is a ResponseWriter that lets a handler finish its reply

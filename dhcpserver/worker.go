@@ -382,7 +382,7 @@ type response struct {
 
 func (r *response) Reply(mt dhcpv4.MessageType) *dhcpv4.Builder {
 	j := r.j
-	j.b.Reply(j.out[ipUDPLen:], &j.pkt, mt)
+	StartReply(&j.b, j.out[ipUDPLen:], &j.req, mt)
 	j.started = true
 	return &j.b
 }

@@ -196,3 +196,21 @@ func TestDORAFailures(t *testing.T) {
 		t.Error("DORA succeeded against a server that NAKs everything")
 	}
 }
+
+// TestRecorderServerID checks that the recorder starts replies as the
+// server does, with option 54 from Request.Local.
+func TestRecorderServerID(t *testing.T) {
+	req, err := dhcptest.NewRequest((&dhcptest.Message{Type: dhcpv4.Discover, XID: 3, CHAddr: mac}).MustBuild())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := dhcptest.NewRecorder(req)
+	rec.Reply(dhcpv4.Offer).SetYIAddr(offer)
+	res, err := rec.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sid, ok := res.Packet.ServerID(); !ok || sid != req.Local {
+		t.Errorf("server id %v, %v; want %v", sid, ok, req.Local)
+	}
+}

@@ -72,9 +72,11 @@ func NewRecorder(r *dhcpserver.Request) *ResponseRecorder {
 }
 
 // Reply starts a reply to the recorder's request, as the server's
-// ResponseWriter does.
+// ResponseWriter does (see dhcpserver.StartReply): an OFFER, ACK or NAK
+// carries the request's Local address as its server identifier until the
+// handler replaces or removes it.
 func (rec *ResponseRecorder) Reply(mt dhcpv4.MessageType) *dhcpv4.Builder {
-	rec.b.Reply(rec.buf[:], rec.req.Packet, mt)
+	dhcpserver.StartReply(&rec.b, rec.buf[:], rec.req, mt)
 	rec.started = true
 	rec.calls++
 	return &rec.b

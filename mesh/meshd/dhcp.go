@@ -85,6 +85,10 @@ func (c *core) addOptions(b *dhcpv4.Builder, req *dhcpv4.Packet, leaseTime bool)
 	}
 	if o, ok := c.opts.Get(mesh.OptServerID); ok {
 		add(o)
+	} else {
+		// ddhcpd sends no server identifier unless one is stored; drop
+		// the one dhcpserver stages from the receiving address.
+		b.RemoveOption(dhcpv4.OptionServerID)
 	}
 	if o, ok := c.opts.Get(mesh.OptLeaseTime); ok && leaseTime {
 		add(o)
@@ -104,6 +108,8 @@ func (c *core) nak(b *dhcpv4.Builder) int {
 	if o, ok := c.opts.Get(mesh.OptServerID); ok {
 		b.AddOption(dhcpv4.OptionServerID, o.Data)
 		n += 2 + len(o.Data)
+	} else {
+		b.RemoveOption(dhcpv4.OptionServerID) // as in addOptions
 	}
 	return max(n, 300)
 }
