@@ -31,17 +31,29 @@ func listenControl(path string) (*net.UnixListener, error) {
 	return ln, nil
 }
 
+// acceptRetryMax bounds the pause after a failed accept.
+const acceptRetryMax = time.Second
+
 // serveControl answers control connections until ln is closed: one read
-// of at most 1500 bytes, the command, the text answer, close.
+// of at most 1500 bytes, the command, the text answer, close. A failed
+// accept (no file descriptor left, a connection aborted) is retried after
+// a pause that doubles up to acceptRetryMax: the socket works again once
+// the cause passes, and giving up would leave the node without its
+// control socket until a restart.
 func (c *core) serveControl(ln *net.UnixListener) {
+	var pause time.Duration
 	for {
 		conn, err := ln.AcceptUnix()
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				c.log.Error("control socket failed", "error", err)
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			pause = min(max(2*pause, 5*time.Millisecond), acceptRetryMax)
+			c.log.Warn("control socket: accept failed, retrying", "error", err, "retry_in", pause)
+			time.Sleep(pause)
+			continue
 		}
+		pause = 0
 		go c.controlConn(conn)
 	}
 }
