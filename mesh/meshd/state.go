@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/leased/leased/lease"
@@ -56,7 +58,7 @@ func openState(dir string, log *slog.Logger) (*state, error) {
 // with the same node id and range, and the leases that are still running.
 func (s *state) load(now time.Time, id mesh.NodeID, rng mesh.Range, log *slog.Logger) ([]mesh.ResumeClaim, []mesh.ResumeLease) {
 	var claims []mesh.ResumeClaim
-	b, err := os.ReadFile(filepath.Join(s.dir, claimsName))
+	b, err := readClaimsFile(filepath.Join(s.dir, claimsName))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
@@ -234,6 +236,38 @@ func (cf *claimsFile) marshal() []byte {
 		fmt.Fprintf(&b, "block %d %d\n", c.Block, c.Until.UnixMilli())
 	}
 	return b.Bytes()
+}
+
+// maxClaimsFile bounds the claims file: a line per own block, at most
+// mesh.MaxBlocks of them, each well under 40 bytes.
+const maxClaimsFile = 16 << 20
+
+// readClaimsFile reads the claims file at path. It refuses anything but a
+// regular file of at most maxClaimsFile bytes, and opens without blocking:
+// a FIFO put there would make the node wait for a writer at start-up
+// forever, and /dev/zero behind a symlink would be read until memory ran
+// out.
+func readClaimsFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%v)", path, fi.Mode().Type())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxClaimsFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxClaimsFile {
+		return nil, fmt.Errorf("%s is longer than %d bytes, more than a claims file can be", path, maxClaimsFile)
+	}
+	return b, nil
 }
 
 // parseClaims reads a claims file. Errors name the line.
