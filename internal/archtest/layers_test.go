@@ -23,7 +23,7 @@ var layers = []struct {
 	{1, "library", []string{"dhcpserver", "dhcpserver/dhcptest"}},
 	{2, "engines", []string{
 		"config", "config/", "classify", "alloc", "lease", "lease/", "ddns",
-		"control", "stats", "logging", "mesh", "mesh/", "client", "client/",
+		"control", "stats", "logging", "mesh", "mesh/", "client", "client/", "ha",
 	}},
 	{3, "DHCPv4 engine", []string{"server"}},
 	{4, "process", []string{"daemon", "daemon/", "demo"}},

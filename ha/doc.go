@@ -1,0 +1,32 @@
+// Package ha is the core of high availability as Kea's libdhcp_ha.so does
+// it: two servers (and any number of backups) share one set of leases,
+// each telling the other of every lease it hands out, and take over the
+// partner's clients when the partner fails. It is an engine: it knows
+// nothing of sockets or of the DHCP path, which wire it in.
+//
+// It holds four parts, each usable and tested on its own:
+//
+//   - [Parse] reads the "parameters" of Kea's libdhcp_ha.so hook entry,
+//     in Kea 2.2's form (one relationship) or 3.x's (several hot-standby
+//     relationships, hub and spoke), with Kea's defaults and checks, into
+//     a [Config].
+//   - [LoadBalanceHash] and [Relationship.Select] decide which server of a
+//     pair answers a client, with the RFC 3074 hash Kea uses, so a client
+//     goes to the same server as with a Kea pair; [ScopeClass] names the
+//     HA_<server> class a pool guard tests.
+//   - [Machine] is the state machine of one relationship: every state and
+//     transition of Kea's HA service, the scopes served in each state,
+//     failure detection (heartbeats, max-response-delay, unacked clients
+//     judged by their secs field), clock-skew rules and state pauses. It
+//     is pure and deterministic: it reads no clock and does no I/O; the
+//     caller feeds it events and the time, and carries out its decisions.
+//   - The peer wire (wire.go): the command bodies and answers partners
+//     exchange (ha-heartbeat, lease4-update, lease4-get-page, dhcp-disable,
+//     ...), in the envelope Kea 2.2's kea-ctrl-agent and Kea 3.x's
+//     dedicated listener expect, with decoders that judge an answer as
+//     Kea does.
+//
+// Kea 2.2 and 3.x differ in defaults, in field widths and on the wire;
+// [Dialect] selects which one a configuration is read as, and which
+// arguments a command carries.
+package ha
