@@ -270,9 +270,9 @@ func TestInlineZeroAllocs(t *testing.T) {
 	t.Cleanup(func() { close(pending); close(pendingAll) })
 	ts := startServer(t, dhcpserver.Mux{
 		Discover: offerAll.Discover,
-		Request: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+		Request: dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 			d, ok := w.(dhcpserver.Deferrer).Defer()
-			offerAll.Request(w, r)
+			offerAll.Request.ServeDHCP(w, r)
 			switch {
 			case !ok:
 			case r.Packet.Secs()%2 == 0:
@@ -280,7 +280,7 @@ func TestInlineZeroAllocs(t *testing.T) {
 			default:
 				pendingAll <- d
 			}
-		},
+		}),
 	}, true, nil)
 	// Half the deferred replies go out through SendAll.
 	go func() {

@@ -29,8 +29,8 @@ var (
 // options 54, 51, 1, 3. It keeps no state, so what is measured is the
 // library.
 var stateless = dhcpserver.Mux{
-	Discover: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) { answer(w, r, dhcpv4.Offer) },
-	Request:  func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) { answer(w, r, dhcpv4.Ack) },
+	Discover: dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) { answer(w, r, dhcpv4.Offer) }),
+	Request:  dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) { answer(w, r, dhcpv4.Ack) }),
 }
 
 func answer(w dhcpserver.ResponseWriter, r *dhcpserver.Request, mt dhcpv4.MessageType) {
@@ -71,13 +71,13 @@ func BenchmarkE2EPerfdhcp(b *testing.B) {
 		}()
 		h = dhcpserver.Mux{
 			Discover: stateless.Discover,
-			Request: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+			Request: dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 				d, ok := w.(dhcpserver.Deferrer).Defer()
 				answer(w, r, dhcpv4.Ack)
 				if ok {
 					pending <- d
 				}
-			},
+			}),
 		}
 	}
 	srv := &dhcpserver.Server{Handler: h, Workers: *perfWorkers, Inline: *perfInline}

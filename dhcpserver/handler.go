@@ -174,47 +174,58 @@ func (r *Request) Context() context.Context {
 	return r.ctx
 }
 
-// Mux is a Handler that calls one function per message type, in the manner
+// Mux is a Handler that calls one Handler per message type, in the manner
 // of ExDhcp's callbacks. A nil field means the type is not handled there:
-// such messages, and every message that is not a BOOTREQUEST (another
-// server's OFFER, ACK or NAK seen on the wire), plain BOOTP messages and
-// message types not listed, go to Other. When Other is nil too, the server
-// stays silent.
+// such messages, plain BOOTP messages and message types not listed go to
+// Other. When Other is nil too, the server stays silent.
 //
-// Mux is a struct of functions rather than an interface with a default
+// Other also receives every message that is not a BOOTREQUEST, but a
+// server rarely sees one: clients send to port 67 and servers answer to
+// port 68, so another server's OFFER, ACK or NAK reaches Other only when
+// it is relayed or sent to port 67 by mistake, or when the Server listens
+// on port 68 (see the package documentation, "Watching other servers").
+//
+// Mux is a struct of Handlers rather than an interface with a default
 // implementation to embed: a misspelt field is a compile error, whereas a
-// misspelt method would silently leave the embedded default in place; and
-// the functions can be closures or method values of any type.
+// misspelt method would silently leave the embedded default in place. A
+// field takes any Handler, a struct as well as a function converted with
+// HandlerFunc:
+//
+//	dhcpserver.Mux{
+//		Discover: dhcpserver.HandlerFunc(p.offer),
+//		Request:  dhcpserver.HandlerFunc(p.ack),
+//		Other:    &Monitor{},
+//	}
 type Mux struct {
-	Discover HandlerFunc // DHCPDISCOVER
-	Request  HandlerFunc // DHCPREQUEST
-	Decline  HandlerFunc // DHCPDECLINE
-	Inform   HandlerFunc // DHCPINFORM
-	Release  HandlerFunc // DHCPRELEASE
-	Other    HandlerFunc // everything else
+	Discover Handler // DHCPDISCOVER
+	Request  Handler // DHCPREQUEST
+	Decline  Handler // DHCPDECLINE
+	Inform   Handler // DHCPINFORM
+	Release  Handler // DHCPRELEASE
+	Other    Handler // everything else
 }
 
-// ServeDHCP calls the function for r's message type.
+// ServeDHCP calls the Handler for r's message type.
 func (m Mux) ServeDHCP(w ResponseWriter, r *Request) {
-	var f HandlerFunc
+	var h Handler
 	if r.Packet.Op() == dhcpv4.BootRequest {
 		switch r.Packet.MessageType() {
 		case dhcpv4.Discover:
-			f = m.Discover
+			h = m.Discover
 		case dhcpv4.Request:
-			f = m.Request
+			h = m.Request
 		case dhcpv4.Decline:
-			f = m.Decline
+			h = m.Decline
 		case dhcpv4.Inform:
-			f = m.Inform
+			h = m.Inform
 		case dhcpv4.Release:
-			f = m.Release
+			h = m.Release
 		}
 	}
-	if f == nil {
-		f = m.Other
+	if h == nil {
+		h = m.Other
 	}
-	if f != nil {
-		f(w, r)
+	if h != nil {
+		h.ServeDHCP(w, r)
 	}
 }

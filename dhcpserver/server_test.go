@@ -21,16 +21,16 @@ var loopback = netip.MustParseAddr("127.0.0.1")
 // offerAll answers every DISCOVER with an OFFER of yiaddr and every REQUEST
 // with an ACK.
 var offerAll = dhcpserver.Mux{
-	Discover: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+	Discover: dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 		b := w.Reply(dhcpv4.Offer)
 		b.SetYIAddr(yiaddr)
 		b.AddIP(dhcpv4.OptionServerID, r.Local)
-	},
-	Request: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+	}),
+	Request: dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 		b := w.Reply(dhcpv4.Ack)
 		b.SetYIAddr(yiaddr)
 		b.AddIP(dhcpv4.OptionServerID, r.Local)
-	},
+	}),
 }
 
 // waitStats polls the server's counters until ok accepts them, or fails
@@ -174,9 +174,9 @@ func TestSilenceAndOther(t *testing.T) {
 	var others atomic.Int32
 	ts := dhcptest.NewServer(t, dhcpserver.Mux{
 		Discover: offerAll.Discover,
-		Other: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+		Other: dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 			others.Add(1) // sees everything else and stays silent
-		},
+		}),
 	})
 	c := ts.Client
 	c.Timeout = 200 * time.Millisecond

@@ -21,13 +21,13 @@ var (
 // handler offers 192.0.2.42 on DISCOVER, NAKs REQUESTs for other addresses
 // and ACKs the rest; it ignores everything else.
 var handler = dhcpserver.Mux{
-	Discover: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+	Discover: dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 		b := w.Reply(dhcpv4.Offer)
 		b.SetYIAddr(offer)
 		b.AddIP(dhcpv4.OptionServerID, r.Local)
 		b.AddUint32(dhcpv4.OptionLeaseTime, 600)
-	},
-	Request: func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+	}),
+	Request: dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 		if ip, _ := r.Packet.RequestedIP(); ip != offer && r.Packet.CIAddr() != offer {
 			w.Reply(dhcpv4.Nak).AddIP(dhcpv4.OptionServerID, r.Local)
 			return
@@ -36,7 +36,7 @@ var handler = dhcpserver.Mux{
 		b.SetYIAddr(offer)
 		b.AddIP(dhcpv4.OptionServerID, r.Local)
 		b.AddUint32(dhcpv4.OptionLeaseTime, 600)
-	},
+	}),
 }
 
 func TestRecorder(t *testing.T) {

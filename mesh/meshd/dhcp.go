@@ -16,14 +16,14 @@ import (
 // respected.
 func (c *core) handler() dhcpserver.Handler {
 	return dhcpserver.Mux{
-		Discover: c.discover,
-		Request:  c.request,
-		Decline:  c.decline,
-		Inform:   c.inform,
-		Release:  c.release,
-		Other: func(_ dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+		Discover: dhcpserver.HandlerFunc(c.discover),
+		Request:  dhcpserver.HandlerFunc(c.request),
+		Decline:  dhcpserver.HandlerFunc(c.decline),
+		Inform:   dhcpserver.HandlerFunc(c.inform),
+		Release:  dhcpserver.HandlerFunc(c.release),
+		Other: dhcpserver.HandlerFunc(func(_ dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 			c.countRecv(r, -1)
-		},
+		}),
 	}
 }
 
