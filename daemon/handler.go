@@ -78,8 +78,9 @@ func (h *handler) logRequest(r *dhcpserver.Request, mt dhcpv4.MessageType) {
 	h.log.LogAttrs(context.Background(), logging.LevelPacket, "packet received", attrs...)
 }
 
-// loggingWriter logs the reply a handler starts. It passes Defer through,
-// so that the server defers its ACKs as it does without logging.
+// loggingWriter logs the reply a handler starts. It unwraps to the
+// server's ResponseWriter, so that the server defers its ACKs as it does
+// without logging.
 type loggingWriter struct {
 	dhcpserver.ResponseWriter
 	h *handler
@@ -96,12 +97,8 @@ func (w *loggingWriter) Reply(mt dhcpv4.MessageType) *dhcpv4.Builder {
 
 func (w *loggingWriter) SetDestination(dst netip.AddrPort) { w.ResponseWriter.SetDestination(dst) }
 
-func (w *loggingWriter) Defer() (dhcpserver.Deferred, bool) {
-	if df, ok := w.ResponseWriter.(dhcpserver.Deferrer); ok {
-		return df.Defer()
-	}
-	return nil, false
-}
+// Unwrap lets dhcpserver.Defer reach the server's Deferrer.
+func (w *loggingWriter) Unwrap() dhcpserver.ResponseWriter { return w.ResponseWriter }
 
 func hex32(v uint32) string {
 	const digits = "0123456789abcdef"

@@ -85,15 +85,14 @@ func StartReply(b *dhcpv4.Builder, buf []byte, r *Request, mt dhcpv4.MessageType
 // handler takes the reply over, returns, and sends or cancels it later from
 // any goroutine, so that the goroutine that called it goes on with other
 // messages meanwhile. The server's ResponseWriters implement it; find it
-// with a type assertion:
+// with [Defer], which also looks through middleware that wraps the
+// ResponseWriter (see [Unwrapper]):
 //
-//	if df, ok := w.(dhcpserver.Deferrer); ok {
-//		if d, ok := df.Defer(); ok {
-//			b := w.Reply(dhcpv4.Ack) // fill in the reply, now or later
-//			...
-//			go func() { waitForDisk(); d.Send() }()
-//			return
-//		}
+//	if d, ok := dhcpserver.Defer(w); ok {
+//		b := w.Reply(dhcpv4.Ack) // fill in the reply, now or later
+//		...
+//		go func() { waitForDisk(); d.Send() }()
+//		return
 //	}
 //	// Not deferred: do the work here and reply as usual.
 type Deferrer interface {
@@ -112,6 +111,38 @@ type Deferrer interface {
 	// panics after Defer still owns the reply: the server neither sends
 	// nor reuses it.
 	Defer() (Deferred, bool)
+}
+
+// An Unwrapper is a ResponseWriter that wraps another, as middleware does
+// (to log replies, say): Unwrap returns the ResponseWriter it wraps, so
+// that [Defer] finds the server's Deferrer behind it, as
+// net/http.ResponseController finds a ResponseWriter's optional
+// interfaces. A wrapper that embeds the ResponseWriter it wraps gets
+// none of the wrapped one's other methods through the interface type, and
+// implements Unwrap instead of forwarding each of them by hand.
+type Unwrapper interface {
+	ResponseWriter
+	Unwrap() ResponseWriter
+}
+
+// Defer takes the reply to the request being handled over from the server,
+// as [Deferrer.Defer] does, through w or the ResponseWriters it wraps
+// (see [Unwrapper]), the outermost Deferrer first. It reports false when
+// none of them is a Deferrer, or when the Deferrer refuses (the server has
+// Server.MaxDeferred replies deferred already): the handler then answers
+// as usual, before it returns.
+func Defer(w ResponseWriter) (Deferred, bool) {
+	for w != nil {
+		switch t := w.(type) {
+		case Deferrer:
+			return t.Defer()
+		case Unwrapper:
+			w = t.Unwrap()
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // A Deferred is a reply taken over by its handler (see Deferrer). Exactly

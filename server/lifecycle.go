@@ -320,14 +320,9 @@ func (t *txn) write(prev, l *lease.Lease) error {
 	return t.s.store.Update(t.ctx, prev, l, lease.Async)
 }
 
-// deferReply takes the reply over from the server when the ResponseWriter
-// allows it.
-func (t *txn) deferReply() (dhcpserver.Deferred, bool) {
-	if df, ok := t.w.(dhcpserver.Deferrer); ok {
-		return df.Defer()
-	}
-	return nil, false
-}
+// deferReply takes the reply over from the server when the ResponseWriter,
+// or one it wraps, allows it.
+func (t *txn) deferReply() (dhcpserver.Deferred, bool) { return dhcpserver.Defer(t.w) }
 
 // heldByMe reports whether the store holds a live lease of the client's
 // at a.

@@ -183,11 +183,7 @@ func (c *core) request(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 // answers. A retransmission replaces the reply waiting for the same
 // transaction. c.mu must be held.
 func (c *core) deferReply(w dhcpserver.ResponseWriter, r *dhcpserver.Request, k replyKey, now time.Time) {
-	df, ok := w.(dhcpserver.Deferrer)
-	if !ok {
-		return
-	}
-	def, ok := df.Defer()
+	def, ok := dhcpserver.Defer(w)
 	if !ok {
 		c.log.Warn("too many replies waiting for block owners; renewal not answered")
 		return
