@@ -197,7 +197,10 @@ type Request struct {
 }
 
 // Context returns the request's context. It is cancelled when the server is
-// closed, so that a handler waiting on something slow can give up.
+// closed or stopped, and when Shutdown gives up waiting for the handlers,
+// so that a handler waiting on something slow can give up;
+// context.Cause tells which (ErrServerClosed, or the cause given to
+// Server.Stop).
 func (r *Request) Context() context.Context {
 	if r.ctx == nil {
 		return context.Background()

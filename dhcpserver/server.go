@@ -118,8 +118,9 @@ type Server struct {
 	local    netip.AddrPort
 	log      *slog.Logger
 	drops    dropLog
-	ctx      context.Context
-	cancel   context.CancelFunc
+	ctx      context.Context         // the requests' context
+	cancel   context.CancelCauseFunc // cancels ctx, with the reason
+	cause    atomic.Pointer[error]   // set by the first Stop: what Serve returns
 	clientPt uint16
 	relayPt  uint16
 	bcast    netip.Addr
@@ -185,7 +186,7 @@ func (s *Server) LocalAddr() netip.AddrPort {
 }
 
 // ListenAndServe opens the server's sockets and serves until Shutdown or
-// Close; it then returns ErrServerClosed.
+// Close; it then returns ErrServerClosed, or the cause given to Stop.
 func (s *Server) ListenAndServe() error {
 	if err := s.Listen(); err != nil {
 		return err
@@ -277,7 +278,7 @@ func (s *Server) listenLocked() (err error) {
 	}
 	s.names.Store(&names)
 	s.local = netip.AddrPortFrom(addr.Addr(), port)
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	s.listened = true
 	return nil
 }
@@ -315,8 +316,9 @@ func parseAddr(a string) (netip.AddrPort, error) {
 }
 
 // Serve serves the sockets opened by Listen, calling Listen first if it
-// has not been called. It blocks until Shutdown or Close, and then returns
-// ErrServerClosed; any other error means a socket failed.
+// has not been called. It blocks until Shutdown, Close or Stop, and then
+// returns ErrServerClosed, or the cause given to Stop; any other error
+// means a socket failed.
 func (s *Server) Serve() error {
 	s.mu.Lock()
 	if !s.listened {
@@ -400,19 +402,26 @@ func (s *Server) Serve() error {
 	if first != nil {
 		return first
 	}
+	if c := s.cause.Load(); c != nil {
+		return *c
+	}
 	return ErrServerClosed
 }
 
 // Shutdown stops the server gracefully: it stops reading, lets the workers
 // handle the messages already queued and send their replies, waits for
-// every deferred reply to be sent or cancelled, then closes the sockets. It returns when that is done or when ctx is done, whichever
-// comes first, with ctx's error in the second case; the workers then go on
+// every deferred reply to be sent or cancelled, then closes the sockets.
+// It returns when that is done or when ctx is done, whichever comes first,
+// with ctx's error in the second case; it then also cancels the context of
+// the requests still being handled (Request.Context), with a cause that
+// matches ErrServerClosed and ctx's error (context.Cause), so that
+// handlers waiting on something slow give up, and the workers go on
 // draining in the background. Serve returns ErrServerClosed as soon as
 // reading has stopped.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
 	s.mu.Lock()
-	serving, done := s.serving, s.done
+	serving, done, cancel := s.serving, s.done, s.cancel
 	s.mu.Unlock()
 	if !serving {
 		s.closeAll()
@@ -422,27 +431,42 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
+		cancel(fmt.Errorf("%w: shutdown gave up waiting for handlers: %w", ErrServerClosed, context.Cause(ctx)))
 		return ctx.Err()
 	}
 }
 
-// Close stops the server at once: it stops reading, cancels the context of
-// the requests being handled, and discards queued messages and deferred
-// replies (Send sends nothing). It does not wait for running handlers to
-// return; the sockets are closed when the last one has and every deferred
-// reply is finished.
-func (s *Server) Close() error {
+// Stop stops the server at once, as Close does, and makes Serve and
+// ListenAndServe return cause instead of ErrServerClosed; the requests'
+// contexts are cancelled with cause (see context.Cause). It is how a
+// handler stops its own server, when it finds it cannot go on (its lease
+// database failed, say): it does not wait for anything, so a handler may
+// call it. The first cause wins; a nil cause means ErrServerClosed.
+func (s *Server) Stop(cause error) {
+	if cause == nil {
+		cause = ErrServerClosed
+	}
+	s.cause.CompareAndSwap(nil, &cause)
 	s.abandon.Store(true)
 	s.stop()
 	s.mu.Lock()
 	serving := s.serving
 	if s.cancel != nil {
-		s.cancel()
+		s.cancel(*s.cause.Load())
 	}
 	s.mu.Unlock()
 	if !serving {
 		s.closeAll()
 	}
+}
+
+// Close stops the server at once: it stops reading, cancels the context of
+// the requests being handled (with cause ErrServerClosed), and discards queued messages and deferred
+// replies (Send sends nothing). It does not wait for running handlers to
+// return; the sockets are closed when the last one has and every deferred
+// reply is finished.
+func (s *Server) Close() error {
+	s.Stop(ErrServerClosed)
 	return nil
 }
 
@@ -478,7 +502,7 @@ func (s *Server) closeAll() {
 		rs.close()
 	}
 	if s.cancel != nil {
-		s.cancel()
+		s.cancel(ErrServerClosed)
 	}
 }
 
