@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/internal/logtest"
 )
 
 func httpSock(auth *config.Authentication) config.ControlSocket {
@@ -130,7 +131,7 @@ func TestHTTPBasicAuth(t *testing.T) {
 			{PasswordFile: "both"},
 		},
 	}
-	var logs syncBuffer
+	var logs logtest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := testRegistry(t)
 	s := startServer(t, reg, Options{Logger: log}, httpSock(auth))

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/internal/logtest"
 )
 
 // holdRegistry has a "hold" command whose handler reports on entered and
@@ -300,7 +301,7 @@ const livenessBound = 5 * time.Second
 // nor make it wait for their timeouts (issue 17, defect 6).
 func TestHTTPPartialRequestsDoNotBlock(t *testing.T) {
 	auth := &config.Authentication{Type: "basic", Clients: []config.AuthClient{{User: "alice", Password: "pw"}}}
-	var logs syncBuffer
+	var logs logtest.Buffer
 	s := startServer(t, testRegistry(t), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, httpSock(auth))
 	addr := s.Addrs()[0]
 

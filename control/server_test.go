@@ -1,7 +1,6 @@
 package control
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,31 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/internal/logtest"
 )
-
-// syncBuffer is a log sink that tests read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func testRegistry(t *testing.T) *Registry {
 	t.Helper()
@@ -316,7 +297,7 @@ func TestShutdownCancelsHandlers(t *testing.T) {
 }
 
 func TestHandlerPanicIsContained(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	reg := NewRegistry(BuildInfo{}, slog.New(slog.NewTextHandler(&logs, nil)))
 	must(t, reg.Register("boom", func(context.Context, json.RawMessage) Response { panic("bad") }))
 	r := reg.Execute(t.Context(), Command{Command: "boom"})

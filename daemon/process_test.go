@@ -18,26 +18,9 @@ import (
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/control"
 	"github.com/leased/leased/daemon/pidfile"
+	"github.com/leased/leased/internal/logtest"
 	"github.com/leased/leased/lease/memfile"
 )
-
-// syncBuffer collects a process's log while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The secrets of testProcessConfig: neither may appear in config-get nor
 // in the log.
@@ -92,7 +75,7 @@ type testProc struct {
 	cfg     string
 	sock    string
 	http    string
-	out     *syncBuffer
+	out     *logtest.Buffer
 	reload  chan struct{}
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -148,7 +131,7 @@ func startProcFile(t *testing.T, dir, cfg string) *testProc {
 // ends. It does not wait for the server to serve.
 func launch(t *testing.T, dir, cfg string, o Options) *testProc {
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &testProc{t: t, dir: dir, cfg: cfg, sock: filepath.Join(dir, "ctl.sock"), out: &syncBuffer{},
+	p := &testProc{t: t, dir: dir, cfg: cfg, sock: filepath.Join(dir, "ctl.sock"), out: &logtest.Buffer{},
 		reload: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	o.ConfigPath, o.Stdout, o.Stderr, o.Reload = cfg, p.out, p.out, p.reload
 	go func() {
@@ -434,7 +417,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 	dir := t.TempDir()
 	text := testProcessConfig(dir, freePort(t, "tcp"), "192.0.2.100 - 192.0.2.199")
 	p := startProc(t, dir, text)
-	code, err := Run(context.Background(), Options{ConfigPath: p.cfg, ServerPort: uint16(freePort(t, "udp")), Stdout: &syncBuffer{}, Stderr: &syncBuffer{}})
+	code, err := Run(context.Background(), Options{ConfigPath: p.cfg, ServerPort: uint16(freePort(t, "udp")), Stdout: &logtest.Buffer{}, Stderr: &logtest.Buffer{}})
 	var re *pidfile.RunningError
 	if code != 1 || !errors.As(err, &re) {
 		t.Fatalf("second instance: %d, %v; want 1 and a RunningError", code, err)
@@ -526,7 +509,7 @@ func TestLoggersFromConfig(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &logtest.Buffer{}
 	reload := make(chan struct{}, 1)
 	done := make(chan struct{})
 	go func() {

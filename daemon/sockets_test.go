@@ -17,6 +17,7 @@ import (
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/control"
 	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/internal/logtest"
 )
 
 func parseConfig(t *testing.T, src string) *config.Config {
@@ -317,7 +318,7 @@ func TestUnknownInterfaceRejected(t *testing.T) {
 		"lease-database": {"type": "memfile", "persist": false}}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, err := Run(context.Background(), Options{ConfigPath: cfgPath, ServerPort: port, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, PIDFileDir: dir})
+	code, err := Run(context.Background(), Options{ConfigPath: cfgPath, ServerPort: port, Stdout: &logtest.Buffer{}, Stderr: &logtest.Buffer{}, PIDFileDir: dir})
 	if code != 1 || err == nil || !strings.Contains(err.Error(), `interface "nosuch0"`) {
 		t.Errorf("Run returned %d, %v", code, err)
 	}
@@ -379,7 +380,7 @@ func TestReloadKeepsSockets(t *testing.T) {
 		}
 	}
 	write("192.0.2.10 - 192.0.2.20")
-	out := &syncBuffer{}
+	out := &logtest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -15,30 +15,8 @@ import (
 	"time"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/internal/logtest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
-}
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -53,7 +31,7 @@ func stdoutLogger(name, severity string, debug uint8) config.Logger {
 }
 
 func TestSeverityAndHierarchy(t *testing.T) {
-	var out syncBuffer
+	var out logtest.Buffer
 	lg, err := New([]config.Logger{
 		stdoutLogger("kea-dhcp4", "INFO", 0),
 		stdoutLogger("kea-dhcp4.packets", "DEBUG", 40),
@@ -131,7 +109,7 @@ func TestParseSeverity(t *testing.T) {
 // Apply changes the loggers already handed out; a failing Apply changes
 // nothing.
 func TestApplyAndRollback(t *testing.T) {
-	var out syncBuffer
+	var out logtest.Buffer
 	lg, err := New([]config.Logger{stdoutLogger("kea-dhcp4", "WARN", 0)}, Options{Stdout: &out})
 	must(t, err)
 	defer lg.Close()
@@ -162,7 +140,7 @@ func TestApplyAndRollback(t *testing.T) {
 }
 
 func TestVerboseAndJSON(t *testing.T) {
-	var out syncBuffer
+	var out logtest.Buffer
 	lg, err := New([]config.Logger{stdoutLogger("kea-dhcp4", "ERROR", 0)}, Options{Stdout: &out, JSON: true, Verbose: true})
 	must(t, err)
 	defer lg.Close()
@@ -184,7 +162,7 @@ func TestVerboseAndJSON(t *testing.T) {
 }
 
 func TestRedaction(t *testing.T) {
-	var out syncBuffer
+	var out logtest.Buffer
 	lg, err := New(nil, Options{Stdout: &out})
 	must(t, err)
 	defer lg.Close()
@@ -363,7 +341,7 @@ func TestSharedOutputAndConfigErrors(t *testing.T) {
 
 // Loggers are used while the configuration changes; run with -race.
 func TestConcurrentApply(t *testing.T) {
-	var out syncBuffer
+	var out logtest.Buffer
 	lg, err := New(nil, Options{Stdout: &out})
 	must(t, err)
 	defer lg.Close()
@@ -388,7 +366,7 @@ func TestConcurrentApply(t *testing.T) {
 }
 
 func TestPacketLogDisabledAllocatesNothing(t *testing.T) {
-	lg, err := New([]config.Logger{stdoutLogger("kea-dhcp4", "INFO", 0)}, Options{Stdout: &syncBuffer{}})
+	lg, err := New([]config.Logger{stdoutLogger("kea-dhcp4", "INFO", 0)}, Options{Stdout: &logtest.Buffer{}})
 	must(t, err)
 	defer lg.Close()
 	log := lg.Logger(NamePackets)
@@ -405,7 +383,7 @@ func TestPacketLogDisabledAllocatesNothing(t *testing.T) {
 }
 
 func BenchmarkPacketLogDisabled(b *testing.B) {
-	lg, err := New([]config.Logger{stdoutLogger("kea-dhcp4", "INFO", 0)}, Options{Stdout: &syncBuffer{}})
+	lg, err := New([]config.Logger{stdoutLogger("kea-dhcp4", "INFO", 0)}, Options{Stdout: &logtest.Buffer{}})
 	if err != nil {
 		b.Fatal(err)
 	}

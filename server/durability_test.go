@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/internal/logtest"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
 )
@@ -59,15 +59,7 @@ func (s *failingStore) Sync(ctx context.Context) error {
 	return s.result(s.Store.Sync(ctx), lease.Durable)
 }
 
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *syncLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
-func newFailingFixture(t *testing.T) (*fixture, *failingStore, *syncLog) {
+func newFailingFixture(t *testing.T) (*fixture, *failingStore, *logtest.Buffer) {
 	t.Helper()
 	mem, err := memfile.Open(memfile.Options{})
 	if err != nil {
@@ -75,7 +67,7 @@ func newFailingFixture(t *testing.T) (*fixture, *failingStore, *syncLog) {
 	}
 	t.Cleanup(func() { mem.Close() })
 	st := &failingStore{Store: mem}
-	logs := new(syncLog)
+	logs := new(logtest.Buffer)
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
 	srv, err := New(context.Background(), loadConfig(t, testConfig), st, &Options{
 		Now: clk.now, Logger: slog.New(slog.NewTextHandler(logs, nil)),

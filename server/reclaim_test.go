@@ -1,41 +1,20 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/internal/logtest"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
 )
-
-// lockedBuffer is a log destination the test reads while the server
-// writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
 
 const slowReclaimMsg = "expired leases still exist after consecutive reclamations"
 
@@ -64,7 +43,7 @@ func TestUnwarnedReclaimCycles(t *testing.T) {
 			}
 			defer store.Close()
 			clk := &clock{t: time.Unix(1_800_000_000, 0)}
-			logs := &lockedBuffer{}
+			logs := &logtest.Buffer{}
 			srv, err := New(context.Background(), loadConfig(t, src), store,
 				&Options{Now: clk.now, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 			if err != nil {
@@ -91,9 +70,9 @@ func TestUnwarnedReclaimCycles(t *testing.T) {
 				if run == 7 {
 					addExpired(20, 4)
 				}
-				before := logs.count(slowReclaimMsg)
+				before := logs.Count(slowReclaimMsg)
 				srv.reclaimCycle(ctx, &b)
-				if logs.count(slowReclaimMsg) > before {
+				if logs.Count(slowReclaimMsg) > before {
 					got = append(got, run)
 				}
 			}
@@ -101,7 +80,7 @@ func TestUnwarnedReclaimCycles(t *testing.T) {
 				t.Errorf("%d leases left after the runs", n)
 			}
 			if !slices.Equal(got, tc.want) {
-				t.Errorf("warnings after runs %v, want %v\n%s", got, tc.want, logs.b.String())
+				t.Errorf("warnings after runs %v, want %v\n%s", got, tc.want, logs.String())
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/internal/logtest"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
 )
@@ -480,7 +481,7 @@ func TestLeaseChecks(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			logs := &lockedBuffer{}
+			logs := &logtest.Buffer{}
 			src := `{"Dhcp4": {"sanity-checks": {"lease-checks": "` + tc.mode + `"},
 				"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0", "pools": [{"pool": "192.0.2.100 - 192.0.2.101"}]}]}}`
 			clk := &clock{t: time.Unix(1_800_000_000, 0)}
@@ -501,8 +502,8 @@ func TestLeaseChecks(t *testing.T) {
 					t.Errorf("%v: stored %v in subnet %d, want subnet %d", c.a, ok, l.SubnetID, c.want)
 				}
 			}
-			if got := logs.count("level=WARN"); (got > 0) != tc.warns {
-				t.Errorf("%d warnings logged, want some: %v\n%s", got, tc.warns, logs.b.String())
+			if got := logs.Count("level=WARN"); (got > 0) != tc.warns {
+				t.Errorf("%d warnings logged, want some: %v\n%s", got, tc.warns, logs.String())
 			}
 			// A lease moved into subnet 1 holds its address there.
 			a := f.dora(mac("02:00:00:00:01:01"))

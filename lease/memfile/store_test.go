@@ -1,7 +1,6 @@
 package memfile
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,32 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leased/leased/internal/logtest"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/leasetest"
 )
 
 var ctx = context.Background()
 
-// logBuffer collects a store's log lines for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func testOptions(t *testing.T) (Options, *logBuffer) {
-	logs := new(logBuffer)
+func testOptions(t *testing.T) (Options, *logtest.Buffer) {
+	logs := new(logtest.Buffer)
 	return Options{
 		Path:    filepath.Join(t.TempDir(), "kea-leases4.csv"),
 		Persist: true,

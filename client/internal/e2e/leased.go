@@ -8,13 +8,12 @@ import (
 	"log/slog"
 	"net/netip"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/internal/logtest"
 	"github.com/leased/leased/internal/testnet"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
@@ -80,7 +79,7 @@ func StartLeased(t *testing.T, n *Net, cfg KeaConfig) *Leased {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedWriter{b: &strings.Builder{}}
+	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.New(context.Background(), conf, store, &server.Options{Logger: log})
 	if err != nil {
@@ -113,22 +112,4 @@ func StartLeased(t *testing.T, n *Net, cfg KeaConfig) *Leased {
 		}
 	})
 	return &Leased{Stop: stop, store: store}
-}
-
-// lockedWriter serialises writes from the server's goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
