@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+
+	"github.com/leased/leased/dhcpv4"
 )
 
 // Strategy selects how a Pool chooses among its free addresses.
@@ -78,7 +80,7 @@ func New(first, last netip.Addr, s Strategy, seed uint64) (*Pool, error) {
 	if !first.Is4() || !last.Is4() {
 		return nil, fmt.Errorf("pool %v-%v: not an IPv4 range", first, last)
 	}
-	lo, hi := u32(first), u32(last)
+	lo, hi := dhcpv4.AddrToUint32(first), dhcpv4.AddrToUint32(last)
 	if hi < lo {
 		return nil, fmt.Errorf("pool %v-%v: last address before first", first, last)
 	}
@@ -125,10 +127,10 @@ func New(first, last netip.Addr, s Strategy, seed uint64) (*Pool, error) {
 }
 
 // First returns the first address of the range.
-func (p *Pool) First() netip.Addr { return addr(p.first) }
+func (p *Pool) First() netip.Addr { return dhcpv4.Uint32ToAddr(p.first) }
 
 // Last returns the last address of the range.
-func (p *Pool) Last() netip.Addr { return addr(p.first + p.size - 1) }
+func (p *Pool) Last() netip.Addr { return dhcpv4.Uint32ToAddr(p.first + p.size - 1) }
 
 // Size returns the number of addresses in the range.
 func (p *Pool) Size() uint64 { return uint64(p.size) }
@@ -191,7 +193,7 @@ func (p *Pool) Allocate() (a netip.Addr, ok bool) {
 		}
 	}
 	p.set(off, false)
-	return addr(p.first + off), true
+	return dhcpv4.Uint32ToAddr(p.first + off), true
 }
 
 // Use marks a used: leased, reserved or offered. It reports whether a was
@@ -352,18 +354,9 @@ func (p *Pool) offset(a netip.Addr) (uint32, bool) {
 	if !a.Is4() {
 		return 0, false
 	}
-	v := u32(a)
+	v := dhcpv4.AddrToUint32(a)
 	if v < p.first || v-p.first >= p.size {
 		return 0, false
 	}
 	return v - p.first, true
-}
-
-func u32(a netip.Addr) uint32 {
-	b := a.As4()
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
-
-func addr(v uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }

@@ -4,11 +4,13 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"testing"
+
+	"github.com/leased/leased/dhcpv4"
 )
 
 func base() netip.Addr { return netip.MustParseAddr("10.0.0.0") }
 
-func plus(a netip.Addr, n uint32) netip.Addr { return addr(u32(a) + n) }
+func plus(a netip.Addr, n uint32) netip.Addr { return dhcpv4.Uint32ToAddr(dhcpv4.AddrToUint32(a) + n) }
 
 func newPool(t testing.TB, size uint32, s Strategy) *Pool {
 	t.Helper()
@@ -45,7 +47,7 @@ func TestAgainstModel(t *testing.T) {
 					if !ok {
 						continue
 					}
-					o := u32(got) - u32(base())
+					o := dhcpv4.AddrToUint32(got) - dhcpv4.AddrToUint32(base())
 					if o >= size || !free[o] {
 						t.Fatalf("%v/%d: allocated %v, which is not free", s, size, got)
 					}
@@ -78,7 +80,7 @@ func TestAgainstModel(t *testing.T) {
 			// Drain: every remaining free address comes out exactly once.
 			for nfree > 0 {
 				got, ok := p.Allocate()
-				o := u32(got) - u32(base())
+				o := dhcpv4.AddrToUint32(got) - dhcpv4.AddrToUint32(base())
 				if !ok || o >= size || !free[o] {
 					t.Fatalf("%v/%d: drain got %v ok=%v", s, size, got, ok)
 				}
@@ -99,7 +101,7 @@ func TestIterativeOrderAndWrap(t *testing.T) {
 	var got []uint32
 	for i := 0; i < 4; i++ {
 		a, _ := p.Allocate()
-		got = append(got, u32(a)-u32(base()))
+		got = append(got, dhcpv4.AddrToUint32(a)-dhcpv4.AddrToUint32(base()))
 	}
 	if got[0] != 0 || got[1] != 2 || got[2] != 3 || got[3] != 4 {
 		t.Errorf("first allocations %v, want 0 2 3 4", got)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/leased/leased/config/jsonc"
+	"github.com/leased/leased/dhcpv4"
 )
 
 // hostIndex finds reservations by identifier and by address. Keys carry
@@ -195,7 +196,7 @@ func (l *loader) indexHosts() {
 		if !h.Address.IsValid() {
 			return
 		}
-		ak := uint64(h.SubnetID)<<32 | uint64(addrU32(h.Address))
+		ak := uint64(h.SubnetID)<<32 | uint64(dhcpv4.AddrToUint32(h.Address))
 		prev := c.hosts.byAddr[ak]
 		switch {
 		case prev == nil:

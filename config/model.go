@@ -9,6 +9,7 @@ import (
 
 	"github.com/leased/leased/classify"
 	"github.com/leased/leased/config/jsonc"
+	"github.com/leased/leased/dhcpv4"
 )
 
 // Diagnostic is one error or warning with its place in the configuration.
@@ -284,7 +285,9 @@ func (p *Pool) Contains(a netip.Addr) bool {
 }
 
 // Size returns the number of addresses in the pool.
-func (p *Pool) Size() uint64 { return uint64(addrU32(p.Last)-addrU32(p.First)) + 1 }
+func (p *Pool) Size() uint64 {
+	return uint64(dhcpv4.AddrToUint32(p.Last)-dhcpv4.AddrToUint32(p.First)) + 1
+}
 
 // Class is a client class.
 type Class struct {
@@ -604,7 +607,7 @@ func (c *Config) ReservationByAddress(subnetID uint32, a netip.Addr) *Host {
 	if !a.Is4() {
 		return nil
 	}
-	return c.hosts.byAddr[uint64(subnetID)<<32|uint64(addrU32(a))]
+	return c.hosts.byAddr[uint64(subnetID)<<32|uint64(dhcpv4.AddrToUint32(a))]
 }
 
 // ReservationsByAddress returns every reservation of an address in a
@@ -614,7 +617,7 @@ func (c *Config) ReservationsByAddress(subnetID uint32, a netip.Addr) []*Host {
 	if h == nil {
 		return nil
 	}
-	return append([]*Host{h}, c.hosts.moreByAddr[uint64(subnetID)<<32|uint64(addrU32(a))]...)
+	return append([]*Host{h}, c.hosts.moreByAddr[uint64(subnetID)<<32|uint64(dhcpv4.AddrToUint32(a))]...)
 }
 
 // JSON returns the configuration as read, as compact JSON with secrets
@@ -624,13 +627,4 @@ func (c *Config) JSON() []byte {
 		return []byte("null")
 	}
 	return c.Raw.AppendJSON(nil, true, false)
-}
-
-func addrU32(a netip.Addr) uint32 {
-	b := a.As4()
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
-
-func u32Addr(u uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)})
 }

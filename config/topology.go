@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/leased/leased/config/jsonc"
+	"github.com/leased/leased/dhcpv4"
 )
 
 // subnetDraft is a subnet while the configuration is being read.
@@ -489,7 +490,7 @@ func (l *loader) poolRange(m member) (netip.Addr, netip.Addr, bool) {
 	}
 	p = p.Masked()
 	first := p.Addr()
-	last := u32Addr(addrU32(first) | uint32(uint64(1)<<(32-p.Bits())-1))
+	last := dhcpv4.Uint32ToAddr(dhcpv4.AddrToUint32(first) | uint32(uint64(1)<<(32-p.Bits())-1))
 	return first, last, true
 }
 

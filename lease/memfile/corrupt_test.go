@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/leasetest"
 )
@@ -286,7 +287,7 @@ func FuzzLoad(f *testing.F) {
 		fl, blob := fieldsOf(&l)
 		seg = appendPut(seg, &fl, blob)
 	}
-	seg = appendDelete(seg, addrKey(netip.MustParseAddr("10.0.0.1")))
+	seg = appendDelete(seg, dhcpv4.AddrToUint32(netip.MustParseAddr("10.0.0.1")))
 	f.Add(seg, []byte{})
 	f.Add(seg[:len(seg)-3], appendSnapshotHeader(nil, 1, 0))
 	f.Add([]byte{recMagic, 1, 1, 0, 255, 255, 0, 0}, []byte{recMagic})

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
 )
 
@@ -166,9 +167,9 @@ func checkCrashStore(t *testing.T, opts Options, model map[uint32]crashState, pe
 	s.Walk(func(l *lease.Lease) bool {
 		c := binary.BigEndian.Uint32(l.ClientID)
 		if prev, dup := held[c]; dup {
-			t.Errorf("round %d: client %d holds %v and %v", round, c, addrFrom(prev.addr), l.Addr)
+			t.Errorf("round %d: client %d holds %v and %v", round, c, dhcpv4.Uint32ToAddr(prev.addr), l.Addr)
 		}
-		held[c] = crashState{addr: addrKey(l.Addr), version: l.CLTT}
+		held[c] = crashState{addr: dhcpv4.AddrToUint32(l.Addr), version: l.CLTT}
 		var byHW lease.Lease
 		if ok, _ := s.GetByHWAddr(ctx, l.SubnetID, l.HWAddr, &byHW); !ok || byHW.Addr != l.Addr {
 			t.Errorf("round %d: hardware-address index lost %v", round, l.Addr)
@@ -185,7 +186,7 @@ func checkCrashStore(t *testing.T, opts Options, model map[uint32]crashState, pe
 			continue
 		}
 		t.Errorf("round %d: client %d holds %v v%d, acknowledged %v v%d (in flight: %+v)",
-			round, c, addrFrom(got.addr), got.version, addrFrom(want.addr), want.version, inFlight[c])
+			round, c, dhcpv4.Uint32ToAddr(got.addr), got.version, dhcpv4.Uint32ToAddr(want.addr), want.version, inFlight[c])
 	}
 	for c := range held {
 		if c >= crashWorkers*crashClients {
@@ -244,8 +245,8 @@ func crashWorker(s *Store, w, round int, say func(string, ...any)) {
 			os.Exit(3)
 		}
 		if len(ls) == 1 {
-			holds[c] = addrKey(ls[0].Addr)
-			used[addrKey(ls[0].Addr)] = true
+			holds[c] = dhcpv4.AddrToUint32(ls[0].Addr)
+			used[dhcpv4.AddrToUint32(ls[0].Addr)] = true
 		}
 	}
 	freeAddr := func() uint32 {
@@ -279,7 +280,7 @@ func crashWorker(s *Store, w, round int, say func(string, ...any)) {
 			holds[c], used[a] = a, true
 		case rng.IntN(4) == 0:
 			do("del", c, old, func() error {
-				return s.Delete(ctx, addrFrom(old), nil, lease.Durable)
+				return s.Delete(ctx, dhcpv4.Uint32ToAddr(old), nil, lease.Durable)
 			})
 			delete(holds, c)
 			delete(used, old)
@@ -298,7 +299,7 @@ func crashClientID(c uint32) []byte { return binary.BigEndian.AppendUint32(nil, 
 
 func crashLease(c, a uint32, version int64) lease.Lease {
 	return lease.Lease{
-		Addr:          addrFrom(a),
+		Addr:          dhcpv4.Uint32ToAddr(a),
 		HWType:        1,
 		HWAddr:        append([]byte{2, 0}, crashClientID(c)...),
 		ClientID:      crashClientID(c),

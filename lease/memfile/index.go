@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
 )
 
@@ -36,7 +37,7 @@ func (r *rec) expiring() bool { return r.valid != lease.InfiniteLifetime }
 
 // toLease copies r into l, reusing l's byte slices.
 func (r *rec) toLease(l *lease.Lease) {
-	l.Addr = addrFrom(r.addr)
+	l.Addr = dhcpv4.Uint32ToAddr(r.addr)
 	l.HWType = r.htype
 	l.HWAddr = append(l.HWAddr[:0], r.hw()...)
 	l.ClientID = append(l.ClientID[:0], r.cid()...)
@@ -54,7 +55,7 @@ func (r *rec) toLease(l *lease.Lease) {
 // fieldsOf returns the fixed fields and blob of a valid lease.
 func fieldsOf(l *lease.Lease) (putFields, string) {
 	f := putFields{
-		addr:    addrKey(l.Addr),
+		addr:    dhcpv4.AddrToUint32(l.Addr),
 		subnet:  l.SubnetID,
 		pool:    l.PoolID,
 		valid:   l.ValidLifetime,

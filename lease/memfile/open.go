@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/leased/leased/dhcpv4"
 )
 
 // Open opens the store that opts describe, creating its directory and
@@ -106,7 +108,7 @@ func (s *Store) applyCheck() int {
 			if !r.live {
 				continue
 			}
-			id, keep := s.opts.Check(addrFrom(r.addr), r.subnet)
+			id, keep := s.opts.Check(dhcpv4.Uint32ToAddr(r.addr), r.subnet)
 			switch {
 			case !keep:
 				s.deleteLocked(i)

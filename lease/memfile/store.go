@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
 )
 
@@ -102,15 +103,6 @@ func newStore(opts Options) *Store {
 	s.cid = multiIndex{seed: seed, cid: true}
 	s.files = files{base: opts.Path}
 	return s
-}
-
-func addrKey(a netip.Addr) uint32 {
-	b := a.As4()
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
-
-func addrFrom(a uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
 }
 
 // insertLocked stores a new lease in a fresh slot. s.mu is held.
@@ -281,7 +273,7 @@ func (s *Store) Delete(ctx context.Context, addr netip.Addr, prev *lease.Lease, 
 	if !addr.Is4() {
 		return fmt.Errorf("delete %v: %w", addr, lease.ErrNotFound)
 	}
-	a := addrKey(addr)
+	a := dhcpv4.AddrToUint32(addr)
 	var enc [headerLen + 4]byte
 	s.mu.Lock()
 	if s.closed {
@@ -324,7 +316,7 @@ func (s *Store) Get(_ context.Context, addr netip.Addr, l *lease.Lease) (bool, e
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i := s.addrs.get(addrKey(addr))
+	i := s.addrs.get(dhcpv4.AddrToUint32(addr))
 	if i < 0 {
 		return false, nil
 	}
@@ -429,7 +421,7 @@ func (s *Store) Page(_ context.Context, after netip.Addr, subnetID uint32, limit
 	}
 	start := uint32(0)
 	if after.Is4() {
-		start = addrKey(after) + 1
+		start = dhcpv4.AddrToUint32(after) + 1
 		if start == 0 {
 			return nil, nil
 		}
