@@ -18,6 +18,7 @@ import (
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
 	"github.com/leased/leased/logging"
+	"github.com/leased/leased/server"
 	"github.com/leased/leased/stats"
 )
 
@@ -158,8 +159,8 @@ func TestMetricsFromStoreAndConfig(t *testing.T) {
 	mt.Assigned(1, 7)
 	mt.Reclaimed(1, 0, false)
 	mt.Reclaimed(1, 0, true)
-	mt.Dropped("not for us")
-	mt.Dropped("no address available")
+	mt.Dropped(server.DropNotForUs)
+	mt.Dropped(server.DropNoAddress)
 	mt.Sent(dhcpv4.Ack)
 	for name, want := range map[string]int64{
 		"subnet[1].cumulative-assigned-addresses": 1, "subnet[1].pool[7].cumulative-assigned-addresses": 1,
@@ -205,27 +206,57 @@ func TestMetricsFromStoreAndConfig(t *testing.T) {
 }
 
 // TestDropReasons checks that each reason the server gives for dropping a
-// message lands in Kea's counter for it and in pkt4-receive-drop, and that
-// an allocation failure is not a drop.
+// message lands in Kea's counter for it, if Kea has one, and in
+// pkt4-receive-drop, and that an allocation failure is not a drop. Every
+// reason must be decided here: one the table lacks fails.
 func TestDropReasons(t *testing.T) {
 	m := stats.New(stats.Options{})
 	mt := newMetrics(m, nil, slog.New(slog.DiscardHandler))
 	pk := m.Packets()
-	for reason, c := range map[string]*stats.Counter{
-		"DROP class":          pk.AdminFiltered,
-		"not for us":          pk.NotForUs,
-		"malformed request":   pk.RFCViolation,
-		"malformed option 81": pk.ParseFailed,
-	} {
-		before, drops := c.Load(), pk.ReceiveDrop.Load()
-		mt.Dropped(reason)
-		if c.Load() != before+1 || pk.ReceiveDrop.Load() != drops+1 {
-			t.Errorf("%q: its counter went %d -> %d, pkt4-receive-drop %d -> %d", reason, before, c.Load(), drops, pk.ReceiveDrop.Load())
-		}
+	own := map[server.DropReason]*stats.Counter{
+		server.DropNotClientMessage:  nil,
+		server.DropUnsupportedType:   nil,
+		server.DropMalformedOption81: pk.ParseFailed,
+		server.DropClass:             pk.AdminFiltered,
+		server.DropNoSubnet:          nil,
+		server.DropNotForUs:          pk.NotForUs,
+		server.DropMalformedRequest:  pk.RFCViolation,
+		server.DropUnknownInitReboot: nil,
+		server.DropUnknownRelease:    nil,
+		server.DropUnknownDecline:    nil,
 	}
-	drops := pk.ReceiveDrop.Load()
-	mt.Dropped("no address available")
-	if pk.AllocationFail.Load() != 1 || pk.ReceiveDrop.Load() != drops {
-		t.Errorf("no address available: v4-allocation-fail %d, pkt4-receive-drop %d -> %d", pk.AllocationFail.Load(), drops, pk.ReceiveDrop.Load())
+	for i := range server.NumDropReasons {
+		r := server.DropReason(i)
+		if strings.HasPrefix(r.String(), "DropReason(") {
+			t.Errorf("reason %d has no name", i)
+		}
+		all := func() map[string]int64 {
+			got := map[string]int64{}
+			for name := range m.GetAllGlobal() {
+				got[name], _ = m.Int(name)
+			}
+			return got
+		}
+		before := all()
+		mt.Dropped(r)
+		after := all()
+		want := map[string]int64{}
+		switch c, ok := own[r]; {
+		case r == server.DropNoAddress:
+			want["v4-allocation-fail"] = 1
+		case !ok:
+			t.Errorf("%v: the test does not say which counter Kea counts it in", r)
+			continue
+		case c != nil:
+			want[c.Name()] = 1
+			want["pkt4-receive-drop"] = 1
+		default:
+			want["pkt4-receive-drop"] = 1
+		}
+		for name, v := range after {
+			if d := v - before[name]; d != want[name] {
+				t.Errorf("%v: %s went up by %d, want %d", r, name, d, want[name])
+			}
+		}
 	}
 }

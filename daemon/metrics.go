@@ -12,6 +12,7 @@ import (
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
+	"github.com/leased/leased/server"
 	"github.com/leased/leased/stats"
 )
 
@@ -37,9 +38,10 @@ type metrics struct {
 	m      *stats.Manager
 	pk     *stats.Packets
 	global *stats.Leases
-	// drops maps the server's drop reasons to Kea's counters; it is
+	// drops holds, for each of the server's drop reasons, the counter
+	// Kea counts it in besides pkt4-receive-drop (nil: none); it is
 	// read-only after newMetrics.
-	drops map[string]*stats.Counter
+	drops [server.NumDropReasons]*stats.Counter
 	idx   atomic.Pointer[statIndex]
 	// unseen counts the messages the sockets read (and so counted in
 	// pkt4-received) that Kea would not have counted: those its sockets
@@ -67,17 +69,10 @@ func newMetrics(m *stats.Manager, store lease.Store, log *slog.Logger) *metrics 
 		m:      m,
 		pk:     pk,
 		global: m.GlobalLeases(),
-		drops: map[string]*stats.Counter{
-			"DROP class":        pk.AdminFiltered,
-			"not for us":        pk.NotForUs,
-			"malformed request": pk.RFCViolation,
-			// Kea fails to parse such a message (its option 81 does
-			// not unpack) and counts it so.
-			"malformed option 81": pk.ParseFailed,
-		},
-		store: store,
-		libs:  make(map[*dhcpserver.Server]dhcpserver.Stats),
-		log:   log,
+		drops:  dropCounters(pk),
+		store:  store,
+		libs:   make(map[*dhcpserver.Server]dhcpserver.Stats),
+		log:    log,
 	}
 	mt.idx.Store(&statIndex{subnets: map[uint32]*stats.Subnet{}, pools: map[lease.PoolKey]*stats.Pool{}})
 	return mt
@@ -89,13 +84,42 @@ func (mt *metrics) Received(dhcpv4.MessageType) {}
 
 func (mt *metrics) Sent(t dhcpv4.MessageType) { mt.pk.CountSent(uint8(t)) }
 
-func (mt *metrics) Dropped(reason string) {
-	if reason == "no address available" {
+func (mt *metrics) Dropped(r server.DropReason) {
+	if r == server.DropNoAddress {
 		// Kea counts an allocation failure, not a dropped message.
 		mt.pk.AllocationFail.Add(1)
 		return
 	}
-	mt.pk.Drop(mt.drops[reason])
+	if int(r) >= len(mt.drops) {
+		// Not a reason the server gives; counted as a drop all the same.
+		mt.pk.Drop(nil)
+		return
+	}
+	mt.pk.Drop(mt.drops[r])
+}
+
+// dropCounters returns, indexed by server.DropReason, the counter Kea
+// counts each drop in besides pkt4-receive-drop. Every reason is listed,
+// nil or not: the literal's length is the highest reason listed plus
+// one, and the result's type is sized by server.NumDropReasons, so a
+// reason added at the end of the server's list and not here fails to
+// compile, and TestDropReasons checks each entry.
+func dropCounters(pk *stats.Packets) [server.NumDropReasons]*stats.Counter {
+	return [...]*stats.Counter{
+		server.DropNotClientMessage: nil,
+		server.DropUnsupportedType:  nil,
+		// Kea fails to parse such a message (its option 81 does not
+		// unpack) and counts it so.
+		server.DropMalformedOption81: pk.ParseFailed,
+		server.DropClass:             pk.AdminFiltered,
+		server.DropNoSubnet:          nil,
+		server.DropNoAddress:         pk.AllocationFail, // not a drop: see Dropped
+		server.DropNotForUs:          pk.NotForUs,
+		server.DropMalformedRequest:  pk.RFCViolation,
+		server.DropUnknownInitReboot: nil,
+		server.DropUnknownRelease:    nil,
+		server.DropUnknownDecline:    nil,
+	}
 }
 
 func (mt *metrics) Assigned(subnetID, poolID uint32) {

@@ -14,10 +14,10 @@ import (
 type dropRecorder struct {
 	noMetrics
 	mu      sync.Mutex
-	reasons []string
+	reasons []DropReason
 }
 
-func (d *dropRecorder) Dropped(reason string) {
+func (d *dropRecorder) Dropped(reason DropReason) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.reasons = append(d.reasons, reason)

@@ -17,7 +17,7 @@ import (
 func (t *txn) discover() {
 	ss, a, ps, ok := t.pickAddress()
 	if !ok {
-		t.s.metrics.Dropped("no address available")
+		t.s.metrics.Dropped(DropNoAddress)
 		t.s.log.Warn("no address available", "subnet-id", t.subnet.cfg.ID, "chaddr", hwString(t.hw))
 		return
 	}
@@ -156,7 +156,7 @@ func (t *txn) request() {
 					ps.alloc.Release(addr)
 				}
 			}
-			t.s.metrics.Dropped("not for us")
+			t.s.metrics.Dropped(DropNotForUs)
 			return
 		}
 		a = reqIP
@@ -170,11 +170,11 @@ func (t *txn) request() {
 		// RENEWING (unicast) or REBINDING (broadcast).
 		a, renewing = ciaddr, true
 	default:
-		t.s.metrics.Dropped("malformed request")
+		t.s.metrics.Dropped(DropMalformedRequest)
 		return
 	}
 	if !isSet(a) {
-		t.s.metrics.Dropped("malformed request")
+		t.s.metrics.Dropped(DropMalformedRequest)
 		return
 	}
 	ss := t.subnetOf(a)
@@ -208,7 +208,7 @@ func (t *txn) request() {
 		if ss.cfg.Params.Authoritative {
 			t.nak()
 		} else {
-			t.s.metrics.Dropped("unknown client in INIT-REBOOT")
+			t.s.metrics.Dropped(DropUnknownInitReboot)
 		}
 		return
 	}
@@ -339,7 +339,7 @@ func (t *txn) release() {
 	a := t.p.CIAddr()
 	ok, err := t.s.store.Get(t.ctx, a, &t.found)
 	if err != nil || !ok || !t.owns(&t.found) || t.found.State != lease.StateDefault {
-		t.s.metrics.Dropped("release of an unknown lease")
+		t.s.metrics.Dropped(DropUnknownRelease)
 		return
 	}
 	ps := t.st.poolContaining(a)
@@ -371,7 +371,7 @@ func (t *txn) decline() {
 	}
 	found, err := t.s.store.Get(t.ctx, a, &t.found)
 	if err != nil || !found || !t.owns(&t.found) {
-		t.s.metrics.Dropped("decline of an unknown lease")
+		t.s.metrics.Dropped(DropUnknownDecline)
 		return
 	}
 	t.next = t.found.Clone()

@@ -42,27 +42,6 @@ type Options struct {
 	CommitInterval time.Duration
 }
 
-// Metrics is told what the server does, for statistics. Implementations
-// must be safe for concurrent use and cheap: they are called on the packet
-// path.
-type Metrics interface {
-	// Received counts a message of type mt that reached the server.
-	Received(mt dhcpv4.MessageType)
-	// Sent counts a reply of type mt.
-	Sent(mt dhcpv4.MessageType)
-	// Dropped counts a message the server ignored, with Kea's reason
-	// (e.g. "no subnet", "not for us", "DROP class").
-	Dropped(reason string)
-	// Assigned and Freed count leases of a subnet's pool entering and
-	// leaving use; Declined counts addresses declined.
-	Assigned(subnetID, poolID uint32)
-	Freed(subnetID, poolID uint32)
-	Declined(subnetID, poolID uint32)
-	// Reclaimed counts expired leases reclaimed; declined says the lease
-	// was a declined address whose probation ended.
-	Reclaimed(subnetID, poolID uint32, declined bool)
-}
-
 // Server answers DHCPv4 clients. It is safe for concurrent use.
 type Server struct {
 	store   lease.Store
@@ -457,14 +436,14 @@ func (s *Server) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 		// is its own address: counted as a drop, as Kea counts every
 		// message it does not process, so that each message received
 		// is either answered or counted as dropped.
-		s.metrics.Dropped("not a client message")
+		s.metrics.Dropped(DropNotClientMessage)
 		return
 	}
 	mt := p.MessageType()
 	switch mt {
 	case dhcpv4.Discover, dhcpv4.Request, dhcpv4.Decline, dhcpv4.Release, dhcpv4.Inform:
 	default:
-		s.metrics.Dropped("unsupported message type")
+		s.metrics.Dropped(DropUnsupportedType)
 		return
 	}
 	s.metrics.Received(mt)
@@ -488,13 +467,3 @@ func clientKey(p *dhcpv4.Packet) uint64 {
 	}
 	return h.Sum64()
 }
-
-type noMetrics struct{}
-
-func (noMetrics) Received(dhcpv4.MessageType)    {}
-func (noMetrics) Sent(dhcpv4.MessageType)        {}
-func (noMetrics) Dropped(string)                 {}
-func (noMetrics) Assigned(uint32, uint32)        {}
-func (noMetrics) Freed(uint32, uint32)           {}
-func (noMetrics) Declined(uint32, uint32)        {}
-func (noMetrics) Reclaimed(uint32, uint32, bool) {}

@@ -58,13 +58,13 @@ func (t *txn) begin(s *Server, st *state, w dhcpserver.ResponseWriter, r *dhcpse
 func (t *txn) run(mt dhcpv4.MessageType) {
 	if v, ok := t.p.Option(dhcpv4.OptionClientFQDN); ok && !ddns.ValidFQDN(v) {
 		// Kea cannot parse the message, and drops it.
-		t.s.metrics.Dropped("malformed option 81")
+		t.s.metrics.Dropped(DropMalformedOption81)
 		return
 	}
 	t.eval.Begin(t.p, classify.Meta{Iface: t.r.IfName, Src: t.r.Src.Addr(), Dst: t.r.Dst})
 	t.eval.Classify()
 	if t.eval.Drop() {
-		t.s.metrics.Dropped("DROP class")
+		t.s.metrics.Dropped(DropClass)
 		return
 	}
 	sel := makeSelector(t.p, t.r.IfName, t.r.Local, t.r.Src.Addr(), isBroadcast(t.r.Dst), t.cfg)
@@ -79,11 +79,11 @@ func (t *txn) run(mt dhcpv4.MessageType) {
 	}
 	t.eval.SetKnown(t.host != nil)
 	if t.eval.Drop() {
-		t.s.metrics.Dropped("DROP class")
+		t.s.metrics.Dropped(DropClass)
 		return
 	}
 	if t.subnet == nil {
-		t.s.metrics.Dropped("no subnet")
+		t.s.metrics.Dropped(DropNoSubnet)
 		t.s.log.Debug("no subnet for client", "type", mt, "chaddr", hwString(t.hw), "giaddr", t.p.GIAddr(), "iface", t.r.IfName)
 		return
 	}
