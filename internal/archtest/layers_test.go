@@ -24,6 +24,7 @@ var layers = []struct {
 	{2, "engines", []string{
 		"config", "config/", "classify", "alloc", "lease", "lease/", "ddns",
 		"control", "stats", "logging", "mesh", "mesh/", "client", "client/", "ha",
+		"snoop",
 	}},
 	{3, "DHCPv4 engine", []string{"server"}},
 	{4, "process", []string{"daemon", "daemon/", "demo"}},
