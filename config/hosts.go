@@ -1,12 +1,12 @@
 package config
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strings"
 
 	"github.com/leased/leased/config/jsonc"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/dhcpv4/optdef"
 )
 
 // hostIndex finds reservations by identifier and by address. Keys carry
@@ -110,6 +110,12 @@ func (l *loader) reservations(m member, s *Subnet, what string) []*Host {
 	return out
 }
 
+// identifierHex is the syntax of a reservation's identifier: "01:02:0a",
+// "01-02-0a", "01 02 0a", "1:2:a", "01020a" or "0x01020a", with white
+// space around it ignored.
+const identifierHex = optdef.HexColon | optdef.HexDash | optdef.HexSpace | optdef.HexTrim |
+	optdef.HexUpperPrefix | optdef.HexPrefixSeparated | optdef.HexStrictRun | optdef.HexNoEmpty
+
 // parseIdentifier reads an identifier as Kea writes it: hexadecimal bytes,
 // optionally separated by colons, dashes or spaces, optionally prefixed by
 // 0x; or, for any type, a text in single quotes.
@@ -119,8 +125,8 @@ func parseIdentifier(t IdentifierType, s string) ([]byte, error) {
 		id = []byte(s[1 : len(s)-1])
 	} else {
 		var err error
-		if id, err = parseHexBytes(s); err != nil {
-			return nil, err
+		if id, err = optdef.ParseHex(s, identifierHex); err != nil {
+			return nil, fmt.Errorf("%s is not hexadecimal bytes such as \"01:02:03:04:05:06\" or a 'quoted text'", jsonc.Quote(s))
 		}
 	}
 	max := 255
@@ -134,46 +140,6 @@ func parseIdentifier(t IdentifierType, s string) ([]byte, error) {
 		return nil, fmt.Errorf("identifier is %d bytes long; at most %d are allowed", len(id), max)
 	}
 	return id, nil
-}
-
-// parseHexBytes reads "01:02:0a", "01-02-0a", "01 02 0a", "1:2:a",
-// "01020a" or "0x01020a".
-func parseHexBytes(s string) ([]byte, error) {
-	bad := fmt.Errorf("%s is not hexadecimal bytes such as \"01:02:03:04:05:06\" or a 'quoted text'", jsonc.Quote(s))
-	t := strings.TrimSpace(s)
-	if strings.HasPrefix(t, "0x") || strings.HasPrefix(t, "0X") {
-		t = t[2:]
-	}
-	if t == "" {
-		return nil, bad
-	}
-	if !strings.ContainsAny(t, ":- ") {
-		if len(t)%2 == 1 {
-			t = "0" + t
-		}
-		b, err := hex.DecodeString(t)
-		if err != nil {
-			return nil, bad
-		}
-		return b, nil
-	}
-	sep := t[strings.IndexAny(t, ":- ")]
-	parts := strings.Split(t, string(sep))
-	out := make([]byte, 0, len(parts))
-	for _, p := range parts {
-		if len(p) == 0 || len(p) > 2 {
-			return nil, bad
-		}
-		if len(p) == 1 {
-			p = "0" + p
-		}
-		b, err := hex.DecodeString(p)
-		if err != nil {
-			return nil, bad
-		}
-		out = append(out, b[0])
-	}
-	return out, nil
 }
 
 // indexHosts indexes global and subnet reservations and reports

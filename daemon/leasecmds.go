@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpv4/optdef"
 	"github.com/leased/leased/lease"
 )
 
@@ -101,33 +102,26 @@ func hexColons(b []byte) string {
 	return s.String()
 }
 
-// parseHexID reads a hardware address or client identifier as Kea
-// accepts them: hexadecimal bytes separated by colons (each one or two
-// digits), or an unseparated string of hexadecimal digit pairs.
+// idHex is the syntax of a hardware address or client identifier in a
+// lease command: hexadecimal bytes of one or two digits separated by
+// colons, dashes or spaces in any mix (empty groups skipped), or an
+// unseparated string of digit pairs with an optional 0x or 0X.
+const idHex = optdef.HexColon | optdef.HexDash | optdef.HexSpace | optdef.HexMixed |
+	optdef.HexUpperPrefix | optdef.HexBarePrefix | optdef.HexEvenRun | optdef.HexStrictRun | optdef.HexNoEmpty
+
+// parseHexID reads a hardware address or client identifier of at most
+// max bytes.
 func parseHexID(s string, max int) ([]byte, error) {
 	if s == "" {
 		return nil, errors.New("empty")
 	}
-	var out []byte
-	if strings.ContainsAny(s, ":- ") {
-		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == '-' || r == ' ' }) {
-			if len(part) == 0 || len(part) > 2 {
-				return nil, fmt.Errorf("%q is not a list of hexadecimal bytes", s)
-			}
-			v, err := strconv.ParseUint(part, 16, 8)
-			if err != nil {
-				return nil, fmt.Errorf("%q is not a list of hexadecimal bytes", s)
-			}
-			out = append(out, byte(v))
-		}
-	} else {
-		b, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(s), "0x"))
-		if err != nil {
-			return nil, fmt.Errorf("%q is not hexadecimal", s)
-		}
-		out = b
-	}
-	if len(out) > max {
+	out, err := optdef.ParseHex(s, idHex)
+	switch {
+	case err != nil && strings.ContainsAny(s, ":- "):
+		return nil, fmt.Errorf("%q is not a list of hexadecimal bytes", s)
+	case err != nil:
+		return nil, fmt.Errorf("%q is not hexadecimal", s)
+	case len(out) > max:
 		return nil, fmt.Errorf("%q is %d bytes long, more than %d", s, len(out), max)
 	}
 	return out, nil

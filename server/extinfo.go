@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/dhcpv4/optdef"
 	"github.com/leased/leased/lease"
 )
 
@@ -162,6 +163,11 @@ func (t *txn) userContext(ss *subnetState, keep string) string {
 	return uc
 }
 
+// relayInfoHex is the syntax of relay information's hexadecimal in a
+// lease's user context: Kea's formatted hexadecimal, without white space
+// inside a run of digits.
+const relayInfoHex = optdef.HexKea | optdef.HexStrictRun
+
 // checkExtendedInfo applies sanity-checks.extended-info-checks to the
 // user context of a lease read from the store, as Kea does when it loads
 // its leases, and returns the context to keep, whether it changed and,
@@ -227,8 +233,8 @@ func checkExtendedInfo(uc, level string) (out string, changed bool, problem stri
 	var old string
 	if json.Unmarshal(info, &old) == nil {
 		// Kea 2.2's form: convert it.
-		b, ok := decodeFormattedHex(old)
-		if !ok {
+		b, err := optdef.ParseHex(old, relayInfoHex)
+		if err != nil {
 			return drop("the hexadecimal does not parse")
 		}
 		rai := dhcpv4.RelayInfo(b)
@@ -265,7 +271,7 @@ func checkExtendedInfo(uc, level string) (out string, changed bool, problem stri
 			return drop(key + " is not a string")
 		}
 		if key == "sub-options" {
-			if _, ok := decodeFormattedHex(s); !ok {
+			if _, err := optdef.ParseHex(s, relayInfoHex); err != nil {
 				return drop(key + " is not hexadecimal")
 			}
 		} else if b, err := hex.DecodeString(s); err != nil || len(b) == 0 {
@@ -282,42 +288,4 @@ func checkExtendedInfo(uc, level string) (out string, changed bool, problem stri
 		}
 	}
 	return uc, false, ""
-}
-
-// decodeFormattedHex reads hexadecimal as Kea's formatted form allows:
-// bytes of one or two digits separated by colons or by spaces, or digits
-// with an optional "0x" (an odd count gets a leading zero).
-func decodeFormattedHex(s string) ([]byte, bool) {
-	sep := ""
-	switch {
-	case strings.Contains(s, ":"):
-		sep = ":"
-	case strings.Contains(s, " "):
-		sep = " "
-	default:
-		digits := s
-		if len(s) > 2 && s[:2] == "0x" {
-			digits = s[2:]
-		}
-		if len(s)%2 != 0 {
-			digits = "0" + digits
-		}
-		b, err := hex.DecodeString(digits)
-		return b, err == nil
-	}
-	var out []byte
-	for _, part := range strings.Split(s, sep) {
-		if len(part) == 0 || len(part) > 2 {
-			return nil, false
-		}
-		if len(part) == 1 {
-			part = "0" + part
-		}
-		b, err := hex.DecodeString(part)
-		if err != nil {
-			return nil, false
-		}
-		out = append(out, b...)
-	}
-	return out, true
 }

@@ -31,6 +31,13 @@
 // []netip.Addr, option 51 as a uint32), for programs rather than
 // configuration files.
 //
+// [ParseHex] reads bytes written in hexadecimal: Kea's formatted form
+// ([HexKea]: "01:02:0a", "01 02 0a", "0x01020a") and, through the flags
+// of [HexSyntax], the few variants other readers of Kea's files and
+// commands accept: the configuration's host identifiers, the lease
+// commands, the lease CSV file and the relay information kept with
+// leases are read through it.
+//
 // Options that carry sub-options (option 43, 82, 122, vivso 125, or any
 // definition with Encapsulate set) are built in two steps: Encode gives
 // the option's own value, and [Def.Compose] adds the sub-options, each

@@ -1,7 +1,6 @@
 package optdef
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 )
@@ -182,97 +181,22 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-var (
-	errOddHex  = errors.New("odd number of hexadecimal digits")
-	errBadHex  = errors.New("not a hexadecimal digit")
-	errPadding = errors.New("padding character '=' is not allowed")
-)
-
 // appendHexLoose decodes the text of a binary field: pairs of
 // hexadecimal digits in either case; whitespace anywhere is ignored.
 func appendHexLoose(dst []byte, s string) ([]byte, error) {
-	start := len(dst)
-	var hi byte
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == ' ' || (c >= '\t' && c <= '\r') {
-			continue
-		}
-		if c == '=' {
-			return dst[:start], errPadding
-		}
-		d, ok := hexDigit(c)
-		if !ok {
-			return dst[:start], errBadHex
-		}
-		if n%2 == 0 {
-			hi = d
-		} else {
-			dst = append(dst, hi<<4|d)
-		}
-		n++
-	}
-	if n%2 != 0 {
-		return dst[:start], errOddHex
-	}
-	return dst, nil
+	return appendDigits(dst, s, 0, false)
 }
 
 // appendRawData decodes option-data "data" given with csv-format false:
-// either text in single quotes (its bytes, trimmed) or hexadecimal
-// digits, as one run with an optional "0x" prefix (an odd count gets a
-// leading zero) or as octets of one or two digits separated by colons,
-// or else by single spaces.
+// either text in single quotes (its bytes, trimmed) or Kea's formatted
+// hexadecimal (HexKea).
 func appendRawData(dst []byte, s string) ([]byte, error) {
 	if t := trim(s); len(t) > 1 && t[0] == '\'' && t[len(t)-1] == '\'' {
 		if inner := trim(t[1 : len(t)-1]); inner != "" {
 			return append(dst, inner...), nil
 		}
 	}
-	switch {
-	case strings.IndexByte(s, ':') >= 0:
-		return appendSeparatedHex(dst, s, ':')
-	case strings.IndexByte(s, ' ') >= 0:
-		return appendSeparatedHex(dst, s, ' ')
-	}
-	// One run of digits: an odd count gets a leading zero (counted on the
-	// whole string, prefix included), then an optional "0x" is dropped.
-	var digits strings.Builder
-	if len(s)%2 != 0 {
-		digits.WriteByte('0')
-	}
-	if len(s) > 2 && s[:2] == "0x" {
-		digits.WriteString(s[2:])
-	} else {
-		digits.WriteString(s)
-	}
-	return appendHexLoose(dst, digits.String())
-}
-
-func appendSeparatedHex(dst []byte, s string, sep byte) ([]byte, error) {
-	parts := strings.Split(s, string(sep))
-	start := len(dst)
-	for _, p := range parts {
-		switch {
-		case p == "" && len(parts) > 1:
-			return dst[:start], errors.New("two consecutive separators")
-		case len(p) > 2:
-			return dst[:start], errors.New("more than two digits between separators")
-		case p == "":
-			continue
-		}
-		var v byte
-		for i := 0; i < len(p); i++ {
-			d, ok := hexDigit(p[i])
-			if !ok {
-				return dst[:start], errBadHex
-			}
-			v = v<<4 | d
-		}
-		dst = append(dst, v)
-	}
-	return dst, nil
+	return AppendHex(dst, s, HexKea)
 }
 
 const hexUpper = "0123456789ABCDEF"

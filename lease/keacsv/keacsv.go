@@ -2,7 +2,6 @@ package keacsv
 
 import (
 	"bufio"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/leased/leased/dhcpv4/optdef"
 	"github.com/leased/leased/lease"
 )
 
@@ -243,34 +243,19 @@ func parseBool(f []string, col int) (bool, error) {
 	return false, fmt.Errorf("%s %q is not 0 or 1", Columns[col], f[col])
 }
 
-// parseHex reads an identifier as Kea writes it, hex bytes separated by
-// colons ("1:a:ff" is accepted too), or as plain hex digits with an
-// optional 0x.
+// csvHex is the syntax of the hwaddr and client_id columns: Kea writes
+// colon-separated bytes ("1:a:ff" is read too); plain hex digits with an
+// optional 0x are read as well, "0x" alone as no bytes.
+const csvHex = optdef.HexColon | optdef.HexBarePrefix | optdef.HexStrictRun
+
+// parseHex reads an identifier column, at most max bytes.
 func parseHex(s string, max int) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var out []byte
-	if strings.Contains(s, ":") {
-		for part := range strings.SplitSeq(s, ":") {
-			if len(part) == 0 || len(part) > 2 {
-				return nil, fmt.Errorf("%q is not colon-separated hex bytes", s)
-			}
-			v, err := strconv.ParseUint(part, 16, 8)
-			if err != nil {
-				return nil, fmt.Errorf("%q is not colon-separated hex bytes", s)
-			}
-			out = append(out, byte(v))
+	out, err := optdef.ParseHex(s, csvHex)
+	if err != nil {
+		if strings.Contains(s, ":") {
+			return nil, fmt.Errorf("%q is not colon-separated hex bytes", s)
 		}
-	} else {
-		h := strings.TrimPrefix(s, "0x")
-		if len(h)%2 == 1 {
-			h = "0" + h
-		}
-		var err error
-		if out, err = hex.DecodeString(h); err != nil {
-			return nil, fmt.Errorf("%q is not hex", s)
-		}
+		return nil, fmt.Errorf("%q is not hex", s)
 	}
 	if len(out) > max {
 		return nil, fmt.Errorf("%q is %d bytes long, more than %d", s, len(out), max)
