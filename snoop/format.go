@@ -115,7 +115,10 @@ func typeName(p *dhcpv4.Packet) string {
 	if mt == 0 {
 		return p.Op().String()
 	}
-	return strings.TrimPrefix(mt.String(), "DHCP")
+	if name := mt.String(); !strings.HasPrefix(name, "DHCP(") {
+		return strings.TrimPrefix(name, "DHCP")
+	}
+	return mt.String()
 }
 
 // appendHeader appends the fixed header's fields that say something: xid

@@ -60,3 +60,17 @@ func message(t testing.TB, src, dst string, payload []byte) *Message {
 var (
 	ip = netip.MustParseAddr
 )
+
+func ip4port(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// parsed is message for a datagram built by hand.
+func parsed(t testing.TB, d []byte) *Message {
+	t.Helper()
+	m, err := ParseIPv4(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Time = time.Date(2026, 1, 2, 12, 0, 1, 123456789, time.UTC)
+	m.Interface = "eth0"
+	return m
+}
