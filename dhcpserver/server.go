@@ -211,15 +211,99 @@ func (s *Server) Listen() error {
 }
 
 func (s *Server) listenLocked() (err error) {
+	if err := s.configure(); err != nil {
+		return err
+	}
+	addr, err := parseAddr(s.Addr)
+	if err != nil {
+		return err
+	}
+	var ifis []net.Interface
+	if len(s.Interfaces) > 0 {
+		for _, name := range s.Interfaces {
+			ifi, err := net.InterfaceByName(name)
+			if err != nil {
+				return fmt.Errorf("dhcpserver: interface %q: %w", name, err)
+			}
+			ifis = append(ifis, *ifi)
+		}
+	} else {
+		ifis = s.allInterfaces()
+	}
+	defer s.closeOnError(&err)
+	port, err := s.openSockets(addr, ifis, s.rcvbuf())
+	if err != nil {
+		return err
+	}
+	s.listenDone(netip.AddrPortFrom(addr.Addr(), port), ifis)
+	return nil
+}
+
+// ServeConn serves on conn, a UDP socket the caller opened: one handed
+// over by systemd's socket activation (net.FilePacketConn of descriptor 3)
+// or bound in a test, for instance. The server takes conn over and closes
+// it, also when ServeConn fails. Addr and Interfaces are ignored; the
+// other fields apply as with ListenAndServe, and ServeConn returns as
+// Serve does.
+//
+// conn must be an IPv4 UDP socket with a file descriptor (a
+// *net.UDPConn, or another net.PacketConn that implements syscall.Conn):
+// the server reads it with its own system calls, not through conn's
+// methods, so a net.PacketConn that only emulates a socket cannot be
+// served. The server sets on it what it needs to learn, for every
+// datagram, the interface it arrived on and the address it was sent to
+// (IP_PKTINFO; IP_RECVIF and IP_RECVDSTADDR on FreeBSD and macOS),
+// SO_BROADCAST, and the receive buffer (ReadBuffer). Datagrams queued
+// before that arrive without the control messages, so their Request has
+// no IfIndex nor Local (and their replies no option 54) unless the socket
+// had them already: systemd's PassPacketInfo=yes sets IP_PKTINFO. Once
+// LocalAddr reports the socket's address, the socket is set up. A socket bound to a
+// device (SO_BINDTODEVICE, systemd's BindToDevice=) serves that
+// interface; otherwise it serves every interface, as Listen does when
+// Interfaces is empty. A socket bound to a unicast address never receives
+// the broadcasts of clients that have no address yet.
+//
+// Replies to clients without an address still go through packet sockets
+// on Linux, which the server opens itself and which need CAP_NET_RAW;
+// without them (or with NoRawSockets) such replies are broadcast, as
+// Stats.Fallbacks counts.
+func (s *Server) ServeConn(conn net.PacketConn) error {
+	s.mu.Lock()
+	err := s.listenConnLocked(conn)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.Serve()
+}
+
+func (s *Server) listenConnLocked(conn net.PacketConn) (err error) {
+	if err := s.configure(); err != nil {
+		conn.Close()
+		return err
+	}
+	defer s.closeOnError(&err)
+	local, dev, err := s.adoptSocket(conn, s.rcvbuf())
+	if err != nil {
+		return err
+	}
+	var ifis []net.Interface
+	if dev != nil {
+		ifis = []net.Interface{*dev}
+	} else {
+		ifis = s.allInterfaces()
+	}
+	s.listenDone(local, ifis)
+	return nil
+}
+
+// configure checks that the server may listen and sets its defaults.
+func (s *Server) configure() error {
 	if s.closing.Load() {
 		return ErrServerClosed
 	}
 	if s.listened {
 		return errors.New("dhcpserver: Listen called twice")
-	}
-	addr, err := parseAddr(s.Addr)
-	if err != nil {
-		return err
 	}
 	s.log = s.Logger
 	if s.log == nil {
@@ -235,52 +319,54 @@ func (s *Server) listenLocked() (err error) {
 	if !s.bcast.Is4() {
 		return fmt.Errorf("dhcpserver: BroadcastAddr %s is not an IPv4 address", s.BroadcastAddr)
 	}
-	rcvbuf := s.ReadBuffer
-	if rcvbuf == 0 {
-		rcvbuf = DefaultReadBuffer
-	}
+	return nil
+}
 
-	var ifis []net.Interface
-	if len(s.Interfaces) > 0 {
-		for _, name := range s.Interfaces {
-			ifi, err := net.InterfaceByName(name)
-			if err != nil {
-				return fmt.Errorf("dhcpserver: interface %q: %w", name, err)
-			}
-			ifis = append(ifis, *ifi)
-		}
-	} else if ifis, err = net.Interfaces(); err != nil {
+func (s *Server) rcvbuf() int {
+	if s.ReadBuffer == 0 {
+		return DefaultReadBuffer
+	}
+	return s.ReadBuffer
+}
+
+// allInterfaces lists the interfaces of a server that serves them all.
+func (s *Server) allInterfaces() []net.Interface {
+	ifis, err := net.Interfaces()
+	if err != nil {
 		s.log.Warn("dhcpserver: cannot list interfaces; names will be looked up on first use", "err", err)
 	}
+	return ifis
+}
+
+// closeOnError closes the sockets opened so far when *err is set.
+func (s *Server) closeOnError(err *error) {
+	if *err == nil {
+		return
+	}
+	for _, sk := range s.socks {
+		sk.close()
+	}
+	for _, rs := range s.raws {
+		rs.close()
+	}
+	s.socks, s.raws = nil, nil
+}
+
+// listenDone opens the packet sockets on ifis and records what Listen
+// learnt: the server is then ready to serve.
+func (s *Server) listenDone(local netip.AddrPort, ifis []net.Interface) {
 	names := make(map[int]string, len(ifis))
 	for _, ifi := range ifis {
 		names[ifi.Index] = ifi.Name
-	}
-
-	defer func() {
-		if err != nil {
-			for _, sk := range s.socks {
-				sk.close()
-			}
-			for _, rs := range s.raws {
-				rs.close()
-			}
-			s.socks, s.raws = nil, nil
-		}
-	}()
-	port, err := s.openSockets(addr, ifis, rcvbuf)
-	if err != nil {
-		return err
 	}
 	s.raws = make(map[int]*rawSocket)
 	if !s.NoRawSockets {
 		s.openRaws(ifis)
 	}
 	s.names.Store(&names)
-	s.local = netip.AddrPortFrom(addr.Addr(), port)
+	s.local = local
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	s.listened = true
-	return nil
 }
 
 func cmp0(v, def uint16) uint16 {

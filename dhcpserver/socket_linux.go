@@ -41,26 +41,11 @@ func openUDP(addr netip.AddrPort, dev string, rcvbuf int) (_ int, err error) {
 			unix.Close(fd)
 		}
 	}()
-	for _, o := range [...]struct {
-		level, name int
-		what        string
-	}{
-		{unix.SOL_SOCKET, unix.SO_REUSEADDR, "SO_REUSEADDR"},
-		{unix.SOL_SOCKET, unix.SO_BROADCAST, "SO_BROADCAST"},
-		{unix.IPPROTO_IP, unix.IP_PKTINFO, "IP_PKTINFO"},
-	} {
-		if err := unix.SetsockoptInt(fd, o.level, o.name, 1); err != nil {
-			return -1, fmt.Errorf("setsockopt %s: %w", o.what, err)
-		}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return -1, fmt.Errorf("setsockopt SO_REUSEADDR: %w", err)
 	}
-	if rcvbuf > 0 {
-		// SO_RCVBUFFORCE passes net.core.rmem_max when the process has
-		// CAP_NET_ADMIN; otherwise the kernel caps SO_RCVBUF at rmem_max.
-		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf) != nil {
-			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf); err != nil {
-				return -1, fmt.Errorf("setsockopt SO_RCVBUF %d: %w", rcvbuf, err)
-			}
-		}
+	if err := serverOptions(fd, rcvbuf); err != nil {
+		return -1, err
 	}
 	if dev != "" {
 		if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, dev); err != nil {
@@ -81,6 +66,90 @@ func openUDP(addr netip.AddrPort, dev string, rcvbuf int) (_ int, err error) {
 		return -1, fmt.Errorf("bind %s: %w", addr, err)
 	}
 	return fd, nil
+}
+
+// serverOptions sets what every server socket needs: SO_BROADCAST,
+// IP_PKTINFO and the requested receive buffer.
+func serverOptions(fd, rcvbuf int) error {
+	for _, o := range [...]struct {
+		level, name int
+		what        string
+	}{
+		{unix.SOL_SOCKET, unix.SO_BROADCAST, "SO_BROADCAST"},
+		{unix.IPPROTO_IP, unix.IP_PKTINFO, "IP_PKTINFO"},
+	} {
+		if err := unix.SetsockoptInt(fd, o.level, o.name, 1); err != nil {
+			return fmt.Errorf("setsockopt %s: %w", o.what, err)
+		}
+	}
+	if rcvbuf > 0 {
+		// SO_RCVBUFFORCE passes net.core.rmem_max when the process has
+		// CAP_NET_ADMIN; otherwise the kernel caps SO_RCVBUF at rmem_max.
+		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf) != nil {
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf); err != nil {
+				return fmt.Errorf("setsockopt SO_RCVBUF %d: %w", rcvbuf, err)
+			}
+		}
+	}
+	return nil
+}
+
+// adoptSocket makes conn, a socket the caller opened, the server's only
+// socket (see Server.ServeConn). The server uses a duplicate of conn's
+// descriptor, made blocking, and closes conn. It returns the address the
+// socket is bound to and, when it is bound to a device, that interface.
+func (s *Server) adoptSocket(conn net.PacketConn, rcvbuf int) (local netip.AddrPort, dev *net.Interface, err error) {
+	defer conn.Close()
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: a %T has no file descriptor (it is not a syscall.Conn)", conn)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %w", err)
+	}
+	fd := -1
+	var derr error
+	if err := rc.Control(func(f uintptr) { fd, derr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %w", err)
+	}
+	if derr != nil {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: duplicating the socket: %w", derr)
+	}
+	defer func() {
+		if err != nil {
+			unix.Close(fd)
+		}
+	}()
+	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_DGRAM {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: not a datagram socket (type %d, %v)", typ, err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: getsockname: %w", err)
+	}
+	sa4, ok := sa.(*unix.SockaddrInet4)
+	if !ok {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: not an IPv4 socket (%T)", sa)
+	}
+	// The descriptor shares its file status flags with conn's, which
+	// package net made non-blocking; conn is closed below, so nothing
+	// else depends on them.
+	if err := unix.SetNonblock(fd, false); err != nil {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %w", err)
+	}
+	if err := serverOptions(fd, rcvbuf); err != nil {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %w", err)
+	}
+	sk := &udpSocket{fd: fd}
+	if name, err := unix.GetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE); err == nil && name != "" {
+		if dev, err = net.InterfaceByName(name); err != nil {
+			return local, nil, fmt.Errorf("dhcpserver: ServeConn: the socket's device %q: %w", name, err)
+		}
+		sk.ifindex, sk.ifname = dev.Index, dev.Name
+	}
+	s.socks = append(s.socks, sk)
+	return netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), uint16(sa4.Port)), dev, nil
 }
 
 // boundPort returns the local port of fd.

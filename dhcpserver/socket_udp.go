@@ -102,6 +102,57 @@ func (s *Server) openSockets(addr netip.AddrPort, ifis []net.Interface, rcvbuf i
 	return port, nil
 }
 
+// adoptSocket makes conn, a socket the caller opened, the server's only
+// socket (see Server.ServeConn), serving every interface. It returns the
+// address the socket is bound to.
+func (s *Server) adoptSocket(conn net.PacketConn, rcvbuf int) (local netip.AddrPort, dev *net.Interface, err error) {
+	uc, ok := conn.(*net.UDPConn)
+	if !ok {
+		conn.Close()
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: a %T is not a *net.UDPConn", conn)
+	}
+	defer func() {
+		if err != nil {
+			uc.Close()
+		}
+	}()
+	la, ok := uc.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: socket has no UDP address")
+	}
+	local = la.AddrPort()
+	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
+	if !local.Addr().Is4() {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %s is not an IPv4 address", local)
+	}
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %w", err)
+	}
+	wildcard := local.Addr().IsUnspecified()
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_BROADCAST, 1); serr != nil {
+			serr = fmt.Errorf("setsockopt SO_BROADCAST: %w", serr)
+			return
+		}
+		serr = socketOptions(int(fd), 0, wildcard)
+	}); err != nil {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %w", err)
+	}
+	if serr != nil {
+		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %w", serr)
+	}
+	if rcvbuf > 0 {
+		if err := uc.SetReadBuffer(rcvbuf); err != nil {
+			return local, nil, fmt.Errorf("dhcpserver: ServeConn: set receive buffer to %d: %w", rcvbuf, err)
+		}
+	}
+	ifis, _ := net.Interfaces()
+	s.socks = append(s.socks, &udpSocket{conn: uc, wildcard: wildcard, ifs: newIfTable(ifis)})
+	return local, nil, nil
+}
+
 // listenUDP opens one UDP socket bound to addr, with SO_REUSEADDR (the
 // sockets of a server, and of the servers of other interfaces, share the
 // port), the options that make the system report each datagram's

@@ -1,0 +1,92 @@
+package dhcpserver_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/dhcpserver/dhcptest"
+)
+
+// TestServeConn serves a UDP socket the test opened itself on loopback,
+// as systemd's socket activation hands one over.
+func TestServeConn(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	c, err := dhcptest.NewClient(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	locals := make(chan string, 2)
+	srv := &dhcpserver.Server{
+		Handler: dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+			locals <- r.Local.String() + " " + r.IfName
+			offerAll.ServeDHCP(w, r)
+		}),
+		ClientPort:    c.LocalAddr().Port(),
+		BroadcastAddr: loopback,
+		NoRawSockets:  true,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeConn(conn) }()
+	// Datagrams queued before ServeConn sets IP_PKTINFO would come
+	// without it: wait until LocalAddr says the socket is set up.
+	for deadline := time.Now().Add(5 * time.Second); !srv.LocalAddr().IsValid(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("ServeConn did not set the socket up")
+		}
+	}
+	got, err := c.DORA(1, hw(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != yiaddr {
+		t.Errorf("DORA got %v, want %v", got, yiaddr)
+	}
+	for range 2 {
+		if l := <-locals; l != "127.0.0.1 lo" {
+			t.Errorf("request arrived at %q, want 127.0.0.1 on lo (the control messages the server asked for)", l)
+		}
+	}
+	if la := srv.LocalAddr(); la != addr {
+		t.Errorf("LocalAddr = %v, want %v", la, addr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; !errors.Is(err, dhcpserver.ErrServerClosed) {
+		t.Errorf("ServeConn returned %v, want ErrServerClosed", err)
+	}
+}
+
+// fakeConn is a net.PacketConn with no socket behind it.
+type fakeConn struct{ net.PacketConn }
+
+func (fakeConn) Close() error { return nil }
+
+// TestServeConnNeedsASocket checks that ServeConn refuses a PacketConn it
+// cannot read with its own system calls, and a socket of another family.
+func TestServeConnNeedsASocket(t *testing.T) {
+	srv := &dhcpserver.Server{Handler: offerAll}
+	if err := srv.ServeConn(fakeConn{}); err == nil || errors.Is(err, dhcpserver.ErrServerClosed) {
+		t.Errorf("ServeConn of a fake PacketConn returned %v, want an error", err)
+	}
+	unixConn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(t.TempDir(), "s"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = &dhcpserver.Server{Handler: offerAll}
+	if err := srv.ServeConn(unixConn); err == nil || errors.Is(err, dhcpserver.ErrServerClosed) {
+		t.Errorf("ServeConn of a Unix datagram socket returned %v, want an error", err)
+	}
+}
