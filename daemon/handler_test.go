@@ -224,6 +224,7 @@ func TestDropReasons(t *testing.T) {
 		server.DropUnknownInitReboot: nil,
 		server.DropUnknownRelease:    nil,
 		server.DropUnknownDecline:    nil,
+		server.DropNotDurable:        nil,
 	}
 	for i := range server.NumDropReasons {
 		r := server.DropReason(i)

@@ -119,6 +119,7 @@ func dropCounters(pk *stats.Packets) [server.NumDropReasons]*stats.Counter {
 		server.DropUnknownInitReboot: nil,
 		server.DropUnknownRelease:    nil,
 		server.DropUnknownDecline:    nil,
+		server.DropNotDurable:        nil,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
 )
 
@@ -43,6 +44,7 @@ const (
 type committer struct {
 	store    lease.Store
 	log      *slog.Logger
+	metrics  Metrics
 	interval time.Duration
 
 	mu      sync.Mutex
@@ -58,7 +60,8 @@ type committer struct {
 	since    time.Time
 }
 
-// add queues d (nil for a write that sends nothing) for the next sync.
+// add queues d, a deferred ACK (nil for a write that sends nothing), for
+// the next sync.
 func (c *committer) add(d dhcpserver.Deferred) {
 	c.mu.Lock()
 	c.queue = append(c.queue, d)
@@ -93,7 +96,9 @@ func (c *committer) run() {
 				if i > 0 {
 					pause(sendGap)
 				}
-				dhcpserver.SendAll(batch[i:min(i+sendSlice, len(batch))])
+				slice := batch[i:min(i+sendSlice, len(batch))]
+				dhcpserver.SendAll(slice)
+				c.count(slice, true)
 			}
 		} else {
 			for _, d := range batch {
@@ -101,11 +106,26 @@ func (c *committer) run() {
 					d.Cancel()
 				}
 			}
+			c.count(batch, false)
 		}
 		clear(batch)
 		c.mu.Lock()
 		c.spare = batch[:0]
 		c.mu.Unlock()
+	}
+}
+
+// count counts the ACKs of batch as sent, or as dropped because their
+// leases are not durable.
+func (c *committer) count(batch []dhcpserver.Deferred, sent bool) {
+	for _, d := range batch {
+		switch {
+		case d == nil:
+		case sent:
+			c.metrics.Sent(dhcpv4.Ack)
+		default:
+			c.metrics.Dropped(DropNotDurable)
+		}
 	}
 }
 

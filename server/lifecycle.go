@@ -41,6 +41,7 @@ func (t *txn) discover() {
 		}
 	}
 	t.reply(dhcpv4.Offer, ss, ps, a, lt)
+	t.s.metrics.Sent(dhcpv4.Offer)
 }
 
 // pickAddress chooses the address to offer and sets it aside for the
@@ -262,6 +263,7 @@ func (t *txn) request() {
 				return
 			}
 			t.s.log.Error("lease not committed; no reply", "address", a, "error", err)
+			t.s.metrics.Dropped(DropNotDurable)
 			return
 		}
 	}
@@ -274,13 +276,18 @@ func (t *txn) request() {
 	if !deferred {
 		if err := t.s.store.Sync(t.ctx); err != nil {
 			t.s.log.Error("lease not committed; no reply", "address", a, "error", err)
+			t.s.metrics.Dropped(DropNotDurable)
 			return
 		}
 	}
 	t.reply(dhcpv4.Ack, ss, ps, a, lt)
 	if deferred {
+		// Counted sent, or dropped, by the committer once it knows
+		// whether the lease is durable.
 		t.s.commit.add(d)
+		return
 	}
+	t.s.metrics.Sent(dhcpv4.Ack)
 }
 
 // cached reports whether the client's live lease in t.found may be reused
@@ -402,6 +409,7 @@ func (t *txn) inform() {
 	ss := t.subnet
 	ps := ss.poolFor(t.p.CIAddr())
 	t.reply(dhcpv4.Ack, ss, ps, netip.Addr{}, 0)
+	t.s.metrics.Sent(dhcpv4.Ack)
 }
 
 // nak refuses a request.

@@ -12,7 +12,10 @@ import (
 type Metrics interface {
 	// Received counts a message of type mt that reached the server.
 	Received(mt dhcpv4.MessageType)
-	// Sent counts a reply of type mt.
+	// Sent counts a reply of type mt when it leaves: an ACK deferred
+	// until its lease is durable once the lease is, never when the
+	// lease could not be made durable and the ACK was cancelled (that
+	// one counts as Dropped with DropNotDurable).
 	Sent(mt dhcpv4.MessageType)
 	// Dropped counts a message the server ignored, and why.
 	Dropped(reason DropReason)
@@ -66,6 +69,10 @@ const (
 	DropUnknownRelease
 	// DropUnknownDecline: a DECLINE of a lease the client does not hold.
 	DropUnknownDecline
+	// DropNotDurable: a REQUEST whose ACK was withheld, or cancelled
+	// once deferred, because its lease could not be made durable. Kea
+	// has no statistic of its own for it.
+	DropNotDurable
 
 	// NumDropReasons is the number of reasons.
 	NumDropReasons int = iota
@@ -96,6 +103,8 @@ func (r DropReason) String() string {
 		return "release of an unknown lease"
 	case DropUnknownDecline:
 		return "decline of an unknown lease"
+	case DropNotDurable:
+		return "lease not durable"
 	}
 	return "DropReason(" + strconv.Itoa(int(r)) + ")"
 }

@@ -40,7 +40,6 @@ func (t *txn) reply(mt dhcpv4.MessageType, ss *subnetState, ps *poolState, a net
 	if t.cfg.EchoClientID && len(t.cid) > 0 {
 		b.AddOption(dhcpv4.OptionClientID, t.cid)
 	}
-	t.s.metrics.Sent(mt)
 }
 
 // evaluateAdditional evaluates the classes the pool, subnet and shared

@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 	if s.metrics == nil {
 		s.metrics = noMetrics{}
 	}
-	s.commit = committer{store: store, log: s.log, interval: o.CommitInterval}
+	s.commit = committer{store: store, log: s.log, metrics: s.metrics, interval: o.CommitInterval}
 	switch {
 	case o.CommitInterval == 0:
 		s.commit.interval = time.Millisecond
