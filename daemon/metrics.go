@@ -78,10 +78,6 @@ func newMetrics(m *stats.Manager, store lease.Store, log *slog.Logger) *metrics 
 	return mt
 }
 
-// Received is not counted here: the packet handler counts every message
-// by type, also those the server does not answer (see handler.go).
-func (mt *metrics) Received(dhcpv4.MessageType) {}
-
 func (mt *metrics) Sent(t dhcpv4.MessageType) { mt.pk.CountSent(uint8(t)) }
 
 func (mt *metrics) Dropped(r server.DropReason) {

@@ -9,9 +9,11 @@ import (
 // Metrics is told what the server does, for statistics. Implementations
 // must be safe for concurrent use and cheap: they are called on the packet
 // path.
+//
+// Messages received are not counted here: what reads them (the sockets,
+// and a middleware that sees every decoded message, also those the
+// server ignores) counts them, once, where it sees them all.
 type Metrics interface {
-	// Received counts a message of type mt that reached the server.
-	Received(mt dhcpv4.MessageType)
 	// Sent counts a reply of type mt when it leaves: an ACK deferred
 	// until its lease is durable once the lease is, never when the
 	// lease could not be made durable and the ACK was cancelled (that
@@ -111,7 +113,6 @@ func (r DropReason) String() string {
 
 type noMetrics struct{}
 
-func (noMetrics) Received(dhcpv4.MessageType)    {}
 func (noMetrics) Sent(dhcpv4.MessageType)        {}
 func (noMetrics) Dropped(DropReason)             {}
 func (noMetrics) Assigned(uint32, uint32)        {}

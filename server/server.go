@@ -446,7 +446,6 @@ func (s *Server) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 		s.metrics.Dropped(DropUnsupportedType)
 		return
 	}
-	s.metrics.Received(mt)
 	st := s.state.Load()
 	t := st.txns.Get().(*txn)
 	defer st.txns.Put(t)
