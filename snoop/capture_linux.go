@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,6 +25,7 @@ type Sniffer struct {
 	f        *os.File
 	rc       syscall.RawConn
 	buf, oob []byte
+	closed   atomic.Bool
 }
 
 // Listen opens a Sniffer on the interface named iface. It needs
@@ -123,7 +125,7 @@ func (s *Sniffer) Read(ctx context.Context) (*Message, error) {
 			return nil, fmt.Errorf("snoop: reading %s: %w", s.iface, ctx.Err())
 		case errors.Is(err, unix.EINTR):
 			continue
-		case errors.Is(err, os.ErrClosed):
+		case s.closed.Load():
 			return nil, fmt.Errorf("snoop: reading %s: %w", s.iface, net.ErrClosed)
 		case err != nil:
 			return nil, fmt.Errorf("snoop: reading %s: %w", s.iface, err)
@@ -169,7 +171,10 @@ func (s *Sniffer) Stats() (Stats, error) {
 }
 
 // Close closes the socket, which ends a Read in progress.
-func (s *Sniffer) Close() error { return s.f.Close() }
+func (s *Sniffer) Close() error {
+	s.closed.Store(true)
+	return s.f.Close()
+}
 
 // kernelTime reads the time the kernel received or sent a frame from its
 // SO_TIMESTAMPNS control message; without one it is now.
