@@ -93,6 +93,22 @@
 // decoded packets, builders and system-call arguments are all reused,
 // also for deferred replies.
 //
+// # Watching other servers
+//
+// A server on port 67 receives what clients and relay agents send it:
+// DISCOVER, REQUEST, DECLINE, RELEASE, INFORM, and BOOTP requests. It
+// never receives other servers' OFFER, ACK or NAK, which go to port 68
+// (broadcast, or unicast to the client) or to a relay agent; Mux.Other
+// sees one only when it was relayed or misdirected to port 67. Watching
+// them (to detect a rogue server, as ExDhcp's handle_packet does) needs a
+// packet socket that reads port 68 on the link without binding it, which
+// package github.com/leased/leased/snoop provides: snoop.Listen opens one
+// on an interface (CAP_NET_RAW), and its Read returns every DHCP message
+// that passes, decoded, in both directions. A handler meant to judge such
+// replies can still be tested with a dhcpserver.Server: dhcptest.Rival
+// forges another server's reply, and a dhcptest.Client sends it to the
+// server under test, where Mux.Other receives it.
+//
 // # Testing
 //
 // For tests, port 0 picks a free port (LocalAddr reports it), ClientPort,

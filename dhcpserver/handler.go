@@ -214,10 +214,12 @@ func (r *Request) Context() context.Context {
 // Other. When Other is nil too, the server stays silent.
 //
 // Other also receives every message that is not a BOOTREQUEST, but a
-// server rarely sees one: clients send to port 67 and servers answer to
-// port 68, so another server's OFFER, ACK or NAK reaches Other only when
-// it is relayed or sent to port 67 by mistake, or when the Server listens
-// on port 68 (see the package documentation, "Watching other servers").
+// server on port 67 rarely gets one: servers answer to port 68, so
+// another server's OFFER, ACK or NAK reaches Other only when it was
+// relayed or sent to port 67 by mistake. To watch other servers' replies,
+// read the link with package github.com/leased/leased/snoop instead (see
+// the package documentation, "Watching other servers"); to test a handler
+// that judges them, send it one forged with dhcptest.Rival.
 //
 // Mux is a struct of Handlers rather than an interface with a default
 // implementation to embed: a misspelt field is a compile error, whereas a

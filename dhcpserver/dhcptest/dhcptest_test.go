@@ -214,3 +214,58 @@ func TestRecorderServerID(t *testing.T) {
 		t.Errorf("server id %v, %v; want %v", sid, ok, req.Local)
 	}
 }
+
+// rogueMonitor is a Handler that watches for other servers' replies, as
+// ExDhcp's handle_packet does, and records the servers it saw.
+type rogueMonitor struct {
+	mine netip.Addr
+	seen chan string
+}
+
+func (m *rogueMonitor) ServeDHCP(_ dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+	p := r.Packet
+	if p.Op() != dhcpv4.BootReply {
+		return
+	}
+	if sid, ok := p.ServerID(); ok && sid != m.mine {
+		m.seen <- p.MessageType().String() + " from " + sid.String() + " of " + p.YIAddr().String() + " to " + net.HardwareAddr(p.CHAddr()).String()
+	}
+}
+
+// TestRivalOffer forges another server's OFFER and checks that a monitor
+// in Mux.Other sees it, through a real server and through a recorder.
+func TestRivalOffer(t *testing.T) {
+	rogue := netip.MustParseAddr("198.51.100.7")
+	mon := &rogueMonitor{mine: netip.MustParseAddr("127.0.0.1"), seen: make(chan string, 2)}
+	want := "DHCPOFFER from 198.51.100.7 of 192.0.2.42 to " + mac.String()
+	rival := dhcptest.Rival(dhcpv4.Offer, 9, mac, rogue, offer)
+
+	ts := dhcptest.NewServer(t, dhcpserver.Mux{Discover: handler.Discover, Other: mon})
+	if err := ts.Client.Send(rival.MustBuild()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-mon.seen:
+		if got != want {
+			t.Errorf("monitor saw %q, want %q", got, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the monitor did not see the rival OFFER")
+	}
+
+	req, err := dhcptest.NewRequest(rival.MustBuild())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Src.String() != "198.51.100.7:67" {
+		t.Errorf("rival reply comes from %v, want 198.51.100.7:67", req.Src)
+	}
+	rec := dhcptest.NewRecorder(req)
+	dhcpserver.Mux{Other: mon}.ServeDHCP(rec, req)
+	if got := <-mon.seen; got != want || rec.Replies() != 0 {
+		t.Errorf("monitor saw %q and replied %d times, want %q and silence", got, rec.Replies(), want)
+	}
+	if nak := dhcptest.Rival(dhcpv4.Nak, 9, mac, rogue, offer); nak.YIAddr.IsValid() || nak.LeaseTime != 0 {
+		t.Errorf("a rival NAK offers %v for %d s", nak.YIAddr, nak.LeaseTime)
+	}
+}

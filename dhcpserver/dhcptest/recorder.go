@@ -13,8 +13,9 @@ import (
 // it: a broadcast (to 255.255.255.255) from 0.0.0.0:68 on interface 1,
 // "test0", whose server address is 192.0.2.1. A message with giaddr set
 // comes from the relay's address at port 67 instead, and one with ciaddr
-// set from ciaddr, unicast to 192.0.2.1. Change the fields to test other
-// cases.
+// set from ciaddr, unicast to 192.0.2.1; another server's reply (a
+// BOOTREPLY, see Rival) is a broadcast from its server identifier at port
+// 67. Change the fields to test other cases.
 func NewRequest(msg []byte) (*dhcpserver.Request, error) {
 	p, err := dhcpv4.Parse(msg)
 	if err != nil {
@@ -30,6 +31,12 @@ func NewRequest(msg []byte) (*dhcpserver.Request, error) {
 		Local:   local,
 	}
 	switch {
+	case p.Op() == dhcpv4.BootReply:
+		sid, ok := p.ServerID()
+		if !ok {
+			sid = netip.IPv4Unspecified()
+		}
+		r.Src = netip.AddrPortFrom(sid, dhcpserver.DefaultRelayPort)
 	case p.GIAddr() != netip.IPv4Unspecified():
 		r.Src = netip.AddrPortFrom(p.GIAddr(), dhcpserver.DefaultRelayPort)
 		r.Dst = local
