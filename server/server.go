@@ -455,6 +455,15 @@ func (s *Server) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 
 // clientKey identifies a client for the offer table: its client
 // identifier, or its hardware type and address.
+//
+// dhcpserver hashes the same fields to pick a worker (clientHash in
+// dhcpserver/worker.go), and the two deliberately differ. There a
+// collision costs nothing (two clients share a worker), so 32 bits of
+// the identifier's bytes do. Here the key stands for the client: a
+// collision would give one client's offer to another, so it has 64 bits,
+// a tag that keeps a client identifier apart from a hardware address
+// with the same bytes, and the hardware type, which Kea's hardware
+// address includes (TestClientKey).
 func clientKey(p *dhcpv4.Packet) uint64 {
 	h := fnv.New64a()
 	if cid := p.ClientID(); len(cid) > 0 {
