@@ -119,8 +119,8 @@ type Machine struct {
 	this    *Peer
 	partner *Peer
 
-	state, prev State
-	entered     time.Time
+	state, prev        State
+	entered            time.Time
 	entryByMaintenance bool
 
 	paused     bool
