@@ -193,6 +193,10 @@ type Request struct {
 	// It is the natural server identifier (option 54) for the reply.
 	Local netip.Addr
 
+	// Codecs decode the request's options for Value: the server's
+	// Codecs. When nil, Value returns options' bytes.
+	Codecs *OptionCodecs
+
 	ctx context.Context
 }
 

@@ -102,6 +102,11 @@ type Server struct {
 	// HardwareUnicast).
 	NoRawSockets bool
 
+	// Codecs, when set, decode options into Go values for handlers that
+	// ask (Request.Value); see OptionCodec. Nothing is decoded unless a
+	// handler asks.
+	Codecs *OptionCodecs
+
 	// Logger receives errors and, at debug level, dropped messages. The
 	// default discards everything.
 	Logger *slog.Logger

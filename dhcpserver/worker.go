@@ -288,6 +288,7 @@ func (s *Server) serve(j *job, rw *response) outcome {
 	j.dst = netip.AddrPort{}
 	j.deferred = false
 	j.req.ctx = s.ctx
+	j.req.Codecs = s.Codecs
 	rw.j, rw.deferred = j, false
 	ok := s.call(rw, j)
 	rw.j = nil
