@@ -427,7 +427,27 @@ type limitListener struct {
 	s     *Server
 	ctx   context.Context // done when the socket is stopped
 	plain bool            // plain HTTP, so a refusal can be answered
+	// refusing bounds the goroutines that answer refused connections,
+	// which wait up to a second each; beyond it a refusal just closes.
+	refusing semaphore
 }
+
+// semaphore counts refusals in progress, up to maxRefusing; it never
+// blocks.
+type semaphore struct{ n atomic.Int32 }
+
+func (s *semaphore) TryAcquire() bool {
+	if s.n.Add(1) > maxRefusing {
+		s.n.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (s *semaphore) Release() { s.n.Add(-1) }
+
+// maxRefusing is how many refused HTTP connections are answered at once.
+const maxRefusing = 16
 
 func (l *limitListener) Accept() (net.Conn, error) {
 	for {
@@ -454,11 +474,41 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		// one is refused rather than queued, so that the other sources'
 		// clients are not held up behind it.
 		l.s.log.Debug("control connection refused", "remote", c.RemoteAddr().String(), "error", err)
-		if l.plain {
-			c.SetWriteDeadline(time.Now().Add(time.Second))
-			body := stockBody(http.StatusServiceUnavailable)
-			fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s", len(body), body)
+		if !l.plain || !l.refusing.TryAcquire() {
+			c.Close()
+			continue
 		}
-		c.Close()
+		go func() {
+			defer l.refusing.Release()
+			refuseBusy(c)
+		}()
+	}
+}
+
+// refuseBusy answers 503 on a connection that is not admitted, and closes
+// it. The answer waits for the request's head (for at most a second): an
+// HTTP client that gets an answer before it has sent its request takes
+// it for a broken connection, not for a refusal it may retry.
+func refuseBusy(c net.Conn) {
+	defer c.Close()
+	deadline := time.Now().Add(time.Second)
+	c.SetDeadline(deadline)
+	head := make([]byte, 0, 4096)
+	buf := make([]byte, 1024)
+	for !strings.Contains(string(head), "\r\n\r\n") && len(head) < cap(head) {
+		n, err := c.Read(buf)
+		head = append(head, buf[:min(n, cap(head)-len(head))]...)
+		if err != nil {
+			return
+		}
+	}
+	body := stockBody(http.StatusServiceUnavailable)
+	fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s", len(body), body)
+	// Close only the sending side and read what the client still sends
+	// (its request body), so that the close does not reset the connection
+	// before the client has read the answer.
+	if tc, ok := c.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
 	}
 }
