@@ -27,9 +27,6 @@ const (
 	// the frame through a packet socket, or falls back to RouteBroadcast
 	// when it cannot (no packet socket, or not Ethernet).
 	RouteHardware
-	// RouteExplicit: to the destination set by
-	// [ResponseWriter.SetDestination].
-	RouteExplicit
 )
 
 func (r Route) String() string {
@@ -42,8 +39,6 @@ func (r Route) String() string {
 		return "client"
 	case RouteHardware:
 		return "hardware"
-	case RouteExplicit:
-		return "explicit"
 	}
 	return "none"
 }
@@ -55,6 +50,7 @@ const (
 	offCIAddr = 12
 	offYIAddr = 16
 	offGIAddr = 24
+	offCHAddr = 28
 )
 
 // RouteReply returns the route of reply, a finished message answering req,
@@ -102,3 +98,28 @@ func replyType(m []byte) dhcpv4.MessageType {
 }
 
 func addr4(m []byte, off int) uint32 { return binary.BigEndian.Uint32(m[off:]) }
+
+// ReplyDestination returns the route of reply, a finished message
+// answering req (see RouteReply), and where it goes with the given client
+// and relay ports: the relay agent in giaddr, ciaddr, yiaddr (at the
+// hardware address in chaddr, RouteHardware), or 255.255.255.255 for a
+// broadcast. For a relayed NAK it also sets the broadcast flag in reply,
+// so that the relay agent broadcasts it on the client's link (RFC 2131
+// §4.3.2). The server and dhcptest's recorder route with it.
+func ReplyDestination(req *dhcpv4.Packet, reply []byte, clientPort, relayPort uint16) (Route, netip.AddrPort) {
+	r := RouteReply(req, reply)
+	switch r {
+	case RouteRelay:
+		if replyType(reply) == dhcpv4.Nak {
+			reply[offFlags] |= byte(dhcpv4.FlagBroadcast >> 8)
+		}
+		return r, netip.AddrPortFrom(addrAt(reply, offGIAddr), relayPort)
+	case RouteClient:
+		return r, netip.AddrPortFrom(req.CIAddr(), clientPort)
+	case RouteHardware:
+		return r, netip.AddrPortFrom(addrAt(reply, offYIAddr), clientPort)
+	}
+	return r, netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), clientPort)
+}
+
+func addrAt(m []byte, off int) netip.Addr { return netip.AddrFrom4([4]byte(m[off : off+4])) }

@@ -72,10 +72,49 @@ func TestRouteReplyShort(t *testing.T) {
 func TestRouteString(t *testing.T) {
 	for r, want := range map[dhcpserver.Route]string{
 		dhcpserver.RouteRelay: "relay", dhcpserver.RouteBroadcast: "broadcast", dhcpserver.RouteClient: "client",
-		dhcpserver.RouteHardware: "hardware", dhcpserver.RouteExplicit: "explicit", 0: "none",
+		dhcpserver.RouteHardware: "hardware", 0: "none",
 	} {
 		if got := r.String(); got != want {
 			t.Errorf("Route(%d).String() = %q, want %q", r, got, want)
+		}
+	}
+}
+
+// TestReplyDestination checks where each route goes, and that a relayed
+// NAK gets the broadcast flag.
+func TestReplyDestination(t *testing.T) {
+	for _, tt := range []struct {
+		req   dhcptest.Message
+		reply dhcpv4.MessageType
+		yi    netip.Addr
+		want  string
+		flags uint16
+	}{
+		{dhcptest.Message{Type: dhcpv4.Discover, GIAddr: relay}, dhcpv4.Offer, yiaddr, "relay " + relay.String() + ":1067", 0},
+		{dhcptest.Message{Type: dhcpv4.Request, GIAddr: relay}, dhcpv4.Nak, netip.Addr{}, "relay " + relay.String() + ":1067", dhcpv4.FlagBroadcast},
+		{dhcptest.Message{Type: dhcpv4.Request}, dhcpv4.Nak, netip.Addr{}, "broadcast 255.255.255.255:1068", 0},
+		{dhcptest.Message{Type: dhcpv4.Request, CIAddr: client}, dhcpv4.Ack, client, "client " + client.String() + ":1068", 0},
+		{dhcptest.Message{Type: dhcpv4.Discover}, dhcpv4.Offer, yiaddr, "hardware " + yiaddr.String() + ":1068", 0},
+	} {
+		tt.req.XID, tt.req.CHAddr = 1, hw1
+		req, err := dhcpv4.Parse(tt.req.MustBuild())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b dhcpv4.Builder
+		b.Reply(make([]byte, 1500), req, tt.reply)
+		b.SetYIAddr(tt.yi)
+		reply, err := b.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		route, dst := dhcpserver.ReplyDestination(req, reply, 1068, 1067)
+		p, err := dhcpv4.Parse(reply)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := route.String() + " " + dst.String(); got != tt.want || p.Flags() != tt.flags {
+			t.Errorf("%v to %+v: %s, flags %#x; want %s, flags %#x", tt.reply, tt.req, got, p.Flags(), tt.want, tt.flags)
 		}
 	}
 }

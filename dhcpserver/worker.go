@@ -344,16 +344,10 @@ func (s *Server) prepare(j *job) (udp bool, err error) {
 		j.snd.prepare(msg, j.dst, 0, j.req.Local)
 		return true, nil
 	}
-	switch RouteReply(&j.pkt, msg) {
-	case RouteRelay:
-		if replyType(msg) == dhcpv4.Nak {
-			msg[offFlags] |= byte(dhcpv4.FlagBroadcast >> 8)
-		}
-		gi := netip.AddrFrom4([4]byte(msg[offGIAddr : offGIAddr+4]))
-		j.snd.prepare(msg, netip.AddrPortFrom(gi, s.relayPt), 0, j.req.Local)
-		return true, nil
-	case RouteClient:
-		j.snd.prepare(msg, netip.AddrPortFrom(j.pkt.CIAddr(), s.clientPt), 0, j.req.Local)
+	route, dst := ReplyDestination(&j.pkt, msg, s.clientPt, s.relayPt)
+	switch route {
+	case RouteRelay, RouteClient:
+		j.snd.prepare(msg, dst, 0, j.req.Local)
 		return true, nil
 	case RouteHardware:
 		if rs := s.raws[j.req.IfIndex]; rs != nil && ethernetRaw(msg[1], msg[2]) && len(msg) <= maxReply && j.req.Local.Is4() {
@@ -361,9 +355,8 @@ func (s *Server) prepare(j *job) (udp bool, err error) {
 				copy(j.out[ipUDPLen:], msg)
 			}
 			frame := j.out[:ipUDPLen+len(msg)]
-			yi := netip.AddrFrom4([4]byte(msg[offYIAddr : offYIAddr+4]))
-			putIPUDP(frame, j.req.Local, yi, s.local.Port(), s.clientPt)
-			return false, j.raw.send(rs, j.req.IfIndex, msg[28:34], frame)
+			putIPUDP(frame, j.req.Local, dst.Addr(), s.local.Port(), s.clientPt)
+			return false, j.raw.send(rs, j.req.IfIndex, msg[offCHAddr:offCHAddr+6], frame)
 		}
 		s.stats.fallbacks.Add(1)
 	}

@@ -139,7 +139,8 @@ type Reply struct {
 	Bytes []byte
 	// Packet is Bytes decoded.
 	Packet *dhcpv4.Packet
-	// Route is how the server would send it.
+	// Route is how the server would send it: 0 when the handler set the
+	// destination itself (SetDestination).
 	Route dhcpserver.Route
 	// Dst is where the server would send it with the default ports and
 	// broadcast address; for RouteHardware, the datagram goes to Dst at
@@ -174,22 +175,9 @@ func (rec *ResponseRecorder) Result() (*Reply, error) {
 	msg = append([]byte(nil), msg...)
 	r := &Reply{Bytes: msg}
 	if rec.dst.IsValid() {
-		r.Route, r.Dst = dhcpserver.RouteExplicit, rec.dst
+		r.Dst = rec.dst
 	} else {
-		r.Route = dhcpserver.RouteReply(rec.req.Packet, msg)
-		switch r.Route {
-		case dhcpserver.RouteRelay:
-			if msg[dhcpv4.HeaderLen+2] == byte(dhcpv4.Nak) && msg[dhcpv4.HeaderLen] == byte(dhcpv4.OptionMessageType) {
-				msg[10] |= byte(dhcpv4.FlagBroadcast >> 8)
-			}
-			r.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(msg[24:28])), dhcpserver.DefaultRelayPort)
-		case dhcpserver.RouteClient:
-			r.Dst = netip.AddrPortFrom(rec.req.Packet.CIAddr(), dhcpserver.DefaultClientPort)
-		case dhcpserver.RouteHardware:
-			r.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(msg[16:20])), dhcpserver.DefaultClientPort)
-		default:
-			r.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpserver.DefaultClientPort)
-		}
+		r.Route, r.Dst = dhcpserver.ReplyDestination(rec.req.Packet, msg, dhcpserver.DefaultClientPort, dhcpserver.DefaultRelayPort)
 	}
 	if r.Packet, err = dhcpv4.Parse(msg); err != nil {
 		return nil, fmt.Errorf("dhcptest: the reply does not decode: %w", err)
