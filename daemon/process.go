@@ -105,6 +105,7 @@ type process struct {
 	logging *logging.Logging
 	store   lease.Store
 	srv     *server.Server
+	stack   *server.Stack // srv, behind handler, as the sockets serve it
 	stats   *stats.Manager
 	metrics *metrics
 	ctl     *control.Server
@@ -221,21 +222,23 @@ func Run(ctx context.Context, o Options) (int, error) {
 
 	p.stats = stats.New(stats.Options{})
 	p.metrics = newMetrics(p.stats, p.store, p.log)
-	p.srv, err = server.New(ctx, cfg, p.store, &server.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics})
+	p.handler = &socketFilter{off: &p.service.off, unseen: &p.metrics.unseen}
+	p.handler.policy.Store(policyOf(cfg))
+	p.stack, err = server.NewStack(ctx, cfg, p.store, &server.StackOptions{
+		Options: server.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics},
+		Middleware: func(next dhcpserver.Handler) dhcpserver.Handler {
+			p.handler.next = &handler{next: next, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}
+			return p.handler
+		},
+	})
 	if err != nil {
 		return 1, fmt.Errorf("starting the server: %w", err)
 	}
+	p.srv = p.stack.Server
+	defer p.stack.Close()
 	p.metrics.configure(ctx, cfg)
-	p.handler = &socketFilter{off: &p.service.off, unseen: &p.metrics.unseen,
-		next: &handler{next: p.srv, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}}
-	p.handler.policy.Store(policyOf(cfg))
 	runCtx, stopRun := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- p.srv.Run(runCtx) }()
-	defer func() {
-		stopRun()
-		<-runDone
-	}()
+	defer stopRun()
 
 	reg := control.NewRegistry(o.BuildInfo, lg.Logger(logging.NameCommands))
 	if err := p.register(reg); err != nil {
@@ -562,14 +565,14 @@ func (p *process) serverPort() uint16 {
 	return dhcpserver.DefaultRelayPort
 }
 
-// listen opens and serves the DHCP socket of one interface ("" for all),
-// set up as serve.go's listen sets up every DHCP server.
+// listen opens and serves the DHCP socket of one interface ("" for all).
 func (p *process) listen(iface string) (*dhcpserver.Server, error) {
 	var ifaces []string
 	if iface != "" {
 		ifaces = []string{iface}
 	}
-	ds, err := listen(p.handler, ifaces, p.o.ServerPort, p.o.ClientPort, p.noRaw, p.logging.Logger(logging.NameDHCP4))
+	ds, err := p.stack.Listen(server.ListenOptions{Interfaces: ifaces, ServerPort: p.o.ServerPort,
+		ClientPort: p.o.ClientPort, NoRawSockets: p.noRaw, Logger: p.logging.Logger(logging.NameDHCP4)})
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,8 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,41 +16,6 @@ import (
 // DefaultLeaseFile is where leases are kept when lease-database names no
 // file.
 const DefaultLeaseFile = "/var/lib/leased/dhcp4.leases"
-
-// listen opens a DHCP server on the given interfaces (all of them when
-// ifaces is empty) and serves h on it until it is shut down. serverPort
-// and clientPort 0 mean 67 and 68. noRaw opens no packet sockets
-// (dhcp-socket-type "udp").
-func listen(h dhcpserver.Handler, ifaces []string, serverPort, clientPort uint16, noRaw bool, log *slog.Logger) (*dhcpserver.Server, error) {
-	port := serverPort
-	if port == 0 {
-		port = dhcpserver.DefaultRelayPort
-	}
-	ds := &dhcpserver.Server{
-		Addr:       ":" + strconv.Itoa(int(port)),
-		Interfaces: ifaces,
-		Handler:    h,
-		ClientPort: clientPort,
-		RelayPort:  port,
-		Logger:     log,
-		// The server's handler never waits for the disk: it defers each
-		// ACK until the group commit that makes its lease durable. So
-		// the handler runs on the goroutine that reads the socket, with
-		// no hand-off per message, which is what a lease costs most in
-		// CPU time otherwise.
-		Inline:       true,
-		NoRawSockets: noRaw,
-	}
-	if err := ds.Listen(); err != nil {
-		return nil, fmt.Errorf("listening on %v: %w", ifaceList(ifaces), err)
-	}
-	go func() {
-		if err := ds.Serve(); err != nil && !errors.Is(err, dhcpserver.ErrServerClosed) {
-			log.Error("DHCP service stopped", "error", err)
-		}
-	}()
-	return ds, nil
-}
 
 // shutdown stops ds gracefully, letting the messages in flight finish
 // for up to timeout (5 s when zero), and closes it.

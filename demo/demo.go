@@ -18,7 +18,6 @@ import (
 
 	"github.com/leased/leased/client"
 	"github.com/leased/leased/daemon"
-	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/server"
 )
@@ -79,19 +78,16 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	defer store.Close()
-	srv, err := server.New(ctx, cfg, store, &server.Options{Logger: log})
+	stack, err := server.NewStack(ctx, cfg, store, &server.StackOptions{Options: server.Options{Logger: log}})
 	if err != nil {
 		return err
 	}
-	ds := &dhcpserver.Server{Interfaces: []string{serverIf}, Handler: srv, Logger: log}
-	if err := n.srv.Do(ds.Listen); err != nil {
+	defer stack.Close()
+	ds, err := stack.Listen(server.ListenOptions{Interfaces: []string{serverIf}, Logger: log, Open: n.srv.Do})
+	if err != nil {
 		return fmt.Errorf("demo: server: %w", err)
 	}
-	go ds.Serve()
 	defer ds.Close()
-	runCtx, stopRun := context.WithCancel(context.Background())
-	defer stopRun()
-	go srv.Run(runCtx)
 	fmt.Fprintf(out, "Server: leased, configuration %s (Kea Dhcp4 format), leases in %s\n\n", cfgPath, cfg.LeaseDatabase.Name)
 
 	clients, err := n.startClients(ctx, log)

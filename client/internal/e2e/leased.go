@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/leased/leased/config"
-	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/internal/logtest"
 	"github.com/leased/leased/internal/testnet"
 	"github.com/leased/leased/lease"
@@ -81,15 +80,15 @@ func StartLeased(t *testing.T, n *Net, cfg KeaConfig) *Leased {
 	}
 	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(context.Background(), conf, store, &server.Options{Logger: log})
+	stack, err := server.NewStack(context.Background(), conf, store, &server.StackOptions{Options: server.Options{Logger: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := &dhcpserver.Server{Interfaces: []string{testnet.PairServerIf}, Handler: srv, Logger: log}
-	if err := n.Server.Do(ds.Listen); err != nil {
+	ds, err := stack.Listen(server.ListenOptions{Interfaces: []string{testnet.PairServerIf}, Logger: log, Open: n.Server.Do})
+	if err != nil {
+		stack.Close()
 		t.Fatal(err)
 	}
-	go ds.Serve()
 	stopped := false
 	stop := func(t *testing.T) {
 		if stopped {
@@ -101,6 +100,7 @@ func StartLeased(t *testing.T, n *Net, cfg KeaConfig) *Leased {
 		if err := ds.Shutdown(ctx); err != nil {
 			t.Error(err)
 		}
+		stack.Close()
 		if err := store.Close(); err != nil {
 			t.Error(err)
 		}
