@@ -423,17 +423,7 @@ func (rd *reader) flush() {
 			s.stats.sent.Add(1)
 		}
 	}
-	for off := 0; off < k; {
-		n, err := sendmmsg(rd.sock.fd, rd.mmsg[off:k])
-		if err != nil {
-			// The message at off failed; the ones before it went out.
-			s.sendFailed(rd.sent[off], err)
-			off++
-			continue
-		}
-		s.stats.sent.Add(uint64(n))
-		off += n
-	}
+	sendJobs(rd.sock.fd, rd.mmsg[:k], rd.sent[:k], false)
 	clear(rd.sent[:k])
 	clear(rd.out[:rd.nout])
 	rd.nout = 0
@@ -454,27 +444,43 @@ func (b *sendBatch) add(j *job) {
 }
 
 func (b *sendBatch) flush() error {
+	if b.n == 0 {
+		return nil
+	}
+	first := sendJobs(b.jobs[0].sock.fd, b.mmsg[:b.n], b.jobs[:b.n], true)
+	clear(b.jobs[:b.n])
+	b.n = 0
+	return first
+}
+
+// sendJobs sends the replies ms, of jobs, through fd with as few
+// sendmmsg(2) calls as it can: when one fails, the ones before it went out,
+// and sending goes on after it. Each job is counted as sent or failed and,
+// for deferred replies (release), released. It returns the first error.
+func sendJobs(fd int, ms []unix.Mmsghdr, jobs []*job, release bool) error {
 	var first error
-	for off := 0; off < b.n; {
-		n, err := sendmmsg(b.jobs[0].sock.fd, b.mmsg[off:b.n])
+	for off := 0; off < len(ms); {
+		n, err := sendmmsg(fd, ms[off:])
 		if err != nil {
-			j := b.jobs[off]
+			j := jobs[off]
 			j.s.sendFailed(j, err)
 			if first == nil {
 				first = err
 			}
-			j.s.release(j)
+			if release {
+				j.s.release(j)
+			}
 			off++
 			continue
 		}
-		for _, j := range b.jobs[off : off+n] {
+		for _, j := range jobs[off : off+n] {
 			j.s.stats.sent.Add(1)
-			j.s.release(j)
+			if release {
+				j.s.release(j)
+			}
 		}
 		off += n
 	}
-	clear(b.jobs[:b.n])
-	b.n = 0
 	return first
 }
 
