@@ -26,6 +26,12 @@ type ClassDef struct {
 	// Kea 2.2): the test runs only when the class is listed in an
 	// evaluate-additional-classes (require-client-classes) list.
 	OnlyInAdditional bool
+	// Compiled, when set, is Test (Bool) or TemplateTest (String) already
+	// compiled with Config.Options, as a configuration reader that
+	// checked the expression has it; New uses it instead of compiling
+	// the text again. New binds the expression's member() references to
+	// the new Classifier, so one Expr must not be given to two.
+	Compiled *Expr
 }
 
 // Config configures a Classifier.
@@ -229,13 +235,13 @@ func (c *Classifier) compileDef(i int, d ClassDef, opts *Options) error {
 	}
 	switch {
 	case d.Test != "":
-		x, err := Compile(d.Test, Bool, opts)
+		x, err := compiled(d.Compiled, d.Test, Bool, opts)
 		if err != nil {
 			return &ClassError{Index: i, Class: d.Name, Field: "test", Err: err}
 		}
 		cd.expr = x
 	case d.TemplateTest != "":
-		x, err := Compile(d.TemplateTest, String, opts)
+		x, err := compiled(d.Compiled, d.TemplateTest, String, opts)
 		if err != nil {
 			return &ClassError{Index: i, Class: d.Name, Field: "template-test", Err: err}
 		}
@@ -248,6 +254,15 @@ func (c *Classifier) compileDef(i int, d ClassDef, opts *Options) error {
 		}
 	}
 	return nil
+}
+
+// compiled returns x when it is src compiled as kind, else src compiled
+// now.
+func compiled(x *Expr, src string, kind Kind, opts *Options) (*Expr, error) {
+	if x != nil && x.src == src && x.kind == kind {
+		return x, nil
+	}
+	return Compile(src, kind, opts)
 }
 
 // checkDeps applies Kea's definition-order rule to class i's test and

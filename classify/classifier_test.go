@@ -412,3 +412,30 @@ func TestConcurrentEvals(t *testing.T) {
 		}
 	}
 }
+
+// TestNewUsesCompiled checks that New takes an expression its caller
+// compiled instead of compiling the text again, and compiles the text
+// when the expression given is not that text's.
+func TestNewUsesCompiled(t *testing.T) {
+	x := MustCompile("member('KNOWN')", Bool, nil)
+	other := MustCompile("member('UNKNOWN')", Bool, nil)
+	tmpl := MustCompile("'x'", String, nil)
+	c, err := New([]ClassDef{
+		{Name: "a", Test: "member('KNOWN')", Compiled: x},
+		{Name: "b", Test: "member('KNOWN')", Compiled: other},
+		{Name: "c", TemplateTest: "'x'", Compiled: tmpl},
+		{Name: "d", TemplateTest: "'y'", Compiled: tmpl},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Expr(0) != x || c.Expr(2) != tmpl {
+		t.Errorf("New compiled again what was compiled: %p %p, want %p %p", c.Expr(0), c.Expr(2), x, tmpl)
+	}
+	if c.Expr(1) == other || c.Expr(1).Source() != "member('KNOWN')" || c.Expr(3) == tmpl || c.Expr(3).Source() != "'y'" {
+		t.Errorf("New used an expression compiled from other text: %q %q", c.Expr(1).Source(), c.Expr(3).Source())
+	}
+	if !c.DependsOnKnown(0) || !c.DependsOnKnown(1) {
+		t.Error("the member('KNOWN') tests do not depend on KNOWN")
+	}
+}

@@ -44,6 +44,7 @@ func isBuiltinClass(name string) bool {
 // classDraft is a class while classes are read.
 type classDraft struct {
 	c    *Class
+	expr *classify.Expr // the test or template-test, compiled
 	deps []string
 	pos  Pos // of the expression, for dependency messages
 }
@@ -138,13 +139,13 @@ func (l *loader) classes(m member) {
 			if src, ok := l.str(*test); ok {
 				cl.Test, cl.TestPos = src, test.pos()
 				d.pos = test.pos()
-				cl.Expr, d.deps = l.compile(src, TestExpr, cl.OptionDefs, test.pos(), what)
+				d.expr, d.deps = l.compile(src, classify.Bool, cl.OptionDefs, test.pos(), what)
 			}
 		case template != nil:
 			if src, ok := l.str(*template); ok {
 				cl.TemplateTest, cl.TemplateTestPos = src, template.pos()
 				d.pos = template.pos()
-				cl.Expr, d.deps = l.compile(src, TemplateExpr, cl.OptionDefs, template.pos(), what)
+				d.expr, d.deps = l.compile(src, classify.String, cl.OptionDefs, template.pos(), what)
 			}
 		}
 		c.classes[cl.Name] = cl
@@ -152,25 +153,29 @@ func (l *loader) classes(m member) {
 		drafts = append(drafts, d)
 	}
 	l.checkClassDeps(drafts)
+	l.classExprs = make(map[*Class]*classify.Expr, len(drafts))
+	for _, d := range drafts {
+		// The classifier compiles again what was compiled against other
+		// definitions: a class's own option-def does not reach it.
+		if d.expr != nil && d.c.OptionDefs == c.OptionDefs {
+			l.classExprs[d.c] = d.expr
+		}
+	}
 }
 
 func quote(s string) string { return `"` + s + `"` }
 
-// compile runs the expression seam, or the stand-in that only finds
-// member('...') references.
-func (l *loader) compile(src string, kind ExprKind, defs *OptionDefs, at Pos, what string) (Expr, []string) {
+// compile compiles a class expression, reporting an error at its place
+// in the file, and returns it with the classes it tests with member().
+func (l *loader) compile(src string, kind classify.Kind, defs *OptionDefs, at Pos, what string) (*classify.Expr, []string) {
 	if strings.TrimSpace(src) == "" {
-		if kind == TestExpr {
+		if kind == classify.Bool {
 			return nil, nil
 		}
 		l.errf(at, "%s: template-test must not be empty", what)
 		return nil, nil
 	}
-	compile := l.opts.Compile
-	if compile == nil {
-		compile = compileClassify
-	}
-	e, deps, err := compile(src, kind, defs)
+	x, err := classify.Compile(src, kind, classifyOptions(defs))
 	if err != nil {
 		var se *classify.SyntaxError
 		if errors.As(err, &se) {
@@ -181,44 +186,7 @@ func (l *loader) compile(src string, kind ExprKind, defs *OptionDefs, at Pos, wh
 		}
 		return nil, nil
 	}
-	return e, deps
-}
-
-// memberRefs returns the class names an expression tests with
-// member('name'). It is a lexical scan, not a parser: quoted text is
-// skipped, and only the literal form member('name') is recognised.
-func memberRefs(src string) []string {
-	var out []string
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\'' {
-			if j := strings.IndexByte(src[i+1:], '\''); j >= 0 {
-				i += j + 1
-			}
-			continue
-		}
-		if !strings.HasPrefix(src[i:], "member") || (i > 0 && isIdentByte(src[i-1])) {
-			continue
-		}
-		rest := strings.TrimLeft(src[i+len("member"):], " \t")
-		if !strings.HasPrefix(rest, "(") {
-			continue
-		}
-		rest = strings.TrimLeft(rest[1:], " \t")
-		if !strings.HasPrefix(rest, "'") {
-			continue
-		}
-		end := strings.IndexByte(rest[1:], '\'')
-		if end < 0 {
-			continue
-		}
-		out = append(out, rest[1:1+end])
-		i = len(src) - len(rest) + end + 1
-	}
-	return out
-}
-
-func isIdentByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+	return x, x.Members()
 }
 
 // checkClassDeps checks the classes' member() references: they must name

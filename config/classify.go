@@ -7,21 +7,6 @@ import (
 	"github.com/leased/leased/dhcpv4/optdef"
 )
 
-// compileClassify is the default CompileFunc: Kea's expression language as
-// package classify implements it, with option names resolved against the
-// definitions in force for the class.
-func compileClassify(src string, kind ExprKind, defs *OptionDefs) (Expr, []string, error) {
-	k := classify.Bool
-	if kind == TemplateExpr {
-		k = classify.String
-	}
-	x, err := classify.Compile(src, k, classifyOptions(defs))
-	if err != nil {
-		return nil, nil, err
-	}
-	return x, x.Members(), nil
-}
-
 func classifyOptions(defs *OptionDefs) *classify.Options {
 	if defs == nil {
 		defs = optdef.Standard()
@@ -50,6 +35,7 @@ func (l *loader) buildClassifier() {
 			Test:             cl.Test,
 			TemplateTest:     cl.TemplateTest,
 			OnlyInAdditional: cl.Additional,
+			Compiled:         l.classExprs[cl],
 		}
 	}
 	names := make([]string, 0, len(l.hostClasses))

@@ -36,8 +36,11 @@
 // identifier and by address, so the packet path reads fields and never
 // walks scopes.
 //
-// Class test expressions are not compiled here: [Options.Compile] is the
-// seam through which package classify turns them into programs.
+// Class test expressions are compiled by package classify while the
+// client classes are read, so that every error points at its place in
+// the file, and [Config.Classifier] takes the compiled expressions over
+// (only the test of a class with its own option-def is compiled again,
+// against the global definitions the classifier resolves names with).
 //
 // Secrets — every key whose name ends in "password" or "secret", at any
 // depth — print as "*****" in everything this package produces.

@@ -11,37 +11,12 @@ import (
 	"github.com/leased/leased/dhcpv4/optdef"
 )
 
-// Expr is a compiled class expression, as returned by a CompileFunc. The
-// config package does not look inside it.
-type Expr any
-
-// ExprKind tells a CompileFunc what an expression must yield.
-type ExprKind uint8
-
-// Expression kinds.
-const (
-	// TestExpr is a class "test": a boolean expression.
-	TestExpr ExprKind = iota
-	// TemplateExpr is a class "template-test": a string expression whose
-	// value names a spawned class.
-	TemplateExpr
-)
-
-// CompileFunc compiles a class expression. It returns the compiled form and
-// the names of the classes the expression tests with member(), which Load
-// uses to check that they exist and do not form cycles. defs holds the
-// option definitions the expression may name options by.
-type CompileFunc func(src string, kind ExprKind, defs *OptionDefs) (Expr, []string, error)
-
 // Options tune Load. The zero value is ready to use.
 type Options struct {
 	// ReadFile reads the configuration and included files. When nil,
 	// only regular files are read, within jsonc.MaxTotalSize together
 	// and jsonc.ReadTimeout each (see package jsonc).
 	ReadFile func(name string) ([]byte, error)
-	// Compile compiles class expressions. When nil, package classify
-	// compiles them (Kea's expression language).
-	Compile CompileFunc
 	// MaxDiagnostics bounds how many problems are reported (default 100).
 	MaxDiagnostics int
 }
@@ -111,7 +86,7 @@ func build(doc *jsonc.Doc, opts Options) (*Config, []Diagnostic, error) {
 		return cmp.Or(cmp.Compare(fileIndex[a.Pos.File], fileIndex[b.Pos.File]),
 			cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
 	})
-	if l.errors == 0 && opts.Compile == nil {
+	if l.errors == 0 {
 		l.buildClassifier()
 	}
 	if l.errors > 0 {

@@ -542,46 +542,6 @@ func TestNotSupportedList(t *testing.T) {
 	}
 }
 
-func TestMemberRefs(t *testing.T) {
-	for src, want := range map[string]string{
-		"member('a') and not member ( 'b' )": "[a b]",
-		"'member(x)' == member('c')":         "[c]",
-		"nomember('a')":                      "[]",
-		"member('KNOWN')":                    "[KNOWN]",
-	} {
-		if got := fmt.Sprint(memberRefs(src)); got != want {
-			t.Errorf("memberRefs(%q) = %s, want %s", src, got, want)
-		}
-	}
-}
-
-// TestCompileSeam checks that the expression compiler is called, that its
-// errors are positioned and that its dependencies are used.
-func TestCompileSeam(t *testing.T) {
-	var seen []string
-	o := &Options{Compile: func(src string, kind ExprKind, defs *OptionDefs) (Expr, []string, error) {
-		seen = append(seen, src)
-		if strings.Contains(src, "syntax error") {
-			return nil, nil, errors.New("unexpected token")
-		}
-		if defs == nil {
-			return nil, nil, errors.New("no definitions")
-		}
-		return "compiled:" + src, []string{"KNOWN"}, nil
-	}}
-	c, diags, err := Parse("t.json", []byte(`{"Dhcp4": {"client-classes": [{"name": "a", "test": "x"}, {"name": "b", "template-test": "y"}]}}`), o)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, joinDiags(diags))
-	}
-	if c.Class("a").Expr != "compiled:x" || !c.Class("a").DependsOnKnown || c.Class("b").Expr != "compiled:y" || len(seen) != 2 {
-		t.Errorf("classes: %+v %+v", c.Class("a"), c.Class("b"))
-	}
-	_, diags, err = Parse("t.json", []byte(`{"Dhcp4": {"client-classes": [{"name": "a", "test": "syntax error"}]}}`), o)
-	if err == nil || !strings.Contains(joinDiags(diags), `t.json:1:53: error: client class "a": expression "syntax error": unexpected token`) {
-		t.Errorf("compile error: %v\n%s", err, joinDiags(diags))
-	}
-}
-
 func TestCheck(t *testing.T) {
 	diags, err := Check("/nonexistent/kea-dhcp4.conf")
 	if err == nil || len(diags) != 1 || !strings.Contains(diags[0].Msg, "cannot read configuration") {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/leased/leased/classify"
 	"github.com/leased/leased/config/jsonc"
 )
 
@@ -29,6 +30,10 @@ type loader struct {
 	// classRefs are the class names used by guards and option data,
 	// checked once every class is known.
 	classRefs []classRef
+	// classExprs are the class expressions compiled while reading
+	// client-classes, handed to the classifier so that it does not
+	// compile them again.
+	classExprs map[*Class]*classify.Expr
 }
 
 func (l *loader) add(d Diagnostic) {

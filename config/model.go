@@ -298,8 +298,6 @@ type Class struct {
 	// TemplateTest is the 3.x template-test expression (spawns classes).
 	TemplateTest    string
 	TemplateTestPos Pos
-	// Expr is what Options.Compile returned for Test or TemplateTest.
-	Expr Expr
 	// Additional marks a class evaluated only when a pool, subnet or
 	// network lists it (only-in-additional-list, 2.2: only-if-required).
 	Additional bool
