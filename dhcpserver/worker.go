@@ -119,19 +119,16 @@ func (rd *reader) loop() error {
 			s.stats.received.Add(1)
 			j := rd.jobs[i]
 			if j.spare {
-				s.stats.dropped.Add(1)
-				s.drops.note(s.log, "every buffer in use", netip.AddrPort{}, nil)
+				s.drop(dropNoBuffer, netip.AddrPort{}, nil)
 				continue
 			}
 			size, whole := rd.datagram(i)
 			if !whole {
-				s.stats.malformed.Add(1)
-				s.drops.note(s.log, "message longer than the receive buffer", j.req.Src, errTruncated)
+				s.drop(dropTruncated, j.req.Src, errTruncated)
 				continue
 			}
 			if err := j.pkt.Decode(j.buf[:size]); err != nil {
-				s.stats.malformed.Add(1)
-				s.drops.note(s.log, "malformed message", j.req.Src, err)
+				s.drop(dropMalformed, j.req.Src, err)
 				continue
 			}
 			j.req.IfName = s.ifName(j.req.IfIndex, rd.sock)
@@ -154,8 +151,7 @@ func (rd *reader) loop() error {
 			case w.queue <- j:
 				rd.jobs[i] = s.getJob(rd, i)
 			default:
-				s.stats.dropped.Add(1)
-				s.drops.note(s.log, "queue full", j.req.Src, nil)
+				s.drop(dropQueueFull, j.req.Src, nil)
 			}
 		}
 		if rd.nout > 0 {
@@ -169,6 +165,39 @@ func (rd *reader) loop() error {
 
 var errTruncated = fmt.Errorf("dhcpserver: datagram longer than %d bytes, truncated by the kernel", bufLen)
 
+// dropReason is why the server dropped a message without handling it.
+type dropReason uint8
+
+const (
+	dropNoBuffer  dropReason = iota // every job in use: read into a reader's spare and dropped
+	dropTruncated                   // longer than the receive buffer
+	dropMalformed                   // not a DHCP message
+	dropQueueFull                   // its worker's queue was full
+	numDropReasons
+)
+
+var dropReasonText = [numDropReasons]string{
+	dropNoBuffer:  "every buffer in use",
+	dropTruncated: "message longer than the receive buffer",
+	dropMalformed: "malformed message",
+	dropQueueFull: "queue full",
+}
+
+func (r dropReason) String() string { return dropReasonText[r] }
+
+// drop counts a message dropped for reason why in Stats (Malformed for a
+// message that is not a DHCP message, Dropped for one the server had no
+// room for) and logs it.
+func (s *Server) drop(why dropReason, src netip.AddrPort, err error) {
+	switch why {
+	case dropTruncated, dropMalformed:
+		s.stats.malformed.Add(1)
+	case dropNoBuffer, dropQueueFull:
+		s.stats.dropped.Add(1)
+	}
+	s.drops.note(s.log, why, src, err)
+}
+
 // dropLog reports dropped messages without letting a flood of them flood
 // the log: the first drop is logged at once, later ones at most once per
 // dropLogEvery, each line with the number dropped since the last.
@@ -180,7 +209,7 @@ type dropLog struct {
 
 const dropLogEvery = 10 * time.Second
 
-func (d *dropLog) note(log *slog.Logger, what string, src netip.AddrPort, err error) {
+func (d *dropLog) note(log *slog.Logger, why dropReason, src netip.AddrPort, err error) {
 	d.mu.Lock()
 	d.dropped++
 	now := time.Now()
@@ -195,7 +224,7 @@ func (d *dropLog) note(log *slog.Logger, what string, src netip.AddrPort, err er
 	if err != nil {
 		attrs = append(attrs, "error", err)
 	}
-	log.Info("dhcpserver: "+what+", message dropped", attrs...)
+	log.Info("dhcpserver: "+why.String()+", message dropped", attrs...)
 }
 
 // yieldEvery is how long a busy raw reader keeps its P before it lets the
