@@ -392,20 +392,3 @@ func (l *loader) option(e *jsonc.Value, defs *OptionDefs, what string) (optionDr
 	o.Data = b
 	return o, true
 }
-
-func describeDef(d optdef.Def) string {
-	s := d.Type.String()
-	if d.Type == optdef.TypeRecord {
-		s = "record of"
-		for i, t := range d.RecordTypes {
-			if i > 0 {
-				s += ","
-			}
-			s += " " + t.String()
-		}
-	}
-	if d.Array {
-		s = "list of " + s
-	}
-	return s
-}

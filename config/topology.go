@@ -22,14 +22,6 @@ type subnetDraft struct {
 	idPos  Pos
 	own    rawParams
 	opts   OptionSet
-	// poolOwn holds each pool's own option-data and DDNS values, merged
-	// with the subnet's once those are known.
-	poolOwn []poolDraft
-}
-
-type poolDraft struct {
-	ddns rawDDNS
-	opts OptionSet
 }
 
 // topology reads shared-networks and subnet4, numbers subnets, resolves

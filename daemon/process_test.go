@@ -74,7 +74,6 @@ type testProc struct {
 	dir     string
 	cfg     string
 	sock    string
-	http    string
 	out     *logtest.Buffer
 	reload  chan struct{}
 	cancel  context.CancelFunc

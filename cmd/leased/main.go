@@ -270,14 +270,6 @@ func help(e *env, args []string) int {
 	return exitUsage
 }
 
-// notImplemented is what a command that exists only as flags does.
-func notImplemented(name string) func(*env, []string) int {
-	return func(e *env, _ []string) int {
-		fmt.Fprintf(e.stderr, "leased %s: not implemented yet\n", name)
-		return exitUsage
-	}
-}
-
 // noArgs wraps a command that takes no positional arguments.
 func noArgs(name string, next func(*env, []string) int) func(*env, []string) int {
 	return func(e *env, args []string) int {
