@@ -37,6 +37,11 @@
 // "relay-id"); leases written by Kea 2.2 in its older form are converted
 // when the server starts, as sanity-checks.extended-info-checks asks.
 //
+// [NewStack] assembles a Server the way leased serves it: behind optional
+// middleware, on inline dhcpserver sockets ([Stack.Listen]), with
+// expired leases reclaimed in the background. The daemon, the demo and
+// the client's tests with an in-process leased all use it.
+//
 // [Server.Run] reclaims expired leases in the background as
 // expired-leases-processing configures (warning, per
 // unwarned-reclaim-cycles, when it keeps falling behind), and
