@@ -12,6 +12,7 @@
 //	ctl      send a command to a running server's control socket
 //	mesh     run as a node of a ddhcpd-compatible mesh
 //	client   run the DHCP client manager
+//	snoop    watch the DHCP traffic on an interface, sending nothing
 //	version  print the version
 //	help     print help for a command
 //
@@ -92,6 +93,7 @@ func commands() []*command {
 			also: []string{"leased ctl mesh [ddhcpdctl flags; leased ctl mesh -h lists them]"}, setup: ctlFlags, handOff: []string{"mesh"}},
 		{name: "mesh", summary: "run as a node of a ddhcpd-compatible mesh", own: runMesh},
 		{name: "client", summary: "run the DHCP client manager for the interfaces its configuration lists", setup: clientFlags},
+		{name: "snoop", summary: "print the DHCP messages passing an interface, in both directions, sending nothing", setup: snoopFlags},
 		{name: "version", summary: "print the version", setup: versionFlags},
 		{name: "help", summary: "print help for a command", args: "[command]"},
 	}
