@@ -59,18 +59,27 @@ type File struct {
 // *RunningError; if it names a dead process or one that is not a leased
 // (the PID was reused), or holds no PID, it is stale and replaced.
 // Another leased that holds the lock is found even before it has written
-// its PID.
+// its PID. Anything but a regular file at path (a FIFO, a directory; a
+// symlink is not followed) is refused.
 func Create(path string, opts Options) (*File, error) {
 	if opts.IsLeased == nil {
 		opts.IsLeased = procIsLeased
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	// O_NONBLOCK: a FIFO put where the PID file belongs must not make the
+	// read below wait forever for a writer (SIGTERM could not stop a
+	// start stuck there); it is refused as not a regular file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("PID file: %w", err)
 	}
 	fail := func(err error) (*File, error) {
 		f.Close()
 		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil {
+		return fail(fmt.Errorf("PID file %s: %w", path, err))
+	} else if !fi.Mode().IsRegular() {
+		return fail(fmt.Errorf("PID file %s is not a regular file (%v); remove it", path, fi.Mode().Type()))
 	}
 	content, err := io.ReadAll(io.LimitReader(f, 64))
 	if err != nil {
