@@ -1,25 +1,84 @@
-// Package dhcpserver provides a DHCPv4 server: it receives messages, hands
-// them to a Handler, and sends the handler's replies where RFC 2131 says
-// they must go.
+// Package dhcpserver provides a DHCPv4 server in the shape of net/http: it
+// receives messages, hands them to a Handler, and sends the handler's
+// replies where RFC 2131 says they must go.
 //
-// A handler answers a message by starting a reply on its ResponseWriter
-// and filling it in; it stays silent by not doing so:
+// # Quick start
 //
-//	h := dhcpserver.HandlerFunc(func(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
-//		if r.Packet.MessageType() != dhcpv4.Discover {
-//			return
+// A server that gives one address to whoever asks, and refuses requests
+// for any other:
+//
+//	var addr = netip.MustParseAddr("192.0.2.10")
+//
+//	func static(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+//		switch r.Packet.MessageType() {
+//		case dhcpv4.Discover:
+//			b := w.Reply(dhcpv4.Offer) // option 54 is r.Local already
+//			b.SetYIAddr(addr)
+//			b.AddUint32(dhcpv4.OptionLeaseTime, 3600)
+//		case dhcpv4.Request:
+//			if ip, _ := r.Packet.RequestedIP(); ip != addr && r.Packet.CIAddr() != addr {
+//				w.Reply(dhcpv4.Nak)
+//				return
+//			}
+//			b := w.Reply(dhcpv4.Ack)
+//			b.SetYIAddr(addr)
+//			b.AddUint32(dhcpv4.OptionLeaseTime, 3600)
 //		}
-//		b := w.Reply(dhcpv4.Offer)
-//		b.SetYIAddr(addr)
-//		b.AddIP(dhcpv4.OptionServerID, r.Local)
-//		b.AddUint32(dhcpv4.OptionLeaseTime, 3600)
-//	})
-//	srv := &dhcpserver.Server{Handler: h}
-//	log.Fatal(srv.ListenAndServe())
+//	}
 //
-// Mux calls one function per message type instead (DISCOVER, REQUEST,
-// DECLINE, INFORM, RELEASE, and everything else); the package example is a
-// complete server built on it.
+//	func main() {
+//		srv := &dhcpserver.Server{Handler: dhcpserver.HandlerFunc(static)}
+//		log.Fatal(srv.ListenAndServe()) // port 67: root or CAP_NET_BIND_SERVICE
+//	}
+//
+// A handler answers by starting a reply with w.Reply and filling in the
+// [dhcpv4.Builder] it returns; it stays silent by not calling Reply. The
+// reply already carries what RFC 2131 copies from the request and the
+// server identifier (option 54), the address the request arrived on;
+// AddIP(dhcpv4.OptionServerID, ...) replaces it.
+//
+// Its test, with package dhcptest: a real server on a free port of
+// 127.0.0.1 and a client that goes through DISCOVER, OFFER, REQUEST and
+// ACK:
+//
+//	func TestStatic(t *testing.T) {
+//		ts := dhcptest.NewServer(t, dhcpserver.HandlerFunc(static))
+//		got, err := ts.Client.DORA(1, net.HardwareAddr{2, 0, 0, 0, 0, 1})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		if got != addr {
+//			t.Errorf("leased %v, want %v", got, addr)
+//		}
+//	}
+//
+// dhcptest.NewRecorder tests a handler without sockets (see
+// ExampleHandlerFunc). Mux calls one Handler per message type instead
+// (DISCOVER, REQUEST, DECLINE, INFORM, RELEASE, and everything else); the
+// package example is a server that hands out a pool on it.
+//
+// # Handlers and middleware
+//
+// A Handler is called from many goroutines at once, but one client's
+// messages are handled one at a time, in order. The Request and its Packet
+// belong to the server until the handler returns; Packet.Clone keeps one.
+// Request.Value reads an option as a Go value when the server has
+// OptionCodecs (Server.Codecs), which an application extends with codecs
+// of its own options.
+//
+// A handler that has to wait for something slow (a disk, a database, a
+// peer) after Reply defers its reply: [Defer] takes the reply over, and
+// the handler sends it later from any goroutine (see Deferrer). Middleware
+// that wraps the ResponseWriter implements Unwrap() ResponseWriter, so
+// that Defer still finds the server's Deferrer behind it.
+//
+// Request.Context is cancelled when the server is closed or stopped, and
+// when Shutdown gives up waiting; a handler that finds it cannot go on
+// calls Server.Stop with the reason, which ListenAndServe then returns.
+//
+// Server.ServeConn serves a socket the caller opened (handed over by
+// systemd's socket activation, or bound by a test) instead of opening its
+// own.
 //
 // # Replies
 //
@@ -35,6 +94,29 @@
 // and broadcasts instead where that is impossible (no CAP_NET_RAW, or a
 // hardware type other than Ethernet). Broadcasts leave through the
 // interface the request arrived on, from the server's address there.
+//
+// # Watching other servers
+//
+// A server on port 67 receives what clients and relay agents send it:
+// DISCOVER, REQUEST, DECLINE, RELEASE, INFORM, and BOOTP requests. It
+// never receives other servers' OFFER, ACK or NAK, which go to port 68
+// (broadcast, or unicast to the client) or to a relay agent; Mux.Other
+// sees one only when it was relayed or misdirected to port 67. Watching
+// them (to detect a rogue server, as ExDhcp's handle_packet does) needs a
+// packet socket that reads port 68 on the link without binding it, which
+// package github.com/leased/leased/snoop provides: snoop.Listen opens one
+// on an interface (CAP_NET_RAW), and its Read returns every DHCP message
+// that passes, decoded, in both directions. A handler meant to judge such
+// replies can still be tested with a dhcpserver.Server: dhcptest.Rival
+// forges another server's reply, and a dhcptest.Client sends it to the
+// server under test, where Mux.Other receives it.
+//
+// # Testing
+//
+// For tests, port 0 picks a free port (LocalAddr reports it), ClientPort,
+// RelayPort and BroadcastAddr redirect replies to a test client on the
+// loopback interface, and package dhcptest provides a recorder for handler
+// unit tests and a ready-made loopback server and client.
 //
 // # Sockets
 //
@@ -92,27 +174,4 @@
 // In steady state the server allocates nothing per message: buffers,
 // decoded packets, builders and system-call arguments are all reused,
 // also for deferred replies.
-//
-// # Watching other servers
-//
-// A server on port 67 receives what clients and relay agents send it:
-// DISCOVER, REQUEST, DECLINE, RELEASE, INFORM, and BOOTP requests. It
-// never receives other servers' OFFER, ACK or NAK, which go to port 68
-// (broadcast, or unicast to the client) or to a relay agent; Mux.Other
-// sees one only when it was relayed or misdirected to port 67. Watching
-// them (to detect a rogue server, as ExDhcp's handle_packet does) needs a
-// packet socket that reads port 68 on the link without binding it, which
-// package github.com/leased/leased/snoop provides: snoop.Listen opens one
-// on an interface (CAP_NET_RAW), and its Read returns every DHCP message
-// that passes, decoded, in both directions. A handler meant to judge such
-// replies can still be tested with a dhcpserver.Server: dhcptest.Rival
-// forges another server's reply, and a dhcptest.Client sends it to the
-// server under test, where Mux.Other receives it.
-//
-// # Testing
-//
-// For tests, port 0 picks a free port (LocalAddr reports it), ClientPort,
-// RelayPort and BroadcastAddr redirect replies to a test client on the
-// loopback interface, and package dhcptest provides a recorder for handler
-// unit tests and a ready-made loopback server and client.
 package dhcpserver
