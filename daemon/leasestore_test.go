@@ -33,7 +33,8 @@ func TestLeaseAddRefusesNetworkAndBroadcast(t *testing.T) {
 	}
 }
 
-// TestStatusGetLeaseStore: status-get reports the lease store's state.
+// TestStatusGetLeaseStore: status-get reports the lease store's state
+// and its journal's fsync counters.
 func TestStatusGetLeaseStore(t *testing.T) {
 	needRoot(t)
 	dir := t.TempDir()
@@ -44,8 +45,14 @@ func TestStatusGetLeaseStore(t *testing.T) {
 	if err := p.want("status-get", nil, 0).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
-	if st.LeaseStore["state"] != "healthy" || len(st.LeaseStore) != 1 {
-		t.Errorf("status-get lease-store = %v, want {state: healthy}", st.LeaseStore)
+	ls := st.LeaseStore
+	if ls["state"] != "healthy" || ls["slow-fsyncs"] != 0.0 || len(ls) != 4 {
+		t.Errorf("status-get lease-store = %v, want state healthy, no slow fsyncs, the fsync counters and nothing else", ls)
+	}
+	syncs, ok1 := ls["fsyncs"].(float64)
+	secs, ok2 := ls["fsync-seconds"].(float64)
+	if !ok1 || !ok2 || syncs < 0 || secs < 0 || (syncs == 0) != (secs == 0) {
+		t.Errorf("status-get lease-store fsyncs = %v, fsync-seconds = %v", ls["fsyncs"], ls["fsync-seconds"])
 	}
 }
 

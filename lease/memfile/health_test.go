@@ -45,9 +45,7 @@ func nextSegment(s *Store) uint64 {
 // write to see it.
 func failJournal(t *testing.T, s *Store, l *lease.Lease) {
 	t.Helper()
-	s.j.mu.Lock()
-	s.j.inject = errors.New("injected: no space left on device")
-	s.j.mu.Unlock()
+	failNextWrite(s)
 	if err := s.Put(ctx, l, lease.Durable); !errors.Is(err, lease.ErrNotDurable) {
 		t.Fatalf("Put while the journal fails = %v, want ErrNotDurable", err)
 	}

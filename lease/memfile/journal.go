@@ -32,7 +32,10 @@ type journal struct {
 	rot    *rotation // the rotation run has yet to carry out
 	closed bool
 	health journalHealth
-	inject error // tests: the next flush fails with this error
+	// io carries run's writes and syncs, now tells the time for the
+	// slow-sync warning; tests swap them under mu.
+	io  segmentIO
+	now func() time.Time
 
 	kick      chan struct{} // wakes run
 	stop      chan struct{}
@@ -49,13 +52,16 @@ type journal struct {
 	dirty bool  // f has writes not yet fsynced
 	fail  error // set when a write or fsync failed, cleared by a new segment
 	spare [][]byte
+	slow  slowSyncLog
 
 	total atomic.Int64 // bytes written to segments since the last snapshot
 
 	// Counters for benchmarks and metrics.
-	batches atomic.Uint64
-	syncs   atomic.Uint64
-	records atomic.Uint64
+	batches   atomic.Uint64
+	syncs     atomic.Uint64
+	records   atomic.Uint64
+	syncTime  atomic.Int64 // nanoseconds spent in data syncs
+	slowSyncs atomic.Uint64
 }
 
 // journalState is where the journal stands in a failure and its recovery.
@@ -133,6 +139,8 @@ func newJournal(fs files, log *slog.Logger, seg uint64, f *os.File, size int64, 
 		f:         f,
 		fseg:      seg,
 		fsize:     size,
+		io:        osIO{},
+		now:       time.Now,
 	}
 	if f == nil {
 		j.fseg = 0 // no file open: run creates segment seg first
@@ -319,8 +327,7 @@ func (j *journal) flush(final bool) {
 	j.mu.Lock()
 	bs := j.sealed
 	j.sealed = nil
-	inject := j.inject
-	j.inject = nil
+	io, clock := j.io, j.now
 	recovering := j.health.state == journalRecovering
 	if len(j.cur.buf) > 0 || j.cur.sync || final {
 		bs = append(bs, j.cur)
@@ -344,10 +351,12 @@ func (j *journal) flush(final bool) {
 		if j.f == nil || !j.dirty {
 			return
 		}
-		if err := fdatasync(j.f); err != nil {
+		took, err := io.datasync(j.f)
+		if err != nil {
 			fail(fmt.Errorf("fsync %s: %w", j.f.Name(), err))
 			return
 		}
+		j.noteSync(took, clock())
 		j.dirty = false
 		j.syncs.Add(1)
 		unsynced = nil
@@ -380,14 +389,10 @@ func (j *journal) flush(final bool) {
 				close(r.done)
 			}
 		}
-		if j.fail == nil && inject != nil {
-			fail(inject)
-			inject = nil
-		}
 		b.err = j.fail
 		if j.fail == nil && len(b.buf) > 0 {
 			unsynced = append(unsynced, b)
-			if err := j.write(b.buf); err != nil {
+			if err := j.write(io, b.buf); err != nil {
 				fail(err)
 			}
 		}
@@ -419,8 +424,8 @@ func (j *journal) flush(final bool) {
 	}
 }
 
-func (j *journal) write(p []byte) error {
-	n, err := j.f.Write(p)
+func (j *journal) write(io segmentIO, p []byte) error {
+	n, err := io.write(j.f, p)
 	j.fsize += int64(n)
 	j.total.Add(int64(n))
 	j.dirty = true

@@ -424,16 +424,23 @@ type Counters struct {
 	Batches     uint64 // journal flushes (one write call each)
 	Syncs       uint64 // journal fsyncs
 	Compactions uint64 // snapshots written
+	// SyncTime is the time the Syncs took together; SlowSyncs counts
+	// those that took a second or more (each one is also logged, at most
+	// once per 10 s).
+	SyncTime  time.Duration
+	SlowSyncs uint64
 }
 
 // Counters returns the store's counters. Records/Syncs is the mean number
-// of records that shared an fsync.
+// of records that shared an fsync, SyncTime/Syncs the mean fsync latency.
 func (s *Store) Counters() Counters {
 	c := Counters{Compactions: s.compactions.Load()}
 	if s.j != nil {
 		c.Records = s.j.records.Load()
 		c.Batches = s.j.batches.Load()
 		c.Syncs = s.j.syncs.Load()
+		c.SyncTime = time.Duration(s.j.syncTime.Load())
+		c.SlowSyncs = s.j.slowSyncs.Load()
 	}
 	return c
 }

@@ -316,9 +316,7 @@ func TestJournalFailure(t *testing.T) {
 	if err := s.Put(ctx, &l0, lease.Durable); err != nil {
 		t.Fatal(err)
 	}
-	s.j.mu.Lock()
-	s.j.inject = errors.New("injected: no space left on device")
-	s.j.mu.Unlock()
+	failNextWrite(s)
 	if err := s.Put(ctx, &l1, lease.Durable); !errors.Is(err, lease.ErrNotDurable) {
 		t.Fatalf("Put during a failure = %v, want ErrNotDurable", err)
 	}
