@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/leased/leased/config"
@@ -44,12 +43,12 @@ type CtlUsageError struct{ msg string }
 
 func (e *CtlUsageError) Error() string { return e.msg }
 
-// Ctl sends one command, with JSON arguments if args holds them, to a
-// leased (or Kea) control socket, and writes the answer to w: leases,
-// statistics and status as tables, anything else as JSON. It returns the
-// answer's result code (0 success, 1 error, 2 unsupported, 3 empty, 4
-// conflict), or an error when no answer came.
-func Ctl(ctx context.Context, o CtlOptions, command string, args string, w io.Writer) (int, error) {
+// Ctl sends one command to a leased (or Kea) control socket, with args as
+// its arguments unless args is nil (they must be a JSON map), and writes
+// the answer to w: leases, statistics and status as tables, anything else
+// as JSON. It returns the answer's result code (0 success, 1 error, 2
+// unsupported, 3 empty, 4 conflict), or an error when no answer came.
+func Ctl(ctx context.Context, o CtlOptions, command string, args []byte, w io.Writer) (int, error) {
 	if command == "" {
 		return 0, &CtlUsageError{"name a command, e.g. list-commands"}
 	}
@@ -71,21 +70,15 @@ func Ctl(ctx context.Context, o CtlOptions, command string, args string, w io.Wr
 		}
 	}
 	cmd := control.Command{Command: command}
-	if strings.TrimSpace(args) != "" {
-		raw := []byte(args)
-		if args == "-" {
-			if raw, err = io.ReadAll(os.Stdin); err != nil {
-				return 0, fmt.Errorf("reading arguments: %w", err)
-			}
-		}
+	if args != nil {
 		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
+		if err := json.Unmarshal(args, &v); err != nil {
 			return 0, &CtlUsageError{fmt.Sprintf("arguments must be JSON: %v", err)}
 		}
 		if _, ok := v.(map[string]any); !ok {
 			return 0, &CtlUsageError{"arguments must be a JSON map, such as {\"ip-address\": \"192.0.2.10\"}"}
 		}
-		cmd.Arguments = json.RawMessage(raw)
+		cmd.Arguments = json.RawMessage(args)
 	}
 	r, err := c.Send(ctx, cmd)
 	if err != nil {

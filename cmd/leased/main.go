@@ -532,9 +532,16 @@ func ctl(e *env, o *ctlOptions, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: leased ctl [-s SOCKET | -c CONFIG] COMMAND [JSON-ARGUMENTS]\n       leased ctl mesh [ddhcpdctl flags]")
 		return exitUsage
 	}
-	var jsonArgs string
-	if len(args) == 2 {
-		jsonArgs = args[1]
+	var jsonArgs []byte
+	if len(args) == 2 && strings.TrimSpace(args[1]) != "" {
+		jsonArgs = []byte(args[1])
+		if args[1] == "-" {
+			var err error
+			if jsonArgs, err = io.ReadAll(os.Stdin); err != nil {
+				fmt.Fprintf(e.stderr, "leased ctl: reading arguments: %v\n", err)
+				return exitError
+			}
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
