@@ -149,6 +149,7 @@ func readmeCases() []readmeCase {
 		{line: "leased lease import -c FILE", fill: map[string]string{"FILE": "serve.json", "CSV": "import.csv"}, more: []string{"CSV"}, run: readmeImport},
 		{line: "leased serve -c FILE", fill: map[string]string{"FILE": "serve.json"}, run: readmeServe},
 		{line: "leased ctl", fill: map[string]string{"SOCK": "server.sock"}, more: []string{"-s", "SOCK", "status-get"}, run: readmeCtl},
+		{line: "leased snoop -i IFACE", fill: map[string]string{"IFACE": "server-iface"}, run: readmeSnoop},
 		{line: "leased client -c FILE", fill: map[string]string{"FILE": "client.json"}, run: readmeClient},
 		{line: "leased lease export -c FILE", fill: map[string]string{"FILE": "serve.json"}, run: readmeExport},
 		{line: "leased mesh", fill: map[string]string{"STATE": "mesh-state", "IFACE": "mesh-iface", "CLIENT_IFACE": "mesh-client-iface", "SOCK": "mesh.sock"},
@@ -360,6 +361,7 @@ func newReadmeEnv(t *testing.T) *readmeEnv {
 		"mesh-state":        nd.state,
 		"mesh-iface":        nd.tn.MeshIf,
 		"mesh-client-iface": "client0",
+		"server-iface":      "srv0",
 		"mesh.sock":         nd.ctl,
 		"bench-out":         filepath.Join(r.dir, "bench-out"),
 	}
@@ -766,5 +768,42 @@ func readmeBench(t *testing.T, r *readmeEnv, argv []string) {
 	tables, err := os.ReadFile(filepath.Join(r.fixtures["bench-out"], "tables.md"))
 	if err != nil || !row.Match(tables) {
 		t.Errorf("%s wrote no table to tables.md (%v):%s", strings.Join(argv, " "), err, testnet.IndentOutput(string(tables)))
+	}
+}
+
+// readmeSnoop: leased snoop -i IFACE, on the server's interface, shows a
+// udhcpc client's exchange with the server: DISCOVER and REQUEST in, OFFER
+// and ACK out, with the client's transaction ids; SIGTERM stops it with
+// status 0.
+func readmeSnoop(t *testing.T, r *readmeEnv, argv []string) {
+	r.daemon(t, "serve")
+	testnet.RequireBinaries(t, "udhcpc")
+	p := startSnoop(t, r.pair.Server, argv[1:]...)
+	link, mac := r.pair.AddClientLink(t)
+	c := testnet.NewClient(t, testnet.Udhcpc, r.pair.Client, link, testnet.ClientOptions{})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	lease, err := c.Obtain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, p, regexp.MustCompile(`ACK xid=\S+ chaddr=`+mac.String()))
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(ctx); err != nil {
+		t.Errorf("%s after SIGTERM: %v:%s", strings.Join(argv, " "), err, testnet.IndentOutput(p.Output()))
+	}
+	lines := snoopLines(p.Output(), mac)
+	xid := exchangeXIDs(t, "srv0", lines)
+	for _, re := range []string{
+		`^srv0 In 0\.0\.0\.0:68 > 255\.255\.255\.255:67 DISCOVER xid=` + xid[0] + ` chaddr=` + mac.String() + ` .*\[53 discover\]`,
+		`^srv0 Out 192\.0\.2\.1:67 > \S+:68 OFFER xid=` + xid[0] + ` chaddr=` + mac.String() + ` .*yiaddr=` + lease.Addr.String() + ` .*\[53 offer\] \[54 192\.0\.2\.1\]`,
+		`^srv0 In 0\.0\.0\.0:68 > 255\.255\.255\.255:67 REQUEST xid=` + xid[1] + ` chaddr=` + mac.String() + ` .*\[53 request\]`,
+		`^srv0 Out 192\.0\.2\.1:67 > \S+:68 ACK xid=` + xid[1] + ` chaddr=` + mac.String() + ` .*yiaddr=` + lease.Addr.String() + ` .*\[53 ack\] \[54 192\.0\.2\.1\] .*\[51 3600\]`,
+	} {
+		if !slices.ContainsFunc(lines, regexp.MustCompile(re).MatchString) {
+			t.Errorf("%s shows no line matching\n\t%s\nit shows:%s", strings.Join(argv, " "), re, testnet.IndentOutput(p.Output()))
+		}
 	}
 }
