@@ -69,7 +69,7 @@ func (p *ARPProber) Probe(ctx context.Context, addr netip.Addr, hw net.HardwareA
 		op: arpRequest, senderHW: hw, senderIP: netip.IPv4Unspecified(), targetIP: addr,
 	})
 	for sent := 0; ; {
-		conflict, err := p.listen(ctx, at, addr, hw)
+		conflict, err := p.awaitConflict(ctx, at, addr, hw)
 		if conflict || err != nil {
 			return conflict, err
 		}
@@ -88,8 +88,8 @@ func (p *ARPProber) Probe(ctx context.Context, addr netip.Addr, hw net.HardwareA
 	}
 }
 
-// listen reads ARP until the deadline, reporting a conflict for addr.
-func (p *ARPProber) listen(ctx context.Context, deadline time.Time, addr netip.Addr, hw net.HardwareAddr) (bool, error) {
+// awaitConflict reads ARP until the deadline, reporting a conflict for addr.
+func (p *ARPProber) awaitConflict(ctx context.Context, deadline time.Time, addr netip.Addr, hw net.HardwareAddr) (bool, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return false, err

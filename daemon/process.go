@@ -520,7 +520,7 @@ func (p *process) open(keys []string) (opened []string, errs []error) {
 		if p.ifaces[k] != nil {
 			continue
 		}
-		ds, err := p.listen(k)
+		ds, err := p.serveInterface(k)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -565,8 +565,9 @@ func (p *process) serverPort() uint16 {
 	return dhcpserver.DefaultRelayPort
 }
 
-// listen opens and serves the DHCP socket of one interface ("" for all).
-func (p *process) listen(iface string) (*dhcpserver.Server, error) {
+// serveInterface opens and serves the DHCP socket of one interface ("" for
+// all).
+func (p *process) serveInterface(iface string) (*dhcpserver.Server, error) {
 	var ifaces []string
 	if iface != "" {
 		ifaces = []string{iface}

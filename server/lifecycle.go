@@ -50,7 +50,7 @@ func (t *txn) pickAddress() (*subnetState, netip.Addr, *poolState, bool) {
 	// A reservation in one of the client's subnets.
 	if h := t.host; h != nil && h.Address.IsValid() {
 		if ss := t.subnetOf(h.Address); ss != nil && !t.heldByOther(h.Address) {
-			ps, _ := t.usable(ss, h.Address)
+			ps, _ := t.mayHold(ss, h.Address)
 			return ss, h.Address, ps, true
 		}
 	}
@@ -58,14 +58,14 @@ func (t *txn) pickAddress() (*subnetState, netip.Addr, *poolState, bool) {
 	// when the address is still free for it.
 	if ss, ok := t.clientLease(); ok {
 		a := t.found.Addr
-		if ps, ok := t.usable(ss, a); ok && t.claim(ps, a, t.found.State == lease.StateDefault && !t.found.Expired(t.now)) {
+		if ps, ok := t.mayHold(ss, a); ok && t.claim(ps, a, t.found.State == lease.StateDefault && !t.found.Expired(t.now)) {
 			return ss, a, ps, true
 		}
 	}
 	// An address this client was offered a moment ago.
 	if a, ok := t.s.offers.forClient(t.key, t.now); ok {
 		if ss := t.subnetOf(a); ss != nil {
-			if ps, ok := t.usable(ss, a); ok && !t.heldByOther(a) {
+			if ps, ok := t.mayHold(ss, a); ok && !t.heldByOther(a) {
 				t.s.offers.put(a, t.key, t.now+int64(t.s.hold.Seconds()))
 				return ss, a, ps, true
 			}
@@ -74,7 +74,7 @@ func (t *txn) pickAddress() (*subnetState, netip.Addr, *poolState, bool) {
 	// The address the client asks for.
 	if a, ok := t.p.RequestedIP(); ok {
 		if ss := t.subnetOf(a); ss != nil {
-			if ps, ok := t.usable(ss, a); ok && ps != nil && t.claim(ps, a, false) {
+			if ps, ok := t.mayHold(ss, a); ok && ps != nil && t.claim(ps, a, false) {
 				return ss, a, ps, true
 			}
 		}
@@ -213,7 +213,7 @@ func (t *txn) request() {
 		}
 		return
 	}
-	ps, allowed := t.usable(ss, a)
+	ps, allowed := t.mayHold(ss, a)
 	if !allowed {
 		t.nak()
 		return

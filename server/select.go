@@ -62,7 +62,7 @@ func selectSubnet(c *config.Config, s selector, allowed func(*config.Subnet) boo
 		addr = s.option
 	case isSet(s.giaddr):
 		for _, sn := range c.SubnetsByRelay(s.giaddr) {
-			if pick := usable(sn, allowed); pick != nil {
+			if pick := allowedSubnetOrSibling(sn, allowed); pick != nil {
 				return pick
 			}
 		}
@@ -73,7 +73,7 @@ func selectSubnet(c *config.Config, s selector, allowed func(*config.Subnet) boo
 		addr = s.remote
 	default:
 		for _, sn := range c.SubnetsByInterface(s.iface) {
-			if pick := usable(sn, allowed); pick != nil {
+			if pick := allowedSubnetOrSibling(sn, allowed); pick != nil {
 				return pick
 			}
 		}
@@ -82,22 +82,22 @@ func selectSubnet(c *config.Config, s selector, allowed func(*config.Subnet) boo
 	if !isSet(addr) {
 		return nil
 	}
-	if sn := usable(c.SubnetContaining(addr), allowed); sn != nil {
+	if sn := allowedSubnetOrSibling(c.SubnetContaining(addr), allowed); sn != nil {
 		return sn
 	}
 	// Nested subnets: Kea tries each subnet containing the address, in
 	// id order, until one admits the client.
 	for _, sn := range c.SubnetsContaining(addr) {
-		if pick := usable(sn, allowed); pick != nil {
+		if pick := allowedSubnetOrSibling(sn, allowed); pick != nil {
 			return pick
 		}
 	}
 	return nil
 }
 
-// usable returns sn when the client may use it, else the first subnet of
-// sn's shared network the client may use, else nil.
-func usable(sn *config.Subnet, allowed func(*config.Subnet) bool) *config.Subnet {
+// allowedSubnetOrSibling returns sn when the client may use it, else the
+// first subnet of sn's shared network the client may use, else nil.
+func allowedSubnetOrSibling(sn *config.Subnet, allowed func(*config.Subnet) bool) *config.Subnet {
 	if sn == nil {
 		return nil
 	}

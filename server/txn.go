@@ -271,9 +271,9 @@ func (t *txn) reservedForOther(ss *subnetState, a netip.Addr) bool {
 	return false
 }
 
-// usable reports whether the client may hold a in ss, and the pool that
+// mayHold reports whether the client may hold a in ss, and the pool that
 // accounts for it (nil for an out-of-pool reservation).
-func (t *txn) usable(ss *subnetState, a netip.Addr) (*poolState, bool) {
+func (t *txn) mayHold(ss *subnetState, a netip.Addr) (*poolState, bool) {
 	ps := ss.poolFor(a)
 	if t.reservedHere(ss, a) {
 		return ps, true
