@@ -51,16 +51,11 @@ func parseRange(s string) (addrRange, error) {
 	if err != nil || !b.Is4() {
 		return addrRange{}, fmt.Errorf("range %q: last address: want IPv4, got %q", s, hi)
 	}
-	first, last := u32(a), u32(b)
+	first, last := dhcpv4.AddrToUint32(a), dhcpv4.AddrToUint32(b)
 	if last < first {
 		return addrRange{}, fmt.Errorf("range %q: last address before the first", s)
 	}
 	return addrRange{first: first, size: last - first + 1}, nil
-}
-
-func u32(a netip.Addr) uint32 {
-	b := a.As4()
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 // pick maps a hardware address into the range, the same address every
@@ -69,7 +64,7 @@ func (r addrRange) pick(chaddr []byte) netip.Addr {
 	h := fnv.New32a()
 	h.Write(chaddr)
 	v := r.first + h.Sum32()%r.size
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	return dhcpv4.Uint32ToAddr(v)
 }
 
 // responder answers from the ranges; it holds nothing that changes.
