@@ -3,7 +3,6 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/dhcpv4/optdef"
 	"github.com/leased/leased/lease"
 )
@@ -316,13 +316,12 @@ func networkOrBroadcast(prefix netip.Prefix, a netip.Addr) string {
 	if !prefix.Addr().Is4() || prefix.Bits() >= 31 {
 		return ""
 	}
-	first := prefix.Masked().Addr().As4()
+	first := prefix.Masked().Addr()
 	host := uint32(1)<<(32-prefix.Bits()) - 1
-	last := binary.BigEndian.Uint32(first[:]) | host
 	switch {
-	case a == netip.AddrFrom4(first):
+	case a == first:
 		return "network"
-	case a == netip.AddrFrom4([4]byte(binary.BigEndian.AppendUint32(nil, last))):
+	case a == dhcpv4.Uint32ToAddr(dhcpv4.AddrToUint32(first)|host):
 		return "broadcast"
 	}
 	return ""

@@ -238,7 +238,7 @@ func maskOf(bits int) netip.Addr {
 	if bits == 0 {
 		m = 0
 	}
-	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
+	return dhcpv4.Uint32ToAddr(m)
 }
 
 func hwString(hw []byte) string {
