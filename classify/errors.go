@@ -22,15 +22,13 @@ func (e *SyntaxError) Error() string {
 // Pointer returns the expression and, on a second line, a caret under the
 // column, for a log or a terminal.
 func (e *SyntaxError) Pointer() string {
-	line := e.Expr
 	col := e.Col
 	// Show the line that holds the column when the expression spans
 	// several lines.
 	start := strings.LastIndexByte(e.Expr[:min(max(col-1, 0), len(e.Expr))], '\n') + 1
-	if end := strings.IndexByte(e.Expr[start:], '\n'); end >= 0 {
-		line = e.Expr[start : start+end]
-	} else {
-		line = e.Expr[start:]
+	line := e.Expr[start:]
+	if end := strings.IndexByte(line, '\n'); end >= 0 {
+		line = line[:end]
 	}
 	col -= start
 	var b strings.Builder
