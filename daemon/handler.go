@@ -30,37 +30,12 @@ func (h *handler) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) 
 	mt := p.MessageType()
 	// pkt4-received itself is the sockets' count (metrics.syncSockets),
 	// which includes the messages that could not be decoded.
-	receivedCounter(h.pk, mt).Add(1)
+	h.pk.ReceivedOfType(uint8(mt)).Add(1)
 	if h.log.Enabled(context.Background(), logging.LevelPacket) {
 		h.logRequest(r, mt)
 		w = &loggingWriter{ResponseWriter: w, h: h, r: r}
 	}
 	h.next.ServeDHCP(w, r)
-}
-
-// receivedCounter is the pkt4-<type>-received counter of mt.
-func receivedCounter(pk *stats.Packets, mt dhcpv4.MessageType) *stats.Counter {
-	switch mt {
-	case dhcpv4.Discover:
-		return pk.DiscoverReceived
-	case dhcpv4.Offer:
-		return pk.OfferReceived
-	case dhcpv4.Request:
-		return pk.RequestReceived
-	case dhcpv4.Ack:
-		return pk.AckReceived
-	case dhcpv4.Nak:
-		return pk.NakReceived
-	case dhcpv4.Release:
-		return pk.ReleaseReceived
-	case dhcpv4.Decline:
-		return pk.DeclineReceived
-	case dhcpv4.Inform:
-		return pk.InformReceived
-	case dhcpv4.LeaseQuery:
-		return pk.LeaseQueryReceived
-	}
-	return pk.UnknownReceived
 }
 
 func (h *handler) logRequest(r *dhcpserver.Request, mt dhcpv4.MessageType) {

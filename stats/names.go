@@ -122,28 +122,34 @@ func (m *Manager) Packets() *Packets {
 // pkt4-unknown-received.
 func (p *Packets) CountReceived(msgType uint8) {
 	p.Received.Add(1)
+	p.ReceivedOfType(msgType).Add(1)
+}
+
+// ReceivedOfType returns the pkt4-<type>-received counter of a DHCP
+// message type (option 53), or pkt4-unknown-received: for a caller that
+// counts pkt4-received elsewhere (where undecodable messages are seen).
+func (p *Packets) ReceivedOfType(msgType uint8) *Counter {
 	switch msgType {
 	case msgDiscover:
-		p.DiscoverReceived.Add(1)
+		return p.DiscoverReceived
 	case msgOffer:
-		p.OfferReceived.Add(1)
+		return p.OfferReceived
 	case msgRequest:
-		p.RequestReceived.Add(1)
+		return p.RequestReceived
 	case msgAck:
-		p.AckReceived.Add(1)
+		return p.AckReceived
 	case msgNak:
-		p.NakReceived.Add(1)
+		return p.NakReceived
 	case msgRelease:
-		p.ReleaseReceived.Add(1)
+		return p.ReleaseReceived
 	case msgDecline:
-		p.DeclineReceived.Add(1)
+		return p.DeclineReceived
 	case msgInform:
-		p.InformReceived.Add(1)
+		return p.InformReceived
 	case msgLeaseQry:
-		p.LeaseQueryReceived.Add(1)
-	default:
-		p.UnknownReceived.Add(1)
+		return p.LeaseQueryReceived
 	}
+	return p.UnknownReceived
 }
 
 // CountSent counts a sent packet: pkt4-sent and the type's own counter
