@@ -69,23 +69,14 @@ func TestServeConn(t *testing.T) {
 	}
 }
 
-// fakeConn is a net.PacketConn with no socket behind it.
-type fakeConn struct{ net.PacketConn }
-
-func (fakeConn) Close() error { return nil }
-
-// TestServeConnNeedsASocket checks that ServeConn refuses a PacketConn it
-// cannot read with its own system calls, and a socket of another family.
+// TestServeConnNeedsASocket checks that ServeConn refuses a socket of
+// another family than IPv4 UDP.
 func TestServeConnNeedsASocket(t *testing.T) {
-	srv := &dhcpserver.Server{Handler: offerAll}
-	if err := srv.ServeConn(fakeConn{}); err == nil || errors.Is(err, dhcpserver.ErrServerClosed) {
-		t.Errorf("ServeConn of a fake PacketConn returned %v, want an error", err)
-	}
 	unixConn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(t.TempDir(), "s"), Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv = &dhcpserver.Server{Handler: offerAll}
+	srv := &dhcpserver.Server{Handler: offerAll}
 	if err := srv.ServeConn(unixConn); err == nil || errors.Is(err, dhcpserver.ErrServerClosed) {
 		t.Errorf("ServeConn of a Unix datagram socket returned %v, want an error", err)
 	}

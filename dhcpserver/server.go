@@ -251,11 +251,9 @@ func (s *Server) listenLocked() (err error) {
 // other fields apply as with ListenAndServe, and ServeConn returns as
 // Serve does.
 //
-// conn must be an IPv4 UDP socket with a file descriptor (a
-// *net.UDPConn, or another net.PacketConn that implements syscall.Conn):
-// the server reads it with its own system calls, not through conn's
-// methods, so a net.PacketConn that only emulates a socket cannot be
-// served. The server sets on it what it needs to learn, for every
+// conn is best an IPv4 UDP socket with a file descriptor (a
+// *net.UDPConn, or another net.PacketConn that implements syscall.Conn),
+// which the server reads with its own system calls. The server sets on it what it needs to learn, for every
 // datagram, the interface it arrived on and the address it was sent to
 // (IP_PKTINFO; IP_RECVIF and IP_RECVDSTADDR on FreeBSD and macOS),
 // SO_BROADCAST, and the receive buffer (ReadBuffer). Datagrams queued
@@ -272,6 +270,18 @@ func (s *Server) listenLocked() (err error) {
 // on Linux, which the server opens itself and which need CAP_NET_RAW;
 // without them (or with NoRawSockets) such replies are broadcast, as
 // Stats.Fallbacks counts.
+//
+// On Linux, conn may also be a transport with no descriptor at all (a fake
+// network in a test): the server then calls its ReadFrom and WriteTo, one
+// datagram at a time. It learns nothing but the sender's address: a
+// Request has no IfIndex, IfName nor Dst, and its Local is conn's
+// LocalAddr when that is an IPv4 *net.UDPAddr (so replies carry option 54
+// only then); replies that would go to a client's hardware address are
+// sent to the broadcast address, and a datagram that fills the 2048-byte
+// buffer is dropped as truncated. ReadFrom must return once
+// SetReadDeadline sets a deadline in the past, which is how Shutdown and
+// Close stop the reader, and WriteTo must not keep the slice it is given.
+// Elsewhere conn must be a *net.UDPConn.
 func (s *Server) ServeConn(conn net.PacketConn) error {
 	s.mu.Lock()
 	err := s.listenConnLocked(conn)
@@ -293,9 +303,10 @@ func (s *Server) listenConnLocked(conn net.PacketConn) (err error) {
 		return err
 	}
 	var ifis []net.Interface
-	if dev != nil {
+	switch {
+	case dev != nil:
 		ifis = []net.Interface{*dev}
-	} else {
+	case !s.socks[0].transport():
 		ifis = s.allInterfaces()
 	}
 	s.listenDone(local, ifis)

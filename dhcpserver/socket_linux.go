@@ -22,10 +22,17 @@ import (
 // (not through package net): reads by one reader goroutine, writes by that
 // reader (Inline), the workers, and the goroutines that finish deferred
 // replies.
+//
+// A socket made from a net.PacketConn that has no descriptor (a fake
+// transport, see Server.ServeConn) has fd -1 and is used through pc's
+// methods instead, one datagram at a time.
 type udpSocket struct {
 	fd      int
 	ifindex int    // the bound device, 0 when unbound
 	ifname  string // the bound device's name
+
+	pc    net.PacketConn // a transport without a descriptor
+	local netip.Addr     // pc's local address, the requests' Local
 }
 
 // openUDP opens and binds one UDP socket with SO_REUSEADDR, SO_BROADCAST,
@@ -99,11 +106,11 @@ func serverOptions(fd, rcvbuf int) error {
 // descriptor, made blocking, and closes conn. It returns the address the
 // socket is bound to and, when it is bound to a device, that interface.
 func (s *Server) adoptSocket(conn net.PacketConn, rcvbuf int) (local netip.AddrPort, dev *net.Interface, err error) {
-	defer conn.Close()
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
-		return local, nil, fmt.Errorf("dhcpserver: ServeConn: a %T has no file descriptor (it is not a syscall.Conn)", conn)
+		return s.adoptTransport(conn), nil, nil
 	}
+	defer conn.Close()
 	rc, err := sc.SyscallConn()
 	if err != nil {
 		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %w", err)
@@ -151,6 +158,27 @@ func (s *Server) adoptSocket(conn net.PacketConn, rcvbuf int) (local netip.AddrP
 	s.socks = append(s.socks, sk)
 	return netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), uint16(sa4.Port)), dev, nil
 }
+
+// adoptTransport makes conn, a net.PacketConn without a descriptor, the
+// server's only socket, and returns its address when it is an IPv4 UDP
+// address.
+func (s *Server) adoptTransport(conn net.PacketConn) netip.AddrPort {
+	sk := &udpSocket{fd: -1, pc: conn}
+	var local netip.AddrPort
+	if ua, ok := conn.LocalAddr().(*net.UDPAddr); ok {
+		local = ua.AddrPort()
+		local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
+		if a := local.Addr(); a.Is4() && !a.IsUnspecified() {
+			sk.local = a
+		}
+	}
+	s.socks = append(s.socks, sk)
+	return local
+}
+
+// transport reports whether sk is a net.PacketConn without a descriptor:
+// it belongs to no interface.
+func (sk *udpSocket) transport() bool { return sk.pc != nil }
 
 // boundPort returns the local port of fd.
 func boundPort(fd int) (uint16, error) {
@@ -264,6 +292,9 @@ func (s *sender) prepare(b []byte, dst netip.AddrPort, ifindex int, src netip.Ad
 // socket's send buffer is full (EAGAIN) does it fall back to a blocking
 // call.
 func (s *sender) send(sk *udpSocket) error {
+	if sk.pc != nil {
+		return s.writeTo(sk.pc)
+	}
 	fd := sk.fd
 	p := uintptr(unsafe.Pointer(&s.msg))
 	for {
@@ -284,6 +315,16 @@ func (s *sender) send(sk *udpSocket) error {
 		}
 		return e
 	}
+}
+
+// writeTo sends the prepared datagram through a transport without a
+// descriptor (see udpSocket.pc); the control message is left out.
+func (s *sender) writeTo(pc net.PacketConn) error {
+	b := unsafe.Slice(s.iov.Base, int(s.iov.Len))
+	a := s.sa.Addr
+	port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&s.sa.Port))[:])
+	_, err := pc.WriteTo(b, &net.UDPAddr{IP: net.IPv4(a[0], a[1], a[2], a[3]), Port: int(port)})
+	return err
 }
 
 // sendmmsg sends the datagrams of ms through fd with sendmmsg(2) and
@@ -375,6 +416,9 @@ func (rd *reader) recv() (int, error) {
 		h.Flags = 0
 		rd.hdrs[i].Len = 0
 	}
+	if rd.sock.pc != nil {
+		return rd.recvFrom(rd.sock.pc)
+	}
 	fd, p := uintptr(rd.sock.fd), uintptr(unsafe.Pointer(&rd.hdrs[0]))
 	// GOMAXPROCS can drop while the server runs (the runtime follows a
 	// cgroup's CPU limit down; tests lower it): a raw read that would hold
@@ -404,6 +448,33 @@ func (rd *reader) recv() (int, error) {
 	}
 }
 
+// recvFrom reads one datagram from a transport without a descriptor (see
+// udpSocket.pc) into the first job. There are no control messages: the
+// request's Local is the transport's own address, if it has one, and its
+// interface and destination are unknown. A datagram that fills the buffer
+// is taken as truncated.
+func (rd *reader) recvFrom(pc net.PacketConn) (int, error) {
+	j := rd.jobs[0]
+	n, from, err := pc.ReadFrom(j.buf[:])
+	if err != nil {
+		return 0, err
+	}
+	h := &rd.hdrs[0]
+	h.Len, h.Hdr.Flags = uint32(n), 0
+	if n == len(j.buf) {
+		h.Hdr.Flags = unix.MSG_TRUNC
+	}
+	j.req.Src = netip.AddrPort{}
+	if ua, ok := from.(*net.UDPAddr); ok {
+		src := ua.AddrPort()
+		j.req.Src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	}
+	j.req.IfIndex = 0
+	j.req.Dst = netip.Addr{}
+	j.req.Local = rd.sock.local
+	return 1, nil
+}
+
 // flush finishes the replies of the batch just handled and sends them:
 // those that go out through the UDP socket with one sendmmsg(2), the others
 // (through a packet socket) one by one.
@@ -423,7 +494,7 @@ func (rd *reader) flush() {
 			s.stats.sent.Add(1)
 		}
 	}
-	sendJobs(rd.sock.fd, rd.mmsg[:k], rd.sent[:k], false)
+	sendJobs(rd.sock, rd.mmsg[:k], rd.sent[:k], false)
 	clear(rd.sent[:k])
 	clear(rd.out[:rd.nout])
 	rd.nout = 0
@@ -447,20 +518,29 @@ func (b *sendBatch) flush() error {
 	if b.n == 0 {
 		return nil
 	}
-	first := sendJobs(b.jobs[0].sock.fd, b.mmsg[:b.n], b.jobs[:b.n], true)
+	first := sendJobs(b.jobs[0].sock, b.mmsg[:b.n], b.jobs[:b.n], true)
 	clear(b.jobs[:b.n])
 	b.n = 0
 	return first
 }
 
-// sendJobs sends the replies ms, of jobs, through fd with as few
-// sendmmsg(2) calls as it can: when one fails, the ones before it went out,
-// and sending goes on after it. Each job is counted as sent or failed and,
-// for deferred replies (release), released. It returns the first error.
-func sendJobs(fd int, ms []unix.Mmsghdr, jobs []*job, release bool) error {
+// sendJobs sends the replies ms, of jobs, through sk with as few
+// sendmmsg(2) calls as it can (one by one through a transport without a
+// descriptor): when one fails, the ones before it went out, and sending
+// goes on after it. Each job is counted as sent or failed and, for
+// deferred replies (release), released. It returns the first error.
+func sendJobs(sk *udpSocket, ms []unix.Mmsghdr, jobs []*job, release bool) error {
 	var first error
 	for off := 0; off < len(ms); {
-		n, err := sendmmsg(fd, ms[off:])
+		var n int
+		var err error
+		if sk.pc != nil {
+			if err = jobs[off].snd.writeTo(sk.pc); err == nil {
+				n = 1
+			}
+		} else {
+			n, err = sendmmsg(sk.fd, ms[off:])
+		}
 		if err != nil {
 			j := jobs[off]
 			j.s.sendFailed(j, err)
@@ -509,8 +589,8 @@ func (rd *reader) datagram(i int) (size int, whole bool) {
 // newReader sets up the reader of sk. A raw reader (see recv) needs a
 // receive timeout on its socket; without one it reads as others do.
 func newReader(s *Server, sk *udpSocket, raw bool, socks int) *reader {
-	rd := &reader{s: s, sock: sk, raw: raw, socks: socks}
-	if raw {
+	rd := &reader{s: s, sock: sk, raw: raw && sk.pc == nil, socks: socks}
+	if rd.raw {
 		tv := unix.NsecToTimeval(recvTimeout.Nanoseconds())
 		if err := unix.SetsockoptTimeval(sk.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 			rd.raw = false
@@ -554,7 +634,17 @@ func (s *Server) openSockets(addr netip.AddrPort, ifis []net.Interface, rcvbuf i
 func (sk *udpSocket) shutdownRead() {
 	// For an unconnected UDP socket shutdown reports ENOTCONN, but it
 	// still marks the socket shut for reading and wakes its readers.
+	if sk.pc != nil {
+		_ = sk.pc.SetReadDeadline(time.Now())
+		return
+	}
 	_ = unix.Shutdown(sk.fd, unix.SHUT_RD)
 }
 
-func (sk *udpSocket) close() { unix.Close(sk.fd) }
+func (sk *udpSocket) close() {
+	if sk.pc != nil {
+		sk.pc.Close()
+		return
+	}
+	unix.Close(sk.fd)
+}

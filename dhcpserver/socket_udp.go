@@ -153,6 +153,10 @@ func (s *Server) adoptSocket(conn net.PacketConn, rcvbuf int) (local netip.AddrP
 	return local, nil, nil
 }
 
+// transport reports whether sk is a net.PacketConn without a descriptor:
+// never, here.
+func (sk *udpSocket) transport() bool { return false }
+
 // listenUDP opens one UDP socket bound to addr, with SO_REUSEADDR (the
 // sockets of a server, and of the servers of other interfaces, share the
 // port), the options that make the system report each datagram's
