@@ -78,7 +78,8 @@
 //
 // Server.ServeConn serves a socket the caller opened (handed over by
 // systemd's socket activation, or bound by a test) instead of opening its
-// own.
+// own; on Linux also a net.PacketConn with no socket behind it, a fake
+// network for tests.
 //
 // # Replies
 //
