@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -343,5 +344,71 @@ func TestRetryPace(t *testing.T) {
 	}
 	if d := p.failed(false); d != minRetry {
 		t.Errorf("after the preemption: delay %v, want %v", d, minRetry)
+	}
+}
+
+// TestSpecialFilesRefused: a named pipe where the snapshot, the lock file
+// or the quarantine file belongs neither hangs Open nor is read: the
+// snapshot's refusal names the file and what it is.
+func TestSpecialFilesRefused(t *testing.T) {
+	for _, which := range []string{"snapshot", "lock", "snapshot-tmp"} {
+		t.Run(which, func(t *testing.T) {
+			opts, _ := testOptions(t)
+			s := mustOpen(t, opts)
+			l := leasetest.Make(0)
+			if err := s.Put(ctx, &l, lease.Durable); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			var name string
+			switch which {
+			case "snapshot":
+				name = s.files.snapshot()
+			case "lock":
+				name = s.files.lock()
+			case "snapshot-tmp":
+				name = s.files.snapshotTmp()
+			}
+			os.Remove(name)
+			if err := syscall.Mkfifo(name, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				s   *Store
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				s, err := Open(opts)
+				if err == nil && which == "snapshot-tmp" {
+					err = s.Compact(ctx)
+				}
+				done <- result{s, err}
+			}()
+			select {
+			case r := <-done:
+				if r.s != nil {
+					defer r.s.Close()
+				}
+				switch which {
+				case "snapshot-tmp":
+					// Open clears leftover temporary snapshots, so the
+					// compaction may well succeed; it must not hang.
+					if r.err != nil && !strings.Contains(r.err.Error(), "named pipe") {
+						t.Errorf("Compact with a FIFO as %s: %v", which, r.err)
+					}
+				case "snapshot":
+					if r.err == nil || !strings.Contains(r.err.Error(), "named pipe") || !strings.Contains(r.err.Error(), name) {
+						t.Errorf("Open/Compact with a FIFO as %s: %v; want an error naming it as a named pipe", which, r.err)
+					}
+				case "lock":
+					if r.err != nil {
+						t.Errorf("Open with a FIFO as lock file: %v", r.err)
+					}
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Open with a FIFO as %s still waiting after 10 s", which)
+			}
+		})
 	}
 }

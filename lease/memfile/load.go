@@ -161,7 +161,7 @@ func (ld *loader) load() (res loadResult, err error) {
 		}
 		res.seg = seq + 1
 		if last && clean && ld.writable {
-			f, err := os.OpenFile(names.segment(seq), os.O_WRONLY|os.O_APPEND, 0)
+			f, err := openRegular(names.segment(seq), os.O_WRONLY|os.O_APPEND, 0)
 			if err != nil {
 				return res, fmt.Errorf("open journal segment for appending: %w", err)
 			}
@@ -226,7 +226,7 @@ func (ld *loader) checkUnchanged(snapInfo os.FileInfo, first uint64, segs []uint
 
 // readFile reads a whole file and returns its FileInfo as well.
 func readFile(name string) ([]byte, os.FileInfo, error) {
-	f, err := os.Open(name)
+	f, err := openRegular(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,7 +291,7 @@ func (ld *loader) loadSnapshot(name string, data []byte) (uint64, error) {
 // segment; clean reports that the segment can take more records.
 func (ld *loader) loadSegment(seq uint64, last bool) (clean bool, size int64, err error) {
 	name := ld.s.files.segment(seq)
-	data, err := os.ReadFile(name)
+	data, _, err := readFile(name)
 	if err != nil {
 		return false, 0, fmt.Errorf("read journal segment: %w", err)
 	}
@@ -372,7 +372,7 @@ func (ld *loader) report(name string, data []byte, base int, bad []region) error
 func (ld *loader) moveAside(name string, data []byte, r region) error {
 	ld.damaged = true
 	if ld.quarantine == nil {
-		f, err := os.OpenFile(ld.s.files.quarantine(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+		f, err := openRegular(ld.s.files.quarantine(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 		if err != nil {
 			return fmt.Errorf("open quarantine file: %w", err)
 		}

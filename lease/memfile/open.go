@@ -336,7 +336,7 @@ func (s *Store) compact() error {
 	written := s.j.total.Load()
 
 	tmpName := s.files.snapshotTmp()
-	f, err := os.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := openRegular(tmpName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return fmt.Errorf("create snapshot: %w", err)
 	}
