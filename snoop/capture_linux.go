@@ -193,4 +193,10 @@ func kernelTime(oob []byte) time.Time {
 	return time.Now()
 }
 
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
+// htons puts v in network byte order, as the kernel takes and gives a
+// packet socket's protocol.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
+}
