@@ -83,7 +83,8 @@
 # The namespaces, leased's configuration and lease files live only while
 # the script runs (bench/lib.sh's bench_setup removes them at exit).
 #
-# Environment: LEASED_BIN (use this binary instead of building one),
+# Environment: LEASED_BIN (use this binary instead of building one;
+# LEASED_REV then names it in the log),
 # LEASED_SRC (build this working tree as it is; by default the committed
 # HEAD of this checkout is built from `git archive`, so others'
 # uncommitted edits do not end up in the binary), BENCH_QUIET=1 (wait for
@@ -185,7 +186,7 @@ JSON
 
 build() {
     if [ -n "${LEASED_BIN:-}" ]; then
-        bin=$LEASED_BIN; rev="given binary $bin"; return
+        bin=$LEASED_BIN; rev=${LEASED_REV:-"given binary $bin"}; return
     fi
     bin="$dir/leased"
     local src
