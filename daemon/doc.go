@@ -1,7 +1,7 @@
 // Package daemon runs leased as a process, the way kea-dhcp4 runs: it
 // loads the configuration, sets up the loggers it names, takes the PID
 // file, opens the lease store, serves DHCP on the configured interfaces
-// with package server, answers Kea's control commands on the configured
+// with package engine, answers Kea's control commands on the configured
 // control sockets, reloads on request keeping the last good
 // configuration, and shuts down in order.
 //

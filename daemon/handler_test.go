@@ -15,10 +15,10 @@ import (
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/engine"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
 	"github.com/leased/leased/logging"
-	"github.com/leased/leased/server"
 	"github.com/leased/leased/stats"
 )
 
@@ -159,8 +159,8 @@ func TestMetricsFromStoreAndConfig(t *testing.T) {
 	mt.Assigned(1, 7)
 	mt.Reclaimed(1, 0, false)
 	mt.Reclaimed(1, 0, true)
-	mt.Dropped(server.DropNotForUs)
-	mt.Dropped(server.DropNoAddress)
+	mt.Dropped(engine.DropNotForUs)
+	mt.Dropped(engine.DropNoAddress)
 	mt.Sent(dhcpv4.Ack)
 	for name, want := range map[string]int64{
 		"subnet[1].cumulative-assigned-addresses": 1, "subnet[1].pool[7].cumulative-assigned-addresses": 1,
@@ -213,21 +213,21 @@ func TestDropReasons(t *testing.T) {
 	m := stats.New(stats.Options{})
 	mt := newMetrics(m, nil, slog.New(slog.DiscardHandler))
 	pk := m.Packets()
-	own := map[server.DropReason]*stats.Counter{
-		server.DropNotClientMessage:  nil,
-		server.DropUnsupportedType:   nil,
-		server.DropMalformedOption81: pk.ParseFailed,
-		server.DropClass:             pk.AdminFiltered,
-		server.DropNoSubnet:          nil,
-		server.DropNotForUs:          pk.NotForUs,
-		server.DropMalformedRequest:  pk.RFCViolation,
-		server.DropUnknownInitReboot: nil,
-		server.DropUnknownRelease:    nil,
-		server.DropUnknownDecline:    nil,
-		server.DropNotDurable:        nil,
+	own := map[engine.DropReason]*stats.Counter{
+		engine.DropNotClientMessage:  nil,
+		engine.DropUnsupportedType:   nil,
+		engine.DropMalformedOption81: pk.ParseFailed,
+		engine.DropClass:             pk.AdminFiltered,
+		engine.DropNoSubnet:          nil,
+		engine.DropNotForUs:          pk.NotForUs,
+		engine.DropMalformedRequest:  pk.RFCViolation,
+		engine.DropUnknownInitReboot: nil,
+		engine.DropUnknownRelease:    nil,
+		engine.DropUnknownDecline:    nil,
+		engine.DropNotDurable:        nil,
 	}
-	for i := range server.NumDropReasons {
-		r := server.DropReason(i)
+	for i := range engine.NumDropReasons {
+		r := engine.DropReason(i)
 		if strings.HasPrefix(r.String(), "DropReason(") {
 			t.Errorf("reason %d has no name", i)
 		}
@@ -243,7 +243,7 @@ func TestDropReasons(t *testing.T) {
 		after := all()
 		want := map[string]int64{}
 		switch c, ok := own[r]; {
-		case r == server.DropNoAddress:
+		case r == engine.DropNoAddress:
 			want["v4-allocation-fail"] = 1
 		case !ok:
 			t.Errorf("%v: the test does not say which counter Kea counts it in", r)

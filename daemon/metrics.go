@@ -11,13 +11,13 @@ import (
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/engine"
 	"github.com/leased/leased/lease"
-	"github.com/leased/leased/server"
 	"github.com/leased/leased/stats"
 )
 
 // metrics keeps kea-dhcp4's statistics in a stats.Manager. It is the
-// server's server.Metrics, and it counts what the DHCP sockets and the
+// server's engine.Metrics, and it counts what the DHCP sockets and the
 // lease store know:
 //
 //   - The packet path counts through lock-free stats.Counter handles:
@@ -41,7 +41,7 @@ type metrics struct {
 	// drops holds, for each of the server's drop reasons, the counter
 	// Kea counts it in besides pkt4-receive-drop (nil: none); it is
 	// read-only after newMetrics.
-	drops [server.NumDropReasons]*stats.Counter
+	drops [engine.NumDropReasons]*stats.Counter
 	idx   atomic.Pointer[statIndex]
 	// unseen counts the messages the sockets read (and so counted in
 	// pkt4-received) that Kea would not have counted: those its sockets
@@ -80,8 +80,8 @@ func newMetrics(m *stats.Manager, store lease.Store, log *slog.Logger) *metrics 
 
 func (mt *metrics) Sent(t dhcpv4.MessageType) { mt.pk.CountSent(uint8(t)) }
 
-func (mt *metrics) Dropped(r server.DropReason) {
-	if r == server.DropNoAddress {
+func (mt *metrics) Dropped(r engine.DropReason) {
+	if r == engine.DropNoAddress {
 		// Kea counts an allocation failure, not a dropped message.
 		mt.pk.AllocationFail.Add(1)
 		return
@@ -94,28 +94,28 @@ func (mt *metrics) Dropped(r server.DropReason) {
 	mt.pk.Drop(mt.drops[r])
 }
 
-// dropCounters returns, indexed by server.DropReason, the counter Kea
+// dropCounters returns, indexed by engine.DropReason, the counter Kea
 // counts each drop in besides pkt4-receive-drop. Every reason is listed,
 // nil or not: the literal's length is the highest reason listed plus
-// one, and the result's type is sized by server.NumDropReasons, so a
+// one, and the result's type is sized by engine.NumDropReasons, so a
 // reason added at the end of the server's list and not here fails to
 // compile, and TestDropReasons checks each entry.
-func dropCounters(pk *stats.Packets) [server.NumDropReasons]*stats.Counter {
+func dropCounters(pk *stats.Packets) [engine.NumDropReasons]*stats.Counter {
 	return [...]*stats.Counter{
-		server.DropNotClientMessage: nil,
-		server.DropUnsupportedType:  nil,
+		engine.DropNotClientMessage: nil,
+		engine.DropUnsupportedType:  nil,
 		// Kea fails to parse such a message (its option 81 does not
 		// unpack) and counts it so.
-		server.DropMalformedOption81: pk.ParseFailed,
-		server.DropClass:             pk.AdminFiltered,
-		server.DropNoSubnet:          nil,
-		server.DropNoAddress:         pk.AllocationFail, // not a drop: see Dropped
-		server.DropNotForUs:          pk.NotForUs,
-		server.DropMalformedRequest:  pk.RFCViolation,
-		server.DropUnknownInitReboot: nil,
-		server.DropUnknownRelease:    nil,
-		server.DropUnknownDecline:    nil,
-		server.DropNotDurable:        nil,
+		engine.DropMalformedOption81: pk.ParseFailed,
+		engine.DropClass:             pk.AdminFiltered,
+		engine.DropNoSubnet:          nil,
+		engine.DropNoAddress:         pk.AllocationFail, // not a drop: see Dropped
+		engine.DropNotForUs:          pk.NotForUs,
+		engine.DropMalformedRequest:  pk.RFCViolation,
+		engine.DropUnknownInitReboot: nil,
+		engine.DropUnknownRelease:    nil,
+		engine.DropUnknownDecline:    nil,
+		engine.DropNotDurable:        nil,
 	}
 }
 

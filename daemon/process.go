@@ -23,9 +23,9 @@ import (
 	"github.com/leased/leased/daemon/pidfile"
 	"github.com/leased/leased/daemon/sdnotify"
 	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/engine"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/logging"
-	"github.com/leased/leased/server"
 	"github.com/leased/leased/stats"
 )
 
@@ -104,8 +104,8 @@ type process struct {
 	log     *slog.Logger
 	logging *logging.Logging
 	store   lease.Store
-	srv     *server.Server
-	stack   *server.Stack // srv, behind handler, as the sockets serve it
+	srv     *engine.Engine
+	stack   *engine.Stack // srv, behind handler, as the sockets serve it
 	stats   *stats.Manager
 	metrics *metrics
 	ctl     *control.Server
@@ -224,8 +224,8 @@ func Run(ctx context.Context, o Options) (int, error) {
 	p.metrics = newMetrics(p.stats, p.store, p.log)
 	p.handler = &socketFilter{off: &p.service.off, unseen: &p.metrics.unseen}
 	p.handler.policy.Store(policyOf(cfg))
-	p.stack, err = server.NewStack(ctx, cfg, p.store, &server.StackOptions{
-		Options: server.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics},
+	p.stack, err = engine.NewStack(ctx, cfg, p.store, &engine.StackOptions{
+		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics},
 		Middleware: func(next dhcpserver.Handler) dhcpserver.Handler {
 			p.handler.next = &handler{next: next, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}
 			return p.handler
@@ -234,7 +234,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if err != nil {
 		return 1, fmt.Errorf("starting the server: %w", err)
 	}
-	p.srv = p.stack.Server
+	p.srv = p.stack.Engine
 	defer p.stack.Close()
 	p.metrics.configure(ctx, cfg)
 	runCtx, stopRun := context.WithCancel(context.Background())
@@ -572,7 +572,7 @@ func (p *process) serveInterface(iface string) (*dhcpserver.Server, error) {
 	if iface != "" {
 		ifaces = []string{iface}
 	}
-	ds, err := p.stack.Listen(server.ListenOptions{Interfaces: ifaces, ServerPort: p.o.ServerPort,
+	ds, err := p.stack.Listen(engine.ListenOptions{Interfaces: ifaces, ServerPort: p.o.ServerPort,
 		ClientPort: p.o.ClientPort, NoRawSockets: p.noRaw, Logger: p.logging.Logger(logging.NameDHCP4)})
 	if err != nil {
 		return nil, err

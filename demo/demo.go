@@ -18,8 +18,8 @@ import (
 
 	"github.com/leased/leased/client"
 	"github.com/leased/leased/daemon"
+	"github.com/leased/leased/engine"
 	"github.com/leased/leased/lease"
-	"github.com/leased/leased/server"
 )
 
 const (
@@ -78,12 +78,12 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	defer store.Close()
-	stack, err := server.NewStack(ctx, cfg, store, &server.StackOptions{Options: server.Options{Logger: log}})
+	stack, err := engine.NewStack(ctx, cfg, store, &engine.StackOptions{Options: engine.Options{Logger: log}})
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
-	ds, err := stack.Listen(server.ListenOptions{Interfaces: []string{serverIf}, Logger: log, Open: n.srv.Do})
+	ds, err := stack.Listen(engine.ListenOptions{Interfaces: []string{serverIf}, Logger: log, Open: n.srv.Do})
 	if err != nil {
 		return fmt.Errorf("demo: server: %w", err)
 	}

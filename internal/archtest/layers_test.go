@@ -26,7 +26,7 @@ var layers = []struct {
 		"control", "stats", "logging", "mesh", "mesh/", "client", "client/", "ha",
 		"snoop",
 	}},
-	{3, "DHCPv4 engine", []string{"server"}},
+	{3, "DHCPv4 engine", []string{"engine"}},
 	{4, "process", []string{"daemon", "daemon/", "demo"}},
 	{5, "command", []string{"cmd/"}},
 }
@@ -136,14 +136,14 @@ func TestRankOf(t *testing.T) {
 		rank int
 	}{
 		{"dhcpv4", 0}, {"dhcpv4/optdef", 0}, {"dhcpserver", 1}, {"lease/memfile", 2},
-		{"server", 3}, {"daemon", 4}, {"daemon/pidfile", 4}, {"cmd/leased", 5}, {"internal/testnet", -1},
+		{"engine", 3}, {"daemon", 4}, {"daemon/pidfile", 4}, {"cmd/leased", 5}, {"internal/testnet", -1},
 	} {
 		r, _, ok := rankOf(c.rel)
 		if !ok || r != c.rank {
 			t.Errorf("rankOf(%q) = %d, %v; want %d", c.rel, r, ok, c.rank)
 		}
 	}
-	if _, _, ok := rankOf("serverx"); ok {
-		t.Error(`rankOf("serverx") found a layer; want none (prefixes match whole path elements)`)
+	if _, _, ok := rankOf("enginex"); ok {
+		t.Error(`rankOf("enginex") found a layer; want none (prefixes match whole path elements)`)
 	}
 }

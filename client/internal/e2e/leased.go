@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/engine"
 	"github.com/leased/leased/internal/logtest"
 	"github.com/leased/leased/internal/testnet"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
-	"github.com/leased/leased/server"
 )
 
 // Leased is a leased server running in this process.
@@ -80,11 +80,11 @@ func StartLeased(t *testing.T, n *Net, cfg KeaConfig) *Leased {
 	}
 	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	stack, err := server.NewStack(context.Background(), conf, store, &server.StackOptions{Options: server.Options{Logger: log}})
+	stack, err := engine.NewStack(context.Background(), conf, store, &engine.StackOptions{Options: engine.Options{Logger: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := stack.Listen(server.ListenOptions{Interfaces: []string{testnet.PairServerIf}, Logger: log, Open: n.Server.Do})
+	ds, err := stack.Listen(engine.ListenOptions{Interfaces: []string{testnet.PairServerIf}, Logger: log, Open: n.Server.Do})
 	if err != nil {
 		stack.Close()
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // behind, it logs a warning, as Kea does: reclaim-timer-wait-time is then
 // too long, or max-reclaim-leases or max-reclaim-time too small, for the
 // rate at which leases expire.
-func (s *Server) Run(ctx context.Context) error {
+func (s *Engine) Run(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	// As Kea's timers, the first reclamation and the first flush come
@@ -59,7 +59,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 // expireOffers returns to their pools the addresses whose offers lapsed
 // without a lease being written for them.
-func (s *Server) expireOffers(ctx context.Context, now int64, buf []netip.Addr) []netip.Addr {
+func (s *Engine) expireOffers(ctx context.Context, now int64, buf []netip.Addr) []netip.Addr {
 	buf = s.offers.expire(now, buf)
 	st := s.state.Load()
 	var l lease.Lease
@@ -89,7 +89,7 @@ type reclaimBacklog struct {
 // per unwarned-reclaim-cycles, warns when expired leases have been left
 // behind more than that many times in a row. A warning starts the count
 // again, and so does a run that reclaims everything.
-func (s *Server) reclaimCycle(ctx context.Context, b *reclaimBacklog) {
+func (s *Engine) reclaimCycle(ctx context.Context, b *reclaimBacklog) {
 	_, complete, err := s.reclaim(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -113,7 +113,7 @@ func (s *Server) reclaimCycle(ctx context.Context, b *reclaimBacklog) {
 
 // Reclaim processes one batch of expired leases now, as the reclaim timer
 // does, and returns how many it reclaimed.
-func (s *Server) Reclaim(ctx context.Context) (int, error) {
+func (s *Engine) Reclaim(ctx context.Context) (int, error) {
 	n, _, err := s.reclaim(ctx)
 	return n, err
 }
@@ -121,7 +121,7 @@ func (s *Server) Reclaim(ctx context.Context) (int, error) {
 // reclaim processes one batch of expired leases: at most
 // max-reclaim-leases of them, for at most max-reclaim-time. It reports
 // whether it left no expired lease behind.
-func (s *Server) reclaim(ctx context.Context) (n int, complete bool, err error) {
+func (s *Engine) reclaim(ctx context.Context) (n int, complete bool, err error) {
 	st := s.state.Load()
 	el := &st.cfg.ExpiredLeases
 	began := time.Now() // max-reclaim-time is real time, whatever the server's clock
@@ -156,7 +156,7 @@ func (s *Server) reclaim(ctx context.Context) (n int, complete bool, err error) 
 // reclaimed. With remove, the reclaimed leases are deleted instead of
 // being held for their clients per hold-reclaimed-time. A lease renewed
 // or removed meanwhile is skipped.
-func (s *Server) ReclaimAll(ctx context.Context, remove bool) (int, error) {
+func (s *Engine) ReclaimAll(ctx context.Context, remove bool) (int, error) {
 	const batch = 1024
 	n := 0
 	for {
@@ -182,7 +182,7 @@ func (s *Server) ReclaimAll(ctx context.Context, remove bool) (int, error) {
 // skipping those renewed or removed meanwhile, and stops once the time is
 // past until unless that is zero. It returns how many it reclaimed and
 // whether it went through the whole batch.
-func (s *Server) reclaimBatch(ctx context.Context, st *state, batch []lease.Lease, remove bool, until time.Time) (n int, through bool, err error) {
+func (s *Engine) reclaimBatch(ctx context.Context, st *state, batch []lease.Lease, remove bool, until time.Time) (n int, through bool, err error) {
 	for i := range batch {
 		if !until.IsZero() && time.Now().After(until) {
 			return n, false, nil
@@ -210,7 +210,7 @@ func affinity(el *config.ExpiredLeasesProcessing) bool {
 // reclaimLease puts the address of the expired lease l back in service:
 // it deletes the lease when remove is set or the lease was declined, and
 // otherwise keeps it as expired-reclaimed for its client.
-func (s *Server) reclaimLease(ctx context.Context, st *state, l *lease.Lease, remove bool) error {
+func (s *Engine) reclaimLease(ctx context.Context, st *state, l *lease.Lease, remove bool) error {
 	var err error
 	if l.State == lease.StateDeclined || remove {
 		err = s.store.Delete(ctx, l.Addr, l, lease.Async)

@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"context"
@@ -26,11 +26,11 @@ import (
 // LeaseStore returns the store the server keeps its leases in, for
 // reading. Changes must go through AddLease, UpdateLease, DeleteLease
 // and WipeLeases so that the allocators follow them.
-func (s *Server) LeaseStore() lease.Store { return s.store }
+func (s *Engine) LeaseStore() lease.Store { return s.store }
 
 // AddLease stores l, which must not exist yet (lease.ErrExists otherwise),
 // and marks its address used. It returns once the lease is durable.
-func (s *Server) AddLease(ctx context.Context, l *lease.Lease) error {
+func (s *Engine) AddLease(ctx context.Context, l *lease.Lease) error {
 	if err := l.Validate(); err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func undoCtx(ctx context.Context) context.Context { return context.WithoutCancel
 // in memory all the same, and the store's recovery writes that. Another
 // writer having changed the lease since (lease.ErrConflict, ErrNotFound,
 // ErrExists) leaves its change in place, which is right: it is newer.
-func (s *Server) undo(ctx context.Context, what string, a netip.Addr, err error) {
+func (s *Engine) undo(ctx context.Context, what string, a netip.Addr, err error) {
 	switch {
 	case err == nil, madeVisible(err):
 		s.log.Warn("lease change not durable; undone", "command", what, "address", a)
@@ -83,7 +83,7 @@ func (s *Server) undo(ctx context.Context, what string, a netip.Addr, err error)
 // returns lease.ErrNotFound, or with create adds l and reports that it
 // did. The address is marked used or returned to its pool according to
 // the new lease. It returns once the change is durable.
-func (s *Server) UpdateLease(ctx context.Context, l *lease.Lease, create bool) (added bool, err error) {
+func (s *Engine) UpdateLease(ctx context.Context, l *lease.Lease, create bool) (added bool, err error) {
 	if err := l.Validate(); err != nil {
 		return false, err
 	}
@@ -130,7 +130,7 @@ func (s *Server) UpdateLease(ctx context.Context, l *lease.Lease, create bool) (
 // DeleteLease deletes the lease of addr and returns what it was; the
 // address goes back to its pool. It returns lease.ErrNotFound when there
 // is no lease.
-func (s *Server) DeleteLease(ctx context.Context, addr netip.Addr) (lease.Lease, error) {
+func (s *Engine) DeleteLease(ctx context.Context, addr netip.Addr) (lease.Lease, error) {
 	var l lease.Lease
 	// Two rounds, as in UpdateLease: the lease read is the one deleted,
 	// and the one an undo puts back.
@@ -162,7 +162,7 @@ func (s *Server) DeleteLease(ctx context.Context, addr netip.Addr) (lease.Lease,
 // configured subnet when none is given, and returns how many it deleted.
 // Their addresses go back to their pools. The subnets are wiped together:
 // when the deletions cannot be made durable, every lease comes back.
-func (s *Server) WipeLeases(ctx context.Context, subnetIDs ...uint32) (int, error) {
+func (s *Engine) WipeLeases(ctx context.Context, subnetIDs ...uint32) (int, error) {
 	st := s.state.Load()
 	if len(subnetIDs) == 0 {
 		for _, sn := range st.cfg.Subnets {
@@ -203,7 +203,7 @@ func (s *Server) WipeLeases(ctx context.Context, subnetIDs ...uint32) (int, erro
 
 // unwipe puts back the leases a failed wipe deleted, unless their
 // addresses were taken meanwhile, and returns err saying so.
-func (s *Server) unwipe(ctx context.Context, gone []lease.Lease, err error) error {
+func (s *Engine) unwipe(ctx context.Context, gone []lease.Lease, err error) error {
 	ctx = undoCtx(ctx)
 	restored := 0
 	for i := range gone {
@@ -227,7 +227,7 @@ func (s *Server) unwipe(ctx context.Context, gone []lease.Lease, err error) erro
 
 // follow brings the allocator of l's address in line with l: used while
 // l holds the address, free otherwise.
-func (s *Server) follow(l *lease.Lease) {
+func (s *Engine) follow(l *lease.Lease) {
 	st := s.state.Load()
 	if (l.State == lease.StateDefault || l.State == lease.StateDeclined) && !l.Expired(s.now().Unix()) {
 		if ps := st.poolOf(l.SubnetID, l.Addr); ps != nil {
@@ -243,7 +243,7 @@ func (s *Server) follow(l *lease.Lease) {
 
 // free returns a to its pool unless a reservation or a live offer holds
 // it.
-func (s *Server) free(st *state, subnetID uint32, a netip.Addr) {
+func (s *Engine) free(st *state, subnetID uint32, a netip.Addr) {
 	ps := st.poolOf(subnetID, a)
 	if ps == nil {
 		return

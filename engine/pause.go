@@ -1,6 +1,6 @@
 //go:build !darwin
 
-package server
+package engine
 
 import (
 	"syscall"

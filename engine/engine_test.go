@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func (c *clock) add(d time.Duration) {
 
 type fixture struct {
 	t     *testing.T
-	srv   *Server
+	srv   *Engine
 	store lease.Store
 	clock *clock
 }

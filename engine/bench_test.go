@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"context"
@@ -79,7 +79,7 @@ func optionOffset(tb testing.TB, msg []byte, code dhcpv4.OptionCode) int {
 }
 
 // dora gets a lease for client k and returns false if it did not.
-func (c *benchClient) dora(s *Server, k int) bool {
+func (c *benchClient) dora(s *Engine, k int) bool {
 	mac := [6]byte{0, 0x0c, 0, byte(k >> 16), byte(k >> 8), byte(k)}
 	for _, m := range [][]byte{c.disc, c.req} {
 		copy(m[28:34], mac[:])
@@ -93,7 +93,7 @@ func (c *benchClient) dora(s *Server, k int) bool {
 	return c.exchange(s, c.req, dhcpv4.Ack)
 }
 
-func (c *benchClient) exchange(s *Server, msg []byte, want dhcpv4.MessageType) bool {
+func (c *benchClient) exchange(s *Engine, msg []byte, want dhcpv4.MessageType) bool {
 	if c.pkt.Decode(msg) != nil {
 		return false
 	}

@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 	"github.com/leased/leased/lease"
 )
 
-// Options tune a Server. The zero value is ready to use.
+// Options tune an Engine. The zero value is ready to use.
 type Options struct {
 	// Logger receives the server's log; the default discards it.
 	Logger *slog.Logger
@@ -42,8 +42,8 @@ type Options struct {
 	CommitInterval time.Duration
 }
 
-// Server answers DHCPv4 clients. It is safe for concurrent use.
-type Server struct {
+// Engine answers DHCPv4 clients. It is safe for concurrent use.
+type Engine struct {
 	store   lease.Store
 	log     *slog.Logger
 	now     func() time.Time
@@ -88,11 +88,11 @@ type poolState struct {
 // New returns a server for cfg with leases in store. It scans the store to
 // learn which addresses are in use, applying sanity-checks.lease-checks to
 // leases whose subnet no longer exists.
-func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options) (*Server, error) {
+func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options) (*Engine, error) {
 	if o == nil {
 		o = &Options{}
 	}
-	s := &Server{
+	s := &Engine{
 		store:   store,
 		log:     o.Logger,
 		now:     o.Now,
@@ -128,11 +128,11 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 }
 
 // Config returns the configuration in force.
-func (s *Server) Config() *config.Config { return s.state.Load().cfg }
+func (s *Engine) Config() *config.Config { return s.state.Load().cfg }
 
 // Reload makes cfg the configuration in force. Messages being handled
 // finish under the configuration they started with; leases are kept.
-func (s *Server) Reload(ctx context.Context, cfg *config.Config) error {
+func (s *Engine) Reload(ctx context.Context, cfg *config.Config) error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
 	st, err := s.build(ctx, cfg, s.state.Load())
@@ -153,7 +153,7 @@ func (s *Server) Reload(ctx context.Context, cfg *config.Config) error {
 // ranges of new or changed pools are read. A reload thus costs about
 // nothing for the pools it keeps, instead of a pass over every lease and
 // the garbage it makes while packets are being served.
-func (s *Server) build(ctx context.Context, cfg *config.Config, prev *state) (*state, error) {
+func (s *Engine) build(ctx context.Context, cfg *config.Config, prev *state) (*state, error) {
 	if cfg.Classifier == nil {
 		cls, err := classify.New(nil, nil)
 		if err != nil {
@@ -263,7 +263,7 @@ func (st *state) needsFullScan(cfg *config.Config) bool {
 
 // markFreshPools marks the addresses of live leases in the ranges of the
 // pools whose allocators are new, reading only those ranges.
-func (s *Server) markFreshPools(ctx context.Context, st *state) error {
+func (s *Engine) markFreshPools(ctx context.Context, st *state) error {
 	for _, ss := range st.subnets {
 		for _, ps := range ss.pools {
 			if !ps.fresh {
@@ -305,7 +305,7 @@ func (s *Server) markFreshPools(ctx context.Context, st *state) error {
 // applies sanity-checks.extended-info-checks to the user context of every
 // lease (see checkExtendedInfo), and sanity-checks.lease-checks to leases
 // of unknown subnets.
-func (s *Server) markLeases(ctx context.Context, st *state) error {
+func (s *Engine) markLeases(ctx context.Context, st *state) error {
 	mode := st.cfg.SanityChecks.LeaseChecks
 	extMode := st.cfg.SanityChecks.ExtendedInfoChecks
 	var after netip.Addr
@@ -340,7 +340,7 @@ func (s *Server) markLeases(ctx context.Context, st *state) error {
 
 // checkExtendedInfo applies extended-info-checks to l's user context,
 // writing the lease back when the check changes it.
-func (s *Server) checkExtendedInfo(ctx context.Context, l *lease.Lease, mode string) {
+func (s *Engine) checkExtendedInfo(ctx context.Context, l *lease.Lease, mode string) {
 	uc, changed, problem := checkExtendedInfo(l.UserContext, mode)
 	if problem != "" {
 		s.log.Error("lease extended info sanity check failed", "address", l.Addr, "problem", problem, "extended-info-checks", mode)
@@ -365,7 +365,7 @@ func (s *Server) checkExtendedInfo(ctx context.Context, l *lease.Lease, mode str
 // to the subnet that contains its address when there is one, "fix-del"
 // does that or deletes it, "del" deletes it. It returns the subnet to
 // account the lease to, or nil.
-func (s *Server) checkOrphan(ctx context.Context, st *state, l *lease.Lease, mode string) *subnetState {
+func (s *Engine) checkOrphan(ctx context.Context, st *state, l *lease.Lease, mode string) *subnetState {
 	var fixed *subnetState
 	if sn := st.cfg.SubnetContaining(l.Addr); sn != nil {
 		fixed = st.subnets[sn.ID]
@@ -429,7 +429,7 @@ func (st *state) poolContaining(a netip.Addr) *poolState {
 // the ACK is sent after the next flush of the store, which serves every
 // ACK deferred meanwhile. Otherwise it flushes the store itself before
 // answering.
-func (s *Server) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+func (s *Engine) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 	p := r.Packet
 	if p.Op() != dhcpv4.BootRequest {
 		// A server's reply, such as its own OFFER sent to a giaddr that

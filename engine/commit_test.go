@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"context"
@@ -111,11 +111,11 @@ func (d loggingDeferred) Send() error {
 	return d.Deferred.Send()
 }
 
-func newRecordingFixture(t *testing.T) (*Server, *recordingStore, *eventLog) {
+func newRecordingFixture(t *testing.T) (*Engine, *recordingStore, *eventLog) {
 	return newRecordingFixtureConfig(t, testConfig)
 }
 
-func newRecordingFixtureConfig(t *testing.T, cfg string) (*Server, *recordingStore, *eventLog) {
+func newRecordingFixtureConfig(t *testing.T, cfg string) (*Engine, *recordingStore, *eventLog) {
 	t.Helper()
 	mem, err := memfile.Open(memfile.Options{Path: t.TempDir() + "/leases", Persist: true})
 	if err != nil {
@@ -229,7 +229,7 @@ func TestAckAfterDurable(t *testing.T) {
 
 // serve hands one message to the server through w and returns the reply
 // (nil if none), waiting for a deferred one.
-func serve(t *testing.T, srv *Server, w *loggingWriter, m dhcptest.Message) *dhcptest.Reply {
+func serve(t *testing.T, srv *Engine, w *loggingWriter, m dhcptest.Message) *dhcptest.Reply {
 	t.Helper()
 	req, err := dhcptest.NewRequest(m.MustBuild())
 	if err != nil {

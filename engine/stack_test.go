@@ -1,6 +1,6 @@
 //go:build linux
 
-package server
+package engine
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func TestStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if wrapped != st.Server {
+	if wrapped != st.Engine {
 		t.Errorf("the middleware wraps %v, not the server", wrapped)
 	}
 

@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 // txn is the work on one message. Each worker reuses one, so its scratch
 // leases keep their buffers between messages.
 type txn struct {
-	s   *Server
+	s   *Engine
 	st  *state
 	cfg *config.Config
 	w   dhcpserver.ResponseWriter
@@ -44,7 +44,7 @@ type txn struct {
 	nameBuf []byte      // scratch for the option in name
 }
 
-func (t *txn) begin(s *Server, st *state, w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
+func (t *txn) begin(s *Engine, st *state, w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 	t.s, t.st, t.cfg, t.w, t.r, t.p = s, st, st.cfg, w, r, r.Packet
 	t.ctx = r.Context()
 	t.now = s.now().Unix()

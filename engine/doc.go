@@ -1,8 +1,10 @@
-// Package server is leased's DHCPv4 server: it answers clients the way
-// kea-dhcp4 does, from a configuration loaded by package config, with
-// leases kept in a [lease.Store].
+// Package engine is leased's DHCPv4 engine: what kea-dhcp4 is between its
+// sockets and its lease database. It answers clients the way kea-dhcp4
+// does, from a configuration loaded by package config, with leases kept in
+// a [lease.Store]. Package dhcpserver gives it its messages and sends its
+// replies; package daemon makes a process of the two.
 //
-// A [Server] is a [dhcpserver.Handler]. For each message it classifies the
+// An [Engine] is a [dhcpserver.Handler]. For each message it classifies the
 // client (package classify), selects the subnet as Kea does (option 118,
 // relay link selection, relay addresses, giaddr, ciaddr, the receiving
 // interface, shared networks and class guards), looks up host
@@ -37,14 +39,14 @@
 // "relay-id"); leases written by Kea 2.2 in its older form are converted
 // when the server starts, as sanity-checks.extended-info-checks asks.
 //
-// [NewStack] assembles a Server the way leased serves it: behind optional
+// [NewStack] assembles an Engine the way leased serves it: behind optional
 // middleware, on inline dhcpserver sockets ([Stack.Listen]), with
 // expired leases reclaimed in the background. The daemon, the demo and
 // the client's tests with an in-process leased all use it.
 //
-// [Server.Run] reclaims expired leases in the background as
+// [Engine.Run] reclaims expired leases in the background as
 // expired-leases-processing configures (warning, per
 // unwarned-reclaim-cycles, when it keeps falling behind), and
-// [Server.Reload] swaps in a new configuration atomically: messages in
+// [Engine.Reload] swaps in a new configuration atomically: messages in
 // flight finish under the configuration they started with.
-package server
+package engine

@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"context"
@@ -13,16 +13,16 @@ import (
 	"github.com/leased/leased/lease"
 )
 
-// A Stack is a Server as leased serves it: the server, optionally behind
+// A Stack is an Engine as leased serves it: the server, optionally behind
 // middleware, answering on dhcpserver sockets in inline mode, and
-// reclaiming expired leases in the background ([Server.Run]). The daemon,
+// reclaiming expired leases in the background ([Engine.Run]). The daemon,
 // the demo and the tests that run a leased in-process build it with
 // [NewStack], so that all of them serve the way production does.
 type Stack struct {
-	// Server is the DHCPv4 engine.
-	Server *Server
-	// Handler is what the sockets call: Server behind the middleware of
-	// [StackOptions].Middleware, or Server itself.
+	// Engine is the DHCPv4 engine.
+	Engine *Engine
+	// Handler is what the sockets call: Engine behind the middleware of
+	// [StackOptions].Middleware, or Engine itself.
 	Handler dhcpserver.Handler
 
 	stopRun context.CancelFunc
@@ -49,7 +49,7 @@ func NewStack(ctx context.Context, cfg *config.Config, store lease.Store, o *Sta
 	if err != nil {
 		return nil, err
 	}
-	st := &Stack{Server: srv, Handler: srv}
+	st := &Stack{Engine: srv, Handler: srv}
 	if o.Middleware != nil {
 		st.Handler = o.Middleware(srv)
 	}
@@ -95,7 +95,7 @@ type ListenOptions struct {
 // The handler runs inline, on the goroutine that reads the socket, with
 // no hand-off per message: the server never waits for the disk, since it
 // defers each ACK until the group commit that makes its lease durable
-// (see [Server.ServeDHCP]), and a hand-off is what a lease costs most in
+// (see [Engine.ServeDHCP]), and a hand-off is what a lease costs most in
 // CPU time otherwise.
 func (st *Stack) Listen(o ListenOptions) (*dhcpserver.Server, error) {
 	port := o.ServerPort
