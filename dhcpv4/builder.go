@@ -300,12 +300,15 @@ func (b *Builder) AddIPs(code OptionCode, addrs ...netip.Addr) {
 
 // as4 returns a as four bytes, accepting IPv4-mapped IPv6 addresses; the
 // zero Addr and other IPv6 addresses are not IPv4.
-func as4(a netip.Addr) ([4]byte, bool) {
-	a = a.Unmap()
-	if !a.Is4() {
-		return [4]byte{}, false
+func as4(a netip.Addr) (b [4]byte, ok bool) {
+	if !a.Is4() && !a.Is4In6() {
+		return b, false
 	}
-	return a.As4(), true
+	// As16 holds an IPv4 address in its last four bytes either way, and
+	// unlike As4 has no panic path to keep this call from being inlined.
+	a16 := a.As16()
+	copy(b[:], a16[12:])
+	return b, true
 }
 
 // Option returns the staged value of option code.
