@@ -24,7 +24,8 @@
 //     exchange (ha-heartbeat, lease4-update, lease4-get-page, dhcp-disable,
 //     ...), in the envelope Kea 2.2's kea-ctrl-agent and Kea 3.x's
 //     dedicated listener expect, with decoders that judge an answer as
-//     Kea does.
+//     Kea does. [Client] sends them to a peer's URL over HTTP(S), with the
+//     peer's basic authentication and TLS files.
 //
 // Kea 2.2 and 3.x differ in defaults, in field widths and on the wire;
 // [Dialect] selects which one a configuration is read as, and which
