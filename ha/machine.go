@@ -120,7 +120,6 @@ type Machine struct {
 	partner *Peer
 
 	state, prev        State
-	entered            time.Time
 	entryByMaintenance bool
 
 	paused     bool
@@ -345,7 +344,7 @@ func (m *Machine) enter(now time.Time, s State, byMaintenance bool) {
 		m.logf(now, "transition", "%s -> %s (partner %s)", m.state, s, m.partnerState)
 	}
 	from := m.state
-	m.prev, m.state, m.entered = m.state, s, now
+	m.prev, m.state = m.state, s
 	m.entryByMaintenance = byMaintenance
 	m.task = TaskNone
 	m.syncRunning = false

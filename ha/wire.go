@@ -153,8 +153,8 @@ func DecodeAnswer(body []byte) (control.Response, error) {
 	return r, nil
 }
 
-// strictArgs decodes a command's arguments into v, refusing unknown
-// fields' wrong types but not unknown fields (Kea ignores them).
+// decodeArgs decodes a command's arguments into v: present, and every
+// known field of the right type; unknown fields are ignored, as Kea does.
 func decodeArgs(command string, raw json.RawMessage, v any) error {
 	if len(raw) == 0 || string(raw) == "null" {
 		return fmt.Errorf("%s: arguments are missing", command)
