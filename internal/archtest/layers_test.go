@@ -3,6 +3,7 @@ package archtest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"strings"
@@ -36,6 +37,11 @@ var layers = []struct {
 // internal/netns of them (the demo's namespaces).
 var support = []string{"internal/", "e2e", "bench", "bench/", "scripts/", "client/internal/"}
 
+// shared are internal packages that production code of any layer may
+// import: they stand at rank 0, below support, and import no package of
+// the module at all.
+var shared = []string{"internal/regularfile"}
+
 func match(rel string, patterns []string) bool {
 	for _, p := range patterns {
 		if rel == p || (strings.HasSuffix(p, "/") && strings.HasPrefix(rel, p)) {
@@ -48,6 +54,9 @@ func match(rel string, patterns []string) bool {
 // rankOf returns the layer of rel, a package path relative to the module,
 // or -1 for a support package.
 func rankOf(rel string) (int, string, bool) {
+	if match(rel, shared) {
+		return 0, "shared", true
+	}
 	if match(rel, support) {
 		return -1, "support", true
 	}
@@ -101,8 +110,7 @@ func listPackages(t *testing.T) []pkg {
 func TestLayers(t *testing.T) {
 	for _, p := range listPackages(t) {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
-		rank, name, ok := rankOf(rel)
-		if !ok {
+		if _, _, ok := rankOf(rel); !ok {
 			t.Errorf("package %s has no layer: add it to layers in this file and to ARCHITECTURE.md", rel)
 			continue
 		}
@@ -110,22 +118,36 @@ func TestLayers(t *testing.T) {
 			if !strings.HasPrefix(imp, module+"/") {
 				continue
 			}
-			irel := strings.TrimPrefix(imp, module+"/")
-			irank, iname, iok := rankOf(irel)
-			switch {
-			case !iok:
-				// Reported as a package of its own.
-			case rank == -1:
-				// Support packages may import anything.
-			case irank == -1:
-				if irel != "internal/netns" {
-					t.Errorf("%s (%s) imports %s, a test or tool package", rel, name, irel)
-				}
-			case irank > rank:
-				t.Errorf("%s (%s, layer %d) imports %s (%s, layer %d): a layer imports only its own and lower ones", rel, name, rank, irel, iname, irank)
+			if why := refusal(rel, strings.TrimPrefix(imp, module+"/")); why != "" {
+				t.Error(why)
 			}
 		}
 	}
+}
+
+// refusal says why the package rel may not import irel (both relative
+// to the module), or returns "" if it may. An import of a package with
+// no layer is not refused here: that package is reported itself.
+func refusal(rel, irel string) string {
+	rank, name, _ := rankOf(rel)
+	irank, iname, iok := rankOf(irel)
+	switch {
+	case !iok:
+		return ""
+	case match(rel, shared):
+		return fmt.Sprintf("%s (%s) imports %s: a shared package imports nothing of the module", rel, name, irel)
+	case rank == -1:
+		// Support packages may import anything.
+		return ""
+	case irank == -1:
+		if irel != "internal/netns" {
+			return fmt.Sprintf("%s (%s) imports %s, a test or tool package", rel, name, irel)
+		}
+		return ""
+	case irank > rank:
+		return fmt.Sprintf("%s (%s, layer %d) imports %s (%s, layer %d): a layer imports only its own and lower ones", rel, name, rank, irel, iname, irank)
+	}
+	return ""
 }
 
 // TestRankOf keeps the classification itself honest: a package of a
@@ -137,6 +159,7 @@ func TestRankOf(t *testing.T) {
 	}{
 		{"dhcpv4", 0}, {"dhcpv4/optdef", 0}, {"dhcpserver", 1}, {"lease/memfile", 2},
 		{"engine", 3}, {"daemon", 4}, {"daemon/pidfile", 4}, {"cmd/leased", 5}, {"internal/testnet", -1},
+		{"internal/regularfile", 0}, {"internal/regularfilex", -1},
 	} {
 		r, _, ok := rankOf(c.rel)
 		if !ok || r != c.rank {
@@ -145,5 +168,23 @@ func TestRankOf(t *testing.T) {
 	}
 	if _, _, ok := rankOf("enginex"); ok {
 		t.Error(`rankOf("enginex") found a layer; want none (prefixes match whole path elements)`)
+	}
+	for _, c := range []struct {
+		rel, irel string
+		ok        bool
+	}{
+		{"engine", "dhcpserver", true},
+		{"dhcpserver", "engine", false},
+		{"daemon/pidfile", "internal/regularfile", true},
+		{"dhcpv4", "internal/regularfile", true},
+		{"internal/regularfile", "dhcpv4", false},
+		{"internal/regularfile", "internal/netns", false},
+		{"demo", "internal/netns", true},
+		{"daemon", "internal/testnet", false},
+		{"internal/testnet", "engine", true},
+	} {
+		if why := refusal(c.rel, c.irel); (why == "") != c.ok {
+			t.Errorf("%s importing %s: refusal %q; want allowed = %v", c.rel, c.irel, why, c.ok)
+		}
 	}
 }
