@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/leased/leased/internal/regularfile"
 )
 
 // Options tune Parse and ParseFile. The zero value is ready to use.
@@ -82,7 +84,7 @@ func (p *parser) read(name string) ([]byte, error) {
 	if p.readFile == nil {
 		data, err = readRegular(name, p.left, p.timeout)
 	} else if data, err = p.readFile(name); err == nil && int64(len(data)) > p.left {
-		data, err = nil, &tooLargeError{int64(len(data)), p.left}
+		data, err = nil, &regularfile.TooLargeError{Size: int64(len(data)), Limit: p.left}
 	}
 	return data, err
 }
@@ -105,14 +107,21 @@ func (p *parser) readError(at Pos, what, name string, err error) Diagnostic {
 		err = pe.Err
 	}
 	d := Diagnostic{Pos: at, Severity: Error, Detail: err.Error()}
-	var nr *notRegularError
-	var tl *tooLargeError
+	var nr *regularfile.NotRegularError
+	var tl *regularfile.TooLargeError
 	switch {
 	case errors.As(err, &tl):
 		d.Msg = fmt.Sprintf("%s %s is too large: a configuration and its includes may hold %s together", what, Quote(name), sizeText(p.maxTotal))
+		// The limit left when the file was read, not the whole one: the
+		// files read before took the rest.
+		if tl.Size < 0 {
+			d.Detail = fmt.Sprintf("it holds more than the %d bytes that were left", tl.Limit)
+		} else {
+			d.Detail = fmt.Sprintf("it holds %d bytes; %d were left", tl.Size, tl.Limit)
+		}
 	case errors.As(err, &nr):
 		d.Msg = fmt.Sprintf("%s %s is not a regular file", what, Quote(name))
-		d.Detail = "it is " + nr.kind
+		d.Detail = "it is " + nr.Kind()
 	default:
 		d.Msg = fmt.Sprintf("cannot read %s %s", what, Quote(name))
 	}
