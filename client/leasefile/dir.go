@@ -3,7 +3,6 @@ package leasefile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/leased/leased/client"
+	"github.com/leased/leased/internal/regularfile"
 )
 
 // Suffixes of the files in a lease directory.
@@ -185,27 +185,21 @@ func (d *Dir) Load(iface string) (*Record, error) {
 // file there (a directory, a FIFO, a device behind a symlink) is refused as
 // corrupt, so that Load moves it aside; it is opened without blocking,
 // since opening a FIFO for reading would wait for a writer forever, with
-// the directory's lock held.
+// the directory's lock held. A file longer than any record is read only
+// far enough to be refused as corrupt too.
 func readLimited(name string) ([]byte, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|openNonblock, 0)
-	if err != nil {
-		return nil, err
+	b, err := regularfile.ReadLimited(name, MaxRecordLen)
+	var nr *regularfile.NotRegularError
+	var tl *regularfile.TooLargeError
+	switch {
+	case errors.As(err, &nr):
+		return nil, corrupt("not a regular file but %s", nr.Kind())
+	case errors.As(err, &tl) && tl.Size < 0:
+		return nil, corrupt("more than %d bytes", MaxRecordLen)
+	case errors.As(err, &tl):
+		return nil, corrupt("%d bytes, longer than %d", tl.Size, MaxRecordLen)
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, corrupt("not a regular file but %s", fileType(fi.Mode()))
-	}
-	// A file longer than any record is read only far enough to be refused.
-	b := make([]byte, min(fi.Size(), MaxRecordLen+1))
-	n, err := io.ReadFull(f, b)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, err
-	}
-	return b[:n], nil
+	return b, err
 }
 
 // Remove deletes the lease of iface; it is not an error if there is none.
@@ -267,18 +261,3 @@ func (s *Store) Save(l *client.Lease) error {
 
 // Remove deletes the stored lease.
 func (s *Store) Remove() error { return s.Dir.Remove(s.Interface) }
-
-// fileType names what a non-regular file is, for errors.
-func fileType(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a " + m.Type().String() + " file"
-}

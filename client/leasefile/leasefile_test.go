@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -283,7 +284,7 @@ func TestDirQuarantine(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := sampleRecord()
-	for _, name := range []string{"wan0", "wan1", "wan2", "wan3", "wan4", "wan5"} {
+	for _, name := range []string{"wan0", "wan1", "wan2", "wan3", "wan4", "wan5", "wan6"} {
 		r := sampleRecord()
 		r.Interface = name
 		if err := d.Save(r); err != nil {
@@ -301,17 +302,19 @@ func TestDirQuarantine(t *testing.T) {
 	v2[5] = 9
 	binary.BigEndian.PutUint32(v2[len(v2)-4:], crc32c(v2[:len(v2)-4]))
 	os.WriteFile(d.File("wan5"), v2, 0o600) // a future version
+	huge := append(bytes.Clone(foreign), make([]byte, MaxRecordLen)...)
+	os.WriteFile(d.File("wan6"), huge, 0o600) // longer than any record
 
 	var logs bytes.Buffer
 	d.log = slog.New(slog.NewTextHandler(&logs, nil))
 	ifaces, err := d.Clean()
-	if err != nil || len(ifaces) != 6 {
+	if err != nil || len(ifaces) != 7 {
 		t.Fatalf("clean: %v %v", ifaces, err)
 	}
 	if _, err := d.Load("wan0"); err != nil {
 		t.Errorf("good file beside corrupt ones: %v", err)
 	}
-	for _, name := range []string{"wan1", "wan2", "wan3", "wan4", "wan5"} {
+	for _, name := range []string{"wan1", "wan2", "wan3", "wan4", "wan5", "wan6"} {
 		_, err := d.Load(name)
 		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) {
 			t.Errorf("%s: %v", name, err)
@@ -327,8 +330,11 @@ func TestDirQuarantine(t *testing.T) {
 			t.Errorf("%s: second load %v", name, err)
 		}
 	}
-	if n := strings.Count(logs.String(), "\n"); n != 5 {
-		t.Errorf("%d log lines for 5 corrupt files:\n%s", n, logs.String())
+	if n := strings.Count(logs.String(), "\n"); n != 6 {
+		t.Errorf("%d log lines for 6 corrupt files:\n%s", n, logs.String())
+	}
+	if want := fmt.Sprintf("%d bytes, longer than %d", len(huge), MaxRecordLen); !strings.Contains(logs.String(), want) {
+		t.Errorf("log does not say %q:\n%s", want, logs.String())
 	}
 	for _, name := range []string{"wan1", "wan4"} {
 		if !strings.Contains(logs.String(), "interface="+name) {

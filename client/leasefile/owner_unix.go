@@ -9,9 +9,6 @@ import (
 	"syscall"
 )
 
-// openNonblock keeps opening a FIFO from waiting for a writer.
-const openNonblock = syscall.O_NONBLOCK
-
 // checkOwner refuses a lease directory that someone other than this
 // process's user could write to: whoever writes a lease file there
 // chooses the address, routes and DNS servers the client manager applies
