@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/leased/leased/internal/regularfile"
 )
 
 // files names the files of a store whose lease-database name is base.
@@ -107,7 +109,7 @@ func acquireLock(dir, path string) (*lockFile, error) {
 		return nil, fmt.Errorf("lock lease store directory %s: %w", dir, err)
 	}
 	// Best effort: the pid only makes a refusal clearer.
-	if f, err := openRegular(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640); err == nil {
+	if f, err := regularfile.Open(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640); err == nil {
 		f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
 		f.Close()
 	}
@@ -116,7 +118,7 @@ func acquireLock(dir, path string) (*lockFile, error) {
 
 // readPid reads the first bytes of the lock file, whatever it is.
 func readPid(path string) ([]byte, error) {
-	f, err := openRegular(path, os.O_RDONLY, 0)
+	f, err := regularfile.Open(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -129,45 +131,4 @@ func readPid(path string) ([]byte, error) {
 func (l *lockFile) release(path string) error {
 	os.Remove(path)
 	return l.dir.Close() // closing the last descriptor drops the flock
-}
-
-// openRegular opens name as os.OpenFile does, but never blocks on, and
-// never uses, anything but a regular file: a named pipe or a device put
-// where a store file belongs would otherwise hang the open or the read
-// (a FIFO named like the snapshot hung the server's start) or feed it
-// endless bytes.
-func openRegular(name string, flag int, perm os.FileMode) (*os.File, error) {
-	f, err := os.OpenFile(name, flag|syscall.O_NONBLOCK, perm)
-	if err != nil {
-		return nil, err
-	}
-	info, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		f.Close()
-		return nil, &os.PathError{Op: "open", Path: name, Err: fmt.Errorf("not a regular file but %s", describeMode(info.Mode()))}
-	}
-	return f, nil
-}
-
-// describeMode names the kind of a file that is not a regular one.
-func describeMode(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	case m&os.ModeSymlink != 0:
-		return "a symbolic link"
-	}
-	return "a special file"
 }

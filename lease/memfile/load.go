@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/leased/leased/internal/regularfile"
 )
 
 // region is a stretch of a file that held no usable record.
@@ -161,7 +163,7 @@ func (ld *loader) load() (res loadResult, err error) {
 		}
 		res.seg = seq + 1
 		if last && clean && ld.writable {
-			f, err := openRegular(names.segment(seq), os.O_WRONLY|os.O_APPEND, 0)
+			f, err := regularfile.Open(names.segment(seq), os.O_WRONLY|os.O_APPEND, 0)
 			if err != nil {
 				return res, fmt.Errorf("open journal segment for appending: %w", err)
 			}
@@ -226,7 +228,7 @@ func (ld *loader) checkUnchanged(snapInfo os.FileInfo, first uint64, segs []uint
 
 // readFile reads a whole file and returns its FileInfo as well.
 func readFile(name string) ([]byte, os.FileInfo, error) {
-	f, err := openRegular(name, os.O_RDONLY, 0)
+	f, err := regularfile.Open(name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -372,7 +374,7 @@ func (ld *loader) report(name string, data []byte, base int, bad []region) error
 func (ld *loader) moveAside(name string, data []byte, r region) error {
 	ld.damaged = true
 	if ld.quarantine == nil {
-		f, err := openRegular(ld.s.files.quarantine(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+		f, err := regularfile.Open(ld.s.files.quarantine(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 		if err != nil {
 			return fmt.Errorf("open quarantine file: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/internal/regularfile"
 )
 
 // Open opens the store that opts describe, creating its directory and
@@ -336,7 +337,7 @@ func (s *Store) compact() error {
 	written := s.j.total.Load()
 
 	tmpName := s.files.snapshotTmp()
-	f, err := openRegular(tmpName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := regularfile.Open(tmpName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return fmt.Errorf("create snapshot: %w", err)
 	}
