@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -14,9 +13,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/leased/leased/internal/regularfile"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/memfile"
 	"github.com/leased/leased/mesh"
@@ -248,26 +247,16 @@ const maxClaimsFile = 16 << 20
 // forever, and /dev/zero behind a symlink would be read until memory ran
 // out.
 func readClaimsFile(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%v)", path, fi.Mode().Type())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxClaimsFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxClaimsFile {
+	b, err := regularfile.ReadLimited(path, maxClaimsFile)
+	var nr *regularfile.NotRegularError
+	var tl *regularfile.TooLargeError
+	switch {
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("%s is not a regular file (%v)", path, nr.Mode.Type())
+	case errors.As(err, &tl):
 		return nil, fmt.Errorf("%s is longer than %d bytes, more than a claims file can be", path, maxClaimsFile)
 	}
-	return b, nil
+	return b, err
 }
 
 // parseClaims reads a claims file. Errors name the line.
