@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/leased/leased/internal/regularfile"
 )
 
 // Name returns the PID file name Kea would use for a configuration,
@@ -65,21 +67,19 @@ func Create(path string, opts Options) (*File, error) {
 	if opts.IsLeased == nil {
 		opts.IsLeased = procIsLeased
 	}
-	// O_NONBLOCK: a FIFO put where the PID file belongs must not make the
-	// read below wait forever for a writer (SIGTERM could not stop a
-	// start stuck there); it is refused as not a regular file.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
-	if err != nil {
+	// regularfile.Open: a FIFO put where the PID file belongs must not
+	// make the read below wait forever for a writer (SIGTERM could not
+	// stop a start stuck there); it is refused as not a regular file.
+	f, err := regularfile.Open(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	var nr *regularfile.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, fmt.Errorf("PID file %s is not a regular file (%v); remove it", path, nr.Mode.Type())
+	} else if err != nil {
 		return nil, fmt.Errorf("PID file: %w", err)
 	}
 	fail := func(err error) (*File, error) {
 		f.Close()
 		return nil, err
-	}
-	if fi, err := f.Stat(); err != nil {
-		return fail(fmt.Errorf("PID file %s: %w", path, err))
-	} else if !fi.Mode().IsRegular() {
-		return fail(fmt.Errorf("PID file %s is not a regular file (%v); remove it", path, fi.Mode().Type()))
 	}
 	content, err := io.ReadAll(io.LimitReader(f, 64))
 	if err != nil {
