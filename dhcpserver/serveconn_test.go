@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +80,29 @@ func TestServeConnNeedsASocket(t *testing.T) {
 	srv := &dhcpserver.Server{Handler: offerAll}
 	if err := srv.ServeConn(unixConn); err == nil || errors.Is(err, dhcpserver.ErrServerClosed) {
 		t.Errorf("ServeConn of a Unix datagram socket returned %v, want an error", err)
+	}
+}
+
+// TestServeConnIPv6Socket checks that ServeConn refuses an IPv6 socket,
+// which is what net.ListenPacket("udp", ":67") opens, with an error that
+// says how to open an IPv4 one instead.
+func TestServeConnIPv6Socket(t *testing.T) {
+	conn, err := net.ListenPacket("udp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := conn.LocalAddr().(*net.UDPAddr); a.IP.To4() != nil {
+		conn.Close()
+		t.Skipf("the system opened an IPv4 socket for %q (%v): nothing to refuse", "udp", a)
+	}
+	srv := &dhcpserver.Server{Handler: offerAll, NoRawSockets: true}
+	err = srv.ServeConn(conn)
+	if err == nil || errors.Is(err, dhcpserver.ErrServerClosed) {
+		t.Fatalf("ServeConn of an IPv6 socket returned %v, want an error", err)
+	}
+	for _, want := range []string{"IPv6", `"udp4"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("ServeConn of an IPv6 socket: %q does not say %s", err, want)
+		}
 	}
 }

@@ -251,9 +251,12 @@ func (s *Server) listenLocked() (err error) {
 // other fields apply as with ListenAndServe, and ServeConn returns as
 // Serve does.
 //
-// conn is best an IPv4 UDP socket with a file descriptor (a
-// *net.UDPConn, or another net.PacketConn that implements syscall.Conn),
-// which the server reads with its own system calls. The server sets on it what it needs to learn, for every
+// conn must be an IPv4 socket: open it with network "udp4" (with "udp",
+// package net opens an IPv6 socket even for "0.0.0.0:67", and ServeConn
+// refuses it), and for systemd name the address (ListenDatagram=0.0.0.0:67).
+// It is best one with a file descriptor (a *net.UDPConn, or another
+// net.PacketConn that implements syscall.Conn), which the server reads
+// with its own system calls. The server sets on it what it needs to learn, for every
 // datagram, the interface it arrived on and the address it was sent to
 // (IP_PKTINFO; IP_RECVIF and IP_RECVDSTADDR on FreeBSD and macOS),
 // SO_BROADCAST, and the receive buffer (ReadBuffer). Datagrams queued
@@ -290,6 +293,14 @@ func (s *Server) ServeConn(conn net.PacketConn) error {
 		return err
 	}
 	return s.Serve()
+}
+
+// errIPv6Socket is ServeConn's refusal of an IPv6 socket. Package net
+// opens one for network "udp" even at "0.0.0.0:67" (a dual-stack socket),
+// and so does systemd for ListenDatagram=67, so the error says how to get
+// an IPv4 socket instead.
+func errIPv6Socket(conn net.PacketConn) error {
+	return fmt.Errorf(`dhcpserver: ServeConn: %v is an IPv6 socket, and the server needs an IPv4 one: open it with network "udp4" (systemd: ListenDatagram=0.0.0.0:67)`, conn.LocalAddr())
 }
 
 func (s *Server) listenConnLocked(conn net.PacketConn) (err error) {

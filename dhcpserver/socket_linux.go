@@ -136,6 +136,9 @@ func (s *Server) adoptSocket(conn net.PacketConn, rcvbuf int) (local netip.AddrP
 		return local, nil, fmt.Errorf("dhcpserver: ServeConn: getsockname: %w", err)
 	}
 	sa4, ok := sa.(*unix.SockaddrInet4)
+	if _, v6 := sa.(*unix.SockaddrInet6); v6 {
+		return local, nil, errIPv6Socket(conn)
+	}
 	if !ok {
 		return local, nil, fmt.Errorf("dhcpserver: ServeConn: not an IPv4 socket (%T)", sa)
 	}

@@ -123,7 +123,7 @@ func (s *Server) adoptSocket(conn net.PacketConn, rcvbuf int) (local netip.AddrP
 	local = la.AddrPort()
 	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
 	if !local.Addr().Is4() {
-		return local, nil, fmt.Errorf("dhcpserver: ServeConn: %s is not an IPv4 address", local)
+		return local, nil, errIPv6Socket(conn)
 	}
 	rc, err := uc.SyscallConn()
 	if err != nil {
