@@ -1,34 +1,16 @@
 package dhcpserver_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/internal/logtest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // discoverWith is a DISCOVER followed by options of the given value
 // length, as many as fit size bytes.
@@ -56,7 +38,7 @@ func TestDroppedMessagesLogged(t *testing.T) {
 		{"too many options", "malformed message", discoverWith(1500, 2)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs lockedBuffer
+			var logs logtest.Buffer
 			ts := dhcptest.NewUnstartedServer(t, offerAll)
 			ts.Config.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			ts.Start()
