@@ -1,0 +1,45 @@
+// Package pgsql is a lease.Store kept in Kea's PostgreSQL schema, so that
+// leased and kea-dhcp4 can share one database.
+//
+// It reads and writes the lease4 table of schema 13.0, the one Debian's
+// Kea 2.2 creates with `kea-admin db-init pgsql`, with the encodings
+// kea-dhcp4 2.2 uses: the address as an unsigned 32-bit integer in a
+// BIGINT, the hardware address and client identifier as BYTEA (empty, not
+// NULL, when absent), the hostname and user context as text (empty, not
+// NULL), the state as Kea numbers it. The schema has no column for the
+// hardware type: every lease reads back as Ethernet, as Kea reads it. Nor
+// has it one for the pool: a lease's PoolID is what Options.PoolID says
+// for its subnet and address (0 without it), and is not stored.
+//
+// Open reads schema_version and refuses any version but 13.0, and a lease4
+// table whose columns are not 13.0's: a schema this package has not been
+// checked against is never written. It never creates or alters a table.
+//
+// # Expiry and time zones
+//
+// Kea 2.2 sends expire as wall-clock text in kea-dhcp4's local time zone,
+// which PostgreSQL reads in the session's time zone; its rows are right
+// only when both agree. This store sends the expiry as an instant (a binary
+// timestamptz) and reads it back as Unix seconds
+// (extract(epoch from expire)), as Kea does, so its rows are right whatever
+// the time zones of leased, the server and the session. Run kea-dhcp4 and
+// PostgreSQL in one time zone (UTC) when they share the database.
+//
+// # Two writers on one table
+//
+// The address is the primary key: an Add that loses the race to another
+// writer (leased or Kea) gets the unique violation, returned as
+// lease.ErrExists. Update and Delete with a prev lease are guarded as
+// Kea's are, by the expiry that was read, and also by the client identity,
+// subnet, state and lifetime (lease.SameVersion); a row changed in between
+// matches nothing, and that is lease.ErrConflict.
+//
+// # Durability
+//
+// Every write is one statement in its own transaction, committed before
+// the call returns, whatever Durability it asks for: the database's commit
+// is the durability, and Sync has nothing left to do. Triggers of Kea's
+// schema keep lease4_stat current on every write.
+//
+// Errors name the database, host and user; the password never appears.
+package pgsql

@@ -1,0 +1,593 @@
+package pgsql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leased/leased/lease"
+)
+
+// Options say which database to use and how.
+type Options struct {
+	// Host is a host name, an IP address, or the directory holding the
+	// server's unix socket. Empty means libpq's default (PGHOST, else the
+	// socket directory /var/run/postgresql).
+	Host string
+	// Port is the TCP port, or the number in the socket's name; 0 means
+	// 5432.
+	Port uint16
+	// Name is the database's name, User and Password the role that logs in.
+	Name     string
+	User     string
+	Password string
+	// ConnectTimeout bounds each connection attempt; 0 means no bound
+	// beyond the caller's context.
+	ConnectTimeout time.Duration
+	// MaxConns is the size of the connection pool; 0 means pgx's default
+	// (the larger of 4 and the number of CPUs).
+	MaxConns int32
+	// PoolID gives the pool of a lease read from the database, which
+	// schema 13.0 does not store: the configuration's pool that holds addr
+	// in the subnet. Nil means pool 0 for every lease.
+	PoolID func(subnetID uint32, addr netip.Addr) uint32
+}
+
+// SchemaMajor and SchemaMinor are the version of Kea's schema this package
+// reads and writes: 13.0, Kea 2.2's.
+const (
+	SchemaMajor = 13
+	SchemaMinor = 0
+)
+
+// MaxExpire is the latest expiry Kea accepts in its databases
+// (DatabaseConnection::MAX_DB_TIME, the end of 32-bit time_t).
+const MaxExpire = 2147483647
+
+// Kea reads a client identifier shorter than ClientId::MIN_CLIENT_ID_LEN
+// or longer than its maximum (plus the type byte) as an error that breaks
+// every query returning the row.
+const (
+	minClientIDLen = 2
+	maxClientIDLen = 130
+)
+
+// Store is a lease.Store in a PostgreSQL database with Kea's schema.
+type Store struct {
+	pool   *pgxpool.Pool
+	where  string // the database, host and user, for errors
+	poolID func(uint32, netip.Addr) uint32
+}
+
+var _ lease.Store = (*Store)(nil)
+
+// Open connects to the database, checks that its schema is Kea's 13.0 and
+// returns the store.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig("")
+	if err != nil {
+		return nil, fmt.Errorf("lease-database postgresql: defaults from the environment: %w", err)
+	}
+	cc := cfg.ConnConfig
+	if opts.Host != "" {
+		cc.Host = opts.Host
+		cc.Fallbacks = nil
+	}
+	if opts.Port != 0 {
+		cc.Port = opts.Port
+		for _, f := range cc.Fallbacks {
+			f.Port = opts.Port
+		}
+	}
+	if opts.Name != "" {
+		cc.Database = opts.Name
+	}
+	if opts.User != "" {
+		cc.User = opts.User
+	}
+	if opts.Password != "" {
+		cc.Password = opts.Password
+	}
+	if opts.ConnectTimeout > 0 {
+		cc.ConnectTimeout = opts.ConnectTimeout
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	s := &Store{
+		where:  fmt.Sprintf("PostgreSQL database %q on %s as user %q", cc.Database, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), cc.User),
+		poolID: opts.PoolID,
+	}
+	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("lease-database: %s: %w", s.where, err)
+	}
+	if err := s.checkSchema(ctx); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("lease-database: %s: %w", s.where, err)
+	}
+	return s, nil
+}
+
+// columns13 are lease4's columns in schema 13.0 and their types.
+var columns13 = map[string]string{
+	"address":        "bigint",
+	"hwaddr":         "bytea",
+	"client_id":      "bytea",
+	"valid_lifetime": "bigint",
+	"expire":         "timestamp with time zone",
+	"subnet_id":      "bigint",
+	"fqdn_fwd":       "boolean",
+	"fqdn_rev":       "boolean",
+	"hostname":       "character varying",
+	"state":          "bigint",
+	"user_context":   "text",
+}
+
+func (s *Store) checkSchema(ctx context.Context) error {
+	var major, minor int64
+	err := s.pool.QueryRow(ctx, "SELECT version, minor FROM schema_version").Scan(&major, &minor)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
+		return fmt.Errorf("no Kea schema (no table schema_version): create it with `kea-admin db-init pgsql` of Kea 2.2 (schema %d.%d)", SchemaMajor, SchemaMinor)
+	case err != nil:
+		return fmt.Errorf("read the schema version: %w", err)
+	}
+	if major != SchemaMajor || minor != SchemaMinor {
+		return fmt.Errorf("Kea schema version %d.%d is not one leased has been verified with; it reads and writes %d.%d only (Kea 2.2's), and never alters a schema", major, minor, SchemaMajor, SchemaMinor)
+	}
+	rows, err := s.pool.Query(ctx, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'lease4'")
+	if err != nil {
+		return fmt.Errorf("read the columns of lease4: %w", err)
+	}
+	found := map[string]string{}
+	var name, typ string
+	if _, err := pgx.ForEachRow(rows, []any{&name, &typ}, func() error {
+		found[name] = typ
+		return nil
+	}); err != nil {
+		return fmt.Errorf("read the columns of lease4: %w", err)
+	}
+	for col, want := range columns13 {
+		if got, ok := found[col]; !ok {
+			return fmt.Errorf("schema %d.%d but table lease4 has no column %s", major, minor, col)
+		} else if got != want {
+			return fmt.Errorf("schema %d.%d but column lease4.%s is %s, not %s", major, minor, col, got, want)
+		}
+	}
+	for col := range found {
+		if _, ok := columns13[col]; !ok {
+			return fmt.Errorf("schema %d.%d but table lease4 has a column %s that schema does not have", major, minor, col)
+		}
+	}
+	return nil
+}
+
+// selectColumns are the columns every read returns, as Kea 2.2 selects
+// them: the expiry as Unix seconds, whatever the session's time zone.
+const selectColumns = `SELECT address, hwaddr, client_id, valid_lifetime, extract(epoch from expire)::bigint, subnet_id, fqdn_fwd, fqdn_rev, hostname, state, user_context FROM lease4 `
+
+const (
+	sqlInsert = `INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, hostname, state, user_context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	sqlUpsert = sqlInsert + ` ON CONFLICT (address) DO UPDATE SET hwaddr = EXCLUDED.hwaddr, client_id = EXCLUDED.client_id, valid_lifetime = EXCLUDED.valid_lifetime, expire = EXCLUDED.expire, subnet_id = EXCLUDED.subnet_id, fqdn_fwd = EXCLUDED.fqdn_fwd, fqdn_rev = EXCLUDED.fqdn_rev, hostname = EXCLUDED.hostname, state = EXCLUDED.state, user_context = EXCLUDED.user_context`
+	sqlUpdate = `UPDATE lease4 SET hwaddr = $2, client_id = $3, valid_lifetime = $4, expire = $5, subnet_id = $6, fqdn_fwd = $7, fqdn_rev = $8, hostname = $9, state = $10, user_context = $11 WHERE address = $1`
+	// guard matches the row a caller read: Kea's own guard (the expiry)
+	// and the rest of lease.SameVersion. NULL byte columns (not written by
+	// Kea or leased) read as empty, so they compare as empty.
+	guard           = ` AND expire = $%d AND valid_lifetime = $%d AND subnet_id = $%d AND state = $%d AND coalesce(hwaddr, ''::bytea) = $%d AND coalesce(client_id, ''::bytea) = $%d`
+	sqlDelete       = `DELETE FROM lease4 WHERE address = $1`
+	sqlExists       = `SELECT EXISTS (SELECT 1 FROM lease4 WHERE address = $1)`
+	sqlGet          = selectColumns + `WHERE address = $1`
+	sqlGetHW        = selectColumns + `WHERE hwaddr = $1 AND subnet_id = $2 ORDER BY expire DESC, address LIMIT 1`
+	sqlGetCID       = selectColumns + `WHERE client_id = $1 AND subnet_id = $2 ORDER BY expire DESC, address LIMIT 1`
+	sqlFindHW       = selectColumns + `WHERE hwaddr = $1 ORDER BY address`
+	sqlFindCID      = selectColumns + `WHERE client_id = $1 ORDER BY address`
+	sqlFindHostname = selectColumns + `WHERE lower(hostname) = $1 ORDER BY address`
+	sqlPage         = selectColumns + `WHERE address > $1 ORDER BY address LIMIT $2`
+	sqlPageSubnet   = selectColumns + `WHERE address > $1 AND subnet_id = $3 ORDER BY address LIMIT $2`
+	sqlExpired      = selectColumns + `WHERE state != 2 AND valid_lifetime != 4294967295 AND expire <= $1 ORDER BY expire, address LIMIT $2`
+	sqlDelReclaimed = `DELETE FROM lease4 WHERE state = 2 AND expire <= $1`
+	sqlWipe         = `DELETE FROM lease4 WHERE subnet_id = $1`
+	sqlStats        = `SELECT subnet_id, address, state FROM lease4`
+	sqlLen          = `SELECT count(*) FROM lease4`
+)
+
+var (
+	sqlUpdateGuarded = sqlUpdate + fmt.Sprintf(guard, 12, 13, 14, 15, 16, 17)
+	sqlDeleteGuarded = sqlDelete + fmt.Sprintf(guard, 2, 3, 4, 5, 6, 7)
+)
+
+// expireOf is the instant Kea stores as a lease's expire: CLTT + lifetime,
+// or the CLTT alone for an infinite lease.
+func expireOf(l *lease.Lease) time.Time {
+	if l.ValidLifetime == lease.InfiniteLifetime {
+		return time.Unix(l.CLTT, 0)
+	}
+	return time.Unix(l.Expire(), 0)
+}
+
+// nonNil makes an absent byte field an empty BYTEA, as Kea writes it; pgx
+// sends a nil slice as NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// check refuses what schema 13.0 or Kea's reader cannot hold: one such row
+// breaks every Kea query that returns it.
+func check(l *lease.Lease) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if l.State == lease.StateReleased {
+		return fmt.Errorf("lease %v: state %s does not exist in Kea schema %d.%d (Kea 2.2 has no released leases)", l.Addr, l.State, SchemaMajor, SchemaMinor)
+	}
+	if n := len(l.ClientID); n != 0 && (n < minClientIDLen || n > maxClientIDLen) {
+		return fmt.Errorf("lease %v: client identifier of %d bytes, Kea reads only %d to %d", l.Addr, n, minClientIDLen, maxClientIDLen)
+	}
+	e := expireOf(l).Unix()
+	if e < 0 || e > MaxExpire {
+		return fmt.Errorf("lease %v: expiry %d (Unix seconds) is outside what Kea stores (0 to %d)", l.Addr, e, MaxExpire)
+	}
+	return nil
+}
+
+func addrInt(a netip.Addr) int64 {
+	b := a.As4()
+	return int64(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
+}
+
+// args are a lease's values in the column order of sqlInsert.
+func args(l *lease.Lease) []any {
+	return []any{addrInt(l.Addr), nonNil(l.HWAddr), nonNil(l.ClientID), int64(l.ValidLifetime), expireOf(l),
+		int64(l.SubnetID), l.FQDNFwd, l.FQDNRev, l.Hostname, int64(l.State), l.UserContext}
+}
+
+// guardArgs are prev's values for the guard.
+func guardArgs(prev *lease.Lease) []any {
+	return []any{expireOf(prev), int64(prev.ValidLifetime), int64(prev.SubnetID), int64(prev.State), nonNil(prev.HWAddr), nonNil(prev.ClientID)}
+}
+
+func (s *Store) fail(what string, err error) error {
+	return fmt.Errorf("%s: %s: %w", s.where, what, err)
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// Add inserts l; a lease already at its address, written by anyone, is
+// lease.ErrExists.
+func (s *Store) Add(ctx context.Context, l *lease.Lease, _ lease.Durability) error {
+	if err := check(l); err != nil {
+		return err
+	}
+	if _, err := s.pool.Exec(ctx, sqlInsert, args(l)...); err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("add %v: %w", l.Addr, lease.ErrExists)
+		}
+		return s.fail("add "+l.Addr.String(), err)
+	}
+	return nil
+}
+
+// Update replaces the lease at l.Addr, if it is still prev when prev is
+// not nil.
+func (s *Store) Update(ctx context.Context, prev, l *lease.Lease, _ lease.Durability) error {
+	if err := check(l); err != nil {
+		return err
+	}
+	a := args(l)
+	q := sqlUpdate
+	if prev != nil {
+		if prev.Addr != l.Addr {
+			return fmt.Errorf("update %v: the lease read is of %v", l.Addr, prev.Addr)
+		}
+		q = sqlUpdateGuarded
+		a = append(a, guardArgs(prev)...)
+	}
+	tag, err := s.pool.Exec(ctx, q, a...)
+	if err != nil {
+		return s.fail("update "+l.Addr.String(), err)
+	}
+	if tag.RowsAffected() == 0 {
+		return s.missed(ctx, "update", l.Addr)
+	}
+	return nil
+}
+
+// missed tells, after a write matched no row, whether the row is gone
+// (ErrNotFound) or changed (ErrConflict).
+func (s *Store) missed(ctx context.Context, op string, addr netip.Addr) error {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, sqlExists, addrInt(addr)).Scan(&exists); err != nil {
+		return s.fail(op+" "+addr.String(), err)
+	}
+	if exists {
+		return fmt.Errorf("%s %v: %w", op, addr, lease.ErrConflict)
+	}
+	return fmt.Errorf("%s %v: %w", op, addr, lease.ErrNotFound)
+}
+
+// Put stores l, replacing any lease at its address.
+func (s *Store) Put(ctx context.Context, l *lease.Lease, _ lease.Durability) error {
+	if err := check(l); err != nil {
+		return err
+	}
+	if _, err := s.pool.Exec(ctx, sqlUpsert, args(l)...); err != nil {
+		return s.fail("put "+l.Addr.String(), err)
+	}
+	return nil
+}
+
+// Delete removes the lease of addr, if it is still prev when prev is not
+// nil.
+func (s *Store) Delete(ctx context.Context, addr netip.Addr, prev *lease.Lease, _ lease.Durability) error {
+	if !addr.Is4() {
+		return fmt.Errorf("delete %v: not an IPv4 address", addr)
+	}
+	q, a := sqlDelete, []any{addrInt(addr)}
+	if prev != nil {
+		q = sqlDeleteGuarded
+		a = append(a, guardArgs(prev)...)
+	}
+	tag, err := s.pool.Exec(ctx, q, a...)
+	if err != nil {
+		return s.fail("delete "+addr.String(), err)
+	}
+	if tag.RowsAffected() == 0 {
+		return s.missed(ctx, "delete", addr)
+	}
+	return nil
+}
+
+// Sync returns at once: every write was committed before it returned.
+func (s *Store) Sync(ctx context.Context) error { return ctx.Err() }
+
+// row holds one row as scanned, NULLs included.
+type row struct {
+	addr, valid, expire, subnet, state int64
+	hw, cid                            []byte
+	fwd, rev                           pgtype.Bool
+	hostname, uctx                     pgtype.Text
+}
+
+func (r *row) dest() []any {
+	return []any{&r.addr, &r.hw, &r.cid, &r.valid, &r.expire, &r.subnet, &r.fwd, &r.rev, &r.hostname, &r.state, &r.uctx}
+}
+
+// into converts r into l as Kea's reader does (NULL booleans false, NULL
+// text and bytes empty), reusing l's byte slices.
+func (s *Store) into(r *row, l *lease.Lease) error {
+	if r.addr < 0 || r.addr > 0xffffffff {
+		return fmt.Errorf("lease4 row with address %d, not an IPv4 address", r.addr)
+	}
+	a := uint32(r.addr)
+	addr := netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
+	if r.valid < 0 || r.valid > 0xffffffff {
+		return fmt.Errorf("lease4 row %v: valid_lifetime %d out of range", addr, r.valid)
+	}
+	if r.subnet < 0 || r.subnet > 0xffffffff {
+		return fmt.Errorf("lease4 row %v: subnet_id %d out of range", addr, r.subnet)
+	}
+	if r.state < 0 || r.state > int64(lease.StateReleased) {
+		return fmt.Errorf("lease4 row %v: state %d is not a lease state", addr, r.state)
+	}
+	l.Addr = addr
+	l.HWType = lease.HTypeEthernet
+	l.HWAddr = append(l.HWAddr[:0], r.hw...)
+	l.ClientID = append(l.ClientID[:0], r.cid...)
+	l.ValidLifetime = uint32(r.valid)
+	l.CLTT = r.expire
+	if l.ValidLifetime != lease.InfiniteLifetime {
+		l.CLTT -= r.valid
+	}
+	l.SubnetID = uint32(r.subnet)
+	l.PoolID = 0
+	if s.poolID != nil {
+		l.PoolID = s.poolID(l.SubnetID, addr)
+	}
+	l.FQDNFwd = r.fwd.Valid && r.fwd.Bool
+	l.FQDNRev = r.rev.Valid && r.rev.Bool
+	l.Hostname = r.hostname.String
+	l.State = lease.State(r.state)
+	l.UserContext = r.uctx.String
+	return nil
+}
+
+func (s *Store) getOne(ctx context.Context, what, q string, l *lease.Lease, a ...any) (bool, error) {
+	var r row
+	err := s.pool.QueryRow(ctx, q, a...).Scan(r.dest()...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.fail(what, err)
+	}
+	if err := s.into(&r, l); err != nil {
+		return false, s.fail(what, err)
+	}
+	return true, nil
+}
+
+func (s *Store) getMany(ctx context.Context, what, q string, a ...any) ([]lease.Lease, error) {
+	rows, err := s.pool.Query(ctx, q, a...)
+	if err != nil {
+		return nil, s.fail(what, err)
+	}
+	var out []lease.Lease
+	var r row
+	_, err = pgx.ForEachRow(rows, r.dest(), func() error {
+		var l lease.Lease
+		if err := s.into(&r, &l); err != nil {
+			return err
+		}
+		out = append(out, l)
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail(what, err)
+	}
+	return out, nil
+}
+
+// Get finds the lease of addr.
+func (s *Store) Get(ctx context.Context, addr netip.Addr, l *lease.Lease) (bool, error) {
+	if !addr.Is4() {
+		return false, nil
+	}
+	return s.getOne(ctx, "get "+addr.String(), sqlGet, l, addrInt(addr))
+}
+
+// GetByHWAddr finds the latest-expiring lease of hw in subnetID.
+func (s *Store) GetByHWAddr(ctx context.Context, subnetID uint32, hw []byte, l *lease.Lease) (bool, error) {
+	// Declined leases have an empty hardware address: it names no client.
+	if len(hw) == 0 {
+		return false, nil
+	}
+	return s.getOne(ctx, "get by hardware address", sqlGetHW, l, hw, int64(subnetID))
+}
+
+// GetByClientID finds the latest-expiring lease of clientID in subnetID.
+func (s *Store) GetByClientID(ctx context.Context, subnetID uint32, clientID []byte, l *lease.Lease) (bool, error) {
+	// Kea stores "no client identifier" as an empty one.
+	if len(clientID) == 0 {
+		return false, nil
+	}
+	return s.getOne(ctx, "get by client identifier", sqlGetCID, l, clientID, int64(subnetID))
+}
+
+// FindByHWAddr returns the leases of hw in every subnet, in address order.
+func (s *Store) FindByHWAddr(ctx context.Context, hw []byte) ([]lease.Lease, error) {
+	if len(hw) == 0 {
+		return nil, nil
+	}
+	return s.getMany(ctx, "find by hardware address", sqlFindHW, hw)
+}
+
+// FindByClientID returns the leases of clientID in every subnet, in
+// address order.
+func (s *Store) FindByClientID(ctx context.Context, clientID []byte) ([]lease.Lease, error) {
+	if len(clientID) == 0 {
+		return nil, nil
+	}
+	return s.getMany(ctx, "find by client identifier", sqlFindCID, clientID)
+}
+
+// FindByHostname returns the leases named hostname, compared as Kea
+// compares them: lower(hostname) against the name in lower case.
+func (s *Store) FindByHostname(ctx context.Context, hostname string) ([]lease.Lease, error) {
+	if hostname == "" {
+		return nil, nil
+	}
+	return s.getMany(ctx, "find by hostname", sqlFindHostname, asciiLower(hostname))
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// Page returns up to limit leases after after, in address order.
+func (s *Store) Page(ctx context.Context, after netip.Addr, subnetID uint32, limit int) ([]lease.Lease, error) {
+	from := int64(-1)
+	if after.Is4() {
+		from = addrInt(after)
+	}
+	if subnetID == 0 {
+		return s.getMany(ctx, "page", sqlPage, from, int64(limit))
+	}
+	return s.getMany(ctx, "page", sqlPageSubnet, from, int64(limit), int64(subnetID))
+}
+
+// Expired returns up to limit unreclaimed leases expired at now, oldest
+// first.
+func (s *Store) Expired(ctx context.Context, now int64, limit int) ([]lease.Lease, error) {
+	var lim any // NULL: LIMIT ALL
+	if limit > 0 {
+		lim = int64(limit)
+	}
+	return s.getMany(ctx, "expired leases", sqlExpired, time.Unix(now, 0), lim)
+}
+
+// DeleteReclaimed deletes the reclaimed leases that expired at or before
+// before.
+func (s *Store) DeleteReclaimed(ctx context.Context, before int64, _ lease.Durability) (int, error) {
+	tag, err := s.pool.Exec(ctx, sqlDelReclaimed, time.Unix(before, 0))
+	if err != nil {
+		return 0, s.fail("delete reclaimed leases", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// WipeSubnet deletes every lease of subnetID.
+func (s *Store) WipeSubnet(ctx context.Context, subnetID uint32, _ lease.Durability) (int, error) {
+	tag, err := s.pool.Exec(ctx, sqlWipe, int64(subnetID))
+	if err != nil {
+		return 0, s.fail(fmt.Sprintf("wipe subnet %d", subnetID), err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Stats counts the leases of each pool by state. Kea's lease4_stat counts
+// only states 0 and 1 per subnet, without pools, so the leases are
+// counted here.
+func (s *Store) Stats(ctx context.Context) (map[lease.PoolKey]lease.Counts, error) {
+	rows, err := s.pool.Query(ctx, sqlStats)
+	if err != nil {
+		return nil, s.fail("statistics", err)
+	}
+	out := map[lease.PoolKey]lease.Counts{}
+	var subnet, addr, state int64
+	_, err = pgx.ForEachRow(rows, []any{&subnet, &addr, &state}, func() error {
+		if subnet < 0 || subnet > 0xffffffff || addr < 0 || addr > 0xffffffff || state < 0 || state > int64(lease.StateReleased) {
+			return fmt.Errorf("lease4 row %d: subnet_id %d or state %d out of range", addr, subnet, state)
+		}
+		k := lease.PoolKey{SubnetID: uint32(subnet)}
+		if s.poolID != nil {
+			a := uint32(addr)
+			k.PoolID = s.poolID(k.SubnetID, netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}))
+		}
+		c := out[k]
+		c.Add(lease.State(state), 1)
+		out[k] = c
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail("statistics", err)
+	}
+	return out, nil
+}
+
+// Len returns the number of leases.
+func (s *Store) Len(ctx context.Context) (int, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, sqlLen).Scan(&n); err != nil {
+		return 0, s.fail("count leases", err)
+	}
+	return int(n), nil
+}
+
+// Close closes the connections; every write is already committed.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
