@@ -1,6 +1,18 @@
 // Package optdef holds DHCPv4 option definitions and Kea's text form of
 // option data.
 //
+// # Quick start
+//
+// An option from Kea's text (an option-data entry's "data") to the bytes
+// on the wire, and back to Go values and to text:
+//
+//	routers, _ := optdef.Standard().LookupName(optdef.SpaceDHCP4, "routers")
+//	payload, err := routers.Encode(nil, "192.0.2.1, 192.0.2.2", true) // c0 00 02 01 c0 00 02 02
+//	v, err := routers.Decode(payload)                                 // []netip.Addr{192.0.2.1, 192.0.2.2}
+//	text, err := routers.Format(payload)                              // "192.0.2.1, 192.0.2.2"
+//
+// # Definitions
+//
 // A [Def] describes one option in one option space: its name, code,
 // data [Type], whether it is an array, the field types of a record, and
 // the option space of the sub-options it may carry. [Standard] returns a
