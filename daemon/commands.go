@@ -38,6 +38,11 @@ func (p *process) register(reg *control.Registry) error {
 	for name, h := range p.leaseCommands() {
 		cmds[name] = h
 	}
+	if p.ha != nil {
+		for name, h := range p.ha.commands() {
+			cmds[name] = h
+		}
+	}
 	for name, h := range p.stats.Commands() {
 		// Statistics are brought up to date before they are read or
 		// reset, so that an answer is exact.
@@ -295,7 +300,8 @@ func (p *process) cmdShutdown(ctx context.Context, raw json.RawMessage) control.
 
 // cmdStatusGet answers status-get: the process id, seconds since start
 // and since the configuration was last applied, the state of the DHCP
-// sockets, and that of the lease store (see leaseStoreStatus).
+// sockets, that of the lease store (see leaseStoreStatus) and, with high
+// availability, Kea's "high-availability" list.
 func (p *process) cmdStatusGet(context.Context, json.RawMessage) control.Response {
 	now := time.Now()
 	st := map[string]any{
@@ -320,5 +326,8 @@ func (p *process) cmdStatusGet(context.Context, json.RawMessage) control.Respons
 	st["sockets"] = sockets
 	st["dhcp-state"] = p.service.status()
 	st["lease-store"] = leaseStoreStatus(p.srv.LeaseStore(), now)
+	if p.ha != nil {
+		st["high-availability"] = p.ha.status()
+	}
 	return control.OKWith(st)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/leased/leased/daemon/sdnotify"
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/engine"
+	"github.com/leased/leased/ha"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/logging"
 	"github.com/leased/leased/stats"
@@ -59,6 +60,13 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Reload asks for the configuration file to be read again (SIGHUP).
 	Reload <-chan struct{}
+	// HA, when set, makes this server a member of a high-availability
+	// relationship (one): it answers the partner's commands (see
+	// haService) and serves DHCP only as the state machine allows.
+	// Configuration files cannot name libdhcp_ha.so yet, because this
+	// server does not yet send heartbeats or lease updates to its
+	// partner; embedders and tests install a parsed configuration here.
+	HA *ha.Config
 }
 
 // Main runs `leased serve` as a process until SIGTERM, SIGINT or the
@@ -111,6 +119,7 @@ type process struct {
 	ctl     *control.Server
 	handler *socketFilter // what the DHCP sockets call
 	service serviceState  // dhcp-disable and dhcp-enable
+	ha      *haService    // nil without Options.HA
 	notify  *sdnotify.Notifier
 
 	pidPath    string // config-write must not replace it
@@ -223,6 +232,12 @@ func Run(ctx context.Context, o Options) (int, error) {
 	p.stats = stats.New(stats.Options{})
 	p.metrics = newMetrics(p.stats, p.store, p.log)
 	p.handler = &socketFilter{off: &p.service.off, unseen: &p.metrics.unseen}
+	if o.HA != nil {
+		if p.ha, err = newHAService(o.HA, lg.Logger(logging.NameHooks).With("hook", "ha"), time.Now()); err != nil {
+			return 1, err
+		}
+		p.handler.ha = p.ha.gate
+	}
 	p.handler.policy.Store(policyOf(cfg))
 	p.stack, err = engine.NewStack(ctx, cfg, p.store, &engine.StackOptions{
 		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics},
@@ -341,6 +356,9 @@ func (p *process) loop(ctx context.Context, every time.Duration) {
 			req.reply <- req.fn()
 		case <-tick.C:
 			p.metrics.sync(ctx)
+			if p.ha != nil {
+				p.ha.step()
+			}
 		}
 		p.heartbeat.Store(time.Now().UnixNano())
 	}

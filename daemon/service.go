@@ -125,7 +125,13 @@ func (p *process) cmdDhcpDisable(_ context.Context, raw json.RawMessage) control
 	if msg.Len() > 0 {
 		return control.Errorf("%s", msg.String())
 	}
-	p.service.disable(origin, time.Duration(maxPeriod)*time.Second)
+	if origin == originHAPartner && p.ha != nil {
+		// The partner's disable is the state machine's to track, as
+		// Kea's HA hook tracks it.
+		p.ha.partnerDisable(time.Duration(maxPeriod) * time.Second)
+	} else {
+		p.service.disable(origin, time.Duration(maxPeriod)*time.Second)
+	}
 	text := "DHCPv4 service disabled"
 	if maxPeriod > 0 {
 		text += fmt.Sprintf(" for %d seconds", maxPeriod)
@@ -145,7 +151,11 @@ func (p *process) cmdDhcpEnable(_ context.Context, raw json.RawMessage) control.
 	if msg.Len() > 0 {
 		return control.Errorf("%s", msg.String())
 	}
-	p.service.enable(origin)
+	if origin == originHAPartner && p.ha != nil {
+		p.ha.partnerEnable()
+	} else {
+		p.service.enable(origin)
+	}
 	if p.service.off.Load() {
 		p.log.Info("DHCPv4 service still disabled by another origin", "origin", originName(origin))
 	} else {

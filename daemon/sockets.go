@@ -113,10 +113,13 @@ type socketFilter struct {
 	// unseen, when set, counts the messages dropped here: Kea would not
 	// have counted them, so they come off pkt4-received.
 	unseen *atomic.Int64
+	// ha, when set, drops what the high-availability state machine does
+	// not let this server answer (see haGate.admits).
+	ha *haGate
 }
 
 func (f *socketFilter) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
-	if f.off != nil && f.off.Load() || f.policy.Load().drops(r.Dst) {
+	if f.off != nil && f.off.Load() || f.policy.Load().drops(r.Dst) || f.ha != nil && !f.ha.admits(r.Packet) {
 		if f.unseen != nil {
 			f.unseen.Add(1)
 		}

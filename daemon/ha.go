@@ -1,0 +1,248 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/ha"
+)
+
+// haService is this server's side of a high-availability relationship
+// (package ha): the state machine, fed by the commands the partner sends
+// on the control listener, and the gate through which its decisions reach
+// the packet path.
+//
+// This step answers the partner; it does not yet talk to it: no
+// heartbeats go out, no lease updates are sent before an ACK, and so the
+// machine leaves waiting only through the partner's and the operator's
+// commands (in-maintenance, waiting again on ha-reset). That is why a
+// configuration file cannot name libdhcp_ha.so yet, and only
+// Options.HA installs one.
+type haService struct {
+	rel *ha.Relationship
+	d   ha.Dialect
+	log *slog.Logger
+
+	mu sync.Mutex
+	m  *ha.Machine
+
+	gate *haGate
+}
+
+// haGate is what the packet path reads of the state machine, without its
+// lock: whether the service runs, and which scopes this server answers.
+type haGate struct {
+	rel    *ha.Relationship
+	off    atomic.Bool
+	served atomic.Pointer[map[string]bool]
+}
+
+// admits reports whether this server answers the query now: the machine
+// has the service on, and the query belongs to a scope it serves (the
+// load-balancing split, or the primary's scope in the other modes). A
+// query HA cannot place (no client identifier, no hardware address) is
+// dropped, as Kea drops it.
+func (g *haGate) admits(p *dhcpv4.Packet) bool {
+	if g.off.Load() {
+		return false
+	}
+	scope, ok := g.rel.Select(p)
+	return ok && (*g.served.Load())[scope]
+}
+
+// newHAService starts the state machine of cfg's relationship, in
+// waiting. Only one relationship is supported.
+func newHAService(cfg *ha.Config, log *slog.Logger, now time.Time) (*haService, error) {
+	if len(cfg.Relationships) != 1 {
+		return nil, fmt.Errorf("high-availability: %d relationships; this server supports exactly one", len(cfg.Relationships))
+	}
+	rel := cfg.Relationships[0]
+	s := &haService{rel: rel, d: cfg.Dialect, log: log, m: ha.NewMachine(rel, cfg.Dialect, now), gate: &haGate{rel: rel}}
+	for _, p := range cfg.Ignored {
+		log.Warn("high-availability parameter unknown to Kea, ignored", "parameter", p)
+	}
+	s.mu.Lock()
+	s.sync(now)
+	s.mu.Unlock()
+	log.Info("high availability", "this-server", rel.ThisServerName, "mode", rel.Mode.String(),
+		"role", rel.This().Role.String(), "state", s.m.State().String(), "dialect", cfg.Dialect.String())
+	return s, nil
+}
+
+// sync logs what the machine did and publishes its decisions to the
+// packet path. s.mu is held.
+func (s *haService) sync(now time.Time) {
+	for _, e := range s.m.Events() {
+		s.log.Info("high availability: "+e.Text, "event", e.Kind, "state", s.m.State().String())
+	}
+	served := make(map[string]bool)
+	for _, n := range s.m.Scopes() {
+		served[n] = true
+	}
+	s.gate.served.Store(&served)
+	s.gate.off.Store(!s.m.DHCPEnabled(now))
+}
+
+// do runs fn on the machine under the lock, then syncs.
+func (s *haService) do(fn func(now time.Time) control.Response) control.Response {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := fn(now)
+	s.sync(now)
+	return r
+}
+
+// step runs the machine's handler as time passes (a partner's
+// dhcp-disable ends with its max-period).
+func (s *haService) step() {
+	s.do(func(now time.Time) control.Response {
+		s.m.Step(now)
+		return control.Response{}
+	})
+}
+
+// partnerDisable and partnerEnable carry out a dhcp-disable or
+// dhcp-enable with origin "ha-partner": the machine's network state,
+// not the operator's.
+func (s *haService) partnerDisable(maxPeriod time.Duration) {
+	s.do(func(now time.Time) control.Response {
+		s.m.PartnerDisable(now, maxPeriod)
+		return control.Response{}
+	})
+}
+
+func (s *haService) partnerEnable() {
+	s.do(func(time.Time) control.Response {
+		s.m.PartnerEnable()
+		return control.Response{}
+	})
+}
+
+// status is the "high-availability" list of status-get.
+func (s *haService) status() []ha.Status {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return []ha.Status{s.m.Status(now)}
+}
+
+// commands are the HA commands a partner (and an operator) sends to this
+// server. lease4-update, lease4-del and lease4-get-page are the lease
+// commands every server has, and dhcp-disable and dhcp-enable pass the
+// "ha-partner" origin to the machine.
+func (s *haService) commands() map[string]control.Handler {
+	return map[string]control.Handler{
+		ha.CmdHeartbeat:          s.cmdHeartbeat,
+		ha.CmdSyncCompleteNotify: s.cmdSyncCompleteNotify,
+		ha.CmdReset:              s.cmdReset,
+		ha.CmdContinue:           s.cmdContinue,
+		ha.CmdScopes:             s.cmdScopes,
+		ha.CmdMaintenanceNotify:  s.cmdMaintenanceNotify,
+	}
+}
+
+// checkServerName refuses a server-name (Kea 3.x's, naming the
+// relationship) that is no peer of this server's relationship.
+func (s *haService) checkServerName(name string) error {
+	if name != "" && s.rel.Peer(name) == nil {
+		return fmt.Errorf("server-name %q is not a server of this relationship (this server is %s)", name, s.rel.ThisServerName)
+	}
+	return nil
+}
+
+func (s *haService) cmdHeartbeat(_ context.Context, raw json.RawMessage) control.Response {
+	name, err := ha.DecodeServerName(ha.CmdHeartbeat, raw)
+	if err == nil {
+		err = s.checkServerName(name)
+	}
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return s.do(func(now time.Time) control.Response {
+		return ha.HeartbeatResponse(s.m.State(), now, s.m.Scopes(), s.m.UnsentUpdates())
+	})
+}
+
+func (s *haService) cmdSyncCompleteNotify(_ context.Context, raw json.RawMessage) control.Response {
+	name, _, err := ha.DecodeSyncComplete(raw)
+	if err == nil {
+		err = s.checkServerName(name)
+	}
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return s.do(func(time.Time) control.Response {
+		s.m.SyncCompleteNotify()
+		return ha.SyncCompleteResponse()
+	})
+}
+
+func (s *haService) cmdReset(_ context.Context, raw json.RawMessage) control.Response {
+	name, err := ha.DecodeServerName(ha.CmdReset, raw)
+	if err == nil {
+		err = s.checkServerName(name)
+	}
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return s.do(func(now time.Time) control.Response {
+		if !s.m.Reset(now) {
+			return control.OK("HA state machine already in WAITING state.")
+		}
+		return control.OK("HA state machine reset.")
+	})
+}
+
+func (s *haService) cmdContinue(_ context.Context, raw json.RawMessage) control.Response {
+	name, err := ha.DecodeServerName(ha.CmdContinue, raw)
+	if err == nil {
+		err = s.checkServerName(name)
+	}
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return s.do(func(now time.Time) control.Response {
+		if !s.m.Continue(now) {
+			return control.OK("HA state machine is not paused.")
+		}
+		return control.OK("HA state machine continues.")
+	})
+}
+
+func (s *haService) cmdScopes(_ context.Context, raw json.RawMessage) control.Response {
+	a, err := ha.DecodeScopes(raw)
+	if err == nil {
+		err = s.checkServerName(a.ServerName)
+	}
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return s.do(func(time.Time) control.Response {
+		if err := s.m.SetScopes(a.Scopes); err != nil {
+			return control.Errorf("%v", err)
+		}
+		return control.OK("New HA scopes configured.")
+	})
+}
+
+func (s *haService) cmdMaintenanceNotify(_ context.Context, raw json.RawMessage) control.Response {
+	a, err := ha.DecodeMaintenanceNotify(raw)
+	if err == nil {
+		err = s.checkServerName(a.ServerName)
+	}
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	return s.do(func(now time.Time) control.Response {
+		result, text := s.m.MaintenanceNotify(now, a.Cancel)
+		return control.Answer(result, text, nil)
+	})
+}

@@ -1,0 +1,405 @@
+//go:build linux
+
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/ha"
+	"github.com/leased/leased/internal/testnet"
+)
+
+// TestHAPartnerOfKea22 runs the daemon as the hot-standby partner of a
+// kea-dhcp4 2.2 primary (with libdhcp_ha.so, behind kea-ctrl-agent), on
+// loopback: Kea on 127.0.0.1, the daemon's HTTP control listener on
+// 127.0.0.2 with basic authentication. What Kea sees of the daemon:
+//
+//   - its heartbeats answered (Kea's status-get: in touch, partner
+//     waiting, communication not interrupted);
+//   - its sync from the daemon: dhcp-disable (origin ha-partner), the
+//     daemon's 15 leases in pages of 10 through lease4-get-page, and
+//     ha-sync-complete-notify, after which Kea is ready and holds them;
+//   - ha-maintenance-start on Kea: the daemon accepts
+//     ha-maintenance-notify and goes in-maintenance, Kea
+//     partner-in-maintenance; a client Kea then serves reaches the
+//     daemon's lease store through Kea's lease4-update before its ACK;
+//   - ha-maintenance-cancel: the daemon back in waiting.
+func TestHAPartnerOfKea22(t *testing.T) {
+	needRoot(t)
+	testnet.RequireBinaries(t, "kea-dhcp4", "kea-ctrl-agent")
+	hooks := haKeaHooks(t)
+	keaDir := haKeaDir(t)
+	caPort, ourPort := haFreeTCP(t, "127.0.0.1"), haFreeTCP(t, "127.0.0.2")
+	keaServerPort, keaClientPort := freePort(t, "udp"), haFreeUDP(t, "127.0.0.2")
+
+	params := func(this string) string {
+		return fmt.Sprintf(`{"high-availability": [{"this-server-name": %q, "mode": "hot-standby",
+			"heartbeat-delay": 500, "max-response-delay": 5000, "max-ack-delay": 1000, "max-unacked-clients": 0,
+			"sync-timeout": 5000, "sync-page-limit": 10,
+			"peers": [{"name": "server1", "url": "http://127.0.0.1:%d/", "role": "primary"},
+			          {"name": "server2", "url": "http://127.0.0.2:%d/", "role": "standby",
+			           "basic-auth-user": "ha", "basic-auth-password": "s3cret"}]}]}`, this, caPort, ourPort)
+	}
+	haCfg, err := ha.Parse([]byte(params("server2")), ha.Options{Dialect: ha.Kea22})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The daemon, with 15 leases of its own: more than one page of Kea's
+	// sync.
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "kea-dhcp4.conf")
+	conf := fmt.Sprintf(`{"Dhcp4": {
+		"interfaces-config": {"interfaces": ["lo"]},
+		"lease-database": {"type": "memfile", "persist": true, "name": %q},
+		"valid-lifetime": 600,
+		"control-sockets": [
+			{"socket-type": "unix", "socket-name": %q},
+			{"socket-type": "http", "socket-address": "127.0.0.2", "socket-port": %d,
+			 "authentication": {"type": "basic", "realm": "leased", "clients": [{"user": "ha", "password": "s3cret"}]}}],
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}]}}`,
+		filepath.Join(dir, "leases", "dhcp4.leases"), filepath.Join(dir, "ctl.sock"), ourPort)
+	if err := os.WriteFile(cfgFile, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := launch(t, dir, cfgFile, Options{ServerPort: uint16(freePort(t, "udp")), ClientPort: uint16(freePort(t, "udp")), HA: haCfg})
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.out.String(), `msg="serving DHCPv4"`); time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-p.done:
+			t.Fatalf("Run returned %d, %v before serving", p.code, p.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not serving after 10 s")
+		}
+	}
+	ours := map[string]string{} // address → hw-address
+	for i := 0; i < 15; i++ {
+		addr, hw := fmt.Sprintf("192.0.2.%d", 10+i), fmt.Sprintf("02:00:00:00:01:%02x", i)
+		p.want("lease4-add", map[string]any{"ip-address": addr, "hw-address": hw}, 0)
+		ours[addr] = hw
+	}
+	if st := haLocal(t, p); st.State != "waiting" || st.Role != "standby" || len(st.Scopes) != 0 {
+		t.Errorf("the daemon at start: %+v, want a standby waiting, serving no scope", st)
+	}
+
+	// Kea, the primary.
+	keaLog := filepath.Join(keaDir, "kea-dhcp4.log")
+	dhcp4 := fmt.Sprintf(`{"Dhcp4": {
+		"interfaces-config": {"interfaces": ["lo"], "dhcp-socket-type": "udp"},
+		"control-socket": {"socket-type": "unix", "socket-name": %q},
+		"lease-database": {"type": "memfile", "name": %q, "lfc-interval": 0},
+		"valid-lifetime": 600,
+		"hooks-libraries": [{"library": %q}, {"library": %q, "parameters": %s}],
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "relay": {"ip-addresses": ["127.0.0.2"]},
+			"pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}],
+		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": %q}]}]}}`,
+		filepath.Join(keaDir, "kea4.sock"), filepath.Join(keaDir, "leases4.csv"),
+		filepath.Join(hooks, "libdhcp_lease_cmds.so"), filepath.Join(hooks, "libdhcp_ha.so"), params("server1"), keaLog)
+	kea := startHAKea(t, keaDir, "kea-dhcp4", dhcp4, keaLog, "-p", fmt.Sprint(keaServerPort), "-P", fmt.Sprint(keaClientPort))
+	startHAKea(t, keaDir, "kea-ctrl-agent", fmt.Sprintf(`{"Control-agent": {"http-host": "127.0.0.1", "http-port": %d,
+		"authentication": {"type": "basic", "realm": "kea", "clients": [{"user": "ha", "password": "s3cret"}]},
+		"control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": %q}},
+		"loggers": [{"name": "kea-ctrl-agent", "severity": "WARN", "output_options": [{"output": "stdout"}]}]}}`,
+		caPort, filepath.Join(keaDir, "kea4.sock")), "")
+
+	server1 := *haCfg.Relationships[0].Peer("server1")
+	server1.BasicAuthUser, server1.BasicAuthPassword = "ha", "s3cret"
+	c, err := ha.NewClient(&server1, ha.Kea22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	waitKea := func(want ha.State) {
+		t.Helper()
+		var hb ha.Heartbeat
+		var err error
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if hb, err = c.Heartbeat(ctx, "server2"); err == nil && hb.State == want {
+				return
+			}
+			select {
+			case <-kea.done:
+				t.Fatalf("kea-dhcp4 exited: %v", kea.err)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Kea is %s (%v), want %s", hb.State, err, want)
+			}
+		}
+	}
+
+	// Kea syncs from the daemon and is ready; the daemon still waits.
+	waitKea(ha.StateReady)
+	got := map[string]string{}
+	var from netip.Addr
+	for {
+		page, skipped, err := c.GetPage(ctx, from, 100, 5*time.Second)
+		if err != nil || len(skipped) > 0 {
+			t.Fatalf("Kea's leases: %v %v", err, skipped)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, l := range page {
+			got[l.Addr.String()] = net.HardwareAddr(l.HWAddr).String()
+		}
+		from = page[len(page)-1].Addr
+	}
+	if fmt.Sprint(got) != fmt.Sprint(ours) {
+		t.Errorf("Kea synced %v from the daemon, which holds %v", got, ours)
+	}
+	remote := keaRemote(t, c)
+	if !remote.InTouch || remote.LastState != "waiting" || remote.CommunicationInterrupted {
+		t.Errorf("Kea's view of the daemon: %+v, want in touch, waiting, communication not interrupted", remote)
+	}
+	for _, msg := range []string{"HA_SYNC_SUCCESSFUL", "HA_LEASES_SYNC_LEASE_PAGE_RECEIVED"} {
+		if b, _ := os.ReadFile(keaLog); !bytes.Contains(b, []byte(msg)) {
+			t.Errorf("Kea's log has no %s", msg)
+		}
+	}
+	if st := haLocal(t, p); st.State != "waiting" {
+		t.Errorf("the daemon after Kea's sync: %+v, want waiting", st)
+	}
+
+	// Maintenance: the daemon goes in-maintenance, Kea serves every
+	// client and sends the daemon each lease before its ACK.
+	keaCommand(t, c, "ha-maintenance-start", "Server is now in the partner-in-maintenance state and its partner is in-maintenance state. The partner can be now safely shut down.")
+	waitKea(ha.StatePartnerInMaintenance)
+	if st := haLocal(t, p); st.State != "in-maintenance" {
+		t.Errorf("the daemon after Kea's ha-maintenance-start: %+v, want in-maintenance", st)
+	}
+	mac := []byte{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01}
+	addr := keaLease(t, keaServerPort, keaClientPort, mac)
+	r := p.want("lease4-get", map[string]any{"ip-address": addr.String()}, control.Success)
+	var l struct {
+		HWAddress string `json:"hw-address"`
+		ValidLft  uint32 `json:"valid-lft"`
+		SubnetID  uint32 `json:"subnet-id"`
+	}
+	if err := r.Decode(&l); err != nil || l.HWAddress != net.HardwareAddr(mac).String() || l.ValidLft != 600 || l.SubnetID != 1 {
+		t.Errorf("the lease Kea acknowledged in the daemon's store: %+v %v, want %v for 600 s in subnet 1", l, err, net.HardwareAddr(mac))
+	}
+
+	keaCommand(t, c, "ha-maintenance-cancel", "Server maintenance successfully canceled.")
+	if st := haLocal(t, p); st.State != "waiting" {
+		t.Errorf("the daemon after Kea's ha-maintenance-cancel: %+v, want waiting", st)
+	}
+	if b, _ := os.ReadFile(keaLog); bytes.Contains(b, []byte("HA_LEASE_UPDATE_FAILED")) || bytes.Contains(b, []byte("HA_HEARTBEAT_FAILED")) {
+		t.Errorf("Kea logged a failed exchange with the daemon")
+	}
+}
+
+// haLocal returns the daemon's status-get "local" of its relationship.
+func haLocal(t *testing.T, p *testProc) ha.StatusLocal {
+	t.Helper()
+	var st struct {
+		HA []ha.Status `json:"high-availability"`
+	}
+	if err := p.want("status-get", nil, control.Success).Decode(&st); err != nil || len(st.HA) != 1 {
+		t.Fatalf("status-get: %+v %v, want one relationship", st, err)
+	}
+	return st.HA[0].Servers.Local
+}
+
+// keaRemote returns Kea's status-get view of its partner.
+func keaRemote(t *testing.T, c *ha.Client) ha.StatusRemote {
+	t.Helper()
+	cmd, err := ha.NewCommand("status-get", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Send(context.Background(), cmd, 0)
+	var st struct {
+		HA []struct {
+			Servers struct {
+				Remote ha.StatusRemote `json:"remote"`
+			} `json:"ha-servers"`
+		} `json:"high-availability"`
+	}
+	if err != nil || r.Decode(&st) != nil || len(st.HA) != 1 {
+		t.Fatalf("Kea's status-get: %v %+v", err, r)
+	}
+	return st.HA[0].Servers.Remote
+}
+
+// keaCommand sends an operator's command to Kea and checks its answer.
+func keaCommand(t *testing.T, c *ha.Client, name, text string) {
+	t.Helper()
+	cmd, err := ha.NewCommand(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Send(context.Background(), cmd, 0); err != nil || r.Text != text {
+		t.Fatalf("%s to Kea: %q %v, want %q", name, r.Text, err, text)
+	}
+}
+
+// keaLease runs DISCOVER, OFFER, REQUEST, ACK with Kea as a relay on
+// 127.0.0.2 would, and returns the address acknowledged.
+func keaLease(t *testing.T, serverPort, clientPort int, mac []byte) netip.Addr {
+	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2), Port: clientPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	kea := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: serverPort}
+	exchange := func(mt dhcpv4.MessageType, want dhcpv4.MessageType, opts func(b *dhcpv4.Builder)) *dhcpv4.Packet {
+		var b dhcpv4.Builder
+		b.Begin(make([]byte, 600), dhcpv4.BootRequest, mt, 0x4a11)
+		b.SetCHAddr(1, mac)
+		b.SetGIAddr(netip.MustParseAddr("127.0.0.2"))
+		b.SetHops(1)
+		if opts != nil {
+			opts(&b)
+		}
+		raw, err := b.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.WriteToUDP(raw, kea); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 1500)
+		for {
+			n, _, err := conn.ReadFromUDP(buf)
+			if err != nil {
+				t.Fatalf("no %s from Kea to the %s: %v", want, mt, err)
+			}
+			if r, err := dhcpv4.Parse(buf[:n]); err == nil && r.XID() == 0x4a11 && r.MessageType() == want {
+				return r
+			}
+		}
+	}
+	offer := exchange(dhcpv4.Discover, dhcpv4.Offer, nil)
+	sid, _ := offer.OptionIP(54)
+	ack := exchange(dhcpv4.Request, dhcpv4.Ack, func(b *dhcpv4.Builder) {
+		b.AddIP(50, offer.YIAddr())
+		b.AddIP(54, sid)
+	})
+	return ack.YIAddr()
+}
+
+// The Kea processes of these tests run as nobody when the test runs as
+// root, from a directory they can write in, as package ha's tests run
+// them.
+
+func haKeaHooks(t *testing.T) string {
+	t.Helper()
+	m, _ := filepath.Glob("/usr/lib/*/kea/hooks/libdhcp_ha.so")
+	if len(m) == 0 {
+		m, _ = filepath.Glob("/usr/lib/kea/hooks/libdhcp_ha.so")
+	}
+	if len(m) == 0 {
+		if os.Getenv(testnet.RequireE2EEnv) == "1" {
+			t.Fatalf("libdhcp_ha.so not found (package kea-dhcp4-server; %s=1)", testnet.RequireE2EEnv)
+		}
+		t.Skip("libdhcp_ha.so not found (package kea-dhcp4-server)")
+	}
+	return filepath.Dir(m[0])
+}
+
+func haKeaDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Dir(d) == os.TempDir() {
+			break
+		}
+	}
+	return dir
+}
+
+func haFreeTCP(t *testing.T, host string) int {
+	t.Helper()
+	l, err := net.Listen("tcp4", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func haFreeUDP(t *testing.T, host string) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+type haKeaProc struct {
+	done chan struct{}
+	err  error
+}
+
+// startHAKea runs a Kea program on cfg, written to dir; its output (and
+// the log file, when given) is logged when the test fails.
+func startHAKea(t *testing.T, dir, prog, cfg, logFile string, args ...string) *haKeaProc {
+	t.Helper()
+	file := filepath.Join(dir, prog+".json")
+	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path, err := exec.LookPath(prog)
+	if err != nil {
+		path = filepath.Join("/usr/sbin", prog)
+	}
+	cmd := exec.Command(path, append([]string{"-c", file}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = []string{"KEA_LOCKFILE_DIR=" + dir, "KEA_PIDFILE_DIR=" + dir, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	out := new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", prog, err)
+	}
+	p := &haKeaProc{done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-p.done
+			}
+		}
+		if t.Failed() {
+			text := out.String()
+			if logFile != "" {
+				b, _ := os.ReadFile(logFile)
+				text = string(b) + text
+			}
+			t.Logf("%s output:\n%s", prog, testnet.IndentOutput(testnet.Tail(text, 6000)))
+		}
+	})
+	return p
+}
