@@ -50,8 +50,10 @@ func Rival(mt dhcpv4.MessageType, xid uint32, hw net.HardwareAddr, server, yi ne
 	return m
 }
 
-// Build returns the message as its sender would send it.
-func (m *Message) Build() ([]byte, error) {
+// Build returns the message as its sender would send it. It has a value
+// receiver, so that a literal builds without a variable:
+// dhcptest.Message{...}.MustBuild().
+func (m Message) Build() ([]byte, error) {
 	var b dhcpv4.Builder
 	buf := make([]byte, 1500)
 	op := m.Op
@@ -92,7 +94,7 @@ func (m *Message) Build() ([]byte, error) {
 
 // MustBuild is like Build but panics on error, for fixed messages in
 // tests.
-func (m *Message) MustBuild() []byte {
+func (m Message) MustBuild() []byte {
 	msg, err := m.Build()
 	if err != nil {
 		panic(err)
