@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -66,6 +67,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	where  string // the database, host and user, for errors
 	poolID func(uint32, netip.Addr) uint32
+	closed atomic.Bool
 }
 
 var _ lease.Store = (*Store)(nil)
@@ -177,6 +179,10 @@ func (s *Store) checkSchema(ctx context.Context) error {
 // them: the expiry as Unix seconds, whatever the session's time zone.
 const selectColumns = `SELECT address, hwaddr, client_id, valid_lifetime, extract(epoch from expire)::bigint, subnet_id, fqdn_fwd, fqdn_rev, hostname, state, user_context FROM lease4 `
 
+// latestFirst orders a client's leases by expiry, latest first; an
+// infinite lease (whose expire column is its CLTT) outlives every other.
+const latestFirst = `ORDER BY valid_lifetime = 4294967295 DESC, expire DESC, address `
+
 const (
 	sqlInsert = `INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, hostname, state, user_context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	sqlUpsert = sqlInsert + ` ON CONFLICT (address) DO UPDATE SET hwaddr = EXCLUDED.hwaddr, client_id = EXCLUDED.client_id, valid_lifetime = EXCLUDED.valid_lifetime, expire = EXCLUDED.expire, subnet_id = EXCLUDED.subnet_id, fqdn_fwd = EXCLUDED.fqdn_fwd, fqdn_rev = EXCLUDED.fqdn_rev, hostname = EXCLUDED.hostname, state = EXCLUDED.state, user_context = EXCLUDED.user_context`
@@ -188,8 +194,8 @@ const (
 	sqlDelete       = `DELETE FROM lease4 WHERE address = $1`
 	sqlExists       = `SELECT EXISTS (SELECT 1 FROM lease4 WHERE address = $1)`
 	sqlGet          = selectColumns + `WHERE address = $1`
-	sqlGetHW        = selectColumns + `WHERE hwaddr = $1 AND subnet_id = $2 ORDER BY expire DESC, address LIMIT 1`
-	sqlGetCID       = selectColumns + `WHERE client_id = $1 AND subnet_id = $2 ORDER BY expire DESC, address LIMIT 1`
+	sqlGetHW        = selectColumns + `WHERE hwaddr = $1 AND subnet_id = $2 ` + latestFirst + `LIMIT 1`
+	sqlGetCID       = selectColumns + `WHERE client_id = $1 AND subnet_id = $2 ` + latestFirst + `LIMIT 1`
 	sqlFindHW       = selectColumns + `WHERE hwaddr = $1 ORDER BY address`
 	sqlFindCID      = selectColumns + `WHERE client_id = $1 ORDER BY address`
 	sqlFindHostname = selectColumns + `WHERE lower(hostname) = $1 ORDER BY address`
@@ -261,6 +267,9 @@ func guardArgs(prev *lease.Lease) []any {
 }
 
 func (s *Store) fail(what string, err error) error {
+	if s.closed.Load() {
+		return fmt.Errorf("%s: %w", what, lease.ErrClosed)
+	}
 	return fmt.Errorf("%s: %s: %w", s.where, what, err)
 }
 
@@ -588,6 +597,7 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 
 // Close closes the connections; every write is already committed.
 func (s *Store) Close() error {
+	s.closed.Store(true)
 	s.pool.Close()
 	return nil
 }
