@@ -265,6 +265,12 @@ func (l *loader) checkClassDeps(drafts []*classDraft) {
 // may assign the class), and the guard then never matches; leased warns.
 func (l *loader) checkClassRefs() {
 	for _, r := range l.classRefs {
+		if l.full {
+			// Nothing more is reported; closestClass compares the name
+			// with every class, which for every reference would cost
+			// their product.
+			return
+		}
 		if l.cfg.classes[r.name] != nil || isBuiltinClass(r.name) || l.hostClasses[r.name] {
 			continue
 		}

@@ -11,7 +11,8 @@
 // Only regular files are read, and a configuration with its includes
 // may hold 64 MiB at most (jsonc.MaxTotalSize). Messages quote at most
 // 64 bytes of what the file wrote, with its length, and look for a "did
-// you mean" suggestion only among names of 64 bytes or fewer.
+// you mean" suggestion only among names of 64 bytes or fewer, and only
+// while problems are still reported (Options.MaxDiagnostics).
 //
 // Both dialects of the Dhcp4 section are accepted: Kea 3.x and Kea 2.2.
 // Names that 3.x replaced (control-socket, require-client-classes,

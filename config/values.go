@@ -280,6 +280,12 @@ func (l *loader) comment(m member, uc **jsonc.Value) bool {
 // not implement yet, one that belongs to another scope or dialect, or one
 // that Kea does not know either.
 func (l *loader) unknown(m member) {
+	if l.full {
+		// Nothing more is reported, so nothing is looked up for the
+		// message: a suggestion compares the key with every keyword of
+		// its scope.
+		return
+	}
 	if ns := findNotSupported(m.scope, m.Key, ""); ns != nil {
 		l.notSupported(m.keyPos(), ns)
 		return
