@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+
+	"github.com/leased/leased/dhcpv4"
 )
 
 // A Range is the address range a swarm manages (ddhcpd's -N NET/LEN) cut
@@ -41,12 +43,11 @@ func NewRange(prefix netip.Addr, bits, pow int) (Range, error) {
 	if bits+pow > 32 {
 		return Range{}, fmt.Errorf("mesh: a /%d range has no room for one block of 2^%d addresses", bits, pow)
 	}
-	a := prefix.As4()
-	return Range{prefix: binary.BigEndian.Uint32(a[:]), bits: uint8(bits), pow: uint8(pow)}, nil
+	return Range{prefix: dhcpv4.AddrToUint32(prefix), bits: uint8(bits), pow: uint8(pow)}, nil
 }
 
 // Prefix returns the prefix address exactly as configured.
-func (r Range) Prefix() netip.Addr { return u32addr(r.prefix) }
+func (r Range) Prefix() netip.Addr { return dhcpv4.Uint32ToAddr(r.prefix) }
 
 // PrefixLen returns the configured prefix length.
 func (r Range) PrefixLen() int { return int(r.bits) }
@@ -64,10 +65,10 @@ func (r Range) NumBlocks() uint32 { return 1 << (32 - uint32(r.bits) - uint32(r.
 // Network returns the network address of the prefix (the prefix masked to
 // its length) and Broadcast its all-ones host address. ddhcpd leases both
 // when they fall inside a block; leased never does.
-func (r Range) Network() netip.Addr { return u32addr(r.prefix & r.mask()) }
+func (r Range) Network() netip.Addr { return dhcpv4.Uint32ToAddr(r.prefix & r.mask()) }
 
 // Broadcast: see Network.
-func (r Range) Broadcast() netip.Addr { return u32addr(r.prefix | ^r.mask()) }
+func (r Range) Broadcast() netip.Addr { return dhcpv4.Uint32ToAddr(r.prefix | ^r.mask()) }
 
 func (r Range) mask() uint32 {
 	if r.bits == 0 {
@@ -89,8 +90,7 @@ func (r Range) Block(addr netip.Addr) (block uint32, index int, ok bool) {
 	if !addr.Is4() {
 		return 0, 0, false
 	}
-	a := addr.As4()
-	return r.blockOf(binary.BigEndian.Uint32(a[:]))
+	return r.blockOf(dhcpv4.AddrToUint32(addr))
 }
 
 func (r Range) blockOf(a uint32) (uint32, int, bool) {
@@ -111,7 +111,7 @@ func (r Range) Contains(addr netip.Addr) bool {
 // Addr returns address index of block (prefix + block*size + index). It does
 // not check its arguments against the range.
 func (r Range) Addr(block uint32, index int) netip.Addr {
-	return u32addr(r.prefix + block<<r.pow + uint32(index))
+	return dhcpv4.Uint32ToAddr(r.prefix + block<<r.pow + uint32(index))
 }
 
 // Matches reports whether a header belongs to this swarm: prefix bytes,
@@ -123,10 +123,4 @@ func (r Range) Matches(h Header) bool {
 
 func (r Range) String() string {
 	return fmt.Sprintf("%v/%d blocks of %d", r.Prefix(), r.bits, r.BlockSize())
-}
-
-func u32addr(v uint32) netip.Addr {
-	var a [4]byte
-	binary.BigEndian.PutUint32(a[:], v)
-	return netip.AddrFrom4(a)
 }
