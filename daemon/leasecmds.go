@@ -3,7 +3,6 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,35 +38,11 @@ func (p *process) leaseCommands() map[string]control.Handler {
 	}
 }
 
-// leaseJSON is a lease as Kea's commands show it.
-func leaseJSON(l *lease.Lease) map[string]any {
-	m := map[string]any{
-		"ip-address": l.Addr.String(),
-		"subnet-id":  l.SubnetID,
-		"hw-address": hexColons(l.HWAddr),
-		"cltt":       l.CLTT,
-		"valid-lft":  l.ValidLifetime,
-		"fqdn-fwd":   l.FQDNFwd,
-		"fqdn-rev":   l.FQDNRev,
-		"hostname":   l.Hostname,
-		"state":      int(l.State),
-	}
-	if l.PoolID != 0 {
-		m["pool-id"] = l.PoolID
-	}
-	if len(l.ClientID) > 0 {
-		m["client-id"] = hexColons(l.ClientID)
-	}
-	if l.UserContext != "" && json.Valid([]byte(l.UserContext)) {
-		m["user-context"] = json.RawMessage(l.UserContext)
-	}
-	return m
-}
-
-func leasesJSON(ls []lease.Lease) []map[string]any {
-	out := make([]map[string]any, len(ls))
+// leasesJSON is ls as Kea's lease commands show leases.
+func leasesJSON(ls []lease.Lease) []lease.KeaJSON {
+	out := make([]lease.KeaJSON, len(ls))
 	for i := range ls {
-		out[i] = leaseJSON(&ls[i])
+		out[i] = ls[i].KeaJSON()
 	}
 	return out
 }
@@ -84,22 +59,6 @@ func leasesAnswer(ls []lease.Lease, extra map[string]any) control.Response {
 		code = control.Empty
 	}
 	return control.Answer(code, fmt.Sprintf("%d IPv4 lease(s) found.", len(ls)), args)
-}
-
-// hexColons writes bytes as Kea writes hardware addresses and client
-// identifiers: "01:02:0a".
-func hexColons(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	var s strings.Builder
-	for i, c := range b {
-		if i > 0 {
-			s.WriteByte(':')
-		}
-		s.WriteString(hex.EncodeToString([]byte{c}))
-	}
-	return s.String()
 }
 
 // idHex is the syntax of a hardware address or client identifier in a
@@ -186,11 +145,18 @@ func (p *process) parseLease(raw json.RawMessage) (*lease.Lease, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	hw, err := parseHexID(hwText, lease.MaxHWAddrLen)
-	if err != nil {
-		return nil, false, fmt.Errorf("invalid hw-address: %v", err)
+	// A declined lease has no client, and Kea (an HA partner's
+	// lease4-update among others) sends it with an empty hw-address.
+	var hw []byte
+	if hwText != "" {
+		if hw, err = parseHexID(hwText, lease.MaxHWAddrLen); err != nil {
+			return nil, false, fmt.Errorf("invalid hw-address: %v", err)
+		}
 	}
-	l := &lease.Lease{Addr: addr, HWType: lease.HTypeEthernet, HWAddr: hw}
+	l := &lease.Lease{Addr: addr, HWAddr: hw}
+	if len(hw) > 0 {
+		l.HWType = lease.HTypeEthernet
+	}
 	cfg := p.srv.Config()
 	if a.Has("subnet-id") {
 		if l.SubnetID, err = a.Uint32("subnet-id"); err != nil {
@@ -286,6 +252,9 @@ func (p *process) parseLease(raw json.RawMessage) (*lease.Lease, bool, error) {
 			return nil, false, fmt.Errorf("Invalid state value: %d, supported values are: 0 (default), 1 (declined), 2 (expired-reclaimed) and 3 (released)", st)
 		}
 		l.State = lease.State(st)
+	}
+	if len(l.HWAddr) == 0 && l.State != lease.StateDeclined {
+		return nil, false, errors.New("invalid hw-address: empty, which only a declined lease (state 1) may be")
 	}
 	if raw, ok := a["user-context"]; ok {
 		if !isMap(raw) {
@@ -448,7 +417,7 @@ func (p *process) cmdLeaseGet(ctx context.Context, raw json.RawMessage) control.
 	if !ok {
 		return control.Answer(control.Empty, "Lease not found.", nil)
 	}
-	return control.Answer(control.Success, "IPv4 lease found.", leaseJSON(&l))
+	return control.Answer(control.Success, "IPv4 lease found.", l.KeaJSON())
 }
 
 func (p *process) cmdLeaseDel(ctx context.Context, raw json.RawMessage) control.Response {

@@ -277,7 +277,9 @@ func DecodeHeartbeat(r control.Response) (Heartbeat, error) {
 
 // Lease4 is a lease as lease4-update, lease4-del and lease4-get-page carry
 // it. Replication sends Expire (cltt + valid-lft); lease4-get-page answers
-// with CLTT.
+// with CLTT. It is lease.KeaJSON, the form of Kea's lease commands, with
+// the fields of the HA hook's updates, and pointers where this package
+// must tell an absent field from a zero when it reads one.
 type Lease4 struct {
 	IPAddress   string          `json:"ip-address"`
 	SubnetID    uint32          `json:"subnet-id"`
@@ -299,21 +301,6 @@ type Lease4 struct {
 	Origin string `json:"origin,omitempty"`
 	// Comment is accepted by Kea's parser and kept nowhere here.
 	Comment string `json:"comment,omitempty"`
-}
-
-// hexColon writes b as Kea does: lower-case hex pairs joined by colons.
-func hexColon(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	var s strings.Builder
-	for i, c := range b {
-		if i > 0 {
-			s.WriteByte(':')
-		}
-		s.WriteString(hex.EncodeToString([]byte{c}))
-	}
-	return s.String()
 }
 
 // parseHex reads Kea's textual hex: colon separated pairs (single digits
@@ -375,17 +362,17 @@ func LeaseToPage(d Dialect, l *lease.Lease) Lease4 {
 	return w
 }
 
+// leaseFields is l in the JSON form of Kea's lease commands
+// (lease.KeaJSON), but for what LeaseToWire and LeaseToPage choose: cltt
+// or expire, and pool-id, which Kea 2.2 does not know.
 func leaseFields(l *lease.Lease) Lease4 {
-	w := Lease4{
-		IPAddress: l.Addr.String(), SubnetID: l.SubnetID,
-		HWAddress: hexColon(l.HWAddr), ClientID: hexColon(l.ClientID),
-		ValidLft: l.ValidLifetime, FQDNFwd: l.FQDNFwd, FQDNRev: l.FQDNRev,
-		Hostname: l.Hostname, State: uint8(l.State),
+	k := l.KeaJSON()
+	return Lease4{
+		IPAddress: k.IPAddress, SubnetID: k.SubnetID,
+		HWAddress: k.HWAddress, ClientID: k.ClientID,
+		ValidLft: k.ValidLft, FQDNFwd: k.FQDNFwd, FQDNRev: k.FQDNRev,
+		Hostname: k.Hostname, State: k.State, UserContext: k.UserContext,
 	}
-	if l.UserContext != "" {
-		w.UserContext = json.RawMessage(l.UserContext)
-	}
-	return w
 }
 
 // Lease returns the lease w describes, checked as Kea's lease parser

@@ -354,9 +354,9 @@ func (w *Writer) Write(l *lease.Lease) error {
 	b := w.buf[:0]
 	b = l.Addr.AppendTo(b)
 	b = append(b, ',')
-	b = appendHex(b, l.HWAddr)
+	b = lease.AppendHex(b, l.HWAddr)
 	b = append(b, ',')
-	b = appendHex(b, l.ClientID)
+	b = lease.AppendHex(b, l.ClientID)
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(l.ValidLifetime), 10)
 	b = append(b, ',')
@@ -391,17 +391,4 @@ func boolDigit(b bool) byte {
 		return '1'
 	}
 	return '0'
-}
-
-// appendHex appends b as lowercase hex bytes separated by colons, as Kea
-// writes hardware addresses and client identifiers.
-func appendHex(dst, b []byte) []byte {
-	const digits = "0123456789abcdef"
-	for i, c := range b {
-		if i > 0 {
-			dst = append(dst, ':')
-		}
-		dst = append(dst, digits[c>>4], digits[c&15])
-	}
-	return dst
 }
