@@ -177,7 +177,9 @@ func (s *Sniffer) Close() error {
 }
 
 // kernelTime reads the time the kernel received or sent a frame from its
-// SO_TIMESTAMPNS control message; without one it is now.
+// SO_TIMESTAMPNS control message; without one it is now. internal/testnet
+// has a copy for its captures of any UDP: it cannot import this package,
+// whose tests import it.
 func kernelTime(oob []byte) time.Time {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {

@@ -135,6 +135,11 @@ func (c *Capture) loop() {
 
 // kernelTime reads the time the kernel received or sent a frame from
 // its SO_TIMESTAMPNS control message; without one it is now.
+//
+// snoop has the same function for its Sniffer, which cannot serve a
+// Capture (it reads only DHCPv4, through a filter, without the Ethernet
+// header). It is not imported from there: snoop's own tests import this
+// package, and an import back would be a cycle.
 func kernelTime(oob []byte) time.Time {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
