@@ -4,8 +4,9 @@
 //
 // # Quick start
 //
-// A server that gives one address to whoever asks, and refuses requests
-// for any other:
+// A server that gives one address to whoever asks, refuses requests for
+// any other, and stays out of the way of clients that chose another
+// server's offer:
 //
 //	var addr = netip.MustParseAddr("192.0.2.10")
 //
@@ -16,6 +17,9 @@
 //			b.SetYIAddr(addr)
 //			b.AddUint32(dhcpv4.OptionLeaseTime, 3600)
 //		case dhcpv4.Request:
+//			if sid, ok := r.Packet.ServerID(); ok && sid != r.Local {
+//				return // the client took another server's offer
+//			}
 //			if ip, _ := r.Packet.RequestedIP(); ip != addr && r.Packet.CIAddr() != addr {
 //				w.Reply(dhcpv4.Nak)
 //				return

@@ -123,6 +123,9 @@ func static(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
 		b.SetYIAddr(staticAddr)
 		b.AddUint32(dhcpv4.OptionLeaseTime, 3600)
 	case dhcpv4.Request:
+		if sid, ok := r.Packet.ServerID(); ok && sid != r.Local {
+			return // the client took another server's offer
+		}
 		if ip, _ := r.Packet.RequestedIP(); ip != staticAddr && r.Packet.CIAddr() != staticAddr {
 			w.Reply(dhcpv4.Nak)
 			return
