@@ -35,7 +35,10 @@ import (
 //   - ha-maintenance-start on Kea: the daemon accepts
 //     ha-maintenance-notify and goes in-maintenance, Kea
 //     partner-in-maintenance; a client Kea then serves reaches the
-//     daemon's lease store through Kea's lease4-update before its ACK;
+//     daemon's lease store through Kea's lease4-update before its ACK,
+//     an address the client declines is declined there too (Kea sends
+//     it without a hardware address), and a released one is deleted
+//     (lease4-del), with Kea still partner-in-maintenance;
 //   - ha-maintenance-cancel: the daemon back in waiting.
 func TestHAPartnerOfKea22(t *testing.T) {
 	needRoot(t)
@@ -184,7 +187,8 @@ func TestHAPartnerOfKea22(t *testing.T) {
 		t.Errorf("the daemon after Kea's ha-maintenance-start: %+v, want in-maintenance", st)
 	}
 	mac := []byte{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01}
-	addr := keaLease(t, keaServerPort, keaClientPort, mac)
+	relay := newKeaRelay(t, keaServerPort, keaClientPort, mac)
+	addr, sid := relay.lease()
 	r := p.want("lease4-get", map[string]any{"ip-address": addr.String()}, control.Success)
 	var l struct {
 		HWAddress string `json:"hw-address"`
@@ -195,9 +199,51 @@ func TestHAPartnerOfKea22(t *testing.T) {
 		t.Errorf("the lease Kea acknowledged in the daemon's store: %+v %v, want %v for 600 s in subnet 1", l, err, net.HardwareAddr(mac))
 	}
 
+	// A declined address: Kea sends it without a hardware address.
+	relay.send(dhcpv4.Decline, func(b *dhcpv4.Builder) {
+		b.AddIP(50, addr)
+		b.AddIP(54, sid)
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var l struct {
+			State int `json:"state"`
+		}
+		if err := p.want("lease4-get", map[string]any{"ip-address": addr.String()}, control.Success).Decode(&l); err == nil && l.State == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(keaLog)
+			t.Fatalf("the address Kea has declined is not declined in the daemon's store; Kea's log:\n%s", testnet.Tail(string(b), 3000))
+		}
+	}
+	if hb, err := c.Heartbeat(ctx, "server2"); err != nil || hb.State != ha.StatePartnerInMaintenance {
+		t.Errorf("Kea after the decline: %s %v, want still partner-in-maintenance", hb.State, err)
+	}
+
+	// A released address: Kea deletes the lease, and so does the daemon.
+	// Kea answers relays on its client port (-P), so the relay is shared.
+	other := &keaRelay{t: t, conn: relay.conn, kea: relay.kea, mac: []byte{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x02}}
+	addr2, _ := other.lease()
+	p.want("lease4-get", map[string]any{"ip-address": addr2.String()}, control.Success)
+	other.send(dhcpv4.Release, func(b *dhcpv4.Builder) {
+		b.SetCIAddr(addr2)
+		b.AddIP(54, sid)
+	})
+	for deadline := time.Now().Add(10 * time.Second); p.call("lease4-get", map[string]any{"ip-address": addr2.String()}).Result != control.Empty; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(keaLog)
+			t.Fatalf("the address released to Kea is still leased in the daemon's store; Kea's log:\n%s", testnet.Tail(string(b), 3000))
+		}
+	}
+
 	keaCommand(t, c, "ha-maintenance-cancel", "Server maintenance successfully canceled.")
 	if st := haLocal(t, p); st.State != "waiting" {
 		t.Errorf("the daemon after Kea's ha-maintenance-cancel: %+v, want waiting", st)
+	}
+	for _, cmd := range []string{"ha-heartbeat", "dhcp-disable", "lease4-get-page", "ha-sync-complete-notify", "ha-maintenance-notify", "lease4-update", "lease4-del"} {
+		if !strings.Contains(p.out.String(), `msg="received command" logger=leased.commands command=`+cmd+"\n") {
+			t.Errorf("Kea never sent the daemon %s", cmd)
+		}
 	}
 	if b, _ := os.ReadFile(keaLog); bytes.Contains(b, []byte("HA_LEASE_UPDATE_FAILED")) || bytes.Contains(b, []byte("HA_HEARTBEAT_FAILED")) {
 		t.Errorf("Kea logged a failed exchange with the daemon")
@@ -249,51 +295,72 @@ func keaCommand(t *testing.T, c *ha.Client, name, text string) {
 	}
 }
 
-// keaLease runs DISCOVER, OFFER, REQUEST, ACK with Kea as a relay on
-// 127.0.0.2 would, and returns the address acknowledged.
-func keaLease(t *testing.T, serverPort, clientPort int, mac []byte) netip.Addr {
+// keaRelay plays a relay on 127.0.0.2 in front of Kea, for one client.
+type keaRelay struct {
+	t    *testing.T
+	conn *net.UDPConn
+	kea  *net.UDPAddr
+	mac  []byte
+}
+
+func newKeaRelay(t *testing.T, serverPort, clientPort int, mac []byte) *keaRelay {
 	t.Helper()
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2), Port: clientPort})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	kea := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: serverPort}
-	exchange := func(mt dhcpv4.MessageType, want dhcpv4.MessageType, opts func(b *dhcpv4.Builder)) *dhcpv4.Packet {
-		var b dhcpv4.Builder
-		b.Begin(make([]byte, 600), dhcpv4.BootRequest, mt, 0x4a11)
-		b.SetCHAddr(1, mac)
-		b.SetGIAddr(netip.MustParseAddr("127.0.0.2"))
-		b.SetHops(1)
-		if opts != nil {
-			opts(&b)
-		}
-		raw, err := b.Finish()
+	t.Cleanup(func() { conn.Close() })
+	return &keaRelay{t: t, conn: conn, kea: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: serverPort}, mac: mac}
+}
+
+// send relays one message of the client's to Kea.
+func (r *keaRelay) send(mt dhcpv4.MessageType, opts func(b *dhcpv4.Builder)) {
+	r.t.Helper()
+	var b dhcpv4.Builder
+	b.Begin(make([]byte, 600), dhcpv4.BootRequest, mt, 0x4a11)
+	b.SetCHAddr(1, r.mac)
+	b.SetGIAddr(netip.MustParseAddr("127.0.0.2"))
+	b.SetHops(1)
+	if opts != nil {
+		opts(&b)
+	}
+	raw, err := b.Finish()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if _, err := r.conn.WriteToUDP(raw, r.kea); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// exchange relays one message and returns Kea's answer of type want.
+func (r *keaRelay) exchange(mt, want dhcpv4.MessageType, opts func(b *dhcpv4.Builder)) *dhcpv4.Packet {
+	r.t.Helper()
+	r.send(mt, opts)
+	r.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := r.conn.ReadFromUDP(buf)
 		if err != nil {
-			t.Fatal(err)
+			r.t.Fatalf("no %s from Kea to the %s: %v", want, mt, err)
 		}
-		if _, err := conn.WriteToUDP(raw, kea); err != nil {
-			t.Fatal(err)
-		}
-		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		buf := make([]byte, 1500)
-		for {
-			n, _, err := conn.ReadFromUDP(buf)
-			if err != nil {
-				t.Fatalf("no %s from Kea to the %s: %v", want, mt, err)
-			}
-			if r, err := dhcpv4.Parse(buf[:n]); err == nil && r.XID() == 0x4a11 && r.MessageType() == want {
-				return r
-			}
+		if p, err := dhcpv4.Parse(buf[:n]); err == nil && p.XID() == 0x4a11 && p.MessageType() == want {
+			return p
 		}
 	}
-	offer := exchange(dhcpv4.Discover, dhcpv4.Offer, nil)
+}
+
+// lease runs DISCOVER, OFFER, REQUEST, ACK and returns the address
+// acknowledged and Kea's server identifier.
+func (r *keaRelay) lease() (addr, serverID netip.Addr) {
+	r.t.Helper()
+	offer := r.exchange(dhcpv4.Discover, dhcpv4.Offer, nil)
 	sid, _ := offer.OptionIP(54)
-	ack := exchange(dhcpv4.Request, dhcpv4.Ack, func(b *dhcpv4.Builder) {
+	ack := r.exchange(dhcpv4.Request, dhcpv4.Ack, func(b *dhcpv4.Builder) {
 		b.AddIP(50, offer.YIAddr())
 		b.AddIP(54, sid)
 	})
-	return ack.YIAddr()
+	return ack.YIAddr(), sid
 }
 
 // The Kea processes of these tests run as nobody when the test runs as
