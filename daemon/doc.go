@@ -72,6 +72,25 @@
 // deletes them instead of holding them for their clients), and the
 // statistic-* commands of package stats.
 //
+// # High availability
+//
+// With [Options.HA] (a parsed libdhcp_ha.so configuration, package ha;
+// configuration files cannot name the hook yet) the server is a member of
+// one HA relationship and answers its partner, a Kea 2.2 server or
+// another leased, on the HTTP control listener, in the envelope Kea's
+// HA hook expects: ha-heartbeat (this server's state, clock, scopes and
+// unsent updates), the lease4-update, lease4-del and lease4-get-page of
+// the lease commands, dhcp-disable and dhcp-enable with origin
+// "ha-partner" (which the state machine tracks, apart from the
+// operator's), ha-sync-complete-notify, ha-maintenance-notify, and the
+// operator's ha-reset, ha-continue and ha-scopes; status-get adds Kea's
+// "high-availability" list. An ha.Machine decides, and DHCP messages are
+// answered only while it has the service on and only for the scopes it
+// serves. This server does not yet send anything to its partner (no
+// heartbeats, no lease updates before an ACK, no sync of its own, no
+// ha-maintenance-start, ha-maintenance-cancel or ha-sync), so its machine
+// leaves waiting only through the partner's and the operator's commands.
+//
 // # Statistics
 //
 // The server's counters go to package stats without a lock on the
