@@ -193,6 +193,32 @@ func rawRow(t *testing.T, db string, addr netip.Addr) string {
 	return s
 }
 
+// TestExpireTimeZone: the expiry stored is the lease's instant whatever
+// the time zones of the process (testTZ), the server (testTZ) and the
+// store's session (another one).
+func TestExpireTimeZone(t *testing.T) {
+	if _, off := time.Now().Zone(); off != 5*3600+45*60 {
+		t.Fatalf("the test process runs at UTC%+d s, not in %s", off, testTZ)
+	}
+	o := newDB(t)
+	t.Setenv("PGTZ", "America/St_Johns")
+	s := openStore(t, o)
+	l := lease.Lease{Addr: netip.MustParseAddr("192.0.2.9"), HWType: 1, HWAddr: []byte{2, 0, 0, 0, 0, 9},
+		ValidLifetime: 3600, CLTT: 1_800_000_000, SubnetID: 1}
+	if err := s.Add(t.Context(), &l, lease.Durable); err != nil {
+		t.Fatal(err)
+	}
+	// 1800003600 is 2027-01-15 09:00:00 UTC (date -u -d @1800003600).
+	want := " | f |  | f | 3600 | 1800003600 | 2027-01-15 09:00:00 | 1 | f | f |  | f | 0 |  | f"
+	if raw := rawRow(t, o.Name, l.Addr); !strings.HasPrefix(raw, "020000000009") || raw[len("020000000009"):] != want {
+		t.Errorf("row %q\nwant %q", raw, "020000000009"+want)
+	}
+	var got lease.Lease
+	if ok, err := s.Get(t.Context(), l.Addr, &got); !ok || err != nil || !got.Equal(&l) {
+		t.Errorf("Get = %v (%v, %v), want %v", &got, ok, err, &l)
+	}
+}
+
 // TestKeaDhcp4 shares a database with kea-dhcp4 2.2: each reads the
 // other's leases as written, their rows are byte for byte alike, and each
 // renews the other's lease through its expiry guard. The store's session
@@ -226,6 +252,27 @@ func TestKeaDhcp4(t *testing.T) {
 					t.Errorf("%v: Kea's %s = %v, want %v", leases[i].Addr, key, got[key], v)
 				}
 			}
+		}
+	})
+
+	t.Run("KeaReadsOurDeclined", func(t *testing.T) {
+		// A declined lease has no client: Kea writes empty bytes, not
+		// NULL, and reads them back as an empty hardware address.
+		d := lease.Lease{Addr: netip.MustParseAddr("192.0.2.20"), ValidLifetime: 86400, CLTT: cltt,
+			SubnetID: 1, State: lease.StateDeclined}
+		if err := s.Add(ctx, &d, lease.Durable); err != nil {
+			t.Fatal(err)
+		}
+		got := k.command(t, "lease4-get", map[string]any{"ip-address": d.Addr.String()}, 0)
+		for key, v := range keaView(&d) {
+			if fmt.Sprint(got[key]) != fmt.Sprint(v) {
+				t.Errorf("%v: Kea's %s = %v, want %v", d.Addr, key, got[key], v)
+			}
+		}
+		want := fmt.Sprintf(" | f |  | f | 86400 | %d | %s | 1 | f | f |  | f | 1 |  | f", d.Expire(),
+			time.Unix(d.Expire(), 0).UTC().Format(time.DateTime))
+		if raw := rawRow(t, o.Name, d.Addr); raw != want {
+			t.Errorf("declined row\n%q\nwant\n%q", raw, want)
 		}
 	})
 

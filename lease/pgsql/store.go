@@ -43,6 +43,18 @@ type Options struct {
 	PoolID func(subnetID uint32, addr netip.Addr) uint32
 }
 
+// String describes o for logs, the password redacted.
+func (o Options) String() string {
+	pw := ""
+	if o.Password != "" {
+		pw = " password=*****"
+	}
+	return fmt.Sprintf("host=%s port=%d name=%s user=%s%s", o.Host, o.Port, o.Name, o.User, pw)
+}
+
+// GoString is String, so that %#v shows no password either.
+func (o Options) GoString() string { return o.String() }
+
 // SchemaMajor and SchemaMinor are the version of Kea's schema this package
 // reads and writes: 13.0, Kea 2.2's.
 const (

@@ -3,6 +3,7 @@ package pgsql
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -75,6 +76,18 @@ func TestOpenRefuses(t *testing.T) {
 		o.Password = "not-the-Pa55word"
 		refused(t, o, o.Name, o.User, o.Host)
 	})
+}
+
+func TestOptionsHidePassword(t *testing.T) {
+	o := Options{Host: "db.example.org", Name: "kea", User: "kea", Password: "hunter2-Secret"}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		if s := fmt.Sprintf(f, o); strings.Contains(s, o.Password) || !strings.Contains(s, "db.example.org") {
+			t.Errorf("%s of Options = %q", f, s)
+		}
+		if s := fmt.Sprintf(f, &o); strings.Contains(s, o.Password) {
+			t.Errorf("%s of *Options = %q", f, s)
+		}
+	}
 }
 
 // TestRefusesWhatKeaCannotRead: a row Kea 2.2 cannot read breaks every
