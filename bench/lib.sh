@@ -181,14 +181,19 @@ srv_pid() { cat "$WORK/$1/server.pid"; }
 # serve the same two subnets with the same lifetimes and options.
 SERVERS_ALL="ceiling leased kea-st kea-mt dnsmasq"
 
-# leased_config DIR [PERSIST]: leased's configuration (Kea's Dhcp4 JSON).
-leased_config() {
+# dhcp4_shared [VALID [RELAY_SUBNET [RELAY_POOLS]]]: the members of the
+# Dhcp4 object that every server under test, and reload.sh's leased, is
+# given alike: the lifetimes (valid-lifetime VALID, default 7200), the DNS
+# server option and the two subnets (the relayed one RELAY_SUBNET, default
+# $RELAY_NET, with the pools RELAY_POOLS, a JSON list's items, default its
+# one pool). No comma follows the last member.
+# shellcheck disable=SC2120 # bench/reload.sh passes the arguments
+dhcp4_shared() {
+    local valid=${1:-7200} relay_net=${2:-$RELAY_NET}
+    local relay_pools="{ \"pool\": \"$RELAY_POOL_LO - $RELAY_POOL_HI\" }"
+    [ $# -ge 3 ] && relay_pools=$3
     cat <<JSON
-{
-  "Dhcp4": {
-    "interfaces-config": { "interfaces": [ "$SRV_IF" ] },
-    "lease-database": { "type": "memfile", "persist": ${2:-true}, "name": "$1/leases", "lfc-interval": 0 },
-    "valid-lifetime": 7200,
+    "valid-lifetime": $valid,
     "renew-timer": 1800,
     "rebind-timer": 3600,
     "option-data": [ { "name": "domain-name-servers", "data": "$SRV_ADDR" } ],
@@ -202,11 +207,22 @@ leased_config() {
       },
       {
         "id": 2,
-        "subnet": "$RELAY_NET",
-        "pools": [ { "pool": "$RELAY_POOL_LO - $RELAY_POOL_HI" } ],
+        "subnet": "$relay_net",
+        "pools": [ $relay_pools ],
         "option-data": [ { "name": "routers", "data": "$RELAY_ADDR" } ]
       }
     ]
+JSON
+}
+
+# leased_config DIR [PERSIST]: leased's configuration (Kea's Dhcp4 JSON).
+leased_config() {
+    cat <<JSON
+{
+  "Dhcp4": {
+    "interfaces-config": { "interfaces": [ "$SRV_IF" ] },
+    "lease-database": { "type": "memfile", "persist": ${2:-true}, "name": "$1/leases", "lfc-interval": 0 },
+$(dhcp4_shared)
   }
 }
 JSON
@@ -223,25 +239,7 @@ kea_config() {
     "interfaces-config": { "interfaces": [ "$SRV_IF" ], "dhcp-socket-type": "raw" },
     "lease-database": { "type": "memfile", "persist": true, "name": "$1/leases.csv", "lfc-interval": 0 },
     "multi-threading": { $mt },
-    "valid-lifetime": 7200,
-    "renew-timer": 1800,
-    "rebind-timer": 3600,
-    "option-data": [ { "name": "domain-name-servers", "data": "$SRV_ADDR" } ],
-    "subnet4": [
-      {
-        "id": 1,
-        "subnet": "$DIRECT_NET",
-        "interface": "$SRV_IF",
-        "pools": [ { "pool": "$DIRECT_POOL_LO - $DIRECT_POOL_HI" } ],
-        "option-data": [ { "name": "routers", "data": "$SRV_ADDR" } ]
-      },
-      {
-        "id": 2,
-        "subnet": "$RELAY_NET",
-        "pools": [ { "pool": "$RELAY_POOL_LO - $RELAY_POOL_HI" } ],
-        "option-data": [ { "name": "routers", "data": "$RELAY_ADDR" } ]
-      }
-    ],
+$(dhcp4_shared),
     "loggers": [ { "name": "kea-dhcp4", "output_options": [ { "output": "$1/kea.log" } ], "severity": "WARN" } ]
   }
 }

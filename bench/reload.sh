@@ -159,26 +159,8 @@ config() {
       "persist": true,
       "name": "$dir/leases",
       "lfc-interval": 0
-    },
-    "valid-lifetime": $valid,
-    "renew-timer": 1800,
-    "rebind-timer": 3600,$cache
-    "option-data": [ { "name": "domain-name-servers", "data": "$SRV_ADDR" } ],
-    "subnet4": [
-      {
-        "id": 1,
-        "subnet": "$DIRECT_NET",
-        "interface": "$SRV_IF",
-        "pools": [ { "pool": "$DIRECT_POOL_LO - $DIRECT_POOL_HI" } ],
-        "option-data": [ { "name": "routers", "data": "$SRV_ADDR" } ]
-      },
-      {
-        "id": 2,
-        "subnet": "198.16.0.0/14",
-        "pools": [ $pools ],
-        "option-data": [ { "name": "routers", "data": "$RELAY_ADDR" } ]
-      }
-    ]
+    },$cache
+$(dhcp4_shared "$valid" 198.16.0.0/14 "$pools")
   }
 }
 JSON
