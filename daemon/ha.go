@@ -126,6 +126,19 @@ func (s *haService) partnerEnable() {
 	})
 }
 
+// fromHAPartner reads a dhcp-disable or dhcp-enable that comes from the
+// HA partner (origin "ha-partner", or Kea 3.x's numeric HA origins),
+// whose network state the state machine tracks apart from the
+// operator's. ok is false without HA and for any other command, which
+// the operator's dhcp-disable and dhcp-enable answer as before.
+func (p *process) fromHAPartner(command string, raw json.RawMessage) (ns ha.NetworkState, ok bool) {
+	if p.ha == nil {
+		return ns, false
+	}
+	ns, err := ha.DecodeNetworkState(command, raw)
+	return ns, err == nil && ns.FromPartner
+}
+
 // status is the "high-availability" list of status-get.
 func (s *haService) status() []ha.Status {
 	now := time.Now()

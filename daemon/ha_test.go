@@ -29,6 +29,21 @@ func testHAService(t *testing.T, mode, role string) *haService {
 	return s
 }
 
+// loadBalancing brings s to load-balancing with heartbeats of a partner
+// in load-balancing: ready, then load-balancing.
+func loadBalancing(t *testing.T, s *haService) {
+	t.Helper()
+	for range 2 {
+		s.do(func(now time.Time) control.Response {
+			s.m.HeartbeatDone(now, ha.Heartbeat{OK: true, State: ha.StateLoadBalancing, Time: now, Scopes: []string{"server1"}})
+			return control.Response{}
+		})
+	}
+	if st := s.m.State(); st != ha.StateLoadBalancing {
+		t.Fatalf("state %s, want load-balancing", st)
+	}
+}
+
 // discover is a DISCOVER from the client with this hardware address.
 func discover(t *testing.T, mac byte) *dhcpv4.Packet {
 	t.Helper()
@@ -75,16 +90,7 @@ func TestHAGate(t *testing.T) {
 	if n := admitted(); n != 0 {
 		t.Errorf("waiting: %d clients admitted, want none", n)
 	}
-	// The partner in load-balancing: ready, then load-balancing.
-	for range 2 {
-		s.do(func(now time.Time) control.Response {
-			s.m.HeartbeatDone(now, ha.Heartbeat{OK: true, State: ha.StateLoadBalancing, Time: now, Scopes: []string{"server1"}})
-			return control.Response{}
-		})
-	}
-	if st := s.m.State(); st != ha.StateLoadBalancing {
-		t.Fatalf("state %s, want load-balancing", st)
-	}
+	loadBalancing(t, s)
 	ours := 0
 	for _, p := range clients {
 		if mine[p] {
@@ -180,5 +186,53 @@ func TestHACommands(t *testing.T) {
 	}
 	if s.gate.admits(discover(t, 1)) {
 		t.Error("a waiting standby admits a client")
+	}
+}
+
+// TestHAPartnerNetworkState checks that dhcp-disable and dhcp-enable from
+// the HA partner, with Kea 2.2's origin "ha-partner" or Kea 3.x's numeric
+// origins, go to the state machine and leave the operator's network
+// state alone, while the operator's go where they always went; without
+// HA a numeric origin is refused as before.
+func TestHAPartnerNetworkState(t *testing.T) {
+	ctx := context.Background()
+	s := testHAService(t, "load-balancing", "secondary")
+	loadBalancing(t, s)
+	p := &process{log: slog.New(slog.DiscardHandler), ha: s}
+	defer p.service.stop()
+	mine := discover(t, 0)
+	for i := 0; !s.gate.admits(mine); i++ {
+		if i == 256 {
+			t.Fatal("no client of this server's scope")
+		}
+		mine = discover(t, byte(i))
+	}
+	check := func(what string, r control.Response, text string, haOff, userOff bool) {
+		t.Helper()
+		if r.Result != control.Success || r.Text != text {
+			t.Errorf("%s: %d %q, want %q", what, r.Result, r.Text, text)
+		}
+		if got := !s.gate.admits(mine); got != haOff {
+			t.Errorf("%s: service off for HA %v, want %v", what, got, haOff)
+		}
+		if got := p.service.off.Load(); got != userOff {
+			t.Errorf("%s: operator's service off %v, want %v", what, got, userOff)
+		}
+	}
+	check("Kea 2.2's dhcp-disable", p.cmdDhcpDisable(ctx, json.RawMessage(`{"max-period": 60, "origin": "ha-partner"}`)), "DHCPv4 service disabled for 60 seconds", true, false)
+	check("Kea 3.x's dhcp-enable", p.cmdDhcpEnable(ctx, json.RawMessage(`{"origin": 2001}`)), "DHCP service successfully enabled", false, false)
+	check("Kea 3.x's dhcp-disable", p.cmdDhcpDisable(ctx, json.RawMessage(`{"max-period": 5, "origin-id": 2001, "origin": "ha-partner"}`)), "DHCPv4 service disabled for 5 seconds", true, false)
+	check("Kea 2.2's dhcp-enable", p.cmdDhcpEnable(ctx, json.RawMessage(`{"origin": "ha-partner"}`)), "DHCP service successfully enabled", false, false)
+	check("the operator's dhcp-disable", p.cmdDhcpDisable(ctx, nil), "DHCPv4 service disabled", false, true)
+	check("the operator's dhcp-enable", p.cmdDhcpEnable(ctx, json.RawMessage(`{"origin": "user"}`)), "DHCP service successfully enabled", false, false)
+
+	plain := &process{log: slog.New(slog.DiscardHandler)}
+	defer plain.service.stop()
+	if r := plain.cmdDhcpDisable(ctx, json.RawMessage(`{"origin": 2001}`)); r.Result != control.Error || plain.service.off.Load() {
+		t.Errorf("a numeric origin without HA: %d %q, off %v; want refused", r.Result, r.Text, plain.service.off.Load())
+	}
+	r := plain.cmdDhcpDisable(ctx, json.RawMessage(`{"origin": "ha-partner"}`))
+	if r.Result != control.Success || !plain.service.off.Load() {
+		t.Errorf("origin ha-partner without HA: %d %q, off %v; want the service's own disable", r.Result, r.Text, plain.service.off.Load())
 	}
 }

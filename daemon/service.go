@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/control"
+	"github.com/leased/leased/ha"
 )
 
 // Origins of dhcp-disable and dhcp-enable, as Kea names them: an operator
@@ -105,6 +106,15 @@ func (s *serviceState) stop() {
 // The texts are Kea's, including its habit of running several problems
 // together.
 func (p *process) cmdDhcpDisable(_ context.Context, raw json.RawMessage) control.Response {
+	if ns, ok := p.fromHAPartner(ha.CmdDHCPDisable, raw); ok {
+		p.ha.partnerDisable(ns.MaxPeriod)
+		text := "DHCPv4 service disabled"
+		if ns.MaxPeriod > 0 {
+			text += fmt.Sprintf(" for %d seconds", int64(ns.MaxPeriod/time.Second))
+		}
+		p.log.Info(text, "origin", "ha-partner", "origin-id", ns.OriginID)
+		return control.OK(text)
+	}
 	var msg strings.Builder
 	var maxPeriod int64
 	origin := originUser
@@ -125,13 +135,7 @@ func (p *process) cmdDhcpDisable(_ context.Context, raw json.RawMessage) control
 	if msg.Len() > 0 {
 		return control.Errorf("%s", msg.String())
 	}
-	if origin == originHAPartner && p.ha != nil {
-		// The partner's disable is the state machine's to track, as
-		// Kea's HA hook tracks it.
-		p.ha.partnerDisable(time.Duration(maxPeriod) * time.Second)
-	} else {
-		p.service.disable(origin, time.Duration(maxPeriod)*time.Second)
-	}
+	p.service.disable(origin, time.Duration(maxPeriod)*time.Second)
 	text := "DHCPv4 service disabled"
 	if maxPeriod > 0 {
 		text += fmt.Sprintf(" for %d seconds", maxPeriod)
@@ -143,6 +147,11 @@ func (p *process) cmdDhcpDisable(_ context.Context, raw json.RawMessage) control
 // cmdDhcpEnable answers dhcp-enable: {"origin": "user"|"ha-partner"},
 // optional.
 func (p *process) cmdDhcpEnable(_ context.Context, raw json.RawMessage) control.Response {
+	if ns, ok := p.fromHAPartner(ha.CmdDHCPEnable, raw); ok {
+		p.ha.partnerEnable()
+		p.log.Info("DHCPv4 service enabled by the HA partner", "origin", "ha-partner", "origin-id", ns.OriginID)
+		return control.OK("DHCP service successfully enabled")
+	}
 	var msg strings.Builder
 	origin := originUser
 	if a, ok := argsMap(raw, "dhcp-enable", &msg); ok {
@@ -151,11 +160,7 @@ func (p *process) cmdDhcpEnable(_ context.Context, raw json.RawMessage) control.
 	if msg.Len() > 0 {
 		return control.Errorf("%s", msg.String())
 	}
-	if origin == originHAPartner && p.ha != nil {
-		p.ha.partnerEnable()
-	} else {
-		p.service.enable(origin)
-	}
+	p.service.enable(origin)
 	if p.service.off.Load() {
 		p.log.Info("DHCPv4 service still disabled by another origin", "origin", originName(origin))
 	} else {
