@@ -216,7 +216,8 @@ const (
 	sqlExpired      = selectColumns + `WHERE state != 2 AND valid_lifetime != 4294967295 AND expire <= $1 ORDER BY expire, address LIMIT $2`
 	sqlDelReclaimed = `DELETE FROM lease4 WHERE state = 2 AND expire <= $1`
 	sqlWipe         = `DELETE FROM lease4 WHERE subnet_id = $1`
-	sqlStats        = `SELECT subnet_id, address, state FROM lease4`
+	sqlStatsRows    = `SELECT subnet_id, address, state, 1 FROM lease4`
+	sqlStatsKea     = `SELECT subnet_id, 0, state, leases FROM lease4_stat UNION ALL SELECT subnet_id, 0, state, count(*) FROM lease4 WHERE state = 2 GROUP BY subnet_id, state`
 	sqlLen          = `SELECT count(*) FROM lease4`
 )
 
@@ -568,17 +569,15 @@ func (s *Store) WipeSubnet(ctx context.Context, subnetID uint32, _ lease.Durabil
 	return int(tag.RowsAffected()), nil
 }
 
-// Stats counts the leases of each pool by state. Kea's lease4_stat counts
-// only states 0 and 1 per subnet, without pools, so the leases are
-// counted here.
+// Stats counts the leases of each pool by state. Without Options.PoolID
+// every lease is in pool 0 and the counts come from Kea's lease4_stat
+// (states 0 and 1, kept by the schema's triggers, so every server sharing
+// the database reports the same) and, for reclaimed leases, which that
+// table leaves out, from an indexed count. With PoolID each lease's address
+// must be seen, so every row is read: a cost that grows with the leases.
 func (s *Store) Stats(ctx context.Context) (map[lease.PoolKey]lease.Counts, error) {
-	rows, err := s.pool.Query(ctx, sqlStats)
-	if err != nil {
-		return nil, s.fail("statistics", err)
-	}
 	out := map[lease.PoolKey]lease.Counts{}
-	var subnet, addr, state int64
-	_, err = pgx.ForEachRow(rows, []any{&subnet, &addr, &state}, func() error {
+	add := func(subnet, addr, state, n int64) error {
 		if subnet < 0 || subnet > 0xffffffff || addr < 0 || addr > 0xffffffff || state < 0 || state > int64(lease.StateReleased) {
 			return fmt.Errorf("lease4 row %d: subnet_id %d or state %d out of range", addr, subnet, state)
 		}
@@ -588,9 +587,24 @@ func (s *Store) Stats(ctx context.Context) (map[lease.PoolKey]lease.Counts, erro
 			k.PoolID = s.poolID(k.SubnetID, netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}))
 		}
 		c := out[k]
-		c.Add(lease.State(state), 1)
+		c.Add(lease.State(state), int(n))
 		out[k] = c
 		return nil
+	}
+	q := sqlStatsKea
+	if s.poolID != nil {
+		q = sqlStatsRows
+	}
+	rows, err := s.pool.Query(ctx, q)
+	if err != nil {
+		return nil, s.fail("statistics", err)
+	}
+	var subnet, addr, state, n int64
+	_, err = pgx.ForEachRow(rows, []any{&subnet, &addr, &state, &n}, func() error {
+		if n == 0 {
+			return nil
+		}
+		return add(subnet, addr, state, n)
 	})
 	if err != nil {
 		return nil, s.fail("statistics", err)

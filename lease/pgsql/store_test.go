@@ -186,6 +186,42 @@ func TestTwoStoresRace(t *testing.T) {
 		}
 	}
 
+	// Statistics: Kea's lease4_stat (and a count of reclaimed leases)
+	// without pools, every row read with them; the same sums.
+	extra := []lease.Lease{
+		{Addr: netip.MustParseAddr("192.0.2.200"), ValidLifetime: 600, CLTT: 1_800_000_000, SubnetID: 1, State: lease.StateDeclined},
+		{Addr: netip.MustParseAddr("192.0.2.201"), HWType: 1, HWAddr: []byte{2, 1, 1, 1, 1, 1}, ValidLifetime: 600, CLTT: 1_700_000_000, SubnetID: 1, State: lease.StateExpiredReclaimed},
+	}
+	for i := range extra {
+		if err := b.Put(ctx, &extra[i], lease.Durable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantCounts := lease.Counts{Default: poolSize, Declined: 1, ExpiredReclaimed: 1}
+	if st, err := a.Stats(ctx); err != nil || len(st) != 1 || st[lease.PoolKey{SubnetID: 1}] != wantCounts {
+		t.Errorf("Stats = %v, %v; want subnet 1 pool 0 %+v", st, err, wantCounts)
+	}
+	po := o
+	po.PoolID = testPools
+	var sum lease.Counts
+	st, err := openStore(t, po).Stats(ctx)
+	for k, c := range st {
+		if k.SubnetID != 1 {
+			t.Errorf("Stats with pools: subnet %d", k.SubnetID)
+		}
+		sum.Default += c.Default
+		sum.Declined += c.Declined
+		sum.ExpiredReclaimed += c.ExpiredReclaimed
+	}
+	if err != nil || len(st) != 3 || sum != wantCounts {
+		t.Errorf("Stats with pools = %v, %v; want 3 pools summing to %+v", st, err, wantCounts)
+	}
+	for i := range extra {
+		if err := a.Delete(ctx, extra[i].Addr, &extra[i], lease.Durable); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Both servers read each lease, then both renew it: one wins.
 	race := func(op func(s *Store, read *lease.Lease, i int) error, allowed error) {
 		for addr := range won {
