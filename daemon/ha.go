@@ -144,7 +144,14 @@ func (s *haService) status() []ha.Status {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return []ha.Status{s.m.Status(now)}
+	st := s.m.Status(now)
+	if s.m.State() == ha.StateWaiting && s.m.PartnerState() == ha.StateUnknown && s.rel.Partner() != nil {
+		// The machine would wait for a heartbeat answer; this server
+		// sends no heartbeats yet, so say what it really waits for.
+		st.Servers.Local.Reason = fmt.Sprintf("this server sends no heartbeats to %s yet (it only answers its partner), "+
+			"so it stays waiting until a command moves it: ha-maintenance-notify from the partner", s.rel.Partner().Name)
+	}
+	return []ha.Status{st}
 }
 
 // commands are the HA commands a partner (and an operator) sends to this

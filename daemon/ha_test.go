@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,7 +132,7 @@ func TestHAGate(t *testing.T) {
 }
 
 // TestHACommands drives the HA commands a partner and an operator send,
-// with Kea's answers.
+// with Kea's answers, and status-get's reason for waiting.
 func TestHACommands(t *testing.T) {
 	s := testHAService(t, "hot-standby", "standby")
 	ctx := context.Background()
@@ -182,7 +183,10 @@ func TestHACommands(t *testing.T) {
 	}
 	st := s.status()
 	if len(st) != 1 || st[0].Mode != "hot-standby" || st[0].Servers.Local.Role != "standby" || st[0].Servers.Remote == nil || st[0].Servers.Remote.InTouch {
-		t.Errorf("status: %+v", st)
+		t.Fatalf("status: %+v", st)
+	}
+	if r := st[0].Servers.Local.Reason; !strings.Contains(r, "sends no heartbeats to server1") {
+		t.Errorf("status-get's reason for waiting: %q, want that no heartbeats are sent", r)
 	}
 	if s.gate.admits(discover(t, 1)) {
 		t.Error("a waiting standby admits a client")
