@@ -292,3 +292,26 @@ func checkStats(t *testing.T, db string) {
 		t.Errorf("lease4_stat differs from the leases in %d rows", diff)
 	}
 }
+
+// TestContextEnds: a write whose context has ended returns the context's
+// error, and a closed store ErrClosed.
+func TestContextEnds(t *testing.T) {
+	s, err := Open(t.Context(), newDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	l := leasetest.Make(1)
+	if err := s.Add(ctx, &l, lease.Durable); !errors.Is(err, context.Canceled) {
+		t.Errorf("Add with a canceled context = %v", err)
+	}
+	s.Close()
+	if err := s.Add(t.Context(), &l, lease.Durable); !errors.Is(err, lease.ErrClosed) {
+		t.Errorf("Add after Close = %v, want ErrClosed", err)
+	}
+	var got lease.Lease
+	if _, err := s.Get(t.Context(), l.Addr, &got); !errors.Is(err, lease.ErrClosed) {
+		t.Errorf("Get after Close = %v, want ErrClosed", err)
+	}
+}
