@@ -39,7 +39,9 @@
 // Every write is one statement in its own transaction, committed before
 // the call returns, whatever Durability it asks for: the database's commit
 // is the durability, and Sync has nothing left to do. Triggers of Kea's
-// schema keep lease4_stat current on every write.
+// schema keep lease4_stat current on every write, and Stats reads its
+// counts from there when no pools are asked for, so every server sharing
+// the database reports the same.
 //
 // Errors name the database, host and user; the password never appears.
 package pgsql

@@ -66,7 +66,7 @@ func TestMain(m *testing.M) {
 
 // needServer starts the server once, or skips the test saying why not;
 // under LEASED_REQUIRE_E2E=1 it fails instead.
-func needServer(t *testing.T) {
+func needServer(t testing.TB) {
 	t.Helper()
 	srv.once.Do(func() { srv.err = startServer() })
 	if srv.err != nil {
@@ -207,7 +207,10 @@ func stopServer() {
 
 // newDB returns the options of a new database holding Kea's empty schema,
 // a copy of what kea-admin db-init made.
-func newDB(t *testing.T) Options {
+func newDB(t *testing.T) Options { return newDBB(t) }
+
+// newDBB is newDB for tests and benchmarks.
+func newDBB(t testing.TB) Options {
 	t.Helper()
 	needServer(t)
 	name := fmt.Sprintf("t%d", srv.counter.Add(1))
@@ -216,7 +219,7 @@ func newDB(t *testing.T) Options {
 }
 
 // admin runs SQL statements on database db outside any Store.
-func admin(t *testing.T, db string, stmts ...string) {
+func admin(t testing.TB, db string, stmts ...string) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, connString(db))

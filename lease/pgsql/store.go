@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -117,8 +118,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	server := net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))
+	if strings.HasPrefix(cc.Host, "/") {
+		server = fmt.Sprintf("the unix socket in %s (port %d)", cc.Host, cc.Port)
+	}
 	s := &Store{
-		where:  fmt.Sprintf("PostgreSQL database %q on %s as user %q", cc.Database, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), cc.User),
+		where:  fmt.Sprintf("PostgreSQL database %q on %s as user %q", cc.Database, server, cc.User),
 		poolID: opts.PoolID,
 	}
 	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
