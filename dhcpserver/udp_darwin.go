@@ -2,8 +2,6 @@ package dhcpserver
 
 import (
 	"fmt"
-	"net/netip"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,25 +24,4 @@ func socketOptions(fd, ifindex int, wildcard bool) error {
 		}
 	}
 	return nil
-}
-
-// broadcastOn leaves 255.255.255.255 as it is: on macOS the IP_PKTINFO
-// control message (see sendControl) picks the interface a broadcast
-// leaves through.
-func broadcastOn(_ *udpSocket, _ int, _ netip.Addr, dst netip.AddrPort) netip.AddrPort {
-	return dst
-}
-
-// sendControl appends to oob an IP_PKTINFO control message that sends the
-// datagram through interface ifindex (when not 0) from src (when valid).
-func sendControl(oob []byte, _ *udpSocket, ifindex int, src netip.Addr) []byte {
-	if ifindex == 0 && !src.IsValid() {
-		return oob
-	}
-	var pi unix.Inet4Pktinfo
-	pi.Ifindex = uint32(ifindex)
-	if src.IsValid() {
-		pi.Spec_dst = src.As4()
-	}
-	return appendCmsg(oob, unix.IPPROTO_IP, unix.IP_PKTINFO, unsafe.Slice((*byte)(unsafe.Pointer(&pi)), unix.SizeofInet4Pktinfo))
 }
