@@ -5,7 +5,14 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"os"
@@ -40,21 +47,36 @@ import (
 //     it without a hardware address), and a released one is deleted
 //     (lease4-del), with Kea still partner-in-maintenance;
 //   - ha-maintenance-cancel: the daemon back in waiting.
+//
+// It runs twice: over HTTP, and over HTTPS with the daemon requiring
+// Kea's client certificate.
 func TestHAPartnerOfKea22(t *testing.T) {
 	needRoot(t)
 	testnet.RequireBinaries(t, "kea-dhcp4", "kea-ctrl-agent")
+	t.Run("http", func(t *testing.T) { testHAPartnerOfKea22(t, false) })
+	t.Run("https", func(t *testing.T) { testHAPartnerOfKea22(t, true) })
+}
+
+func testHAPartnerOfKea22(t *testing.T, useTLS bool) {
 	hooks := haKeaHooks(t)
 	keaDir := haKeaDir(t)
 	caPort, ourPort := haFreeTCP(t, "127.0.0.1"), haFreeTCP(t, "127.0.0.2")
 	keaServerPort, keaClientPort := freePort(t, "udp"), haFreeUDP(t, "127.0.0.2")
 
+	scheme, peerTLS, listenerTLS := "http", "", ""
+	if useTLS {
+		pki := haTestPKI(t, keaDir)
+		scheme = "https"
+		peerTLS = fmt.Sprintf(`, "trust-anchor": %q, "cert-file": %q, "key-file": %q`, pki.ca, pki.clientCert, pki.clientKey)
+		listenerTLS = fmt.Sprintf(`, "trust-anchor": %q, "cert-file": %q, "key-file": %q, "cert-required": true`, pki.ca, pki.serverCert, pki.serverKey)
+	}
 	params := func(this string) string {
 		return fmt.Sprintf(`{"high-availability": [{"this-server-name": %q, "mode": "hot-standby",
 			"heartbeat-delay": 500, "max-response-delay": 5000, "max-ack-delay": 1000, "max-unacked-clients": 0,
 			"sync-timeout": 5000, "sync-page-limit": 10,
 			"peers": [{"name": "server1", "url": "http://127.0.0.1:%d/", "role": "primary"},
-			          {"name": "server2", "url": "http://127.0.0.2:%d/", "role": "standby",
-			           "basic-auth-user": "ha", "basic-auth-password": "s3cret"}]}]}`, this, caPort, ourPort)
+			          {"name": "server2", "url": "%s://127.0.0.2:%d/", "role": "standby",
+			           "basic-auth-user": "ha", "basic-auth-password": "s3cret" %s}]}]}`, this, caPort, scheme, ourPort, peerTLS)
 	}
 	haCfg, err := ha.Parse([]byte(params("server2")), ha.Options{Dialect: ha.Kea22})
 	if err != nil {
@@ -72,9 +94,9 @@ func TestHAPartnerOfKea22(t *testing.T) {
 		"control-sockets": [
 			{"socket-type": "unix", "socket-name": %q},
 			{"socket-type": "http", "socket-address": "127.0.0.2", "socket-port": %d,
-			 "authentication": {"type": "basic", "realm": "leased", "clients": [{"user": "ha", "password": "s3cret"}]}}],
+			 "authentication": {"type": "basic", "realm": "leased", "clients": [{"user": "ha", "password": "s3cret"}]} %s}],
 		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}]}}`,
-		filepath.Join(dir, "leases", "dhcp4.leases"), filepath.Join(dir, "ctl.sock"), ourPort)
+		filepath.Join(dir, "leases", "dhcp4.leases"), filepath.Join(dir, "ctl.sock"), ourPort, listenerTLS)
 	if err := os.WriteFile(cfgFile, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -361,6 +383,68 @@ func (r *keaRelay) lease() (addr, serverID netip.Addr) {
 		b.AddIP(54, sid)
 	})
 	return ack.YIAddr(), sid
+}
+
+// haPKI names the files of a test CA, a server certificate for
+// 127.0.0.2 (the daemon's listener) and a client certificate (Kea's).
+type haPKI struct {
+	ca, serverCert, serverKey, clientCert, clientKey string
+}
+
+// haTestPKI writes a haPKI into dir, readable by the unprivileged Kea.
+func haTestPKI(t *testing.T, dir string) haPKI {
+	t.Helper()
+	write := func(name string, typ string, der []byte) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "leased HA test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(serial int64, usage x509.ExtKeyUsage, name string) (cert, key string) {
+		t.Helper()
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature,
+			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 2)},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kb, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return write(name+".pem", "CERTIFICATE", der), write(name+".key", "EC PRIVATE KEY", kb)
+	}
+	p := haPKI{ca: write("ca.pem", "CERTIFICATE", caDER)}
+	p.serverCert, p.serverKey = issue(2, x509.ExtKeyUsageServerAuth, "server2")
+	p.clientCert, p.clientKey = issue(3, x509.ExtKeyUsageClientAuth, "server1")
+	return p
 }
 
 // The Kea processes of these tests run as nobody when the test runs as
