@@ -583,9 +583,23 @@ func (m *Machine) ready(now time.Time) {
 }
 
 func (m *Machine) normal(now time.Time) {
-	if m.prefix(now, true) {
+	if m.prefix(now, true) || m.followPartner(now) || m.partnerState != StateUnavailable {
 		return
 	}
+	switch {
+	case m.shouldPartnerDown(now):
+		m.enter(now, StatePartnerDown, false)
+	case m.rel.DelayedUpdatesLimit > 0:
+		m.enter(now, StateCommunicationRecovery, false)
+	}
+}
+
+// followPartner enters the state that the partner's state calls for in
+// the normal states and in communication-recovery alike, and reports
+// whether it was one of those: the partner in maintenance (or about to
+// be), partner-down (the partner served alone: resynchronise) or
+// terminated.
+func (m *Machine) followPartner(now time.Time) bool {
 	switch m.partnerState {
 	case StateInMaintenance:
 		m.enter(now, StatePartnerInMaintenance, false)
@@ -595,14 +609,10 @@ func (m *Machine) normal(now time.Time) {
 		m.enter(now, StateInMaintenance, false)
 	case StateTerminated:
 		m.enter(now, StateTerminated, false)
-	case StateUnavailable:
-		switch {
-		case m.shouldPartnerDown(now):
-			m.enter(now, StatePartnerDown, false)
-		case m.rel.DelayedUpdatesLimit > 0:
-			m.enter(now, StateCommunicationRecovery, false)
-		}
+	default:
+		return false
 	}
+	return true
 }
 
 func (m *Machine) communicationRecovery(now time.Time) {
@@ -612,15 +622,10 @@ func (m *Machine) communicationRecovery(now time.Time) {
 	if m.task != TaskNone {
 		return // waiting for the owner to report
 	}
+	if m.followPartner(now) {
+		return
+	}
 	switch m.partnerState {
-	case StateInMaintenance:
-		m.enter(now, StatePartnerInMaintenance, false)
-	case StatePartnerDown:
-		m.enter(now, StateWaiting, false)
-	case StatePartnerInMaintenance:
-		m.enter(now, StateInMaintenance, false)
-	case StateTerminated:
-		m.enter(now, StateTerminated, false)
 	case StateUnavailable:
 		if m.shouldPartnerDown(now) {
 			m.enter(now, StatePartnerDown, false)
