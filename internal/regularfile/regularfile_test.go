@@ -78,28 +78,22 @@ func TestNotRegular(t *testing.T) {
 				t.Errorf("%s %s: error text %q", how, tg.path, err)
 			}
 		}
-		err := within(t, "Open("+tg.path+")", fifo, func() error {
-			f, err := Open(tg.path, os.O_RDONLY, 0)
-			if err == nil {
-				f.Close()
-			}
-			return err
-		})
-		check("Open", err)
-		err = within(t, "ReadLimited("+tg.path+")", fifo, func() error {
-			_, err := ReadLimited(tg.path, 1<<20)
-			return err
-		})
-		check("ReadLimited", err)
-		if tg.kind == "a character device" {
-			err := within(t, "Open("+tg.path+", O_WRONLY)", fifo, func() error {
-				f, err := Open(tg.path, os.O_WRONLY, 0)
+		openClose := func(flag int) func() error {
+			return func() error {
+				f, err := Open(tg.path, flag, 0)
 				if err == nil {
 					f.Close()
 				}
 				return err
-			})
-			check("Open for writing", err)
+			}
+		}
+		check("Open", within(t, "Open("+tg.path+")", fifo, openClose(os.O_RDONLY)))
+		check("ReadLimited", within(t, "ReadLimited("+tg.path+")", fifo, func() error {
+			_, err := ReadLimited(tg.path, 1<<20)
+			return err
+		}))
+		if tg.kind == "a character device" {
+			check("Open for writing", within(t, "Open("+tg.path+", O_WRONLY)", fifo, openClose(os.O_WRONLY)))
 		}
 	}
 }
