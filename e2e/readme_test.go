@@ -4,9 +4,11 @@ package e2e
 
 import (
 	"context"
+	"debug/elf"
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -88,9 +90,13 @@ func readmeCommandLines(path string) ([]readmeLine, error) {
 
 // isCommandLine tells inline code that is a command line from the names,
 // keywords and values README.md also shows as code: a command line runs
-// leased with arguments, or starts with sudo, env, go or a script's path.
+// leased with arguments, or starts with sudo, env, go or a script's path,
+// after any variable assignments (GOOS=freebsd go build ...).
 func isCommandLine(code string) bool {
 	f := strings.Fields(code)
+	for len(f) > 1 && assignment.MatchString(f[0]) {
+		f = f[1:]
+	}
 	if len(f) == 0 {
 		return false
 	}
@@ -102,6 +108,9 @@ func isCommandLine(code string) bool {
 	}
 	return strings.HasPrefix(f[0], "./")
 }
+
+// assignment matches a shell variable assignment before a command.
+var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 
 // alternatives expands a word such as export|import, which README.md
 // uses for "either", into one command line per alternative.
@@ -166,6 +175,7 @@ func readmeCases() []readmeCase {
 		// -quick); here one part of it shows the command works: leased
 		// alone, measured in smoke mode (the figures mean nothing).
 		{line: "sudo bench/run", fill: map[string]string{"DIR": "bench-out"}, more: []string{"cpu", "-quick", "-s", "leased", "-o", "DIR"}, run: readmeBench},
+		{line: "GOOS=freebsd go build ./cmd/leased", run: readmeGoBuild},
 	}
 }
 
@@ -234,7 +244,7 @@ func TestReadmeParse(t *testing.T) {
 	writeFile(t, readme, "# x\n\nRun `leased` or `go.mod`, `-t FILE`, `kea-dhcp4 -t`:\n\n"+
 		"```sh\nsudo leased demo \\\n  -keep\n# a comment\n\n$ ./scripts/x\n```\n\n"+
 		"```json\n{\"leased serve\": 1}\n```\n\n"+
-		"| `leased lease export\\|import -c FILE` | `leased help CMD` |\n")
+		"| `leased lease export\\|import -c FILE` | `leased help CMD` |\n\nBuild with `GOOS=freebsd go build ./cmd/x`; `GOOS=freebsd` alone is a setting.\n")
 	lines, err := readmeCommandLines(readme)
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +253,7 @@ func TestReadmeParse(t *testing.T) {
 	for _, l := range lines {
 		got = append(got, fmt.Sprintf("%d %s", l.line, l.text))
 	}
-	want := []string{"6 sudo leased demo -keep", "10 ./scripts/x", "17 leased lease export -c FILE", "17 leased lease import -c FILE", "17 leased help CMD"}
+	want := []string{"6 sudo leased demo -keep", "10 ./scripts/x", "17 leased lease export -c FILE", "17 leased lease import -c FILE", "17 leased help CMD", "19 GOOS=freebsd go build ./cmd/x"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("command lines %q, want %q", got, want)
 	}
@@ -253,6 +263,7 @@ func TestReadmeParse(t *testing.T) {
 		{line: "leased lease export -c FILE", fill: map[string]string{"FILE": "serve.json"}},
 		{line: "leased lease import -c FILE", fill: map[string]string{"FILE": "serve.json"}, more: []string{"CSV"}},
 		{line: "leased version"},
+		{line: "GOOS=freebsd go build ./cmd/x"},
 	}
 	run, _, problems := readmeProblems(lines, cases)
 	wantProblems := []string{
@@ -263,8 +274,8 @@ func TestReadmeParse(t *testing.T) {
 	if !slices.Equal(problems, wantProblems) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(wantProblems, "\n"))
 	}
-	if len(run) != 4 {
-		t.Errorf("%d cases to run, want 4", len(run))
+	if len(run) != 5 {
+		t.Errorf("%d cases to run, want 5", len(run))
 	}
 	words, err := shellWords(`env "A=$HOME x" 'b $c' d$HOME`)
 	if err != nil || !slices.Equal(words, []string{"env", "A=" + os.Getenv("HOME") + " x", "b $c", "d" + os.Getenv("HOME")}) {
@@ -415,8 +426,9 @@ func newReadmeEnv(t *testing.T) *readmeEnv {
 
 // argv turns c's command line into the one to run: sudo goes (the test
 // runs as root), leased and go run ./cmd/leased become the binary under
-// test, scripts get the repository's path, and each placeholder its
-// fixture.
+// test, scripts get the repository's path, variables are set through
+// env, go build stays for its case to run in the repository, and each
+// placeholder gets its fixture.
 func (r *readmeEnv) argv(c readmeCase) ([]string, error) {
 	words, err := shellWords(c.line)
 	if err != nil {
@@ -435,14 +447,21 @@ func (r *readmeEnv) argv(c readmeCase) ([]string, error) {
 	if len(words) > 0 && words[0] == "sudo" {
 		words = words[1:]
 	}
+	// Variables set for the command, by env or by assignments before
+	// it, are set through env.
 	var argv []string
-	if len(words) > 0 && words[0] == "env" {
+	if len(words) > 0 && (words[0] == "env" || assignment.MatchString(words[0])) {
 		argv = append(argv, "env")
-		for words = words[1:]; len(words) > 0 && strings.Contains(words[0], "="); words = words[1:] {
+		if words[0] == "env" {
+			words = words[1:]
+		}
+		for ; len(words) > 0 && strings.Contains(words[0], "="); words = words[1:] {
 			argv = append(argv, words[0])
 		}
 	}
 	switch {
+	case len(words) >= 2 && words[0] == "go" && words[1] == "build":
+		// Run in the repository by its case.
 	case len(words) >= 3 && words[0] == "go" && words[1] == "run" && words[2] == "./cmd/leased":
 		words = append([]string{leasedBin}, words[3:]...)
 	case len(words) > 0 && words[0] == "leased":
@@ -450,7 +469,7 @@ func (r *readmeEnv) argv(c readmeCase) ([]string, error) {
 	case len(words) > 0 && !filepath.IsAbs(words[0]) && isExecutable(filepath.Join(r.repo, words[0])):
 		words = append([]string{filepath.Join(r.repo, words[0])}, words[1:]...)
 	default:
-		return nil, fmt.Errorf("runs no program this test knows (leased, go run ./cmd/leased, a script of the repository)")
+		return nil, fmt.Errorf("runs no program this test knows (leased, go run ./cmd/leased, go build, a script of the repository)")
 	}
 	return append(argv, words...), nil
 }
@@ -768,6 +787,33 @@ func readmeBench(t *testing.T, r *readmeEnv, argv []string) {
 	tables, err := os.ReadFile(filepath.Join(r.fixtures["bench-out"], "tables.md"))
 	if err != nil || !row.Match(tables) {
 		t.Errorf("%s wrote no table to tables.md (%v):%s", strings.Join(argv, " "), err, testnet.IndentOutput(string(tables)))
+	}
+}
+
+// readmeGoBuild: GOOS=freebsd go build ./cmd/leased, run in the
+// repository, builds a FreeBSD executable. -o puts it in the test's
+// directory, so that the tree is left as it was.
+func readmeGoBuild(t *testing.T, r *readmeEnv, argv []string) {
+	i := slices.Index(argv, "build")
+	if i < 0 {
+		t.Fatalf("the go build case runs no go build: %q", argv)
+	}
+	bin := filepath.Join(r.dir, "leased-freebsd")
+	argv = slices.Insert(slices.Clone(argv), i+1, "-o", bin)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = r.repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s (in %s): %v:%s", strings.Join(argv, " "), r.repo, err, testnet.IndentOutput(string(out)))
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatalf("%s built no ELF executable: %v", strings.Join(argv, " "), err)
+	}
+	defer f.Close()
+	if f.OSABI != elf.ELFOSABI_FREEBSD || f.Type != elf.ET_EXEC {
+		t.Errorf("%s built a %v %v file, want a FreeBSD executable", strings.Join(argv, " "), f.OSABI, f.Type)
 	}
 }
 
