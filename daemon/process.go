@@ -184,6 +184,9 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if err := checkInterfaces(cfg); err != nil {
 		return 1, err
 	}
+	if err := socketsApartFromStore(cfg); err != nil {
+		return 1, err
+	}
 	lg, err := logging.New(cfg.Loggers, logging.Options{JSON: o.JSONLog, Stdout: o.Stdout, Stderr: o.Stderr, Verbose: o.Verbose})
 	if err != nil {
 		return 1, fmt.Errorf("loggers: %w", err)
@@ -405,6 +408,9 @@ func (p *process) apply(next *config.Config) error {
 	defer p.notify.Ready()
 	cur := p.srv.Config()
 	if err := sameLeaseStore(cur, next); err != nil {
+		return err
+	}
+	if err := socketsApartFromStore(next); err != nil {
 		return err
 	}
 	if err := checkInterfaces(next); err != nil {

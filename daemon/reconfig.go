@@ -68,6 +68,36 @@ func sameLeaseStore(cur, next *config.Config) error {
 		strings.Join(changes, ", "))
 }
 
+// socketsApartFromStore refuses a unix control socket whose file, or its
+// lock file, would take a name the lease store uses: N itself or any
+// N.* beside it (the snapshot, journal segments, the lock file, the
+// quarantine). A socket where the next journal segment belongs stops
+// every compaction, and one named N takes N.lock and deletes it when it
+// closes.
+func socketsApartFromStore(cfg *config.Config) error {
+	id := storeOf(cfg)
+	if !id.persist {
+		return nil
+	}
+	dir, base := filepath.Dir(id.name), filepath.Base(id.name)
+	for _, cs := range cfg.ControlSockets {
+		if cs.Type != "unix" || cs.Name == "" {
+			continue
+		}
+		name, err := filepath.Abs(cs.Name)
+		if err != nil {
+			continue
+		}
+		if filepath.Dir(name) != dir {
+			continue
+		}
+		if b := filepath.Base(name); b == base || strings.HasPrefix(b, base+".") || b+".lock" == base {
+			return fmt.Errorf("control socket %q: the name is the lease store's (%s, %s.*): choose another socket-name", cs.Name, id.name, id.name)
+		}
+	}
+	return nil
+}
+
 // guarded is a path config-write must not write: a file, or a directory
 // and everything in it.
 type guarded struct {

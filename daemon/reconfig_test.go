@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leased/leased/config"
 	"github.com/leased/leased/control"
 	"github.com/leased/leased/lease/memfile"
 )
@@ -254,5 +255,61 @@ func TestConfigArgsLongKey(t *testing.T) {
 	want := "Unsupported '" + strings.Repeat("k", 64) + "… (1048576 bytes)' parameter."
 	if err.Error() != want {
 		t.Errorf("got %.200q, want %q", err.Error(), want)
+	}
+}
+
+// TestControlSocketApartFromStore: a unix control socket may not take a
+// name of the lease store's (N, N.*): at a journal segment's name it
+// stops compactions, at N it takes and then deletes N.lock.
+func TestControlSocketApartFromStore(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "leases", "dhcp4.leases")
+	cfg := func(persist bool, socket string) *config.Config {
+		return &config.Config{
+			LeaseDatabase:  config.Database{Type: "memfile", Persist: persist, Name: store},
+			ControlSockets: []config.ControlSocket{{Type: "unix", Name: socket}},
+		}
+	}
+	for _, tc := range []struct {
+		socket  string
+		persist bool
+		refused bool
+	}{
+		{store, true, true},
+		{store + ".j0000000000000002", true, true},
+		{store + ".lock", true, true},
+		{store + ".snap", true, true},
+		{filepath.Join(dir, "leases", "..", "leases", "dhcp4.leases.j0000000000000009"), true, true},
+		{filepath.Join(dir, "leases", "ctl.sock"), true, false},
+		{filepath.Join(dir, "dhcp4.leases.j0000000000000002"), true, false},
+		{store + ".j0000000000000002", false, false},
+	} {
+		err := socketsApartFromStore(cfg(tc.persist, tc.socket))
+		if (err != nil) != tc.refused {
+			t.Errorf("socket %s (persist %t): error %v, want refused %t", tc.socket, tc.persist, err, tc.refused)
+		}
+		if err != nil && !strings.Contains(err.Error(), "lease store") {
+			t.Errorf("socket %s: %q does not say why", tc.socket, err)
+		}
+	}
+
+	// A running server refuses it through config-test and config-set.
+	needRoot(t)
+	pdir := t.TempDir()
+	text := testProcessConfig(pdir, freePort(t, "tcp"), "192.0.2.100 - 192.0.2.199")
+	p := startProc(t, pdir, text)
+	leaseFile := filepath.Join(pdir, "leases", "dhcp4.leases")
+	bad := strings.Replace(text, `"socket-name": "`+filepath.Join(pdir, "ctl.sock")+`"`, `"socket-name": "`+leaseFile+`.j0000000000000005"`, 1)
+	if bad == text {
+		t.Fatal("the test configuration has no unix socket to move")
+	}
+	var args json.RawMessage = []byte(stripComment(bad))
+	for _, cmd := range []string{"config-test", "config-set"} {
+		if r := p.want(cmd, args, 1); !strings.Contains(r.Text, "lease store") {
+			t.Errorf("%s: %q does not say why", cmd, r.Text)
+		}
+	}
+	if _, err := os.Lstat(leaseFile + ".j0000000000000005"); !os.IsNotExist(err) {
+		t.Errorf("a socket was made at the journal segment's name (%v)", err)
 	}
 }
