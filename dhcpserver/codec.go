@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/dhcpv4/optdef"
@@ -118,14 +119,23 @@ func (c *OptionCodecs) Encode(b *dhcpv4.Builder, code dhcpv4.OptionCode, v any) 
 }
 
 // Value returns the value of option code in the request, decoded by the
-// server's codec for it (Server.Codecs, copied to r.Codecs): a
+// server's codec for it (Server.Codecs, copied to r.Codecs; when none
+// are set, those of StandardCodecs): a
 // netip.Addr, a []netip.Addr, an integer, a string, or whatever the codec
 // makes. An option without a codec comes back as a copy of its bytes. It
 // reports false when the request does not carry the option, and an error
 // when its codec cannot read it. Nothing is decoded until it is asked for.
 func (r *Request) Value(code dhcpv4.OptionCode) (any, bool, error) {
-	return r.Codecs.Decode(r.Packet, code)
+	c := r.Codecs
+	if c == nil {
+		c = standardCodecs()
+	}
+	return c.Decode(r.Packet, code)
 }
+
+// standardCodecs is the registry of a request whose server set no Codecs:
+// built once, never changed, never handed out.
+var standardCodecs = sync.OnceValue(StandardCodecs)
 
 // Values decodes every option of the request, as Value does one: the map
 // ExDhcp hands its handlers. It returns the options it could decode and

@@ -194,7 +194,7 @@ type Request struct {
 	Local netip.Addr
 
 	// Codecs decode the request's options for Value: the server's
-	// Codecs. When nil, Value returns options' bytes.
+	// Codecs. When nil, Value uses those of StandardCodecs.
 	Codecs *OptionCodecs
 
 	ctx context.Context

@@ -102,9 +102,9 @@ type Server struct {
 	// HardwareUnicast).
 	NoRawSockets bool
 
-	// Codecs, when set, decode options into Go values for handlers that
-	// ask (Request.Value); see OptionCodec. Nothing is decoded unless a
-	// handler asks.
+	// Codecs decode options into Go values for handlers that ask
+	// (Request.Value); see OptionCodec. When nil, the codecs of
+	// StandardCodecs serve. Nothing is decoded unless a handler asks.
 	Codecs *OptionCodecs
 
 	// Logger receives errors and, at debug level, dropped messages. The
