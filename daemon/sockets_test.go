@@ -117,10 +117,11 @@ func TestSocketFilter(t *testing.T) {
 }
 
 func TestCheckInterfaces(t *testing.T) {
-	if err := checkInterfaces(parseConfig(t, `{"Dhcp4": {"interfaces-config": {"interfaces": ["lo", "lo/127.0.0.1"]}}}`)); err != nil {
-		t.Errorf("lo: %v", err)
+	lo := loopbackName(t) // lo on Linux, lo0 on the BSDs and macOS
+	if err := checkInterfaces(parseConfig(t, `{"Dhcp4": {"interfaces-config": {"interfaces": ["`+lo+`", "`+lo+`/127.0.0.1"]}}}`)); err != nil {
+		t.Errorf("%s: %v", lo, err)
 	}
-	err := checkInterfaces(parseConfig(t, `{"Dhcp4": {"interfaces-config": {"interfaces": ["lo", "nosuch0"]}}}`))
+	err := checkInterfaces(parseConfig(t, `{"Dhcp4": {"interfaces-config": {"interfaces": ["`+lo+`", "nosuch0"]}}}`))
 	if err == nil || !strings.Contains(err.Error(), `interface "nosuch0"`) {
 		t.Errorf("nosuch0: %v", err)
 	}
@@ -138,6 +139,22 @@ func TestCheckInterfaces(t *testing.T) {
 			t.Errorf("%s: %v; want an error saying no interface is listed", src, err)
 		}
 	}
+}
+
+// loopbackName returns the name of the loopback interface.
+func loopbackName(t *testing.T) string {
+	t.Helper()
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagLoopback != 0 {
+			return ifc.Name
+		}
+	}
+	t.Fatal("no loopback interface")
+	return ""
 }
 
 // blockPort holds a UDP port the way another DHCP server would: bound to
