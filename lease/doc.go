@@ -1,6 +1,40 @@
 // Package lease defines a DHCPv4 lease and the Store every lease backend
 // implements.
 //
+// # Quick start
+//
+// A lease written to a Store (here memfile's, in memory only), the same
+// address refused to a second client, and the lease read back by address:
+//
+//	var s lease.Store
+//	s, err := memfile.Open(memfile.Options{Persist: false}) // memory only: no files
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer s.Close()
+//	ctx := context.Background()
+//
+//	l := lease.Lease{Addr: netip.MustParseAddr("192.0.2.10"), HWType: lease.HTypeEthernet,
+//		HWAddr: []byte{2, 0, 0, 0, 0, 1}, ValidLifetime: 3600, CLTT: time.Now().Unix(), SubnetID: 1}
+//	if err := s.Add(ctx, &l, lease.Durable); err != nil { // durable: safe to ACK
+//		log.Fatal(err)
+//	}
+//	other := l.Clone()
+//	other.HWAddr = []byte{2, 0, 0, 0, 0, 2}
+//	err = s.Add(ctx, &other, lease.Async)
+//	fmt.Println("second client:", errors.Is(err, lease.ErrExists))
+//
+//	var got lease.Lease
+//	found, err := s.Get(ctx, l.Addr, &got)
+//	fmt.Println(found, err, got.Addr, got.SubnetID, got.Expired(time.Now().Unix()))
+//
+// prints
+//
+//	second client: true
+//	true <nil> 192.0.2.10 1 false
+//
+// # Leases and stores
+//
 // A [Lease] carries the fields of Kea's lease4: the address, the client's
 // hardware address (with its type) and client identifier, the valid
 // lifetime and the client's last transmission time (CLTT; the lease expires
