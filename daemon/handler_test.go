@@ -182,6 +182,11 @@ func TestMetricsFromStoreAndConfig(t *testing.T) {
 		`leased_pool_assigned_addresses{pool_id="0",subnet_id="1"} 3`,
 		"# TYPE leased_pkt4_ack_sent_total counter",
 		"leased_pkt4_ack_sent_total 1",
+		// The lease store's journal, beside Kea's statistics.
+		"# TYPE leased_lease_store_fsyncs_total counter",
+		"leased_lease_store_fsync_seconds_total ",
+		"leased_lease_store_slow_fsyncs_total 0",
+		"leased_lease_store_healthy 1",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
@@ -288,7 +291,9 @@ func (mt *metrics) syncSockets(ds *dhcpserver.Server) {
 // handler serves the statistics in the Prometheus text format, brought
 // up to date first.
 func (mt *metrics) handler() http.Handler {
-	h := mt.m.Handler()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(mt.m, storeCollector{mt.store})
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mt.sync(r.Context())
 		h.ServeHTTP(w, r)
