@@ -2,16 +2,15 @@ package ha
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpv4/optdef"
 	"github.com/leased/leased/lease"
 )
 
@@ -303,34 +302,17 @@ type Lease4 struct {
 	Comment string `json:"comment,omitempty"`
 }
 
-// parseHex reads Kea's textual hex: colon separated pairs (single digits
-// allowed), or plain hex digits.
+// wireHex is how the lease commands' identifiers are spelled on the wire:
+// colon-separated octets (one digit allowed), or a run of digits with or
+// without "0x" or "0X".
+const wireHex = optdef.HexColon | optdef.HexUpperPrefix | optdef.HexStrictRun | optdef.HexBarePrefix
+
+// parseHex reads a hardware address or client identifier of a lease
+// update.
 func parseHex(s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	if strings.Contains(s, ":") {
-		parts := strings.Split(s, ":")
-		out := make([]byte, 0, len(parts))
-		for _, p := range parts {
-			if len(p) == 1 {
-				p = "0" + p
-			}
-			b, err := hex.DecodeString(p)
-			if err != nil || len(b) != 1 {
-				return nil, fmt.Errorf("%q is not colon-separated hex", s)
-			}
-			out = append(out, b[0])
-		}
-		return out, nil
-	}
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
-	if len(s)%2 == 1 {
-		s = "0" + s
-	}
-	b, err := hex.DecodeString(s)
+	b, err := optdef.ParseHex(s, wireHex)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not hex", s)
+		return nil, fmt.Errorf("%q is not hex: %w", s, err)
 	}
 	return b, nil
 }
