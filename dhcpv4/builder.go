@@ -270,11 +270,11 @@ func (b *Builder) AddIP(code OptionCode, a netip.Addr) {
 	if !b.stage(code) {
 		return
 	}
-	a4, ok := as4(a)
-	if !ok {
+	if !is4(a) {
 		b.fail(ErrNotIPv4)
 		return
 	}
+	a4 := a.As4() // of an IPv4-mapped address too
 	b.vals = append(b.vals, a4[:]...)
 	b.commit(code)
 }
@@ -287,29 +287,21 @@ func (b *Builder) AddIPs(code OptionCode, addrs ...netip.Addr) {
 		return
 	}
 	for _, a := range addrs {
-		a4, ok := as4(a)
-		if !ok {
+		if !is4(a) {
 			b.vals = b.vals[:b.mark]
 			b.fail(ErrNotIPv4)
 			return
 		}
+		a4 := a.As4()
 		b.vals = append(b.vals, a4[:]...)
 	}
 	b.commit(code)
 }
 
-// as4 returns a as four bytes, accepting IPv4-mapped IPv6 addresses; the
-// zero Addr and other IPv6 addresses are not IPv4.
-func as4(a netip.Addr) (b [4]byte, ok bool) {
-	if !a.Is4() && !a.Is4In6() {
-		return b, false
-	}
-	// As16 holds an IPv4 address in its last four bytes either way, and
-	// unlike As4 has no panic path to keep this call from being inlined.
-	a16 := a.As16()
-	copy(b[:], a16[12:])
-	return b, true
-}
+// is4 reports whether a has four bytes for an option: an IPv4 address or
+// an IPv4-mapped IPv6 one, which As4 reads as well. The zero Addr and other
+// IPv6 addresses are not IPv4 (As4 would panic on them).
+func is4(a netip.Addr) bool { return a.Is4() || a.Is4In6() }
 
 // Option returns the staged value of option code.
 func (b *Builder) Option(code OptionCode) ([]byte, bool) {
