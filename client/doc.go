@@ -1,5 +1,40 @@
 // Package client is a DHCPv4 client (RFC 2131) for one interface.
 //
+// # Quick start
+//
+// A lease for eth0, applied to the interface and kept (renewed, rebound)
+// until the program ends; it needs a DHCP server on the link and root
+// (CAP_NET_RAW, CAP_NET_ADMIN):
+//
+//	c, err := client.New(client.Config{
+//		Interface: "eth0",
+//		HostName:  "myhost",
+//		Action:    &client.NetlinkAction{}, // sets the address and routes on eth0
+//	})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	ctx, cancel := context.WithCancel(context.Background())
+//	defer cancel()
+//	done := make(chan error, 1)
+//	go func() { done <- c.Run(ctx) }() // DISCOVER, OFFER, REQUEST, ACK; then T1, T2
+//
+//	wait, stop := context.WithTimeout(ctx, time.Minute)
+//	defer stop()
+//	st, err := c.WaitFor(wait, func(s client.Status) bool { return s.State == client.StateBound })
+//	if err != nil {
+//		log.Fatal(err) // no server answered in a minute; Run goes on trying
+//	}
+//	fmt.Println("bound", st.Lease.Address, "routers", st.Lease.Routers, "for", st.Lease.LeaseTime)
+//
+//	if err := c.Release(ctx); err != nil { // give the address back
+//		log.Print(err)
+//	}
+//	cancel()
+//	<-done
+//
+// # The client
+//
 // A [Client] runs the RFC 2131 state machine: INIT, SELECTING, REQUESTING,
 // BOUND, RENEWING, REBINDING, INIT-REBOOT and REBOOTING, plus RELEASED, where
 // a client that gave its lease back waits until asked to start again. It
