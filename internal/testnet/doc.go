@@ -72,6 +72,17 @@
 // directions (with MACs and the kernel's timestamps), to check how a server
 // addressed its replies and how long it took.
 //
+// # Kea programs
+//
+// StartKea runs a Kea program from Debian (kea-dhcp4, kea-ctrl-agent) on
+// a configuration text, from a directory of the test's (UnprivilegedDir),
+// as nobody when the test runs as root, killed if the test process dies,
+// on loopback or in a namespace (KeaOptions.NS); it is stopped when the
+// test ends and its output logged if the test failed. KeaBinary finds a
+// program, KeaHooksDir the hook libraries (skipping, or failing under
+// LEASED_REQUIRE_E2E=1, without them), and FreeTCPPort and FreeUDPPort
+// pick ports for it on a loopback address.
+//
 // IndentOutput and Tail format a process's output for a test's message.
 //
 // Everything but RequireRoot and RequireBinaries is built on Linux only:
