@@ -16,10 +16,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -58,10 +56,10 @@ func TestHAPartnerOfKea22(t *testing.T) {
 }
 
 func testHAPartnerOfKea22(t *testing.T, useTLS bool) {
-	hooks := haKeaHooks(t)
-	keaDir := haKeaDir(t)
-	caPort, ourPort := haFreeTCP(t, "127.0.0.1"), haFreeTCP(t, "127.0.0.2")
-	keaServerPort, keaClientPort := freePort(t, "udp"), haFreeUDP(t, "127.0.0.2")
+	hooks := testnet.KeaHooksDir(t, "libdhcp_ha.so")
+	keaDir := testnet.UnprivilegedDir(t)
+	caPort, ourPort := testnet.FreeTCPPort(t, "127.0.0.1"), testnet.FreeTCPPort(t, "127.0.0.2")
+	keaServerPort, keaClientPort := freePort(t, "udp"), testnet.FreeUDPPort(t, "127.0.0.2")
 
 	scheme, peerTLS, listenerTLS := "http", "", ""
 	if useTLS {
@@ -134,12 +132,14 @@ func testHAPartnerOfKea22(t *testing.T, useTLS bool) {
 		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": %q}]}]}}`,
 		filepath.Join(keaDir, "kea4.sock"), filepath.Join(keaDir, "leases4.csv"),
 		filepath.Join(hooks, "libdhcp_lease_cmds.so"), filepath.Join(hooks, "libdhcp_ha.so"), params("server1"), keaLog)
-	kea := startHAKea(t, keaDir, "kea-dhcp4", dhcp4, keaLog, "-p", fmt.Sprint(keaServerPort), "-P", fmt.Sprint(keaClientPort))
-	startHAKea(t, keaDir, "kea-ctrl-agent", fmt.Sprintf(`{"Control-agent": {"http-host": "127.0.0.1", "http-port": %d,
+	kea := testnet.StartKea(t, keaDir, "kea-dhcp4", dhcp4, testnet.KeaOptions{
+		LogFile: keaLog, Args: []string{"-p", fmt.Sprint(keaServerPort), "-P", fmt.Sprint(keaClientPort)},
+	})
+	testnet.StartKea(t, keaDir, "kea-ctrl-agent", fmt.Sprintf(`{"Control-agent": {"http-host": "127.0.0.1", "http-port": %d,
 		"authentication": {"type": "basic", "realm": "kea", "clients": [{"user": "ha", "password": "s3cret"}]},
 		"control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": %q}},
 		"loggers": [{"name": "kea-ctrl-agent", "severity": "WARN", "output_options": [{"output": "stdout"}]}]}}`,
-		caPort, filepath.Join(keaDir, "kea4.sock")), "")
+		caPort, filepath.Join(keaDir, "kea4.sock")), testnet.KeaOptions{})
 
 	server1 := *haCfg.Relationships[0].Peer("server1")
 	server1.BasicAuthUser, server1.BasicAuthPassword = "ha", "s3cret"
@@ -158,8 +158,8 @@ func testHAPartnerOfKea22(t *testing.T, useTLS bool) {
 				return
 			}
 			select {
-			case <-kea.done:
-				t.Fatalf("kea-dhcp4 exited: %v", kea.err)
+			case <-kea.Done():
+				t.Fatalf("kea-dhcp4 exited: %v", kea.ExitErr())
 			default:
 			}
 			if time.Now().After(deadline) {
@@ -444,113 +444,5 @@ func haTestPKI(t *testing.T, dir string) haPKI {
 	p := haPKI{ca: write("ca.pem", "CERTIFICATE", caDER)}
 	p.serverCert, p.serverKey = issue(2, x509.ExtKeyUsageServerAuth, "server2")
 	p.clientCert, p.clientKey = issue(3, x509.ExtKeyUsageClientAuth, "server1")
-	return p
-}
-
-// The Kea processes of these tests run as nobody when the test runs as
-// root, from a directory they can write in, as package ha's tests run
-// them.
-
-func haKeaHooks(t *testing.T) string {
-	t.Helper()
-	m, _ := filepath.Glob("/usr/lib/*/kea/hooks/libdhcp_ha.so")
-	if len(m) == 0 {
-		m, _ = filepath.Glob("/usr/lib/kea/hooks/libdhcp_ha.so")
-	}
-	if len(m) == 0 {
-		if os.Getenv(testnet.RequireE2EEnv) == "1" {
-			t.Fatalf("libdhcp_ha.so not found (package kea-dhcp4-server; %s=1)", testnet.RequireE2EEnv)
-		}
-		t.Skip("libdhcp_ha.so not found (package kea-dhcp4-server)")
-	}
-	return filepath.Dir(m[0])
-}
-
-func haKeaDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		if filepath.Dir(d) == os.TempDir() {
-			break
-		}
-	}
-	return dir
-}
-
-func haFreeTCP(t *testing.T, host string) int {
-	t.Helper()
-	l, err := net.Listen("tcp4", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func haFreeUDP(t *testing.T, host string) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp4", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-type haKeaProc struct {
-	done chan struct{}
-	err  error
-}
-
-// startHAKea runs a Kea program on cfg, written to dir; its output (and
-// the log file, when given) is logged when the test fails.
-func startHAKea(t *testing.T, dir, prog, cfg, logFile string, args ...string) *haKeaProc {
-	t.Helper()
-	file := filepath.Join(dir, prog+".json")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path, err := exec.LookPath(prog)
-	if err != nil {
-		path = filepath.Join("/usr/sbin", prog)
-	}
-	cmd := exec.Command(path, append([]string{"-c", file}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = []string{"KEA_LOCKFILE_DIR=" + dir, "KEA_PIDFILE_DIR=" + dir, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-	out := new(bytes.Buffer)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if os.Geteuid() == 0 {
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", prog, err)
-	}
-	p := &haKeaProc{done: make(chan struct{})}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(5 * time.Second):
-				cmd.Process.Kill()
-				<-p.done
-			}
-		}
-		if t.Failed() {
-			text := out.String()
-			if logFile != "" {
-				b, _ := os.ReadFile(logFile)
-				text = string(b) + text
-			}
-			t.Logf("%s output:\n%s", prog, testnet.IndentOutput(testnet.Tail(text, 6000)))
-		}
-	})
 	return p
 }

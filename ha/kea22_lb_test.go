@@ -10,11 +10,9 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -91,8 +89,8 @@ func (p *wirePartner) seen(name string) bool {
 // its HA_server1 class, and ignore the others.
 func TestLoadBalancingAgainstKea22(t *testing.T) {
 	testnet.RequireRoot(t, "kea-dhcp4")
-	hooks := keaHooks(t)
-	dir := keaDir(t)
+	hooks := testnet.KeaHooksDir(t, "libdhcp_ha.so")
+	dir := testnet.UnprivilegedDir(t)
 	ns := testnet.NewNS(t, "halb")
 
 	partner := &wirePartner{}
@@ -136,43 +134,9 @@ func TestLoadBalancingAgainstKea22(t *testing.T) {
 		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": %q}]}]}}`,
 		filepath.Join(dir, "leases4.csv"), filepath.Join(hooks, "libdhcp_lease_cmds.so"),
 		filepath.Join(hooks, "libdhcp_ha.so"), params, logFile)
-	file := filepath.Join(dir, "kea-dhcp4.json")
-	if err := os.WriteFile(file, []byte(dhcp4), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(keaBinary(t, "kea-dhcp4"), "-c", file)
-	cmd.Dir = dir
-	cmd.Env = []string{"KEA_LOCKFILE_DIR=" + dir, "KEA_PIDFILE_DIR=" + dir, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-	out, err := os.Create(filepath.Join(dir, "kea.out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
 	// Unprivileged but for binding port 67, in the test's own namespace.
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Pdeathsig:   syscall.SIGKILL,
-		Credential:  &syscall.Credential{Uid: 65534, Gid: 65534},
-		AmbientCaps: []uintptr{unix.CAP_NET_BIND_SERVICE},
-	}
-	if err := ns.Do(cmd.Start); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile)
-			o, _ := os.ReadFile(out.Name())
-			t.Logf("kea-dhcp4 log:\n%s\n%s", testnet.IndentOutput(testnet.Tail(string(b), 30)), testnet.IndentOutput(testnet.Tail(string(o), 10)))
-		}
+	proc := testnet.StartKea(t, dir, "kea-dhcp4", dhcp4, testnet.KeaOptions{
+		LogFile: logFile, NS: ns, AmbientCaps: []uintptr{unix.CAP_NET_BIND_SERVICE},
 	})
 
 	// Kea syncs from the partner, then goes load-balancing.
@@ -182,8 +146,8 @@ func TestLoadBalancingAgainstKea22(t *testing.T) {
 			break
 		}
 		select {
-		case <-done:
-			t.Fatal("kea-dhcp4 exited")
+		case <-proc.Done():
+			t.Fatalf("kea-dhcp4 exited: %v", proc.ExitErr())
 		default:
 		}
 		if time.Now().After(deadline) {

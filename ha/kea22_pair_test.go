@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -141,9 +140,9 @@ func (p *machinePartner) sync(ctx context.Context, c *Client) bool {
 // scope once max-response-delay has passed.
 func TestStandbyMachineWithKea22(t *testing.T) {
 	testnet.RequireBinaries(t, "kea-dhcp4", "kea-ctrl-agent")
-	hooks := keaHooks(t)
-	dir := keaDir(t)
-	caPort, ourPort := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.2")
+	hooks := testnet.KeaHooksDir(t, "libdhcp_ha.so")
+	dir := testnet.UnprivilegedDir(t)
+	caPort, ourPort := testnet.FreeTCPPort(t, "127.0.0.1"), testnet.FreeTCPPort(t, "127.0.0.2")
 	params := haParams(caPort, ourPort, "")
 	ours := strings.Replace(params, `"this-server-name": "server1"`, `"this-server-name": "server2"`, 1)
 	cfg, err := Parse([]byte(ours), Options{Dialect: Kea22})
@@ -161,8 +160,8 @@ func TestStandbyMachineWithKea22(t *testing.T) {
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	kea := startKea(t, dir, "kea-dhcp4", dhcp4Config(dir, hooks, params))
-	startKea(t, dir, "kea-ctrl-agent", agentConfig(dir, caPort))
+	kea := testnet.StartKea(t, dir, "kea-dhcp4", dhcp4Config(dir, hooks, params), testnet.KeaOptions{})
+	testnet.StartKea(t, dir, "kea-ctrl-agent", agentConfig(dir, caPort), testnet.KeaOptions{})
 	partner := *rel.Partner()
 	partner.BasicAuthUser, partner.BasicAuthPassword = "ha", "s3cret"
 	c, err := NewClient(&partner, Kea22)
@@ -218,8 +217,7 @@ func TestStandbyMachineWithKea22(t *testing.T) {
 	}
 
 	// Kea dies: partner-down after max-response-delay, no sooner.
-	kea.cmd.Process.Signal(syscall.SIGKILL)
-	<-kea.done
+	kea.Kill()
 	killed := time.Now()
 	for deadline := killed.Add(15 * time.Second); ; time.Sleep(rel.HeartbeatDelay) {
 		p.step(ctx, c)

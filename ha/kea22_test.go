@@ -3,18 +3,13 @@
 package ha
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,106 +23,6 @@ import (
 // on loopback, as an unprivileged user when the test runs as root, from a
 // temporary directory. They are skipped without the binaries, and fail
 // under LEASED_REQUIRE_E2E=1.
-
-// keaBinary returns the path of a Kea program, which Debian puts in
-// /usr/sbin.
-func keaBinary(t *testing.T, name string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	return filepath.Join("/usr/sbin", name)
-}
-
-// keaHooks returns the directory of Kea's hook libraries.
-func keaHooks(t *testing.T) string {
-	t.Helper()
-	m, _ := filepath.Glob("/usr/lib/*/kea/hooks/libdhcp_ha.so")
-	if len(m) == 0 {
-		m, _ = filepath.Glob("/usr/lib/kea/hooks/libdhcp_ha.so")
-	}
-	if len(m) == 0 {
-		if os.Getenv(testnet.RequireE2EEnv) == "1" {
-			t.Fatalf("libdhcp_ha.so not found (package kea-dhcp4-server; %s=1)", testnet.RequireE2EEnv)
-		}
-		t.Skip("libdhcp_ha.so not found (package kea-dhcp4-server)")
-	}
-	return filepath.Dir(m[0])
-}
-
-// keaDir is a temporary directory the unprivileged Kea can write in.
-func keaDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o777); err != nil {
-			t.Fatal(err)
-		}
-		if filepath.Dir(d) == os.TempDir() {
-			break
-		}
-	}
-	return dir
-}
-
-func freePort(t *testing.T, host string) int {
-	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// keaProc is a running Kea program. done is closed when it has exited,
-// err then holds how.
-type keaProc struct {
-	cmd  *exec.Cmd
-	out  *bytes.Buffer
-	done chan struct{}
-	err  error
-}
-
-// startKea runs a Kea program on a configuration file in dir, as nobody
-// when the test runs as root.
-func startKea(t *testing.T, dir, prog string, cfg string) *keaProc {
-	t.Helper()
-	file := filepath.Join(dir, prog+".json")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(keaBinary(t, prog), "-c", file)
-	cmd.Dir = dir
-	cmd.Env = []string{"KEA_LOCKFILE_DIR=" + dir, "KEA_PIDFILE_DIR=" + dir, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-	p := &keaProc{cmd: cmd, out: new(bytes.Buffer), done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if os.Geteuid() == 0 {
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", prog, err)
-	}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(5 * time.Second):
-				cmd.Process.Kill()
-				<-p.done
-			}
-		}
-		if t.Failed() {
-			t.Logf("%s output:\n%s", prog, testnet.IndentOutput(testnet.Tail(p.out.String(), 40)))
-		}
-	})
-	return p
-}
 
 // haParams is the HA hook's parameters of a hot-standby pair: server1
 // (Kea, primary) behind its agent at caPort, server2 (us, standby).
@@ -168,9 +63,9 @@ func agentConfig(dir string, port int) string {
 // agent's basic authentication.
 func TestClientAgainstKea22(t *testing.T) {
 	testnet.RequireBinaries(t, "kea-dhcp4", "kea-ctrl-agent")
-	hooks := keaHooks(t)
-	dir := keaDir(t)
-	caPort, ourPort := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.2")
+	hooks := testnet.KeaHooksDir(t, "libdhcp_ha.so")
+	dir := testnet.UnprivilegedDir(t)
+	caPort, ourPort := testnet.FreeTCPPort(t, "127.0.0.1"), testnet.FreeTCPPort(t, "127.0.0.2")
 	params := haParams(caPort, ourPort, "")
 
 	// The configuration Kea runs is one we read, as the standby.
@@ -182,8 +77,8 @@ func TestClientAgainstKea22(t *testing.T) {
 	partner := *rel.Partner()
 	partner.BasicAuthUser, partner.BasicAuthPassword = "ha", "s3cret"
 
-	kea := startKea(t, dir, "kea-dhcp4", dhcp4Config(dir, hooks, params))
-	startKea(t, dir, "kea-ctrl-agent", agentConfig(dir, caPort))
+	kea := testnet.StartKea(t, dir, "kea-dhcp4", dhcp4Config(dir, hooks, params), testnet.KeaOptions{})
+	testnet.StartKea(t, dir, "kea-ctrl-agent", agentConfig(dir, caPort), testnet.KeaOptions{})
 
 	c, err := NewClient(&partner, Kea22)
 	if err != nil {
@@ -202,8 +97,8 @@ func TestClientAgainstKea22(t *testing.T) {
 			break
 		}
 		select {
-		case <-kea.done:
-			t.Fatalf("kea-dhcp4 exited: %v", kea.err)
+		case <-kea.Done():
+			t.Fatalf("kea-dhcp4 exited: %v", kea.ExitErr())
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -372,7 +267,7 @@ func equalStrings(a, b []string) bool {
 // leased never rejects what Kea runs for the rules tested here.
 func TestParseAgreesWithKea22(t *testing.T) {
 	testnet.RequireBinaries(t, "kea-dhcp4")
-	hooks := keaHooks(t)
+	hooks := testnet.KeaHooksDir(t, "libdhcp_ha.so")
 	const peers = `"peers": [{"name": "server1", "url": "http://127.0.0.1:8000/", "role": "primary"}, {"name": "server2", "url": "http://127.0.0.2:8000/", "role": "standby"}]`
 	for _, tc := range []struct{ name, params string }{
 		{"16-bit delay", `{"high-availability": [{"this-server-name": "server1", "mode": "hot-standby", "heartbeat-delay": 65536, ` + peers + `}]}`},
@@ -387,15 +282,14 @@ func TestParseAgreesWithKea22(t *testing.T) {
 			if _, err := Parse([]byte(tc.params), Options{Dialect: Kea22}); err == nil {
 				t.Fatal("Parse accepted it")
 			}
-			dir := keaDir(t)
-			p := startKea(t, dir, "kea-dhcp4", dhcp4Config(dir, hooks, tc.params))
-			select {
-			case <-p.done:
-				if p.err == nil || !strings.Contains(p.out.String(), "HA_CONFIGURATION_FAILED") {
-					t.Errorf("kea-dhcp4 exited (%v), but not refusing the HA configuration", p.err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("kea-dhcp4 runs with parameters Parse refuses")
+			dir := testnet.UnprivilegedDir(t)
+			p := testnet.StartKea(t, dir, "kea-dhcp4", dhcp4Config(dir, hooks, tc.params), testnet.KeaOptions{})
+			exit, err := p.Wait(10 * time.Second)
+			switch {
+			case err != nil:
+				t.Errorf("kea-dhcp4 runs with parameters Parse refuses: %v", err)
+			case exit == nil || !strings.Contains(p.Output(), "HA_CONFIGURATION_FAILED"):
+				t.Errorf("kea-dhcp4 exited (%v), but not refusing the HA configuration", exit)
 			}
 		})
 	}

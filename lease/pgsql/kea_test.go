@@ -3,7 +3,6 @@
 package pgsql
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -13,15 +12,14 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leased/leased/internal/testnet"
 	"github.com/leased/leased/lease"
 )
 
@@ -29,28 +27,17 @@ import (
 // its leases in PostgreSQL, lease_cmds on a unix control socket.
 type kea struct {
 	sock string
-	out  *bytes.Buffer
 }
 
 func startKea(t *testing.T, o Options) *kea {
 	t.Helper()
-	bin, err := exec.LookPath("kea-dhcp4")
-	if err != nil {
-		bin = "/usr/sbin/kea-dhcp4"
-	}
-	hooks, _ := filepath.Glob("/usr/lib/*/kea/hooks/libdhcp_lease_cmds.so")
-	if _, err := os.Stat(bin); err != nil || len(hooks) == 0 {
-		msg := fmt.Sprintf("kea-dhcp4 2.2 with libdhcp_lease_cmds.so (Debian's kea-dhcp4-server) missing: %s, %v", bin, hooks)
-		if os.Getenv("LEASED_REQUIRE_E2E") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testnet.RequireBinaries(t, "kea-dhcp4")
+	hooks := testnet.KeaHooksDir(t, "libdhcp_lease_cmds.so")
 	dir := filepath.Join(srv.dir, "kea-"+o.Name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	k := &kea{sock: filepath.Join(dir, "ctrl"), out: new(bytes.Buffer)}
+	k := &kea{sock: filepath.Join(dir, "ctrl")}
 	cfg := fmt.Sprintf(`{"Dhcp4": {
 		"interfaces-config": {"interfaces": []},
 		"control-socket": {"socket-type": "unix", "socket-name": %q},
@@ -60,51 +47,20 @@ func startKea(t *testing.T, o Options) *kea {
 		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]},
 		            {"id": 2, "subnet": "198.51.100.0/24"}],
 		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": "stdout"}]}]}}`,
-		k.sock, o.Name, o.Host, o.Port, o.User, o.Password, hooks[0])
-	file := filepath.Join(dir, "kea-dhcp4.json")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", file)
-	cmd.Dir = dir
+		k.sock, o.Name, o.Host, o.Port, o.User, o.Password, filepath.Join(hooks, "libdhcp_lease_cmds.so"))
 	// kea-dhcp4 writes expire in its local time zone: the server's.
-	cmd.Env = []string{"KEA_LOCKFILE_DIR=" + dir, "KEA_PIDFILE_DIR=" + dir, "TZ=" + testTZ, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-	cmd.Stdout, cmd.Stderr = k.out, k.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if cred, err := unprivileged(); err != nil {
-		t.Fatal(err)
-	} else if cred != nil {
-		cmd.SysProcAttr.Credential = cred
-		os.Chown(dir, int(cred.Uid), int(cred.Gid))
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("kea-dhcp4 output:\n%s", k.out)
-		}
-	})
+	p := testnet.StartKea(t, dir, "kea-dhcp4", cfg, testnet.KeaOptions{Env: []string{"TZ=" + testTZ}})
 	for deadline := time.Now().Add(15 * time.Second); ; {
 		if _, err := os.Stat(k.sock); err == nil {
 			return k
 		}
 		select {
-		case <-done:
-			t.Fatalf("kea-dhcp4 exited:\n%s", k.out)
+		case <-p.Done():
+			t.Fatalf("kea-dhcp4 exited: %v", p.ExitErr())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("kea-dhcp4 made no control socket in 15 s:\n%s", k.out)
+			t.Fatal("kea-dhcp4 made no control socket in 15 s")
 		}
 	}
 }
