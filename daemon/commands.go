@@ -152,11 +152,7 @@ func (p *process) cmdConfigTest(_ context.Context, raw json.RawMessage) control.
 	if err != nil {
 		return control.Errorf("%s", err)
 	}
-	// config-set would refuse it.
-	if err := sameLeaseStore(p.srv.Config(), next); err != nil {
-		return control.Errorf("%s", err)
-	}
-	if err := socketsApartFromStore(next); err != nil {
+	if err := replaceable(p.srv.Config(), next); err != nil {
 		return control.Errorf("%s", err)
 	}
 	return control.OK("Configuration seems sane. Control-sockets, hook-libraries, and D2 configuration were sanity checked, but not applied.")

@@ -407,10 +407,7 @@ func (p *process) apply(next *config.Config) error {
 	p.notify.Reloading()
 	defer p.notify.Ready()
 	cur := p.srv.Config()
-	if err := sameLeaseStore(cur, next); err != nil {
-		return err
-	}
-	if err := socketsApartFromStore(next); err != nil {
+	if err := replaceable(cur, next); err != nil {
 		return err
 	}
 	if err := checkInterfaces(next); err != nil {

@@ -68,6 +68,16 @@ func sameLeaseStore(cur, next *config.Config) error {
 		strings.Join(changes, ", "))
 }
 
+// replaceable refuses a configuration next that cannot replace cur while
+// leased runs (see sameLeaseStore and socketsApartFromStore): config-set,
+// config-reload and SIGHUP refuse it, and config-test says they would.
+func replaceable(cur, next *config.Config) error {
+	if err := sameLeaseStore(cur, next); err != nil {
+		return err
+	}
+	return socketsApartFromStore(next)
+}
+
 // socketsApartFromStore refuses a unix control socket whose file, or its
 // lock file, would take a name the lease store uses: N itself or any
 // N.* beside it (the snapshot, journal segments, the lock file, the
