@@ -55,20 +55,27 @@ func (e *TooLargeError) Error() string {
 // *NotRegularError inside an *fs.PathError. O_NONBLOCK does not change
 // how a regular file is read or written.
 func Open(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	f, _, err := open(name, flag, perm)
+	return f, err
+}
+
+// open is Open that also returns the file's FileInfo, which it needs to
+// check the file's type anyway.
+func open(name string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
 	f, err := os.OpenFile(name, flag|openNonblock, perm)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, &fs.PathError{Op: "open", Path: name, Err: &NotRegularError{fi.Mode()}}
+		return nil, nil, &fs.PathError{Op: "open", Path: name, Err: &NotRegularError{fi.Mode()}}
 	}
-	return f, nil
+	return f, fi, nil
 }
 
 // ReadLimited reads the regular file name, opened with Open, if it holds
@@ -76,17 +83,20 @@ func Open(name string, flag int, perm fs.FileMode) (*os.File, error) {
 // inside an *fs.PathError: at once when its size says so, else once
 // limit bytes have been read and there is more.
 func ReadLimited(name string, limit int64) ([]byte, error) {
-	f, err := Open(name, os.O_RDONLY, 0)
+	data, _, err := ReadFile(name, limit)
+	return data, err
+}
+
+// ReadFile is ReadLimited that also returns the FileInfo of the file it
+// read, as it was when opened.
+func ReadFile(name string, limit int64) ([]byte, fs.FileInfo, error) {
+	f, fi, err := open(name, os.O_RDONLY, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if fi.Size() > limit {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: &TooLargeError{fi.Size(), limit}}
+		return nil, nil, &fs.PathError{Op: "read", Path: name, Err: &TooLargeError{fi.Size(), limit}}
 	}
 	// One byte past the limit tells a file that grew past it from one
 	// that ends there.
@@ -96,12 +106,12 @@ func ReadLimited(name string, limit int64) ([]byte, error) {
 	}
 	data, err := readAll(r, fi.Size())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: &TooLargeError{-1, limit}}
+		return nil, nil, &fs.PathError{Op: "read", Path: name, Err: &TooLargeError{-1, limit}}
 	}
-	return data, nil
+	return data, fi, nil
 }
 
 // readAll reads r to its end into a buffer sized for a file of size

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"math"
 	"os"
 
 	"github.com/leased/leased/internal/regularfile"
@@ -226,31 +226,9 @@ func (ld *loader) checkUnchanged(snapInfo os.FileInfo, first uint64, segs []uint
 	return nil
 }
 
-// readFile reads a whole file and returns its FileInfo as well.
+// readFile reads a whole regular file and returns its FileInfo as well.
 func readFile(name string) ([]byte, os.FileInfo, error) {
-	f, err := regularfile.Open(name, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	data := make([]byte, 0, info.Size()+512)
-	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			return data, info, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-	}
+	return regularfile.ReadFile(name, math.MaxInt64)
 }
 
 // loadSnapshot loads the leases of a snapshot file and returns the first
