@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/dhcpv4/optdef"
@@ -457,7 +456,7 @@ func printable(s string) bool {
 			return false
 		}
 	}
-	return utf8.ValidString(s)
+	return true
 }
 
 // AppendJSON appends m as one JSON object and a newline to dst. See the
