@@ -345,9 +345,11 @@ func (p *process) loop(ctx context.Context, every time.Duration) {
 			reading = true
 			go p.readForReload()
 		case l := <-p.loaded:
-			if l.err != nil {
-				p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", l.err)
-			} else if err := p.apply(l.cfg); err != nil {
+			err := l.err
+			if err == nil {
+				err = p.apply(l.cfg)
+			}
+			if err != nil {
 				p.log.Error("configuration not reloaded; the previous one stays in force", "config", p.o.ConfigPath, "error", err)
 			}
 			reading = again
