@@ -219,7 +219,6 @@ func exchangeXIDs(t *testing.T, where string, lines []string) [2]string {
 	return xid
 }
 
-// containsLine reports whether one of lines contains s.
 // containsLine reports whether one of lines holds s, once the secs field
 // is taken out of both: the seconds a client counts since it began are
 // 0 or 1 depending on when its second ticks.
