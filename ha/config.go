@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,17 +48,13 @@ const (
 	ModePassiveBackup
 )
 
-func (m Mode) String() string {
-	switch m {
-	case ModeLoadBalancing:
-		return "load-balancing"
-	case ModeHotStandby:
-		return "hot-standby"
-	case ModePassiveBackup:
-		return "passive-backup"
-	}
-	return fmt.Sprintf("mode(%d)", int(m))
+var modeNames = []string{
+	ModeLoadBalancing: "load-balancing",
+	ModeHotStandby:    "hot-standby",
+	ModePassiveBackup: "passive-backup",
 }
+
+func (m Mode) String() string { return enumName(m, modeNames, "mode") }
 
 // Role is a peer's role.
 type Role int
@@ -70,19 +67,14 @@ const (
 	RoleBackup
 )
 
-func (r Role) String() string {
-	switch r {
-	case RolePrimary:
-		return "primary"
-	case RoleSecondary:
-		return "secondary"
-	case RoleStandby:
-		return "standby"
-	case RoleBackup:
-		return "backup"
-	}
-	return fmt.Sprintf("role(%d)", int(r))
+var roleNames = []string{
+	RolePrimary:   "primary",
+	RoleSecondary: "secondary",
+	RoleStandby:   "standby",
+	RoleBackup:    "backup",
 }
+
+func (r Role) String() string { return enumName(r, roleNames, "role") }
 
 // Pause says when the state machine stops on entering a state, until an
 // operator sends ha-continue.
@@ -95,16 +87,28 @@ const (
 	PauseAlways
 )
 
-func (p Pause) String() string {
-	switch p {
-	case PauseNever:
-		return "never"
-	case PauseOnce:
-		return "once"
-	case PauseAlways:
-		return "always"
+var pauseNames = []string{
+	PauseNever:  "never",
+	PauseOnce:   "once",
+	PauseAlways: "always",
+}
+
+func (p Pause) String() string { return enumName(p, pauseNames, "pause") }
+
+// enumName returns the name names gives v, or kind(v) for a value without
+// one. Mode, Role and Pause are parsed from the same tables (parseEnum),
+// so that the names read and the names shown cannot drift apart.
+func enumName[T ~int](v T, names []string, kind string) string {
+	if v >= 0 && int(v) < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("pause(%d)", int(p))
+	return fmt.Sprintf("%s(%d)", kind, int(v))
+}
+
+// parseEnum returns the value whose name in names is name.
+func parseEnum[T ~int](name string, names []string) (T, bool) {
+	i := slices.Index(names, name)
+	return T(i), i >= 0
 }
 
 // TLS names the files of a TLS client (and of the dedicated listener's
@@ -470,14 +474,8 @@ func (p *parser) relationship(path string, m map[string]any) (*Relationship, err
 	if err != nil {
 		return nil, err
 	}
-	switch modeName {
-	case "load-balancing":
-		r.Mode = ModeLoadBalancing
-	case "hot-standby":
-		r.Mode = ModeHotStandby
-	case "passive-backup":
-		r.Mode = ModePassiveBackup
-	default:
+	var ok bool
+	if r.Mode, ok = parseEnum[Mode](modeName, modeNames); !ok {
 		return nil, fmt.Errorf("%s.mode: %q is not a mode (load-balancing, hot-standby or passive-backup)", path, modeName)
 	}
 	name, err := getString(path, m, "this-server-name", "", true)
@@ -679,16 +677,11 @@ func (p *parser) stateMachine(path string, m map[string]any) (map[State]Pause, e
 		if err != nil {
 			return nil, err
 		}
-		switch pn {
-		case "never":
-			pauses[st] = PauseNever
-		case "once":
-			pauses[st] = PauseOnce
-		case "always":
-			pauses[st] = PauseAlways
-		default:
+		pause, ok := parseEnum[Pause](pn, pauseNames)
+		if !ok {
 			return nil, fmt.Errorf("%s.pause: %q is not one of never, once, always", spath, pn)
 		}
+		pauses[st] = pause
 	}
 	return pauses, nil
 }
@@ -722,16 +715,8 @@ func (p *parser) peer(path string, m map[string]any, inherit TLS) (*Peer, error)
 	if err != nil {
 		return nil, err
 	}
-	switch roleName {
-	case "primary":
-		peer.Role = RolePrimary
-	case "secondary":
-		peer.Role = RoleSecondary
-	case "standby":
-		peer.Role = RoleStandby
-	case "backup":
-		peer.Role = RoleBackup
-	default:
+	var ok bool
+	if peer.Role, ok = parseEnum[Role](roleName, roleNames); !ok {
 		return nil, fmt.Errorf("%s.role: %q is not a role (primary, secondary, standby or backup)", path, roleName)
 	}
 	if peer.AutoFailover, err = getBool(path, m, "auto-failover", true); err != nil {
