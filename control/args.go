@@ -20,7 +20,7 @@ func RequireArgs(command string, raw json.RawMessage) (Args, error) {
 	}
 	var a Args
 	if err := json.Unmarshal(raw, &a); err != nil || a == nil {
-		return nil, fmt.Errorf("invalid command '%s': expected 'arguments' to be a map, got %s instead", command, rawTypeName(raw))
+		return nil, fmt.Errorf("invalid command '%s': expected 'arguments' to be a map, got %s instead", command, kindOf(raw))
 	}
 	if len(a) == 0 {
 		return nil, fmt.Errorf("invalid command '%s': 'arguments' is empty", command)
@@ -36,7 +36,7 @@ func OptionalArgs(command string, raw json.RawMessage) (Args, error) {
 	}
 	var a Args
 	if err := json.Unmarshal(raw, &a); err != nil || a == nil {
-		return nil, fmt.Errorf("invalid command '%s': expected 'arguments' to be a map, got %s instead", command, rawTypeName(raw))
+		return nil, fmt.Errorf("invalid command '%s': expected 'arguments' to be a map, got %s instead", command, kindOf(raw))
 	}
 	return a, nil
 }

@@ -362,9 +362,6 @@ func kindOf(v []byte) string {
 	return "unknown"
 }
 
-// rawTypeName names the type of a raw JSON value as Kea does.
-func rawTypeName(raw json.RawMessage) string { return kindOf(raw) }
-
 // jsonError turns an encoding/json error into Kea's "... in <wire>:L:C".
 func jsonError(js []byte, err error) error {
 	var se *json.SyntaxError
