@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
 )
 
@@ -268,10 +269,7 @@ func check(l *lease.Lease) error {
 	return nil
 }
 
-func addrInt(a netip.Addr) int64 {
-	b := a.As4()
-	return int64(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
-}
+func addrInt(a netip.Addr) int64 { return int64(dhcpv4.AddrToUint32(a)) }
 
 // args are a lease's values in the column order of sqlInsert.
 func args(l *lease.Lease) []any {
@@ -402,8 +400,7 @@ func (s *Store) into(r *row, l *lease.Lease) error {
 	if r.addr < 0 || r.addr > 0xffffffff {
 		return fmt.Errorf("lease4 row with address %d, not an IPv4 address", r.addr)
 	}
-	a := uint32(r.addr)
-	addr := netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)})
+	addr := dhcpv4.Uint32ToAddr(uint32(r.addr))
 	if r.valid < 0 || r.valid > 0xffffffff {
 		return fmt.Errorf("lease4 row %v: valid_lifetime %d out of range", addr, r.valid)
 	}
@@ -588,8 +585,7 @@ func (s *Store) Stats(ctx context.Context) (map[lease.PoolKey]lease.Counts, erro
 		}
 		k := lease.PoolKey{SubnetID: uint32(subnet)}
 		if s.poolID != nil {
-			a := uint32(addr)
-			k.PoolID = s.poolID(k.SubnetID, netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}))
+			k.PoolID = s.poolID(k.SubnetID, dhcpv4.Uint32ToAddr(uint32(addr)))
 		}
 		c := out[k]
 		c.Add(lease.State(state), int(n))
