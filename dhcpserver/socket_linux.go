@@ -227,23 +227,18 @@ func parseMeta(j *job, sa *unix.RawSockaddrInet4, oob []byte) {
 	j.req.IfIndex = 0
 	j.req.Dst = netip.Addr{}
 	j.req.Local = netip.Addr{}
-	for len(oob) >= unix.SizeofCmsghdr {
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
-		l := int(h.Len)
-		if l < unix.SizeofCmsghdr || l > len(oob) {
+	for {
+		h, data, rest, ok := nextCmsg(oob)
+		if !ok {
 			return
 		}
-		if h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && l >= unix.CmsgLen(unix.SizeofInet4Pktinfo) {
-			pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&oob[unix.CmsgLen(0)]))
+		oob = rest
+		if h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo {
+			pi := (*unix.Inet4Pktinfo)(unsafe.Pointer(&data[0]))
 			j.req.IfIndex = int(pi.Ifindex)
 			j.req.Local = netip.AddrFrom4(pi.Spec_dst)
 			j.req.Dst = netip.AddrFrom4(pi.Addr)
 		}
-		space := unix.CmsgSpace(l - unix.CmsgLen(0))
-		if space > len(oob) {
-			return
-		}
-		oob = oob[space:]
 	}
 }
 
