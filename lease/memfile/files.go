@@ -88,7 +88,10 @@ var ErrLocked = errors.New("lease store in use by another process")
 // lock file only names the holder's process id, so that the refusal can
 // name it; it is not held open. One directory therefore holds one
 // writable store.
-type lockFile struct{ dir *os.File }
+type lockFile struct {
+	dir  *os.File
+	path string // the file naming the holder's pid, removed on release
+}
 
 func acquireLock(dir, path string) (*lockFile, error) {
 	d, err := os.Open(dir)
@@ -113,7 +116,7 @@ func acquireLock(dir, path string) (*lockFile, error) {
 		f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
 		f.Close()
 	}
-	return &lockFile{dir: d}, nil
+	return &lockFile{dir: d, path: path}, nil
 }
 
 // readPid reads the first bytes of the lock file, whatever it is.
@@ -128,7 +131,7 @@ func readPid(path string) ([]byte, error) {
 	return b[:n], nil
 }
 
-func (l *lockFile) release(path string) error {
-	os.Remove(path)
+func (l *lockFile) release() error {
+	os.Remove(l.path)
 	return l.dir.Close() // closing the last descriptor drops the flock
 }

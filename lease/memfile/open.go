@@ -37,7 +37,7 @@ func Open(opts Options) (*Store, error) {
 	ld := loader{s: s, writable: true}
 	res, err := ld.load()
 	if err != nil {
-		lock.release(s.files.lock())
+		lock.release()
 		if res.f != nil {
 			res.f.Close()
 		}

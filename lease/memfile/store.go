@@ -618,7 +618,7 @@ func (s *Store) Close() error {
 			s.closeErr = s.j.close()
 		}
 		if s.lock != nil {
-			if err := s.lock.release(s.files.lock()); err != nil && s.closeErr == nil {
+			if err := s.lock.release(); err != nil && s.closeErr == nil {
 				s.closeErr = err
 			}
 		}
