@@ -89,24 +89,18 @@ func (c *committer) run() {
 		c.mu.Unlock()
 
 		c.last = time.Now()
-		err := c.store.Sync(context.Background())
-		c.note(err, batch)
-		if err == nil {
+		if err := c.store.Sync(context.Background()); err != nil {
+			c.withhold(err, batch)
+		} else {
+			c.recovered()
 			for i := 0; i < len(batch); i += sendSlice {
 				if i > 0 {
 					pause(sendGap)
 				}
 				slice := batch[i:min(i+sendSlice, len(batch))]
 				dhcpserver.SendAll(slice)
-				c.count(slice, true)
+				c.countSent(slice)
 			}
-		} else {
-			for _, d := range batch {
-				if d != nil {
-					d.Cancel()
-				}
-			}
-			c.count(batch, false)
 		}
 		clear(batch)
 		c.mu.Lock()
@@ -115,37 +109,38 @@ func (c *committer) run() {
 	}
 }
 
-// count counts the ACKs of batch as sent, or as dropped because their
-// leases are not durable.
-func (c *committer) count(batch []dhcpserver.Deferred, sent bool) {
+// countSent counts the ACKs of batch as sent.
+func (c *committer) countSent(batch []dhcpserver.Deferred) {
 	for _, d := range batch {
-		switch {
-		case d == nil:
-		case sent:
+		if d != nil {
 			c.metrics.Sent(dhcpv4.Ack)
-		default:
-			c.metrics.Dropped(DropNotDurable)
 		}
 	}
 }
 
-// note logs the first failed sync of a run of them and the first success
-// after it, with how many replies were withheld in between.
-func (c *committer) note(err error, batch []dhcpserver.Deferred) {
-	replies := 0
+// withhold cancels the ACKs of batch, whose leases the failed sync left
+// not durable, and counts them as dropped. It logs the first failed sync
+// of a run of them; recovered logs the success that ends the run, with
+// how many replies were withheld in between.
+func (c *committer) withhold(err error, batch []dhcpserver.Deferred) {
+	if c.since.IsZero() {
+		c.since = time.Now()
+		c.log.Error("leases not durable; replies are withheld until the lease store works again", "error", err)
+	}
 	for _, d := range batch {
 		if d != nil {
-			replies++
+			d.Cancel()
+			c.metrics.Dropped(DropNotDurable)
+			c.withheld++
 		}
 	}
-	switch {
-	case err != nil && c.since.IsZero():
-		c.since, c.withheld = time.Now(), replies
-		c.log.Error("leases not durable; replies are withheld until the lease store works again", "error", err)
-	case err != nil:
-		c.withheld += replies
-	case !c.since.IsZero():
-		c.log.Info("leases durable again; replies are sent", "withheld", c.withheld, "for", time.Since(c.since).Round(time.Millisecond))
-		c.since, c.withheld = time.Time{}, 0
+}
+
+// recovered logs a successful sync that ends a run of failed ones.
+func (c *committer) recovered() {
+	if c.since.IsZero() {
+		return
 	}
+	c.log.Info("leases durable again; replies are sent", "withheld", c.withheld, "for", time.Since(c.since).Round(time.Millisecond))
+	c.since, c.withheld = time.Time{}, 0
 }
