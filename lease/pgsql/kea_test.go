@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/leased/leased/internal/testnet"
 	"github.com/leased/leased/lease"
 )
@@ -135,13 +133,10 @@ func keaView(l *lease.Lease) map[string]any {
 func rawRow(t *testing.T, db string, addr netip.Addr) string {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, connString(db))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := connect(t, db)
 	defer conn.Close(ctx)
 	var s string
-	err = conn.QueryRow(ctx, `SELECT concat_ws(' | ', encode(hwaddr, 'hex'), hwaddr IS NULL, encode(client_id, 'hex'), client_id IS NULL,
+	err := conn.QueryRow(ctx, `SELECT concat_ws(' | ', encode(hwaddr, 'hex'), hwaddr IS NULL, encode(client_id, 'hex'), client_id IS NULL,
 		valid_lifetime, extract(epoch from expire)::bigint, to_char(expire AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
 		subnet_id, fqdn_fwd, fqdn_rev, hostname, hostname IS NULL, state, coalesce(nullif(user_context, '')::jsonb::text, user_context), user_context IS NULL)
 		FROM lease4 WHERE address = $1`, addrInt(addr)).Scan(&s)

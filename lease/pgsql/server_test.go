@@ -218,14 +218,21 @@ func newDBB(t testing.TB) Options {
 	return Options{Host: srv.dir, Port: testPort, Name: name, User: testUser, Password: testPass}
 }
 
+// connect opens a connection to database db outside any Store.
+func connect(t testing.TB, db string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), connString(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
 // admin runs SQL statements on database db outside any Store.
 func admin(t testing.TB, db string, stmts ...string) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, connString(db))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := connect(t, db)
 	defer conn.Close(ctx)
 	for _, q := range stmts {
 		if _, err := conn.Exec(ctx, q); err != nil {

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/leasetest"
 )
@@ -273,13 +271,10 @@ func TestTwoStoresRace(t *testing.T) {
 func checkStats(t *testing.T, db string) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, connString(db))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := connect(t, db)
 	defer conn.Close(ctx)
 	var diff int
-	err = conn.QueryRow(ctx, `SELECT count(*) FROM (
+	err := conn.QueryRow(ctx, `SELECT count(*) FROM (
 		(SELECT subnet_id, state, leases FROM lease4_stat WHERE leases > 0
 		 EXCEPT SELECT subnet_id, state, count(*) FROM lease4 WHERE state IN (0, 1) GROUP BY 1, 2)
 		UNION ALL
