@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ func (l *loader) leaseDatabase(m member) {
 		switch m.Key {
 		case "type":
 			t, ok := l.enum(m, "memfile", "mysql", "postgresql")
-			if ok && (t == "mysql" || t == "postgresql") {
+			if ok && t == "mysql" {
 				l.notSupported(m.pos(), findNotSupported("lease-database", "type", `"`+t+`"`))
 			}
 			db.Type = t
@@ -140,8 +141,8 @@ func (l *loader) leaseDatabase(m member) {
 		l.errf(m.keyPos(), "lease-database: \"type\" is required (\"memfile\" or \"postgresql\")")
 		return
 	}
-	if db.Type == "postgresql" && db.Name == "" {
-		l.errf(typ.pos(), "lease-database: a postgresql database needs \"name\" (the database name)")
+	if db.Type == "postgresql" {
+		l.postgresqlChecks(m, typ, db)
 	}
 	if db.Type == "memfile" {
 		for _, k := range []string{"host", "port", "user", "password", "password-file"} {
@@ -152,6 +153,38 @@ func (l *loader) leaseDatabase(m member) {
 	}
 	if v := m.Value.Get("max-row-errors"); v != nil && db.MaxRowErrors != 0 {
 		l.noEffect(v.Pos(), "lease-database", "max-row-errors", "other than 0")
+	}
+}
+
+// postgresqlChecks refuses, at the keyword, what Kea's PostgreSQL
+// connection refuses when it opens (a missing name, a connect-timeout of 0
+// or one beyond a C int), and what would connect otherwise than written:
+// a password given twice, a client certificate without its key.
+func (l *loader) postgresqlChecks(m member, typ *member, db *Database) {
+	const scope = "lease-database"
+	if db.Name == "" {
+		l.errf(typ.pos(), "%s: a postgresql database needs \"name\" (the database name)", scope)
+	}
+	if v := m.Value.Get("connect-timeout"); v != nil && (db.ConnectTimeout < 1 || db.ConnectTimeout > math.MaxInt32) {
+		l.errf(v.Pos(), "%s: connect-timeout %d is out of range for postgresql: it must be 1 to %d seconds", scope, db.ConnectTimeout, math.MaxInt32)
+	}
+	if v := m.Value.Get("tcp-user-timeout"); v != nil && db.TCPUserTimeout > math.MaxInt32 {
+		l.errf(v.Pos(), "%s: tcp-user-timeout %d is out of range for postgresql: it must be 0 to %d seconds", scope, db.TCPUserTimeout, math.MaxInt32)
+	}
+	if p, f := m.Value.Get("password"), m.Value.Get("password-file"); p != nil && f != nil {
+		l.errf(f.Pos(), "%s: password and password-file are both given; keep one", scope)
+	}
+	if c, k := m.Value.Get("cert-file"), m.Value.Get("key-file"); (c == nil) != (k == nil) {
+		at := c
+		if at == nil {
+			at = k
+		}
+		l.errf(at.Pos(), "%s: a client certificate needs both \"cert-file\" and \"key-file\"", scope)
+	}
+	for _, k := range []string{"read-timeout", "write-timeout", "cipher-list"} {
+		if v := m.Value.Get(k); v != nil {
+			l.noEffect(v.Pos(), scope, k, pgsqlOnly)
+		}
 	}
 }
 

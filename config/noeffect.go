@@ -27,10 +27,12 @@ const (
 	whyD2Client   = "how to reach kea-dhcp-ddns, used only when enable-updates is true, which is rejected"
 	whyQueue      = "used only when enable-queue is true, which is rejected"
 	whyMT         = "leased has no thread pool or packet queue to size: each DHCP socket is read by one goroutine that answers its messages at once, and the lease writes of many answers are flushed together"
-	whySQL        = "a setting of SQL lease databases; memfile, the only lease backend leased has, opens no connection"
+	whySQL        = "a setting of SQL lease databases; memfile opens no connection"
 	whySQLWarns   = "a setting of SQL lease databases; memfile opens no connection and ignores it"
 	ddnsScopes    = "Dhcp4, shared-networks, subnet4, pools"
 	memfileOnly   = "with type \"memfile\""
+	pgsqlOnly     = "with type \"postgresql\""
+	whyMySQL      = "Kea applies it to MySQL connections only; PostgreSQL's libpq, like leased's driver, has no such setting"
 	hookLeaseCmds = "libdhcp_lease_cmds.so"
 )
 
@@ -66,6 +68,7 @@ var noEffect = []Ignored{
 	{Keyword: "re-detect", Scope: "interfaces-config", Reason: "leased looks each interface up by name whenever it opens a socket for it, at start and at each reconfiguration; there is no list of detected interfaces to keep or refresh"},
 	{Keyword: "cert-file", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
 	{Keyword: "cipher-list", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "cipher-list", Scope: "lease-database", When: pgsqlOnly, Warns: true, Reason: whyMySQL},
 	{Keyword: "connect-timeout", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
 	{Keyword: "host", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
 	{Keyword: "key-file", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
@@ -76,6 +79,7 @@ var noEffect = []Ignored{
 	{Keyword: "password-file", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
 	{Keyword: "port", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
 	{Keyword: "read-timeout", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "read-timeout", Scope: "lease-database", When: pgsqlOnly, Warns: true, Reason: whyMySQL},
 	{Keyword: "reconnect-wait-time", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
 	{Keyword: "retry-on-startup", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
 	{Keyword: "ssl-mode", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
@@ -83,6 +87,7 @@ var noEffect = []Ignored{
 	{Keyword: "trust-anchor", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
 	{Keyword: "user", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
 	{Keyword: "write-timeout", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "write-timeout", Scope: "lease-database", When: pgsqlOnly, Warns: true, Reason: whyMySQL},
 	{Keyword: "enable-multi-threading", Scope: "multi-threading", Reason: whyMT},
 	{Keyword: "packet-queue-size", Scope: "multi-threading", Reason: whyMT},
 	{Keyword: "thread-pool-size", Scope: "multi-threading", Reason: whyMT},
