@@ -43,5 +43,13 @@
 // counts from there when no pools are asked for, so every server sharing
 // the database reports the same.
 //
+// # Lost connections
+//
+// A call that fails because the connection failed (ConnectionLost: no
+// answer, or a shutdown or connection error from the server) is reported
+// to Options.OnLost, so that the caller can stop serving and reconnect as
+// Kea's on-fail says; Ping checks the server on fresh connections. The
+// pool reconnects by itself for the next call.
+//
 // Errors name the database, host and user; the password never appears.
 package pgsql

@@ -39,6 +39,20 @@ type Options struct {
 	// MaxConns is the size of the connection pool; 0 means pgx's default
 	// (the larger of 4 and the number of CPUs).
 	MaxConns int32
+	// TCPUserTimeout bounds how long data sent on a TCP connection may
+	// stay unacknowledged before the connection counts as broken (Linux's
+	// TCP_USER_TIMEOUT, libpq's tcp_user_timeout); 0 means the system's.
+	TCPUserTimeout time.Duration
+	// SSLMode is libpq's sslmode (disable, prefer, require, verify-ca,
+	// verify-full); empty means libpq's default (PGSSLMODE, else prefer).
+	// TrustAnchor (sslrootcert), CertFile (sslcert) and KeyFile (sslkey)
+	// are the files for TLS.
+	SSLMode, TrustAnchor, CertFile, KeyFile string
+	// OnLost, when not nil, is called with the error each time a call
+	// fails because the connection to the server failed (rather than the
+	// statement), so that the caller can start its recovery; it must not
+	// block.
+	OnLost func(error)
 	// PoolID gives the pool of a lease read from the database, which
 	// schema 13.0 does not store: the configuration's pool that holds addr
 	// in the subnet. Nil means pool 0 for every lease.
@@ -81,6 +95,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	where  string // the database, host and user, for errors
 	poolID func(uint32, netip.Addr) uint32
+	onLost func(error)
 	closed atomic.Bool
 }
 
@@ -89,20 +104,25 @@ var _ lease.Store = (*Store)(nil)
 // Open connects to the database, checks that its schema is Kea's 13.0 and
 // returns the store.
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig("")
-	if err != nil {
-		return nil, fmt.Errorf("lease-database postgresql: defaults from the environment: %w", err)
-	}
-	cc := cfg.ConnConfig
-	if opts.Host != "" {
-		cc.Host = opts.Host
-		cc.Fallbacks = nil
+	// The host, port and TLS settings go through libpq's keywords, so
+	// that the TLS configuration is made for the host connected to.
+	var dsn []string
+	for _, kv := range [][2]string{{"host", opts.Host}, {"sslmode", opts.SSLMode},
+		{"sslrootcert", opts.TrustAnchor}, {"sslcert", opts.CertFile}, {"sslkey", opts.KeyFile}} {
+		if kv[1] != "" {
+			dsn = append(dsn, kv[0]+"="+quoteDSN(kv[1]))
+		}
 	}
 	if opts.Port != 0 {
-		cc.Port = opts.Port
-		for _, f := range cc.Fallbacks {
-			f.Port = opts.Port
-		}
+		dsn = append(dsn, "port="+strconv.Itoa(int(opts.Port)))
+	}
+	cfg, err := pgxpool.ParseConfig(strings.Join(dsn, " "))
+	if err != nil {
+		return nil, fmt.Errorf("lease-database postgresql: host, port and TLS settings (%s): %w", opts, err)
+	}
+	cc := cfg.ConnConfig
+	if opts.TCPUserTimeout > 0 {
+		cc.DialFunc = tcpUserTimeoutDialer(opts.TCPUserTimeout)
 	}
 	if opts.Name != "" {
 		cc.Database = opts.Name
@@ -126,6 +146,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
 		where:  fmt.Sprintf("PostgreSQL database %q on %s as user %q", cc.Database, server, cc.User),
 		poolID: opts.PoolID,
+		onLost: opts.OnLost,
 	}
 	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -286,7 +307,44 @@ func (s *Store) fail(what string, err error) error {
 	if s.closed.Load() {
 		return fmt.Errorf("%s: %w", what, lease.ErrClosed)
 	}
-	return fmt.Errorf("%s: %s: %w", s.where, what, err)
+	err = fmt.Errorf("%s: %s: %w", s.where, what, err)
+	if s.onLost != nil && ConnectionLost(err) {
+		s.onLost(err)
+	}
+	return err
+}
+
+// ConnectionLost reports whether err is a failure of the connection to
+// the server rather than of the statement: no answer from the server, or
+// one of the classes Kea also reads as a lost connection (08 connection
+// exception, 57 operator intervention such as a shutdown, 58 system
+// error). A call the caller cancelled is not one.
+func ConnectionLost(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, lease.ErrClosed) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		class := pgErr.Code[:min(2, len(pgErr.Code))]
+		return class == "08" || class == "57" || class == "58"
+	}
+	return true
+}
+
+// Ping checks that the database answers, on a new connection: the
+// connections open before are closed first, since after the server
+// restarted every one of them is broken.
+func (s *Store) Ping(ctx context.Context) error {
+	s.pool.Reset()
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("%s: %w", s.where, err)
+	}
+	return nil
+}
+
+// quoteDSN quotes v as a value of libpq's keyword=value connection string.
+func quoteDSN(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 
 func isUniqueViolation(err error) bool {
