@@ -24,8 +24,8 @@ func TestConnectionLost(t *testing.T) {
 		{nil, false},
 		{context.Canceled, false},
 		{fmt.Errorf("add: %w", lease.ErrClosed), false},
-		{&pgconn.PgError{Code: "23505"}, false}, // unique violation
-		{&pgconn.PgError{Code: "42P01"}, false}, // undefined table
+		{&pgconn.PgError{Code: "23505"}, false},                     // unique violation
+		{&pgconn.PgError{Code: "42P01"}, false},                     // undefined table
 		{fmt.Errorf("x: %w", &pgconn.PgError{Code: "57P01"}), true}, // admin shutdown
 		{&pgconn.PgError{Code: "08006"}, true},
 		{&pgconn.PgError{Code: "58030"}, true},
