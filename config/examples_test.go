@@ -43,7 +43,6 @@ var expectedRejections = map[string][]string{
 	"dhcpv4-over-dhcpv6.json":                   {"dhcp4o6-port", "4o6-interface", "4o6-subnet"},
 	"ha-load-balancing-primary.json":            {"libdhcp_ha.so"},
 	"mysql-reservations.json":                   {"hosts-database"},
-	"pgsql-reservations.json":                   {"hosts-databases"},
 	"with-ddns.json":                            {"enable-updates"},
 	"template-power-user-home-kea-dhcp4-1.conf": {"libdhcp_ha.so"},
 	"template-power-user-home-kea-dhcp4-2.conf": {"libdhcp_ha.so"},

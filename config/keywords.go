@@ -26,6 +26,8 @@ var keaKeywords = map[string]string{
 	"hooks-libraries":           "library parameters",
 	"http-headers":              "comment name user-context value",
 	"interfaces-config":         "comment dhcp-socket-type interfaces outbound-interface re-detect service-sockets-max-retries service-sockets-require-all service-sockets-retry-wait-time user-context",
+	"hosts-database":            "cert-file cipher-list connect-timeout host key-file key-password max-reconnect-tries name on-fail password password-file port read-timeout readonly reconnect-wait-time retry-on-startup ssl-mode tcp-user-timeout trust-anchor type user write-timeout",
+	"hosts-databases":           "cert-file cipher-list connect-timeout host key-file key-password max-reconnect-tries name on-fail password password-file port read-timeout readonly reconnect-wait-time retry-on-startup ssl-mode tcp-user-timeout trust-anchor type user write-timeout",
 	"lease-database":            "cert-file cipher-list connect-timeout host key-file lfc-interval max-reconnect-tries max-row-errors name on-fail password password-file persist port read-timeout reconnect-wait-time retry-on-startup ssl-mode tcp-user-timeout trust-anchor type user write-timeout",
 	"loggers":                   "comment debuglevel name output-options output_options severity user-context",
 	"option-data":               "always-send client-classes code comment csv-format data name never-send space user-context",

@@ -228,6 +228,10 @@ func (l *loader) dhcp4(v *jsonc.Value) {
 			l.expiredLeases(m)
 		case "loggers":
 			l.loggers(m)
+		case "hosts-database":
+			l.hostsDatabases(m, false)
+		case "hosts-databases":
+			l.hostsDatabases(m, true)
 		case "multi-threading":
 			l.multiThreading(m)
 		case "dhcp-queue-control":

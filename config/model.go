@@ -70,6 +70,7 @@ type Config struct {
 
 	Interfaces       InterfacesConfig
 	LeaseDatabase    Database
+	HostsDatabases   []HostsDatabase
 	ExpiredLeases    ExpiredLeasesProcessing
 	ControlSockets   []ControlSocket
 	Loggers          []Logger

@@ -23,6 +23,10 @@ type Option struct {
 	// definition encapsulates an option space, it already holds the
 	// sub-options configured in the same scope.
 	Data []byte
+	// Formatted is the data as comma-separated values when it was given
+	// so (csv-format) and the option has a definition; empty when the
+	// data was hexadecimal. Kea's host tables keep this text.
+	Formatted string
 	// AlwaysSend sends the option even when the client did not ask for
 	// it; NeverSend suppresses it. Both are sticky: true in any scope
 	// that supplies the option wins, and NeverSend beats AlwaysSend.
@@ -390,5 +394,8 @@ func (l *loader) option(e *jsonc.Value, defs *OptionDefs, what string) (optionDr
 		return o, false
 	}
 	o.Data = b
+	if csv {
+		o.Formatted = data
+	}
 	return o, true
 }
