@@ -127,6 +127,10 @@ func (l *loader) top(root *jsonc.Value) {
 			if l.obj(m) {
 				dhcp4 = m.v()
 			}
+		case m.Key == "DhcpDdns":
+			// leased's own extension: kea-dhcp-ddns's section beside
+			// Dhcp4 makes leased send the DNS updates itself.
+			l.dhcpDdns(m)
 		case otherDaemons[m.Key] != "":
 			l.errf(m.keyPos(), "%q configures %s; leased reads only the \"Dhcp4\" section (move %q to that daemon's own file)", m.Key, otherDaemons[m.Key], m.Key)
 		default:
@@ -224,14 +228,14 @@ func (l *loader) dhcp4(v *jsonc.Value) {
 			l.interfacesConfig(m)
 		case "lease-database":
 			l.leaseDatabase(m)
-		case "expired-leases-processing":
-			l.expiredLeases(m)
-		case "loggers":
-			l.loggers(m)
 		case "hosts-database":
 			l.hostsDatabases(m, false)
 		case "hosts-databases":
 			l.hostsDatabases(m, true)
+		case "expired-leases-processing":
+			l.expiredLeases(m)
+		case "loggers":
+			l.loggers(m)
 		case "multi-threading":
 			l.multiThreading(m)
 		case "dhcp-queue-control":

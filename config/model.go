@@ -80,6 +80,9 @@ type Config struct {
 	SanityChecks     SanityChecks
 	Compatibility    Compatibility
 	HooksLibraries   []HookLibrary
+	// DhcpDdns is the DhcpDdns section beside Dhcp4, with which leased
+	// makes the DNS updates itself; nil when the file has none.
+	DhcpDdns *DhcpDdns
 
 	// OptionDefs holds the standard definitions plus the global
 	// option-def entries.
