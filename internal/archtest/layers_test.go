@@ -23,7 +23,7 @@ var layers = []struct {
 	{0, "wire", []string{"dhcpv4", "dhcpv4/optdef"}},
 	{1, "library", []string{"dhcpserver", "dhcpserver/dhcptest"}},
 	{2, "engines", []string{
-		"config", "config/", "classify", "alloc", "lease", "lease/", "ddns",
+		"config", "config/", "classify", "alloc", "lease", "lease/", "ddns", "ddns/ncr",
 		"control", "stats", "logging", "mesh", "mesh/", "client", "client/", "ha",
 		"snoop",
 	}},
