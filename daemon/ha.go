@@ -16,15 +16,12 @@ import (
 
 // haService is this server's side of a high-availability relationship
 // (package ha): the state machine, fed by the commands the partner sends
-// on the control listener, and the gate through which its decisions reach
-// the packet path.
-//
-// This step answers the partner; it does not yet talk to it: no
-// heartbeats go out, no lease updates are sent before an ACK, and so the
-// machine leaves waiting only through the partner's and the operator's
-// commands (in-maintenance, waiting again on ha-reset). That is why a
-// configuration file cannot name libdhcp_ha.so yet, and only
-// Options.HA installs one.
+// on the control listener and by the driver (ha_driver.go), which sends
+// heartbeats, runs the machine's timer and tasks (lease sync, the
+// backlog of communication-recovery, ha-reset), and the replicator
+// (ha_replicate.go), which sends each client's lease changes to the
+// partner before its ACK leaves; and the gate through which the
+// machine's decisions reach the packet path.
 type haService struct {
 	rel *ha.Relationship
 	d   ha.Dialect
@@ -32,8 +29,24 @@ type haService struct {
 
 	mu sync.Mutex
 	m  *ha.Machine
+	// backlog is the lease changes queued for the partner in
+	// communication-recovery, in order; emptied when the machine leaves
+	// that state.
+	backlog []haChange
 
 	gate *haGate
+
+	// Set by start.
+	leases  haLeases
+	clients map[string]*ha.Client // every peer but this server, by name
+	ctx     context.Context       // ends with stop
+	cancel  context.CancelFunc
+	wake    chan struct{}
+	slots   map[string]chan struct{} // per peer: its requests under way (haInFlight)
+	life    sync.Mutex                // orders goroutine starts before stop's wait
+	stopped bool
+	wg      sync.WaitGroup // the driver and the exchanges it and the replicator started
+	syncMu  sync.Mutex     // one lease sync at a time
 }
 
 // haGate is what the packet path reads of the state machine, without its
@@ -42,6 +55,10 @@ type haGate struct {
 	rel    *ha.Relationship
 	off    atomic.Bool
 	served atomic.Pointer[map[string]bool]
+	// watch says the partner is unavailable: a query of its scope goes to
+	// analyze (the machine's failure detection: unacked clients).
+	watch   atomic.Bool
+	analyze func(ha.Query)
 }
 
 // admits reports whether this server answers the query now: the machine
@@ -54,7 +71,13 @@ func (g *haGate) admits(p *dhcpv4.Packet) bool {
 		return false
 	}
 	scope, ok := g.rel.Select(p)
-	return ok && (*g.served.Load())[scope]
+	if ok && (*g.served.Load())[scope] {
+		return true
+	}
+	if ok && g.watch.Load() && g.analyze != nil {
+		g.analyze(ha.Query{HWAddr: p.CHAddr(), ClientID: p.ClientID(), Secs: p.Secs()})
+	}
+	return false
 }
 
 // newHAService starts the state machine of cfg's relationship, in
@@ -65,6 +88,7 @@ func newHAService(cfg *ha.Config, log *slog.Logger, now time.Time) (*haService, 
 	}
 	rel := cfg.Relationships[0]
 	s := &haService{rel: rel, d: cfg.Dialect, log: log, m: ha.NewMachine(rel, cfg.Dialect, now), gate: &haGate{rel: rel}}
+	s.gate.analyze = s.analyze
 	for _, p := range cfg.Ignored {
 		log.Warn("high-availability parameter unknown to Kea, ignored", "parameter", p)
 	}
@@ -88,6 +112,15 @@ func (s *haService) sync(now time.Time) {
 	}
 	s.gate.served.Store(&served)
 	s.gate.off.Store(!s.m.DHCPEnabled(now))
+	// Failure detection watches the partner's clients only once an
+	// exchange failed; until then the packet path takes no lock.
+	s.gate.watch.Store(s.m.PartnerState() == ha.StateUnavailable)
+	if s.m.State() != ha.StateCommunicationRecovery {
+		s.backlog = nil
+	}
+	if s.m.Pending() != ha.TaskNone && s.wake != nil {
+		s.poke()
+	}
 }
 
 // do runs fn on the machine under the lock, then syncs.
@@ -105,6 +138,14 @@ func (s *haService) do(fn func(now time.Time) control.Response) control.Response
 func (s *haService) step() {
 	s.do(func(now time.Time) control.Response {
 		s.m.Step(now)
+		return control.Response{}
+	})
+}
+
+// analyze feeds a query of the partner's scope to failure detection.
+func (s *haService) analyze(q ha.Query) {
+	s.do(func(now time.Time) control.Response {
+		s.m.Analyze(now, q)
 		return control.Response{}
 	})
 }
@@ -144,14 +185,7 @@ func (s *haService) status() []ha.Status {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.m.Status(now)
-	if s.m.State() == ha.StateWaiting && s.m.PartnerState() == ha.StateUnknown && s.rel.Partner() != nil {
-		// The machine would wait for a heartbeat answer; this server
-		// sends no heartbeats yet, so say what it really waits for.
-		st.Servers.Local.Reason = fmt.Sprintf("this server sends no heartbeats to %s yet (it only answers its partner), "+
-			"so it stays waiting until a command moves it: ha-maintenance-notify from the partner", s.rel.Partner().Name)
-	}
-	return []ha.Status{st}
+	return []ha.Status{s.m.Status(now)}
 }
 
 // commands are the HA commands a partner (and an operator) sends to this
@@ -166,6 +200,9 @@ func (s *haService) commands() map[string]control.Handler {
 		ha.CmdContinue:           s.cmdContinue,
 		ha.CmdScopes:             s.cmdScopes,
 		ha.CmdMaintenanceNotify:  s.cmdMaintenanceNotify,
+		ha.CmdMaintenanceStart:   s.cmdMaintenanceStart,
+		ha.CmdMaintenanceCancel:  s.cmdMaintenanceCancel,
+		ha.CmdSync:               s.cmdSync,
 	}
 }
 

@@ -254,6 +254,14 @@ func Run(ctx context.Context, o Options) (int, error) {
 	}
 	p.srv = p.stack.Engine
 	defer p.stack.Close()
+	if p.ha != nil {
+		if err := p.ha.start(p.srv); err != nil {
+			return 1, err
+		}
+		// Stopped before the stack closes (deferred calls run last
+		// first), once no message is in flight any more.
+		defer p.ha.stop()
+	}
 	p.metrics.configure(ctx, cfg)
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
