@@ -20,12 +20,12 @@ var layers = []struct {
 	name     string
 	packages []string
 }{
-	{0, "wire", []string{"dhcpv4", "dhcpv4/optdef"}},
+	{0, "wire", []string{"dhcpv4", "dhcpv4/optdef", "dhcpv6"}},
 	{1, "library", []string{"dhcpserver", "dhcpserver/dhcptest"}},
 	{2, "engines", []string{
 		"config", "config/", "classify", "alloc", "lease", "lease/", "ddns", "ddns/ncr",
 		"control", "stats", "logging", "mesh", "mesh/", "client", "client/", "ha",
-		"snoop",
+		"snoop", "client6",
 	}},
 	{3, "DHCPv4 engine", []string{"engine"}},
 	{4, "process", []string{"daemon", "daemon/", "demo"}},
