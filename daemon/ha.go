@@ -43,7 +43,7 @@ type haService struct {
 	cancel  context.CancelFunc
 	wake    chan struct{}
 	slots   map[string]chan struct{} // per peer: its requests under way (haInFlight)
-	life    sync.Mutex                // orders goroutine starts before stop's wait
+	life    sync.Mutex               // orders goroutine starts before stop's wait
 	stopped bool
 	wg      sync.WaitGroup // the driver and the exchanges it and the replicator started
 	syncMu  sync.Mutex     // one lease sync at a time

@@ -136,7 +136,7 @@ func (s *haService) drive(ctx context.Context) {
 	defer hbTimer.Stop()
 	hbDone := make(chan ha.Heartbeat, 1)
 	taskDone := make(chan struct{}, 1)
-	hbBusy, taskBusy := false, false
+	taskBusy := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -150,7 +150,6 @@ func (s *haService) drive(ctx context.Context) {
 				hbTimer.Reset(max(s.rel.HeartbeatDelay, stepEvery(s.rel)))
 				break
 			}
-			hbBusy = true
 			work.Add(1)
 			go func() {
 				defer work.Done()
@@ -166,7 +165,6 @@ func (s *haService) drive(ctx context.Context) {
 				hbDone <- hb
 			}()
 		case hb := <-hbDone:
-			hbBusy = false
 			s.do(func(now time.Time) control.Response {
 				s.m.HeartbeatDone(now, hb)
 				return control.Response{}
@@ -178,7 +176,6 @@ func (s *haService) drive(ctx context.Context) {
 		case <-taskDone:
 			taskBusy = false
 		}
-		_ = hbBusy
 		if !taskBusy {
 			if task := s.pending(); task != ha.TaskNone {
 				taskBusy = true
