@@ -31,7 +31,7 @@ func startKea(t *testing.T, o Options) *kea {
 	t.Helper()
 	testnet.RequireBinaries(t, "kea-dhcp4")
 	hooks := testnet.KeaHooksDir(t, "libdhcp_lease_cmds.so")
-	dir := filepath.Join(srv.dir, "kea-"+o.Name)
+	dir := filepath.Join(o.Host, "kea-"+o.Name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
