@@ -37,6 +37,9 @@ type NamedOptions struct {
 	KeyName, Algorithm string
 	// ZoneTTL is the TTL of the zones' SOA and NS records (300 when 0).
 	ZoneTTL uint32
+	// Secret is the key's secret in base64; random when unset (set it
+	// to start a named again with the key of one stopped before).
+	Secret string
 }
 
 // Named is a BIND named started by StartNamed: a primary server for
@@ -81,12 +84,15 @@ func StartNamed(t testing.TB, o NamedOptions) *Named {
 	if o.ZoneTTL == 0 {
 		o.ZoneTTL = 300
 	}
-	secret := make([]byte, 32)
-	rand.Read(secret)
+	if o.Secret == "" {
+		secret := make([]byte, 32)
+		rand.Read(secret)
+		o.Secret = base64.StdEncoding.EncodeToString(secret)
+	}
 	n := &Named{
 		Addr: netip.AddrPortFrom(o.Addr, uint16(o.Port)), Zones: o.Zones,
 		KeyName: o.KeyName, Algorithm: o.Algorithm,
-		Secret: base64.StdEncoding.EncodeToString(secret), ns: o.NS,
+		Secret: o.Secret, ns: o.NS,
 	}
 	dir := UnprivilegedDir(t)
 	var conf strings.Builder
