@@ -1,0 +1,32 @@
+// Package pgsql is a hosts.Store over the host tables of Kea's PostgreSQL
+// schema 13.0 (Kea 2.2's, made by `kea-admin db-init pgsql`), so that
+// leased and kea-dhcp4 serve the same reservations from one database.
+//
+// It reads the tables as kea-dhcp4 2.2's PgSqlHostDataSource does: a host
+// and its DHCPv4 options in one query (hosts LEFT JOIN dhcp4_options,
+// ordered by host and option), dhcp4_subnet_id 0 for global reservations
+// and NULL for hosts that are DHCPv6 only (never returned), NULL or 0 for
+// no address, NULL text as empty, client classes as a comma-separated
+// list, flex-id numbered 4 as in host_identifier_type. An option's
+// formatted_value, when not empty, is read by the option's definition as
+// comma-separated fields; otherwise its value column is the payload. An
+// empty space is dhcp4; persistent is always-send.
+//
+// It writes as Kea 2.2 writes (reservation-add of the host_cmds hook): one
+// transaction inserting the hosts row (dhcp6_subnet_id and auth_key NULL,
+// empty strings for absent text, 0 for no address or next server) and one
+// dhcp4_options row per option with scope_id 3, the formatted value when
+// the option was given as comma-separated values, else the payload. A
+// second reservation of one identifier in one subnet violates Kea's unique
+// index and is hosts.ErrExists.
+//
+// A lookup by a client's identifiers (Find) is one query whatever the
+// number of identifiers and subnets, answered from Kea's index on
+// (dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id). Nothing is
+// cached: a reservation another server (or kea-dhcp4) adds is served from
+// the next message on, as Kea without its host_cache hook does.
+//
+// Open refuses any schema version but 13.0 and host tables whose columns
+// differ from 13.0's. Errors name the database, host and user; the
+// password never appears.
+package pgsql

@@ -1,0 +1,524 @@
+package pgsql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/config/jsonc"
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/hosts"
+)
+
+// Options say which database to use and how.
+type Options struct {
+	// Host is a host name, an IP address, or the directory holding the
+	// server's unix socket; empty means libpq's default.
+	Host string
+	// Port is the TCP port, or the number in the socket's name; 0 means
+	// 5432.
+	Port     uint16
+	Name     string
+	User     string
+	Password string
+	// ConnectTimeout bounds each connection attempt; 0 means no bound
+	// beyond the caller's context.
+	ConnectTimeout time.Duration
+	// ReadOnly refuses every change, as Kea's readonly.
+	ReadOnly bool
+	// MaxConns is the size of the connection pool; 0 means pgx's default.
+	MaxConns int32
+}
+
+// String describes o for logs, the password redacted.
+func (o Options) String() string {
+	pw := ""
+	if o.Password != "" {
+		pw = " password=*****"
+	}
+	return fmt.Sprintf("host=%s port=%d name=%s user=%s%s", o.Host, o.Port, o.Name, o.User, pw)
+}
+
+// GoString is String, so that %#v shows no password either.
+func (o Options) GoString() string { return o.String() }
+
+// SchemaMajor and SchemaMinor are the version of Kea's schema whose host
+// tables this package reads and writes: 13.0, Kea 2.2's.
+const (
+	SchemaMajor = 13
+	SchemaMinor = 0
+)
+
+// Store is a hosts.Store over Kea's host tables.
+type Store struct {
+	pool     *pgxpool.Pool
+	where    string // the database, host and user, for errors
+	readOnly bool
+}
+
+var _ hosts.Store = (*Store)(nil)
+
+// Open connects to the database and checks that its schema is Kea's 13.0.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig("")
+	if err != nil {
+		return nil, fmt.Errorf("hosts-database postgresql: defaults from the environment: %w", err)
+	}
+	cc := cfg.ConnConfig
+	if opts.Host != "" {
+		cc.Host = opts.Host
+		cc.Fallbacks = nil
+	}
+	if opts.Port != 0 {
+		cc.Port = opts.Port
+		for _, f := range cc.Fallbacks {
+			f.Port = opts.Port
+		}
+	}
+	if opts.Name != "" {
+		cc.Database = opts.Name
+	}
+	if opts.User != "" {
+		cc.User = opts.User
+	}
+	if opts.Password != "" {
+		cc.Password = opts.Password
+	}
+	if opts.ConnectTimeout > 0 {
+		cc.ConnectTimeout = opts.ConnectTimeout
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	server := net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))
+	if strings.HasPrefix(cc.Host, "/") {
+		server = fmt.Sprintf("the unix socket in %s (port %d)", cc.Host, cc.Port)
+	}
+	s := &Store{where: fmt.Sprintf("PostgreSQL database %q on %s as user %q", cc.Database, server, cc.User), readOnly: opts.ReadOnly}
+	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("hosts-database: %s: %w", s.where, err)
+	}
+	if err := s.checkSchema(ctx); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("hosts-database: %s: %w", s.where, err)
+	}
+	return s, nil
+}
+
+// columns13 are the columns of schema 13.0's host tables this package
+// reads or writes, and their types.
+var columns13 = map[[2]string]string{
+	{"hosts", "host_id"}:                 "integer",
+	{"hosts", "dhcp_identifier"}:         "bytea",
+	{"hosts", "dhcp_identifier_type"}:    "smallint",
+	{"hosts", "dhcp4_subnet_id"}:         "bigint",
+	{"hosts", "dhcp6_subnet_id"}:         "bigint",
+	{"hosts", "ipv4_address"}:            "bigint",
+	{"hosts", "hostname"}:                "character varying",
+	{"hosts", "dhcp4_client_classes"}:    "character varying",
+	{"hosts", "dhcp6_client_classes"}:    "character varying",
+	{"hosts", "user_context"}:            "text",
+	{"hosts", "dhcp4_next_server"}:       "bigint",
+	{"hosts", "dhcp4_server_hostname"}:   "character varying",
+	{"hosts", "dhcp4_boot_file_name"}:    "character varying",
+	{"hosts", "auth_key"}:                "character varying",
+	{"dhcp4_options", "option_id"}:       "integer",
+	{"dhcp4_options", "code"}:            "smallint",
+	{"dhcp4_options", "value"}:           "bytea",
+	{"dhcp4_options", "formatted_value"}: "text",
+	{"dhcp4_options", "space"}:           "character varying",
+	{"dhcp4_options", "persistent"}:      "boolean",
+	{"dhcp4_options", "user_context"}:    "text",
+	{"dhcp4_options", "host_id"}:         "integer",
+	{"dhcp4_options", "scope_id"}:        "smallint",
+}
+
+func (s *Store) checkSchema(ctx context.Context) error {
+	var major, minor int64
+	err := s.pool.QueryRow(ctx, "SELECT version, minor FROM schema_version").Scan(&major, &minor)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "42P01":
+		return errors.New("no Kea schema (no schema_version table): create it with `kea-admin db-init pgsql`")
+	case err != nil:
+		return fmt.Errorf("reading schema_version: %w", err)
+	case major != SchemaMajor || minor != SchemaMinor:
+		return fmt.Errorf("Kea schema version %d.%d; leased reads and writes reservations only in schema %d.%d (Kea 2.2's)", major, minor, SchemaMajor, SchemaMinor)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name IN ('hosts', 'dhcp4_options')`)
+	if err != nil {
+		return fmt.Errorf("reading the host tables' columns: %w", err)
+	}
+	found := map[[2]string]string{}
+	var table, name, typ string
+	if _, err := pgx.ForEachRow(rows, []any{&table, &name, &typ}, func() error {
+		found[[2]string{table, name}] = typ
+		return nil
+	}); err != nil {
+		return fmt.Errorf("reading the host tables' columns: %w", err)
+	}
+	for col, want := range columns13 {
+		if got, ok := found[col]; !ok || got != want {
+			return fmt.Errorf("column %s.%s is %q, not %q as in Kea's schema 13.0", col[0], col[1], got, want)
+		}
+	}
+	return nil
+}
+
+// ReadOnly reports whether the store refuses changes.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// Close closes the connections.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+func (s *Store) fail(what string, err error) error {
+	return fmt.Errorf("hosts-database: %s: %s: %w", s.where, what, err)
+}
+
+// selectHosts is Kea's query of a host and its DHCPv4 options (one row per
+// option, the host's columns repeated), which every lookup completes with
+// its WHERE clause; rows come ordered by host and option, as Kea reads
+// them.
+const selectHosts = `SELECT h.host_id, h.dhcp_identifier, h.dhcp_identifier_type, h.dhcp4_subnet_id,
+	h.ipv4_address, h.hostname, h.dhcp4_client_classes, h.user_context, h.dhcp4_next_server,
+	h.dhcp4_server_hostname, h.dhcp4_boot_file_name,
+	o.option_id, o.code, o.value, o.formatted_value, o.space, o.persistent
+FROM hosts AS h LEFT JOIN dhcp4_options AS o ON h.host_id = o.host_id `
+
+const orderHosts = ` ORDER BY h.host_id, o.option_id`
+
+// row is one row of selectHosts.
+type row struct {
+	hostID     int64
+	id         []byte
+	idType     int16
+	subnet     *int64
+	addr       *int64
+	hostname   *string
+	classes    *string
+	uctx       *string
+	nextServer *int64
+	sname      *string
+	file       *string
+	optionID   *int64
+	code       *int16
+	value      []byte
+	formatted  *string
+	space      *string
+	persistent *bool
+}
+
+func (r *row) dest() []any {
+	return []any{&r.hostID, &r.id, &r.idType, &r.subnet, &r.addr, &r.hostname, &r.classes, &r.uctx,
+		&r.nextServer, &r.sname, &r.file, &r.optionID, &r.code, &r.value, &r.formatted, &r.space, &r.persistent}
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// query runs selectHosts with where and returns the hosts it finds, in
+// host id order. Hosts without a DHCPv4 subnet id (DHCPv6 reservations)
+// are left out, as kea-dhcp4 leaves them out.
+func (s *Store) query(ctx context.Context, cfg *config.Config, what, where string, args ...any) ([]hosts.Entry, error) {
+	rows, err := s.pool.Query(ctx, selectHosts+where+orderHosts, args...)
+	if err != nil {
+		return nil, s.fail(what, err)
+	}
+	var out []hosts.Entry
+	var stored []config.StoredOption
+	var r row
+	lastOption := int64(-1)
+	finish := func() error {
+		if len(out) == 0 || out[len(out)-1].Host == nil {
+			stored = stored[:0]
+			return nil
+		}
+		h := out[len(out)-1].Host
+		set, err := cfg.ReservationOptions(stored)
+		if err != nil {
+			return fmt.Errorf("host %d: %w", out[len(out)-1].ID, err)
+		}
+		h.Options = set
+		stored = stored[:0]
+		return nil
+	}
+	_, err = pgx.ForEachRow(rows, r.dest(), func() error {
+		if len(out) == 0 || out[len(out)-1].ID != uint64(r.hostID) {
+			if err := finish(); err != nil {
+				return err
+			}
+			h, err := hostOf(&r)
+			if err != nil {
+				return fmt.Errorf("host %d: %w", r.hostID, err)
+			}
+			out = append(out, hosts.Entry{ID: uint64(r.hostID), Host: h})
+			lastOption = -1
+		}
+		if r.optionID == nil || *r.optionID <= lastOption {
+			return nil
+		}
+		lastOption = *r.optionID
+		if r.code == nil || *r.code < 0 || *r.code > 255 {
+			return fmt.Errorf("host %d: option %d has code %v, not 0 to 255", r.hostID, *r.optionID, r.code)
+		}
+		persistent := r.persistent != nil && *r.persistent
+		stored = append(stored, config.StoredOption{Space: str(r.space), Code: uint8(*r.code),
+			Formatted: str(r.formatted), Value: append([]byte(nil), r.value...), Persistent: persistent})
+		return nil
+	})
+	if err == nil {
+		err = finish()
+	}
+	if err != nil {
+		return nil, s.fail(what, err)
+	}
+	kept := out[:0]
+	for _, e := range out {
+		if e.Host != nil {
+			kept = append(kept, e)
+		}
+	}
+	return kept, nil
+}
+
+// maxIdentifierLen is the longest identifier Kea reads from the hosts
+// table (DHCP_IDENTIFIER_MAX_LEN).
+const maxIdentifierLen = 128
+
+// hostOf reads the host's columns of r as kea-dhcp4 2.2 reads them: NULL
+// text as empty, a NULL or zero address as none, client classes as a
+// comma-separated list. A host with no DHCPv4 subnet id gives nil.
+func hostOf(r *row) (*config.Host, error) {
+	if r.subnet == nil {
+		return nil, nil
+	}
+	if *r.subnet < 0 || *r.subnet > 0xfffffffe {
+		return nil, fmt.Errorf("dhcp4_subnet_id %d is not a subnet id", *r.subnet)
+	}
+	t := config.IdentifierType(r.idType)
+	switch t {
+	case config.HWAddress, config.DUID, config.CircuitID, config.ClientID:
+	default:
+		if r.idType != 4 {
+			return nil, fmt.Errorf("identifier type %d is not one Kea knows", r.idType)
+		}
+		// Kea's table numbers flex-id 4.
+		t = config.FlexID
+	}
+	if len(r.id) == 0 || len(r.id) > maxIdentifierLen {
+		return nil, fmt.Errorf("identifier of %d bytes (1 to %d are allowed)", len(r.id), maxIdentifierLen)
+	}
+	h := &config.Host{
+		SubnetID:       uint32(*r.subnet),
+		IDType:         t,
+		Identifier:     append([]byte(nil), r.id...),
+		Hostname:       str(r.hostname),
+		ServerHostname: str(r.sname),
+		BootFileName:   str(r.file),
+	}
+	if a, ok := addr(r.addr); ok {
+		h.Address = a
+	} else if r.addr != nil && *r.addr != 0 {
+		return nil, fmt.Errorf("ipv4_address %d is not an IPv4 address", *r.addr)
+	}
+	if a, ok := addr(r.nextServer); ok {
+		h.NextServer = a
+	}
+	for _, c := range strings.Split(str(r.classes), ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			h.ClientClasses = append(h.ClientClasses, c)
+		}
+	}
+	if uc := str(r.uctx); uc != "" {
+		doc := jsonc.Parse("user_context", []byte(uc), nil)
+		if doc.Failed() || doc.Root.Kind() != jsonc.Object {
+			return nil, fmt.Errorf("user_context %s is not a JSON map", jsonc.Quote(uc))
+		}
+		root := doc.Root
+		h.UserContext = &root
+	}
+	return h, nil
+}
+
+// addr reads an address column: the unsigned 32-bit integer of the
+// address, where NULL and 0 mean none.
+func addr(v *int64) (netip.Addr, bool) {
+	if v == nil || *v <= 0 || *v > 0xffffffff {
+		return netip.Addr{}, false
+	}
+	return dhcpv4.Uint32ToAddr(uint32(*v)), true
+}
+
+// idType is the number Kea's tables give an identifier type: flex-id is
+// 4 there (host_identifier_type), 5 in Kea's configuration.
+func idType(t config.IdentifierType) int16 {
+	if t == config.FlexID {
+		return 4
+	}
+	return int16(t)
+}
+
+func subnetArgs(subnets []uint32) []int64 {
+	out := make([]int64, len(subnets))
+	for i, s := range subnets {
+		out[i] = int64(s)
+	}
+	return out
+}
+
+func hostsOf(es []hosts.Entry) []*config.Host {
+	out := make([]*config.Host, len(es))
+	for i, e := range es {
+		out[i] = e.Host
+	}
+	return out
+}
+
+// Find returns the reservations, in any of subnets, for any of ids: one
+// query, answered from the (identifier, type, subnet) index.
+func (s *Store) Find(ctx context.Context, cfg *config.Config, subnets []uint32, ids []hosts.Identifier) ([]*config.Host, error) {
+	if len(subnets) == 0 || len(ids) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	args := []any{subnetArgs(subnets)}
+	b.WriteString("WHERE h.dhcp4_subnet_id = ANY($1) AND (")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		fmt.Fprintf(&b, "(h.dhcp_identifier = $%d AND h.dhcp_identifier_type = $%d)", len(args)+1, len(args)+2)
+		args = append(args, id.Value, idType(id.Type))
+	}
+	b.WriteString(")")
+	es, err := s.query(ctx, cfg, "looking up a client's reservations", b.String(), args...)
+	return hostsOf(es), err
+}
+
+// ByAddress returns the reservations of a in any of subnets.
+func (s *Store) ByAddress(ctx context.Context, cfg *config.Config, subnets []uint32, a netip.Addr) ([]*config.Host, error) {
+	if len(subnets) == 0 || !a.Is4() {
+		return nil, nil
+	}
+	es, err := s.query(ctx, cfg, "looking up the reservations of "+a.String(),
+		"WHERE h.ipv4_address = $1 AND h.dhcp4_subnet_id = ANY($2)", int64(dhcpv4.AddrToUint32(a)), subnetArgs(subnets))
+	return hostsOf(es), err
+}
+
+// Page returns up to limit reservations with host ids above after, in
+// host id order, of one subnet or of all.
+func (s *Store) Page(ctx context.Context, cfg *config.Config, subnetID uint32, all bool, after uint64, limit int) ([]hosts.Entry, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if all {
+		return s.query(ctx, cfg, "reading a page of reservations",
+			"WHERE h.host_id IN (SELECT host_id FROM hosts WHERE dhcp4_subnet_id IS NOT NULL AND host_id > $1 ORDER BY host_id LIMIT $2)",
+			int64(after), limit)
+	}
+	return s.query(ctx, cfg, "reading a page of reservations",
+		"WHERE h.host_id IN (SELECT host_id FROM hosts WHERE dhcp4_subnet_id = $1 AND host_id > $2 ORDER BY host_id LIMIT $3)",
+		int64(subnetID), int64(after), limit)
+}
+
+// Add stores h and its options in one transaction, in the columns and
+// encodings kea-dhcp4 2.2 writes: no DHCPv6 subnet (NULL), the address
+// and next server as integers (0 for none), empty text rather than NULL,
+// classes joined by commas, the user context NULL when there is none;
+// each option in dhcp4_options with scope 3 (host).
+func (s *Store) Add(ctx context.Context, h *config.Host) error {
+	if s.readOnly {
+		return hosts.ErrReadOnly
+	}
+	var uctx *string
+	if h.UserContext != nil {
+		u := string(h.UserContext.AppendJSON(nil, false, false))
+		uctx = &u
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var hostID int64
+		err := tx.QueryRow(ctx, `INSERT INTO hosts(dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, dhcp6_subnet_id,
+			ipv4_address, hostname, dhcp4_client_classes, dhcp6_client_classes, user_context,
+			dhcp4_next_server, dhcp4_server_hostname, dhcp4_boot_file_name, auth_key)
+			VALUES ($1, $2, $3, NULL, $4, $5, $6, '', $7, $8, $9, $10, NULL) RETURNING host_id`,
+			h.Identifier, idType(h.IDType), int64(h.SubnetID), addrInt(h.Address), h.Hostname,
+			strings.Join(h.ClientClasses, ","), uctx, addrInt(h.NextServer), h.ServerHostname, h.BootFileName).Scan(&hostID)
+		if err != nil {
+			return err
+		}
+		for _, o := range hosts.StoredOptions(&h.Options) {
+			var value []byte
+			var formatted *string
+			if o.Formatted != "" {
+				formatted = &o.Formatted
+			} else if len(o.Value) > 0 {
+				value = o.Value
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO dhcp4_options(code, value, formatted_value, space, persistent, user_context, host_id, scope_id)
+				VALUES ($1, $2, $3, $4, $5, NULL, $6, 3)`, int16(o.Code), value, formatted, o.Space, o.Persistent, hostID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return hosts.ErrExists
+	}
+	if err != nil {
+		return s.fail(fmt.Sprintf("adding the reservation of %s %s", h.IDType, hosts.FormatID(h.Identifier)), err)
+	}
+	return nil
+}
+
+func addrInt(a netip.Addr) int64 {
+	if !a.Is4() {
+		return 0
+	}
+	return int64(dhcpv4.AddrToUint32(a))
+}
+
+// Delete removes the reservation of id in a subnet; its options go with
+// it (ON DELETE CASCADE).
+func (s *Store) Delete(ctx context.Context, subnetID uint32, id hosts.Identifier) (bool, error) {
+	if s.readOnly {
+		return false, hosts.ErrReadOnly
+	}
+	tag, err := s.pool.Exec(ctx, "DELETE FROM hosts WHERE dhcp4_subnet_id = $1 AND dhcp_identifier_type = $2 AND dhcp_identifier = $3",
+		int64(subnetID), idType(id.Type), id.Value)
+	if err != nil {
+		return false, s.fail("deleting a reservation", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// DeleteAddress removes the reservations of a in a subnet.
+func (s *Store) DeleteAddress(ctx context.Context, subnetID uint32, a netip.Addr) (bool, error) {
+	if s.readOnly {
+		return false, hosts.ErrReadOnly
+	}
+	tag, err := s.pool.Exec(ctx, "DELETE FROM hosts WHERE dhcp4_subnet_id = $1 AND ipv4_address = $2",
+		int64(subnetID), addrInt(a))
+	if err != nil {
+		return false, s.fail("deleting the reservation of "+a.String(), err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
