@@ -25,6 +25,7 @@ var layers = []struct {
 	{2, "engines", []string{
 		"config", "config/", "classify", "alloc", "lease", "lease/", "ddns", "ddns/ncr",
 		"control", "stats", "logging", "mesh", "mesh/", "client", "client/", "ha",
+		"hosts", "hosts/",
 		"snoop", "client6",
 	}},
 	{3, "DHCPv4 engine", []string{"engine"}},
