@@ -76,15 +76,15 @@ func TestUpgrade(t *testing.T) {
 			"0 default", "1 declined", "2 expired-reclaimed", "3 released", "4 registered"},
 		`SELECT concat_ws(' ', host(address), pg_typeof(address), encode(duid, 'hex'), lease_type) FROM lease6 ORDER BY address`: {
 			"2001:db8::1 inet 000000 0", "2001:db8::2 inet 000102 0", "2001:db8:1:: inet 000103 2"},
-		`SELECT concat_ws(' ', lease_type, name) FROM lease6_types ORDER BY 1`: {"0 IA_NA", "2 IA_PD"},
+		`SELECT concat_ws(' ', lease_type, name) FROM lease6_types ORDER BY 1`:                                     {"0 IA_NA", "2 IA_PD"},
 		`SELECT concat_ws(' ', subnet_id, lease_type, state, leases) FROM lease6_stat WHERE leases > 0 ORDER BY 1`: {"1 0 0 2", "1 2 1 1"},
 		`SELECT concat_ws(' ', name, value, parameter_type) FROM dhcp4_global_parameter ORDER BY id`: {
 			"reservations-global 1 2", "ddns-conflict-resolution-mode check-with-dhcid 4", "valid-lifetime 600 0"},
 		`SELECT concat_ws(' | ', name, coalesce(client_classes, 'NULL'), coalesce(evaluate_additional_classes, 'NULL')) FROM dhcp4_shared_network ORDER BY id`: {
 			`net1 | [ "foo" ] | [ "bar" ]`, "net2 | NULL | NULL"},
-		`SELECT concat_ws(' ', name, type) FROM dhcp4_option_def ORDER BY id`: {"rec 254", "plain 8"},
+		`SELECT concat_ws(' ', name, type) FROM dhcp4_option_def ORDER BY id`:       {"rec 254", "plain 8"},
 		`SELECT concat_ws(' ', code, cancelled, client_classes) FROM dhcp4_options`: {"6 f [  ]"},
-		`SELECT count(*)::text FROM schema_version`: {"1"},
+		`SELECT count(*)::text FROM schema_version`:                                 {"1"},
 	} {
 		if got := query(q); !slices.Equal(got, want) {
 			t.Errorf("%s:\n got %q\nwant %q", q, got, want)
