@@ -22,6 +22,7 @@ import (
 // in; a configuration that loads them works unchanged.
 var builtinHooks = map[string]string{
 	"libdhcp_lease_cmds": "the lease4-* commands",
+	"libdhcp_ha":         "high availability",
 }
 
 // CheckDeep checks the configuration file as `kea-dhcp4 -T` does:
@@ -52,7 +53,21 @@ func CheckDeep(file string, pidDir string, w, errw io.Writer) error {
 	}
 
 	db := cfg.LeaseDatabase
-	if db.Persist {
+	if db.Type == "postgresql" {
+		// As kea-dhcp4 -T does, the database is connected to and its
+		// schema checked; nothing is written.
+		if st, err := openPgsql(context.Background(), cfg, slog.New(slog.DiscardHandler), pgsqlHooks{}); err != nil {
+			fail("lease-database: %v", err)
+		} else {
+			n, err := st.Len(context.Background())
+			st.Close()
+			if err != nil {
+				fail("lease-database: %v", err)
+			} else {
+				fmt.Fprintf(w, "lease-database %s: %d leases\n", pgsqlDesc(db), n)
+			}
+		}
+	} else if db.Persist {
 		name := db.Name
 		if name == "" {
 			name = DefaultLeaseFile
@@ -113,6 +128,9 @@ func CheckDeep(file string, pidDir string, w, errw io.Writer) error {
 		}
 	}
 
+	if _, err := haFromConfig(cfg); err != nil {
+		fail("%v", err)
+	}
 	for _, h := range cfg.HooksLibraries {
 		base := path.Base(h.Library)
 		if i := strings.IndexByte(base, '.'); i > 0 {

@@ -36,6 +36,14 @@ func ExportLeases(ctx context.Context, cfgPath string, w io.Writer, log *slog.Lo
 	if err != nil {
 		return 0, err
 	}
+	if cfg.LeaseDatabase.Type == "postgresql" {
+		st, err := openPgsql(ctx, cfg, log, pgsqlHooks{})
+		if err != nil {
+			return 0, err
+		}
+		defer st.Close()
+		return keacsv.Export(ctx, w, st)
+	}
 	opts, err := storeOptions(cfg, log)
 	if err != nil {
 		return 0, err
@@ -50,12 +58,23 @@ func ExportLeases(ctx context.Context, cfgPath string, w io.Writer, log *slog.Lo
 
 // ImportLeases loads Kea lease4 CSV files (11- or 12-column) into the
 // store the configuration at cfgPath names. It refuses while a server
-// holds the store. Rows that cannot be read are reported to bad and
+// holds a memfile store; a PostgreSQL database takes the leases while
+// servers use it. Rows that cannot be read are reported to bad and
 // skipped.
 func ImportLeases(ctx context.Context, cfgPath string, files []string, bad func(error), log *slog.Logger) (keacsv.ImportResult, error) {
 	cfg, err := LoadConfig(cfgPath, log)
 	if err != nil {
 		return keacsv.ImportResult{}, err
+	}
+	if cfg.LeaseDatabase.Type == "postgresql" {
+		// A database is shared by design: servers using it go on
+		// serving, and see each imported lease as it is committed.
+		st, err := openPgsql(ctx, cfg, log, pgsqlHooks{})
+		if err != nil {
+			return keacsv.ImportResult{}, err
+		}
+		defer st.Close()
+		return keacsv.Import(ctx, st, files, bad)
 	}
 	opts, err := storeOptions(cfg, log)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/leased/leased/engine"
 	"github.com/leased/leased/ha"
 	"github.com/leased/leased/lease"
+	"github.com/leased/leased/lease/pgsql"
 	"github.com/leased/leased/logging"
 	"github.com/leased/leased/stats"
 )
@@ -61,11 +62,10 @@ type Options struct {
 	// Reload asks for the configuration file to be read again (SIGHUP).
 	Reload <-chan struct{}
 	// HA, when set, makes this server a member of a high-availability
-	// relationship (one): it answers the partner's commands (see
-	// haService) and serves DHCP only as the state machine allows.
-	// Configuration files cannot name libdhcp_ha.so yet, because this
-	// server does not yet send heartbeats or lease updates to its
-	// partner; embedders and tests install a parsed configuration here.
+	// relationship (one): it talks with its partner (see haService) and
+	// serves DHCP only as the state machine allows. Nil takes it from the
+	// configuration file's libdhcp_ha.so hooks-libraries entry, if any;
+	// a change of that entry takes effect at a restart.
 	HA *ha.Config
 }
 
@@ -119,6 +119,7 @@ type process struct {
 	ctl     *control.Server
 	handler *socketFilter // what the DHCP sockets call
 	service serviceState  // dhcp-disable and dhcp-enable
+	pg      *pgsqlLink    // a PostgreSQL lease store's pools and recovery; nil for memfile
 	ha      *haService    // nil without Options.HA
 	notify  *sdnotify.Notifier
 
@@ -181,6 +182,11 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	if o.HA == nil {
+		if o.HA, err = haFromConfig(cfg); err != nil {
+			return 1, err
+		}
+	}
 	if err := checkInterfaces(cfg); err != nil {
 		return 1, err
 	}
@@ -221,7 +227,11 @@ func Run(ctx context.Context, o Options) (int, error) {
 		}
 	}()
 
-	if p.store, err = OpenStore(cfg, lg.Logger(logging.NameLeases)); err != nil {
+	var hooks pgsqlHooks
+	if cfg.LeaseDatabase.Type == "postgresql" {
+		p.pg, hooks = newPgsqlLink(p, cfg, lg.Logger(logging.NameLeases))
+	}
+	if p.store, err = openStore(ctx, cfg, lg.Logger(logging.NameLeases), hooks); err != nil {
 		return 1, err
 	}
 	defer func() {
@@ -265,6 +275,10 @@ func Run(ctx context.Context, o Options) (int, error) {
 	p.metrics.configure(ctx, cfg)
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
+	if p.pg != nil {
+		p.pg.rec.ping = p.store.(*pgsql.Store).Ping
+		go p.pg.rec.run(runCtx)
+	}
 
 	reg := control.NewRegistry(o.BuildInfo, lg.Logger(logging.NameCommands))
 	if err := p.register(reg); err != nil {
@@ -445,6 +459,9 @@ func (p *process) apply(next *config.Config) error {
 		return err
 	}
 	p.handler.policy.Store(policyOf(next))
+	if p.pg != nil {
+		p.pg.cfg.Store(next)
+	}
 	p.rebind(next, false)
 	p.metrics.configure(ctx, next)
 	p.lastCommit.Store(time.Now().Unix())

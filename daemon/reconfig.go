@@ -12,16 +12,21 @@ import (
 )
 
 // storeIdentity is what of lease-database the running lease store was
-// opened with: the fields leased acts on. The others only matter to SQL
-// backends, which leased does not have, and may change freely.
+// opened with: the fields that say which store it is (for PostgreSQL, the
+// database, its server and the role). The others (a PostgreSQL password,
+// timeouts, on-fail) may change freely; they take effect at a restart.
 type storeIdentity struct {
 	typ, name   string
 	persist     bool
 	lfcInterval uint32
+	server      string // PostgreSQL's host, port and user
 }
 
 func storeOf(cfg *config.Config) storeIdentity {
 	db := cfg.LeaseDatabase
+	if db.Type == "postgresql" {
+		return storeIdentity{typ: db.Type, name: db.Name, server: fmt.Sprintf("host %q port %d user %q", db.Host, db.Port, db.User)}
+	}
 	id := storeIdentity{typ: db.Type, persist: db.Persist, lfcInterval: db.LFCInterval}
 	if id.typ == "" {
 		id.typ = "memfile"
@@ -60,6 +65,9 @@ func sameLeaseStore(cur, next *config.Config) error {
 	}
 	if a.name != b.name {
 		changes = append(changes, fmt.Sprintf("name %q to %q", a.name, b.name))
+	}
+	if a.server != b.server {
+		changes = append(changes, fmt.Sprintf("%s to %s", a.server, b.server))
 	}
 	if a.lfcInterval != b.lfcInterval {
 		changes = append(changes, fmt.Sprintf("lfc-interval %d to %d", a.lfcInterval, b.lfcInterval))

@@ -78,8 +78,20 @@ func publicLoadError(diags []config.Diagnostic, err error) string {
 
 // OpenStore opens the lease store lease-database names.
 func OpenStore(cfg *config.Config, log *slog.Logger) (lease.Store, error) {
+	return openStore(context.Background(), cfg, log, pgsqlHooks{})
+}
+
+// openStore is OpenStore with what a PostgreSQL store needs of the
+// running process.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsqlHooks) (lease.Store, error) {
 	db := cfg.LeaseDatabase
 	switch db.Type {
+	case "postgresql":
+		s, err := openPgsql(ctx, cfg, log, h)
+		if err != nil {
+			return nil, fmt.Errorf("opening lease-database: %w", err)
+		}
+		return s, nil
 	case "", "memfile":
 		name := db.Name
 		if name == "" && db.Persist {
@@ -120,6 +132,9 @@ func ifaceList(ifaces []string) string {
 
 func leaseDesc(cfg *config.Config) string {
 	db := cfg.LeaseDatabase
+	if db.Type == "postgresql" {
+		return pgsqlDesc(db)
+	}
 	if !db.Persist {
 		return "memory"
 	}

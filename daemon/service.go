@@ -14,11 +14,14 @@ import (
 )
 
 // Origins of dhcp-disable and dhcp-enable, as Kea names them: an operator
-// ("user", the default) or a high-availability partner ("ha-partner").
-// The service runs only while neither has it disabled.
+// ("user", the default) or a high-availability partner ("ha-partner");
+// and the lease database while its connection is being recovered
+// ("db-connection", which no command sets or clears). The service runs
+// only while none has it disabled.
 const (
 	originUser = iota
 	originHAPartner
+	originDBConnection
 	numOrigins
 )
 
@@ -57,10 +60,14 @@ func (s *serviceState) enable(origin int) {
 	s.update()
 }
 
+// enableAll ends every command's disable (a max-period ran out); a
+// database connection being recovered keeps the service disabled.
 func (s *serviceState) enableAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	db := s.disabled[originDBConnection]
 	s.disabled = [numOrigins]bool{}
+	s.disabled[originDBConnection] = db
 	s.update()
 }
 
@@ -85,8 +92,9 @@ func (s *serviceState) status() map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return map[string]any{
-		"globally-disabled": s.off.Load(),
-		"disabled-by-user":  s.disabled[originUser],
+		"globally-disabled":         s.off.Load(),
+		"disabled-by-user":          s.disabled[originUser],
+		"disabled-by-db-connection": s.disabled[originDBConnection],
 	}
 }
 

@@ -1,0 +1,249 @@
+package daemon
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/internal/regularfile"
+	"github.com/leased/leased/lease/pgsql"
+)
+
+// pgsqlHooks connect a PostgreSQL lease store to the running process:
+// the configuration its pools are read from (the one in force, which a
+// reload changes), and where a lost connection is reported. Both may be
+// nil, as for export, import and -T.
+type pgsqlHooks struct {
+	config func() *config.Config
+	onLost func(error)
+}
+
+// pgsqlOptions are the pgsql options lease-database describes, with
+// Kea's defaults: host localhost, connect-timeout 5 s. The password comes
+// from password-file (its first line) when that is given.
+func pgsqlOptions(cfg *config.Config, h pgsqlHooks) (pgsql.Options, error) {
+	db := cfg.LeaseDatabase
+	o := pgsql.Options{
+		Host: db.Host, Port: db.Port, Name: db.Name, User: db.User, Password: db.Password.Reveal(),
+		ConnectTimeout: time.Duration(db.ConnectTimeout) * time.Second,
+		TCPUserTimeout: time.Duration(db.TCPUserTimeout) * time.Second,
+		SSLMode:        db.SSLMode, TrustAnchor: db.TrustAnchor, CertFile: db.CertFile, KeyFile: db.KeyFile,
+		OnLost: h.onLost,
+	}
+	if o.Host == "" {
+		o.Host = "localhost"
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	if db.PasswordFile != "" {
+		b, err := regularfile.ReadLimited(db.PasswordFile, 4096)
+		if err != nil {
+			return o, fmt.Errorf("lease-database password-file: %w", err)
+		}
+		line, _, _ := bufio.NewReader(bytes.NewReader(b)).ReadLine()
+		o.Password = string(line)
+	}
+	poolsOf := func() *config.Config { return cfg }
+	if h.config != nil {
+		poolsOf = h.config
+	}
+	o.PoolID = func(subnetID uint32, a netip.Addr) uint32 { return poolOf(poolsOf(), subnetID, a) }
+	return o, nil
+}
+
+// poolOf is the pool-id of the pool of subnet subnetID that holds a, 0
+// when none does: what schema 13.0 does not store.
+func poolOf(cfg *config.Config, subnetID uint32, a netip.Addr) uint32 {
+	s := cfg.SubnetByID(subnetID)
+	if s == nil {
+		return 0
+	}
+	for _, p := range s.Pools {
+		if p.First.Compare(a) <= 0 && a.Compare(p.Last) <= 0 {
+			return p.ID
+		}
+	}
+	return 0
+}
+
+// openPgsql opens the PostgreSQL lease store of cfg. With retry-on-startup
+// and reconnection configured (max-reconnect-tries and
+// reconnect-wait-time not 0), a database that cannot be reached is tried
+// again as after a lost connection, before the server serves.
+func openPgsql(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsqlHooks) (*pgsql.Store, error) {
+	o, err := pgsqlOptions(cfg, h)
+	if err != nil {
+		return nil, err
+	}
+	db := cfg.LeaseDatabase
+	retries := uint32(0)
+	if db.RetryOnStartup && db.ReconnectWaitTime > 0 {
+		retries = db.MaxReconnectTries
+	}
+	for try := uint32(0); ; try++ {
+		s, err := pgsql.Open(ctx, o)
+		if err == nil || !pgsql.ConnectionLost(err) || try >= retries {
+			return s, err
+		}
+		wait := time.Duration(db.ReconnectWaitTime) * time.Millisecond
+		log.Warn("lease database unreachable at start; retrying (retry-on-startup)",
+			"retry", try+1, "of", retries, "in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// pgsqlDesc names the database for logs, without the password.
+func pgsqlDesc(db config.Database) string {
+	host := db.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return fmt.Sprintf("postgresql database %q on %s as %q", db.Name, host, db.User)
+}
+
+// dbRecovery is Kea's handling of a lost lease-database connection
+// (on-fail, max-reconnect-tries, reconnect-wait-time): with
+// stop-retry-exit the DHCP service is disabled (origin "db-connection")
+// until the database answers again; the connection is tried every
+// reconnect-wait-time, up to max-reconnect-tries times; when the tries
+// run out, or there are none (max-reconnect-tries or reconnect-wait-time
+// 0, Kea's defaults), stop-retry-exit and serve-retry-exit stop the
+// server with exit value 1, and serve-retry-continue serves on. Meanwhile
+// no lease is acknowledged that the database did not store: the engine
+// withholds the reply of every failed write.
+type dbRecovery struct {
+	db      config.Database
+	ping    func(context.Context) error
+	service *serviceState
+	log     *slog.Logger
+	// exit stops the server with exit value 1.
+	exit func()
+
+	lost chan error
+}
+
+func newDBRecovery(db config.Database, service *serviceState, log *slog.Logger, exit func()) *dbRecovery {
+	return &dbRecovery{db: db, service: service, log: log, exit: exit, lost: make(chan error, 1)}
+}
+
+// onLost is the store's OnLost: it wakes run, without blocking the DHCP
+// path that saw the failure.
+func (r *dbRecovery) onLost(err error) {
+	select {
+	case r.lost <- err:
+	default:
+	}
+}
+
+// run handles lost connections until ctx ends.
+func (r *dbRecovery) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-r.lost:
+			if !r.recover(ctx, err) {
+				return
+			}
+		}
+	}
+}
+
+// recover handles one lost connection; it returns false once the server
+// is stopping.
+func (r *dbRecovery) recover(ctx context.Context, cause error) bool {
+	onFail := r.db.OnFail
+	stop := onFail == "" || onFail == "stop-retry-exit"
+	exitOnFailure := onFail != "serve-retry-continue"
+	wait := time.Duration(r.db.ReconnectWaitTime) * time.Millisecond
+	tries := r.db.MaxReconnectTries
+	if stop {
+		r.service.disable(originDBConnection, 0)
+	}
+	if tries == 0 || wait == 0 {
+		if exitOnFailure {
+			r.log.Error("lease database connection lost and reconnection is not configured (max-reconnect-tries, reconnect-wait-time); shutting down",
+				"on-fail", onFail, "error", cause)
+			r.exit()
+			return false
+		}
+		r.log.Error("lease database connection lost; serving on (on-fail serve-retry-continue): no lease is acknowledged until the database answers",
+			"error", cause)
+		return true
+	}
+	if stop {
+		r.log.Error("lease database connection lost; DHCP service disabled while reconnecting", "on-fail", onFail,
+			"max-reconnect-tries", tries, "reconnect-wait-time", wait, "error", cause)
+	} else {
+		r.log.Error("lease database connection lost; serving while reconnecting: no lease is acknowledged until the database answers",
+			"on-fail", onFail, "max-reconnect-tries", tries, "reconnect-wait-time", wait, "error", cause)
+	}
+	var err error
+	for try := uint32(1); try <= tries; try++ {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+		pctx, cancel := context.WithTimeout(ctx, max(time.Duration(r.db.ConnectTimeout)*time.Second, time.Second))
+		err = r.ping(pctx)
+		cancel()
+		if err == nil {
+			// Failures seen while reconnecting are of the outage that
+			// just ended.
+			select {
+			case <-r.lost:
+			default:
+			}
+			r.service.enable(originDBConnection)
+			r.log.Info("lease database connection recovered; DHCP service resumed", "tries", try)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		r.log.Warn("lease database still unreachable", "try", try, "of", tries, "error", err)
+	}
+	if exitOnFailure {
+		r.log.Error("lease database unreachable after every reconnection try; shutting down", "on-fail", onFail,
+			"max-reconnect-tries", tries, "error", err)
+		r.exit()
+		return false
+	}
+	r.service.enable(originDBConnection)
+	r.log.Error("lease database unreachable after every reconnection try; serving on (on-fail serve-retry-continue)",
+		"max-reconnect-tries", tries, "error", err)
+	return true
+}
+
+// pgsqlLink is what the running process keeps of a PostgreSQL lease
+// store: the configuration in force, whose pools give the leases read
+// their pool-id, and the recovery of lost connections.
+type pgsqlLink struct {
+	cfg atomic.Pointer[config.Config]
+	rec *dbRecovery
+}
+
+// newPgsqlLink prepares the PostgreSQL store of cfg for the process p.
+func newPgsqlLink(p *process, cfg *config.Config, log *slog.Logger) (*pgsqlLink, pgsqlHooks) {
+	l := &pgsqlLink{rec: newDBRecovery(cfg.LeaseDatabase, &p.service, log, func() {
+		p.onLoop(context.Background(), func() control.Response {
+			p.exit, p.quit = 1, true
+			return control.OK("")
+		})
+	})}
+	l.cfg.Store(cfg)
+	return l, pgsqlHooks{config: l.cfg.Load, onLost: l.rec.onLost}
+}
