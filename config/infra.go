@@ -577,8 +577,11 @@ func (l *loader) hooksLibraries(m member) {
 					l.notSupported(v.Pos(), findNotSupported("hooks-libraries", "binding-variables", hookLeaseCmds))
 				}
 			}
+		case isHA(h.Library):
+			// Built in: the daemon reads its parameters (package ha),
+			// which this package does not know.
 		default:
-			if e := findNoEffect("hooks-libraries", "library", "any library not rejected above, other than "+hookLeaseCmds); e != nil {
+			if e := findNoEffect("hooks-libraries", "library", otherHooks); e != nil {
 				l.warnf(lib.pos(), "no effect in leased: hook library %q is not loaded at %s (%s)", h.Library, lib.pos(), e.Reason)
 			}
 		}

@@ -34,6 +34,8 @@ const (
 	pgsqlOnly     = "with type \"postgresql\""
 	whyMySQL      = "Kea applies it to MySQL connections only; PostgreSQL's libpq, like leased's driver, has no such setting"
 	hookLeaseCmds = "libdhcp_lease_cmds.so"
+	hookHA        = "libdhcp_ha.so"
+	otherHooks    = "any library not rejected above, other than " + hookLeaseCmds + " and " + hookHA
 )
 
 // noEffect is the single list of what is accepted without effect. Keep it
@@ -61,7 +63,7 @@ var noEffect = []Ignored{
 	{Keyword: "server-port", Scope: "dhcp-ddns", Reason: whyD2Client},
 	{Keyword: "capacity", Scope: "dhcp-queue-control", Reason: whyQueue},
 	{Keyword: "queue-type", Scope: "dhcp-queue-control", Reason: whyQueue},
-	{Keyword: "library", Scope: "hooks-libraries", When: "any library not rejected above, other than " + hookLeaseCmds, Warns: true, Reason: "leased does not load Kea's hook libraries (C++ code); it serves as if the library were not configured"},
+	{Keyword: "library", Scope: "hooks-libraries", When: otherHooks, Warns: true, Reason: "leased does not load Kea's hook libraries (C++ code); it serves as if the library were not configured"},
 	{Keyword: "library", Scope: "hooks-libraries", When: hookLeaseCmds, Reason: "its lease4-* commands are built into leased; nothing needs loading"},
 	{Keyword: "parameters", Scope: "hooks-libraries", Reason: "parameters of a library leased does not load, or of " + hookLeaseCmds + " other than binding-variables (which is rejected)"},
 	{Keyword: "outbound-interface", Scope: "interfaces-config", When: `"use-routing" with dhcp-socket-type "raw"`, Reason: "Kea applies it to UDP sockets only, and so does leased"},
@@ -131,7 +133,15 @@ func (l *loader) noEffect(at Pos, scope, keyword, when string) {
 
 // isLeaseCmds reports whether library names Kea's lease commands hook,
 // whose commands leased has built in.
-func isLeaseCmds(library string) bool {
+func isLeaseCmds(library string) bool { return isHook(library, hookLeaseCmds) }
+
+// isHA reports whether library names Kea's high-availability hook, which
+// leased has built in: the daemon reads its parameters.
+func isHA(library string) bool { return isHook(library, hookHA) }
+
+// isHook reports whether library is the hook named name, in any
+// directory and with any suffix (libdhcp_ha.so.0, libdhcp_ha.dylib).
+func isHook(library, name string) bool {
 	base := library
 	if i := strings.LastIndexByte(base, '/'); i >= 0 {
 		base = base[i+1:]
@@ -139,5 +149,5 @@ func isLeaseCmds(library string) bool {
 	if i := strings.IndexByte(base, '.'); i > 0 {
 		base = base[:i]
 	}
-	return base == strings.TrimSuffix(hookLeaseCmds, ".so")
+	return base == strings.TrimSuffix(name, ".so")
 }

@@ -36,7 +36,6 @@ var notSupported = []Unsupported{
 	{Keyword: "enable-updates", Scope: "dhcp-ddns", When: "true", Reason: "DNS updates (DDNS) are not implemented yet: leased would not send them"},
 	{Keyword: "enable-queue", Scope: "dhcp-queue-control", When: "true", Reason: "the congestion-handling packet queue is not implemented"},
 	{Keyword: "binding-variables", Scope: "hooks-libraries", When: "not empty, in the parameters of libdhcp_lease_cmds.so", Reason: "binding variables (values computed per lease into its user context, Kea 2.7.7) are not implemented"},
-	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_ha.so", Reason: "high availability (the HA hook) is not implemented"},
 	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_mysql_cb.so, libdhcp_pgsql_cb.so, libdhcp_cb_cmds.so", Reason: "configuration backends are not implemented"},
 	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_mysql.so", Reason: "MySQL storage is not implemented"},
 	{Keyword: "type", Scope: "hosts-database, hosts-databases", When: `"mysql"`, Reason: "MySQL host reservations are not implemented; use \"postgresql\""},
