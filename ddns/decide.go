@@ -54,6 +54,15 @@ type Params struct {
 	// CharReplacement (hostname-char-set); nil: none are.
 	CharSet         *regexp.Regexp
 	CharReplacement string
+	// Updates says that the server sends DNS updates for this scope:
+	// dhcp-ddns enable-updates and ddns-send-updates are both true.
+	// Without it the answer says the server updates nothing.
+	Updates bool
+	// OverrideNoUpdate and OverrideClientUpdate are
+	// ddns-override-no-update and ddns-override-client-update: the
+	// server updates DNS although the client asked it not to (N set), or
+	// asked to do the forward update itself (S clear).
+	OverrideNoUpdate, OverrideClientUpdate bool
 }
 
 // Quiet reports whether a client that sends neither option 12 nor option
@@ -64,18 +73,30 @@ func (p *Params) Quiet() bool { return !p.Replace.suppliesMissing() }
 // ParamsOf returns the Params of a scope whose DDNS parameters are d. The
 // character set and its replacement are taken from charSet instead: Kea
 // reads them from the subnet even where a pool sets its own. A nil d
-// gives Kea's defaults without a character set.
+// gives Kea's defaults without a character set. The Params say the
+// server does no DNS updates, as when dhcp-ddns enable-updates is false;
+// see UpdatingParamsOf.
 func ParamsOf(d, charSet *config.DDNS) *Params {
 	p := &Params{GeneratedPrefix: "myhost"}
 	if d != nil {
 		p.Replace, _ = ParseMode(d.ReplaceClientName)
 		p.GeneratedPrefix = d.GeneratedPrefix
 		p.QualifyingSuffix = d.QualifyingSuffix
+		p.OverrideNoUpdate = d.OverrideNoUpdate
+		p.OverrideClientUpdate = d.OverrideClientUpdate
 	}
 	if charSet != nil && charSet.HostnameCharSet != nil {
 		p.CharSet = posix(charSet.HostnameCharSet)
 		p.CharReplacement = charSet.HostnameCharReplacement
 	}
+	return p
+}
+
+// UpdatingParamsOf is ParamsOf for a server whose dhcp-ddns
+// enable-updates is true: Updates is the scope's ddns-send-updates.
+func UpdatingParamsOf(d, charSet *config.DDNS) *Params {
+	p := ParamsOf(d, charSet)
+	p.Updates = d != nil && d.SendUpdates
 	return p
 }
 
@@ -200,13 +221,14 @@ func hostNameAnswer(dst []byte, start int, r *Request, p *Params, a netip.Addr) 
 	case len(v) == 1 && v[0] == '.':
 		return generatedHostName(dst[:start], start, p, a)
 	}
-	return Answer{Option: dhcpv4.OptionHostName, Value: v, Hostname: intern(v, r.Previous)}
+	// With option 12 the server does both updates when it does any.
+	return Answer{Option: dhcpv4.OptionHostName, Value: v, Hostname: intern(v, r.Previous), FQDNFwd: p.Updates, FQDNRev: p.Updates}
 }
 
 func generatedHostName(dst []byte, start int, p *Params, a netip.Addr) Answer {
 	dst = generate(dst[:start], p.GeneratedPrefix, a, p.QualifyingSuffix, false)
 	v := dst[start:]
-	return Answer{Option: dhcpv4.OptionHostName, Value: v, Hostname: string(v), Generated: true}
+	return Answer{Option: dhcpv4.OptionHostName, Value: v, Hostname: string(v), Generated: true, FQDNFwd: p.Updates, FQDNRev: p.Updates}
 }
 
 // intern returns b as a string, prev itself when they are equal.
@@ -278,13 +300,7 @@ func decideFQDN(dst []byte, r *Request, p *Params, a netip.Addr) Answer {
 	if f.parse(r.FQDN) != nil {
 		return Answer{} // Kea drops the message; see ValidFQDN
 	}
-	// Without DNS updates: the server updates nothing (N set, S clear),
-	// overriding the client's S flag if it was set (O), and answers in
-	// the encoding the client used (E).
-	flags := dhcpv4.FQDNNoUpdate | f.flags&dhcpv4.FQDNEncoded
-	if f.flags&dhcpv4.FQDNServerUpdates != 0 {
-		flags |= dhcpv4.FQDNOverride
-	}
+	flags, fwd, rev := serverFlags(f.flags, p)
 	// Names are worked out in the spare room of dst, then the answer is
 	// written over them.
 	start := len(dst)
@@ -298,7 +314,9 @@ func decideFQDN(dst []byte, r *Request, p *Params, a netip.Addr) Answer {
 			return Answer{}
 		}
 	case p.Replace.replacesSent() || !f.hasName:
-		return generatedFQDN(dst, flags, &f, p, a)
+		ans := generatedFQDN(dst, flags, &f, p, a)
+		ans.FQDNFwd, ans.FQDNRev = fwd, rev
+		return ans
 	default:
 		client := f.name.appendText(work, f.partial)
 		if p.CharSet != nil {
@@ -320,12 +338,47 @@ func decideFQDN(dst []byte, r *Request, p *Params, a netip.Addr) Answer {
 			return Answer{}
 		}
 	}
-	ans := Answer{Option: dhcpv4.OptionClientFQDN}
+	ans := Answer{Option: dhcpv4.OptionClientFQDN, FQDNFwd: fwd, FQDNRev: rev}
 	ans.Hostname = intern(resp.appendText(work[:0], false), r.Previous)
 	dst = append(dst, flags, f.rcode1, f.rcode2)
 	dst = appendFQDNName(dst, flags, &resp)
 	ans.Value = dst[start:]
 	return ans
+}
+
+// serverFlags returns the flags of the server's option 81 for a client
+// that sent flags client, and the updates the server does (forward: the
+// S flag it answers; reverse: N clear), as Kea's analyzeFqdn and
+// adjustFqdnFlags decide: without updates, none (N set, S clear); for a
+// client that asks for no updates (N), the server's S is
+// ddns-override-no-update; for one that leaves the forward update to the
+// server (S), S; for one that does it itself, ddns-override-client-update.
+// O says the server's S differs from the client's; E is the client's.
+func serverFlags(client uint8, p *Params) (flags uint8, fwd, rev bool) {
+	clientS := client&dhcpv4.FQDNServerUpdates != 0
+	var s, n bool
+	switch {
+	case !p.Updates:
+		s, n = false, true
+	case client&dhcpv4.FQDNNoUpdate != 0:
+		s = p.OverrideNoUpdate
+		n = !s
+	case clientS:
+		s = true
+	default:
+		s = p.OverrideClientUpdate
+	}
+	flags = client & dhcpv4.FQDNEncoded
+	if s {
+		flags |= dhcpv4.FQDNServerUpdates
+	}
+	if n {
+		flags |= dhcpv4.FQDNNoUpdate
+	}
+	if s != clientS {
+		flags |= dhcpv4.FQDNOverride
+	}
+	return flags, s, !n
 }
 
 // generatedFQDN answers with a generated name. When the name cannot be

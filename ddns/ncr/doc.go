@@ -18,6 +18,10 @@
 // ddns-ttl-max). [ForLease] builds the request for a lease from the
 // values stored in it, as kea-dhcp4 does, so that a removal sent by Kea
 // for a lease leased added (or the reverse) names the same DHCID.
+// [ForChange] gives the requests for one lease change on exactly Kea's
+// events: a new lease, a renewal that changes the name or its directions
+// (or any renewal with ddns-update-on-renew), a release, a decline, a
+// reclamation.
 //
 // [Sender] queues requests (bounded, as max-queue-size bounds Kea's) and
 // sends them from one goroutine; [Receiver] reads them from a UDP socket.
