@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -104,47 +102,12 @@ var _ lease.Store = (*Store)(nil)
 // Open connects to the database, checks that its schema is Kea's 13.0 and
 // returns the store.
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	// The host, port and TLS settings go through libpq's keywords, so
-	// that the TLS configuration is made for the host connected to.
-	var dsn []string
-	for _, kv := range [][2]string{{"host", opts.Host}, {"sslmode", opts.SSLMode},
-		{"sslrootcert", opts.TrustAnchor}, {"sslcert", opts.CertFile}, {"sslkey", opts.KeyFile}} {
-		if kv[1] != "" {
-			dsn = append(dsn, kv[0]+"="+quoteDSN(kv[1]))
-		}
-	}
-	if opts.Port != 0 {
-		dsn = append(dsn, "port="+strconv.Itoa(int(opts.Port)))
-	}
-	cfg, err := pgxpool.ParseConfig(strings.Join(dsn, " "))
+	cfg, err := poolConfig(opts)
 	if err != nil {
-		return nil, fmt.Errorf("lease-database postgresql: host, port and TLS settings (%s): %w", opts, err)
-	}
-	cc := cfg.ConnConfig
-	if opts.TCPUserTimeout > 0 {
-		cc.DialFunc = tcpUserTimeoutDialer(opts.TCPUserTimeout)
-	}
-	if opts.Name != "" {
-		cc.Database = opts.Name
-	}
-	if opts.User != "" {
-		cc.User = opts.User
-	}
-	if opts.Password != "" {
-		cc.Password = opts.Password
-	}
-	if opts.ConnectTimeout > 0 {
-		cc.ConnectTimeout = opts.ConnectTimeout
-	}
-	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
-	}
-	server := net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))
-	if strings.HasPrefix(cc.Host, "/") {
-		server = fmt.Sprintf("the unix socket in %s (port %d)", cc.Host, cc.Port)
+		return nil, err
 	}
 	s := &Store{
-		where:  fmt.Sprintf("PostgreSQL database %q on %s as user %q", cc.Database, server, cc.User),
+		where:  where(cfg.ConnConfig),
 		poolID: opts.PoolID,
 		onLost: opts.OnLost,
 	}
