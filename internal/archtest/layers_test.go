@@ -24,6 +24,7 @@ var layers = []struct {
 	{1, "library", []string{"dhcpserver", "dhcpserver/dhcptest"}},
 	{2, "engines", []string{
 		"config", "config/", "classify", "alloc", "lease", "lease/", "ddns", "ddns/ncr",
+		"dnsupdate",
 		"control", "stats", "logging", "mesh", "mesh/", "client", "client/", "ha",
 		"hosts", "hosts/",
 		"snoop", "client6",
