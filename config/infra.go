@@ -606,9 +606,6 @@ func (l *loader) dhcpDDNS(m member, gp *rawParams) {
 		switch m.Key {
 		case "enable-updates":
 			d.EnableUpdates, _ = l.boolean(m)
-			if d.EnableUpdates {
-				l.notSupported(m.pos(), findNotSupported("dhcp-ddns", "enable-updates", "true"))
-			}
 		case "server-ip":
 			if a, ok := l.ipAny(m); ok {
 				d.ServerIP = a
@@ -644,6 +641,9 @@ func (l *loader) dhcpDDNS(m member, gp *rawParams) {
 	gp.ddns = gp.ddns.or(moved)
 	if d.EnableUpdates && d.SenderIP.IsValid() && !d.SenderIP.IsUnspecified() && d.SenderIP.Is4() != d.ServerIP.Is4() {
 		l.errf(m.pos(), "dhcp-ddns: server-ip and sender-ip must be of the same address family")
+	}
+	if d.EnableUpdates && d.SenderIP == d.ServerIP && d.SenderPort == d.ServerPort {
+		l.errf(m.pos(), "dhcp-ddns: sender-ip and sender-port %v:%d are kea-dhcp-ddns's server-ip and server-port", d.SenderIP, d.SenderPort)
 	}
 }
 

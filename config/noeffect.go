@@ -23,13 +23,10 @@ type Ignored struct {
 
 // Reasons shared by several keywords.
 const (
-	whyDDNSSend   = "used only to send DNS updates, which leased does not do (dhcp-ddns enable-updates true is rejected)"
-	whyD2Client   = "how to reach kea-dhcp-ddns, used only when enable-updates is true, which is rejected"
 	whyQueue      = "used only when enable-queue is true, which is rejected"
 	whyMT         = "leased has no thread pool or packet queue to size: each DHCP socket is read by one goroutine that answers its messages at once, and the lease writes of many answers are flushed together"
 	whySQL        = "a setting of SQL lease databases; memfile opens no connection"
 	whySQLWarns   = "a setting of SQL lease databases; memfile opens no connection and ignores it"
-	ddnsScopes    = "Dhcp4, shared-networks, subnet4, pools"
 	memfileOnly   = "with type \"memfile\""
 	pgsqlOnly     = "with type \"postgresql\""
 	whyMySQL      = "Kea applies it to MySQL connections only; PostgreSQL's libpq, like leased's driver, has no such setting"
@@ -44,23 +41,6 @@ var noEffect = []Ignored{
 	{Keyword: "parked-packet-limit", Scope: "Dhcp4", Reason: "packets are parked only while hook libraries finish their work, and leased loads none"},
 	{Keyword: "reservations-lookup-first", Scope: "Dhcp4", Reason: "it orders Kea's lookups of a client's reservation and lease; leased looks both up in memory and gets the same answer either way"},
 	{Keyword: "reservations-out-of-pool", Scope: "Dhcp4, shared-networks, subnet4", Reason: "a promise that reservations lie outside the pools, which lets Kea skip the reservation lookup when it allocates from a pool; leased always checks its reservation index, which gives the same answers while the promise holds"},
-	{Keyword: "ddns-conflict-resolution-mode", Scope: ddnsScopes, Reason: whyDDNSSend},
-	{Keyword: "ddns-override-client-update", Scope: ddnsScopes, Reason: whyDDNSSend},
-	{Keyword: "ddns-override-no-update", Scope: ddnsScopes, Reason: whyDDNSSend},
-	{Keyword: "ddns-send-updates", Scope: ddnsScopes, Reason: whyDDNSSend},
-	{Keyword: "ddns-ttl", Scope: ddnsScopes, Reason: whyDDNSSend},
-	{Keyword: "ddns-ttl-max", Scope: ddnsScopes, Reason: whyDDNSSend},
-	{Keyword: "ddns-ttl-min", Scope: ddnsScopes, Reason: whyDDNSSend},
-	{Keyword: "ddns-ttl-percent", Scope: ddnsScopes, Reason: whyDDNSSend},
-	{Keyword: "ddns-update-on-renew", Scope: ddnsScopes, Reason: whyDDNSSend},
-	{Keyword: "ddns-use-conflict-resolution", Scope: "Dhcp4, shared-networks, subnet4", Reason: "the Kea 2.2 form of ddns-conflict-resolution-mode: " + whyDDNSSend},
-	{Keyword: "max-queue-size", Scope: "dhcp-ddns", Reason: whyD2Client},
-	{Keyword: "ncr-format", Scope: "dhcp-ddns", Reason: whyD2Client},
-	{Keyword: "ncr-protocol", Scope: "dhcp-ddns", Reason: whyD2Client},
-	{Keyword: "sender-ip", Scope: "dhcp-ddns", Reason: whyD2Client},
-	{Keyword: "sender-port", Scope: "dhcp-ddns", Reason: whyD2Client},
-	{Keyword: "server-ip", Scope: "dhcp-ddns", Reason: whyD2Client},
-	{Keyword: "server-port", Scope: "dhcp-ddns", Reason: whyD2Client},
 	{Keyword: "capacity", Scope: "dhcp-queue-control", Reason: whyQueue},
 	{Keyword: "queue-type", Scope: "dhcp-queue-control", Reason: whyQueue},
 	{Keyword: "library", Scope: "hooks-libraries", When: otherHooks, Warns: true, Reason: "leased does not load Kea's hook libraries (C++ code); it serves as if the library were not configured"},

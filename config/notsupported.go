@@ -33,7 +33,6 @@ var notSupported = []Unsupported{
 	{Keyword: "exclude-first-last-24", Scope: "compatibility", When: "true", Reason: "skipping the .0 and .255 addresses of pools is not implemented"},
 	{Keyword: "ignore-dhcp-server-identifier", Scope: "compatibility", When: "true", Reason: "ignoring the server identifier of requests is not implemented"},
 	{Keyword: "lenient-option-parsing", Scope: "compatibility", When: "true", Reason: "the lenient reading of malformed options is not implemented"},
-	{Keyword: "enable-updates", Scope: "dhcp-ddns", When: "true", Reason: "DNS updates (DDNS) are not implemented yet: leased would not send them"},
 	{Keyword: "enable-queue", Scope: "dhcp-queue-control", When: "true", Reason: "the congestion-handling packet queue is not implemented"},
 	{Keyword: "binding-variables", Scope: "hooks-libraries", When: "not empty, in the parameters of libdhcp_lease_cmds.so", Reason: "binding variables (values computed per lease into its user context, Kea 2.7.7) are not implemented"},
 	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_mysql_cb.so, libdhcp_pgsql_cb.so, libdhcp_cb_cmds.so", Reason: "configuration backends are not implemented"},
