@@ -8,6 +8,7 @@
 //
 //	demo     build a throw-away network and show a server handing out leases
 //	serve    run the DHCPv4 server from a Kea Dhcp4 configuration
+//	ddns     update DNS for the NameChangeRequests of leased or kea-dhcp4, as kea-dhcp-ddns
 //	lease    inspect and edit the lease database
 //	ctl      send a command to a running server's control socket
 //	mesh     run as a node of a ddhcpd-compatible mesh
@@ -88,6 +89,7 @@ func commands() []*command {
 	return []*command{
 		{name: "demo", summary: "build a throw-away network and show a server handing out leases", setup: demoFlags},
 		{name: "serve", summary: "run the DHCPv4 server from a Kea Dhcp4 configuration", setup: serveFlags},
+		{name: "ddns", summary: "update DNS for the NameChangeRequests of leased or kea-dhcp4, as kea-dhcp-ddns", setup: ddnsFlags},
 		{name: "lease", summary: "export or import leases as Kea memfile CSV", args: "export | import CSV...", setup: leaseFlags},
 		{name: "ctl", summary: "send a command to a running server's control socket", args: "<command> [json-arguments]",
 			also: []string{"leased ctl mesh [ddhcpdctl flags; leased ctl mesh -h lists them]"}, setup: ctlFlags, handOff: []string{"mesh"}},
