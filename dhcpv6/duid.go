@@ -139,3 +139,17 @@ func ParseDUID(s string) (DUID, error) {
 	}
 	return d, nil
 }
+
+// MarshalText writes the DUID as String does, so that logs and JSON show
+// it in that form.
+func (d DUID) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads what MarshalText writes.
+func (d *DUID) UnmarshalText(b []byte) error {
+	p, err := ParseDUID(string(b))
+	if err != nil {
+		return err
+	}
+	*d = p
+	return nil
+}

@@ -2,6 +2,7 @@ package dhcpv6
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"slices"
@@ -283,5 +284,20 @@ func TestDUID(t *testing.T) {
 		if bad.Validate() == nil {
 			t.Errorf("%v passes Validate", bad)
 		}
+	}
+}
+
+func TestDUIDText(t *testing.T) {
+	d := NewDUIDLL(HardwareTypeEthernet, []byte{2, 0, 0x5e, 0x10, 0, 1})
+	b, err := json.Marshal(struct{ D DUID }{d})
+	if err != nil || string(b) != `{"D":"00:03:00:01:02:00:5e:10:00:01"}` {
+		t.Fatalf("JSON %s %v", b, err)
+	}
+	var back struct{ D DUID }
+	if err := json.Unmarshal(b, &back); err != nil || !bytes.Equal(back.D, d) {
+		t.Fatalf("read back %v %v", back.D, err)
+	}
+	if err := json.Unmarshal([]byte(`{"D":"00:01"}`), &back); err == nil {
+		t.Error("a 2-byte DUID was accepted")
 	}
 }
