@@ -3,6 +3,8 @@ package pgsql
 import (
 	"strings"
 	"testing"
+
+	"github.com/leased/leased/lease/pgsql/schema"
 )
 
 // TestConnect: one connection with a store's options, to a database with
@@ -18,7 +20,7 @@ func TestConnect(t *testing.T) {
 		t.Errorf("where = %q", w)
 	}
 	var n int
-	if err := conn.QueryRow(t.Context(), "SELECT version FROM schema_version").Scan(&n); err != nil || n != SchemaMajor {
+	if err := conn.QueryRow(t.Context(), "SELECT version FROM schema_version").Scan(&n); err != nil || n != schema.Kea22.Major {
 		t.Errorf("schema_version through Connect: %d, %v", n, err)
 	}
 	o.Password = "not-the-Pa55word"

@@ -8,12 +8,23 @@
 // NULL, when absent), the hostname and user context as text (empty, not
 // NULL), the state as Kea numbers it. The schema has no column for the
 // hardware type: every lease reads back as Ethernet, as Kea reads it. Nor
-// has it one for the pool: a lease's PoolID is what Options.PoolID says
+// has 13.0 one for the pool: a lease's PoolID is what Options.PoolID says
 // for its subnet and address (0 without it), and is not stored.
 //
-// Open reads schema_version and refuses any version but 13.0, and a lease4
-// table whose columns are not 13.0's: a schema this package has not been
-// checked against is never written. It never creates or alters a table.
+// It reads and writes schema 34.0 too, Kea 3.1.9 and 3.2's (`leased db
+// upgrade` or Kea's kea-admin db-upgrade make it from 13.0): there a
+// lease's pool is stored in pool_id (counted per pool by the schema's
+// triggers in lease4_pool_stat, where Stats reads it), relay_id and
+// remote_id hold the relay-id and remote-id of the user context's relay
+// information as Kea 3.x writes them (NULL without), and released leases
+// are stored.
+//
+// Open reads schema_version and refuses any version but 13.0 and 34.0, a
+// lease4 table whose columns are not that version's, and a 34.0 database
+// on which a Kea 3.x server runs the shared-flq allocator (whose free
+// list this package does not keep): a schema this package has not been
+// checked against is never written. It never creates or alters a table;
+// package schema does (leased db).
 //
 // # Expiry and time zones
 //

@@ -16,6 +16,7 @@ import (
 
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
+	"github.com/leased/leased/lease/pgsql/schema"
 )
 
 // Options say which database to use and how.
@@ -69,13 +70,6 @@ func (o Options) String() string {
 // GoString is String, so that %#v shows no password either.
 func (o Options) GoString() string { return o.String() }
 
-// SchemaMajor and SchemaMinor are the version of Kea's schema this package
-// reads and writes: 13.0, Kea 2.2's.
-const (
-	SchemaMajor = 13
-	SchemaMinor = 0
-)
-
 // MaxExpire is the latest expiry Kea accepts in its databases
 // (DatabaseConnection::MAX_DB_TIME, the end of 32-bit time_t).
 const MaxExpire = 2147483647
@@ -94,13 +88,14 @@ type Store struct {
 	where  string // the database, host and user, for errors
 	poolID func(uint32, netip.Addr) uint32
 	onLost func(error)
+	sql    *statements // those of the schema's version
 	closed atomic.Bool
 }
 
 var _ lease.Store = (*Store)(nil)
 
-// Open connects to the database, checks that its schema is Kea's 13.0 and
-// returns the store.
+// Open connects to the database, checks that its schema is Kea's 13.0 or
+// 34.0 and returns the store, which reads and writes that version.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	cfg, err := poolConfig(opts)
 	if err != nil {
@@ -138,17 +133,16 @@ var columns13 = map[string]string{
 }
 
 func (s *Store) checkSchema(ctx context.Context) error {
-	var major, minor int64
-	err := s.pool.QueryRow(ctx, "SELECT version, minor FROM schema_version").Scan(&major, &minor)
-	var pgErr *pgconn.PgError
-	switch {
-	case errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
-		return fmt.Errorf("no Kea schema (no table schema_version): create it with `kea-admin db-init pgsql` of Kea 2.2 (schema %d.%d)", SchemaMajor, SchemaMinor)
-	case err != nil:
-		return fmt.Errorf("read the schema version: %w", err)
+	v, err := schema.Read(ctx, s.pool)
+	if errors.Is(err, schema.ErrNoSchema) {
+		return fmt.Errorf("%w: create it with `leased db init` or Kea 2.2's `kea-admin db-init pgsql` (schema %s)", err, schema.Kea22)
 	}
-	if major != SchemaMajor || minor != SchemaMinor {
-		return fmt.Errorf("Kea schema version %d.%d is not one leased has been verified with; it reads and writes %d.%d only (Kea 2.2's), and never alters a schema", major, minor, SchemaMajor, SchemaMinor)
+	if err != nil {
+		return err
+	}
+	var ok bool
+	if s.sql, ok = statementsFor(v); !ok {
+		return fmt.Errorf("Kea schema version %s is not one leased has been verified with; it reads and writes %s (Kea 2.2's) and %s (Kea 3.1.9 and 3.2's) only, and never alters a schema (leased db upgrade takes 13.0 to 34.0)", v, schema.Kea22, schema.Kea32)
 	}
 	rows, err := s.pool.Query(ctx, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'lease4'")
 	if err != nil {
@@ -162,17 +156,34 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("read the columns of lease4: %w", err)
 	}
-	for col, want := range columns13 {
+	for col, want := range s.sql.columns {
 		if got, ok := found[col]; !ok {
-			return fmt.Errorf("schema %d.%d but table lease4 has no column %s", major, minor, col)
+			return fmt.Errorf("schema %s but table lease4 has no column %s", v, col)
 		} else if got != want {
-			return fmt.Errorf("schema %d.%d but column lease4.%s is %s, not %s", major, minor, col, got, want)
+			return fmt.Errorf("schema %s but column lease4.%s is %s, not %s", v, col, got, want)
 		}
 	}
 	for col := range found {
-		if _, ok := columns13[col]; !ok {
-			return fmt.Errorf("schema %d.%d but table lease4 has a column %s that schema does not have", major, minor, col)
+		if _, ok := s.sql.columns[col]; !ok {
+			return fmt.Errorf("schema %s but table lease4 has a column %s that schema does not have", v, col)
 		}
+	}
+	if s.sql.poolColumns {
+		return s.checkFLQ(ctx)
+	}
+	return nil
+}
+
+// checkFLQ refuses a 34.0 database on which a Kea 3.x server runs the
+// shared-flq allocator: its free list (free_lease4) must change with
+// every write to the leases of its pools, which this package does not do.
+func (s *Store) checkFLQ(ctx context.Context) error {
+	var pools int64
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM flq_pool4").Scan(&pools); err != nil {
+		return fmt.Errorf("read flq_pool4: %w", err)
+	}
+	if pools > 0 {
+		return fmt.Errorf("a Kea 3.x server runs the shared-flq allocator on this database (flq_pool4 has %d pools): leased does not keep its shared free lease queue (free_lease4) yet, so it does not write here; use another allocator on the Kea side", pools)
 	}
 	return nil
 }
@@ -234,14 +245,14 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// check refuses what schema 13.0 or Kea's reader cannot hold: one such row
+// check refuses what the schema or Kea's reader cannot hold: one such row
 // breaks every Kea query that returns it.
-func check(l *lease.Lease) error {
+func (s *Store) check(l *lease.Lease) error {
 	if err := l.Validate(); err != nil {
 		return err
 	}
-	if l.State == lease.StateReleased {
-		return fmt.Errorf("lease %v: state %s does not exist in Kea schema %d.%d (Kea 2.2 has no released leases)", l.Addr, l.State, SchemaMajor, SchemaMinor)
+	if l.State == lease.StateReleased && !s.sql.released {
+		return fmt.Errorf("lease %v: state %s does not exist in Kea schema %s (Kea 2.2 has no released leases)", l.Addr, l.State, s.sql.version)
 	}
 	if n := len(l.ClientID); n != 0 && (n < minClientIDLen || n > maxClientIDLen) {
 		return fmt.Errorf("lease %v: client identifier of %d bytes, Kea reads only %d to %d", l.Addr, n, minClientIDLen, maxClientIDLen)
@@ -254,12 +265,6 @@ func check(l *lease.Lease) error {
 }
 
 func addrInt(a netip.Addr) int64 { return int64(dhcpv4.AddrToUint32(a)) }
-
-// args are a lease's values in the column order of sqlInsert.
-func args(l *lease.Lease) []any {
-	return []any{addrInt(l.Addr), nonNil(l.HWAddr), nonNil(l.ClientID), int64(l.ValidLifetime), expireOf(l),
-		int64(l.SubnetID), l.FQDNFwd, l.FQDNRev, l.Hostname, int64(l.State), l.UserContext}
-}
 
 // guardArgs are prev's values for the guard.
 func guardArgs(prev *lease.Lease) []any {
@@ -318,10 +323,10 @@ func isUniqueViolation(err error) bool {
 // Add inserts l; a lease already at its address, written by anyone, is
 // lease.ErrExists.
 func (s *Store) Add(ctx context.Context, l *lease.Lease, _ lease.Durability) error {
-	if err := check(l); err != nil {
+	if err := s.check(l); err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, sqlInsert, args(l)...); err != nil {
+	if _, err := s.pool.Exec(ctx, s.sql.insert, s.sql.args(l)...); err != nil {
 		if isUniqueViolation(err) {
 			return fmt.Errorf("add %v: %w", l.Addr, lease.ErrExists)
 		}
@@ -333,16 +338,16 @@ func (s *Store) Add(ctx context.Context, l *lease.Lease, _ lease.Durability) err
 // Update replaces the lease at l.Addr, if it is still prev when prev is
 // not nil.
 func (s *Store) Update(ctx context.Context, prev, l *lease.Lease, _ lease.Durability) error {
-	if err := check(l); err != nil {
+	if err := s.check(l); err != nil {
 		return err
 	}
-	a := args(l)
-	q := sqlUpdate
+	a := s.sql.args(l)
+	q := s.sql.update
 	if prev != nil {
 		if prev.Addr != l.Addr {
 			return fmt.Errorf("update %v: the lease read is of %v", l.Addr, prev.Addr)
 		}
-		q = sqlUpdateGuarded
+		q = s.sql.updateGuarded
 		a = append(a, guardArgs(prev)...)
 	}
 	tag, err := s.pool.Exec(ctx, q, a...)
@@ -370,10 +375,10 @@ func (s *Store) missed(ctx context.Context, op string, addr netip.Addr) error {
 
 // Put stores l, replacing any lease at its address.
 func (s *Store) Put(ctx context.Context, l *lease.Lease, _ lease.Durability) error {
-	if err := check(l); err != nil {
+	if err := s.check(l); err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, sqlUpsert, args(l)...); err != nil {
+	if _, err := s.pool.Exec(ctx, s.sql.upsert, s.sql.args(l)...); err != nil {
 		return s.fail("put "+l.Addr.String(), err)
 	}
 	return nil
@@ -409,10 +414,16 @@ type row struct {
 	hw, cid                            []byte
 	fwd, rev                           pgtype.Bool
 	hostname, uctx                     pgtype.Text
+	pool                               int64 // schema 34.0's pool_id
 }
 
-func (r *row) dest() []any {
-	return []any{&r.addr, &r.hw, &r.cid, &r.valid, &r.expire, &r.subnet, &r.fwd, &r.rev, &r.hostname, &r.state, &r.uctx}
+// dest are the fields of r the statements q select.
+func (r *row) dest(q *statements) []any {
+	d := []any{&r.addr, &r.hw, &r.cid, &r.valid, &r.expire, &r.subnet, &r.fwd, &r.rev, &r.hostname, &r.state, &r.uctx}
+	if q.poolColumns {
+		d = append(d, &r.pool)
+	}
+	return d
 }
 
 // into converts r into l as Kea's reader does (NULL booleans false, NULL
@@ -441,9 +452,16 @@ func (s *Store) into(r *row, l *lease.Lease) error {
 		l.CLTT -= r.valid
 	}
 	l.SubnetID = uint32(r.subnet)
-	l.PoolID = 0
-	if s.poolID != nil {
+	switch {
+	case s.sql.poolColumns:
+		if r.pool < 0 || r.pool > 0xffffffff {
+			return fmt.Errorf("lease4 row %v: pool_id %d out of range", addr, r.pool)
+		}
+		l.PoolID = uint32(r.pool)
+	case s.poolID != nil:
 		l.PoolID = s.poolID(l.SubnetID, addr)
+	default:
+		l.PoolID = 0
 	}
 	l.FQDNFwd = r.fwd.Valid && r.fwd.Bool
 	l.FQDNRev = r.rev.Valid && r.rev.Bool
@@ -455,7 +473,7 @@ func (s *Store) into(r *row, l *lease.Lease) error {
 
 func (s *Store) getOne(ctx context.Context, what, q string, l *lease.Lease, a ...any) (bool, error) {
 	var r row
-	err := s.pool.QueryRow(ctx, q, a...).Scan(r.dest()...)
+	err := s.pool.QueryRow(ctx, q, a...).Scan(r.dest(s.sql)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -475,7 +493,7 @@ func (s *Store) getMany(ctx context.Context, what, q string, a ...any) ([]lease.
 	}
 	var out []lease.Lease
 	var r row
-	_, err = pgx.ForEachRow(rows, r.dest(), func() error {
+	_, err = pgx.ForEachRow(rows, r.dest(s.sql), func() error {
 		var l lease.Lease
 		if err := s.into(&r, &l); err != nil {
 			return err
@@ -494,7 +512,7 @@ func (s *Store) Get(ctx context.Context, addr netip.Addr, l *lease.Lease) (bool,
 	if !addr.Is4() {
 		return false, nil
 	}
-	return s.getOne(ctx, "get "+addr.String(), sqlGet, l, addrInt(addr))
+	return s.getOne(ctx, "get "+addr.String(), s.sql.get, l, addrInt(addr))
 }
 
 // GetByHWAddr finds the latest-expiring lease of hw in subnetID.
@@ -503,7 +521,7 @@ func (s *Store) GetByHWAddr(ctx context.Context, subnetID uint32, hw []byte, l *
 	if len(hw) == 0 {
 		return false, nil
 	}
-	return s.getOne(ctx, "get by hardware address", sqlGetHW, l, hw, int64(subnetID))
+	return s.getOne(ctx, "get by hardware address", s.sql.getHW, l, hw, int64(subnetID))
 }
 
 // GetByClientID finds the latest-expiring lease of clientID in subnetID.
@@ -512,7 +530,7 @@ func (s *Store) GetByClientID(ctx context.Context, subnetID uint32, clientID []b
 	if len(clientID) == 0 {
 		return false, nil
 	}
-	return s.getOne(ctx, "get by client identifier", sqlGetCID, l, clientID, int64(subnetID))
+	return s.getOne(ctx, "get by client identifier", s.sql.getCID, l, clientID, int64(subnetID))
 }
 
 // FindByHWAddr returns the leases of hw in every subnet, in address order.
@@ -520,7 +538,7 @@ func (s *Store) FindByHWAddr(ctx context.Context, hw []byte) ([]lease.Lease, err
 	if len(hw) == 0 {
 		return nil, nil
 	}
-	return s.getMany(ctx, "find by hardware address", sqlFindHW, hw)
+	return s.getMany(ctx, "find by hardware address", s.sql.findHW, hw)
 }
 
 // FindByClientID returns the leases of clientID in every subnet, in
@@ -529,7 +547,7 @@ func (s *Store) FindByClientID(ctx context.Context, clientID []byte) ([]lease.Le
 	if len(clientID) == 0 {
 		return nil, nil
 	}
-	return s.getMany(ctx, "find by client identifier", sqlFindCID, clientID)
+	return s.getMany(ctx, "find by client identifier", s.sql.findCID, clientID)
 }
 
 // FindByHostname returns the leases named hostname, compared as Kea
@@ -538,7 +556,7 @@ func (s *Store) FindByHostname(ctx context.Context, hostname string) ([]lease.Le
 	if hostname == "" {
 		return nil, nil
 	}
-	return s.getMany(ctx, "find by hostname", sqlFindHostname, asciiLower(hostname))
+	return s.getMany(ctx, "find by hostname", s.sql.findHostname, asciiLower(hostname))
 }
 
 func asciiLower(s string) string {
@@ -558,9 +576,9 @@ func (s *Store) Page(ctx context.Context, after netip.Addr, subnetID uint32, lim
 		from = addrInt(after)
 	}
 	if subnetID == 0 {
-		return s.getMany(ctx, "page", sqlPage, from, int64(limit))
+		return s.getMany(ctx, "page", s.sql.page, from, int64(limit))
 	}
-	return s.getMany(ctx, "page", sqlPageSubnet, from, int64(limit), int64(subnetID))
+	return s.getMany(ctx, "page", s.sql.pageSubnet, from, int64(limit), int64(subnetID))
 }
 
 // Expired returns up to limit unreclaimed leases expired at now, oldest
@@ -570,7 +588,7 @@ func (s *Store) Expired(ctx context.Context, now int64, limit int) ([]lease.Leas
 	if limit > 0 {
 		lim = int64(limit)
 	}
-	return s.getMany(ctx, "expired leases", sqlExpired, time.Unix(now, 0), lim)
+	return s.getMany(ctx, "expired leases", s.sql.expired, time.Unix(now, 0), lim)
 }
 
 // DeleteReclaimed deletes the reclaimed leases that expired at or before
@@ -600,33 +618,38 @@ func (s *Store) WipeSubnet(ctx context.Context, subnetID uint32, _ lease.Durabil
 // must be seen, so every row is read: a cost that grows with the leases.
 func (s *Store) Stats(ctx context.Context) (map[lease.PoolKey]lease.Counts, error) {
 	out := map[lease.PoolKey]lease.Counts{}
-	add := func(subnet, addr, state, n int64) error {
-		if subnet < 0 || subnet > 0xffffffff || addr < 0 || addr > 0xffffffff || state < 0 || state > int64(lease.StateReleased) {
-			return fmt.Errorf("lease4 row %d: subnet_id %d or state %d out of range", addr, subnet, state)
+	// poolOrAddr is the pool in schema 34.0, else the address when
+	// PoolID gives the pools.
+	add := func(subnet, poolOrAddr, state, n int64) error {
+		if subnet < 0 || subnet > 0xffffffff || poolOrAddr < 0 || poolOrAddr > 0xffffffff || state < 0 || state > int64(lease.StateReleased) {
+			return fmt.Errorf("lease4 statistics: subnet_id %d, pool or address %d or state %d out of range", subnet, poolOrAddr, state)
 		}
 		k := lease.PoolKey{SubnetID: uint32(subnet)}
-		if s.poolID != nil {
-			k.PoolID = s.poolID(k.SubnetID, dhcpv4.Uint32ToAddr(uint32(addr)))
+		switch {
+		case s.sql.poolColumns:
+			k.PoolID = uint32(poolOrAddr)
+		case s.poolID != nil:
+			k.PoolID = s.poolID(k.SubnetID, dhcpv4.Uint32ToAddr(uint32(poolOrAddr)))
 		}
 		c := out[k]
 		c.Add(lease.State(state), int(n))
 		out[k] = c
 		return nil
 	}
-	q := sqlStatsKea
-	if s.poolID != nil {
+	q := s.sql.stats
+	if s.poolID != nil && !s.sql.poolColumns {
 		q = sqlStatsRows
 	}
 	rows, err := s.pool.Query(ctx, q)
 	if err != nil {
 		return nil, s.fail("statistics", err)
 	}
-	var subnet, addr, state, n int64
-	_, err = pgx.ForEachRow(rows, []any{&subnet, &addr, &state, &n}, func() error {
+	var subnet, poolOrAddr, state, n int64
+	_, err = pgx.ForEachRow(rows, []any{&subnet, &poolOrAddr, &state, &n}, func() error {
 		if n == 0 {
 			return nil
 		}
-		return add(subnet, addr, state, n)
+		return add(subnet, poolOrAddr, state, n)
 	})
 	if err != nil {
 		return nil, s.fail("statistics", err)
