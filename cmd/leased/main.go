@@ -10,6 +10,7 @@
 //	serve    run the DHCPv4 server from a Kea Dhcp4 configuration
 //	ddns     update DNS for the NameChangeRequests of leased or kea-dhcp4, as kea-dhcp-ddns
 //	lease    inspect and edit the lease database
+//	db       create, upgrade or show Kea's PostgreSQL schema
 //	ctl      send a command to a running server's control socket
 //	mesh     run as a node of a ddhcpd-compatible mesh
 //	client   run the DHCP client manager
@@ -91,6 +92,7 @@ func commands() []*command {
 		{name: "serve", summary: "run the DHCPv4 server from a Kea Dhcp4 configuration", setup: serveFlags},
 		{name: "ddns", summary: "update DNS for the NameChangeRequests of leased or kea-dhcp4, as kea-dhcp-ddns", setup: ddnsFlags},
 		{name: "lease", summary: "export or import leases as Kea memfile CSV", args: "export | import CSV...", setup: leaseFlags},
+		dbCommand(),
 		{name: "ctl", summary: "send a command to a running server's control socket", args: "<command> [json-arguments]",
 			also: []string{"leased ctl mesh [ddhcpdctl flags; leased ctl mesh -h lists them]"}, setup: ctlFlags, handOff: []string{"mesh"}},
 		{name: "mesh", summary: "run as a node of a ddhcpd-compatible mesh", own: runMesh},
