@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -178,6 +179,21 @@ func TestPostgreSQLServesClients(t *testing.T) {
 				t.Errorf("lease4-get %v: %d %s", got.Addr, r.Result, raw(r))
 			}
 		})
+	}
+
+	// The password shows nowhere the configuration does: config-get,
+	// leased serve -t, the log.
+	cg := raw(srv.call("config-get", nil))
+	if !strings.Contains(cg, `"postgresql"`) || strings.Contains(cg, db.Password) {
+		t.Errorf("config-get: %s", cg)
+	}
+	out, err := exec.Command(leasedBin, "serve", "-t", filepath.Join(dir, "kea-dhcp4.conf")).CombinedOutput()
+	if err != nil || strings.Contains(string(out), db.Password) {
+		t.Errorf("leased serve -t: %v\n%s", err, out)
+	}
+	srv.stop()
+	if strings.Contains(srv.proc.Output(), db.Password) {
+		t.Error("the log shows the database password")
 	}
 }
 
