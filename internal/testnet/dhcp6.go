@@ -1,0 +1,309 @@
+//go:build linux
+
+package testnet
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Helpers for tests of DHCPv6 clients against DHCPv6 servers nobody here
+// wrote (kea-dhcp6, dibbler-server, dnsmasq), on a link between two
+// namespaces of the test's own.
+
+// Addresses of the Net6 topology, from the documentation range.
+const (
+	Net6ServerIf = "srv6"
+	Net6ClientIf = "cli6"
+	Net6Subnet   = "2001:db8:1::/64"
+	Net6Server   = "2001:db8:1::1" // on srv6
+	// Net6PoolFirst and Net6PoolLast bound the addresses servers hand out.
+	Net6PoolFirst = "2001:db8:1::100"
+	Net6PoolLast  = "2001:db8:1::1ff"
+	// Net6PDPool is the pool prefixes are delegated from, as /56s.
+	Net6PDPool = "2001:db8:8800::/48"
+	Net6PDLen  = 56
+	Net6DNS    = "2001:db8:1::53"
+)
+
+// Net6 is a link between a server namespace and a client namespace with
+// IPv6 on (duplicate address detection off, as NewNS sets it), the
+// server's end with Net6Server/64 and the link-local addresses of both
+// ends ready.
+type Net6 struct {
+	Server, Client *NS
+	ServerLL       netip.Addr // the server end's link-local address
+}
+
+// NewNet6 builds the Net6 topology; it goes away with the test.
+func NewNet6(t testing.TB) *Net6 {
+	t.Helper()
+	n := &Net6{Server: NewNS(t, "srv6"), Client: NewNS(t, "cli6")}
+	for _, ns := range []*NS{n.Server, n.Client} {
+		for _, k := range []string{"all", "default"} {
+			if err := ns.SetSysctl("net.ipv6.conf."+k+".disable_ipv6", "0"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	Veth(t, n.Server, Net6ServerIf, n.Client, Net6ClientIf)
+	n.Server.MustRun(t, "ip", "-6", "addr", "add", Net6Server+"/64", "dev", Net6ServerIf)
+	n.ServerLL = n.waitLinkLocal(t, n.Server, Net6ServerIf)
+	n.waitLinkLocal(t, n.Client, Net6ClientIf)
+	return n
+}
+
+func (n *Net6) waitLinkLocal(t testing.TB, ns *NS, ifname string) netip.Addr {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		addrs, err := ns.Addrs6(ifname)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range addrs {
+			if a.Addr().Is6() && a.Addr().IsLinkLocalUnicast() {
+				return a.Addr()
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("netns %s: %s has no IPv6 link-local address: %v", ns.name, ifname, addrs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// WaitUDP6Listen waits until a socket in ns listens on UDP port over
+// IPv6.
+func (ns *NS) WaitUDP6Listen(ctx context.Context, port uint16) error {
+	want := fmt.Sprintf(":%04X", port)
+	for {
+		found := false
+		err := ns.Do(func() error {
+			b, err := os.ReadFile("/proc/thread-self/net/udp6")
+			if err != nil {
+				return err
+			}
+			for _, line := range strings.Split(string(b), "\n")[1:] {
+				if f := strings.Fields(line); len(f) > 2 && strings.HasSuffix(f[1], want) {
+					found = true
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("netns %s: %w", ns.name, err)
+		}
+		if found {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("netns %s: nothing listens on UDP port %d over IPv6: %w", ns.name, port, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Kea6Config is what StartKea6 puts in kea-dhcp6's configuration.
+type Kea6Config struct {
+	// T1, T2, Preferred and Valid are the timers, in seconds.
+	T1, T2, Preferred, Valid int
+	// ServerID is the hex identifier of the server's DUID-EN; servers
+	// that must look different need different ones. Default "0102".
+	ServerID    string
+	RapidCommit bool
+	// NoPD leaves out the prefix pool.
+	NoPD bool
+}
+
+// Kea6 is a kea-dhcp6 started by StartKea6.
+type Kea6 struct {
+	*KeaProc
+	Dir       string
+	LeaseFile string
+	Socket    string
+	LogFile   string
+}
+
+// StartKea6 runs kea-dhcp6 2.2 in n.Server as nobody on Net6ServerIf:
+// addresses from Net6PoolFirst to Net6PoolLast, /56 prefixes from
+// Net6PDPool, DNS server Net6DNS and search list example.com, a memfile
+// lease file and a control socket in its directory. It returns once Kea
+// listens on port 547.
+func StartKea6(t testing.TB, n *Net6, c Kea6Config) *Kea6 {
+	t.Helper()
+	RequireBinaries(t, KeaBinary("kea-dhcp6"))
+	dir := UnprivilegedDir(t)
+	if c.ServerID == "" {
+		c.ServerID = "0102"
+	}
+	k := &Kea6{Dir: dir, LeaseFile: filepath.Join(dir, "leases6.csv"), Socket: filepath.Join(dir, "kea6.sock"), LogFile: filepath.Join(dir, "kea6.log")}
+	subnet := map[string]any{
+		"id": 1, "subnet": Net6Subnet, "interface": Net6ServerIf,
+		"pools":        []any{map[string]any{"pool": Net6PoolFirst + "-" + Net6PoolLast}},
+		"rapid-commit": c.RapidCommit,
+		"option-data": []any{
+			map[string]any{"name": "dns-servers", "data": Net6DNS},
+			map[string]any{"name": "domain-search", "data": "example.com"},
+		},
+	}
+	if !c.NoPD {
+		p := netip.MustParsePrefix(Net6PDPool)
+		subnet["pd-pools"] = []any{map[string]any{"prefix": p.Addr().String(), "prefix-len": p.Bits(), "delegated-len": Net6PDLen}}
+	}
+	cfg := map[string]any{"Dhcp6": map[string]any{
+		"interfaces-config": map[string]any{"interfaces": []string{Net6ServerIf}},
+		"control-socket":    map[string]any{"socket-type": "unix", "socket-name": k.Socket},
+		"lease-database":    map[string]any{"type": "memfile", "persist": true, "name": k.LeaseFile, "lfc-interval": 0},
+		"server-id":         map[string]any{"type": "EN", "enterprise-id": 2495, "identifier": c.ServerID, "persist": false},
+		"renew-timer":       c.T1, "rebind-timer": c.T2, "preferred-lifetime": c.Preferred, "valid-lifetime": c.Valid,
+		"subnet6": []any{subnet},
+		"loggers": []any{map[string]any{
+			"name": "kea-dhcp6", "severity": "DEBUG", "debuglevel": 55,
+			"output_options": []any{map[string]any{"output": k.LogFile}},
+		}},
+	}}
+	text, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.KeaProc = StartKea(t, dir, "kea-dhcp6", string(text), KeaOptions{
+		NS: n.Server, LogFile: k.LogFile, AmbientCaps: []uintptr{unix.CAP_NET_BIND_SERVICE},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-k.Done(): // no use waiting for a program that exited
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := n.Server.WaitUDP6Listen(ctx, 547); err != nil {
+		t.Fatalf("kea-dhcp6 did not start: %v\n%s", err, IndentOutput(Tail(k.Output(), 4000)))
+	}
+	return k
+}
+
+// Kea6Lease is the last line of Kea's lease file for one address or
+// prefix.
+type Kea6Lease struct {
+	Prefix netip.Prefix // the address as a /128, or the delegated prefix
+	DUID   string
+	Valid  int // 0 once released
+	Expire time.Time
+	Type   int // 0 IA_NA, 2 IA_PD
+	IAID   uint32
+	State  int // 0 default, 1 declined, 2 expired-reclaimed
+}
+
+// Leases reads Kea's lease file; the last line for each lease counts.
+func (k *Kea6) Leases(t testing.TB) map[netip.Prefix]Kea6Lease {
+	t.Helper()
+	f, err := os.Open(k.LeaseFile)
+	if err != nil {
+		t.Fatalf("kea-dhcp6 lease file: %v", err)
+	}
+	defer f.Close()
+	out := map[netip.Prefix]Kea6Lease{}
+	sc := bufio.NewScanner(f)
+	var cols map[string]int
+	for sc.Scan() {
+		fs := strings.Split(sc.Text(), ",")
+		if cols == nil {
+			cols = map[string]int{}
+			for i, c := range fs {
+				cols[c] = i
+			}
+			continue
+		}
+		get := func(c string) string {
+			if i, ok := cols[c]; ok && i < len(fs) {
+				return fs[i]
+			}
+			return ""
+		}
+		a, err := netip.ParseAddr(get("address"))
+		if err != nil {
+			continue
+		}
+		plen, _ := strconv.Atoi(get("prefix_len"))
+		valid, _ := strconv.Atoi(get("valid_lifetime"))
+		exp, _ := strconv.ParseInt(get("expire"), 10, 64)
+		typ, _ := strconv.Atoi(get("lease_type"))
+		iaid, _ := strconv.ParseUint(get("iaid"), 10, 32)
+		state, _ := strconv.Atoi(get("state"))
+		if typ != 2 {
+			plen = 128
+		}
+		p := netip.PrefixFrom(a, plen)
+		out[p] = Kea6Lease{Prefix: p, DUID: get("duid"), Valid: valid, Expire: time.Unix(exp, 0), Type: typ, IAID: uint32(iaid), State: state}
+	}
+	return out
+}
+
+// Command sends a command over Kea's control socket and returns the
+// result and text of its answer.
+func (k *Kea6) Command(t testing.TB, command string, args any) (int, string) {
+	t.Helper()
+	c, err := net.Dial("unix", k.Socket)
+	if err != nil {
+		t.Fatalf("kea-dhcp6 control socket: %v", err)
+	}
+	defer c.Close()
+	req, _ := json.Marshal(map[string]any{"command": command, "arguments": args})
+	if _, err := c.Write(req); err != nil {
+		t.Fatalf("kea-dhcp6 %s: %v", command, err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var ans struct {
+		Result int    `json:"result"`
+		Text   string `json:"text"`
+	}
+	if err := json.NewDecoder(c).Decode(&ans); err != nil {
+		t.Fatalf("kea-dhcp6 %s: reading the answer: %v", command, err)
+	}
+	return ans.Result, ans.Text
+}
+
+// Addrs6 returns the IPv6 addresses on an interface.
+func (ns *NS) Addrs6(ifname string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	err := ns.Do(func() error {
+		ifi, err := net.InterfaceByName(ifname)
+		if err != nil {
+			return err
+		}
+		addrs, err := ifi.Addrs()
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.To4() != nil {
+				continue
+			}
+			ip, _ := netip.AddrFromSlice(ipn.IP)
+			ones, _ := ipn.Mask.Size()
+			out = append(out, netip.PrefixFrom(ip, ones))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("netns %s: IPv6 addresses of %s: %w", ns.name, ifname, err)
+	}
+	return out, nil
+}
