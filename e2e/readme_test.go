@@ -153,10 +153,11 @@ type readmeCase struct {
 // command line README.md shows that is not here fails the test, and so
 // does a case whose line README.md no longer shows.
 func readmeCases() []readmeCase {
-	return []readmeCase{
+	return append([]readmeCase{
 		{line: "leased serve -t FILE", fill: map[string]string{"FILE": "kea22.json"}, run: readmeCheck},
 		{line: "leased lease import -c FILE", fill: map[string]string{"FILE": "serve.json", "CSV": "import.csv"}, more: []string{"CSV"}, run: readmeImport},
 		{line: "leased serve -c FILE", fill: map[string]string{"FILE": "serve.json"}, run: readmeServe},
+		{line: "leased ddns -c FILE", fill: map[string]string{"FILE": "ddns.json"}, run: readmeDDNS},
 		{line: "leased ctl", fill: map[string]string{"SOCK": "server.sock"}, more: []string{"-s", "SOCK", "status-get"}, run: readmeCtl},
 		{line: "leased snoop -i IFACE", fill: map[string]string{"IFACE": "server-iface"}, run: readmeSnoop},
 		{line: "leased client -c FILE", fill: map[string]string{"FILE": "client.json"}, run: readmeClient},
@@ -176,7 +177,7 @@ func readmeCases() []readmeCase {
 		// alone, measured in smoke mode (the figures mean nothing).
 		{line: "sudo bench/run", fill: map[string]string{"DIR": "bench-out"}, more: []string{"cpu", "-quick", "-s", "leased", "-o", "DIR"}, run: readmeBench},
 		{line: "GOOS=freebsd go build ./cmd/leased", run: readmeGoBuild},
-	}
+	}, readmeDBCases()...)
 }
 
 // readmeTestPackage is the package ./scripts/test checks here.
@@ -375,6 +376,7 @@ func newReadmeEnv(t *testing.T) *readmeEnv {
 		"server-iface":      "srv0",
 		"mesh.sock":         nd.ctl,
 		"bench-out":         filepath.Join(r.dir, "bench-out"),
+		"ddns.json":         filepath.Join(r.dir, "ddns.json"),
 	}
 	f := r.fixtures
 	writeFile(t, f["kea22.json"], `# A Kea 2.2 configuration: reservation-mode is read as its current form.
@@ -416,6 +418,7 @@ func newReadmeEnv(t *testing.T) *readmeEnv {
   }
 }
 `, filepath.Join(r.dir, "client-leases"), f["client.sock"], r.link))
+	readmeDBFixtures(t, r)
 	t.Cleanup(func() {
 		for _, d := range r.daemons {
 			d.proc.Stop(5 * time.Second)
