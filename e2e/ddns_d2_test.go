@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 
+	"github.com/leased/leased/ddns/ncr"
 	"github.com/leased/leased/internal/testnet"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/keacsv"
@@ -147,5 +151,47 @@ func TestLeasedDDNSFromKea22(t *testing.T) {
 	waitGone(t, named, &l)
 	if out := d2.Output(); !strings.Contains(out, `msg="DNS updated"`) || strings.Contains(out, "DNS update failed") {
 		t.Errorf("leased ddns's log:%s", testnet.IndentOutput(out))
+	}
+}
+
+// readmeDDNS: leased ddns -c FILE, in the server's namespace beside a
+// named of its own, adds the records a NameChangeRequest asks for.
+func readmeDDNS(t *testing.T, r *readmeEnv, argv []string) {
+	named := testnet.StartNamed(t, testnet.NamedOptions{NS: r.pair.Server})
+	d2Port := 53001
+	writeFile(t, r.fixtures["ddns.json"], d2Config(named, d2Port))
+	r.start(t, r.pair.Server, argv, func(out string) bool { return strings.Contains(out, `msg="leased ddns started"`) })
+	fqdn := "readme.example.org."
+	addr := netip.MustParseAddr("192.0.2.42")
+	id, err := ncr.DHCIDFromHWAddr(1, []byte{2, 0, 0x5e, 0, 0x53, 0x42}, fqdn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := ncr.Request{Type: ncr.Add, Forward: true, Reverse: true, FQDN: fqdn, Addr: addr, DHCID: id, TTL: 1200,
+		Expires: time.Now().Add(20 * time.Minute)}
+	frame, err := req.AppendFrame(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.pair.Server.Do(func() error {
+		c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", d2Port))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write(frame)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got := named.Lookup(t, fqdn, dns.TypeA)
+		if len(got) == 1 && got[0] == "readme.example.org. 1200 IN A 192.0.2.42" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("named has %q for %s after the request to leased ddns", got, fqdn)
+		}
 	}
 }
