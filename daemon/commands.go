@@ -325,6 +325,9 @@ func (p *process) cmdStatusGet(context.Context, json.RawMessage) control.Respons
 	st["sockets"] = sockets
 	st["dhcp-state"] = p.service.status()
 	st["lease-store"] = leaseStoreStatus(p.srv.LeaseStore(), now)
+	if p.pg != nil {
+		st["lease-store"] = p.pg.rec.status(now)
+	}
 	if p.ha != nil {
 		st["high-availability"] = p.ha.status()
 	}

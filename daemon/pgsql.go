@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -132,6 +133,35 @@ type dbRecovery struct {
 	exit func()
 
 	lost chan error
+
+	mu      sync.Mutex
+	outage  error     // the failure that started the recovery under way, nil when none is
+	since   time.Time // when it started
+	retries uint32    // reconnection tries so far
+}
+
+// status is status-get's "lease-store" map for the database: "state"
+// "healthy", or "failed" while a lost connection is being recovered, with
+// the "error" that started it, "since" (Unix seconds), "seconds" and the
+// reconnection "retries" so far.
+func (r *dbRecovery) status(now time.Time) map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.outage == nil {
+		return map[string]any{"state": "healthy"}
+	}
+	return map[string]any{"state": "failed", "error": r.outage.Error(), "since": r.since.Unix(),
+		"seconds": int64(now.Sub(r.since) / time.Second), "retries": r.retries}
+}
+
+// setOutage records the recovery under way (err not nil) or its end.
+func (r *dbRecovery) setOutage(err error, retries uint32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil && r.outage == nil {
+		r.since = time.Now()
+	}
+	r.outage, r.retries = err, retries
 }
 
 func newDBRecovery(db config.Database, service *serviceState, log *slog.Logger, exit func()) *dbRecovery {
@@ -172,6 +202,7 @@ func (r *dbRecovery) recover(ctx context.Context, cause error) bool {
 	if stop {
 		r.service.disable(originDBConnection, 0)
 	}
+	r.setOutage(cause, 0)
 	if tries == 0 || wait == 0 {
 		if exitOnFailure {
 			r.log.Error("lease database connection lost and reconnection is not configured (max-reconnect-tries, reconnect-wait-time); shutting down",
@@ -181,6 +212,7 @@ func (r *dbRecovery) recover(ctx context.Context, cause error) bool {
 		}
 		r.log.Error("lease database connection lost; serving on (on-fail serve-retry-continue): no lease is acknowledged until the database answers",
 			"error", cause)
+		r.setOutage(nil, 0)
 		return true
 	}
 	if stop {
@@ -207,6 +239,7 @@ func (r *dbRecovery) recover(ctx context.Context, cause error) bool {
 			case <-r.lost:
 			default:
 			}
+			r.setOutage(nil, 0)
 			r.service.enable(originDBConnection)
 			r.log.Info("lease database connection recovered; DHCP service resumed", "tries", try)
 			return true
@@ -214,6 +247,7 @@ func (r *dbRecovery) recover(ctx context.Context, cause error) bool {
 		if ctx.Err() != nil {
 			return false
 		}
+		r.setOutage(cause, try)
 		r.log.Warn("lease database still unreachable", "try", try, "of", tries, "error", err)
 	}
 	if exitOnFailure {
@@ -222,6 +256,7 @@ func (r *dbRecovery) recover(ctx context.Context, cause error) bool {
 		r.exit()
 		return false
 	}
+	r.setOutage(nil, 0)
 	r.service.enable(originDBConnection)
 	r.log.Error("lease database unreachable after every reconnection try; serving on (on-fail serve-retry-continue)",
 		"max-reconnect-tries", tries, "error", err)

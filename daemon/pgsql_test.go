@@ -85,6 +85,13 @@ func TestDBRecovery(t *testing.T) {
 			if tc.wantDisabled && !svc.status()["disabled-by-db-connection"].(bool) && !tc.wantEnabled {
 				t.Errorf("status-get does not name the database: %v", svc.status())
 			}
+			state := r.status(time.Now())["state"]
+			if recovered := tc.tries > 0 && tc.fails < int(tc.tries); recovered && state != "healthy" || tc.wantExit && state != "failed" {
+				t.Errorf("lease-store status at the end: %v", r.status(time.Now()))
+			}
+			if tc.name == "stop-retry-exit runs out" && r.status(time.Now())["retries"] != uint32(3) {
+				t.Errorf("lease-store status after 3 tries: %v", r.status(time.Now()))
+			}
 			if tc.tries > 0 && tc.fails < int(tc.tries) && int(pings.Load()) != tc.fails+1 {
 				t.Errorf("%d pings, want %d (one outage, however many failures reported it)", pings.Load(), tc.fails+1)
 			}

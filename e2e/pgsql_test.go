@@ -302,7 +302,8 @@ func TestPostgreSQLRestartUnderLoad(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		st := srv.call("status-get", nil)
-		if strings.Contains(raw(st), `"disabled-by-db-connection":true`) {
+		if strings.Contains(raw(st), `"disabled-by-db-connection":true`) && strings.Contains(raw(st), `"lease-store":{"error":`) &&
+			strings.Contains(raw(st), `"state":"failed"`) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -316,7 +317,7 @@ func TestPostgreSQLRestartUnderLoad(t *testing.T) {
 	}
 	l.waitAcks(t, l.count()+50, 30*time.Second, "after the database came back")
 	acks := l.end()
-	if !strings.Contains(raw(srv.call("status-get", nil)), `"disabled-by-db-connection":false`) {
+	if st := raw(srv.call("status-get", nil)); !strings.Contains(st, `"disabled-by-db-connection":false`) || !strings.Contains(st, `"lease-store":{"state":"healthy"}`) {
 		t.Errorf("status-get after the recovery: %s", raw(srv.call("status-get", nil)))
 	}
 
