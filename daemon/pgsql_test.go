@@ -211,3 +211,44 @@ func TestPgsqlOpenErrors(t *testing.T) {
 		t.Errorf("-T with a wrong password: %v\n%s", err, errw.String())
 	}
 }
+
+// TestPgsqlRetryOnStartup: with retry-on-startup a database that is down
+// at start is tried every reconnect-wait-time until it answers; without,
+// the start fails at once, naming the database.
+func TestPgsqlRetryOnStartup(t *testing.T) {
+	c := pgtest.New(t, pgtest.Options{})
+	db := c.NewDB(t)
+	cfg, diags, err := config.Parse("t.json", []byte(fmt.Sprintf(`{"Dhcp4": {"lease-database": {"type": "postgresql",
+		"host": %q, "port": %d, "name": %q, "user": %q, "password": %q,
+		"retry-on-startup": true, "max-reconnect-tries": 100, "reconnect-wait-time": 100}}}`,
+		db.Host, db.Port, db.Name, db.User, db.Password)), nil)
+	if err != nil {
+		t.Fatalf("%v %v", err, diags)
+	}
+	if err := c.Crash(); err != nil {
+		t.Fatal(err)
+	}
+	var out logtest.Buffer
+	log := slog.New(slog.NewTextHandler(&out, nil))
+
+	cfg.LeaseDatabase.RetryOnStartup = false
+	if _, err := openPgsql(t.Context(), cfg, log, pgsqlHooks{}); err == nil || !strings.Contains(err.Error(), db.Name) {
+		t.Fatalf("without retry-on-startup: %v", err)
+	}
+	cfg.LeaseDatabase.RetryOnStartup = true
+	restarted := make(chan error, 1)
+	go func() {
+		for out.Count("retrying (retry-on-startup)") < 3 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		restarted <- c.Restart()
+	}()
+	st, err := openPgsql(t.Context(), cfg, log, pgsqlHooks{})
+	if err != nil {
+		t.Fatalf("with retry-on-startup: %v\n%s", err, out.String())
+	}
+	st.Close()
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+}
