@@ -230,6 +230,7 @@ func TestDropReasons(t *testing.T) {
 		engine.DropUnknownRelease:    nil,
 		engine.DropUnknownDecline:    nil,
 		engine.DropNotDurable:        nil,
+		engine.DropNotReplicated:     nil,
 	}
 	for i := range engine.NumDropReasons {
 		r := engine.DropReason(i)

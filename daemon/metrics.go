@@ -119,6 +119,7 @@ func dropCounters(pk *stats.Packets) [engine.NumDropReasons]*stats.Counter {
 		engine.DropUnknownRelease:    nil,
 		engine.DropUnknownDecline:    nil,
 		engine.DropNotDurable:        nil,
+		engine.DropNotReplicated:     nil,
 	}
 }
 

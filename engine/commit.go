@@ -47,11 +47,20 @@ type committer struct {
 	metrics  Metrics
 	interval time.Duration
 
+	// repl, when not nil, receives the lease changes of every message
+	// once they are durable; the replies wait for its verdict.
+	repl Replicator
+
 	mu      sync.Mutex
-	queue   []dhcpserver.Deferred // nil entries: a write with no reply to send
+	queue   []commitItem
 	running bool
 	last    time.Time // when the last sync started; owned by the running goroutine
-	spare   []dhcpserver.Deferred
+	spare   []commitItem
+
+	// Owned by the running goroutine: the replies of a batch that leave
+	// now, and the replications handed to repl.
+	send  []dhcpserver.Deferred
+	repls []*Replication
 
 	// Owned by the running goroutine: while syncs fail, how many replies
 	// were withheld, and since when. A failing store is logged when it
@@ -60,11 +69,24 @@ type committer struct {
 	since    time.Time
 }
 
-// add queues d, a deferred ACK (nil for a write that sends nothing), for
+// commitItem is one message's writes waiting for the next sync: its
+// deferred reply (nil when it sends nothing), and its lease changes when
+// they are replicated (nil otherwise).
+type commitItem struct {
+	reply dhcpserver.Deferred
+	repl  *Replication
+}
+
+// add queues d, a deferred ACK (nil for a write that sends nothing), and
+// r, the lease changes to replicate before d leaves (nil for none), for
 // the next sync.
-func (c *committer) add(d dhcpserver.Deferred) {
+func (c *committer) add(d dhcpserver.Deferred, r *Replication) {
+	if r != nil {
+		r.reply = d
+		d = nil
+	}
 	c.mu.Lock()
-	c.queue = append(c.queue, d)
+	c.queue = append(c.queue, commitItem{reply: d, repl: r})
 	start := !c.running
 	c.running = true
 	c.mu.Unlock()
@@ -93,20 +115,39 @@ func (c *committer) run() {
 			c.withhold(err, batch)
 		} else {
 			c.recovered()
-			for i := 0; i < len(batch); i += sendSlice {
-				if i > 0 {
-					pause(sendGap)
-				}
-				slice := batch[i:min(i+sendSlice, len(batch))]
-				dhcpserver.SendAll(slice)
-				c.countSent(slice)
-			}
+			c.release(batch)
 		}
 		clear(batch)
 		c.mu.Lock()
 		c.spare = batch[:0]
 		c.mu.Unlock()
 	}
+}
+
+// release passes the replicated writes of batch, durable now, to the
+// replicator, and sends the other replies.
+func (c *committer) release(batch []commitItem) {
+	c.send, c.repls = c.send[:0], c.repls[:0]
+	for _, it := range batch {
+		if it.repl != nil {
+			c.repls = append(c.repls, it.repl)
+		} else if it.reply != nil {
+			c.send = append(c.send, it.reply)
+		}
+	}
+	if len(c.repls) > 0 {
+		c.repl.Replicate(c.repls)
+		clear(c.repls)
+	}
+	for i := 0; i < len(c.send); i += sendSlice {
+		if i > 0 {
+			pause(sendGap)
+		}
+		slice := c.send[i:min(i+sendSlice, len(c.send))]
+		dhcpserver.SendAll(slice)
+		c.countSent(slice)
+	}
+	clear(c.send)
 }
 
 // countSent counts the ACKs of batch as sent.
@@ -122,12 +163,18 @@ func (c *committer) countSent(batch []dhcpserver.Deferred) {
 // not durable, and counts them as dropped. It logs the first failed sync
 // of a run of them; recovered logs the success that ends the run, with
 // how many replies were withheld in between.
-func (c *committer) withhold(err error, batch []dhcpserver.Deferred) {
+func (c *committer) withhold(err error, batch []commitItem) {
 	if c.since.IsZero() {
 		c.since = time.Now()
 		c.log.Error("leases not durable; replies are withheld until the lease store works again", "error", err)
 	}
-	for _, d := range batch {
+	for _, it := range batch {
+		d := it.reply
+		if it.repl != nil {
+			// Not durable here, so not sent to the partner either.
+			d = it.repl.reply
+			it.repl.done.Store(true)
+		}
 		if d != nil {
 			d.Cancel()
 			c.metrics.Dropped(DropNotDurable)

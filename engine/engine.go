@@ -40,6 +40,11 @@ type Options struct {
 	// ACKs wait up to this long so that one fsync serves many. 1 ms by
 	// default; negative means no wait.
 	CommitInterval time.Duration
+	// Replicator, when set, is given the leases written for each
+	// client's message once they are durable, and the reply waits until
+	// it says they are replicated (high availability); nil sends replies
+	// once their leases are durable.
+	Replicator Replicator
 }
 
 // Engine answers DHCPv4 clients. It is safe for concurrent use.
@@ -53,8 +58,12 @@ type Engine struct {
 	state  atomic.Pointer[state]
 	offers offerTable
 	commit committer
+	repl   Replicator // nil: nothing is replicated
 	// reload serialises Reload calls.
 	reload sync.Mutex
+	// hosts are the reservations beyond the configuration's
+	// (hosts-database); nil for none.
+	hosts atomic.Pointer[hostSource]
 }
 
 // state is what one configuration derives: the configuration itself and
@@ -98,6 +107,7 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 		now:     o.Now,
 		hold:    o.OfferHold,
 		metrics: o.Metrics,
+		repl:    o.Replicator,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -111,7 +121,7 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 	if s.metrics == nil {
 		s.metrics = noMetrics{}
 	}
-	s.commit = committer{store: store, log: s.log, metrics: s.metrics, interval: o.CommitInterval}
+	s.commit = committer{store: store, log: s.log, metrics: s.metrics, interval: o.CommitInterval, repl: o.Replicator}
 	switch {
 	case o.CommitInterval == 0:
 		s.commit.interval = time.Millisecond

@@ -223,7 +223,10 @@ func (t *txn) request() {
 		// (RENEWING/REBINDING with the address still free): take the
 		// address if no one else has it.
 		if !t.claim(ps, a, false) {
-			if ps == nil && t.reservedHere(ss, a) {
+			// The client's own reservation: the allocator holds
+			// reserved addresses (and those it skipped as reserved
+			// in the hosts database) as used.
+			if t.reservedHere(ss, a) {
 				t.s.offers.put(a, t.key, t.now+int64(t.s.hold.Seconds()))
 			} else {
 				t.nak()
@@ -271,7 +274,8 @@ func (t *txn) request() {
 	if !held {
 		t.s.metrics.Assigned(ss.cfg.ID, poolID(ps))
 	}
-	// The ACK must not leave before the lease is durable.
+	// The ACK must not leave before the lease is durable, and
+	// replicated when the engine replicates.
 	d, deferred := t.deferReply()
 	if !deferred {
 		if err := t.s.store.Sync(t.ctx); err != nil {
@@ -279,12 +283,16 @@ func (t *txn) request() {
 			t.s.metrics.Dropped(DropNotDurable)
 			return
 		}
+		if r := t.replication(nil); r != nil && !t.replicateNow(r) {
+			t.s.metrics.Dropped(DropNotReplicated)
+			return
+		}
 	}
 	t.reply(dhcpv4.Ack, ss, ps, a, lt)
 	if deferred {
-		// Counted sent, or dropped, by the committer once it knows
-		// whether the lease is durable.
-		t.s.commit.add(d)
+		// Counted sent, or dropped, by the committer (or the
+		// replication) once it knows whether the lease is durable.
+		t.s.commit.add(d, t.replication(nil))
 		return
 	}
 	t.s.metrics.Sent(dhcpv4.Ack)
@@ -321,10 +329,16 @@ func (t *txn) cached(ss *subnetState, held bool, lt uint32, uc string) (uint32, 
 // write stores l, replacing prev when it is not nil. The change is
 // visible at once and durable after the next Sync (see ServeDHCP).
 func (t *txn) write(prev, l *lease.Lease) error {
+	var err error
 	if prev == nil {
-		return t.s.store.Add(t.ctx, l, lease.Async)
+		err = t.s.store.Add(t.ctx, l, lease.Async)
+	} else {
+		err = t.s.store.Update(t.ctx, prev, l, lease.Async)
 	}
-	return t.s.store.Update(t.ctx, prev, l, lease.Async)
+	if err == nil {
+		t.recordChange(prev, l)
+	}
+	return err
 }
 
 // deferReply takes the reply over from the server when the ResponseWriter,
@@ -356,12 +370,22 @@ func (t *txn) release() {
 		t.next.CLTT = t.now
 		t.next.ValidLifetime = 0
 		err = t.s.store.Update(t.ctx, &t.found, &t.next, lease.Async)
+		if err == nil {
+			t.recordChange(&t.found, &t.next)
+		}
 	} else {
 		err = t.s.store.Delete(t.ctx, a, &t.found, lease.Async)
+		if err == nil {
+			t.recordChange(&t.found, nil)
+		}
 	}
 	if err != nil {
 		t.s.log.Warn("release not recorded", "address", a, "error", err)
 		return
+	}
+	if r := t.replication(nil); r != nil {
+		// The partner learns of the release once it is durable here.
+		t.s.commit.add(nil, r)
 	}
 	if ps != nil {
 		ps.alloc.Release(a)
@@ -399,7 +423,8 @@ func (t *txn) decline() {
 		t.s.log.Warn("decline not recorded", "address", a, "error", err)
 		return
 	}
-	t.s.commit.add(nil)
+	t.recordChange(&t.found, &t.next)
+	t.s.commit.add(nil, t.replication(nil))
 	t.s.log.Info("address declined", "address", a, "probation", t.cfg.DeclineProbationPeriod)
 	t.s.metrics.Declined(t.found.SubnetID, t.found.PoolID)
 }

@@ -75,6 +75,10 @@ const (
 	// once deferred, because its lease could not be made durable. Kea
 	// has no statistic of its own for it.
 	DropNotDurable
+	// DropNotReplicated: a REQUEST whose ACK was withheld because the
+	// high-availability partner did not acknowledge its lease (Kea drops
+	// the parked packet and has no statistic of its own for it).
+	DropNotReplicated
 
 	// NumDropReasons is the number of reasons.
 	NumDropReasons int = iota
@@ -107,6 +111,8 @@ func (r DropReason) String() string {
 		return "decline of an unknown lease"
 	case DropNotDurable:
 		return "lease not durable"
+	case DropNotReplicated:
+		return "lease not replicated to the partner"
 	}
 	return "DropReason(" + strconv.Itoa(int(r)) + ")"
 }

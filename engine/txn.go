@@ -42,6 +42,8 @@ type txn struct {
 
 	name    ddns.Answer // the client's name, once its address is known
 	nameBuf []byte      // scratch for the option in name
+
+	changes []Change // leases written, when the engine replicates them
 }
 
 func (t *txn) begin(s *Engine, st *state, w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
@@ -52,6 +54,7 @@ func (t *txn) begin(s *Engine, st *state, w dhcpserver.ResponseWriter, r *dhcpse
 	t.key = clientKey(t.p)
 	t.subnet, t.host = nil, nil
 	t.name = ddns.Answer{}
+	t.changes = nil
 }
 
 // run handles one message of type mt.
@@ -71,7 +74,13 @@ func (t *txn) run(mt dhcpv4.MessageType) {
 	if sn := selectSubnet(t.cfg, sel, t.subnetAllowed); sn != nil {
 		t.subnet = t.st.subnets[sn.ID]
 	}
-	t.host = t.findHost()
+	host, err := t.findHost()
+	if err != nil {
+		// Kea drops the message when its host database fails.
+		t.s.log.Error("reservation lookup failed; message dropped", "type", mt, "chaddr", hwString(t.hw), "error", err)
+		return
+	}
+	t.host = host
 	if t.host != nil {
 		for _, c := range t.host.ClientClasses {
 			t.eval.AddClass(c)
@@ -126,35 +135,6 @@ func (t *txn) inClasses(guard []string) bool {
 		}
 	}
 	return false
-}
-
-// findHost looks up the client's reservation by each identifier type in
-// the configured order, global reservations first when both scopes are
-// enabled, as Kea does.
-func (t *txn) findHost() *config.Host {
-	var sn *config.Subnet
-	if t.subnet != nil {
-		sn = t.subnet.cfg
-	}
-	global := sn == nil || sn.Params.ReservationsGlobal
-	inSubnet := sn != nil && sn.Params.ReservationsInSubnet
-	for _, idt := range t.cfg.HostReservationIdentifiers {
-		id := t.identifier(idt)
-		if len(id) == 0 {
-			continue
-		}
-		if global {
-			if h := t.cfg.Reservation(0, idt, id); h != nil {
-				return h
-			}
-		}
-		if inSubnet {
-			if h := t.cfg.Reservation(sn.ID, idt, id); h != nil {
-				return h
-			}
-		}
-	}
-	return nil
 }
 
 // identifier returns the client's identifier of a reservation type.
@@ -259,16 +239,6 @@ func (t *txn) subnetOf(a netip.Addr) *subnetState {
 func (t *txn) reservedHere(ss *subnetState, a netip.Addr) bool {
 	h := t.host
 	return h != nil && h.Address == a && (h.SubnetID == 0 || h.SubnetID == ss.cfg.ID)
-}
-
-// reservedForOther reports whether a is reserved for another client.
-func (t *txn) reservedForOther(ss *subnetState, a netip.Addr) bool {
-	for _, id := range [2]uint32{ss.cfg.ID, 0} {
-		if h := t.cfg.ReservationByAddress(id, a); h != nil && h != t.host {
-			return true
-		}
-	}
-	return false
 }
 
 // mayHold reports whether the client may hold a in ss, and the pool that
