@@ -23,7 +23,7 @@ func dbCommand() *command {
 }
 
 func dbFlags(fs *flag.FlagSet, o *daemon.DBOptions, port *uint) {
-	fs.StringVar(&o.Config, "c", "", "Kea configuration `file` whose lease-database names the database (the flags below override it)")
+	fs.StringVar(&o.Config, "c", "", "Kea configuration `file` whose lease-database names the database (the other flags override it)")
 	fs.StringVar(&o.Name, "n", "", "database `name`")
 	fs.StringVar(&o.User, "u", "", "database `user` (default $PGUSER, else the login name)")
 	fs.StringVar(&o.Password, "p", "", "database `password` (default $PGPASSWORD)")
