@@ -124,7 +124,9 @@ func dhcidText(r ncr.Request) string {
 	return rr.Digest
 }
 
-func encode(b []byte) string { return (&txn{r: &ncr.Request{DHCID: b}}).dhcid(".", 1, 0).(*dns.DHCID).Digest }
+func encode(b []byte) string {
+	return (&txn{r: &ncr.Request{DHCID: b}}).dhcid(".", 1, 0).(*dns.DHCID).Digest
+}
 
 // TestModes runs each conflict-resolution mode against named: a client's
 // add, a second client claiming the same name, and the removals.
@@ -313,5 +315,34 @@ func TestOrderPerDHCID(t *testing.T) {
 	}
 	if a := n.Lookup(t, "order.example.org", dns.TypeA); len(a) != 1 || !strings.HasSuffix(a[0], " 192.0.2.81") {
 		t.Fatalf("A = %q", a)
+	}
+}
+
+// TestReconfigure checks that a new configuration applies to the next
+// transaction: a request for a zone the first one lacks is refused, and
+// made once the zone is configured.
+func TestReconfigure(t *testing.T) {
+	n := testnet.StartNamed(t, testnet.NamedOptions{Zones: []string{"example.org", "example.net", "2.0.192.in-addr.arpa"}})
+	c := d2For(n, "HMAC-SHA256", n.Secret, 0)
+	h := start(t, c, Options{})
+	r := request(t, ncr.Add, "host.example.net", "192.0.2.90", "08:00:27:00:00:05", ncr.CheckWithDHCID)
+	if err := h.u.Send(r); !errors.Is(err, ErrNoDomain) {
+		t.Fatalf("request outside the domains: %v, want ErrNoDomain", err)
+	}
+	c2 := *c
+	c2.Forward = append([]config.DdnsDomain{{Name: "example.net.", KeyName: n.KeyName, Servers: c.Forward[0].Servers}}, c.Forward...)
+	if err := h.u.Reconfigure(&c2); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.do(t, r); err != nil {
+		t.Fatalf("after Reconfigure: %v", err)
+	}
+	if a := n.Lookup(t, "host.example.net", dns.TypeA); len(a) != 1 {
+		t.Fatalf("A = %q", a)
+	}
+	bad := c2
+	bad.TSIGKeys = []config.TSIGKey{{Name: n.KeyName, Algorithm: "HMAC-SHA3", Secret: "c2VjcmV0"}}
+	if err := h.u.Reconfigure(&bad); err == nil {
+		t.Fatal("Reconfigure accepted an unknown algorithm")
 	}
 }

@@ -26,7 +26,7 @@ var errBadAnswer = errors.New("no usable answer from the DNS servers")
 // attempt sends msg once to s and returns the answer's rcode. The error
 // says whether the server was silent (a net.Error timeout, or I/O) or
 // answered with something unusable (wrapping errBadAnswer).
-func (u *Updater) attempt(ctx context.Context, s server, msg *dns.Msg) (int, error) {
+func (u *Updater) attempt(ctx context.Context, s server, msg *dns.Msg, timeout time.Duration) (int, error) {
 	msg.Id = dns.Id()
 	var wire []byte
 	var reqMAC string
@@ -49,7 +49,7 @@ func (u *Updater) attempt(ctx context.Context, s server, msg *dns.Msg) (int, err
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	conn.SetDeadline(time.Now().Add(u.plan.timeout))
+	conn.SetDeadline(time.Now().Add(timeout))
 	u.stats.sent.Add(1)
 	if s.key != nil {
 		u.stats.signed.Add(1)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -36,7 +37,8 @@ type txn struct {
 	rname    string // the reverse name of r.Addr
 	domains  [2]*domain
 	cur      [2]int
-	answered bool // some server gave a usable answer
+	timeout  time.Duration // for each attempt
+	answered bool          // some server gave a usable answer
 }
 
 func rcodeName(rc int) string {
@@ -61,7 +63,7 @@ func (t *txn) step(ctx context.Context, dir int, what string, build func(*dns.Ms
 			m := new(dns.Msg)
 			m.SetUpdate(d.zone)
 			build(m)
-			rc, err := t.u.attempt(ctx, s, m)
+			rc, err := t.u.attempt(ctx, s, m, t.timeout)
 			if err == nil {
 				t.u.stats.success.Add(1)
 				t.answered = true

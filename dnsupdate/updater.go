@@ -80,14 +80,15 @@ type item struct {
 	id        string
 	notBefore time.Time
 	tries     int
-	domains   [2]*domain
 }
 
 // An Updater performs the DNS updates NameChangeRequests ask for, as
 // kea-dhcp-ddns does: a bounded queue, up to Transactions at once, one
 // per DHCID at a time in the order received.
 type Updater struct {
-	plan *plan
+	// plan is the configuration in force; Reconfigure replaces it, and
+	// each transaction matches its domains with the plan of its start.
+	plan atomic.Pointer[plan]
 	opts Options
 	log  *slog.Logger
 
@@ -119,8 +120,9 @@ func New(c *config.DhcpDdns, pending []ncr.Request, o Options) (*Updater, error)
 	if o.RetryMax < o.RetryMin {
 		o.RetryMax = max(time.Minute, o.RetryMin)
 	}
-	u := &Updater{plan: p, opts: o, log: o.Logger, wake: make(chan struct{}, 1),
+	u := &Updater{opts: o, log: o.Logger, wake: make(chan struct{}, 1),
 		running: map[string]*item{}, journal: map[uint64]bool{}}
+	u.plan.Store(p)
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
 	}
@@ -139,33 +141,52 @@ func New(c *config.DhcpDdns, pending []ncr.Request, o Options) (*Updater, error)
 	return u, nil
 }
 
-// prepare checks r and finds its domains, as kea-dhcp-ddns does when it
-// starts a transaction: a direction asked for whose configured domains
-// do not match refuses the whole request; a direction without any
-// domain configured is left out silently.
+// prepare checks r and finds its domains in the configuration in force.
 func (u *Updater) prepare(r ncr.Request) (*item, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	it := &item{r: r, id: hex.EncodeToString(r.DHCID)}
-	if r.Forward && len(u.plan.forward) > 0 {
-		if it.domains[fwd] = match(u.plan.forward, r.FQDN); it.domains[fwd] == nil {
-			return nil, fmt.Errorf("%w: %s is in none of the forward-ddns domains", ErrNoDomain, r.FQDN)
+	if _, err := u.plan.Load().domainsOf(&r); err != nil {
+		return nil, err
+	}
+	return &item{r: r, id: hex.EncodeToString(r.DHCID)}, nil
+}
+
+// domainsOf finds r's domains as kea-dhcp-ddns does when it starts a
+// transaction: a direction asked for whose configured domains do not
+// match refuses the whole request; a direction without any domain
+// configured is left out silently.
+func (p *plan) domainsOf(r *ncr.Request) (ds [2]*domain, err error) {
+	if r.Forward && len(p.forward) > 0 {
+		if ds[fwd] = match(p.forward, r.FQDN); ds[fwd] == nil {
+			return ds, fmt.Errorf("%w: %s is in none of the forward-ddns domains", ErrNoDomain, r.FQDN)
 		}
 	}
-	if r.Reverse && len(u.plan.reverse) > 0 {
+	if r.Reverse && len(p.reverse) > 0 {
 		name, err := dns.ReverseAddr(r.Addr.String())
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", r.Addr, err)
+			return ds, fmt.Errorf("%s: %w", r.Addr, err)
 		}
-		if it.domains[rev] = match(u.plan.reverse, name); it.domains[rev] == nil {
-			return nil, fmt.Errorf("%w: %s (%s) is in none of the reverse-ddns domains", ErrNoDomain, name, r.Addr)
+		if ds[rev] = match(p.reverse, name); ds[rev] == nil {
+			return ds, fmt.Errorf("%w: %s (%s) is in none of the reverse-ddns domains", ErrNoDomain, name, r.Addr)
 		}
 	}
-	if it.domains[fwd] == nil && it.domains[rev] == nil {
-		return nil, fmt.Errorf("%w: %s: no forward-ddns or reverse-ddns domains configured for what it asks", ErrNoDomain, r.String())
+	if ds[fwd] == nil && ds[rev] == nil {
+		return ds, fmt.Errorf("%w: %s: no forward-ddns or reverse-ddns domains configured for what it asks", ErrNoDomain, r.String())
 	}
-	return it, nil
+	return ds, nil
+}
+
+// Reconfigure puts a new DhcpDdns section in force: transactions that
+// start from now on use its domains, servers, keys and timeout; those
+// running finish with the old. On error nothing changes.
+func (u *Updater) Reconfigure(c *config.DhcpDdns) error {
+	p, err := compile(c)
+	if err != nil {
+		return fmt.Errorf("DhcpDdns: %w", err)
+	}
+	u.plan.Store(p)
+	return nil
 }
 
 // Send queues reqs. Requests that are not valid, match no domain or find
@@ -302,11 +323,16 @@ func (u *Updater) Run(ctx context.Context) {
 
 // do runs one transaction and settles its request.
 func (u *Updater) do(ctx context.Context, it *item) {
-	t := &txn{u: u, r: &it.r, fqdn: canonical(it.r.FQDN), domains: it.domains}
-	if it.domains[rev] != nil {
-		t.rname, _ = dns.ReverseAddr(it.r.Addr.String())
+	p := u.plan.Load()
+	t := &txn{u: u, r: &it.r, fqdn: canonical(it.r.FQDN), timeout: p.timeout}
+	var err error
+	// The configuration may have changed since the request was queued.
+	if t.domains, err = p.domainsOf(&it.r); err == nil {
+		if t.domains[rev] != nil {
+			t.rname, _ = dns.ReverseAddr(it.r.Addr.String())
+		}
+		err = t.run(ctx)
 	}
-	err := t.run(ctx)
 	if ctx.Err() != nil {
 		// Stopped: the request stays in the journal for the next start.
 		u.mu.Lock()
