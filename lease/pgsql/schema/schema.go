@@ -44,9 +44,11 @@ type Querier interface {
 }
 
 // Read returns the version in the database's schema_version table.
-func Read(ctx context.Context, q Querier) (Version, error) {
+func Read(ctx context.Context, q Querier) (Version, error) { return read(ctx, q, "") }
+
+func read(ctx context.Context, q Querier, lock string) (Version, error) {
 	var v Version
-	err := q.QueryRow(ctx, "SELECT version, minor FROM schema_version").Scan(&v.Major, &v.Minor)
+	err := q.QueryRow(ctx, "SELECT version, minor FROM schema_version"+lock).Scan(&v.Major, &v.Minor)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
@@ -87,31 +89,23 @@ func Init(ctx context.Context, conn *pgx.Conn) error {
 // Upgrade takes conn's database from schema 13.0 to 34.0 in one
 // transaction and returns the version it found. A database at 34.0 is
 // left alone; one at any other version, or without Kea's schema, is
-// refused. Servers using the database should be stopped first: Kea of
-// either version refuses the other's schema.
+// refused. Of two upgrades at once, the second waits for the first and
+// then finds 34.0. Servers using the database should be stopped first:
+// Kea of either version refuses the other's schema.
 func Upgrade(ctx context.Context, conn *pgx.Conn) (Version, error) {
-	from, err := Read(ctx, conn)
-	if err != nil {
-		return Version{}, err
-	}
-	if from == Kea32 {
-		return from, nil
-	}
-	if from != Kea22 {
-		return from, unknown(from)
-	}
-	err = inTx(ctx, conn, fmt.Sprintf("upgrade schema %s to %s", Kea22, Kea32), func(tx pgx.Tx) error {
-		// Lock the version row and read it again: of two upgrades at once,
-		// the second waits here and then finds 34.0.
-		var v Version
-		if err := tx.QueryRow(ctx, "SELECT version, minor FROM schema_version FOR UPDATE").Scan(&v.Major, &v.Minor); err != nil {
+	var from Version
+	err := inTx(ctx, conn, fmt.Sprintf("upgrade schema %s to %s", Kea22, Kea32), func(tx pgx.Tx) error {
+		// The version row stays locked until the transaction ends.
+		var err error
+		if from, err = read(ctx, tx, " FOR UPDATE"); err != nil {
 			return err
 		}
-		if v == Kea32 {
+		switch from {
+		case Kea32:
 			return nil
-		}
-		if v != Kea22 {
-			return unknown(v)
+		case Kea22:
+		default:
+			return unknown(from)
 		}
 		if _, err := tx.Exec(ctx, upgrade13to34); err != nil {
 			return err

@@ -140,3 +140,33 @@ func TestUpgradeIsAtomic(t *testing.T) {
 		t.Error("the failed upgrade changed the schema")
 	}
 }
+
+// TestUpgradeTwiceAtOnce: of two upgrades started together, one upgrades
+// and the other waits and finds 34.0.
+func TestUpgradeTwiceAtOnce(t *testing.T) {
+	c := pgtest.Shared(t, pgtest.Options{})
+	db := c.NewDB(t)
+	a, b := connect(t, db), connect(t, db)
+	froms := make(chan Version, 2)
+	errs := make(chan error, 2)
+	for _, conn := range []*pgx.Conn{a, b} {
+		go func() {
+			v, err := Upgrade(t.Context(), conn)
+			froms <- v
+			errs <- err
+		}()
+	}
+	got := map[Version]int{}
+	for range 2 {
+		got[<-froms]++
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got[Kea22] != 1 || got[Kea32] != 1 {
+		t.Errorf("the two upgrades found %v; want one 13.0 and one 34.0", got)
+	}
+	if v, err := Read(t.Context(), a); err != nil || v != Kea32 {
+		t.Errorf("version %v, %v", v, err)
+	}
+}
