@@ -40,8 +40,11 @@ type Options struct {
 	// Updater tunes the DNS updates (retry waits, the queue bound).
 	Updater dnsupdate.Options
 	// Listening, when set, is called with the address requests are
-	// received on once it is open.
+	// received on once it is open, and again after a reload opened
+	// another.
 	Listening func(netip.AddrPort)
+	// Reload asks for the configuration file to be read again (SIGHUP).
+	Reload <-chan struct{}
 }
 
 // Check reads the configuration at path as `kea-dhcp-ddns -t` does and
@@ -63,11 +66,24 @@ func Check(path string, w io.Writer) error {
 	return nil
 }
 
-// Main runs Run until SIGTERM or SIGINT and returns the exit code,
-// having printed why it failed.
+// Main runs Run until SIGTERM or SIGINT, reloading on SIGHUP, and
+// returns the exit code, having printed why it failed.
 func Main(o Options) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	o.Reload = reload
 	if err := Run(ctx, o); err != nil {
 		w := o.Stderr
 		if w == nil {
@@ -84,8 +100,28 @@ type counts struct {
 	received, invalid, errors atomic.Uint64
 }
 
+// process is one run of leased ddns.
+type process struct {
+	o       Options
+	log     *slog.Logger
+	logging *logging.Logging
+	u       *dnsupdate.Updater
+	ctl     *control.Server // nil without control sockets at start
+	n       counts
+	start   time.Time
+	cancel  func()
+
+	// mu guards the receiver and the configuration in force.
+	mu     sync.Mutex
+	cfg    *config.DhcpDdns
+	rcv    *ncr.Receiver
+	recvWG sync.WaitGroup
+}
+
 // Run serves the configuration until ctx is done or the shutdown
-// command.
+// command. A reload (Options.Reload, or the config-reload command)
+// reads the file again and applies it, or keeps the running
+// configuration when the file is not valid.
 func Run(ctx context.Context, o Options) error {
 	c, diags, err := config.LoadDdns(o.ConfigPath, nil)
 	stderr := o.Stderr
@@ -104,80 +140,174 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("loggers: %w", err)
 	}
 	defer lg.Close()
-	log := lg.Logger(LoggerName)
+	p := &process{o: o, logging: lg, log: lg.Logger(LoggerName), cfg: c, start: time.Now()}
 	for _, d := range diags {
-		log.Warn("configuration", "diagnostic", d.String())
+		p.log.Warn("configuration", "diagnostic", d.String())
 	}
 
 	uo := o.Updater
-	uo.Logger = log
-	u, err := dnsupdate.New(c, nil, uo)
-	if err != nil {
+	uo.Logger = p.log
+	if p.u, err = dnsupdate.New(c, nil, uo); err != nil {
 		return err
 	}
-	rcv, err := ncr.Listen(netip.AddrPortFrom(c.IPAddress, c.Port))
-	if err != nil {
-		return err
-	}
-	defer rcv.Close()
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var n counts
-	start := time.Now()
-	if len(c.ControlSockets) > 0 {
-		srv := control.NewServer(registry(o.BuildInfo, log, u, &n, start, cancel), control.Options{Logger: log})
-		if err := srv.Apply(c.ControlSockets); err != nil {
-			return fmt.Errorf("control socket: %w", err)
-		}
-		defer func() {
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			srv.Shutdown(sctx)
-		}()
+	p.cancel = cancel
+	reload := make(chan chan error)
+	p.ctl = control.NewServer(p.registry(reload), control.Options{Logger: p.log})
+	if err := p.ctl.Apply(c.ControlSockets); err != nil {
+		return fmt.Errorf("control socket: %w", err)
 	}
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		p.ctl.Shutdown(sctx)
+	}()
+	if err := p.listen(netip.AddrPortFrom(c.IPAddress, c.Port)); err != nil {
+		return err
+	}
+	defer p.recvWG.Wait()
+	defer p.closeReceiver()
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(1)
-	go func() { defer wg.Done(); u.Run(ctx) }()
-	stop := context.AfterFunc(ctx, func() { rcv.Close() })
-	defer stop()
+	go func() { defer wg.Done(); p.u.Run(ctx) }()
 
-	log.Info("leased ddns started", "listen", rcv.Addr(), "forward-domains", len(c.Forward),
+	p.log.Info("leased ddns started", "listen", p.rcv.Addr(), "forward-domains", len(c.Forward),
 		"reverse-domains", len(c.Reverse), "dns-server-timeout-ms", c.DNSServerTimeout)
-	if o.Listening != nil {
-		o.Listening(rcv.Addr())
-	}
 	for {
-		r, from, err := rcv.Receive()
-		switch {
-		case errors.Is(err, net.ErrClosed) || ctx.Err() != nil:
-			s := u.Stats()
-			log.Info("leased ddns stopped", "requests-left", s.Pending)
+		select {
+		case <-ctx.Done():
+			p.log.Info("leased ddns stopped", "requests-left", p.u.Stats().Pending)
 			return nil
-		case errors.Is(err, ncr.ErrInvalid):
-			n.invalid.Add(1)
-			log.Warn("NameChangeRequest refused", "err", err)
-			continue
-		case err != nil:
-			return err
-		}
-		n.received.Add(1)
-		log.Debug("NameChangeRequest received", "from", from, "request", r.String())
-		if err := u.Send(r); err != nil {
-			n.errors.Add(1)
+		case <-o.Reload:
+			if err := p.reload(); err != nil {
+				p.log.Error("configuration not reloaded; the running one is kept", "err", err)
+			}
+		case done := <-reload:
+			done <- p.reload()
 		}
 	}
 }
 
+// listen opens the receiver on addr and starts reading from it, then
+// closes the receiver it replaces.
+func (p *process) listen(addr netip.AddrPort) error {
+	rcv, err := ncr.Listen(addr)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	old := p.rcv
+	p.rcv = rcv
+	p.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	p.recvWG.Add(1)
+	go func() { defer p.recvWG.Done(); p.receive(rcv) }()
+	if p.o.Listening != nil {
+		p.o.Listening(rcv.Addr())
+	}
+	return nil
+}
+
+func (p *process) closeReceiver() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rcv != nil {
+		p.rcv.Close()
+	}
+}
+
+// receive hands the requests read from rcv to the updater until rcv is
+// closed.
+func (p *process) receive(rcv *ncr.Receiver) {
+	for {
+		r, from, err := rcv.Receive()
+		switch {
+		case errors.Is(err, net.ErrClosed):
+			return
+		case errors.Is(err, ncr.ErrInvalid):
+			p.n.invalid.Add(1)
+			p.log.Warn("NameChangeRequest refused", "err", err)
+			continue
+		case err != nil:
+			p.log.Error("NameChangeRequest receiver", "err", err)
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		p.n.received.Add(1)
+		p.log.Debug("NameChangeRequest received", "from", from, "request", r.String())
+		if err := p.u.Send(r); err != nil {
+			p.n.errors.Add(1)
+		}
+	}
+}
+
+// reload reads the configuration file again and applies it: loggers,
+// DNS domains and keys, control sockets, and the receiver's address.
+// Nothing changes when the file is not valid or a part cannot be
+// applied before the others are.
+func (p *process) reload() error {
+	c, diags, err := config.LoadDdns(p.o.ConfigPath, nil)
+	if err != nil {
+		for _, d := range diags {
+			p.log.Error("configuration", "diagnostic", d.String())
+		}
+		return fmt.Errorf("%s: %w", p.o.ConfigPath, err)
+	}
+	p.mu.Lock()
+	old := p.cfg
+	p.mu.Unlock()
+	addr := netip.AddrPortFrom(c.IPAddress, c.Port)
+	if addr != netip.AddrPortFrom(old.IPAddress, old.Port) {
+		if err := p.listen(addr); err != nil {
+			return err
+		}
+	}
+	if err := p.u.Reconfigure(c); err != nil {
+		return err
+	}
+	if err := p.ctl.Apply(c.ControlSockets); err != nil {
+		return fmt.Errorf("control socket: %w", err)
+	}
+	if err := p.logging.Apply(c.Loggers); err != nil {
+		return fmt.Errorf("loggers: %w", err)
+	}
+	p.mu.Lock()
+	p.cfg = c
+	p.mu.Unlock()
+	p.log.Info("configuration reloaded", "file", p.o.ConfigPath, "listen", addr)
+	return nil
+}
+
 // registry holds the commands of the control socket.
-func registry(info control.BuildInfo, log *slog.Logger, u *dnsupdate.Updater, n *counts, start time.Time, shutdown func()) *control.Registry {
-	reg := control.NewRegistry(info, log)
+func (p *process) registry(reload chan chan error) *control.Registry {
+	u, n, start, log := p.u, &p.n, p.start, p.log
+	reg := control.NewRegistry(p.o.BuildInfo, log)
 	reg.Register("shutdown", func(context.Context, json.RawMessage) control.Response {
 		// Answer first: the socket closes with the process.
-		time.AfterFunc(100*time.Millisecond, shutdown)
+		time.AfterFunc(100*time.Millisecond, p.cancel)
 		return control.OK("Shutting down.")
+	})
+	reg.Register("config-reload", func(ctx context.Context, _ json.RawMessage) control.Response {
+		done := make(chan error, 1)
+		select {
+		case reload <- done:
+		case <-ctx.Done():
+			return control.Errorf("not reloaded: %v", ctx.Err())
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				return control.Errorf("configuration not reloaded; the running one is kept: %v", err)
+			}
+			return control.OK("Configuration successfully reloaded.")
+		case <-ctx.Done():
+			return control.Errorf("not reloaded: %v", ctx.Err())
+		}
 	})
 	reg.Register("status-get", func(context.Context, json.RawMessage) control.Response {
 		s := u.Stats()

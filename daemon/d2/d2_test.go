@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -165,4 +166,74 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// TestReload checks config-reload: a new port is listened on and the
+// requests sent there are made; a file that is not valid keeps the
+// running configuration.
+func TestReload(t *testing.T) {
+	n := testnet.StartNamed(t, testnet.NamedOptions{})
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "d2.sock")
+	file := filepath.Join(dir, "d2.json")
+	if err := os.WriteFile(file, []byte(Config(n, testnet.FreeUDPPort(t, "127.0.0.1"), sock)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	listening := make(chan netip.AddrPort, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{ConfigPath: file, Stdout: io.Discard, Stderr: io.Discard,
+			Listening: func(a netip.AddrPort) { listening <- a }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	first := <-listening
+	cl := &control.Client{Target: sock}
+	call := func(cmd string) *control.Response {
+		t.Helper()
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		r, err := cl.Call(cctx, cmd, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	os.WriteFile(file, []byte(`{"DhcpDdns": {"port": "not a port"}}`), 0o644)
+	if r := call("config-reload"); r.Result != control.Error || !strings.Contains(r.Text, "d2.json:1:23") {
+		t.Fatalf("config-reload of a bad file: %+v", r)
+	}
+	second := testnet.FreeUDPPort(t, "127.0.0.1")
+	if err := os.WriteFile(file, []byte(Config(n, second, sock)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := call("config-reload"); r.Result != control.Success {
+		t.Fatalf("config-reload: %+v", r)
+	}
+	select {
+	case got := <-listening:
+		if got.Port() != uint16(second) || got == first {
+			t.Fatalf("after the reload listening on %v, want port %d", got, second)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reload opened no new receiver")
+	}
+	s, err := ncr.NewSender(ncr.SenderConfig{Server: netip.AddrPortFrom(first.Addr(), uint16(second))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fqdn := "reloaded.example.org."
+	id, _ := ncr.DHCIDFromHWAddr(1, net.HardwareAddr{8, 0, 0x27, 0, 0, 9}, fqdn)
+	if err := s.Send(ncr.Request{Type: ncr.Add, Forward: true, Reverse: true, FQDN: fqdn,
+		Addr: netip.MustParseAddr("192.0.2.60"), DHCID: id, TTL: 600}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(n.Lookup(t, fqdn, dns.TypeA)) == 1 })
 }

@@ -11,8 +11,13 @@
 // no matching domain) is counted as ncr-error.
 //
 // With a control-socket (2.2) or control-sockets (3.x) entry it answers
-// Kea's list-commands, version-get, build-report, shutdown, status-get
-// and statistic-get-all, and leased's ddns-queue-get, which lists the
-// requests waiting or running. SIGTERM and SIGINT stop it; requests
-// still queued then are lost, as with kea-dhcp-ddns.
+// Kea's list-commands, version-get, build-report, shutdown,
+// config-reload, status-get and statistic-get-all, and leased's
+// ddns-queue-get, which lists the requests waiting or running.
+//
+// SIGHUP and config-reload read the file again and apply it: loggers,
+// domains, servers and keys (for the transactions that start next),
+// control sockets and the listening address; a file that is not valid
+// changes nothing. SIGTERM and SIGINT stop it; requests still queued
+// then are lost, as with kea-dhcp-ddns.
 package d2
