@@ -74,22 +74,26 @@
 //
 // # High availability
 //
-// With [Options.HA] (a parsed libdhcp_ha.so configuration, package ha;
-// configuration files cannot name the hook yet) the server is a member of
-// one HA relationship and answers its partner, a Kea 2.2 server or
-// another leased, on the HTTP control listener, in the envelope Kea's
-// HA hook expects: ha-heartbeat (this server's state, clock, scopes and
-// unsent updates), the lease4-update, lease4-del and lease4-get-page of
-// the lease commands, dhcp-disable and dhcp-enable with origin
+// A libdhcp_ha.so entry in hooks-libraries (or [Options.HA], a parsed
+// one, package ha) makes the server a member of one HA relationship with
+// a Kea server (2.2, through its kea-ctrl-agent) or another leased. It
+// answers its partner on the HTTP control listener, in the envelope
+// Kea's HA hook expects: ha-heartbeat (this server's state, clock, scopes
+// and unsent updates), the lease4-update, lease4-del and lease4-get-page
+// of the lease commands, dhcp-disable and dhcp-enable with origin
 // "ha-partner" (which the state machine tracks, apart from the
 // operator's), ha-sync-complete-notify, ha-maintenance-notify, and the
-// operator's ha-reset, ha-continue and ha-scopes; status-get adds Kea's
-// "high-availability" list. An ha.Machine decides, and DHCP messages are
-// answered only while it has the service on and only for the scopes it
-// serves. This server does not yet send anything to its partner (no
-// heartbeats, no lease updates before an ACK, no sync of its own, no
-// ha-maintenance-start, ha-maintenance-cancel or ha-sync), so its machine
-// leaves waiting only through the partner's and the operator's commands.
+// operator's ha-reset, ha-continue, ha-scopes, ha-sync,
+// ha-maintenance-start and ha-maintenance-cancel; status-get adds Kea's
+// "high-availability" list, with the reason the server is in its state.
+// It talks to its partner as Kea does: heartbeats every heartbeat-delay,
+// a lease sync (dhcp-disable, lease4-get-page pages,
+// ha-sync-complete-notify) on its way from waiting to ready, and every
+// client's lease changes sent to the partner before the ACK leaves: the
+// ACK waits for the partner's answer and is withheld when it fails
+// (Kea's parking). The updates of one group commit go out together. An
+// ha.Machine decides, and DHCP messages are answered only while it has
+// the service on and only for the scopes it serves.
 //
 // # Statistics
 //

@@ -252,8 +252,12 @@ func Run(ctx context.Context, o Options) (int, error) {
 		p.handler.ha = p.ha.gate
 	}
 	p.handler.policy.Store(policyOf(cfg))
+	var repl engine.Replicator // a nil *haService would not be a nil Replicator
+	if p.ha != nil {
+		repl = p.ha
+	}
 	p.stack, err = engine.NewStack(ctx, cfg, p.store, &engine.StackOptions{
-		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics},
+		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics, Replicator: repl},
 		Middleware: func(next dhcpserver.Handler) dhcpserver.Handler {
 			p.handler.next = &handler{next: next, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}
 			return p.handler
