@@ -346,3 +346,80 @@ func TestReconfigure(t *testing.T) {
 		t.Fatal("Reconfigure accepted an unknown algorithm")
 	}
 }
+
+// blackHole is a UDP socket on loopback that counts the datagrams it
+// gets and answers each with answer (nothing when nil).
+func blackHole(t *testing.T, answer func(q []byte) []byte) (netip.AddrPort, func() int) {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	var mu sync.Mutex
+	n := 0
+	go func() {
+		buf := make([]byte, 65535)
+		for {
+			k, from, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			n++
+			mu.Unlock()
+			if answer != nil {
+				c.WriteToUDPAddrPort(answer(buf[:k]), from)
+			}
+		}
+	}()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort(), func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+// TestFailover puts a server that never answers, or answers with what
+// does not verify, before named in the domain's list: each gets three
+// tries, then named makes the update.
+func TestFailover(t *testing.T) {
+	n := testnet.StartNamed(t, testnet.NamedOptions{})
+	for _, tc := range []struct {
+		name   string
+		answer func([]byte) []byte
+	}{
+		{"silent", nil},
+		{"unsigned answers", func(q []byte) []byte {
+			var m dns.Msg
+			if m.Unpack(q) != nil {
+				return []byte{0}
+			}
+			r := new(dns.Msg)
+			r.SetRcode(&m, dns.RcodeSuccess)
+			b, _ := r.Pack()
+			return b
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hole, count := blackHole(t, tc.answer)
+			c := d2For(n, "HMAC-SHA256", n.Secret, 0)
+			c.DNSServerTimeout = 100
+			for _, d := range [][]config.DdnsDomain{c.Forward, c.Reverse} {
+				d[0].Servers = append([]config.DNSServer{{Addr: hole.Addr(), Port: hole.Port()}}, d[0].Servers...)
+			}
+			h := start(t, c, Options{})
+			name := "failover-" + strings.ReplaceAll(tc.name, " ", "-") + ".example.org"
+			if err := h.do(t, request(t, ncr.Add, name, "192.0.2.95", "08:00:27:00:00:06", ncr.NoCheckWithDHCID)); err != nil {
+				t.Fatalf("add: %v", err)
+			}
+			if a := n.Lookup(t, name, dns.TypeA); len(a) != 1 {
+				t.Fatalf("A = %q", a)
+			}
+			// Three tries of the forward step, three of the reverse.
+			if got := count(); got != 2*triesPerServer {
+				t.Errorf("the first server got %d updates, want %d", got, 2*triesPerServer)
+			}
+			s := h.u.Stats()
+			if tc.answer == nil && s.UpdateTimeout != 2*triesPerServer || tc.answer != nil && s.UpdateError != 2*triesPerServer {
+				t.Errorf("stats %+v", s)
+			}
+		})
+	}
+}
