@@ -666,3 +666,30 @@ func TestDUIDFile(t *testing.T) {
 		t.Error("a corrupt DUID file was accepted")
 	}
 }
+
+// TestRenewNoAddrsAvail: a Reply to Renew that grants nothing for an IA
+// leaves its leases as they are, and the Renew goes on at its own pace,
+// not at once.
+func TestRenewNoAddrsAvail(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := start(t, naPD)
+		bind(h)
+		ren := h.expect(dhcpv6.Renew)
+		h.answer(ren, dhcpv6.Reply, func(b *dhcpv6.Builder) {
+			b.BeginIA(dhcpv6.OptionIANA, 1, 0, 0)
+			b.AddStatus(dhcpv6.StatusNoAddrsAvail, "")
+			b.End()
+			b.BeginIA(dhcpv6.OptionIAPD, 2, 0, 0)
+			b.AddStatus(dhcpv6.StatusNoPrefixAvail, "")
+			b.End()
+		})
+		h.event(EventRenew)
+		again := h.expect(dhcpv6.Renew)
+		if d := again.at.Sub(ren.at); d < 9*time.Second {
+			t.Errorf("Renew again after %v; want REN_TIMEOUT's pace", d)
+		}
+		if b := h.c.Status().Binding; !slices.Equal(b.Addrs(), []netip.Addr{addr1}) || len(b.DelegatedPrefixes()) != 1 {
+			t.Errorf("binding after NoAddrsAvail: %v %v", b.Addrs(), b.DelegatedPrefixes())
+		}
+	})
+}

@@ -314,8 +314,10 @@ func (c *Client) leasesReply(now time.Time, o dhcpv6.Options, sid dhcpv6.DUID) e
 				noBinding = true
 			default:
 				// NoAddrsAvail, NoPrefixAvail: the IA keeps what it
-				// holds (§18.2.10.1).
+				// holds (§18.2.10.1), and a Renew or Rebind goes on as
+				// for an IA left unanswered.
 				c.log.Info("server grants nothing for an IA", "ia", kind, "iaid", ic.IAID, "status", r.status, "server", sid)
+				missing = true
 			}
 		}
 	}
