@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,4 +188,137 @@ func TestE2EKeaObtainRenewRelease(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestE2EKeaRebindServerChanged: the server that granted the leases goes
+// away and another (another DUID, no record of the client) takes its
+// place; the client's Renews go unanswered, and at T2 it rebinds with the
+// new server, keeping its address and prefix.
+func TestE2EKeaRebindServerChanged(t *testing.T) {
+	n := testnet.NewNet6(t)
+	k1 := testnet.StartKea6(t, n, testnet.Kea6Config{T1: 3, T2: 6, Preferred: 15, Valid: 20, ServerID: "0102"})
+	c, _ := runClient(t, n, naPD)
+	st := waitState(t, c, 20*time.Second, "binding", bound)
+	addr, pfx := checkBinding(t, st.Binding, true)
+	firstServer := st.Binding.ServerID
+	k1.Stop()
+	k2 := testnet.StartKea6(t, n, testnet.Kea6Config{T1: 3, T2: 6, Preferred: 15, Valid: 20, ServerID: "0a0b"})
+	st = waitState(t, c, 20*time.Second, "rebinding with the new server", func(s client6.Status) bool {
+		return s.State == client6.StateBound && s.Binding != nil && string(s.Binding.ServerID) != string(firstServer)
+	})
+	if st.Counters.Sent[dhcpv6.Renew] == 0 || st.Counters.Sent[dhcpv6.Rebind] == 0 || st.Counters.Sent[dhcpv6.Solicit] != 1 {
+		t.Errorf("messages sent: %v; want Renews, then Rebinds, and only the first Solicit", st.Counters.Sent)
+	}
+	a2, p2 := checkBinding(t, st.Binding, true)
+	if a2 != addr || p2 != pfx {
+		t.Errorf("rebound to %v %v; had %v %v", a2, p2, addr, pfx)
+	}
+	if !hasAddr(t, n, addr) {
+		t.Errorf("%v left the interface", addr)
+	}
+	if l, ok := k2.Leases(t)[pfx]; !ok || l.DUID != c.DUID().String() {
+		t.Errorf("the new server's lease for %v: %+v", pfx, l)
+	}
+}
+
+// TestE2EKeaCannotExtend: kea-dhcp6 forgets the client's leases (removed
+// with lease6-del over its control socket) and, its pools holding one
+// address and one prefix, gives them to another client (lease6-add).
+// Kea 2.2 then answers the Renew and the Rebind with NoAddrsAvail and
+// NoPrefixAvail in the IAs (not NoBinding, which it does not send here;
+// dibbler does, see TestE2EDibbler). The client keeps its leases until
+// their valid lifetime ends (RFC 8415 §18.2.10.1), retransmitting at the
+// exchange's pace rather than at once, then drops them and solicits.
+func TestE2EKeaCannotExtend(t *testing.T) {
+	n := testnet.NewNet6(t)
+	k := testnet.StartKea6(t, n, testnet.Kea6Config{T1: 3, T2: 6, Preferred: 8, Valid: 12, LeaseCmds: true, OneLease: true})
+	c, _ := runClient(t, n, naPD)
+	st := waitState(t, c, 20*time.Second, "binding", bound)
+	addr, pfx := checkBinding(t, st.Binding, true)
+	got := st.Binding.Received
+	for _, del := range []map[string]any{
+		{"ip-address": addr.String()},
+		{"ip-address": pfx.Addr().String(), "type": "IA_PD"},
+	} {
+		if res, text := k.Command(t, "lease6-del", del); res != 0 {
+			t.Fatalf("lease6-del %v: %d %s", del, res, text)
+		}
+	}
+	other := "00:03:00:01:02:00:5e:00:00:77"
+	for _, add := range []map[string]any{
+		{"ip-address": addr.String(), "duid": other, "iaid": 7, "subnet-id": 1},
+		{"ip-address": pfx.Addr().String(), "prefix-len": pfx.Bits(), "type": "IA_PD", "duid": other, "iaid": 8, "subnet-id": 1},
+	} {
+		if res, text := k.Command(t, "lease6-add", add); res != 0 {
+			t.Fatalf("lease6-add %v: %d %s", add, res, text)
+		}
+	}
+	st = waitState(t, c, 20*time.Second, "the leases to expire", func(s client6.Status) bool { return s.Binding == nil })
+	if lived := st.Since.Sub(got); lived < 12*time.Second {
+		t.Errorf("leases dropped %v after the Reply; want their valid lifetime, 12 s", lived)
+	}
+	if n := st.Counters.Sent[dhcpv6.Renew] + st.Counters.Sent[dhcpv6.Rebind]; n > 6 {
+		t.Errorf("%d Renews and Rebinds in 12 s: %v", n, st.Counters.Sent)
+	}
+	if hasAddr(t, n, addr) {
+		t.Errorf("%v still on the interface", addr)
+	}
+}
+
+// TestE2EDibbler: dibbler-server grants an address and a /56, renews
+// them, and, restarted without its record of the client, answers the
+// Renew with NoBinding; the client requests its IAs again (RFC 8415
+// §18.2.10.1) and releases them in the end.
+func TestE2EDibbler(t *testing.T) {
+	n := testnet.NewNet6(t)
+	d := testnet.StartDibbler(t, n, testnet.DibblerConfig{T1: 3, T2: 8, Preferred: 15, Valid: 20})
+	cp := n.Client.CaptureUDP(t, testnet.Net6ClientIf, 546, 547)
+	c, _ := runClient(t, n, naPD)
+	st := waitState(t, c, 20*time.Second, "binding", bound)
+	addr, _ := checkBinding(t, st.Binding, true)
+	if !hasAddr(t, n, addr) {
+		t.Errorf("%v not on the interface", addr)
+	}
+	first := st.Binding.Received
+	st = waitState(t, c, 15*time.Second, "renewal", func(s client6.Status) bool {
+		return s.State == client6.StateBound && s.Binding.Received.After(first)
+	})
+	d.Restart(t, true)
+	renewed := st.Binding.Received
+	st = waitState(t, c, 20*time.Second, "the IAs requested again", func(s client6.Status) bool {
+		return s.State == client6.StateBound && s.Binding.Received.After(renewed) && s.Counters.Sent[dhcpv6.Request] >= 2
+	})
+	checkBinding(t, st.Binding, true)
+	seq := wire(t, cp)
+	i := slices.IndexFunc(seq, func(s string) bool { return strings.HasPrefix(s, "REPLY(NoBinding") })
+	if i < 1 || i+1 >= len(seq) || seq[i+1] != "REQUEST" || seq[i-1] != "RENEW" {
+		t.Errorf("on the wire: %v; want RENEW, REPLY with NoBinding, REQUEST", seq)
+	}
+	if err := c.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wire returns the captured messages as their types, with "(NoBinding)"
+// after a message with that status in an IA.
+func wire(t *testing.T, cp *testnet.Capture) []string {
+	t.Helper()
+	cp.Close()
+	var seq []string
+	for _, p := range cp.Packets() {
+		m, err := dhcpv6.Parse(p.Payload)
+		if err != nil {
+			t.Fatalf("captured a malformed message: %v", err)
+		}
+		s := m.Type().String()
+		for _, code := range []dhcpv6.OptionCode{dhcpv6.OptionIANA, dhcpv6.OptionIAPD} {
+			for ia := range m.Options().IAs(code) {
+				if ia.Options.StatusCode() == dhcpv6.StatusNoBinding {
+					s += "(NoBinding)"
+				}
+			}
+		}
+		seq = append(seq, s)
+	}
+	return seq
 }

@@ -127,6 +127,12 @@ type Kea6Config struct {
 	RapidCommit bool
 	// NoPD leaves out the prefix pool.
 	NoPD bool
+	// OneLease shrinks the pools to one address (Net6PoolFirst) and one
+	// prefix (the first /56 of Net6PDPool).
+	OneLease bool
+	// LeaseCmds loads the lease_cmds hook library, for commands such as
+	// lease6-del.
+	LeaseCmds bool
 }
 
 // Kea6 is a kea-dhcp6 started by StartKea6.
@@ -151,9 +157,13 @@ func StartKea6(t testing.TB, n *Net6, c Kea6Config) *Kea6 {
 		c.ServerID = "0102"
 	}
 	k := &Kea6{Dir: dir, LeaseFile: filepath.Join(dir, "leases6.csv"), Socket: filepath.Join(dir, "kea6.sock"), LogFile: filepath.Join(dir, "kea6.log")}
+	lastAddr, pdLen := Net6PoolLast, netip.MustParsePrefix(Net6PDPool).Bits()
+	if c.OneLease {
+		lastAddr, pdLen = Net6PoolFirst, Net6PDLen
+	}
 	subnet := map[string]any{
 		"id": 1, "subnet": Net6Subnet, "interface": Net6ServerIf,
-		"pools":        []any{map[string]any{"pool": Net6PoolFirst + "-" + Net6PoolLast}},
+		"pools":        []any{map[string]any{"pool": Net6PoolFirst + "-" + lastAddr}},
 		"rapid-commit": c.RapidCommit,
 		"option-data": []any{
 			map[string]any{"name": "dns-servers", "data": Net6DNS},
@@ -162,7 +172,7 @@ func StartKea6(t testing.TB, n *Net6, c Kea6Config) *Kea6 {
 	}
 	if !c.NoPD {
 		p := netip.MustParsePrefix(Net6PDPool)
-		subnet["pd-pools"] = []any{map[string]any{"prefix": p.Addr().String(), "prefix-len": p.Bits(), "delegated-len": Net6PDLen}}
+		subnet["pd-pools"] = []any{map[string]any{"prefix": p.Addr().String(), "prefix-len": pdLen, "delegated-len": Net6PDLen}}
 	}
 	cfg := map[string]any{"Dhcp6": map[string]any{
 		"interfaces-config": map[string]any{"interfaces": []string{Net6ServerIf}},
@@ -176,6 +186,10 @@ func StartKea6(t testing.TB, n *Net6, c Kea6Config) *Kea6 {
 			"output_options": []any{map[string]any{"output": k.LogFile}},
 		}},
 	}}
+	if c.LeaseCmds {
+		lib := filepath.Join(KeaHooksDir(t, "libdhcp_lease_cmds.so"), "libdhcp_lease_cmds.so")
+		cfg["Dhcp6"].(map[string]any)["hooks-libraries"] = []any{map[string]any{"library": lib}}
+	}
 	text, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -307,3 +321,103 @@ func (ns *NS) Addrs6(ifname string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// DibblerConfig is what StartDibbler puts in dibbler-server's
+// configuration.
+type DibblerConfig struct {
+	T1, T2, Preferred, Valid int
+	NoPD                     bool
+}
+
+// Dibbler is a dibbler-server started by StartDibbler.
+type Dibbler struct {
+	proc *Proc
+	ns   *NS
+	Dir  string // holds etc (its /etc/dibbler) and lib (its /var/lib/dibbler)
+}
+
+// StartDibbler runs dibbler-server in n.Server on Net6ServerIf, serving
+// the same pools as StartKea6. dibbler reads its configuration from
+// /etc/dibbler and keeps its state in /var/lib/dibbler, names it cannot
+// be given another way: it runs in a mount namespace of its own where
+// directories of the test's are mounted over those two, so the host's
+// stay untouched. It runs as root (in the test's namespaces), as it
+// expects to. It returns once dibbler listens on port 547.
+func StartDibbler(t testing.TB, n *Net6, c DibblerConfig) *Dibbler {
+	t.Helper()
+	RequireBinaries(t, "dibbler-server", "unshare", "mount")
+	d := &Dibbler{ns: n.Server, Dir: t.TempDir()}
+	for _, sub := range []string{"etc", "lib"} {
+		if err := os.MkdirAll(filepath.Join(d.Dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := netip.MustParsePrefix(Net6PDPool)
+	pd := fmt.Sprintf("  pd-class {\n    pd-pool %s\n    pd-length %d\n  }\n", p, Net6PDLen)
+	if c.NoPD {
+		pd = ""
+	}
+	conf := fmt.Sprintf(`log-level 8
+log-mode full
+iface "%s" {
+  t1 %d
+  t2 %d
+  prefered-lifetime %d
+  valid-lifetime %d
+  class {
+    pool %s-%s
+  }
+%s  option dns-server %s
+  option domain example.com
+}
+`, Net6ServerIf, c.T1, c.T2, c.Preferred, c.Valid, Net6PoolFirst, Net6PoolLast, pd, Net6DNS)
+	if err := os.WriteFile(filepath.Join(d.Dir, "etc", "server.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.start(t)
+	return d
+}
+
+func (d *Dibbler) start(t testing.TB) {
+	t.Helper()
+	script := fmt.Sprintf("mount --bind %s /etc/dibbler && mount --bind %s /var/lib/dibbler && exec dibbler-server run",
+		filepath.Join(d.Dir, "etc"), filepath.Join(d.Dir, "lib"))
+	p, err := d.ns.Start(context.Background(), "unshare", "--mount", "--propagation", "private", "sh", "-c", script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.proc = p
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := d.ns.WaitUDP6Listen(ctx, 547); err != nil {
+		t.Fatalf("dibbler-server did not start: %v\n%s", err, IndentOutput(Tail(p.Output(), 4000)))
+	}
+}
+
+// Restart stops dibbler and starts it again; with forget, its record of
+// the clients (server-AddrMgr.xml, server-cache.xml) is removed in
+// between, so that it no longer knows their bindings.
+func (d *Dibbler) Restart(t testing.TB, forget bool) {
+	t.Helper()
+	if err := d.proc.Stop(5 * time.Second); err != nil {
+		t.Logf("stopping dibbler-server: %v", err)
+	}
+	if forget {
+		for _, f := range []string{"server-AddrMgr.xml", "server-cache.xml"} {
+			if err := os.Remove(filepath.Join(d.Dir, "lib", f)); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		}
+	}
+	d.start(t)
+}
+
+// Output returns what dibbler wrote so far.
+func (d *Dibbler) Output() string { return d.proc.Output() }
