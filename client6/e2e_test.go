@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -321,4 +322,67 @@ func wire(t *testing.T, cp *testnet.Capture) []string {
 		seq = append(seq, s)
 	}
 	return seq
+}
+
+// TestE2EKeaRestart: a client stopped without releasing and started again
+// from its binding (as after a crash) sends no Solicit: with an address
+// only it confirms it (Confirm, no Server Identifier), with a delegated
+// prefix it rebinds every IA (RFC 8415 §18.2.12), checked on the wire; it
+// keeps the same address and prefix, and they never leave the interface.
+func TestE2EKeaRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  client6.Config
+		want dhcpv6.MessageType
+	}{
+		{"address only", client6.Config{IANA: []client6.IAConfig{{IAID: 1}}}, dhcpv6.Confirm},
+		{"with prefix", naPD, dhcpv6.Rebind},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := testnet.NewNet6(t)
+			testnet.StartKea6(t, n, testnet.Kea6Config{T1: 30, T2: 50, Preferred: 80, Valid: 100})
+			cfg := tc.cfg
+			cfg.DUIDFile = filepath.Join(t.TempDir(), "duid")
+			c, stop := runClient(t, n, cfg)
+			st := waitState(t, c, 20*time.Second, "binding", bound)
+			addr, pfx := checkBinding(t, st.Binding, tc.want == dhcpv6.Rebind)
+			stop()
+			if !hasAddr(t, n, addr) {
+				t.Fatalf("%v left the interface when the client stopped", addr)
+			}
+
+			cp := n.Client.CaptureUDP(t, testnet.Net6ClientIf, 546, 547)
+			cfg.Resume = st.Binding
+			c2, _ := runClient(t, n, cfg)
+			if string(c2.DUID()) != string(c.DUID()) {
+				t.Fatalf("DUID changed across the restart: %v, then %v", c.DUID(), c2.DUID())
+			}
+			st2 := waitState(t, c2, 20*time.Second, "resuming", func(s client6.Status) bool {
+				return s.State == client6.StateBound && s.Counters.Received[dhcpv6.Reply] > 0
+			})
+			a2, p2 := checkBinding(t, st2.Binding, tc.want == dhcpv6.Rebind)
+			if a2 != addr || p2 != pfx {
+				t.Errorf("after the restart %v %v; before %v %v", a2, p2, addr, pfx)
+			}
+			if !hasAddr(t, n, addr) {
+				t.Errorf("%v not on the interface after the restart", addr)
+			}
+			seq := wire(t, cp)
+			if len(seq) < 2 || seq[0] != tc.want.String() || seq[1] != "REPLY" || slices.Contains(seq, "SOLICIT") {
+				t.Errorf("on the wire after the restart: %v; want %v, REPLY and no SOLICIT", seq, tc.want)
+			}
+			for _, p := range cp.Packets() {
+				m, _ := dhcpv6.Parse(p.Payload)
+				if m.Type() != tc.want {
+					continue
+				}
+				if m.Options().Has(dhcpv6.OptionServerID) || p.Dst.Addr() != client6.AllServers {
+					t.Errorf("%v names a server or is not multicast (to %v)", m.Type(), p.Dst)
+				}
+				if n := len(slices.Collect(m.Options().IAs(dhcpv6.OptionIAPD))); (n > 0) != (tc.want == dhcpv6.Rebind) {
+					t.Errorf("%v carries %d IA_PDs", m.Type(), n)
+				}
+			}
+		})
+	}
 }
