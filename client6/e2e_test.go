@@ -386,3 +386,43 @@ func TestE2EKeaRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EDnsmasq: dnsmasq grants an address (it delegates no prefixes);
+// the client renews it and releases it.
+func TestE2EDnsmasq(t *testing.T) {
+	n := testnet.NewNet6(t)
+	d := testnet.StartDnsmasq6(t, n, 120)
+	c, _ := runClient(t, n, client6.Config{IANA: []client6.IAConfig{{IAID: 1}}})
+	st := waitState(t, c, 20*time.Second, "binding", bound)
+	addr, _ := checkBinding(t, st.Binding, false)
+	if !hasAddr(t, n, addr) {
+		t.Errorf("%v not on the interface", addr)
+	}
+	if !slices.Equal(st.Binding.DNS, []netip.Addr{netip.MustParseAddr(testnet.Net6DNS)}) {
+		t.Errorf("DNS %v", st.Binding.DNS)
+	}
+	if duid, ok := d.Leases(t)[addr]; !ok || !strings.EqualFold(duid, c.DUID().String()) {
+		t.Errorf("dnsmasq's lease for %v: DUID %q, client %s", addr, duid, c.DUID())
+	}
+	first := st.Binding.Received
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Renew(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st = waitState(t, c, 15*time.Second, "renewal", func(s client6.Status) bool {
+		return s.State == client6.StateBound && s.Binding.Received.After(first)
+	})
+	if a2, _ := checkBinding(t, st.Binding, false); a2 != addr || st.Counters.Sent[dhcpv6.Renew] == 0 {
+		t.Errorf("renewed to %v (had %v), messages %v", a2, addr, st.Counters.Sent)
+	}
+	if err := c.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "dnsmasq to drop the lease", func() error {
+		if _, ok := d.Leases(t)[addr]; ok {
+			return fmt.Errorf("dnsmasq still holds %v", addr)
+		}
+		return nil
+	})
+}

@@ -421,3 +421,82 @@ func (d *Dibbler) Restart(t testing.TB, forget bool) {
 
 // Output returns what dibbler wrote so far.
 func (d *Dibbler) Output() string { return d.proc.Output() }
+
+// Dnsmasq6 is a dnsmasq serving DHCPv6 (IA_NA only), started by
+// StartDnsmasq6.
+type Dnsmasq6 struct {
+	proc      *Proc
+	LeaseFile string
+	LogFile   string
+}
+
+// StartDnsmasq6 runs dnsmasq in n.Server as a DHCPv6-only server (DNS
+// off) on Net6ServerIf, handing out Net6PoolFirst to Net6PoolLast for
+// lease seconds, with DNS server Net6DNS. It drops its privileges to
+// nobody after binding its port. It returns once dnsmasq listens on port
+// 547.
+func StartDnsmasq6(t testing.TB, n *Net6, lease int) *Dnsmasq6 {
+	t.Helper()
+	RequireBinaries(t, "dnsmasq")
+	dir := UnprivilegedDir(t)
+	d := &Dnsmasq6{LeaseFile: filepath.Join(dir, "dnsmasq6.leases"), LogFile: filepath.Join(dir, "dnsmasq6.log")}
+	if err := os.WriteFile(d.LeaseFile, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{
+		"--keep-in-foreground", "--conf-file=/dev/null", "--port=0",
+		"--no-resolv", "--no-hosts", "--user=nobody",
+		"--pid-file=" + filepath.Join(dir, "dnsmasq6.pid"),
+		"--log-facility=" + d.LogFile, "--log-dhcp",
+		"--interface=" + Net6ServerIf, "--except-interface=lo", "--bind-interfaces",
+		"--dhcp-authoritative", "--dhcp-leasefile=" + d.LeaseFile,
+		fmt.Sprintf("--dhcp-range=%s,%s,64,%d", Net6PoolFirst, Net6PoolLast, lease),
+		"--dhcp-option=option6:dns-server,[" + Net6DNS + "]",
+	}
+	p, err := n.Server.Start(context.Background(), "dnsmasq", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.proc = p
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(d.LogFile)
+			t.Logf("dnsmasq log:%s", IndentOutput(Tail(string(b), 8192)))
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := n.Server.WaitUDP6Listen(ctx, 547); err != nil {
+		t.Fatalf("dnsmasq did not start: %v\n%s", err, IndentOutput(p.Output()))
+	}
+	return d
+}
+
+// Leases returns the addresses in dnsmasq's lease file with the DUIDs
+// of their clients.
+func (d *Dnsmasq6) Leases(t testing.TB) map[netip.Addr]string {
+	t.Helper()
+	b, err := os.ReadFile(d.LeaseFile)
+	if err != nil {
+		t.Fatalf("dnsmasq lease file: %v", err)
+	}
+	out := map[netip.Addr]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		// expiry IAID address hostname client-DUID
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		if a, err := netip.ParseAddr(f[2]); err == nil && a.Is6() {
+			out[a] = f[4]
+		}
+	}
+	return out
+}
