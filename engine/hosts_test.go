@@ -1,0 +1,81 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/leased/leased/dhcpserver/dhcptest"
+	"github.com/leased/leased/dhcpv4"
+	hostspgsql "github.com/leased/leased/hosts/pgsql"
+	"github.com/leased/leased/internal/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+// TestReservationsFromDatabase: reservations in Kea's host tables are
+// served beside the file's: the client's address, host name, options and
+// classes; an in-pool address reserved there is not given to anyone else;
+// the file's reservation wins where both have one; and when the database
+// fails, the message is dropped rather than answered as if the client had
+// no reservation.
+func TestReservationsFromDatabase(t *testing.T) {
+	c := pgtest.Shared(t, pgtest.Options{})
+	db := c.NewDB(t)
+	c.Admin(t, db.Name,
+		// 02:00:00:00:00:42 in subnet 1: 192.0.2.20, a name, an option
+		// and a class that selects a guarded pool's options.
+		`INSERT INTO hosts (host_id, dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, ipv4_address, hostname, dhcp4_client_classes, dhcp4_next_server, dhcp4_server_hostname, dhcp4_boot_file_name)
+		 VALUES (1, '\x020000000042', 0, 1, 3221226004, 'db-host', 'voip', 0, '', 'boot.db'),
+		        (2, '\x020000000043', 0, 1, 3221226084, '', '', 0, '', ''),
+		        (3, '\x020000000099', 0, 1, 3221226005, 'not-this-one', '', 0, '', '')`,
+		`INSERT INTO dhcp4_options (code, value, formatted_value, space, persistent, host_id, scope_id)
+		 VALUES (15, NULL, 'db.example', 'dhcp4', false, 1, 3)`)
+	store, err := hostspgsql.Open(context.Background(), hostspgsql.Options{Host: db.Host, Port: db.Port, Name: db.Name, User: db.User, Password: db.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, testConfig)
+	f.srv.SetHosts(store)
+
+	prl := dhcptest.Option{Code: dhcpv4.OptionParameterList, Value: []byte{1, 3, 6, 12, 15}}
+	off := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: mac("02:00:00:00:00:42"), Options: []dhcptest.Option{prl}})
+	if off == nil || off.Packet.YIAddr().String() != "192.0.2.20" {
+		t.Fatalf("client with a database reservation offered %+v", off)
+	}
+	if d, _ := off.Packet.Option(dhcpv4.OptionDomainName); string(d) != "db.example" {
+		t.Errorf("reservation's domain-name = %q", d)
+	}
+	if h := off.Packet.HostName(); string(h) != "db-host" {
+		t.Errorf("host name %q", h)
+	}
+	if file := off.Packet.File(); string(file) != "boot.db" {
+		t.Errorf("boot file %q", file)
+	}
+	if a := f.dora(mac("02:00:00:00:00:42")); a.String() != "192.0.2.20" {
+		t.Errorf("ACK for %v", a)
+	}
+	// 192.0.2.100, the pool's first address, is reserved for :43:
+	// others are given the next ones.
+	for i := range 3 {
+		if a := f.dora(mac("02:00:00:00:01:0" + string(rune('0'+i)))); a.String() == "192.0.2.100" {
+			t.Errorf("client %d got 192.0.2.100, reserved in the database for another", i)
+		}
+	}
+	if a := f.dora(mac("02:00:00:00:00:43")); a.String() != "192.0.2.100" {
+		t.Errorf("the client reserved 192.0.2.100 got %v", a)
+	}
+	// The file's reservation of :99 comes first, as in Kea.
+	if a := f.dora(mac("02:00:00:00:00:99")); a.String() != "192.0.2.10" {
+		t.Errorf("client with both reservations got %v, want the file's 192.0.2.10", a)
+	}
+
+	store.Close()
+	if r := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 9, CHAddr: mac("02:00:00:00:02:00")}); r != nil {
+		t.Errorf("answered while the hosts database fails: %+v", r.Packet.MessageType())
+	}
+}
