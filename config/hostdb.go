@@ -249,3 +249,18 @@ func (c *Config) ReservationOptions(stored []StoredOption) (OptionSet, error) {
 	}
 	return newOptionSet(opts), nil
 }
+
+// ParseIdentifier reads an identifier as the host commands give it: the
+// type's name (hw-address, duid, circuit-id, client-id or flex-id) and
+// hexadecimal bytes or a 'quoted text'.
+func ParseIdentifier(typeName, value string) (IdentifierType, []byte, error) {
+	t, ok := identifierTypes[typeName]
+	if !ok {
+		return 0, nil, errors.New("Value of 'identifier-type' was not recognized.")
+	}
+	id, err := parseIdentifier(t, value)
+	if err != nil {
+		return 0, nil, fmt.Errorf("Unable to parse 'identifier' value: %v", err)
+	}
+	return t, id, nil
+}

@@ -19,7 +19,8 @@ import (
 )
 
 // register installs the server's commands: configuration, status and
-// shutdown (this file), leases (leasecmds.go) and statistics.
+// shutdown (this file), leases (leasecmds.go), reservations (hostsdb.go)
+// and statistics.
 func (p *process) register(reg *control.Registry) error {
 	cmds := map[string]control.Handler{
 		"config-get":      p.cmdConfigGet,
@@ -36,6 +37,9 @@ func (p *process) register(reg *control.Registry) error {
 		"leases-reclaim":  p.cmdLeasesReclaim,
 	}
 	for name, h := range p.leaseCommands() {
+		cmds[name] = h
+	}
+	for name, h := range p.hostCommands() {
 		cmds[name] = h
 	}
 	if p.ha != nil {

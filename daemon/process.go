@@ -140,6 +140,9 @@ type process struct {
 	noRaw bool
 	retry *socketRetry
 
+	// hosts is the hosts database in force (a nil store: none).
+	hosts atomic.Pointer[hostsRef]
+
 	requests chan request
 	loaded   chan loaded   // configuration files read for SIGHUP
 	done     chan struct{} // closed when the main loop has returned
@@ -268,6 +271,16 @@ func Run(ctx context.Context, o Options) (int, error) {
 	}
 	p.srv = p.stack.Engine
 	defer p.stack.Close()
+	hs, err := openHosts(ctx, cfg)
+	if err != nil {
+		return 1, fmt.Errorf("opening hosts-database: %w", err)
+	}
+	p.setHosts(hs)
+	defer func() {
+		if s := p.hostsStore(); s != nil {
+			s.Close()
+		}
+	}()
 	if p.ha != nil {
 		if err := p.ha.start(p.srv); err != nil {
 			return 1, err
@@ -455,12 +468,34 @@ func (p *process) apply(next *config.Config) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := p.srv.Reload(ctx, next); err != nil {
+	restoreControl := func() {
 		if err := p.ctl.Apply(cur.ControlSockets); err != nil {
 			p.log.Error("cannot put the previous control sockets back", "error", err)
 		}
+	}
+	// A changed hosts database is opened before anything is swapped, so
+	// that one that cannot be opened leaves the running configuration.
+	newHosts, changeHosts := p.hostsStore(), !sameHostsDatabases(cur, next)
+	if changeHosts {
+		var err error
+		if newHosts, err = openHosts(ctx, next); err != nil {
+			restoreControl()
+			restoreLogging()
+			return fmt.Errorf("opening hosts-database: %w", err)
+		}
+	}
+	if err := p.srv.Reload(ctx, next); err != nil {
+		if changeHosts && newHosts != nil {
+			newHosts.Close()
+		}
+		restoreControl()
 		restoreLogging()
 		return err
+	}
+	if changeHosts {
+		if old := p.setHosts(newHosts); old != nil {
+			old.Close()
+		}
 	}
 	p.handler.policy.Store(policyOf(next))
 	if p.pg != nil {

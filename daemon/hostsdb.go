@@ -1,0 +1,443 @@
+package daemon
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/hosts"
+	hostspgsql "github.com/leased/leased/hosts/pgsql"
+	"github.com/leased/leased/internal/regularfile"
+)
+
+// hostsRef holds the hosts database in force (nil store: none).
+type hostsRef struct{ store hosts.Store }
+
+// openHosts opens the hosts database of cfg, nil when it has none. Kea's
+// defaults apply: host localhost, connect-timeout 5 s; the password comes
+// from password-file (its first line) when that is given.
+func openHosts(ctx context.Context, cfg *config.Config) (hosts.Store, error) {
+	switch len(cfg.HostsDatabases) {
+	case 0:
+		return nil, nil
+	case 1:
+	default:
+		return nil, fmt.Errorf("hosts-databases lists %d databases; leased reads reservations from one", len(cfg.HostsDatabases))
+	}
+	db := cfg.HostsDatabases[0]
+	o := hostspgsql.Options{
+		Host: db.Host, Port: db.Port, Name: db.Name, User: db.User, Password: db.Password.Reveal(),
+		ConnectTimeout: time.Duration(db.ConnectTimeout) * time.Second, ReadOnly: db.ReadOnly,
+	}
+	if o.Host == "" {
+		o.Host = "localhost"
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	if db.PasswordFile != "" {
+		b, err := regularfile.ReadLimited(db.PasswordFile, 4096)
+		if err != nil {
+			return nil, fmt.Errorf("hosts-database password-file: %w", err)
+		}
+		line, _, _ := bufio.NewReader(bytes.NewReader(b)).ReadLine()
+		o.Password = string(line)
+	}
+	s, err := hostspgsql.Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// sameHostsDatabases reports whether a reload keeps the hosts database.
+func sameHostsDatabases(a, b *config.Config) bool {
+	return slices.EqualFunc(a.HostsDatabases, b.HostsDatabases, func(x, y config.HostsDatabase) bool {
+		x.Pos, y.Pos = config.Pos{}, config.Pos{}
+		return x == y
+	})
+}
+
+// hostsStore returns the hosts database in force, nil when none.
+func (p *process) hostsStore() hosts.Store {
+	if r := p.hosts.Load(); r != nil {
+		return r.store
+	}
+	return nil
+}
+
+// setHosts puts s in force for the engine and the commands, and returns
+// the store it replaces.
+func (p *process) setHosts(s hosts.Store) hosts.Store {
+	old := p.hostsStore()
+	p.hosts.Store(&hostsRef{s})
+	p.srv.SetHosts(s)
+	return old
+}
+
+// hostCommands are Kea's host_cmds commands (free since Kea 3.0) on the
+// configuration's reservations and the hosts database: reservations are
+// added to and deleted from the database, read from both.
+func (p *process) hostCommands() map[string]control.Handler {
+	return map[string]control.Handler{
+		"reservation-add":      p.cmdReservationAdd,
+		"reservation-get":      p.cmdReservationGet,
+		"reservation-get-all":  p.cmdReservationGetAll,
+		"reservation-get-page": p.cmdReservationGetPage,
+		"reservation-del":      p.cmdReservationDel,
+	}
+}
+
+// operationTarget reads operation-target: memory (the configuration),
+// database, all, or default (absent), which is each command's own.
+func operationTarget(a control.Args, def string) (string, error) {
+	if !a.Has("operation-target") {
+		return def, nil
+	}
+	t, err := a.String("operation-target")
+	if err != nil {
+		return "", err
+	}
+	switch t {
+	case "memory", "database", "all":
+		return t, nil
+	case "default":
+		return def, nil
+	}
+	return "", fmt.Errorf("The 'operation-target' value (%s) is not within expected set: (memory, database, all, default)", t)
+}
+
+func (p *process) cmdReservationAdd(ctx context.Context, raw json.RawMessage) control.Response {
+	a, err := control.RequireArgs("reservation-add", raw)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	target, err := operationTarget(a, "database")
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	res, ok := a["reservation"]
+	if !ok {
+		return control.Errorf("reservation must be specified")
+	}
+	cfg := p.srv.Config()
+	h, err := cfg.ParseReservation(res)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if target == "memory" {
+		return control.Errorf("reservations in the configuration cannot be changed by command; add it to the file, or to the hosts database (operation-target \"database\")")
+	}
+	s := p.hostsStore()
+	if s == nil {
+		return control.Errorf("Host database not available, cannot add host.")
+	}
+	if err := s.Add(ctx, h); err != nil {
+		return control.Errorf("%v", err)
+	}
+	p.log.Info("reservation added by command", "subnet-id", h.SubnetID, h.IDType.String(), hosts.FormatID(h.Identifier), "ip-address", h.Address)
+	msg := "Host added."
+	if !bytes.Contains(res, []byte(`"subnet-id"`)) {
+		msg += " subnet-id not specified, assumed global (subnet-id 0)."
+	}
+	return control.OK(msg)
+}
+
+// hostKey is what reservation-get and reservation-del name: a subnet and
+// either an address or an identifier.
+type hostKey struct {
+	subnet uint32
+	addr   netip.Addr
+	id     hosts.Identifier
+}
+
+func parseHostKey(command string, raw json.RawMessage) (hostKey, control.Args, error) {
+	var k hostKey
+	a, err := control.RequireArgs(command, raw)
+	if err != nil {
+		return k, nil, err
+	}
+	if !a.Has("subnet-id") {
+		return k, nil, errors.New("missing parameter 'subnet-id'")
+	}
+	if k.subnet, err = a.Uint32("subnet-id"); err != nil {
+		return k, nil, err
+	}
+	if a.Has("ip-address") {
+		s, err := a.String("ip-address")
+		if err != nil {
+			return k, nil, errors.New("'ip-address' is not a string.")
+		}
+		if k.addr, err = netip.ParseAddr(s); err != nil || !k.addr.Is4() {
+			return k, nil, fmt.Errorf("Failed to parse IP address %s", s)
+		}
+		return k, a, nil
+	}
+	typ, err1 := a.String("identifier-type")
+	val, err2 := a.String("identifier")
+	switch {
+	case err1 != nil:
+		return k, nil, errors.New("No 'ip-address' provided and 'identifier-type' is either missing or not a string.")
+	case err2 != nil:
+		return k, nil, errors.New("No 'ip-address' provided and 'identifier' is either missing or not a string.")
+	}
+	t, id, err := config.ParseIdentifier(typ, val)
+	if err != nil {
+		return k, nil, err
+	}
+	k.id = hosts.Identifier{Type: t, Value: id}
+	return k, a, nil
+}
+
+// lookup finds the reservation k names in the configuration (memory) or
+// the database.
+func (p *process) lookup(ctx context.Context, cfg *config.Config, k hostKey, target string) (*config.Host, error) {
+	if target != "database" {
+		var h *config.Host
+		if k.addr.IsValid() {
+			h = cfg.ReservationByAddress(k.subnet, k.addr)
+		} else {
+			h = cfg.Reservation(k.subnet, k.id.Type, k.id.Value)
+		}
+		if h != nil || target == "memory" {
+			return h, nil
+		}
+	}
+	s := p.hostsStore()
+	if s == nil {
+		return nil, nil
+	}
+	var found []*config.Host
+	var err error
+	if k.addr.IsValid() {
+		found, err = s.ByAddress(ctx, cfg, []uint32{k.subnet}, k.addr)
+	} else {
+		found, err = s.Find(ctx, cfg, []uint32{k.subnet}, []hosts.Identifier{k.id})
+	}
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	return found[0], nil
+}
+
+func (p *process) cmdReservationGet(ctx context.Context, raw json.RawMessage) control.Response {
+	k, a, err := parseHostKey("reservation-get", raw)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	target, err := operationTarget(a, "all")
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	cfg := p.srv.Config()
+	h, err := p.lookup(ctx, cfg, k, target)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if h == nil {
+		return control.Answer(control.Empty, "Host not found.", nil)
+	}
+	return control.Answer(control.Success, "Host found.", hosts.JSON(cfg, h))
+}
+
+func (p *process) cmdReservationDel(ctx context.Context, raw json.RawMessage) control.Response {
+	k, a, err := parseHostKey("reservation-del", raw)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	target, err := operationTarget(a, "database")
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if target == "memory" {
+		return control.Errorf("reservations in the configuration cannot be changed by command; remove it from the file")
+	}
+	s := p.hostsStore()
+	if s == nil {
+		return control.Errorf("Host database not available, cannot delete host.")
+	}
+	var deleted bool
+	if k.addr.IsValid() {
+		deleted, err = s.DeleteAddress(ctx, k.subnet, k.addr)
+	} else {
+		deleted, err = s.Delete(ctx, k.subnet, k.id)
+	}
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if !deleted {
+		return control.Answer(control.Empty, "Host not deleted (not found).", nil)
+	}
+	p.log.Info("reservation deleted by command", "subnet-id", k.subnet)
+	return control.OK("Host deleted.")
+}
+
+// checkSubnet refuses a subnet id the configuration does not have (0, the
+// global scope, always exists).
+func checkSubnet(cfg *config.Config, id uint32) error {
+	if id != 0 && cfg.SubnetByID(id) == nil {
+		return fmt.Errorf("IPv4 subnet with ID of '%d' is not configured", id)
+	}
+	return nil
+}
+
+// fileHosts are the configuration's reservations of a subnet, or of all
+// (the global ones first), in the order of the file.
+func fileHosts(cfg *config.Config, subnetID uint32, all bool) []*config.Host {
+	if !all {
+		if subnetID == 0 {
+			return cfg.GlobalReservations
+		}
+		return cfg.SubnetByID(subnetID).Reservations
+	}
+	out := append([]*config.Host(nil), cfg.GlobalReservations...)
+	for _, s := range cfg.Subnets {
+		out = append(out, s.Reservations...)
+	}
+	return out
+}
+
+func hostsAnswer(cfg *config.Config, hs []*config.Host) control.Response {
+	list := make([]map[string]any, len(hs))
+	for i, h := range hs {
+		list[i] = hosts.JSON(cfg, h)
+	}
+	result := control.Success
+	if len(hs) == 0 {
+		result = control.Empty
+	}
+	return control.Answer(result, fmt.Sprintf("%d IPv4 host(s) found.", len(hs)), map[string]any{"hosts": list})
+}
+
+func (p *process) cmdReservationGetAll(ctx context.Context, raw json.RawMessage) control.Response {
+	a, err := control.RequireArgs("reservation-get-all", raw)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if !a.Has("subnet-id") {
+		return control.Errorf("missing parameter 'subnet-id'")
+	}
+	id, err := a.Uint32("subnet-id")
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	target, err := operationTarget(a, "all")
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	cfg := p.srv.Config()
+	if err := checkSubnet(cfg, id); err != nil {
+		return control.Errorf("%v", err)
+	}
+	var out []*config.Host
+	if target != "database" {
+		out = append(out, fileHosts(cfg, id, false)...)
+	}
+	if s := p.hostsStore(); s != nil && target != "memory" {
+		var after uint64
+		for {
+			page, err := s.Page(ctx, cfg, id, false, after, 1000)
+			if err != nil {
+				return control.Errorf("%v", err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, e := range page {
+				out = append(out, e.Host)
+			}
+			after = page[len(page)-1].ID
+		}
+	}
+	return hostsAnswer(cfg, out)
+}
+
+// cmdReservationGetPage pages as Kea's host manager does: source 0 is the
+// configuration, whose reservations are numbered from 1 in file order,
+// source 1 the hosts database, numbered by host_id; "from" is the last
+// number of the previous page, and when a source is exhausted the next
+// one is read from its start.
+func (p *process) cmdReservationGetPage(ctx context.Context, raw json.RawMessage) control.Response {
+	a, err := control.RequireArgs("reservation-get-page", raw)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if !a.Has("limit") {
+		return control.Errorf("missing parameter 'limit'")
+	}
+	limit, err := a.Uint32("limit")
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if limit == 0 {
+		return control.Errorf("'limit' parameter must be greater than 0")
+	}
+	all := !a.Has("subnet-id")
+	var subnetID uint32
+	if !all {
+		if subnetID, err = a.Uint32("subnet-id"); err != nil {
+			return control.Errorf("%v", err)
+		}
+	}
+	var source, from int64
+	if a.Has("source-index") {
+		if source, err = a.Int("source-index"); err != nil || source < 0 || source > 10 {
+			return control.Errorf("'source-index' must be an integer from 0 to 10")
+		}
+	}
+	if a.Has("from") {
+		if from, err = a.Int("from"); err != nil || from < 0 {
+			return control.Errorf("'from' must be a non-negative integer")
+		}
+	}
+	cfg := p.srv.Config()
+	if !all {
+		if err := checkSubnet(cfg, subnetID); err != nil {
+			return control.Errorf("%v", err)
+		}
+	}
+	store := p.hostsStore()
+	var page []hosts.Entry
+	for {
+		switch {
+		case source == 0:
+			file := fileHosts(cfg, subnetID, all)
+			for i := int(min(from, math.MaxInt32)); i < len(file) && len(page) < int(limit); i++ {
+				page = append(page, hosts.Entry{ID: uint64(i + 1), Host: file[i]})
+			}
+		case source == 1 && store != nil:
+			if page, err = store.Page(ctx, cfg, subnetID, all, uint64(from), int(limit)); err != nil {
+				return control.Errorf("%v", err)
+			}
+		default:
+			return pageAnswer(cfg, source, nil)
+		}
+		if len(page) > 0 || source >= 1 || store == nil {
+			return pageAnswer(cfg, source, page)
+		}
+		source, from = source+1, 0
+	}
+}
+
+func pageAnswer(cfg *config.Config, source int64, page []hosts.Entry) control.Response {
+	list := make([]map[string]any, len(page))
+	for i, e := range page {
+		list[i] = hosts.JSON(cfg, e.Host)
+	}
+	args := map[string]any{"hosts": list, "count": len(page)}
+	result := control.Empty
+	if len(page) > 0 {
+		result = control.Success
+		args["next"] = map[string]any{"from": page[len(page)-1].ID, "source-index": source}
+	}
+	return control.Answer(result, fmt.Sprintf("%d IPv4 host(s) found.", len(page)), args)
+}

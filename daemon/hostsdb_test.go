@@ -1,0 +1,133 @@
+package daemon
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leased/leased/internal/pgtest"
+)
+
+// hostsConfig is testProcessConfig's server with a hosts database (none
+// when db is empty) and one reservation in the file.
+func hostsConfig(dir string, db pgtest.DB, withDB bool) string {
+	hostsDB := ""
+	if withDB {
+		hostsDB = fmt.Sprintf(`"hosts-database": {"type": "postgresql", "name": %q, "host": %q, "port": %d, "user": %q, "password": %q},`,
+			db.Name, db.Host, db.Port, db.User, db.Password)
+	}
+	return fmt.Sprintf(`{"Dhcp4": {
+  "interfaces-config": {"interfaces": ["lo"]},
+  "lease-database": {"type": "memfile", "persist": true, "name": %q},
+  %s
+  "control-sockets": [{"socket-type": "unix", "socket-name": %q}],
+  "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.100 - 192.0.2.199"}],
+    "reservations": [{"hw-address": "02:00:00:00:00:01", "ip-address": "192.0.2.10"}]}]
+}}`, filepath.Join(dir, "leases", "dhcp4.leases"), hostsDB, filepath.Join(dir, "ctl.sock"))
+}
+
+// TestReservationCommands drives reservation-add, -get, -get-all,
+// -get-page and -del against Kea's host tables, in Kea 3's argument and
+// answer forms; a reload without the database leaves the commands
+// nothing to write to.
+func TestReservationCommands(t *testing.T) {
+	needRoot(t)
+	c := pgtest.New(t, pgtest.Options{})
+	db := c.NewDB(t)
+	dir := t.TempDir()
+	p := startProc(t, dir, hostsConfig(dir, db, true))
+
+	add := map[string]any{"reservation": map[string]any{"subnet-id": 1, "hw-address": "1a:1b:1c:1d:1e:1f", "ip-address": "192.0.2.50",
+		"hostname": "added", "option-data": []any{map[string]any{"name": "domain-name", "data": "added.example"}}}}
+	if r := p.want("reservation-add", add, 0); r.Text != "Host added." {
+		t.Errorf("reservation-add: %q", r.Text)
+	}
+	if r := p.want("reservation-add", add, 1); !strings.Contains(r.Text, "duplicate") {
+		t.Errorf("adding it again: %q", r.Text)
+	}
+	if r := p.want("reservation-add", map[string]any{"reservation": map[string]any{"flex-id": "'global-one'", "hostname": "g"}}, 0); r.Text != "Host added. subnet-id not specified, assumed global (subnet-id 0)." {
+		t.Errorf("reservation-add without subnet-id: %q", r.Text)
+	}
+	if r := p.want("reservation-add", map[string]any{"reservation": map[string]any{"subnet-id": 9, "hw-address": "01:02:03:04:05:06"}}, 1); !strings.Contains(r.Text, "subnet with ID of '9' is not configured") {
+		t.Errorf("reservation-add in a missing subnet: %q", r.Text)
+	}
+	var rows int
+	conn := c.Connect(t, db.Name)
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM hosts h JOIN dhcp4_options o USING (host_id) WHERE h.hostname = 'added' AND o.formatted_value = 'added.example'").Scan(&rows); err != nil || rows != 1 {
+		t.Errorf("the reservation's rows in the database: %d, %v", rows, err)
+	}
+
+	r := p.want("reservation-get", map[string]any{"subnet-id": 1, "identifier-type": "hw-address", "identifier": "1A:1B:1C:1D:1E:1F"}, 0)
+	var h map[string]any
+	if err := r.Decode(&h); err != nil || r.Text != "Host found." || h["ip-address"] != "192.0.2.50" || h["hostname"] != "added" || h["subnet-id"] != float64(1) {
+		t.Errorf("reservation-get: %s %s %v", r.Text, raw(r), err)
+	}
+	if !strings.Contains(raw(r), `"data":"added.example"`) {
+		t.Errorf("reservation-get lacks the option: %s", raw(r))
+	}
+	p.want("reservation-get", map[string]any{"subnet-id": 1, "ip-address": "192.0.2.50"}, 0)
+	p.want("reservation-get", map[string]any{"subnet-id": 1, "ip-address": "192.0.2.10"}, 0) // the file's
+	if r := p.want("reservation-get", map[string]any{"subnet-id": 1, "ip-address": "192.0.2.51"}, 3); r.Text != "Host not found." {
+		t.Errorf("reservation-get of nothing: %q", r.Text)
+	}
+	if r := p.want("reservation-get", map[string]any{"identifier-type": "hw-address", "identifier": "1a:1b:1c:1d:1e:1f"}, 1); !strings.Contains(r.Text, "subnet-id") {
+		t.Errorf("reservation-get without subnet-id: %q", r.Text)
+	}
+
+	r = p.want("reservation-get-all", map[string]any{"subnet-id": 1}, 0)
+	var all struct{ Hosts []map[string]any }
+	if err := r.Decode(&all); err != nil || r.Text != "2 IPv4 host(s) found." || len(all.Hosts) != 2 || all.Hosts[0]["ip-address"] != "192.0.2.10" || all.Hosts[1]["ip-address"] != "192.0.2.50" {
+		t.Errorf("reservation-get-all: %s %s", r.Text, raw(r))
+	}
+
+	// Pages of one walk the file (source 0), then the database.
+	var seen []string
+	args := map[string]any{"limit": 1}
+	for range 10 {
+		r := p.call("reservation-get-page", args)
+		var page struct {
+			Count int
+			Hosts []map[string]any
+			Next  struct {
+				From        uint64
+				SourceIndex int `json:"source-index"`
+			}
+		}
+		if err := r.Decode(&page); err != nil {
+			t.Fatal(err)
+		}
+		if r.Result == 3 {
+			if page.Count != 0 || r.Text != "0 IPv4 host(s) found." {
+				t.Errorf("last page: %s %s", r.Text, raw(r))
+			}
+			break
+		}
+		if r.Result != 0 || page.Count != 1 || len(page.Hosts) != 1 {
+			t.Fatalf("reservation-get-page: %d %s %s", r.Result, r.Text, raw(r))
+		}
+		seen = append(seen, fmt.Sprintf("%d:%v", page.Next.SourceIndex, page.Hosts[0]["subnet-id"]))
+		args = map[string]any{"limit": 1, "from": page.Next.From, "source-index": page.Next.SourceIndex}
+	}
+	if got := strings.Join(seen, " "); got != "0:1 1:1 1:0" {
+		t.Errorf("pages (source:subnet): %s, want 0:1 1:1 1:0", got)
+	}
+
+	del := map[string]any{"subnet-id": 1, "identifier-type": "hw-address", "identifier": "1a:1b:1c:1d:1e:1f"}
+	if r := p.want("reservation-del", del, 0); r.Text != "Host deleted." {
+		t.Errorf("reservation-del: %q", r.Text)
+	}
+	if r := p.want("reservation-del", del, 3); r.Text != "Host not deleted (not found)." {
+		t.Errorf("reservation-del again: %q", r.Text)
+	}
+	p.want("reservation-del", map[string]any{"subnet-id": 1, "ip-address": "192.0.2.10"}, 3) // the file's is not in the database
+	p.want("reservation-del", map[string]any{"subnet-id": 1, "ip-address": "192.0.2.10", "operation-target": "memory"}, 1)
+
+	// Without the database, nothing can be added; the file's are read.
+	p.want("config-set", map[string]any{"Dhcp4": json.RawMessage(strings.TrimSuffix(strings.TrimPrefix(hostsConfig(dir, db, false), `{"Dhcp4": `), "}"))}, 0)
+	if r := p.want("reservation-add", add, 1); r.Text != "Host database not available, cannot add host." {
+		t.Errorf("reservation-add without a database: %q", r.Text)
+	}
+	p.want("reservation-get", map[string]any{"subnet-id": 1, "ip-address": "192.0.2.10"}, 0)
+}
