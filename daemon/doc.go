@@ -69,8 +69,12 @@
 // a "ha-partner" origin, every DHCP message is counted and dropped;
 // max-period enables the service again by itself), leases-reclaim
 // (every expired lease at once, with no batch or time limit; "remove"
-// deletes them instead of holding them for their clients), and the
-// statistic-* commands of package stats.
+// deletes them instead of holding them for their clients), Kea's
+// reservation-add, -get, -get-all, -get-page and -del (host_cmds, in Kea
+// 3's forms: additions and deletions go to the hosts database, lookups
+// read the file's reservations first, pages walk the file as source 0
+// and the database as source 1), and the statistic-* commands of package
+// stats.
 //
 // # High availability
 //
