@@ -224,10 +224,12 @@ func Start(opts Options) (*Cluster, error) {
 func (c *Cluster) data() string { return filepath.Join(c.Dir, "data") }
 
 // command runs a PostgreSQL program as the cluster's user, in its time
-// zone.
+// zone. It is killed if the test process dies: a test binary that ends
+// without Close or Stop (a timeout, a panic, a package without a
+// TestMain that calls Stop) leaves no server running.
 func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Env = append(os.Environ(), "TZ="+c.opts.TZ)
 	return cmd
 }
