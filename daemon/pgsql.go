@@ -19,11 +19,13 @@ import (
 
 // pgsqlHooks connect a PostgreSQL lease store to the running process:
 // the configuration its pools are read from (the one in force, which a
-// reload changes), and where a lost connection is reported. Both may be
-// nil, as for export, import and -T.
+// reload changes), where a lost connection is reported, and whether
+// retry-on-startup applies. Export, import and -T take none of them: they
+// report an unreachable database at once.
 type pgsqlHooks struct {
-	config func() *config.Config
-	onLost func(error)
+	config  func() *config.Config
+	onLost  func(error)
+	serving bool
 }
 
 // pgsqlOptions are the pgsql options lease-database describes, with
@@ -86,7 +88,7 @@ func openPgsql(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsq
 	}
 	db := cfg.LeaseDatabase
 	retries := uint32(0)
-	if db.RetryOnStartup && db.ReconnectWaitTime > 0 {
+	if h.serving && db.RetryOnStartup && db.ReconnectWaitTime > 0 {
 		retries = db.MaxReconnectTries
 	}
 	for try := uint32(0); ; try++ {
@@ -280,5 +282,5 @@ func newPgsqlLink(p *process, cfg *config.Config, log *slog.Logger) (*pgsqlLink,
 		})
 	})}
 	l.cfg.Store(cfg)
-	return l, pgsqlHooks{config: l.cfg.Load, onLost: l.rec.onLost}
+	return l, pgsqlHooks{config: l.cfg.Load, onLost: l.rec.onLost, serving: true}
 }

@@ -232,10 +232,14 @@ func TestPgsqlRetryOnStartup(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&out, nil))
 
 	cfg.LeaseDatabase.RetryOnStartup = false
-	if _, err := openPgsql(t.Context(), cfg, log, pgsqlHooks{}); err == nil || !strings.Contains(err.Error(), db.Name) {
+	if _, err := openPgsql(t.Context(), cfg, log, pgsqlHooks{serving: true}); err == nil || !strings.Contains(err.Error(), db.Name) {
 		t.Fatalf("without retry-on-startup: %v", err)
 	}
 	cfg.LeaseDatabase.RetryOnStartup = true
+	// Export, import and -T do not wait for the database.
+	if _, err := openPgsql(t.Context(), cfg, log, pgsqlHooks{}); err == nil || out.Count("retrying") != 0 {
+		t.Fatalf("retry-on-startup outside the server: %v\n%s", err, out.String())
+	}
 	restarted := make(chan error, 1)
 	go func() {
 		for out.Count("retrying (retry-on-startup)") < 3 {
@@ -243,7 +247,7 @@ func TestPgsqlRetryOnStartup(t *testing.T) {
 		}
 		restarted <- c.Restart()
 	}()
-	st, err := openPgsql(t.Context(), cfg, log, pgsqlHooks{})
+	st, err := openPgsql(t.Context(), cfg, log, pgsqlHooks{serving: true})
 	if err != nil {
 		t.Fatalf("with retry-on-startup: %v\n%s", err, out.String())
 	}
