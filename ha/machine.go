@@ -156,6 +156,14 @@ type Machine struct {
 
 	rejected map[string]time.Time // 3.x: client → when the record expires
 
+	// partnerStale: the partner's last known state predates a
+	// maintenance cancel that moved both servers, so the handler waits
+	// for the next heartbeat answer instead of acting on it (Kea skips
+	// the handler run after the cancel, and its next run comes with a
+	// heartbeat). Without it, a timer's run would follow the partner
+	// back into maintenance.
+	partnerStale bool
+
 	task Task
 	// syncing is true between TaskSync being handed out and SyncDone.
 	syncRunning bool
@@ -436,6 +444,9 @@ func (m *Machine) run(now time.Time) {
 			m.logf(now, "communication-interrupted", "no heartbeat answer from %s for more than %s", m.partner.Name, m.rel.MaxResponseDelay)
 		}
 	}
+	if m.partnerStale {
+		return
+	}
 	switch m.state {
 	case StateWaiting:
 		m.waiting(now)
@@ -711,6 +722,7 @@ func (m *Machine) partnerInMaintenance(now time.Time) {
 // HeartbeatDone feeds the outcome of a heartbeat and runs the handler.
 // Only a successful heartbeat counts as contact with the partner.
 func (m *Machine) HeartbeatDone(now time.Time, hb Heartbeat) {
+	m.partnerStale = false
 	if !hb.OK {
 		m.markUnavailable(now)
 		if m.state == StatePartnerDown && m.syncHold {
@@ -756,6 +768,7 @@ func (m *Machine) ExchangeFailed(now time.Time) {
 }
 
 func (m *Machine) markUnavailable(now time.Time) {
+	m.partnerStale = false
 	m.partnerState = StateUnavailable
 	if m.dialect == Kea3 {
 		m.skewKnown = false
@@ -953,6 +966,7 @@ func (m *Machine) MaintenanceNotify(now time.Time, cancel bool) (result int, tex
 		back = StateWaiting
 	}
 	m.enter(now, back, false)
+	m.partnerStale = true
 	return 0, fmt.Sprintf("Server maintenance successfully canceled; back in %s.", back)
 }
 
@@ -994,6 +1008,7 @@ func (m *Machine) MaintenanceCancel(now time.Time) error {
 		return fmt.Errorf("%w: cannot cancel, the server is in %s, not partner-in-maintenance", ErrMaintenance, m.state)
 	}
 	m.enter(now, m.prev, false)
+	m.partnerStale = true
 	return nil
 }
 

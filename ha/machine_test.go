@@ -714,3 +714,40 @@ func TestSetScopes(t *testing.T) {
 		t.Error("a scope no peer owns is not served")
 	}
 }
+
+// TestMaintenanceCancelStalePartner: after a maintenance cancel both
+// servers go back at once, so the partner state known from the last
+// heartbeat (in-maintenance, partner-in-maintenance) is stale; a run of
+// the handler before the next heartbeat answer must not follow it back
+// into maintenance, which would leave the pair there for good.
+func TestMaintenanceCancelStalePartner(t *testing.T) {
+	r := rel(t, Kea22, "load-balancing", "s1", "")
+	// The initiator.
+	m := NewMachine(r, Kea22, t0)
+	now := to(t, m, StateLoadBalancing)
+	if err := m.MaintenanceStarted(now, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	m.HeartbeatDone(now, ok(StateInMaintenance, now))
+	if err := m.MaintenanceCancel(now); err != nil {
+		t.Fatal(err)
+	}
+	m.Step(now.Add(10 * time.Millisecond))
+	want(t, m, StateLoadBalancing)
+	m.HeartbeatDone(now, ok(StateLoadBalancing, now))
+	want(t, m, StateLoadBalancing)
+
+	// The partner told to cancel.
+	m = NewMachine(r, Kea22, t0)
+	now = to(t, m, StateLoadBalancing)
+	m.MaintenanceNotify(now, false)
+	m.HeartbeatDone(now, ok(StatePartnerInMaintenance, now))
+	if res, _ := m.MaintenanceNotify(now, true); res != 0 {
+		t.Fatalf("cancel: %d", res)
+	}
+	m.Step(now.Add(10 * time.Millisecond))
+	want(t, m, StateLoadBalancing)
+	// A partner that really is partner-in-maintenance is followed.
+	m.HeartbeatDone(now, ok(StatePartnerInMaintenance, now))
+	want(t, m, StateInMaintenance)
+}
