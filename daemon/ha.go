@@ -33,6 +33,10 @@ type haService struct {
 	// communication-recovery, in order; emptied when the machine leaves
 	// that state.
 	backlog []haChange
+	// epoch counts maintenance cancels: a heartbeat answer sent for
+	// before one tells a partner state that both servers have just left,
+	// and is dropped rather than followed back into maintenance.
+	epoch uint64
 
 	gate *haGate
 
@@ -300,6 +304,9 @@ func (s *haService) cmdMaintenanceNotify(_ context.Context, raw json.RawMessage)
 	}
 	return s.do(func(now time.Time) control.Response {
 		result, text := s.m.MaintenanceNotify(now, a.Cancel)
+		if a.Cancel && result == 0 {
+			s.epoch++
+		}
 		return control.Answer(result, text, nil)
 	})
 }

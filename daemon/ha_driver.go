@@ -134,7 +134,11 @@ func (s *haService) drive(ctx context.Context) {
 	defer step.Stop()
 	hbTimer := time.NewTimer(0)
 	defer hbTimer.Stop()
-	hbDone := make(chan ha.Heartbeat, 1)
+	type answer struct {
+		hb    ha.Heartbeat
+		epoch uint64 // s.epoch when the heartbeat went out
+	}
+	hbDone := make(chan answer, 1)
 	taskDone := make(chan struct{}, 1)
 	taskBusy := false
 	for {
@@ -143,7 +147,7 @@ func (s *haService) drive(ctx context.Context) {
 			return
 		case <-hbTimer.C:
 			s.mu.Lock()
-			due := s.m.ShouldHeartbeat()
+			due, epoch := s.m.ShouldHeartbeat(), s.epoch
 			s.mu.Unlock()
 			c := s.partnerClient()
 			if !due || c == nil {
@@ -162,11 +166,13 @@ func (s *haService) drive(ctx context.Context) {
 				} else {
 					hb.OK = true
 				}
-				hbDone <- hb
+				hbDone <- answer{hb, epoch}
 			}()
-		case hb := <-hbDone:
+		case a := <-hbDone:
 			s.do(func(now time.Time) control.Response {
-				s.m.HeartbeatDone(now, hb)
+				if a.epoch == s.epoch {
+					s.m.HeartbeatDone(now, a.hb)
+				}
 				return control.Response{}
 			})
 			hbTimer.Reset(s.rel.HeartbeatDelay)

@@ -90,6 +90,9 @@ func (s *haService) cmdMaintenanceCancel(ctx context.Context, raw json.RawMessag
 	var cancelErr error
 	s.do(func(now time.Time) control.Response {
 		cancelErr = s.m.MaintenanceCancel(now)
+		if cancelErr == nil {
+			s.epoch++
+		}
 		return control.Response{}
 	})
 	if cancelErr != nil {
