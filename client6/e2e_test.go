@@ -426,3 +426,47 @@ func TestE2EDnsmasq(t *testing.T) {
 		return nil
 	})
 }
+
+// TestE2EKeaDecline: the address kea-dhcp6 hands out first is in use on
+// the link (the server's namespace holds it); the kernel's duplicate
+// address detection on the client's interface fails, and the client
+// removes it, declines it and gets another.
+func TestE2EKeaDecline(t *testing.T) {
+	n := testnet.NewNet6(t)
+	if err := n.Client.SetSysctl("net.ipv6.conf."+testnet.Net6ClientIf+".accept_dad", "1"); err != nil {
+		t.Fatal(err)
+	}
+	taken := netip.MustParseAddr(testnet.Net6PoolFirst)
+	n.Server.MustRun(t, "ip", "-6", "addr", "add", taken.String()+"/64", "dev", testnet.Net6ServerIf)
+	k := testnet.StartKea6(t, n, testnet.Kea6Config{T1: 30, T2: 50, Preferred: 80, Valid: 100, NoPD: true})
+	cp := n.Client.CaptureUDP(t, testnet.Net6ClientIf, 546, 547)
+	c, _ := runClient(t, n, client6.Config{IANA: []client6.IAConfig{{IAID: 1}}})
+	st := waitState(t, c, 30*time.Second, "another address", func(s client6.Status) bool {
+		return s.State == client6.StateBound && s.Binding != nil && len(s.Binding.Addrs()) == 1 && s.Binding.Addrs()[0] != taken
+	})
+	addr, _ := checkBinding(t, st.Binding, false)
+	if hasAddr(t, n, taken) {
+		t.Errorf("the declined %v is still on the interface", taken)
+	}
+	if !hasAddr(t, n, addr) {
+		t.Errorf("%v not on the interface", addr)
+	}
+	declined := false
+	for _, p := range cp.Packets() {
+		m, _ := dhcpv6.Parse(p.Payload)
+		if m.Type() != dhcpv6.Decline {
+			continue
+		}
+		for ia := range m.Options().IAs(dhcpv6.OptionIANA) {
+			for a := range ia.Addresses() {
+				declined = declined || a.Addr == taken
+			}
+		}
+	}
+	if !declined {
+		t.Errorf("no Decline for %v on the wire: %v", taken, wire(t, cp))
+	}
+	if l := k.Leases(t)[netip.PrefixFrom(taken, 128)]; l.State != 1 {
+		t.Errorf("Kea's lease for %v: %+v; want declined (state 1)", taken, l)
+	}
+}

@@ -71,7 +71,8 @@ func remaining(start time.Time, d time.Duration, now time.Time) uint32 {
 }
 
 // DADFailed polls the interface's addresses until none of addrs is still
-// tentative, and returns those the kernel marked dadfailed.
+// tentative, and returns those whose detection failed: flagged dadfailed,
+// or gone while tentative.
 func (a *NetlinkAction) DADFailed(ctx context.Context, ifname string, addrs []netip.Addr) ([]netip.Addr, error) {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
@@ -82,6 +83,7 @@ func (a *NetlinkAction) DADFailed(ctx context.Context, ifname string, addrs []ne
 		return nil, err
 	}
 	defer nl.close()
+	tentative := map[netip.Addr]bool{}
 	for {
 		flags, err := nl.addrFlags(ifi.Index)
 		if err != nil {
@@ -93,9 +95,16 @@ func (a *NetlinkAction) DADFailed(ctx context.Context, ifname string, addrs []ne
 			f, ok := flags[ad]
 			switch {
 			case !ok:
+				// The kernel keeps a permanent address whose detection
+				// failed, flagged dadfailed, but deletes one with
+				// lifetimes, as the client's are.
+				if tentative[ad] {
+					failed = append(failed, ad)
+				}
 			case f&unix.IFA_F_DADFAILED != 0:
 				failed = append(failed, ad)
 			case f&unix.IFA_F_TENTATIVE != 0:
+				tentative[ad] = true
 				pending = true
 			}
 		}

@@ -457,6 +457,7 @@ func (c *Client) checkDAD(now time.Time, old *Binding) error {
 		c.log.Warn("could not check duplicate address detection", "addresses", fresh, "error", err)
 		return nil
 	}
+	c.log.Debug("duplicate address detection done", "addresses", fresh, "failed", failed)
 	if len(failed) == 0 {
 		return nil
 	}
