@@ -470,3 +470,32 @@ func TestE2EKeaDecline(t *testing.T) {
 		t.Errorf("Kea's lease for %v: %+v; want declined (state 1)", taken, l)
 	}
 }
+
+// TestE2EKeaRapidCommitAndInformation: with rapid commit on both sides
+// kea-dhcp6 answers the Solicit with a Reply and no Request is sent; a
+// stateless client gets the DNS configuration with Information-request.
+func TestE2EKeaRapidCommitAndInformation(t *testing.T) {
+	n := testnet.NewNet6(t)
+	testnet.StartKea6(t, n, testnet.Kea6Config{T1: 30, T2: 50, Preferred: 80, Valid: 100, RapidCommit: true})
+	cfg := naPD
+	cfg.RapidCommit = true
+	c, stop := runClient(t, n, cfg)
+	st := waitState(t, c, 20*time.Second, "binding", bound)
+	checkBinding(t, st.Binding, true)
+	if st.Counters.Sent[dhcpv6.Request] != 0 || st.Counters.Received[dhcpv6.Advertise] != 0 {
+		t.Errorf("messages: sent %v, received %v; want Solicit and Reply only", st.Counters.Sent, st.Counters.Received)
+	}
+	if err := c.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	info, _ := runClient(t, n, client6.Config{InformationOnly: true})
+	st = waitState(t, info, 20*time.Second, "information", func(s client6.Status) bool { return s.State == client6.StateInformed })
+	if !slices.Equal(st.Binding.DNS, []netip.Addr{netip.MustParseAddr(testnet.Net6DNS)}) || !slices.Equal(st.Binding.Domains, []string{"example.com"}) {
+		t.Errorf("information: DNS %v, domains %v", st.Binding.DNS, st.Binding.Domains)
+	}
+	if len(st.Binding.IANA)+len(st.Binding.IAPD) != 0 {
+		t.Errorf("a stateless client holds IAs: %+v", st.Binding)
+	}
+}
