@@ -32,11 +32,13 @@ import (
 // loopback: Kea on 127.0.0.1, the daemon's HTTP control listener on
 // 127.0.0.2 with basic authentication. What Kea sees of the daemon:
 //
-//   - its heartbeats answered (Kea's status-get: in touch, partner
-//     waiting, communication not interrupted);
+//   - its heartbeats answered and its own heartbeats sent (Kea's
+//     status-get: in touch, communication not interrupted);
 //   - its sync from the daemon: dhcp-disable (origin ha-partner), the
 //     daemon's 15 leases in pages of 10 through lease4-get-page, and
 //     ha-sync-complete-notify, after which Kea is ready and holds them;
+//     then the daemon's own sync from Kea, after which both go
+//     hot-standby;
 //   - ha-maintenance-start on Kea: the daemon accepts
 //     ha-maintenance-notify and goes in-maintenance, Kea
 //     partner-in-maintenance; a client Kea then serves reaches the
@@ -44,7 +46,7 @@ import (
 //     an address the client declines is declined there too (Kea sends
 //     it without a hardware address), and a released one is deleted
 //     (lease4-del), with Kea still partner-in-maintenance;
-//   - ha-maintenance-cancel: the daemon back in waiting.
+//   - ha-maintenance-cancel: the daemon back in hot-standby.
 //
 // It runs twice: over HTTP, and over HTTPS with the daemon requiring
 // Kea's client certificate.
@@ -72,7 +74,8 @@ func testHAPartnerOfKea22(t *testing.T, useTLS bool) {
 		return fmt.Sprintf(`{"high-availability": [{"this-server-name": %q, "mode": "hot-standby",
 			"heartbeat-delay": 500, "max-response-delay": 5000, "max-ack-delay": 1000, "max-unacked-clients": 0,
 			"sync-timeout": 5000, "sync-page-limit": 10,
-			"peers": [{"name": "server1", "url": "http://127.0.0.1:%d/", "role": "primary"},
+			"peers": [{"name": "server1", "url": "http://127.0.0.1:%d/", "role": "primary",
+			           "basic-auth-user": "ha", "basic-auth-password": "s3cret"},
 			          {"name": "server2", "url": "%s://127.0.0.2:%d/", "role": "standby",
 			           "basic-auth-user": "ha", "basic-auth-password": "s3cret" %s}]}]}`, this, caPort, scheme, ourPort, peerTLS)
 	}
@@ -141,9 +144,7 @@ func testHAPartnerOfKea22(t *testing.T, useTLS bool) {
 		"loggers": [{"name": "kea-ctrl-agent", "severity": "WARN", "output_options": [{"output": "stdout"}]}]}}`,
 		caPort, filepath.Join(keaDir, "kea4.sock")), testnet.KeaOptions{})
 
-	server1 := *haCfg.Relationships[0].Peer("server1")
-	server1.BasicAuthUser, server1.BasicAuthPassword = "ha", "s3cret"
-	c, err := ha.NewClient(&server1, ha.Kea22)
+	c, err := ha.NewClient(haCfg.Relationships[0].Peer("server1"), ha.Kea22)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +169,14 @@ func testHAPartnerOfKea22(t *testing.T, useTLS bool) {
 		}
 	}
 
-	// Kea syncs from the daemon and is ready; the daemon still waits.
-	waitKea(ha.StateReady)
+	// Kea syncs from the daemon and is ready, the daemon syncs from Kea
+	// and is ready, and both go hot-standby.
+	waitKea(ha.StateHotStandby)
+	for deadline := time.Now().Add(10 * time.Second); haLocal(t, p).State != "hot-standby"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon is %+v, want hot-standby beside Kea", haLocal(t, p))
+		}
+	}
 	got := map[string]string{}
 	var from netip.Addr
 	for {
@@ -189,16 +196,16 @@ func testHAPartnerOfKea22(t *testing.T, useTLS bool) {
 		t.Errorf("Kea synced %v from the daemon, which holds %v", got, ours)
 	}
 	remote := keaRemote(t, c)
-	if !remote.InTouch || remote.LastState != "waiting" || remote.CommunicationInterrupted {
-		t.Errorf("Kea's view of the daemon: %+v, want in touch, waiting, communication not interrupted", remote)
+	for deadline := time.Now().Add(5 * time.Second); remote.LastState != "hot-standby" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		remote = keaRemote(t, c) // Kea learns the daemon's state at its next heartbeat
+	}
+	if !remote.InTouch || remote.LastState != "hot-standby" || remote.CommunicationInterrupted {
+		t.Errorf("Kea's view of the daemon: %+v, want in touch, hot-standby, communication not interrupted", remote)
 	}
 	for _, msg := range []string{"HA_SYNC_SUCCESSFUL", "HA_LEASES_SYNC_LEASE_PAGE_RECEIVED"} {
 		if b, _ := os.ReadFile(keaLog); !bytes.Contains(b, []byte(msg)) {
 			t.Errorf("Kea's log has no %s", msg)
 		}
-	}
-	if st := haLocal(t, p); st.State != "waiting" {
-		t.Errorf("the daemon after Kea's sync: %+v, want waiting", st)
 	}
 
 	// Maintenance: the daemon goes in-maintenance, Kea serves every
@@ -259,8 +266,8 @@ func testHAPartnerOfKea22(t *testing.T, useTLS bool) {
 	}
 
 	keaCommand(t, c, "ha-maintenance-cancel", "Server maintenance successfully canceled.")
-	if st := haLocal(t, p); st.State != "waiting" {
-		t.Errorf("the daemon after Kea's ha-maintenance-cancel: %+v, want waiting", st)
+	if st := haLocal(t, p); st.State != "hot-standby" {
+		t.Errorf("the daemon after Kea's ha-maintenance-cancel: %+v, want hot-standby", st)
 	}
 	for _, cmd := range []string{"ha-heartbeat", "dhcp-disable", "lease4-get-page", "ha-sync-complete-notify", "ha-maintenance-notify", "lease4-update", "lease4-del"} {
 		if !strings.Contains(p.out.String(), `msg="received command" logger=leased.commands command=`+cmd+"\n") {
@@ -445,4 +452,122 @@ func haTestPKI(t *testing.T, dir string) haPKI {
 	p.serverCert, p.serverKey = issue(2, x509.ExtKeyUsageServerAuth, "server2")
 	p.clientCert, p.clientKey = issue(3, x509.ExtKeyUsageClientAuth, "server1")
 	return p
+}
+
+// TestHAPrimaryWithKea22 runs leased as the hot-standby primary of a
+// kea-dhcp4 2.2 standby (behind kea-ctrl-agent), on loopback, leased
+// configured by a libdhcp_ha.so hooks-libraries entry: both reach
+// hot-standby (each synced from the other); every lease leased
+// acknowledges is in Kea's store when the ACK arrives (lease4-get
+// through Kea's agent); and once kea-dhcp4 is stopped, so that its agent
+// refuses the updates, a client gets no ACK from leased (its OFFER still
+// comes: a DISCOVER changes no lease).
+func TestHAPrimaryWithKea22(t *testing.T) {
+	needRoot(t)
+	testnet.RequireBinaries(t, "kea-dhcp4", "kea-ctrl-agent")
+	hooks := testnet.KeaHooksDir(t, "libdhcp_ha.so")
+	keaDir := testnet.UnprivilegedDir(t)
+	caPort, ourPort := testnet.FreeTCPPort(t, "127.0.0.1"), testnet.FreeTCPPort(t, "127.0.0.2")
+	urls := [2]string{fmt.Sprintf("http://127.0.0.2:%d/", ourPort), fmt.Sprintf("http://127.0.0.1:%d/", caPort)}
+	// max-response-delay is long, so that leased is still in hot-standby,
+	// sending updates, when Kea has gone.
+	params := func(this string) string { return haParams(this, "hot-standby", "standby", urls, 30000) }
+	n := newHANode(t, "leased", "127.0.0.2", ourPort, params("server1"))
+	n.start()
+
+	keaLog := filepath.Join(keaDir, "kea-dhcp4.log")
+	dhcp4 := fmt.Sprintf(`{"Dhcp4": {
+		"interfaces-config": {"interfaces": ["lo"], "dhcp-socket-type": "udp"},
+		"control-socket": {"socket-type": "unix", "socket-name": %q},
+		"lease-database": {"type": "memfile", "name": %q, "lfc-interval": 0},
+		"valid-lifetime": 600,
+		"hooks-libraries": [{"library": %q}, {"library": %q, "parameters": %s}],
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "relay": {"ip-addresses": [%q]},
+			"pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}],
+		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": %q}]}]}}`,
+		filepath.Join(keaDir, "kea4.sock"), filepath.Join(keaDir, "leases4.csv"),
+		filepath.Join(hooks, "libdhcp_lease_cmds.so"), filepath.Join(hooks, "libdhcp_ha.so"), params("server2"), haRelayAddr, keaLog)
+	kea := testnet.StartKea(t, keaDir, "kea-dhcp4", dhcp4, testnet.KeaOptions{
+		LogFile: keaLog, Args: []string{"-p", fmt.Sprint(freePort(t, "udp")), "-P", fmt.Sprint(freePort(t, "udp"))},
+	})
+	testnet.StartKea(t, keaDir, "kea-ctrl-agent", fmt.Sprintf(`{"Control-agent": {"http-host": "127.0.0.1", "http-port": %d,
+		"control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": %q}},
+		"loggers": [{"name": "kea-ctrl-agent", "severity": "WARN", "output_options": [{"output": "stdout"}]}]}}`,
+		caPort, filepath.Join(keaDir, "kea4.sock")), testnet.KeaOptions{})
+
+	cfg, err := ha.Parse([]byte(params("server1")), ha.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ha.NewClient(cfg.Relationships[0].Peer("server2"), ha.Kea22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	n.waitState(ha.StateHotStandby)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if hb, err := c.Heartbeat(context.Background(), "server1"); err == nil && hb.State == ha.StateHotStandby {
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(keaLog)
+			t.Fatalf("Kea not hot-standby after 20 s; its log:\n%s", testnet.Tail(string(b), 3000))
+		}
+	}
+	keaLease := func(addr netip.Addr) string {
+		t.Helper()
+		cmd, err := ha.NewCommand("lease4-get", map[string]string{"ip-address": addr.String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.Send(context.Background(), cmd, 0)
+		if err != nil || r.Result != control.Success {
+			return ""
+		}
+		var l struct {
+			HW string `json:"hw-address"`
+		}
+		if err := r.Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		return l.HW
+	}
+
+	relay := newHARelay(t, n.dhcpPort)
+	for i := 1; i <= 4; i++ {
+		mac := []byte{2, 0, 0, 0, 3, byte(i)}
+		addr, _, ok := relay.dora(mac, 5*time.Second)
+		if !ok {
+			t.Fatalf("client %x: no ACK from leased", mac)
+		}
+		if got := keaLease(addr); got != net.HardwareAddr(mac).String() {
+			t.Errorf("client %x acknowledged %v by leased: Kea holds it for %q", mac, addr, got)
+		}
+	}
+
+	// Kea gone: its agent answers every command with an error, and
+	// leased withholds the ACK.
+	kea.Stop()
+	mac := []byte{2, 0, 0, 0, 3, 99}
+	relay.xid++
+	xid := relay.xid
+	relay.send(dhcpv4.Discover, xid, mac, nil)
+	offer := relay.await(xid, dhcpv4.Offer, 5*time.Second)
+	if offer == nil {
+		t.Fatal("no OFFER from leased with Kea stopped")
+	}
+	sid, _ := offer.p.OptionIP(54)
+	relay.send(dhcpv4.Request, xid, mac, func(b *dhcpv4.Builder) {
+		b.AddIP(50, offer.p.YIAddr())
+		b.AddIP(54, sid)
+	})
+	if ack := relay.await(xid, dhcpv4.Ack, 3*time.Second); ack != nil {
+		t.Errorf("leased acknowledged %v although Kea could not store it", ack.p.YIAddr())
+	}
+	if st := n.local(); st.State != "hot-standby" {
+		t.Errorf("leased is %s, want still hot-standby (max-response-delay not over)", st.State)
+	}
+	if !strings.Contains(n.p.out.String(), "lease update failed; the client's reply is withheld") {
+		t.Error("leased's log does not say why the ACK was withheld")
+	}
 }
