@@ -1,0 +1,172 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/ha"
+	"github.com/leased/leased/lease"
+	"github.com/leased/leased/lease/memfile"
+)
+
+// storeLeases gives the HA service a bare lease store as its engine:
+// durable writes, no allocators to keep in step.
+type storeLeases struct{ lease.Store }
+
+func (s storeLeases) LeaseStore() lease.Store { return s.Store }
+
+func (s storeLeases) AddLease(ctx context.Context, l *lease.Lease) error {
+	return s.Store.Add(ctx, l, lease.Durable)
+}
+
+func (s storeLeases) UpdateLease(ctx context.Context, l *lease.Lease, _ bool) (bool, error) {
+	return false, s.Store.Put(ctx, l, lease.Durable)
+}
+
+// fakePartner answers the commands of a lease sync as a Kea 2.2 partner
+// behind kea-ctrl-agent does, from its leases, and records them.
+type fakePartner struct {
+	mu       sync.Mutex
+	leases   []lease.Lease // in address order
+	commands []string
+	// failPage, when not 0, answers that page with result 1.
+	failPage int
+	pages    int
+}
+
+func (f *fakePartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var cmd control.Command
+	if err := json.Unmarshal(body, &cmd); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var resp control.Response
+	switch cmd.Command {
+	case ha.CmdDHCPDisable, ha.CmdDHCPEnable:
+		f.commands = append(f.commands, cmd.Command)
+		resp = control.OK("done")
+	case ha.CmdLease4GetPage:
+		from, limit, err := ha.DecodeGetPage(cmd.Arguments)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f.commands = append(f.commands, fmt.Sprintf("%s from %v", cmd.Command, from))
+		f.pages++
+		if f.pages == f.failPage {
+			resp = control.Errorf("page refused")
+			break
+		}
+		var page []lease.Lease
+		for _, l := range f.leases {
+			if (!from.IsValid() || from.Less(l.Addr)) && uint32(len(page)) < limit {
+				page = append(page, l)
+			}
+		}
+		resp = ha.PageResponse(ha.Kea22, page)
+	case ha.CmdSyncCompleteNotify:
+		// As a partner that does not know the command answers.
+		f.commands = append(f.commands, cmd.Command)
+		resp = control.Answer(control.Unsupported, "'ha-sync-complete-notify' command not supported.", nil)
+	default:
+		resp = control.Errorf("unexpected %s", cmd.Command)
+	}
+	b, _ := ha.EncodeAnswer(resp)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+func testLease(addr string, hw byte, cltt int64) lease.Lease {
+	return lease.Lease{Addr: netip.MustParseAddr(addr), HWType: 1, HWAddr: []byte{2, 0, 0, 0, 0, hw},
+		SubnetID: 1, ValidLifetime: 600, CLTT: cltt}
+}
+
+// TestHASyncLeases runs this server's side of a lease sync against a
+// partner: a dhcp-disable before each page, pages of sync-page-limit
+// leases from "start" and then from each page's last address, a short
+// page ending it; each lease added when the address has none here,
+// replacing an older local lease (cltt), not a newer one; a local lease
+// the partner lacks kept; ha-sync-complete-notify, and dhcp-enable when
+// the partner does not know it. A failed page ends the sync with an
+// error and dhcp-enable.
+func TestHASyncLeases(t *testing.T) {
+	partner := &fakePartner{leases: []lease.Lease{
+		testLease("192.0.2.10", 0xa0, 200), testLease("192.0.2.11", 0xa1, 200),
+		testLease("192.0.2.12", 0xa2, 200), testLease("192.0.2.13", 0xa3, 200), testLease("192.0.2.14", 0xa4, 200),
+	}}
+	srv := httptest.NewServer(partner)
+	defer srv.Close()
+	params := fmt.Sprintf(`{"high-availability": [{"this-server-name": "server2", "mode": "hot-standby", "sync-page-limit": 2,
+		"peers": [{"name": "server1", "url": "%s/", "role": "primary"},
+		          {"name": "server2", "url": "http://127.0.0.2:8000/", "role": "standby"}]}]}`, srv.URL)
+	cfg, err := ha.Parse([]byte(params), ha.Options{Dialect: ha.Kea22})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newHAService(cfg, slog.New(slog.DiscardHandler), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := memfile.Open(memfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	for _, l := range []lease.Lease{
+		testLease("192.0.2.10", 0xb0, 100), // older: replaced
+		testLease("192.0.2.11", 0xb1, 300), // newer: kept
+		testLease("192.0.2.50", 0xb2, 100), // the partner has none: kept
+	} {
+		if err := store.Add(ctx, &l, lease.Durable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.leases = storeLeases{store}
+	c, err := ha.NewClient(cfg.Relationships[0].Peer("server1"), ha.Kea22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	if err := s.syncLeases(ctx, c, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	want := "dhcp-disable, lease4-get-page from invalid IP, dhcp-disable, lease4-get-page from 192.0.2.11, " +
+		"dhcp-disable, lease4-get-page from 192.0.2.13, ha-sync-complete-notify, dhcp-enable"
+	if got := strings.Join(partner.commands, ", "); got != want {
+		t.Errorf("commands to the partner:\n%s\nwant\n%s", got, want)
+	}
+	for addr, hw := range map[string]byte{"192.0.2.10": 0xa0, "192.0.2.11": 0xb1, "192.0.2.12": 0xa2,
+		"192.0.2.13": 0xa3, "192.0.2.14": 0xa4, "192.0.2.50": 0xb2} {
+		var l lease.Lease
+		if ok, err := store.Get(ctx, netip.MustParseAddr(addr), &l); !ok || err != nil || l.HWAddr[5] != hw {
+			t.Errorf("%s after the sync: %v %v, held for %v, want ...:%02x", addr, ok, err, net.HardwareAddr(l.HWAddr), hw)
+		}
+	}
+
+	partner.commands, partner.pages, partner.failPage = nil, 0, 2
+	err = s.syncLeases(ctx, c, time.Minute)
+	if err == nil || !strings.Contains(err.Error(), "page 2") {
+		t.Errorf("sync with a refused page: %v, want an error naming page 2", err)
+	}
+	want = "dhcp-disable, lease4-get-page from invalid IP, dhcp-disable, lease4-get-page from 192.0.2.11, dhcp-enable"
+	if got := strings.Join(partner.commands, ", "); got != want {
+		t.Errorf("commands to the partner in a failed sync:\n%s\nwant\n%s", got, want)
+	}
+}
