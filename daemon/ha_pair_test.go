@@ -41,11 +41,17 @@ type haNode struct {
 // delays, so that failover happens within a second or two, and pages of
 // 3 leases, so that a sync takes several.
 func haParams(this, mode, secondRole string, urls [2]string, maxResponseDelay int) string {
+	return haParamsWith(this, mode, secondRole, urls, fmt.Sprintf(`"max-response-delay": %d, "max-unacked-clients": 0`, maxResponseDelay))
+}
+
+// haParamsWith is haParams with other parameters: extra sets
+// max-response-delay and max-unacked-clients, and may add more.
+func haParamsWith(this, mode, secondRole string, urls [2]string, extra string) string {
 	return fmt.Sprintf(`{"high-availability": [{"this-server-name": %q, "mode": %q,
-		"heartbeat-delay": 200, "max-response-delay": %d, "max-ack-delay": 100, "max-unacked-clients": 0,
+		"heartbeat-delay": 200, "max-ack-delay": 100, %s,
 		"sync-timeout": 5000, "sync-page-limit": 3,
 		"peers": [{"name": "server1", "url": %q, "role": "primary"},
-		          {"name": "server2", "url": %q, "role": %q}]}]}`, this, mode, maxResponseDelay, urls[0], urls[1], secondRole)
+		          {"name": "server2", "url": %q, "role": %q}]}]}`, this, mode, extra, urls[0], urls[1], secondRole)
 }
 
 // newHANode writes the configuration of a leased server whose HA
@@ -437,4 +443,56 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// TestHAPairCommunicationRecovery runs a load-balancing pair of leased
+// servers with delayed-updates-limit and max-unacked-clients above 0:
+// with server1 stopped, server2 goes communication-recovery (not
+// partner-down: no client is left unanswered), acknowledges a client of
+// its own scope at once and queues the lease update; server1 restarted
+// syncs, goes load-balancing, and server2 sends it the queued update and
+// goes back to load-balancing.
+func TestHAPairCommunicationRecovery(t *testing.T) {
+	needRoot(t)
+	ctlA, ctlB := testnet.FreeTCPPort(t, "127.0.0.1"), testnet.FreeTCPPort(t, "127.0.0.2")
+	urls := [2]string{fmt.Sprintf("http://127.0.0.1:%d/", ctlA), fmt.Sprintf("http://127.0.0.2:%d/", ctlB)}
+	extra := `"max-response-delay": 1000, "max-unacked-clients": 10, "delayed-updates-limit": 10`
+	params := func(this string) string { return haParamsWith(this, "load-balancing", "secondary", urls, extra) }
+	a := newHANode(t, "server1", "127.0.0.1", ctlA, params("server1"))
+	b := newHANode(t, "server2", "127.0.0.2", ctlB, params("server2"))
+	cfg, err := ha.Parse([]byte(params("server2")), ha.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.start()
+	b.start()
+	a.waitState(ha.StateLoadBalancing)
+	b.waitState(ha.StateLoadBalancing)
+
+	a.stop()
+	b.waitState(ha.StateCommunicationRecovery)
+	var mac []byte
+	for i := 1; mac == nil; i++ {
+		if scope, _ := cfg.Relationships[0].Select(discover(t, byte(i))); scope == "server2" {
+			mac = []byte{2, 0, 0, 0, 0, byte(i)}
+		}
+	}
+	relay := newHARelay(t, a.dhcpPort, b.dhcpPort)
+	addr, port, ok := relay.dora(mac, 5*time.Second)
+	if !ok || port != b.dhcpPort {
+		t.Fatalf("communication-recovery: client %x: ACK %v from port %d, want one from server2 (%d)", mac, ok, port, b.dhcpPort)
+	}
+	if r := b.local().Reason; !strings.Contains(r, "1 lease updates queued") {
+		t.Errorf("server2's reason in communication-recovery: %q, want one queued update", r)
+	}
+
+	a.start()
+	a.waitState(ha.StateLoadBalancing)
+	b.waitState(ha.StateLoadBalancing)
+	if !strings.Contains(b.p.out.String(), "communication-recovery -> load-balancing") {
+		t.Error("server2 did not leave communication-recovery by sending its backlog")
+	}
+	if got := a.hwOf(addr); got != net.HardwareAddr(mac).String() {
+		t.Errorf("server1 holds %v for %q, want %v", addr, got, net.HardwareAddr(mac))
+	}
 }
