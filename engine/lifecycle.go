@@ -373,7 +373,11 @@ func (t *txn) release() {
 		if err == nil {
 			t.recordChange(&t.found, &t.next)
 		}
-	} else {
+	}
+	if !affinity(&t.cfg.ExpiredLeases) || errors.Is(err, lease.ErrStateUnsupported) {
+		// Without lease affinity, or in a store that has no released
+		// leases (Kea 2.2's SQL schema), the lease goes, as Kea 2.2
+		// deletes it.
 		err = t.s.store.Delete(t.ctx, a, &t.found, lease.Async)
 		if err == nil {
 			t.recordChange(&t.found, nil)

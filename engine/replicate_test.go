@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -222,4 +223,44 @@ func serveAsync(t *testing.T, srv *Engine, m dhcptest.Message) <-chan *dhcptest.
 		out <- rep
 	}()
 	return out
+}
+
+// noReleasedStore refuses released leases, as lease/pgsql on Kea 2.2's
+// schema does.
+type noReleasedStore struct{ lease.Store }
+
+func (s noReleasedStore) Update(ctx context.Context, prev, l *lease.Lease, d lease.Durability) error {
+	if l.State == lease.StateReleased {
+		return fmt.Errorf("lease %v: %w", l.Addr, lease.ErrStateUnsupported)
+	}
+	return s.Store.Update(ctx, prev, l, d)
+}
+
+// TestReleaseWithoutReleasedState: in a store with no released state, a
+// RELEASE deletes the lease (as Kea 2.2 does) instead of leaving it held.
+func TestReleaseWithoutReleasedState(t *testing.T) {
+	mem, err := memfile.Open(memfile.Options{Path: t.TempDir() + "/leases", Persist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close() })
+	srv, err := New(context.Background(), loadConfig(t, testConfig), noReleasedStore{mem}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &eventLog{}
+	hw := "02:00:00:00:00:54"
+	yi := offerFor(t, srv, log, hw)
+	if ack := serve(t, srv, &loggingWriter{log: log, id: 1}, dhcptest.Message{Type: dhcpv4.Request, XID: 2, CHAddr: mac(hw), RequestedIP: yi, ServerID: serverAddr}); ack == nil {
+		t.Fatal("no ACK")
+	}
+	req, err := dhcptest.NewRequest((&dhcptest.Message{Type: dhcpv4.Release, XID: 3, CHAddr: mac(hw), CIAddr: yi, ServerID: serverAddr}).MustBuild())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ServeDHCP(dhcptest.NewRecorder(req), req)
+	var l lease.Lease
+	if ok, err := mem.Get(context.Background(), yi, &l); err != nil || ok {
+		t.Fatalf("after RELEASE the store holds %+v (%v), want no lease", l, err)
+	}
 }

@@ -34,6 +34,10 @@ var (
 	// ErrNotDurable: the change is visible but could not be made durable
 	// (the journal failed); the caller must not acknowledge it.
 	ErrNotDurable = errors.New("lease change not durable")
+	// ErrStateUnsupported: the store cannot hold a lease in that state
+	// (Kea 2.2's SQL schema has no released leases); the caller does
+	// what that Kea version does instead.
+	ErrStateUnsupported = errors.New("lease state not supported by this store")
 )
 
 // Counts is the number of leases in each state.

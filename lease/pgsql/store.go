@@ -252,7 +252,7 @@ func (s *Store) check(l *lease.Lease) error {
 		return err
 	}
 	if l.State == lease.StateReleased && !s.sql.released {
-		return fmt.Errorf("lease %v: state %s does not exist in Kea schema %s (Kea 2.2 has no released leases)", l.Addr, l.State, s.sql.version)
+		return fmt.Errorf("lease %v: state %s does not exist in Kea schema %s (Kea 2.2 has no released leases): %w", l.Addr, l.State, s.sql.version, lease.ErrStateUnsupported)
 	}
 	if n := len(l.ClientID); n != 0 && (n < minClientIDLen || n > maxClientIDLen) {
 		return fmt.Errorf("lease %v: client identifier of %d bytes, Kea reads only %d to %d", l.Addr, n, minClientIDLen, maxClientIDLen)
