@@ -3,7 +3,6 @@ package meshd
 import (
 	"io"
 	"log/slog"
-	"os/exec"
 	"sync/atomic"
 )
 
@@ -77,16 +76,15 @@ func (h *hookRunner) run(action string, args ...string) {
 // start runs the hook in a slot already taken, and frees the slot when
 // the hook ends.
 func (h *hookRunner) start(action string, args []string) {
-	cmd := exec.Command("/bin/sh", append([]string{"-e", "--", h.cmd, action}, args...)...)
-	cmd.Stdout, cmd.Stderr = h.out, h.out
-	if err := cmd.Start(); err != nil {
+	p, err := startProcess(procSpec{Argv: append([]string{"/bin/sh", "-e", "--", h.cmd, action}, args...), Out: h.out})
+	if err != nil {
 		<-h.starts
 		h.log.Warn("cannot run the hook", "hook", h.cmd, "action", action, "error", err)
 		return
 	}
 	h.log.Debug("hook started", "hook", h.cmd, "action", action, "args", args)
 	go func() {
-		cmd.Wait()
+		p.wait()
 		<-h.starts
 	}()
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
@@ -193,20 +192,14 @@ func daemonize() error {
 	if err != nil {
 		return err
 	}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	p, err := startProcess(procSpec{
+		Argv: append([]string{exe}, os.Args[1:]...), Dir: "/", Env: append(os.Environ(), foregroundEnv+"=1"),
+		Sys: &syscall.SysProcAttr{Setsid: true},
+	})
 	if err != nil {
 		return err
 	}
-	defer null.Close()
-	cmd := exec.Command(exe, os.Args[1:]...)
-	cmd.Env = append(os.Environ(), foregroundEnv+"=1")
-	cmd.Dir = "/"
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	return cmd.Process.Release()
+	return p.p.Release()
 }
 
 // Run runs a mesh node until ctx ends.
