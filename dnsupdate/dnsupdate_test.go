@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -421,5 +422,69 @@ func TestFailover(t *testing.T) {
 				t.Errorf("stats %+v", s)
 			}
 		})
+	}
+}
+
+// TestJournal checks that a request owed when the updater stops (named
+// down) is in the journal and made by the next updater, and that the
+// journal forgets the requests made.
+func TestJournal(t *testing.T) {
+	n := testnet.StartNamed(t, testnet.NamedOptions{})
+	addr, secret := n.Addr, n.Secret
+	n.Stop()
+	path := filepath.Join(t.TempDir(), "ncr.journal")
+	j, pending, err := ncr.OpenJournal(path)
+	if err != nil || len(pending) != 0 {
+		t.Fatalf("OpenJournal: %v, %d pending", err, len(pending))
+	}
+	c := d2For(n, "HMAC-SHA256", secret, 0)
+	u, err := New(c, nil, Options{Journal: j, RetryMin: 50 * time.Millisecond, RetryMax: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); u.Run(ctx) }()
+	owed := request(t, ncr.Add, "owed.example.org", "192.0.2.97", "08:00:27:00:00:07", ncr.CheckWithDHCID)
+	if err := u.Send(owed); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); u.Stats().Retried == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not retried: %+v", u.Stats())
+		}
+	}
+	cancel()
+	<-ran
+	j.Close()
+
+	j, pending, err = ncr.OpenJournal(path)
+	if err != nil || len(pending) != 1 || pending[0].FQDN != owed.FQDN {
+		t.Fatalf("after the stop the journal holds %v (%v), want the owed add", pending, err)
+	}
+	n = testnet.StartNamed(t, testnet.NamedOptions{Port: int(addr.Port()), Secret: secret})
+	h := &harness{done: make(chan outcome, 8)}
+	if h.u, err = New(c, pending, Options{Journal: j, Done: func(r ncr.Request, err error) { h.done <- outcome{r, err} }}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	ran = make(chan struct{})
+	go func() { defer close(ran); h.u.Run(ctx) }()
+	defer func() { cancel(); <-ran }()
+	if err := h.wait(t); err != nil {
+		t.Fatalf("the owed add after the restart: %v", err)
+	}
+	other := request(t, ncr.Add, "other.example.org", "192.0.2.98", "08:00:27:00:00:08", ncr.CheckWithDHCID)
+	if err := h.do(t, other); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"owed.example.org", "other.example.org"} {
+		if a := n.Lookup(t, name, dns.TypeA); len(a) != 1 {
+			t.Fatalf("%s: A = %q", name, a)
+		}
+	}
+	j.Close()
+	if _, pending, err = ncr.OpenJournal(path); err != nil || len(pending) != 0 {
+		t.Fatalf("the journal still holds %v (%v) after every request was made", pending, err)
 	}
 }

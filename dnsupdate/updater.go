@@ -200,7 +200,7 @@ func (u *Updater) Send(reqs ...ncr.Request) error {
 		if err != nil {
 			u.stats.dropped.Add(1)
 			u.log.Warn("DNS update request dropped", "request", r.String(), "err", err)
-			first = cmp(first, err)
+			first = firstErr(first, err)
 			continue
 		}
 		items = append(items, it)
@@ -212,7 +212,7 @@ func (u *Updater) Send(reqs ...ncr.Request) error {
 		u.stats.dropped.Add(uint64(n))
 		err := fmt.Errorf("%w (max-queue-size %d): %d request(s) dropped, the first for %s", ErrQueueFull, u.opts.MaxQueueSize, n, items[room].r.FQDN)
 		u.log.Warn("DNS update requests dropped", "err", err)
-		first = cmp(first, err)
+		first = firstErr(first, err)
 		items = items[:room]
 	}
 	if u.opts.Journal != nil && len(items) > 0 {
@@ -237,7 +237,7 @@ func (u *Updater) Send(reqs ...ncr.Request) error {
 	return first
 }
 
-func cmp(first, err error) error {
+func firstErr(first, err error) error {
 	if first != nil {
 		return first
 	}
