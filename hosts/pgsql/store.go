@@ -100,6 +100,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	// Every lookup is answered from an index whatever its arguments, so
+	// the generic plan of a prepared statement is as good as a custom
+	// one, which PostgreSQL would otherwise plan again at each execution:
+	// about two thirds of a lookup's time in BenchmarkFind. Servers before 12
+	// have no plan_cache_mode and plan as they do.
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan")
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42704" {
+			return nil
+		}
+		return err
+	}
 	server := net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))
 	if strings.HasPrefix(cc.Host, "/") {
 		server = fmt.Sprintf("the unix socket in %s (port %d)", cc.Host, cc.Port)
@@ -398,19 +411,23 @@ func (s *Store) Find(ctx context.Context, cfg *config.Config, subnets []uint32, 
 	if len(subnets) == 0 || len(ids) == 0 {
 		return nil, nil
 	}
-	var b strings.Builder
-	args := []any{subnetArgs(subnets)}
-	b.WriteString("WHERE h.dhcp4_subnet_id = ANY($1) AND (")
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteString(" OR ")
-		}
-		fmt.Fprintf(&b, "(h.dhcp_identifier = $%d AND h.dhcp_identifier_type = $%d)", len(args)+1, len(args)+2)
-		args = append(args, id.Value, idType(id.Type))
-	}
-	b.WriteString(")")
-	es, err := s.query(ctx, cfg, "looking up a client's reservations", b.String(), args...)
+	where, args := findWhere(subnets, ids)
+	es, err := s.query(ctx, cfg, "looking up a client's reservations", where, args...)
 	return hostsOf(es), err
+}
+
+// findWhere is Find's condition and its arguments: the (identifier,
+// type) pairs as two arrays, so that one prepared statement serves any
+// number of identifiers, each pair looked up in the index on
+// (dhcp_identifier, dhcp_identifier_type).
+func findWhere(subnets []uint32, ids []hosts.Identifier) (string, []any) {
+	values := make([][]byte, len(ids))
+	types := make([]int16, len(ids))
+	for i, id := range ids {
+		values[i], types[i] = id.Value, idType(id.Type)
+	}
+	return `WHERE h.dhcp4_subnet_id = ANY($1) AND (h.dhcp_identifier, h.dhcp_identifier_type) IN
+		(SELECT * FROM unnest($2::bytea[], $3::smallint[]))`, []any{subnetArgs(subnets), values, types}
 }
 
 // ByAddress returns the reservations of a in any of subnets.
