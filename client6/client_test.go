@@ -79,7 +79,7 @@ func TestSolicitRequestBound(t *testing.T) {
 		if got := b.RenewAt().Sub(b.Received); got != 100*time.Second {
 			t.Errorf("T1 in %v", got)
 		}
-		st := h.c.Status()
+		st := h.status()
 		if st.State != StateBound || st.Counters.Sent[dhcpv6.Solicit] != 1 || st.Counters.Received[dhcpv6.Advertise] != 2 {
 			t.Errorf("status %v %+v", st.State, st.Counters)
 		}
@@ -110,7 +110,7 @@ func TestReplyWithoutRapidCommitIgnored(t *testing.T) {
 		sol := h.expect(dhcpv6.Solicit)
 		h.answer(sol, dhcpv6.Reply, grant(1, addr1, 2, 100, 160, 300))
 		h.expect(dhcpv6.Solicit) // retransmitted, not bound
-		if st := h.c.Status(); st.State != StateSoliciting {
+		if st := h.status(); st.State != StateSoliciting {
 			t.Errorf("state %v", st.State)
 		}
 	})
@@ -273,7 +273,7 @@ func TestRenewNoBinding(t *testing.T) {
 		if len(ias(req.msg, dhcpv6.OptionIANA)) != 1 || len(ias(req.msg, dhcpv6.OptionIAPD)) != 1 {
 			t.Errorf("Request's IAs %v %v; want all", ias(req.msg, dhcpv6.OptionIANA), ias(req.msg, dhcpv6.OptionIAPD))
 		}
-		if h.c.Status().Binding == nil || len(h.c.Status().Binding.DelegatedPrefixes()) != 1 {
+		if h.status().Binding == nil || len(h.status().Binding.DelegatedPrefixes()) != 1 {
 			t.Error("prefix dropped meanwhile")
 		}
 		addr2 := netip.MustParseAddr("2001:db8:1::30")
@@ -282,7 +282,7 @@ func TestRenewNoBinding(t *testing.T) {
 		if !slices.Contains(ev.Binding.Addrs(), addr2) {
 			t.Errorf("after the Request: %v", ev.Binding.Addrs())
 		}
-		if st := h.c.Status(); st.State != StateBound {
+		if st := h.status(); st.State != StateBound {
 			t.Errorf("state %v", st.State)
 		}
 	})
@@ -308,7 +308,7 @@ func TestUseMulticast(t *testing.T) {
 		if again.dst != AllServers || again.at != ren.at {
 			t.Fatalf("Renew again to %v after %v", again.dst, again.at.Sub(ren.at))
 		}
-		if h.c.Status().Binding.Unicast.IsValid() {
+		if h.status().Binding.Unicast.IsValid() {
 			t.Error("unicast address kept")
 		}
 	})
@@ -336,8 +336,8 @@ func TestResumeConfirm(t *testing.T) {
 		cfg.Resume = resumeBinding(time.Now(), false, 300*time.Second)
 		h := start(t, cfg)
 		cnf := h.expect(dhcpv6.Confirm)
-		if d := time.Since(h.c.Status().Since); cnf.at.Sub(h.c.Status().Since) > time.Second || d < 0 {
-			t.Errorf("Confirm %v after start", cnf.at.Sub(h.c.Status().Since))
+		if d := time.Since(h.status().Since); cnf.at.Sub(h.status().Since) > time.Second || d < 0 {
+			t.Errorf("Confirm %v after start", cnf.at.Sub(h.status().Since))
 		}
 		if cnf.msg.Options().Has(dhcpv6.OptionServerID) || cnf.dst != AllServers {
 			t.Error("Confirm names a server or is not multicast")
@@ -416,7 +416,7 @@ func TestResumeConfirmNoReply(t *testing.T) {
 		if d := time.Since(first.at); d != cnfMaxRD {
 			t.Errorf("gave up %v after the first Confirm, want CNF_MAX_RD", d)
 		}
-		if st := h.c.Status(); st.State != StateBound {
+		if st := h.status(); st.State != StateBound {
 			t.Errorf("state %v", st.State)
 		}
 		h.expect(dhcpv6.Renew) // at the stored T1, not a Solicit
@@ -550,7 +550,7 @@ func TestRelease(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		if st := h.c.Status(); st.State != StateReleased || st.Binding != nil {
+		if st := h.status(); st.State != StateReleased || st.Binding != nil {
 			t.Errorf("after release: %v %v", st.State, st.Binding)
 		}
 		h.noMessage(time.Hour)
@@ -629,7 +629,7 @@ func TestReconfigure(t *testing.T) {
 		h.noMessage(10 * time.Second)
 		h.conn.in <- reconfigureMsg(t, dhcpv6.Renew, key, 2)
 		ren := h.expect(dhcpv6.Renew)
-		if d := time.Since(h.c.Status().Since); d > 0 || ren.at.Sub(sol.at) > 20*time.Second {
+		if d := time.Since(h.status().Since); d > 0 || ren.at.Sub(sol.at) > 20*time.Second {
 			t.Errorf("Renew long after the Reconfigure")
 		}
 		// A replayed counter is ignored.
@@ -688,7 +688,7 @@ func TestRenewNoAddrsAvail(t *testing.T) {
 		if d := again.at.Sub(ren.at); d < 9*time.Second {
 			t.Errorf("Renew again after %v; want REN_TIMEOUT's pace", d)
 		}
-		if b := h.c.Status().Binding; !slices.Equal(b.Addrs(), []netip.Addr{addr1}) || len(b.DelegatedPrefixes()) != 1 {
+		if b := h.status().Binding; !slices.Equal(b.Addrs(), []netip.Addr{addr1}) || len(b.DelegatedPrefixes()) != 1 {
 			t.Errorf("binding after NoAddrsAvail: %v %v", b.Addrs(), b.DelegatedPrefixes())
 		}
 	})

@@ -401,9 +401,13 @@ func TestE2EDnsmasq(t *testing.T) {
 	if !slices.Equal(st.Binding.DNS, []netip.Addr{netip.MustParseAddr(testnet.Net6DNS)}) {
 		t.Errorf("DNS %v", st.Binding.DNS)
 	}
-	if duid, ok := d.Leases(t)[addr]; !ok || !strings.EqualFold(duid, c.DUID().String()) {
-		t.Errorf("dnsmasq's lease for %v: DUID %q, client %s", addr, duid, c.DUID())
-	}
+	// dnsmasq writes its lease file after it answers.
+	eventually(t, 5*time.Second, "dnsmasq to record the lease", func() error {
+		if duid, ok := d.Leases(t)[addr]; !ok || !strings.EqualFold(duid, c.DUID().String()) {
+			return fmt.Errorf("dnsmasq's lease for %v: DUID %q, client %s", addr, duid, c.DUID())
+		}
+		return nil
+	})
 	first := st.Binding.Received
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

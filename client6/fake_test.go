@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/leased/leased/dhcpv6"
@@ -113,6 +114,13 @@ func (h *harness) stop() {
 		h.t.Errorf("Run: %v", err)
 	}
 	h.errc <- nil
+}
+
+// status returns the client's status once everything in the bubble
+// waits, so that the client has published what it did.
+func (h *harness) status() Status {
+	synctest.Wait()
+	return h.c.Status()
 }
 
 // next waits for the client's next message.
