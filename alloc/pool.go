@@ -196,6 +196,21 @@ func (p *Pool) Allocate() (a netip.Addr, ok bool) {
 	return dhcpv4.Uint32ToAddr(p.first + off), true
 }
 
+// Seek makes an Iterative pool continue its search at a, or at the
+// first address if a is outside the range; other strategies ignore it.
+// Servers that share one lease database each seek a different point, so
+// that their searches do not hand out the same addresses in the same
+// order and collide on every allocation.
+func (p *Pool) Seek(a netip.Addr) {
+	off, ok := p.offset(a)
+	if !ok {
+		off = 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.next = off
+}
+
 // Use marks a used: leased, reserved or offered. It reports whether a was
 // in the range and free before.
 func (p *Pool) Use(a netip.Addr) bool {

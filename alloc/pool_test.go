@@ -116,6 +116,33 @@ func TestIterativeOrderAndWrap(t *testing.T) {
 	}
 }
 
+// TestIterativeSeek: after Seek the search goes on from the address
+// sought, past used ones, and wraps to the start of the range; an address
+// outside the range seeks the first.
+func TestIterativeSeek(t *testing.T) {
+	p := newPool(t, 100, Iterative)
+	p.Use(plus(base(), 61))
+	p.Seek(plus(base(), 60))
+	var got []uint32
+	for range 3 {
+		a, _ := p.Allocate()
+		got = append(got, dhcpv4.AddrToUint32(a)-dhcpv4.AddrToUint32(base()))
+	}
+	if got[0] != 60 || got[1] != 62 || got[2] != 63 {
+		t.Errorf("allocations after Seek(60) with 61 used: %v, want 60 62 63", got)
+	}
+	p.Seek(plus(base(), 99))
+	a1, _ := p.Allocate()
+	a2, _ := p.Allocate()
+	if a1 != plus(base(), 99) || a2 != base() {
+		t.Errorf("allocations after Seek(99): %v %v, want offset 99 then the wrap to 0", a1, a2)
+	}
+	p.Seek(plus(base(), 1000))
+	if a, _ := p.Allocate(); a != plus(base(), 1) {
+		t.Errorf("allocation after a Seek outside the range: %v, want offset 1 (0 is used)", a)
+	}
+}
+
 func TestFreeLeaseQueueOrder(t *testing.T) {
 	p := newPool(t, 8, FreeLeaseQueue)
 	for i := 0; i < 8; i++ {
