@@ -145,3 +145,19 @@ func SameVersion(stored, prev *Lease) bool {
 		string(stored.HWAddr) == string(prev.HWAddr) &&
 		string(stored.ClientID) == string(prev.ClientID)
 }
+
+// Shared is implemented by a Store that other servers may write at the
+// same time (a database several servers share). A server on such a store
+// cannot trust what it loaded at start and wrote itself: it checks an
+// address in the store before it offers it, and counts a lost race
+// (ErrExists, ErrConflict) as the other server's win, not as a fault.
+type Shared interface {
+	// Shared reports whether other writers may change the store.
+	Shared() bool
+}
+
+// IsShared reports whether s says other servers may write it.
+func IsShared(s Store) bool {
+	sh, ok := s.(Shared)
+	return ok && sh.Shared()
+}

@@ -405,6 +405,10 @@ func (s *Store) Delete(ctx context.Context, addr netip.Addr, prev *lease.Lease, 
 	return nil
 }
 
+// Shared reports true: other leased and kea-dhcp4 servers may write the
+// same lease4 table (lease.Shared).
+func (s *Store) Shared() bool { return true }
+
 // Sync returns at once: every write was committed before it returned.
 func (s *Store) Sync(ctx context.Context) error { return ctx.Err() }
 
