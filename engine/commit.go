@@ -50,6 +50,9 @@ type committer struct {
 	// repl, when not nil, receives the lease changes of every message
 	// once they are durable; the replies wait for its verdict.
 	repl Replicator
+	// names, when not nil, is told of the lease changes of every
+	// message once they are durable, before the replies leave.
+	names NameChanges
 
 	mu      sync.Mutex
 	queue   []commitItem
@@ -59,8 +62,9 @@ type committer struct {
 
 	// Owned by the running goroutine: the replies of a batch that leave
 	// now, and the replications handed to repl.
-	send  []dhcpserver.Deferred
-	repls []*Replication
+	send    []dhcpserver.Deferred
+	repls   []*Replication
+	changes []Change
 
 	// Owned by the running goroutine: while syncs fail, how many replies
 	// were withheld, and since when. A failing store is logged when it
@@ -129,11 +133,26 @@ func (c *committer) run() {
 func (c *committer) release(batch []commitItem) {
 	c.send, c.repls = c.send[:0], c.repls[:0]
 	for _, it := range batch {
-		if it.repl != nil {
+		if it.repl != nil && c.names != nil {
+			c.changes = append(c.changes, it.repl.Changes...)
+		}
+		switch {
+		case it.repl != nil && c.repl != nil:
 			c.repls = append(c.repls, it.repl)
-		} else if it.reply != nil {
+		case it.repl != nil:
+			// Recorded only for the DNS updates: the reply leaves now.
+			it.repl.done.Store(true)
+			if it.repl.reply != nil {
+				c.send = append(c.send, it.repl.reply)
+			}
+		case it.reply != nil:
 			c.send = append(c.send, it.reply)
 		}
+	}
+	if len(c.changes) > 0 {
+		c.names.NameChanges(c.changes)
+		clear(c.changes)
+		c.changes = c.changes[:0]
 	}
 	if len(c.repls) > 0 {
 		c.repl.Replicate(c.repls)

@@ -45,6 +45,9 @@ type Options struct {
 	// it says they are replicated (high availability); nil sends replies
 	// once their leases are durable.
 	Replicator Replicator
+	// NameChanges, when set, is told of the lease changes that may owe
+	// DNS updates (see NameChanges).
+	NameChanges NameChanges
 }
 
 // Engine answers DHCPv4 clients. It is safe for concurrent use.
@@ -58,7 +61,8 @@ type Engine struct {
 	state  atomic.Pointer[state]
 	offers offerTable
 	commit committer
-	repl   Replicator // nil: nothing is replicated
+	repl   Replicator  // nil: nothing is replicated
+	names  NameChanges // nil: no lease change is announced
 	// reload serialises Reload calls.
 	reload sync.Mutex
 	// hosts are the reservations beyond the configuration's
@@ -108,6 +112,7 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 		hold:    o.OfferHold,
 		metrics: o.Metrics,
 		repl:    o.Replicator,
+		names:   o.NameChanges,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -121,7 +126,7 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 	if s.metrics == nil {
 		s.metrics = noMetrics{}
 	}
-	s.commit = committer{store: store, log: s.log, metrics: s.metrics, interval: o.CommitInterval, repl: o.Replicator}
+	s.commit = committer{store: store, log: s.log, metrics: s.metrics, interval: o.CommitInterval, repl: o.Replicator, names: o.NameChanges}
 	switch {
 	case o.CommitInterval == 0:
 		s.commit.interval = time.Millisecond
@@ -176,7 +181,11 @@ func (s *Engine) build(ctx context.Context, cfg *config.Config, prev *state) (*s
 	st := &state{cfg: cfg, subnets: make(map[uint32]*subnetState, len(cfg.Subnets))}
 	st.txns.New = func() any { return &txn{eval: cfg.Classifier.NewEval()} }
 	for _, sn := range cfg.Subnets {
-		ss := &subnetState{cfg: sn, names: ddns.ParamsOf(sn.Params.DDNS, sn.Params.DDNS)}
+		paramsOf := ddns.ParamsOf
+		if cfg.DHCPDDNS.EnableUpdates {
+			paramsOf = ddns.UpdatingParamsOf
+		}
+		ss := &subnetState{cfg: sn, names: paramsOf(sn.Params.DDNS, sn.Params.DDNS)}
 		strat, err := alloc.ParseStrategy(sn.Params.Allocator)
 		if err != nil {
 			strat = alloc.Iterative
@@ -186,7 +195,7 @@ func (s *Engine) build(ctx context.Context, cfg *config.Config, prev *state) (*s
 			if p.DDNS != nil && p.DDNS != sn.Params.DDNS {
 				// Kea 3.x decides again with the pool's parameters,
 				// except the character set, which stays the subnet's.
-				ps.names = ddns.ParamsOf(p.DDNS, sn.Params.DDNS)
+				ps.names = paramsOf(p.DDNS, sn.Params.DDNS)
 			}
 			ss.pools = append(ss.pools, ps)
 		}

@@ -183,15 +183,21 @@ func (s *Engine) ReclaimAll(ctx context.Context, remove bool) (int, error) {
 // past until unless that is zero. It returns how many it reclaimed and
 // whether it went through the whole batch.
 func (s *Engine) reclaimBatch(ctx context.Context, st *state, batch []lease.Lease, remove bool, until time.Time) (n int, through bool, err error) {
+	var changes []Change
+	defer func() { s.announceReclaimed(changes) }()
 	for i := range batch {
 		if !until.IsZero() && time.Now().After(until) {
 			return n, false, nil
 		}
-		if err := s.reclaimLease(ctx, st, &batch[i], remove); err != nil {
+		next, err := s.reclaimLease(ctx, st, &batch[i], remove)
+		if err != nil {
 			if errors.Is(err, lease.ErrConflict) || errors.Is(err, lease.ErrNotFound) {
 				continue // renewed or removed meanwhile
 			}
 			return n, false, err
+		}
+		if s.names != nil {
+			changes = append(changes, reclaimedChange(&batch[i], next))
 		}
 		n++
 	}
@@ -209,9 +215,11 @@ func affinity(el *config.ExpiredLeasesProcessing) bool {
 
 // reclaimLease puts the address of the expired lease l back in service:
 // it deletes the lease when remove is set or the lease was declined, and
-// otherwise keeps it as expired-reclaimed for its client.
-func (s *Engine) reclaimLease(ctx context.Context, st *state, l *lease.Lease, remove bool) error {
+// otherwise keeps it as expired-reclaimed for its client. It returns the
+// lease kept, nil when it deleted it.
+func (s *Engine) reclaimLease(ctx context.Context, st *state, l *lease.Lease, remove bool) (*lease.Lease, error) {
 	var err error
+	var kept *lease.Lease
 	if l.State == lease.StateDeclined || remove {
 		err = s.store.Delete(ctx, l.Addr, l, lease.Async)
 	} else {
@@ -222,9 +230,10 @@ func (s *Engine) reclaimLease(ctx context.Context, st *state, l *lease.Lease, re
 		// describes a client that no longer holds the address.
 		next.UserContext = ""
 		err = s.store.Update(ctx, l, &next, lease.Async)
+		kept = &next
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if l.State == lease.StateDeclined {
 		s.log.Info("declined address back in service", "address", l.Addr)
@@ -233,5 +242,5 @@ func (s *Engine) reclaimLease(ctx context.Context, st *state, l *lease.Lease, re
 		ps.alloc.Release(l.Addr)
 	}
 	s.metrics.Reclaimed(l.SubnetID, l.PoolID, l.State == lease.StateDeclined)
-	return nil
+	return kept, nil
 }
