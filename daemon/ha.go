@@ -37,6 +37,9 @@ type haService struct {
 	// before one tells a partner state that both servers have just left,
 	// and is dropped rather than followed back into maintenance.
 	epoch uint64
+	// parked counts the replies waiting for the peers' answers to their
+	// lease updates (Kea's parked packets).
+	parked atomic.Int64
 
 	gate *haGate
 
@@ -189,7 +192,20 @@ func (s *haService) status() []ha.Status {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return []ha.Status{s.m.Status(now)}
+	st := s.m.Status(now)
+	local := &st.Servers.Local
+	if local.Reason == "" && s.m.PartnerState() == ha.StateUnavailable && s.rel.Partner() != nil {
+		// The machine has nothing to say of a normal state; what the
+		// operator needs to know is that the partner stopped answering.
+		local.Reason = fmt.Sprintf("%s does not answer; lease updates to it fail, so a client whose lease it must store gets no reply, until it answers again or this server goes partner-down", s.rel.Partner().Name)
+	}
+	if n := s.parked.Load(); n > 0 {
+		if local.Reason != "" {
+			local.Reason += "; "
+		}
+		local.Reason += fmt.Sprintf("%d client replies wait for their lease updates to be acknowledged", n)
+	}
+	return []ha.Status{st}
 }
 
 // commands are the HA commands a partner (and an operator) sends to this

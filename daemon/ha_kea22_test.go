@@ -564,8 +564,8 @@ func TestHAPrimaryWithKea22(t *testing.T) {
 	if ack := relay.await(xid, dhcpv4.Ack, 3*time.Second); ack != nil {
 		t.Errorf("leased acknowledged %v although Kea could not store it", ack.p.YIAddr())
 	}
-	if st := n.local(); st.State != "hot-standby" {
-		t.Errorf("leased is %s, want still hot-standby (max-response-delay not over)", st.State)
+	if st := n.local(); st.State != "hot-standby" || !strings.HasPrefix(st.Reason, "server2 does not answer; lease updates to it fail") {
+		t.Errorf("leased is %s (%q), want still hot-standby (max-response-delay not over), saying server2 does not answer", st.State, st.Reason)
 	}
 	if !strings.Contains(n.p.out.String(), "lease update failed; the client's reply is withheld") {
 		t.Error("leased's log does not say why the ACK was withheld")

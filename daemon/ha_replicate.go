@@ -80,7 +80,15 @@ func (s *haService) replicate(r *engine.Replication, plan ha.CommitPlan) {
 	}
 	var acked atomic.Int32
 	var once sync.Once
-	done := func(ok bool) { once.Do(func() { r.Done(ok) }) }
+	if waitFor > 0 {
+		s.parked.Add(1)
+	}
+	done := func(ok bool) {
+		once.Do(func() {
+			s.parked.Add(-1)
+			r.Done(ok)
+		})
+	}
 	for _, p := range plan.Send {
 		c := s.clients[p.Name]
 		counts := p.Role != ha.RoleBackup || s.rel.WaitBackupAck
@@ -98,7 +106,7 @@ func (s *haService) replicate(r *engine.Replication, plan ha.CommitPlan) {
 				done(true)
 			}
 		})
-		if !started {
+		if !started && waitFor > 0 {
 			done(false)
 		}
 	}
