@@ -34,8 +34,28 @@
 // claimed to a small claims file beside it. A node restarted before its
 // claims ran out at the peers owns those blocks again at once and gives
 // its clients their addresses back (see mesh.Node.Resume). The state
-// lives in /var/lib/leased/mesh/<node id> unless --state-dir says
-// otherwise.
+// lives in /var/run/leased/mesh/<node id> unless --state-dir says
+// otherwise: tmpfs, so it survives a restart of the node but not a
+// reboot, as Gluon expects of ddhcpd, and the router's flash is never
+// written.
+//
+// # Flash wear
+//
+// The lease store writes (and syncs) on every lease given or renewed:
+// harmless on tmpfs, wearing on flash (NAND or NOR under UBIFS or JFFS2).
+// An operator who wants leases kept across a reboot has two choices:
+//
+//   - --state-dir on flash: every lease change is written at once and
+//     nothing is lost, at the cost of one or more flash writes per DHCP
+//     exchange (a busy node: thousands an hour);
+//   - --state-copy DIR on flash, the state staying on tmpfs: a copy of
+//     the leases and claims is written when the leases changed, at most
+//     every --state-copy-every (default 1h; two files per copy, so at most
+//     2 × 3600 s / interval file writes an hour, plus one at a clean
+//     stop), and a node that starts with an empty state directory takes
+//     it from the copy. Leases given after the last copy are lost at a
+//     reboot or power cut; their clients keep them, and a renewal the
+//     node cannot vouch for is answered as any unknown one is.
 //
 // Query and CtlMain are the client side of the control socket: they speak
 // to leased and ddhcpd nodes alike.

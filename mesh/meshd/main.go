@@ -31,7 +31,11 @@ const (
 // DefaultStateRoot is where a node keeps its state unless told otherwise:
 // in a directory named after its node id, so that several nodes on one
 // host (ddhcpd's network-test runs them side by side) do not collide.
-const DefaultStateRoot = "/var/lib/leased/mesh"
+// /var/run is tmpfs on OpenWrt and on current Linux distributions alike:
+// the state survives a restart of the node, not a reboot, which is what
+// Gluon expects of ddhcpd (which keeps nothing at all) and writes nothing
+// to flash. --state-copy keeps a copy across reboots.
+const DefaultStateRoot = "/var/run/leased/mesh"
 
 // foregroundEnv marks the process Main started to run in the background
 // for -d.
@@ -47,6 +51,11 @@ type Options struct {
 	StateDir string
 	// NoState turns persistence off, as in ddhcpd.
 	NoState bool
+	// StateCopy, if not empty, is a directory (on flash) that gets a copy
+	// of the state every StateCopyEvery at most, when the leases changed,
+	// and gives it back when the state directory is empty at start.
+	StateCopy      string
+	StateCopyEvery time.Duration // 0: DefaultStateCopyEvery
 	Logger  *slog.Logger
 	Level   *slog.LevelVar // changed by the control socket's LOG_LEVEL_SET
 	// HookOutput receives the hook's output; nil discards it.
@@ -59,8 +68,12 @@ type Options struct {
 //
 //	--state-dir DIR   keep leases and claims in DIR
 //	--no-state        keep nothing across restarts (as ddhcpd)
+//	--state-copy DIR  copy the state to DIR (on flash) now and then, and
+//	                  take it from there when the state directory is empty
+//	--state-copy-every DURATION
+//	                  copy at most this often (default 1h, at least 1m)
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	stateDir, noState, rest, err := ownOptions(args)
+	own, rest, err := ownOptions(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "leased mesh: %v\n", err)
 		return exitUsage
@@ -90,7 +103,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	level := new(slog.LevelVar)
 	level.Set(slogLevel(cfg.LogLevel))
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	err = Run(ctx, Options{Config: cfg, StateDir: stateDir, NoState: noState, Logger: log, Level: level, HookOutput: stderr})
+	err = Run(ctx, Options{Config: cfg, StateDir: own.stateDir, NoState: own.noState, StateCopy: own.copyDir, StateCopyEvery: own.copyEvery,
+		Logger: log, Level: level, HookOutput: stderr})
 	if err != nil {
 		log.Error("leased mesh stopped", "error", err)
 		return exitError
@@ -99,18 +113,35 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func usage() string {
-	return mesh.Usage("leased mesh [--state-dir DIR | --no-state]") + `
+	return mesh.Usage("leased mesh [--state-dir DIR | --no-state] [--state-copy DIR [--state-copy-every DURATION]]") + `
   --state-dir DIR  keep own leases and claims in DIR across restarts
-                   (default ` + DefaultStateRoot + `/<node id>)
+                   (default ` + DefaultStateRoot + `/<node id>, tmpfs: kept
+                   across a restart of the node, not across a reboot)
   --no-state       keep nothing across restarts, as ddhcpd
+  --state-copy DIR copy the state to DIR (on flash) when the leases changed,
+                   at most every --state-copy-every, and take it from DIR
+                   when the state directory is empty (after a reboot);
+                   leases given since the last copy are lost at a reboot
+  --state-copy-every DURATION
+                   (default ` + DefaultStateCopyEvery.String() + `, at least ` + minStateCopyEvery.String() + `): each copy
+                   writes two files to flash
 `
 }
 
-// ownOptions takes leased's own options (--state-dir, --no-state) out of
-// a ddhcpd command line, wherever they stand before a "--". ddhcpd's flags
-// are single letters, so "--name" is never one of them, unless it is the
-// value of a flag such as -H, which is left alone.
-func ownOptions(args []string) (stateDir string, noState bool, rest []string, err error) {
+// ownOpts are leased's own options of `leased mesh`.
+type ownOpts struct {
+	stateDir  string
+	noState   bool
+	copyDir   string
+	copyEvery time.Duration
+}
+
+// ownOptions takes leased's own options (--state-dir, --no-state,
+// --state-copy, --state-copy-every) out of a ddhcpd command line,
+// wherever they stand before a "--". ddhcpd's flags are single letters,
+// so "--name" is never one of them, unless it is the value of a flag such
+// as -H, which is left alone.
+func ownOptions(args []string) (o ownOpts, rest []string, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -126,32 +157,54 @@ func ownOptions(args []string) (stateDir string, noState bool, rest []string, er
 			continue
 		}
 		name, val, hasVal := strings.Cut(a, "=")
-		switch name {
-		case "--state-dir":
+		value := func(what string) (string, error) {
 			if !hasVal {
 				if i+1 >= len(args) {
-					return "", false, nil, errors.New("--state-dir needs a directory")
+					return "", fmt.Errorf("%s needs %s", name, what)
 				}
 				i++
 				val = args[i]
 			}
 			if val == "" {
-				return "", false, nil, errors.New("--state-dir needs a directory")
+				return "", fmt.Errorf("%s needs %s", name, what)
 			}
-			stateDir = val
+			return val, nil
+		}
+		switch name {
+		case "--state-dir":
+			if o.stateDir, err = value("a directory"); err != nil {
+				return ownOpts{}, nil, err
+			}
+		case "--state-copy":
+			if o.copyDir, err = value("a directory"); err != nil {
+				return ownOpts{}, nil, err
+			}
+		case "--state-copy-every":
+			v, err := value("a duration")
+			if err != nil {
+				return ownOpts{}, nil, err
+			}
+			if o.copyEvery, err = time.ParseDuration(v); err != nil || o.copyEvery < minStateCopyEvery {
+				return ownOpts{}, nil, fmt.Errorf("--state-copy-every %q: want a duration of at least %v, such as 30m or 2h", v, minStateCopyEvery)
+			}
 		case "--no-state":
 			if hasVal {
-				return "", false, nil, errors.New("--no-state takes no value")
+				return ownOpts{}, nil, errors.New("--no-state takes no value")
 			}
-			noState = true
+			o.noState = true
 		default:
-			return "", false, nil, fmt.Errorf("unknown option %s (leased's own options are --state-dir and --no-state; the others are ddhcpd's single-letter flags)", name)
+			return ownOpts{}, nil, fmt.Errorf("unknown option %s (leased's own options are --state-dir, --no-state, --state-copy and --state-copy-every; the others are ddhcpd's single-letter flags)", name)
 		}
 	}
-	if noState && stateDir != "" {
-		return "", false, nil, errors.New("--state-dir and --no-state exclude each other")
+	switch {
+	case o.noState && o.stateDir != "":
+		return ownOpts{}, nil, errors.New("--state-dir and --no-state exclude each other")
+	case o.noState && o.copyDir != "":
+		return ownOpts{}, nil, errors.New("--state-copy and --no-state exclude each other")
+	case o.copyEvery != 0 && o.copyDir == "":
+		return ownOpts{}, nil, errors.New("--state-copy-every needs --state-copy")
 	}
-	return stateDir, noState, rest, nil
+	return o, rest, nil
 }
 
 // ddhcpdValued lists ddhcpd's flags that take a value.
@@ -244,6 +297,14 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if st != nil {
 		defer st.close()
+		if o.StateCopy != "" {
+			n, err := restoreStateCopy(st, o.StateCopy)
+			if err != nil {
+				log.Warn("cannot take the state from its copy", "dir", o.StateCopy, "error", err)
+			} else if n > 0 {
+				log.Info("state taken from its copy", "dir", o.StateCopy, "leases", n)
+			}
+		}
 	}
 	hookOut := o.HookOutput
 	if hookOut == nil {
@@ -284,6 +345,17 @@ func Run(ctx context.Context, o Options) error {
 	if st != nil {
 		st.startClaimsWriter(id, c.rng, c.claimSnapshot) // stopped by st.close
 		wg.Go(func() { expireLoop(ctx, st) })
+		if o.StateCopy != "" {
+			every := o.StateCopyEvery
+			if every == 0 {
+				every = DefaultStateCopyEvery
+			}
+			sc := &stateCopy{dir: o.StateCopy, st: st, log: log,
+				claims: func() []byte { return claimsData(id, c.rng, c.claimSnapshot) }}
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			wg.Go(func() { sc.run(ctx, tick.C) })
+		}
 	}
 	if srv != nil {
 		wg.Go(func() {

@@ -133,6 +133,8 @@ func TestOwnOptions(t *testing.T) {
 		args    []string
 		dir     string
 		noState bool
+		copyDir string
+		every   time.Duration
 		rest    string
 		err     string
 	}{
@@ -149,8 +151,16 @@ func TestOwnOptions(t *testing.T) {
 		{args: []string{"--bogus"}, err: "unknown option --bogus"},
 		{args: []string{"--no-state=1"}, err: "takes no value"},
 		{args: []string{"--no-state", "--state-dir", "/s"}, err: "exclude each other"},
+		{args: []string{"--state-copy", "/f", "-L"}, copyDir: "/f", rest: "-L"},
+		{args: []string{"--state-copy=/f", "--state-copy-every", "2h"}, copyDir: "/f", every: 2 * time.Hour},
+		{args: []string{"--state-copy", "/f", "--state-copy-every=59s"}, err: "at least 1m0s"},
+		{args: []string{"--state-copy", "/f", "--state-copy-every", "often"}, err: "want a duration"},
+		{args: []string{"--state-copy-every", "2h"}, err: "needs --state-copy"},
+		{args: []string{"--state-copy"}, err: "needs a directory"},
+		{args: []string{"--no-state", "--state-copy", "/f"}, err: "exclude each other"},
 	} {
-		dir, noState, rest, err := ownOptions(tc.args)
+		o, rest, err := ownOptions(tc.args)
+		dir, noState := o.stateDir, o.noState
 		switch {
 		case tc.err != "":
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -158,8 +168,8 @@ func TestOwnOptions(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("%q: %v", tc.args, err)
-		case dir != tc.dir || noState != tc.noState || strings.Join(rest, " ") != tc.rest:
-			t.Errorf("%q: %q %v %q", tc.args, dir, noState, rest)
+		case dir != tc.dir || noState != tc.noState || o.copyDir != tc.copyDir || o.copyEvery != tc.every || strings.Join(rest, " ") != tc.rest:
+			t.Errorf("%q: %+v %q", tc.args, o, rest)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/leased/leased/internal/regularfile"
@@ -32,6 +33,7 @@ type state struct {
 	dirty  chan struct{}
 	stopCh chan struct{}
 	done   chan struct{} // closed when the claims writer has stopped; nil if never started
+	gen    atomic.Uint64 // counts changes to the leases (a state copy is written when it moved)
 }
 
 const (
@@ -93,12 +95,14 @@ func (s *state) load(now time.Time, id mesh.NodeID, rng mesh.Range, log *slog.Lo
 }
 
 func (s *state) put(ctx context.Context, l *lease.Lease, d lease.Durability) {
+	s.gen.Add(1)
 	if err := s.store.Put(ctx, l, d); err != nil {
 		s.log.Error("cannot store a lease", "addr", l.Addr, "error", err)
 	}
 }
 
 func (s *state) delete(ctx context.Context, addr netip.Addr) {
+	s.gen.Add(1)
 	if err := s.store.Delete(ctx, addr, nil, lease.Async); err != nil && !errors.Is(err, lease.ErrNotFound) {
 		s.log.Error("cannot delete a lease", "addr", addr, "error", err)
 	}
@@ -146,11 +150,7 @@ func (s *state) startClaimsWriter(id mesh.NodeID, rng mesh.Range, snapshot func(
 func (s *state) writeClaims(id mesh.NodeID, rng mesh.Range, snapshot func() map[uint32]time.Time) {
 	defer close(s.done)
 	save := func() {
-		cf := claimsFile{ID: id, Range: rangeKey(rng)}
-		for b, until := range snapshot() {
-			cf.Claims = append(cf.Claims, mesh.ResumeClaim{Block: b, Until: until})
-		}
-		if err := writeFileAtomic(filepath.Join(s.dir, claimsName), cf.marshal()); err != nil {
+		if err := writeFileAtomic(filepath.Join(s.dir, claimsName), claimsData(id, rng, snapshot)); err != nil {
 			s.log.Error("cannot save the claims", "error", err)
 		}
 	}
@@ -163,6 +163,15 @@ func (s *state) writeClaims(id mesh.NodeID, rng mesh.Range, snapshot func() map[
 			return
 		}
 	}
+}
+
+// claimsData is the claims file for the claims snapshot returns.
+func claimsData(id mesh.NodeID, rng mesh.Range, snapshot func() map[uint32]time.Time) []byte {
+	cf := claimsFile{ID: id, Range: rangeKey(rng)}
+	for b, until := range snapshot() {
+		cf.Claims = append(cf.Claims, mesh.ResumeClaim{Block: b, Until: until})
+	}
+	return cf.marshal()
 }
 
 // close stops the claims writer (after a last save) and closes the store.
