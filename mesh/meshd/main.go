@@ -56,8 +56,8 @@ type Options struct {
 	// and gives it back when the state directory is empty at start.
 	StateCopy      string
 	StateCopyEvery time.Duration // 0: DefaultStateCopyEvery
-	Logger  *slog.Logger
-	Level   *slog.LevelVar // changed by the control socket's LOG_LEVEL_SET
+	Logger         *slog.Logger
+	Level          *slog.LevelVar // changed by the control socket's LOG_LEVEL_SET
 	// HookOutput receives the hook's output; nil discards it.
 	HookOutput io.Writer
 }
