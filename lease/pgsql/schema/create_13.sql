@@ -1,250 +1,512 @@
 -- Kea's PostgreSQL schema 13.0, as Kea 2.2's `kea-admin db-init pgsql`
--- leaves a database: every table, column, default, constraint, index,
--- trigger and function it has, and the rows of its lookup tables. Kea 2.2
--- and the configuration backend's statements need all of it, not only the
--- lease tables. Init runs it in one transaction, with function bodies
+-- leaves a database: the same tables, columns, types, defaults,
+-- constraints, indexes, triggers, function signatures and lookup rows,
+-- which kea-dhcp4, kea-dhcp6, kea-admin and Kea's configuration backend
+-- read and write. Init runs it in one transaction, with function bodies
 -- checked only when they first run (they name tables created further on).
+--
+-- The function bodies are leased's own: each does what Kea's function of
+-- that name is documented and observed to do (schema_test.go runs the same
+-- statements on this schema and on kea-admin's and compares the rows),
+-- not the way Kea's does it.
 
--- Functions: the triggers' bodies, statistics, audit and dump helpers.
+-- Session values. Kea's configuration backend hands values from one
+-- statement to the next (the audit revision, whether a delete cascades,
+-- what a client class depended on before an update) in custom settings
+-- named kea.*, which last for the connection.
 
-CREATE FUNCTION checkdhcpv4clientclassdependency(p_class_id bigint, p_dependency_id bigint) RETURNS void
+CREATE FUNCTION get_session_value(name text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- A setting this session never made reads as NULL, not as an error.
+    RETURN current_setting(name, true);
+END;
+$$;
+
+CREATE FUNCTION get_session_big_int(name text) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    class_index BIGINT;
-    dependency_index BIGINT;
+    raw text := get_session_value(name);
 BEGIN
-    IF p_class_id IS NULL THEN
-        RAISE EXCEPTION 'Client class id must not be NULL.'
-            USING ERRCODE = 'sql_routine_exception';
+    -- Unset reads as 0: "no audit revision yet", "no class updated".
+    IF coalesce(raw, '') = '' THEN
+        RETURN 0;
     END IF;
+    RETURN raw::bigint;
+EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'session setting % holds %, which is not an integer (%)', name, quote_nullable(raw), SQLERRM;
+END;
+$$;
 
-    IF p_dependency_id IS NULL THEN
-        RAISE EXCEPTION 'Class dependency id must not be NULL.'
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    IF p_class_id = p_dependency_id THEN
-        RAISE EXCEPTION 'Client class must not have dependency on self.'
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    SELECT o.order_index INTO class_index FROM dhcp4_client_class AS c
-        INNER JOIN dhcp4_client_class_order AS o ON c.id = o.class_id
-        WHERE c.id = p_class_id;
-
-    IF class_index IS NULL THEN
-        RAISE EXCEPTION 'Client class with id % does not exist.', p_class_id
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    SELECT o.order_index INTO dependency_index FROM dhcp4_client_class AS c
-        INNER JOIN dhcp4_client_class_order AS o ON c.id = o.class_id
-        WHERE c.id = p_dependency_id;
-
-    IF dependency_index IS NULL THEN
-        RAISE EXCEPTION 'Dependency class with id % does not exist.', p_dependency_id
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    IF dependency_index > class_index THEN
-        RAISE EXCEPTION
-            'Client class with id % must not depend on class defined later with id %',
-            p_class_id, p_dependency_id USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    IF EXISTS(
-        SELECT 1 FROM dhcp4_client_class_server AS t1
-            LEFT JOIN dhcp4_client_class_server AS t2
-                ON t2.class_id = p_dependency_id AND (t2.server_id = 1 OR t2.server_id = t1.server_id)
-        WHERE t1.class_id = p_class_id AND t2.server_id IS NULL
-        LIMIT 1
-    ) THEN
-        RAISE EXCEPTION 'Unmet dependencies for client class with id %', class_id
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-    RETURN;
-END;$$;
-
-CREATE FUNCTION checkdhcpv4clientclassknowndependencychange() RETURNS void
+CREATE FUNCTION get_session_boolean(name text) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    depended BOOLEAN := false;
-    depends BOOLEAN := false;
-    client_class_id BIGINT;
-    depend_on_known_directly BOOLEAN;
-    depend_on_known_indirectly BOOLEAN;
+    raw text := get_session_value(name);
 BEGIN
-
-    client_class_id := get_session_big_int('kea.client_class_id');
-    IF client_class_id IS NOT NULL THEN
-        IF EXISTS(
-            SELECT 1 FROM dhcp4_client_class_dependency
-            WHERE dependency_id = client_class_id LIMIT 1
-        ) THEN
-            depend_on_known_directly := get_session_boolean('kea.depend_on_known_directly');
-            depend_on_known_indirectly := get_session_boolean('kea.depend_on_known_indirectly');
-            IF depend_on_known_directly = true OR depend_on_known_indirectly = true THEN
-                SET depended = true;
-            END IF;
-
-            SELECT depend_on_known_directly INTO depends FROM dhcp4_client_class
-                WHERE id = client_class_id;
-
-            IF depends = false THEN
-                SELECT depend_on_known_indirectly INTO depends FROM dhcp4_client_class_order
-                    WHERE class_id = client_class_id;
-            END IF;
-
-            IF depended <> depends THEN
-                RAISE EXCEPTION 'Class dependency on KNOWN/UNKNOWN built-in classes must not change.'
-                    USING ERRCODE = 'sql_routine_exception';
-            END IF;
-        END IF;
+    -- Unset reads as false: audit on, no cascade.
+    IF coalesce(raw, '') = '' THEN
+        RETURN false;
     END IF;
-    RETURN;
-END;$$;
+    RETURN raw::boolean;
+EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'session setting % holds %, which is not a boolean (%)', name, quote_nullable(raw), SQLERRM;
+END;
+$$;
 
-CREATE FUNCTION checkdhcpv6clientclassdependency(p_class_id bigint, p_dependency_id bigint) RETURNS void
+-- The three setters differ only in the type of the value; each stores
+-- its text for the rest of the session (not only the transaction: Kea
+-- reads some of them in a later statement of its own transaction or in
+-- the next one).
+
+CREATE FUNCTION set_session_value(name text, value boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM set_config(name, value::text, false);
+EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'set session setting % to %: %', name, quote_nullable(value), SQLERRM;
+END;
+$$;
+
+CREATE FUNCTION set_session_value(name text, value bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM set_config(name, value::text, false);
+EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'set session setting % to %: %', name, quote_nullable(value), SQLERRM;
+END;
+$$;
+
+CREATE FUNCTION set_session_value(name text, value text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM set_config(name, value, false);
+EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'set session setting % to %: %', name, quote_nullable(value), SQLERRM;
+END;
+$$;
+
+-- Small helpers Kea's statements and the functions below use.
+
+CREATE FUNCTION json_cast(json_candidate text) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- Kea writes an empty user context as '', which is not JSON; it
+    -- means an empty object. NULL stays NULL.
+    IF json_candidate = '' THEN
+        RETURN json '{}';
+    END IF;
+    RETURN json_candidate::json;
+END;
+$$;
+
+CREATE FUNCTION isjsonsupported() RETURNS boolean
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    class_index BIGINT;
-    dependency_index BIGINT;
+    supported boolean;
 BEGIN
-    IF p_class_id IS NULL THEN
-        RAISE EXCEPTION 'Client class id must not be NULL.'
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
+    -- Servers before 9.3 had no JSON operators, and the lease triggers
+    -- count client classes only where they have. The answer is also left
+    -- in the session as kea.json_supported, where Kea looks for it.
+    supported := EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'json_extract_path');
+    PERFORM set_session_value('kea.json_supported', supported);
+    RETURN supported;
+END;
+$$;
 
-    IF p_dependency_id IS NULL THEN
-        RAISE EXCEPTION 'Class dependency id must not be NULL.'
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
+CREATE FUNCTION gmt_epoch(input_ts timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- Seconds since 1970 of the time as the session's time zone's clock
+    -- shows it, read as if that clock were UTC's: Kea compares these with
+    -- its own local time.
+    RETURN extract(epoch FROM input_ts::timestamp without time zone)::bigint;
+EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'gmt_epoch(%): %', input_ts, SQLERRM;
+END;
+$$;
 
-    IF p_class_id = p_dependency_id THEN
-        RAISE EXCEPTION 'Client class must not have dependency on self.'
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    SELECT o.order_index INTO class_index FROM dhcp6_client_class AS c
-        INNER JOIN dhcp6_client_class_order AS o ON c.id = o.class_id
-        WHERE c.id = p_class_id;
-
-    IF class_index IS NULL THEN
-        RAISE EXCEPTION 'Client class with id % does not exist.', p_class_id
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    SELECT o.order_index INTO dependency_index FROM dhcp6_client_class AS c
-        INNER JOIN dhcp6_client_class_order AS o ON c.id = o.class_id
-        WHERE c.id = p_dependency_id;
-
-    IF dependency_index IS NULL THEN
-        RAISE EXCEPTION 'Dependency class with id % does not exist.', p_dependency_id
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    IF dependency_index > class_index THEN
-        RAISE EXCEPTION
-            'Client class with id % must not depend on class defined later with id %',
-            p_class_id, p_dependency_id USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    IF EXISTS(
-        SELECT 1 FROM dhcp6_client_class_server AS t1
-            LEFT JOIN dhcp6_client_class_server AS t2
-                ON t2.class_id = p_dependency_id AND (t2.server_id = 1 OR t2.server_id = t1.server_id)
-        WHERE t1.class_id = p_class_id AND t2.server_id IS NULL
-        LIMIT 1
-    ) THEN
-        RAISE EXCEPTION 'Unmet dependencies for client class with id %', p_class_id
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-    RETURN;
-END;$$;
-
-CREATE FUNCTION checkdhcpv6clientclassknowndependencychange() RETURNS void
+CREATE FUNCTION colonseparatedhex(hex text) RETURNS text
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    depended BOOLEAN := false;
-    depends BOOLEAN := false;
-    client_class_id BIGINT;
-    depend_on_known_directly BOOLEAN;
-    depend_on_known_indirectly BOOLEAN;
+    digits text := lower(hex);
 BEGIN
-
-    client_class_id := get_session_big_int('kea.client_class_id');
-    IF client_class_id IS NOT NULL THEN
-        IF EXISTS(
-            SELECT 1 FROM dhcp6_client_class_dependency
-            WHERE dependency_id = client_class_id LIMIT 1
-        ) THEN
-            depend_on_known_directly := get_session_boolean('kea.depend_on_known_directly');
-            depend_on_known_indirectly := get_session_boolean('kea.depend_on_known_indirectly');
-            IF depend_on_known_directly = true OR depend_on_known_indirectly = true THEN
-                SET depended = true;
-            END IF;
-
-            SELECT depend_on_known_directly INTO depends FROM dhcp6_client_class
-                WHERE id = client_class_id;
-
-            IF depends = false THEN
-                SELECT depend_on_known_indirectly INTO depends FROM dhcp6_client_class_order
-                    WHERE class_id = client_class_id;
-            END IF;
-
-            IF depended <> depends THEN
-                RAISE EXCEPTION 'Class dependency on KNOWN/UNKNOWN built-in classes must not change.'
-                    USING ERRCODE = 'sql_routine_exception';
-            END IF;
-        END IF;
+    -- Whole bytes: an odd count of digits gets a leading zero.
+    IF length(digits) % 2 = 1 THEN
+        digits := '0' || digits;
     END IF;
-    RETURN;
-END;$$;
+    -- A colon after every pair of digits that is not the last.
+    RETURN regexp_replace(digits, '(..)(?=.)', '\1:', 'g');
+END;
+$$;
+
+-- Lease counts. lease4_stat and lease6_stat count the leases of each
+-- subnet in the states 0 (in use) and 1 (declined); the *_by_client_class
+-- tables count leases in use per client class named in the lease's user
+-- context (ISC.client-classes), for the class lease limits. A count never
+-- goes below zero, and a count that reaches zero stays as a row.
+-- INSERT ... ON CONFLICT makes the first lease of a subnet or class safe
+-- from two servers writing at once.
+
+CREATE FUNCTION lease4_ains_lease4_stat(new_state bigint, new_subnet_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF new_state IN (0, 1) THEN
+        INSERT INTO lease4_stat AS s (subnet_id, state, leases)
+            VALUES (new_subnet_id, new_state, 1)
+            ON CONFLICT (subnet_id, state) DO UPDATE SET leases = s.leases + 1;
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION lease4_adel_lease4_stat(old_state bigint, old_subnet_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF old_state IN (0, 1) THEN
+        UPDATE lease4_stat
+            SET leases = CASE WHEN leases > 0 THEN leases - 1 ELSE 0 END
+            WHERE subnet_id = old_subnet_id AND state = old_state;
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION lease4_aupd_lease4_stat(old_state bigint, old_subnet_id bigint, new_state bigint, new_subnet_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- A lease that moves is uncounted where it was and counted where it
+    -- is. (An unknown, NULL, state or subnet is not a move.)
+    IF old_state <> new_state OR old_subnet_id <> new_subnet_id THEN
+        PERFORM lease4_adel_lease4_stat(old_state, old_subnet_id);
+        PERFORM lease4_ains_lease4_stat(new_state, new_subnet_id);
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION lease4_ains_lease4_stat_by_client_class(new_state bigint, new_user_context text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    class lease4_stat_by_client_class.client_class%TYPE;
+BEGIN
+    IF new_state <> 0 THEN
+        RETURN;
+    END IF;
+    -- A class is its JSON text without the quotes; a class listed twice
+    -- counts twice.
+    FOR class IN
+        SELECT btrim(c::text, '"') FROM json_array_elements(json_cast(new_user_context) -> 'ISC' -> 'client-classes') AS c
+    LOOP
+        INSERT INTO lease4_stat_by_client_class AS s (client_class, leases) VALUES (class, 1)
+            ON CONFLICT (client_class) DO UPDATE SET leases = s.leases + 1;
+    END LOOP;
+END;
+$$;
+
+CREATE FUNCTION lease4_adel_lease4_stat_by_client_class(old_state bigint, old_user_context text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    class lease4_stat_by_client_class.client_class%TYPE;
+BEGIN
+    IF old_state <> 0 THEN
+        RETURN;
+    END IF;
+    FOR class IN
+        SELECT btrim(c::text, '"') FROM json_array_elements(json_cast(old_user_context) -> 'ISC' -> 'client-classes') AS c
+    LOOP
+        UPDATE lease4_stat_by_client_class
+            SET leases = CASE WHEN leases > 0 THEN leases - 1 ELSE 0 END
+            WHERE client_class = class;
+    END LOOP;
+END;
+$$;
+
+CREATE FUNCTION lease4_aupd_lease4_stat_by_client_class(old_state bigint, old_user_context text, new_state bigint, new_user_context text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    old_classes text := json_cast(old_user_context) -> 'ISC' -> 'client-classes';
+    new_classes text := json_cast(new_user_context) -> 'ISC' -> 'client-classes';
+BEGIN
+    -- The class lists count as changed only when both leases have one
+    -- and their texts differ: a lease whose list appears or disappears
+    -- while its state stays keeps its counts, as on Kea's own schema
+    -- (Kea recounts with stat-lease4-recount when it must).
+    IF old_state <> new_state OR old_classes <> new_classes THEN
+        PERFORM lease4_adel_lease4_stat_by_client_class(old_state, old_user_context);
+        PERFORM lease4_ains_lease4_stat_by_client_class(new_state, new_user_context);
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION lease6_ains_lease6_stat(new_state bigint, new_subnet_id bigint, new_lease_type smallint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF new_state IN (0, 1) THEN
+        INSERT INTO lease6_stat AS s (subnet_id, lease_type, state, leases)
+            VALUES (new_subnet_id, new_lease_type, new_state, 1)
+            ON CONFLICT (subnet_id, lease_type, state) DO UPDATE SET leases = s.leases + 1;
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION lease6_adel_lease6_stat(old_state bigint, old_subnet_id bigint, old_lease_type smallint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF old_state IN (0, 1) THEN
+        UPDATE lease6_stat
+            SET leases = CASE WHEN leases > 0 THEN leases - 1 ELSE 0 END
+            WHERE subnet_id = old_subnet_id AND lease_type = old_lease_type AND state = old_state;
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION lease6_aupd_lease6_stat(old_state bigint, old_subnet_id bigint, old_lease_type smallint, new_state bigint, new_subnet_id bigint, new_lease_type smallint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF old_state <> new_state OR old_subnet_id <> new_subnet_id OR old_lease_type <> new_lease_type THEN
+        PERFORM lease6_adel_lease6_stat(old_state, old_subnet_id, old_lease_type);
+        PERFORM lease6_ains_lease6_stat(new_state, new_subnet_id, new_lease_type);
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION lease6_ains_lease6_stat_by_client_class(new_state bigint, new_user_context text, new_lease_type smallint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    class lease6_stat_by_client_class.client_class%TYPE;
+BEGIN
+    IF new_state <> 0 THEN
+        RETURN;
+    END IF;
+    FOR class IN
+        SELECT btrim(c::text, '"') FROM json_array_elements(json_cast(new_user_context) -> 'ISC' -> 'client-classes') AS c
+    LOOP
+        INSERT INTO lease6_stat_by_client_class AS s (client_class, lease_type, leases) VALUES (class, new_lease_type, 1)
+            ON CONFLICT (client_class, lease_type) DO UPDATE SET leases = s.leases + 1;
+    END LOOP;
+END;
+$$;
+
+CREATE FUNCTION lease6_adel_lease6_stat_by_client_class(old_state bigint, old_user_context text, old_lease_type smallint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    class lease6_stat_by_client_class.client_class%TYPE;
+BEGIN
+    IF old_state <> 0 THEN
+        RETURN;
+    END IF;
+    FOR class IN
+        SELECT btrim(c::text, '"') FROM json_array_elements(json_cast(old_user_context) -> 'ISC' -> 'client-classes') AS c
+    LOOP
+        UPDATE lease6_stat_by_client_class
+            SET leases = CASE WHEN leases > 0 THEN leases - 1 ELSE 0 END
+            WHERE client_class = class AND lease_type = old_lease_type;
+    END LOOP;
+END;
+$$;
+
+CREATE FUNCTION lease6_aupd_lease6_stat_by_client_class(old_state bigint, old_user_context text, old_lease_type smallint, new_state bigint, new_user_context text, new_lease_type smallint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    old_classes text := json_cast(old_user_context) -> 'ISC' -> 'client-classes';
+    new_classes text := json_cast(new_user_context) -> 'ISC' -> 'client-classes';
+BEGIN
+    -- As for IPv4 leases: a list that appears or disappears is no change.
+    IF old_state <> new_state OR old_classes <> new_classes OR old_lease_type <> new_lease_type THEN
+        PERFORM lease6_adel_lease6_stat_by_client_class(old_state, old_user_context, old_lease_type);
+        PERFORM lease6_ains_lease6_stat_by_client_class(new_state, new_user_context, new_lease_type);
+    END IF;
+END;
+$$;
+
+-- The lease tables' triggers (lease4_ains, ...): class counts where the
+-- server has JSON, subnet counts always.
+
+CREATE FUNCTION func_lease4_ains() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF isjsonsupported() THEN
+        PERFORM lease4_ains_lease4_stat_by_client_class(NEW.state, NEW.user_context);
+    END IF;
+    PERFORM lease4_ains_lease4_stat(NEW.state, NEW.subnet_id);
+    RETURN NULL; -- an AFTER trigger: the row is written already
+END;
+$$;
+
+CREATE FUNCTION func_lease4_aupd() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF isjsonsupported() THEN
+        PERFORM lease4_aupd_lease4_stat_by_client_class(OLD.state, OLD.user_context, NEW.state, NEW.user_context);
+    END IF;
+    PERFORM lease4_aupd_lease4_stat(OLD.state, OLD.subnet_id, NEW.state, NEW.subnet_id);
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION func_lease4_adel() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF isjsonsupported() THEN
+        PERFORM lease4_adel_lease4_stat_by_client_class(OLD.state, OLD.user_context);
+    END IF;
+    PERFORM lease4_adel_lease4_stat(OLD.state, OLD.subnet_id);
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION func_lease6_ains() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF isjsonsupported() THEN
+        PERFORM lease6_ains_lease6_stat_by_client_class(NEW.state, NEW.user_context, NEW.lease_type);
+    END IF;
+    PERFORM lease6_ains_lease6_stat(NEW.state, NEW.subnet_id, NEW.lease_type);
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION func_lease6_aupd() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF isjsonsupported() THEN
+        PERFORM lease6_aupd_lease6_stat_by_client_class(OLD.state, OLD.user_context, OLD.lease_type,
+            NEW.state, NEW.user_context, NEW.lease_type);
+    END IF;
+    PERFORM lease6_aupd_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type, NEW.state, NEW.subnet_id, NEW.lease_type);
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION func_lease6_adel() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF isjsonsupported() THEN
+        PERFORM lease6_adel_lease6_stat_by_client_class(OLD.state, OLD.user_context, OLD.lease_type);
+    END IF;
+    PERFORM lease6_adel_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type);
+    RETURN NULL;
+END;
+$$;
+
+-- Trigger functions of older schemas, which no trigger of 13.0 runs; kept
+-- because 13.0 has them. Each counts one lease change in the subnet
+-- counts only (no client classes), as the lease tables' triggers did
+-- before the class counts.
+
+CREATE FUNCTION proc_stat_lease4_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM lease4_ains_lease4_stat(NEW.state, NEW.subnet_id);
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION proc_stat_lease4_update() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM lease4_aupd_lease4_stat(OLD.state, OLD.subnet_id, NEW.state, NEW.subnet_id);
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION proc_stat_lease4_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM lease4_adel_lease4_stat(OLD.state, OLD.subnet_id);
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION proc_stat_lease6_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM lease6_ains_lease6_stat(NEW.state, NEW.subnet_id, NEW.lease_type);
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION proc_stat_lease6_update() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM lease6_aupd_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type, NEW.state, NEW.subnet_id, NEW.lease_type);
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION proc_stat_lease6_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM lease6_adel_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type);
+    RETURN NULL;
+END;
+$$;
+
+-- Lease limits (Kea's limits hook): before writing a lease, Kea passes
+-- its user context, whose ISC.limits names the client classes and the
+-- subnet with their limits; the answer is '' when none is reached, or
+-- the text Kea logs for the first one that is.
 
 CREATE FUNCTION checklease4limits(user_context text) RETURNS text
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    class TEXT;
-    name VARCHAR(255);
-    sid INT;
-    lease_limit INT;
-    lease_count INT;
+    limits json := json_cast(user_context) -> 'ISC' -> 'limits';
+    class_limit json;
+    class text;
+    cap integer;
+    used bigint;
+    subnet integer;
 BEGIN
-    FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(user_context)->'ISC'->'limits'->'client-classes') LOOP
-        SELECT TRIM('"' FROM (json_cast(class)->'name')::text) INTO name;
-        SELECT json_cast(class)->'address-limit' INTO lease_limit;
-
-        IF lease_limit IS NOT NULL THEN
-            SELECT leases FROM lease4_stat_by_client_class INTO lease_count WHERE client_class = name;
-            IF lease_count IS NULL THEN
-                lease_count := 0;
-            END IF;
-
-            IF lease_limit <= lease_count THEN
-                RETURN CONCAT('address limit ', lease_limit, ' for client class "', name, '", current lease count ', lease_count);
-            END IF;
+    FOR class_limit IN SELECT * FROM json_array_elements(limits -> 'client-classes') LOOP
+        cap := (class_limit ->> 'address-limit')::integer;
+        CONTINUE WHEN cap IS NULL;
+        class := btrim((class_limit -> 'name')::text, '"');
+        used := coalesce((SELECT leases FROM lease4_stat_by_client_class WHERE client_class = class), 0);
+        IF used >= cap THEN
+            RETURN format('address limit %s for client class "%s", current lease count %s', cap, class, used);
         END IF;
     END LOOP;
 
-    SELECT json_cast(user_context)->'ISC'->'limits'->'subnet'->'id' INTO sid;
-    SELECT json_cast(user_context)->'ISC'->'limits'->'subnet'->'address-limit' INTO lease_limit;
-
-    IF lease_limit IS NOT NULL THEN
-        SELECT leases FROM lease4_stat WHERE subnet_id = sid AND state = 0 INTO lease_count;
-        IF lease_count IS NULL THEN
-            lease_count := 0;
-        END IF;
-
-        IF lease_limit <= lease_count THEN
-            RETURN CONCAT('address limit ', lease_limit, ' for subnet ID ', sid, ', current lease count ', lease_count);
+    subnet := (limits -> 'subnet' ->> 'id')::integer;
+    cap := (limits -> 'subnet' ->> 'address-limit')::integer;
+    IF cap IS NOT NULL THEN
+        used := coalesce((SELECT leases FROM lease4_stat WHERE subnet_id = subnet AND state = 0), 0);
+        IF used >= cap THEN
+            RETURN format('address limit %s for subnet ID %s, current lease count %s', cap, subnet, used);
         END IF;
     END IF;
-
     RETURN '';
 END;
 $$;
@@ -253,296 +515,235 @@ CREATE FUNCTION checklease6limits(user_context text) RETURNS text
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    class TEXT;
-    name VARCHAR(255);
-    sid INT;
-    lease_limit INT;
-    lease_count INT;
+    limits json := json_cast(user_context) -> 'ISC' -> 'limits';
+    class_limit json;
+    class text;
+    cap integer;
+    used bigint;
+    subnet integer;
+    -- Addresses are lease type 0 (IA_NA), prefixes 2 (IA_PD).
+    kinds CONSTANT text[] := ARRAY['address', 'prefix'];
+    kind text;
 BEGIN
-    FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(user_context)->'ISC'->'limits'->'client-classes') LOOP
-        SELECT TRIM('"' FROM (json_cast(class)->'name')::text) INTO name;
-        SELECT json_cast(class)->'address-limit' INTO lease_limit;
-
-        IF lease_limit IS NOT NULL THEN
-            SELECT leases FROM lease6_stat_by_client_class WHERE client_class = name AND lease_type = 0 INTO lease_count;
-            IF lease_count IS NULL THEN
-                lease_count := 0;
+    FOR class_limit IN SELECT * FROM json_array_elements(limits -> 'client-classes') LOOP
+        class := btrim((class_limit -> 'name')::text, '"');
+        FOREACH kind IN ARRAY kinds LOOP
+            cap := (class_limit ->> (kind || '-limit'))::integer;
+            CONTINUE WHEN cap IS NULL;
+            used := coalesce((SELECT leases FROM lease6_stat_by_client_class
+                WHERE client_class = class AND lease_type = CASE kind WHEN 'address' THEN 0 ELSE 2 END), 0);
+            IF used >= cap THEN
+                RETURN format('%s limit %s for client class "%s", current lease count %s', kind, cap, class, used);
             END IF;
-
-            IF lease_limit <= lease_count THEN
-                RETURN CONCAT('address limit ', lease_limit, ' for client class "', name, '", current lease count ', lease_count);
-            END IF;
-        END IF;
-
-        SELECT json_cast(class)->'prefix-limit' INTO lease_limit;
-        IF lease_limit IS NOT NULL THEN
-            SELECT leases FROM lease6_stat_by_client_class WHERE client_class = name AND lease_type = 2 INTO lease_count;
-            IF lease_count IS NULL THEN
-                lease_count := 0;
-            END IF;
-
-            IF lease_limit <= lease_count THEN
-                RETURN CONCAT('prefix limit ', lease_limit, ' for client class "', name, '", current lease count ', lease_count);
-            END IF;
-        END IF;
+        END LOOP;
     END LOOP;
 
-    SELECT json_cast(user_context)->'ISC'->'limits'->'subnet'->'id' INTO sid;
-    SELECT json_cast(user_context)->'ISC'->'limits'->'subnet'->'address-limit' INTO lease_limit;
-    IF lease_limit IS NOT NULL THEN
-        SELECT leases FROM lease6_stat WHERE subnet_id = sid AND lease_type = 0 AND state = 0 INTO lease_count;
-        IF lease_count IS NULL THEN
-            lease_count := 0;
+    subnet := (limits -> 'subnet' ->> 'id')::integer;
+    FOREACH kind IN ARRAY kinds LOOP
+        cap := (limits -> 'subnet' ->> (kind || '-limit'))::integer;
+        CONTINUE WHEN cap IS NULL;
+        used := coalesce((SELECT leases FROM lease6_stat WHERE subnet_id = subnet AND state = 0
+            AND lease_type = CASE kind WHEN 'address' THEN 0 ELSE 2 END), 0);
+        IF used >= cap THEN
+            RETURN format('%s limit %s for subnet ID %s, current lease count %s', kind, cap, subnet, used);
         END IF;
-
-        IF lease_limit <= lease_count THEN
-            RETURN CONCAT('address limit ', lease_limit, ' for subnet ID ', sid, ', current lease count ', lease_count);
-        END IF;
-    END IF;
-    SELECT json_cast(user_context)->'ISC'->'limits'->'subnet'->'prefix-limit' INTO lease_limit;
-    IF lease_limit IS NOT NULL THEN
-        SELECT leases FROM lease6_stat WHERE subnet_id = sid AND lease_type = 2 AND state = 0 INTO lease_count;
-        IF lease_count IS NULL THEN
-            lease_count := 0;
-        END IF;
-
-        IF lease_limit <= lease_count THEN
-            RETURN CONCAT('prefix limit ', lease_limit, ' for subnet ID ', sid, ', current lease count ', lease_count);
-        END IF;
-    END IF;
-
+    END LOOP;
     RETURN '';
 END;
 $$;
 
-CREATE FUNCTION colonseparatedhex(hex text) RETURNS text
+-- kea-admin lease-dump and lease-upload. The dump is CSV in the columns
+-- of Kea's memfile lease files: addresses as text, binary identifiers as
+-- colon-separated hex, times as seconds since 1970, booleans as 0 or 1,
+-- and commas in text escaped as &#x2c so that they do not split a field.
+-- Upload takes one such row back.
+
+CREATE FUNCTION lease4dumpheader() RETURNS text
+    LANGUAGE sql
+    AS $$
+    SELECT text 'address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context';
+$$;
+
+CREATE FUNCTION lease4dumpdata() RETURNS TABLE(address inet, hwaddr character varying, client_id character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, state bigint, user_context character varying)
+    LANGUAGE sql
+    AS $$
+    SELECT inet '0.0.0.0' + l.address,
+           colonseparatedhex(encode(l.hwaddr, 'hex')),
+           colonseparatedhex(encode(l.client_id, 'hex')),
+           l.valid_lifetime,
+           extract(epoch FROM l.expire)::bigint,
+           l.subnet_id,
+           l.fqdn_fwd::integer,
+           l.fqdn_rev::integer,
+           replace(l.hostname, ',', '&#x2c'),
+           l.state,
+           replace(l.user_context, ',', '&#x2c')
+      FROM lease4 AS l
+     ORDER BY l.address;
+$$;
+
+CREATE FUNCTION lease4upload(address character varying, hwaddr character varying, client_id character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, state bigint, user_context character varying) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id,
+                        fqdn_fwd, fqdn_rev, hostname, state, user_context)
+    SELECT lease4upload.address::inet - inet '0.0.0.0',
+           decode(replace(lease4upload.hwaddr, ':', ''), 'hex'),
+           decode(replace(lease4upload.client_id, ':', ''), 'hex'),
+           lease4upload.valid_lifetime,
+           to_timestamp(lease4upload.expire),
+           lease4upload.subnet_id,
+           lease4upload.fqdn_fwd <> 0,
+           lease4upload.fqdn_rev <> 0,
+           replace(lease4upload.hostname, '&#x2c', ','),
+           lease4upload.state,
+           replace(lease4upload.user_context, '&#x2c', ',');
+END;
+$$;
+
+CREATE FUNCTION lease6dumpheader() RETURNS text
+    LANGUAGE sql
+    AS $$
+    SELECT text 'address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context,hwtype,hwaddr_source';
+$$;
+
+CREATE FUNCTION lease6dumpdata() RETURNS TABLE(address character varying, duid character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, pref_lifetime bigint, lease_type smallint, iaid integer, prefix_len smallint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, hwaddr character varying, state bigint, user_context character varying, hwtype smallint, hwaddr_source smallint)
+    LANGUAGE sql
+    AS $$
+    SELECT l.address,
+           colonseparatedhex(encode(l.duid, 'hex')),
+           l.valid_lifetime,
+           extract(epoch FROM l.expire)::bigint,
+           l.subnet_id,
+           l.pref_lifetime,
+           l.lease_type,
+           l.iaid,
+           l.prefix_len,
+           l.fqdn_fwd::integer,
+           l.fqdn_rev::integer,
+           replace(l.hostname, ',', '&#x2c'),
+           colonseparatedhex(encode(l.hwaddr, 'hex')),
+           l.state,
+           replace(l.user_context, ',', '&#x2c'),
+           l.hwtype,
+           l.hwaddr_source
+      FROM lease6 AS l
+     ORDER BY l.address;
+$$;
+
+CREATE FUNCTION lease6upload(address character varying, duid character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, pref_lifetime bigint, lease_type integer, iaid integer, prefix_len integer, fqdn_fwd integer, fqdn_rev integer, hostname character varying, hwaddr character varying, state bigint, user_context character varying, hwtype integer, hwaddr_source integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO lease6 (address, duid, valid_lifetime, expire, subnet_id, pref_lifetime, lease_type,
+                        iaid, prefix_len, fqdn_fwd, fqdn_rev, hostname, hwaddr, state, user_context,
+                        hwtype, hwaddr_source)
+    SELECT lease6upload.address,
+           decode(replace(lease6upload.duid, ':', ''), 'hex'),
+           lease6upload.valid_lifetime,
+           to_timestamp(lease6upload.expire),
+           lease6upload.subnet_id,
+           lease6upload.pref_lifetime,
+           lease6upload.lease_type,
+           lease6upload.iaid,
+           lease6upload.prefix_len,
+           lease6upload.fqdn_fwd <> 0,
+           lease6upload.fqdn_rev <> 0,
+           replace(lease6upload.hostname, '&#x2c', ','),
+           decode(replace(lease6upload.hwaddr, ':', ''), 'hex'),
+           lease6upload.state,
+           replace(lease6upload.user_context, '&#x2c', ','),
+           lease6upload.hwtype,
+           lease6upload.hwaddr_source;
+END;
+$$;
+
+-- The DHCPv4 configuration backend (Kea's cb_cmds and pgsql_cb hooks;
+-- Kea 2.2 in Debian has them not, Kea 3.x has). Every change to a
+-- configuration object gets a row in dhcp4_audit, under the revision the
+-- backend opened with createauditrevisiondhcp4, unless the session set
+-- kea.disable_audit; servers poll the audit to learn what changed.
+
+CREATE FUNCTION createauditrevisiondhcp4(audit_ts timestamp with time zone, server_tag character varying, audit_log_message text, cascade_transaction boolean) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    i INT := 3;
-    length INT := LENGTH(hex);
-    output TEXT;
+    revision bigint;
 BEGIN
-    IF MOD(length, 2) = 1 THEN
-        hex := CONCAT('0', hex);
-        length := length + 1;
+    IF get_session_boolean('kea.disable_audit') THEN
+        RETURN;
     END IF;
-
-    output := SUBSTR(hex, 1, 2);
-
-    WHILE i < length LOOP
-        output := CONCAT(output, ':', SUBSTR(hex, i, 2));
-        i := i + 2;
-    END LOOP;
-
-    output := LOWER(output);
-
-    RETURN output;
-END
+    INSERT INTO dhcp4_audit_revision (modification_ts, server_id, log_message)
+        VALUES (audit_ts, (SELECT s.id FROM dhcp4_server AS s WHERE s.tag = server_tag), audit_log_message)
+        RETURNING id INTO revision;
+    -- The audit entries of the statements that follow belong to it; a
+    -- cascade (a subnet deleted with its pools and options) is recorded
+    -- as the change of the object deleted alone.
+    PERFORM set_session_value('kea.audit_revision_id', revision);
+    PERFORM set_session_value('kea.cascade_transaction', cascade_transaction);
+END;
 $$;
 
 CREATE FUNCTION createauditentrydhcp4(object_type_val character varying, object_id_val bigint, modification_type_val character varying) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    audit_revision_id BIGINT;
-    disable_audit BOOLEAN := false;
+    kind smallint;
 BEGIN
-    disable_audit := get_session_boolean('kea.disable_audit');
-
-    IF disable_audit IS NULL OR disable_audit = false THEN
-        audit_revision_id := get_session_big_int('kea.audit_revision_id');
-        INSERT INTO dhcp4_audit (object_type, object_id, modification_type, revision_id)
-            VALUES (object_type_val, object_id_val,
-                (SELECT id FROM modification WHERE modification_type = modification_type_val),
-                 audit_revision_id);
+    IF get_session_boolean('kea.disable_audit') THEN
+        RETURN;
     END IF;
-    RETURN;
-END;$$;
-
-CREATE FUNCTION createauditentrydhcp6(object_type_val character varying, object_id_val bigint, modification_type_val character varying) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    audit_revision_id BIGINT;
-    disable_audit BOOLEAN := false;
-BEGIN
-    disable_audit := get_session_boolean('kea.disable_audit');
-    IF disable_audit = false THEN
-        audit_revision_id := get_session_big_int('kea.audit_revision_id');
-        INSERT INTO dhcp6_audit (object_type, object_id, modification_type, revision_id)
-            VALUES (object_type_val, object_id_val,
-                (SELECT id FROM modification WHERE modification_type = modification_type_val),
-                 audit_revision_id);
+    SELECT m.id INTO kind FROM modification AS m WHERE m.modification_type = modification_type_val;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'audit of % %: no modification type %', object_type_val, object_id_val, quote_nullable(modification_type_val)
+            USING ERRCODE = 'not_null_violation';
     END IF;
-    RETURN;
-END;$$;
-
-CREATE FUNCTION createauditrevisiondhcp4(audit_ts timestamp with time zone, server_tag character varying, audit_log_message text, cascade_transaction boolean) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    disable_audit BOOLEAN := false;
-    audit_revision_id BIGINT;
-    srv_id BIGINT;
-BEGIN
-    disable_audit := get_session_boolean('kea.disable_audit');
-    IF disable_audit = false THEN
-        SELECT id INTO srv_id FROM dhcp4_server WHERE tag = server_tag;
-        INSERT INTO dhcp4_audit_revision (modification_ts, server_id, log_message)
-            VALUES (audit_ts, srv_id, audit_log_message) returning id INTO audit_revision_id;
-
-        PERFORM set_session_value('kea.audit_revision_id', audit_revision_id);
-        PERFORM set_session_value('kea.cascade_transaction', cascade_transaction);
-    END IF;
-    RETURN;
-END;$$;
-
-CREATE FUNCTION createauditrevisiondhcp6(audit_ts timestamp with time zone, server_tag character varying, audit_log_message text, cascade_transaction boolean) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    disable_audit BOOLEAN := false;
-    audit_revision_id BIGINT;
-    srv_id BIGINT;
-BEGIN
-    disable_audit := get_session_boolean('kea.disable_audit');
-    IF disable_audit = false THEN
-        SELECT id INTO srv_id FROM dhcp6_server WHERE tag = server_tag;
-        INSERT INTO dhcp6_audit_revision (modification_ts, server_id, log_message)
-            VALUES (audit_ts, srv_id, audit_log_message) returning id INTO audit_revision_id;
-
-        PERFORM set_session_value('kea.audit_revision_id', audit_revision_id);
-        PERFORM set_session_value('kea.cascade_transaction', cascade_transaction);
-    END IF;
-    RETURN;
-END;$$;
+    INSERT INTO dhcp4_audit (object_type, object_id, modification_type, revision_id)
+        VALUES (object_type_val, object_id_val, kind, get_session_big_int('kea.audit_revision_id'));
+END;
+$$;
 
 CREATE FUNCTION createoptionauditdhcp4(modification_type character varying, scope_id smallint, option_id integer, p_subnet_id bigint, host_id integer, network_name character varying, pool_id bigint, p_modification_ts timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    snid BIGINT;
-    sid BIGINT;
-    cascade_transaction BOOLEAN;
+    owner_subnet bigint;
 BEGIN
-
-    cascade_transaction := get_session_boolean('kea.cascade_transaction');
-    IF cascade_transaction = false THEN
-        IF scope_id = 0 THEN
-            PERFORM createAuditEntryDHCP4('dhcp4_options', option_id, modification_type);
-        ELSEIF scope_id = 1 THEN
-            UPDATE dhcp4_subnet SET modification_ts = p_modification_ts
-                WHERE subnet_id = p_subnet_id;
-        ELSEIF scope_id = 4 THEN
-           SELECT id INTO snid FROM dhcp4_shared_network WHERE name = network_name LIMIT 1;
-           UPDATE dhcp4_shared_network SET modification_ts = p_modification_ts
-                WHERE id = snid;
-        ELSEIF scope_id = 5 THEN
-            SELECT dhcp4_pool.subnet_id INTO sid FROM dhcp4_pool WHERE id = pool_id;
-            UPDATE dhcp4_subnet SET modification_ts = p_modification_ts
-                WHERE subnet_id = sid;
-        END IF;
+    -- In a cascade the deleted owner's own entry covers its options.
+    IF get_session_boolean('kea.cascade_transaction') THEN
+        RETURN;
     END IF;
-    RETURN;
-END;$$;
-
-CREATE FUNCTION createoptionauditdhcp6(modification_type character varying, scope_id smallint, option_id integer, p_subnet_id bigint, host_id integer, network_name character varying, pool_id bigint, pd_pool_id bigint, p_modification_ts timestamp with time zone) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    snid BIGINT;
-    sid BIGINT;
-    cascade_transaction BOOLEAN;
-BEGIN
-
-    cascade_transaction := get_session_boolean('kea.cascade_transaction');
-    IF cascade_transaction = false THEN
-        IF scope_id = 0 THEN
-            PERFORM createAuditEntryDHCP6('dhcp6_options', option_id, modification_type);
-        ELSEIF scope_id = 1 THEN
-            UPDATE dhcp6_subnet SET modification_ts = p_modification_ts
-                WHERE subnet_id = p_subnet_id;
-        ELSEIF scope_id = 4 THEN
-           SELECT id INTO snid FROM dhcp6_shared_network WHERE name = network_name LIMIT 1;
-           UPDATE dhcp6_shared_network SET modification_ts = p_modification_ts
-                WHERE id = snid;
-        ELSEIF scope_id = 5 THEN
-            SELECT dhcp6_pool.subnet_id INTO sid FROM dhcp6_pool WHERE id = pool_id;
-            UPDATE dhcp6_subnet SET modification_ts = p_modification_ts
-                WHERE subnet_id = sid;
-        ELSEIF scope_id = 6 THEN
-            SELECT dhcp6_pd_pool.subnet_id INTO sid FROM dhcp6_pd_pool WHERE id = pd_pool_id;
-            UPDATE dhcp6_subnet SET modification_ts = p_modification_ts
-                WHERE subnet_id = sid;
-        END IF;
+    -- Only global options have audit entries of their own; an option of a
+    -- subnet, shared network or pool touches its owner's modification
+    -- time, whose update trigger records the owner as updated. Host
+    -- options (scope 3) and client class options are not audited here.
+    CASE scope_id
+    WHEN 0 THEN
+        PERFORM createauditentrydhcp4('dhcp4_options', option_id, modification_type);
+    WHEN 1 THEN
+        owner_subnet := p_subnet_id;
+    WHEN 4 THEN
+        UPDATE dhcp4_shared_network SET modification_ts = p_modification_ts
+            WHERE id = (SELECT n.id FROM dhcp4_shared_network AS n WHERE n.name = network_name LIMIT 1);
+    WHEN 5 THEN
+        SELECT p.subnet_id INTO owner_subnet FROM dhcp4_pool AS p WHERE p.id = createoptionauditdhcp4.pool_id;
+    ELSE
+        NULL;
+    END CASE;
+    IF owner_subnet IS NOT NULL THEN
+        UPDATE dhcp4_subnet SET modification_ts = p_modification_ts WHERE subnet_id = owner_subnet;
     END IF;
-    RETURN;
-END;$$;
-
-CREATE FUNCTION func_dhcp4_client_class_adel() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_client_class', OLD.id, 'delete');
-    RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp4_client_class_ains() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM setClientClass4Order(NEW.id, NEW.follow_class_name, NULL);
-    PERFORM createAuditEntryDHCP4('dhcp4_client_class', NEW.id, 'create');
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp4_client_class_aupd() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM set_session_value('kea.depend_on_known_directly', OLD.depend_on_known_directly);
-    PERFORM set_session_value('kea.client_class_id', NEW.id);
-    PERFORM setClientClass4Order(NEW.id, NEW.follow_class_name, OLD.follow_class_name);
-    PERFORM createAuditEntryDHCP4('dhcp4_client_class', NEW.id, 'update');
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp4_client_class_check_dependency_bins() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM checkDHCPv4ClientClassDependency(NEW.class_id, NEW.dependency_id);
-    RETURN NEW;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp4_client_class_dependency_ains() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM updateDHCPv4ClientClassKnownDependency(NEW.class_id, NEW.dependency_id);
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp4_global_parameter_adel() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_global_parameter', OLD.id, 'delete');
-    RETURN NULL;
-END;
-$$;
+-- The audit triggers: the object type is the table's name.
 
 CREATE FUNCTION func_dhcp4_global_parameter_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_global_parameter', NEW.id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -551,16 +752,16 @@ CREATE FUNCTION func_dhcp4_global_parameter_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_global_parameter', NEW.id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp4_option_def_adel() RETURNS trigger
+CREATE FUNCTION func_dhcp4_global_parameter_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_option_def', OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -569,7 +770,7 @@ CREATE FUNCTION func_dhcp4_option_def_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_option_def', NEW.id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -578,58 +779,16 @@ CREATE FUNCTION func_dhcp4_option_def_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_option_def', NEW.id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp4_options_adel() RETURNS trigger
+CREATE FUNCTION func_dhcp4_option_def_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createOptionAuditDHCP4('delete', OLD.scope_id, OLD.option_id, OLD.dhcp4_subnet_id,
-                                   OLD.host_id, OLD.shared_network_name, OLD.pool_id,
-                                   NOW());
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp4_options_ains() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM createOptionAuditDHCP4('create', NEW.scope_id, NEW.option_id, NEW.dhcp4_subnet_id,
-                                   NEW.host_id, NEW.shared_network_name, NEW.pool_id,
-                                   NEW.modification_ts);
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp4_options_aupd() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM createOptionAuditDHCP4('update', NEW.scope_id, NEW.option_id, NEW.dhcp4_subnet_id,
-                                   NEW.host_id, NEW.shared_network_name, NEW.pool_id,
-                                   NEW.modification_ts);
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp4_pool_bdel() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    DELETE FROM dhcp4_options WHERE scope_id = 5 AND pool_id = OLD.id;
-    RETURN OLD;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp4_server_adel() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_server', OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -638,7 +797,7 @@ CREATE FUNCTION func_dhcp4_server_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_server', NEW.id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -647,16 +806,16 @@ CREATE FUNCTION func_dhcp4_server_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_server', NEW.id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp4_shared_network_adel() RETURNS trigger
+CREATE FUNCTION func_dhcp4_server_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_shared_network', OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -665,7 +824,7 @@ CREATE FUNCTION func_dhcp4_shared_network_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_shared_network', NEW.id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -674,7 +833,18 @@ CREATE FUNCTION func_dhcp4_shared_network_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_shared_network', NEW.id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
+    RETURN NULL;
+END;
+$$;
+
+-- No trigger runs this one: a shared network's delete is recorded by
+-- func_dhcp4_shared_network_bdel, before its subnets are let go.
+CREATE FUNCTION func_dhcp4_shared_network_adel() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -683,7 +853,9 @@ CREATE FUNCTION func_dhcp4_shared_network_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_shared_network', OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
+    -- Its subnets stay, outside any network; its options go (the foreign
+    -- keys name no network).
     UPDATE dhcp4_subnet SET shared_network_name = NULL WHERE shared_network_name = OLD.name;
     DELETE FROM dhcp4_options WHERE shared_network_name = OLD.name;
     RETURN OLD;
@@ -694,7 +866,7 @@ CREATE FUNCTION func_dhcp4_subnet_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_subnet', NEW.subnet_id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.subnet_id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -703,7 +875,7 @@ CREATE FUNCTION func_dhcp4_subnet_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_subnet', NEW.subnet_id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.subnet_id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -712,76 +884,336 @@ CREATE FUNCTION func_dhcp4_subnet_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP4('dhcp4_subnet', OLD.subnet_id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.subnet_id, 'delete');
+    -- The subnet's pools (with their options) and options go with it.
     DELETE FROM dhcp4_pool WHERE subnet_id = OLD.subnet_id;
     DELETE FROM dhcp4_options WHERE dhcp4_subnet_id = OLD.subnet_id;
     RETURN OLD;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp6_client_class_adel() RETURNS trigger
+CREATE FUNCTION func_dhcp4_pool_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_client_class', OLD.id, 'delete');
+    -- A pool's options (scope 5) go with it.
+    DELETE FROM dhcp4_options WHERE scope_id = 5 AND pool_id = OLD.id;
+    RETURN OLD;
+END;
+$$;
+
+CREATE FUNCTION func_dhcp4_options_ains() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM createoptionauditdhcp4('create', NEW.scope_id, NEW.option_id, NEW.dhcp4_subnet_id,
+        NEW.host_id, NEW.shared_network_name, NEW.pool_id, NEW.modification_ts);
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp6_client_class_ains() RETURNS trigger
+CREATE FUNCTION func_dhcp4_options_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM setClientClass6Order(NEW.id, NEW.follow_class_name, NULL);
-    PERFORM createAuditEntryDHCP6('dhcp6_client_class', NEW.id, 'create');
+    PERFORM createoptionauditdhcp4('update', NEW.scope_id, NEW.option_id, NEW.dhcp4_subnet_id,
+        NEW.host_id, NEW.shared_network_name, NEW.pool_id, NEW.modification_ts);
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp6_client_class_aupd() RETURNS trigger
+CREATE FUNCTION func_dhcp4_options_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
+    -- A deleted option has no modification time of its own: its owner
+    -- was modified now.
+    PERFORM createoptionauditdhcp4('delete', OLD.scope_id, OLD.option_id, OLD.dhcp4_subnet_id,
+        OLD.host_id, OLD.shared_network_name, OLD.pool_id, now());
+    RETURN NULL;
+END;
+$$;
+
+-- Client classes are evaluated in an order (dhcp4_client_class_order): a
+-- class after the one its follow_class_name names, or last, and always
+-- after the classes it depends on (dhcp4_client_class_dependency, filled
+-- by Kea after the class is written). A class that depends on the
+-- built-in KNOWN or UNKNOWN classes, directly (depend_on_known_directly)
+-- or through a class it depends on (depend_on_known_indirectly), must
+-- keep doing so while other classes depend on it.
+
+CREATE FUNCTION func_dhcp4_client_class_ains() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM setclientclass4order(NEW.id, NEW.follow_class_name, NULL);
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION func_dhcp4_client_class_aupd() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- What the class was, for checkdhcpv4clientclassknowndependencychange,
+    -- which Kea calls once it has written the class's dependencies again.
     PERFORM set_session_value('kea.depend_on_known_directly', OLD.depend_on_known_directly);
     PERFORM set_session_value('kea.client_class_id', NEW.id);
-    PERFORM setClientClass6Order(NEW.id, NEW.follow_class_name, OLD.follow_class_name);
-    PERFORM createAuditEntryDHCP6('dhcp6_client_class', NEW.id, 'update');
+    PERFORM setclientclass4order(NEW.id, NEW.follow_class_name, OLD.follow_class_name);
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp6_client_class_check_dependency_bins() RETURNS trigger
+CREATE FUNCTION func_dhcp4_client_class_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM checkDHCPv6ClientClassDependency(NEW.class_id, NEW.dependency_id);
-    RETURN NEW;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp6_client_class_dependency_ains() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM updateDHCPv6ClientClassKnownDependency(NEW.class_id, NEW.dependency_id);
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp6_global_parameter_adel() RETURNS trigger
+CREATE FUNCTION func_dhcp4_client_class_check_dependency_bins() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_global_parameter', OLD.id, 'delete');
+    PERFORM checkdhcpv4clientclassdependency(NEW.class_id, NEW.dependency_id);
+    RETURN NEW; -- a BEFORE trigger: the row is written as it is
+END;
+$$;
+
+CREATE FUNCTION func_dhcp4_client_class_dependency_ains() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM updatedhcpv4clientclassknowndependency(NEW.class_id, NEW.dependency_id);
     RETURN NULL;
 END;
 $$;
+
+CREATE FUNCTION setclientclass4order(id bigint, new_follow_class_name character varying, old_follow_class_name character varying) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    was_indirect boolean; -- NULL: the class has no place yet
+    after_index bigint;   -- the class goes right after this place
+BEGIN
+    SELECT o.depend_on_known_indirectly INTO was_indirect
+        FROM dhcp4_client_class_order AS o WHERE o.class_id = setclientclass4order.id;
+    PERFORM set_session_value('kea.depend_on_known_indirectly', was_indirect);
+
+    IF was_indirect IS NOT NULL AND new_follow_class_name IS NOT DISTINCT FROM old_follow_class_name THEN
+        -- The class keeps its place. Kea writes its dependencies again
+        -- next, and their insert trigger sets the flag anew.
+        UPDATE dhcp4_client_class_order SET depend_on_known_indirectly = false
+            WHERE class_id = setclientclass4order.id;
+        RETURN;
+    END IF;
+
+    IF new_follow_class_name IS NULL THEN
+        SELECT coalesce(max(o.order_index), 0) INTO after_index FROM dhcp4_client_class_order AS o;
+    ELSE
+        SELECT o.order_index INTO after_index
+            FROM dhcp4_client_class AS c JOIN dhcp4_client_class_order AS o ON o.class_id = c.id
+            WHERE c.name = new_follow_class_name;
+        IF after_index IS NULL THEN
+            RAISE EXCEPTION 'client class % to follow does not exist', quote_literal(new_follow_class_name)
+                USING ERRCODE = 'sql_routine_exception';
+        END IF;
+        -- Make room after it, when the place is taken.
+        IF EXISTS (SELECT 1 FROM dhcp4_client_class_order AS o WHERE o.order_index = after_index + 1) THEN
+            UPDATE dhcp4_client_class_order SET order_index = order_index + 1 WHERE order_index > after_index;
+        END IF;
+    END IF;
+
+    IF EXISTS (SELECT 1 FROM dhcp4_client_class_dependency AS d
+                 JOIN dhcp4_client_class_order AS o ON o.class_id = d.class_id
+                WHERE d.dependency_id = setclientclass4order.id AND o.order_index <= after_index) THEN
+        RAISE EXCEPTION 'client class % cannot move after position %: classes that depend on it would come before it',
+            setclientclass4order.id, after_index USING ERRCODE = 'sql_routine_exception';
+    END IF;
+
+    -- A class new to the order has no dependencies yet.
+    INSERT INTO dhcp4_client_class_order AS o (class_id, order_index, depend_on_known_indirectly)
+        VALUES (setclientclass4order.id, after_index + 1, false)
+        ON CONFLICT (class_id) DO UPDATE SET order_index = EXCLUDED.order_index;
+END;
+$$;
+
+CREATE FUNCTION checkdhcpv4clientclassdependency(p_class_id bigint, p_dependency_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    class_index bigint;
+    dependency_index bigint;
+BEGIN
+    IF p_class_id IS NULL OR p_dependency_id IS NULL THEN
+        RAISE EXCEPTION 'client class dependency of % on %: both ids are needed', p_class_id, p_dependency_id
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+    IF p_class_id = p_dependency_id THEN
+        RAISE EXCEPTION 'client class % cannot depend on itself', p_class_id
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+    -- Every class has a place (its insert trigger gives it one).
+    SELECT order_index INTO class_index FROM dhcp4_client_class_order WHERE class_id = p_class_id;
+    IF class_index IS NULL THEN
+        RAISE EXCEPTION 'client class % does not exist', p_class_id USING ERRCODE = 'sql_routine_exception';
+    END IF;
+    SELECT order_index INTO dependency_index FROM dhcp4_client_class_order WHERE class_id = p_dependency_id;
+    IF dependency_index IS NULL THEN
+        RAISE EXCEPTION 'client class % that % depends on does not exist', p_dependency_id, p_class_id
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+    IF dependency_index > class_index THEN
+        RAISE EXCEPTION 'client class % cannot depend on class %, which comes after it', p_class_id, p_dependency_id
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+    -- Each server the class is for needs the dependency too: for that
+    -- server or for all (server 1).
+    IF EXISTS (SELECT 1 FROM dhcp4_client_class_server AS mine
+                WHERE mine.class_id = p_class_id
+                  AND NOT EXISTS (SELECT 1 FROM dhcp4_client_class_server AS theirs
+                                   WHERE theirs.class_id = p_dependency_id
+                                     AND theirs.server_id IN (1, mine.server_id))) THEN
+        RAISE EXCEPTION 'client class % depends on class %, which is not on all of its servers', p_class_id, p_dependency_id
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION updatedhcpv4clientclassknowndependency(client_class_id bigint, dependency_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    direct boolean;
+    indirect boolean;
+BEGIN
+    SELECT c.depend_on_known_directly, o.depend_on_known_indirectly INTO direct, indirect
+        FROM dhcp4_client_class AS c LEFT JOIN dhcp4_client_class_order AS o ON o.class_id = c.id
+        WHERE c.id = updatedhcpv4clientclassknowndependency.dependency_id;
+    -- Depending on a class that depends on KNOWN is depending on KNOWN.
+    IF direct OR (NOT direct AND indirect) THEN
+        UPDATE dhcp4_client_class_order SET depend_on_known_indirectly = true
+            WHERE class_id = updatedhcpv4clientclassknowndependency.client_class_id;
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION checkdhcpv4clientclassknowndependencychange() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    updated bigint := get_session_big_int('kea.client_class_id');
+    before boolean;
+    after boolean;
+BEGIN
+    -- Only a class others depend on is held to what it depended on.
+    IF NOT EXISTS (SELECT 1 FROM dhcp4_client_class_dependency WHERE dependency_id = updated) THEN
+        RETURN;
+    END IF;
+    -- Before: as the class's update trigger left it in the session.
+    before := get_session_boolean('kea.depend_on_known_directly') OR get_session_boolean('kea.depend_on_known_indirectly');
+    SELECT depend_on_known_directly INTO after FROM dhcp4_client_class WHERE id = updated;
+    IF NOT after THEN
+        SELECT depend_on_known_indirectly INTO after FROM dhcp4_client_class_order WHERE class_id = updated;
+    END IF;
+    IF before <> after THEN
+        RAISE EXCEPTION 'client class % must keep % on the KNOWN or UNKNOWN class: other classes depend on it',
+            updated, CASE WHEN before THEN 'depending' ELSE 'not depending' END
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+END;
+$$;
+
+-- The DHCPv6 configuration backend: as the DHCPv4 one above. Every change to a
+-- configuration object gets a row in dhcp6_audit, under the revision the
+-- backend opened with createauditrevisiondhcp6, unless the session set
+-- kea.disable_audit; servers poll the audit to learn what changed.
+
+CREATE FUNCTION createauditrevisiondhcp6(audit_ts timestamp with time zone, server_tag character varying, audit_log_message text, cascade_transaction boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    revision bigint;
+BEGIN
+    IF get_session_boolean('kea.disable_audit') THEN
+        RETURN;
+    END IF;
+    INSERT INTO dhcp6_audit_revision (modification_ts, server_id, log_message)
+        VALUES (audit_ts, (SELECT s.id FROM dhcp6_server AS s WHERE s.tag = server_tag), audit_log_message)
+        RETURNING id INTO revision;
+    -- The audit entries of the statements that follow belong to it; a
+    -- cascade (a subnet deleted with its pools and options) is recorded
+    -- as the change of the object deleted alone.
+    PERFORM set_session_value('kea.audit_revision_id', revision);
+    PERFORM set_session_value('kea.cascade_transaction', cascade_transaction);
+END;
+$$;
+
+CREATE FUNCTION createauditentrydhcp6(object_type_val character varying, object_id_val bigint, modification_type_val character varying) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    kind smallint;
+BEGIN
+    IF get_session_boolean('kea.disable_audit') THEN
+        RETURN;
+    END IF;
+    SELECT m.id INTO kind FROM modification AS m WHERE m.modification_type = modification_type_val;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'audit of % %: no modification type %', object_type_val, object_id_val, quote_nullable(modification_type_val)
+            USING ERRCODE = 'not_null_violation';
+    END IF;
+    INSERT INTO dhcp6_audit (object_type, object_id, modification_type, revision_id)
+        VALUES (object_type_val, object_id_val, kind, get_session_big_int('kea.audit_revision_id'));
+END;
+$$;
+
+CREATE FUNCTION createoptionauditdhcp6(modification_type character varying, scope_id smallint, option_id integer, p_subnet_id bigint, host_id integer, network_name character varying, pool_id bigint, pd_pool_id bigint, p_modification_ts timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    owner_subnet bigint;
+BEGIN
+    -- In a cascade the deleted owner's own entry covers its options.
+    IF get_session_boolean('kea.cascade_transaction') THEN
+        RETURN;
+    END IF;
+    -- Only global options have audit entries of their own; an option of a
+    -- subnet, shared network, pool or prefix pool touches its owner's modification
+    -- time, whose update trigger records the owner as updated. Host
+    -- options (scope 3) and client class options are not audited here.
+    CASE scope_id
+    WHEN 0 THEN
+        PERFORM createauditentrydhcp6('dhcp6_options', option_id, modification_type);
+    WHEN 1 THEN
+        owner_subnet := p_subnet_id;
+    WHEN 4 THEN
+        UPDATE dhcp6_shared_network SET modification_ts = p_modification_ts
+            WHERE id = (SELECT n.id FROM dhcp6_shared_network AS n WHERE n.name = network_name LIMIT 1);
+    WHEN 5 THEN
+        SELECT p.subnet_id INTO owner_subnet FROM dhcp6_pool AS p WHERE p.id = createoptionauditdhcp6.pool_id;
+    WHEN 6 THEN
+        SELECT p.subnet_id INTO owner_subnet FROM dhcp6_pd_pool AS p WHERE p.id = createoptionauditdhcp6.pd_pool_id;
+    ELSE
+        NULL;
+    END CASE;
+    IF owner_subnet IS NOT NULL THEN
+        UPDATE dhcp6_subnet SET modification_ts = p_modification_ts WHERE subnet_id = owner_subnet;
+    END IF;
+END;
+$$;
+
+-- The audit triggers: the object type is the table's name.
 
 CREATE FUNCTION func_dhcp6_global_parameter_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_global_parameter', NEW.id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -790,16 +1222,16 @@ CREATE FUNCTION func_dhcp6_global_parameter_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_global_parameter', NEW.id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp6_option_def_adel() RETURNS trigger
+CREATE FUNCTION func_dhcp6_global_parameter_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_option_def', OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -808,7 +1240,7 @@ CREATE FUNCTION func_dhcp6_option_def_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_option_def', NEW.id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -817,67 +1249,16 @@ CREATE FUNCTION func_dhcp6_option_def_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_option_def', NEW.id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp6_options_adel() RETURNS trigger
+CREATE FUNCTION func_dhcp6_option_def_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createOptionAuditDHCP6('delete', OLD.scope_id, OLD.option_id, OLD.dhcp6_subnet_id,
-                                   OLD.host_id, OLD.shared_network_name, OLD.pool_id,
-                                   OLD.pd_pool_id, NOW());
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp6_options_ains() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM createOptionAuditDHCP6('create', NEW.scope_id, NEW.option_id, NEW.dhcp6_subnet_id,
-                                   NEW.host_id, NEW.shared_network_name, NEW.pool_id,
-                                   NEW.pd_pool_id, NEW.modification_ts);
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp6_options_aupd() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM createOptionAuditDHCP6('update', NEW.scope_id, NEW.option_id, NEW.dhcp6_subnet_id,
-                                   NEW.host_id, NEW.shared_network_name, NEW.pool_id,
-                                   NEW.pd_pool_id, NEW.modification_ts);
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp6_pd_pool_bdel() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    DELETE FROM dhcp6_options WHERE scope_id = 6 AND pd_pool_id = OLD.id;
-    RETURN OLD;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp6_pool_bdel() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    DELETE FROM dhcp6_options WHERE scope_id = 5 AND pool_id = OLD.id;
-    RETURN OLD;
-END;
-$$;
-
-CREATE FUNCTION func_dhcp6_server_adel() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_server', OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -886,7 +1267,7 @@ CREATE FUNCTION func_dhcp6_server_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_server', NEW.id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -895,16 +1276,16 @@ CREATE FUNCTION func_dhcp6_server_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_server', NEW.id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_dhcp6_shared_network_adel() RETURNS trigger
+CREATE FUNCTION func_dhcp6_server_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_shared_network', OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -913,7 +1294,7 @@ CREATE FUNCTION func_dhcp6_shared_network_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_shared_network', NEW.id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -922,7 +1303,18 @@ CREATE FUNCTION func_dhcp6_shared_network_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_shared_network', NEW.id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
+    RETURN NULL;
+END;
+$$;
+
+-- No trigger runs this one: a shared network's delete is recorded by
+-- func_dhcp6_shared_network_bdel, before its subnets are let go.
+CREATE FUNCTION func_dhcp6_shared_network_adel() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -931,7 +1323,9 @@ CREATE FUNCTION func_dhcp6_shared_network_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_shared_network', OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
+    -- Its subnets stay, outside any network; its options go (the foreign
+    -- keys name no network).
     UPDATE dhcp6_subnet SET shared_network_name = NULL WHERE shared_network_name = OLD.name;
     DELETE FROM dhcp6_options WHERE shared_network_name = OLD.name;
     RETURN OLD;
@@ -942,7 +1336,7 @@ CREATE FUNCTION func_dhcp6_subnet_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_subnet', NEW.subnet_id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.subnet_id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -951,7 +1345,7 @@ CREATE FUNCTION func_dhcp6_subnet_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_subnet', NEW.subnet_id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.subnet_id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -960,7 +1354,9 @@ CREATE FUNCTION func_dhcp6_subnet_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createAuditEntryDHCP6('dhcp6_subnet', OLD.subnet_id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.subnet_id, 'delete');
+    -- The subnet's pools and prefix pools (with their options) and
+    -- options go with it.
     DELETE FROM dhcp6_pool WHERE subnet_id = OLD.subnet_id;
     DELETE FROM dhcp6_pd_pool WHERE subnet_id = OLD.subnet_id;
     DELETE FROM dhcp6_options WHERE dhcp6_subnet_id = OLD.subnet_id;
@@ -968,922 +1364,265 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION func_lease4_adel() RETURNS trigger
+CREATE FUNCTION func_dhcp6_pool_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF isJsonSupported() = true THEN
-        PERFORM lease4_ADEL_lease4_stat_by_client_class(OLD.state, OLD.user_context);
-    END IF;
-    PERFORM lease4_ADEL_lease4_stat(OLD.state, OLD.subnet_id);
+    -- A pool's options (scope 5) go with it.
+    DELETE FROM dhcp6_options WHERE scope_id = 5 AND pool_id = OLD.id;
+    RETURN OLD;
+END;
+$$;
+
+CREATE FUNCTION func_dhcp6_pd_pool_bdel() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- A prefix pool's options (scope 6) go with it.
+    DELETE FROM dhcp6_options WHERE scope_id = 6 AND pd_pool_id = OLD.id;
+    RETURN OLD;
+END;
+$$;
+
+CREATE FUNCTION func_dhcp6_options_ains() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM createoptionauditdhcp6('create', NEW.scope_id, NEW.option_id, NEW.dhcp6_subnet_id,
+        NEW.host_id, NEW.shared_network_name, NEW.pool_id, NEW.pd_pool_id, NEW.modification_ts);
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_lease4_ains() RETURNS trigger
+CREATE FUNCTION func_dhcp6_options_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF isJsonSupported() = true THEN
-        PERFORM lease4_AINS_lease4_stat_by_client_class(NEW.state, NEW.user_context);
-    END IF;
-    PERFORM lease4_AINS_lease4_stat(NEW.state, NEW.subnet_id);
+    PERFORM createoptionauditdhcp6('update', NEW.scope_id, NEW.option_id, NEW.dhcp6_subnet_id,
+        NEW.host_id, NEW.shared_network_name, NEW.pool_id, NEW.pd_pool_id, NEW.modification_ts);
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_lease4_aupd() RETURNS trigger
+CREATE FUNCTION func_dhcp6_options_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF isJsonSupported() = true THEN
-        PERFORM lease4_AUPD_lease4_stat_by_client_class(OLD.state, OLD.user_context, NEW.state, NEW.user_context);
-    END IF;
-    PERFORM lease4_AUPD_lease4_stat(OLD.state, OLD.subnet_id, NEW.state, NEW.subnet_id);
+    -- A deleted option has no modification time of its own: its owner
+    -- was modified now.
+    PERFORM createoptionauditdhcp6('delete', OLD.scope_id, OLD.option_id, OLD.dhcp6_subnet_id,
+        OLD.host_id, OLD.shared_network_name, OLD.pool_id, OLD.pd_pool_id, now());
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_lease6_adel() RETURNS trigger
+-- Client classes are evaluated in an order (dhcp6_client_class_order): a
+-- class after the one its follow_class_name names, or last, and always
+-- after the classes it depends on (dhcp6_client_class_dependency, filled
+-- by Kea after the class is written). A class that depends on the
+-- built-in KNOWN or UNKNOWN classes, directly (depend_on_known_directly)
+-- or through a class it depends on (depend_on_known_indirectly), must
+-- keep doing so while other classes depend on it.
+
+CREATE FUNCTION func_dhcp6_client_class_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF isJsonSupported() = true THEN
-        PERFORM lease6_ADEL_lease6_stat_by_client_class(OLD.state, OLD.user_context, OLD.lease_type);
-    END IF;
-    PERFORM lease6_ADEL_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type);
+    PERFORM setclientclass6order(NEW.id, NEW.follow_class_name, NULL);
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_lease6_ains() RETURNS trigger
+CREATE FUNCTION func_dhcp6_client_class_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF isJsonSupported() = true THEN
-        PERFORM lease6_AINS_lease6_stat_by_client_class(NEW.state, NEW.user_context, NEW.lease_type);
-    END IF;
-    PERFORM lease6_AINS_lease6_stat(NEW.state, NEW.subnet_id, NEW.lease_type);
+    -- What the class was, for checkdhcpv6clientclassknowndependencychange,
+    -- which Kea calls once it has written the class's dependencies again.
+    PERFORM set_session_value('kea.depend_on_known_directly', OLD.depend_on_known_directly);
+    PERFORM set_session_value('kea.client_class_id', NEW.id);
+    PERFORM setclientclass6order(NEW.id, NEW.follow_class_name, OLD.follow_class_name);
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION func_lease6_aupd() RETURNS trigger
+CREATE FUNCTION func_dhcp6_client_class_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF isJsonSupported() = true THEN
-        PERFORM lease6_AUPD_lease6_stat_by_client_class(OLD.state, OLD.user_context, OLD.lease_type, NEW.state, NEW.user_context, NEW.lease_type);
-    END IF;
-    PERFORM lease6_AUPD_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type, NEW.state, NEW.subnet_id, NEW.lease_type);
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
 
-CREATE FUNCTION get_session_big_int(name text) RETURNS bigint
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    int_value BIGINT := 0;
-    text_value TEXT := '';
-BEGIN
-    text_value = get_session_value(name);
-    IF text_value is NULL or text_value = '' THEN
-        RETURN(0);
-    END IF;
-
-    int_value = cast(text_value as BIGINT);
-    RETURN(int_value);
-
-    EXCEPTION
-    WHEN OTHERS THEN
-        RAISE EXCEPTION 'get_session_big_int(%) failed - text:[%] , sqlstate: %', name, text_value, sqlstate;
-
-END;$$;
-
-CREATE FUNCTION get_session_boolean(name text) RETURNS boolean
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    bool_value BOOLEAN := false;
-    text_value TEXT := '';
-BEGIN
-    text_value = get_session_value(name);
-    IF text_value is NULL or text_value = '' THEN
-        RETURN(false);
-    END IF;
-
-    bool_value = cast(text_value as BOOLEAN);
-    RETURN(bool_value);
-
-    EXCEPTION
-    WHEN OTHERS THEN
-        RAISE EXCEPTION 'get_session_boolean(%) failed - text:[%] , sqlstate: %', name, text_value, sqlstate;
-
-END;$$;
-
-CREATE FUNCTION get_session_value(name text) RETURNS text
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    text_value TEXT := '';
-BEGIN
-    text_value = current_setting(name);
-    RETURN(text_value);
-
-    EXCEPTION
-    WHEN undefined_object THEN
-        RETURN NULL;
-    WHEN OTHERS THEN
-        RAISE EXCEPTION 'get_session_value(%, TEXT) failed, sqlstate: %', name, sqlstate;
-END;$$;
-
-CREATE FUNCTION gmt_epoch(input_ts timestamp with time zone) RETURNS bigint
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    gmt_epoch BIGINT;
-BEGIN
-    SELECT (extract(epoch from input_ts) + extract(timezone from input_ts))::BIGINT INTO gmt_epoch;
-    RETURN gmt_epoch;
-    EXCEPTION
-    WHEN OTHERS THEN
-        RAISE EXCEPTION 'gmt_epoch(%) : failed, sqlstate: %', input_ts, sqlstate;
-END;$$;
-
-CREATE FUNCTION isjsonsupported() RETURNS boolean
+CREATE FUNCTION func_dhcp6_client_class_check_dependency_bins() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF get_session_value('json_supported') IS NULL THEN
-        IF (SELECT proname FROM pg_proc WHERE proname = 'json_extract_path') = 'json_extract_path' THEN
-            PERFORM set_session_value('kea.json_supported', true);
-        ELSE
-            PERFORM set_session_value('kea.json_supported', false);
-        END IF;
-    END IF;
-    RETURN get_session_value('kea.json_supported');
-END
-$$;
-
-CREATE FUNCTION json_cast(json_candidate text) RETURNS json
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF LENGTH(json_candidate) = 0 THEN
-        RETURN '{}'::json;
-    END IF;
-    RETURN json_candidate::json;
+    PERFORM checkdhcpv6clientclassdependency(NEW.class_id, NEW.dependency_id);
+    RETURN NEW; -- a BEFORE trigger: the row is written as it is
 END;
 $$;
 
-CREATE FUNCTION lease4_adel_lease4_stat(old_state bigint, old_subnet_id bigint) RETURNS void
+CREATE FUNCTION func_dhcp6_client_class_dependency_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF old_state = 0 OR old_state = 1 THEN
-        UPDATE lease4_stat
-            SET leases = GREATEST(leases - 1, 0)
-            WHERE subnet_id = old_subnet_id AND old_state = state;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease4_adel_lease4_stat_by_client_class(old_state bigint, old_user_context text) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    class VARCHAR(128);
-BEGIN
-    IF old_state = 0 THEN
-        FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(old_user_context)->'ISC'->'client-classes') LOOP
-            SELECT TRIM('"' FROM class) INTO class;
-
-            UPDATE lease4_stat_by_client_class SET leases = GREATEST(leases - 1, 0)
-                WHERE client_class = class;
-        END LOOP;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease4_ains_lease4_stat(new_state bigint, new_subnet_id bigint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF new_state = 0 OR new_state = 1 THEN
-        UPDATE lease4_stat SET leases = leases + 1
-            WHERE subnet_id = new_subnet_id AND state = new_state;
-
-        IF NOT FOUND THEN
-            INSERT INTO lease4_stat VALUES (new_subnet_id, new_state, 1);
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease4_ains_lease4_stat_by_client_class(new_state bigint, new_user_context text) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    class VARCHAR(128);
-BEGIN
-    IF new_state = 0 THEN
-        FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(new_user_context)->'ISC'->'client-classes') LOOP
-            SELECT TRIM('"' FROM class) INTO class;
-
-            UPDATE lease4_stat_by_client_class SET leases = leases + 1
-                WHERE client_class = class;
-            IF NOT FOUND THEN
-                INSERT INTO lease4_stat_by_client_class VALUES (class, 1);
-            END IF;
-        END LOOP;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease4_aupd_lease4_stat(old_state bigint, old_subnet_id bigint, new_state bigint, new_subnet_id bigint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF old_subnet_id != new_subnet_id OR old_state != new_state THEN
-        IF old_state = 0 OR old_state = 1 THEN
-            UPDATE lease4_stat
-                SET leases = GREATEST(leases - 1, 0)
-                WHERE subnet_id = old_subnet_id AND state = old_state;
-        END IF;
-
-        IF new_state = 0 OR new_state = 1 THEN
-            UPDATE lease4_stat SET leases = leases + 1
-                WHERE subnet_id = new_subnet_id AND state = new_state;
-
-            IF NOT FOUND THEN
-                INSERT INTO lease4_stat VALUES (new_subnet_id, new_state, 1);
-            END IF;
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease4_aupd_lease4_stat_by_client_class(old_state bigint, old_user_context text, new_state bigint, new_user_context text) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    old_client_classes TEXT;
-    new_client_classes TEXT;
-    class VARCHAR(128);
-    length INT;
-    i INT;
-BEGIN
-    SELECT json_cast(old_user_context)->'ISC'->'client-classes' INTO old_client_classes;
-    SELECT json_cast(new_user_context)->'ISC'->'client-classes' INTO new_client_classes;
-
-    IF old_state != new_state OR old_client_classes != new_client_classes THEN
-        IF old_state = 0 THEN
-            FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(old_client_classes)) LOOP
-                SELECT TRIM('"' FROM class) INTO class;
-
-                UPDATE lease4_stat_by_client_class SET leases = GREATEST(leases - 1, 0)
-                    WHERE client_class = class;
-            END LOOP;
-        END IF;
-
-        IF new_state = 0 THEN
-            FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(new_client_classes)) LOOP
-                SELECT TRIM('"' FROM class) INTO class;
-
-                UPDATE lease4_stat_by_client_class SET leases = leases + 1
-                    WHERE client_class = class;
-                IF NOT FOUND THEN
-                    INSERT INTO lease4_stat_by_client_class VALUES (class, 1);
-                END IF;
-            END LOOP;
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease4dumpdata() RETURNS TABLE(address inet, hwaddr character varying, client_id character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, state bigint, user_context character varying)
-    LANGUAGE sql
-    AS $$
-    SELECT
-        ('0.0.0.0'::inet + address),
-        colonSeparatedHex(encode(hwaddr, 'hex')),
-        colonSeparatedHex(encode(client_id, 'hex')),
-        valid_lifetime,
-        extract(epoch from expire)::bigint,
-        subnet_id,
-        fqdn_fwd::int,
-        fqdn_rev::int,
-        replace(hostname, ',', '&#x2c'),
-        state,
-        replace(user_context, ',', '&#x2c')
-    FROM lease4
-    ORDER BY address;
-$$;
-
-CREATE FUNCTION lease4dumpheader() RETURNS text
-    LANGUAGE sql
-    AS $$
-    select cast('address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context' as text) as result;
-$$;
-
-CREATE FUNCTION lease4upload(address character varying, hwaddr character varying, client_id character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, state bigint, user_context character varying) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    INSERT INTO lease4 (
-        address,
-        hwaddr,
-        client_id,
-        valid_lifetime,
-        expire,
-        subnet_id,
-        fqdn_fwd,
-        fqdn_rev,
-        hostname,
-        state,
-        user_context
-    ) VALUES (
-        address::inet - '0.0.0.0'::inet,
-        decode(replace(hwaddr, ':', ''), 'hex'),
-        decode(replace(client_id, ':', ''), 'hex'),
-        valid_lifetime,
-        to_timestamp(expire),
-        subnet_id,
-        fqdn_fwd::int::boolean,
-        fqdn_rev::int::boolean,
-        replace(hostname, '&#x2c', ','),
-        state,
-        replace(user_context, '&#x2c', ',')
-    );
-END
-$$;
-
-CREATE FUNCTION lease6_adel_lease6_stat(old_state bigint, old_subnet_id bigint, old_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF old_state = 0 OR old_state = 1 THEN
-        UPDATE lease6_stat
-            SET leases = GREATEST(leases - 1, 0)
-            WHERE subnet_id = old_subnet_id AND lease_type = old_lease_type
-            AND state = old_state;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease6_adel_lease6_stat_by_client_class(old_state bigint, old_user_context text, old_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    client_classes VARCHAR(1024);
-    class VARCHAR(128);
-    length INT;
-    i INT;
-BEGIN
-    IF old_state = 0 THEN
-        FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(old_user_context)->'ISC'->'client-classes') LOOP
-            SELECT TRIM('"' FROM class) INTO class;
-
-            UPDATE lease6_stat_by_client_class SET leases = GREATEST(leases - 1, 0)
-                WHERE client_class = class AND lease_type = old_lease_type;
-        END LOOP;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease6_ains_lease6_stat(new_state bigint, new_subnet_id bigint, new_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF new_state = 0 OR new_state = 1 THEN
-        UPDATE lease6_stat SET leases = leases + 1
-            WHERE subnet_id = new_subnet_id AND lease_type = new_lease_type
-            AND state = new_state;
-
-        IF NOT FOUND THEN
-            INSERT INTO lease6_stat VALUES (new_subnet_id, new_lease_type, new_state, 1);
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease6_ains_lease6_stat_by_client_class(new_state bigint, new_user_context text, new_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    client_classes TEXT;
-    class VARCHAR(128);
-    length INT;
-    i INT;
-BEGIN
-    IF new_state = 0 THEN
-        FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(new_user_context)->'ISC'->'client-classes') LOOP
-            SELECT TRIM('"' FROM class) INTO class;
-
-            UPDATE lease6_stat_by_client_class SET leases = leases + 1
-                WHERE client_class = class AND lease_type = new_lease_type;
-            IF NOT FOUND THEN
-                INSERT INTO lease6_stat_by_client_class VALUES (class, new_lease_type, 1);
-            END IF;
-        END LOOP;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease6_aupd_lease6_stat(old_state bigint, old_subnet_id bigint, old_lease_type smallint, new_state bigint, new_subnet_id bigint, new_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF old_subnet_id != new_subnet_id OR
-       old_lease_type != new_lease_type OR
-       old_state != new_state THEN
-        IF old_state = 0 OR old_state = 1 THEN
-            UPDATE lease6_stat
-                SET leases = GREATEST(leases - 1, 0)
-                WHERE subnet_id = old_subnet_id AND lease_type = old_lease_type
-                AND state = old_state;
-        END IF;
-
-        IF new_state = 0 OR new_state = 1 THEN
-            UPDATE lease6_stat SET leases = leases + 1
-                WHERE subnet_id = new_subnet_id AND lease_type = new_lease_type
-                AND state = new_state;
-
-            IF NOT FOUND THEN
-                INSERT INTO lease6_stat
-                VALUES (new_subnet_id, new_lease_type, new_state, 1);
-            END IF;
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease6_aupd_lease6_stat_by_client_class(old_state bigint, old_user_context text, old_lease_type smallint, new_state bigint, new_user_context text, new_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    old_client_classes TEXT;
-    new_client_classes TEXT;
-    class VARCHAR(128);
-    length INT;
-    i INT;
-BEGIN
-    SELECT json_cast(old_user_context)->'ISC'->'client-classes' INTO old_client_classes;
-    SELECT json_cast(new_user_context)->'ISC'->'client-classes' INTO new_client_classes;
-
-    IF old_state != new_state OR old_client_classes != new_client_classes OR old_lease_type != new_lease_type THEN
-        IF old_state = 0 THEN
-            FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(old_client_classes)) LOOP
-                SELECT TRIM('"' FROM class) INTO class;
-
-                UPDATE lease6_stat_by_client_class SET leases = GREATEST(leases - 1, 0)
-                    WHERE client_class = class AND lease_type = old_lease_type;
-            END LOOP;
-        END IF;
-
-        IF new_state = 0 THEN
-            FOR class IN SELECT * FROM JSON_ARRAY_ELEMENTS(json_cast(new_client_classes)) LOOP
-                SELECT TRIM('"' FROM class) INTO class;
-
-                UPDATE lease6_stat_by_client_class SET leases = leases + 1
-                    WHERE client_class = class AND lease_type = new_lease_type;
-                IF NOT FOUND THEN
-                    INSERT INTO lease6_stat_by_client_class VALUES (class, new_lease_type, 1);
-                END IF;
-            END LOOP;
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE FUNCTION lease6dumpdata() RETURNS TABLE(address character varying, duid character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, pref_lifetime bigint, lease_type smallint, iaid integer, prefix_len smallint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, hwaddr character varying, state bigint, user_context character varying, hwtype smallint, hwaddr_source smallint)
-    LANGUAGE sql
-    AS $$
-    SELECT
-        address,
-        colonSeparatedHex(encode(duid, 'hex')),
-        valid_lifetime,
-        extract(epoch from expire)::bigint,
-        subnet_id,
-        pref_lifetime,
-        lease_type,
-        iaid,
-        prefix_len,
-        fqdn_fwd::int,
-        fqdn_rev::int,
-        replace(hostname, ',', '&#x2c'),
-        colonSeparatedHex(encode(hwaddr, 'hex')),
-        state,
-        replace(user_context, ',', '&#x2c'),
-        hwtype,
-        hwaddr_source
-    FROM lease6
-    ORDER BY address;
-$$;
-
-CREATE FUNCTION lease6dumpheader() RETURNS text
-    LANGUAGE sql
-    AS $$
-    SELECT CAST('address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context,hwtype,hwaddr_source' AS TEXT) AS result;
-$$;
-
-CREATE FUNCTION lease6upload(address character varying, duid character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, pref_lifetime bigint, lease_type integer, iaid integer, prefix_len integer, fqdn_fwd integer, fqdn_rev integer, hostname character varying, hwaddr character varying, state bigint, user_context character varying, hwtype integer, hwaddr_source integer) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    INSERT INTO lease6 (
-        address,
-        duid,
-        valid_lifetime,
-        expire,
-        subnet_id,
-        pref_lifetime,
-        lease_type,
-        iaid,
-        prefix_len,
-        fqdn_fwd,
-        fqdn_rev,
-        hostname,
-        hwaddr,
-        state,
-        user_context,
-        hwtype,
-        hwaddr_source
-    ) VALUES (
-        address,
-        decode(replace(duid, ':', ''), 'hex'),
-        valid_lifetime,
-        to_timestamp(expire),
-        subnet_id,
-        pref_lifetime,
-        lease_type,
-        iaid,
-        prefix_len,
-        fqdn_fwd::int::boolean,
-        fqdn_rev::int::boolean,
-        replace(hostname, '&#x2c', ','),
-        decode(replace(hwaddr, ':', ''), 'hex'),
-        state,
-        replace(user_context, '&#x2c', ','),
-        hwtype,
-        hwaddr_source
-    );
-END
-$$;
-
-CREATE FUNCTION modification_ts_update() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-  BEGIN
-    new.modification_ts = CURRENT_TIMESTAMP;
-    RETURN NULL;
-  END;
-
-$$;
-
-CREATE FUNCTION proc_stat_lease4_delete() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF OLD.state < 2 THEN
-        UPDATE lease4_stat SET leases = GREATEST(leases - 1, 0)
-        WHERE subnet_id = OLD.subnet_id AND OLD.state = state;
-    END IF;
-
+    PERFORM updatedhcpv6clientclassknowndependency(NEW.class_id, NEW.dependency_id);
     RETURN NULL;
 END;
 $$;
-
-CREATE FUNCTION proc_stat_lease4_insert() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF NEW.state < 2 THEN
-        UPDATE lease4_stat
-            SET leases = leases + 1
-            WHERE subnet_id = NEW.subnet_id AND state = NEW.state;
-
-        IF NOT FOUND THEN
-            INSERT INTO lease4_stat VALUES (new.subnet_id, new.state, 1);
-        END IF;
-    END IF;
-
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION proc_stat_lease4_update() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF OLD.subnet_id != NEW.subnet_id OR OLD.state != NEW.state THEN
-        IF OLD.state < 2 THEN
-            UPDATE lease4_stat SET leases = GREATEST(leases - 1, 0)
-            WHERE subnet_id = OLD.subnet_id AND state = OLD.state;
-        END IF;
-
-        IF NEW.state < 2 THEN
-            UPDATE lease4_stat SET leases = leases + 1
-            WHERE subnet_id = NEW.subnet_id AND state = NEW.state;
-
-            IF NOT FOUND THEN
-                INSERT INTO lease4_stat VALUES (NEW.subnet_id, NEW.state, 1);
-            END IF;
-        END IF;
-    END IF;
-
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION proc_stat_lease6_delete() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF OLD.state < 2 THEN
-        UPDATE lease6_stat SET leases = GREATEST(leases - 1, 0)
-        WHERE subnet_id = OLD.subnet_id AND lease_type = OLD.lease_type
-        AND OLD.state = state;
-    END IF;
-
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION proc_stat_lease6_insert() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF NEW.state < 2 THEN
-        UPDATE lease6_stat
-        SET leases = leases + 1
-        WHERE
-        subnet_id = NEW.subnet_id AND lease_type = NEW.lease_type
-        AND state = NEW.state;
-
-        IF NOT FOUND THEN
-            INSERT INTO lease6_stat
-            VALUES (NEW.subnet_id, NEW.lease_type, NEW.state, 1);
-        END IF;
-    END IF;
-
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION proc_stat_lease6_update() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF OLD.subnet_id != NEW.subnet_id OR
-       OLD.lease_type != NEW.lease_type OR
-       OLD.state != NEW.state THEN
-        IF OLD.state < 2 THEN
-            UPDATE lease6_stat SET leases = GREATEST(leases - 1, 0)
-            WHERE subnet_id = OLD.subnet_id AND lease_type = OLD.lease_type
-            AND state = OLD.state;
-        END IF;
-
-        IF NEW.state < 2 THEN
-            UPDATE lease6_stat SET leases = leases + 1
-            WHERE subnet_id = NEW.subnet_id AND lease_type = NEW.lease_type
-            AND state = NEW.state;
-
-            IF NOT FOUND THEN
-                INSERT INTO lease6_stat VALUES (NEW.subnet_id, NEW.lease_type, NEW.state, 1);
-            END IF;
-        END IF;
-    END IF;
-
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION set_session_value(name text, value boolean) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM set_config(name, cast(value as text), false);
-    RETURN;
-
-    EXCEPTION
-    WHEN OTHERS THEN
-        RAISE EXCEPTION 'set_session_value(%) : value:[%] failed, sqlstate: %', name, value, sqlstate;
-END;$$;
-
-CREATE FUNCTION set_session_value(name text, value bigint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM set_config(name, cast(value as text), false);
-    RETURN;
-
-    EXCEPTION
-    WHEN OTHERS THEN
-        RAISE EXCEPTION 'set_session_value(%) : value:[%] failed, sqlstate: %', name, value, sqlstate;
-END;$$;
-
-CREATE FUNCTION set_session_value(name text, value text) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-BEGIN
-    PERFORM set_config(name, value, false);
-    RETURN;
-
-    EXCEPTION
-    WHEN OTHERS THEN
-        RAISE EXCEPTION 'set_session_value(%) : value:[%] failed, sqlstate: %', name, value, sqlstate;
-END;$$;
-
-CREATE FUNCTION setclientclass4order(id bigint, new_follow_class_name character varying, old_follow_class_name character varying) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    l_depend_on_known_indirectly BOOL := false;
-
-    follow_class_index BIGINT;
-BEGIN
-    SELECT depend_on_known_indirectly INTO l_depend_on_known_indirectly
-        FROM dhcp4_client_class_order WHERE id = class_id;
-
-    PERFORM set_session_value('kea.depend_on_known_indirectly', l_depend_on_known_indirectly);
-
-    IF(
-       l_depend_on_known_indirectly IS NOT NULL AND
-       ((new_follow_class_name IS NULL AND old_follow_class_name IS NULL) OR
-        (new_follow_class_name = old_follow_class_name))
-    ) THEN
-        UPDATE dhcp4_client_class_order SET depend_on_known_indirectly = false
-            WHERE class_id = id;
-        RETURN;
-    END IF;
-
-    IF new_follow_class_name IS NOT NULL THEN
-        SELECT o.order_index INTO follow_class_index
-            FROM dhcp4_client_class AS c
-            INNER JOIN dhcp4_client_class_order AS o
-                ON c.id = o.class_id
-            WHERE c.name = new_follow_class_name;
-
-        IF follow_class_index IS NULL THEN
-            RAISE EXCEPTION 'Class %s does not exist.', new_follow_class_name
-                USING ERRCODE = 'sql_routine_exception';
-        END IF;
-
-        IF EXISTS(SELECT * FROM dhcp4_client_class_order WHERE order_index = follow_class_index + 1) THEN
-            UPDATE dhcp4_client_class_order
-                SET order_index = order_index + 1
-            WHERE order_index >= follow_class_index + 1;
-        END IF;
-
-    ELSE
-        SELECT MAX(order_index) INTO follow_class_index FROM dhcp4_client_class_order;
-        IF follow_class_index IS NULL THEN
-            follow_class_index = 0;
-        END IF;
-    END IF;
-
-    IF EXISTS(
-        SELECT 1 FROM dhcp4_client_class_dependency AS d
-            INNER JOIN dhcp4_client_class_order AS o
-                ON d.class_id = o.class_id
-            WHERE d.dependency_id = id AND o.order_index < follow_class_index + 1
-        LIMIT 1
-    ) THEN
-        RAISE EXCEPTION 'Unable to move class with id %s because it would break its dependencies', id
-            USING ERRCODE = 'sql_routine_exception';
-    END IF;
-
-    UPDATE dhcp4_client_class_order
-        SET order_index = follow_class_index + 1,
-            depend_on_known_indirectly = l_depend_on_known_indirectly
-        WHERE class_id = id;
-    IF FOUND THEN
-        RETURN;
-    END IF;
-
-    INSERT INTO  dhcp4_client_class_order(class_id, order_index, depend_on_known_indirectly)
-        VALUES (id, follow_class_index + 1, false);
-    RETURN;
-END;$$;
 
 CREATE FUNCTION setclientclass6order(id bigint, new_follow_class_name character varying, old_follow_class_name character varying) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    l_depend_on_known_indirectly BOOL := false;
-
-    follow_class_index BIGINT;
+    was_indirect boolean; -- NULL: the class has no place yet
+    after_index bigint;   -- the class goes right after this place
 BEGIN
-    SELECT depend_on_known_indirectly INTO l_depend_on_known_indirectly
-        FROM dhcp6_client_class_order WHERE id = class_id;
+    SELECT o.depend_on_known_indirectly INTO was_indirect
+        FROM dhcp6_client_class_order AS o WHERE o.class_id = setclientclass6order.id;
+    PERFORM set_session_value('kea.depend_on_known_indirectly', was_indirect);
 
-    PERFORM set_session_value('kea.depend_on_known_indirectly', l_depend_on_known_indirectly);
-
-    IF(
-       l_depend_on_known_indirectly IS NOT NULL AND
-       ((new_follow_class_name IS NULL AND old_follow_class_name IS NULL) OR
-        (new_follow_class_name = old_follow_class_name))
-    ) THEN
+    IF was_indirect IS NOT NULL AND new_follow_class_name IS NOT DISTINCT FROM old_follow_class_name THEN
+        -- The class keeps its place. Kea writes its dependencies again
+        -- next, and their insert trigger sets the flag anew.
         UPDATE dhcp6_client_class_order SET depend_on_known_indirectly = false
-            WHERE class_id = id;
+            WHERE class_id = setclientclass6order.id;
         RETURN;
     END IF;
 
-    IF new_follow_class_name IS NOT NULL THEN
-        SELECT o.order_index INTO follow_class_index
-            FROM dhcp6_client_class AS c
-            INNER JOIN dhcp6_client_class_order AS o
-                ON c.id = o.class_id
+    IF new_follow_class_name IS NULL THEN
+        SELECT coalesce(max(o.order_index), 0) INTO after_index FROM dhcp6_client_class_order AS o;
+    ELSE
+        SELECT o.order_index INTO after_index
+            FROM dhcp6_client_class AS c JOIN dhcp6_client_class_order AS o ON o.class_id = c.id
             WHERE c.name = new_follow_class_name;
-
-        IF follow_class_index IS NULL THEN
-            RAISE EXCEPTION 'Class %s does not exist.', new_follow_class_name
+        IF after_index IS NULL THEN
+            RAISE EXCEPTION 'client class % to follow does not exist', quote_literal(new_follow_class_name)
                 USING ERRCODE = 'sql_routine_exception';
         END IF;
-
-        IF EXISTS(SELECT * FROM dhcp6_client_class_order WHERE order_index = follow_class_index + 1) THEN
-            UPDATE dhcp6_client_class_order
-                SET order_index = order_index + 1
-            WHERE order_index >= follow_class_index + 1;
-        END IF;
-
-    ELSE
-        SELECT MAX(order_index) INTO follow_class_index FROM dhcp6_client_class_order;
-        IF follow_class_index IS NULL THEN
-            follow_class_index = 0;
+        -- Make room after it, when the place is taken.
+        IF EXISTS (SELECT 1 FROM dhcp6_client_class_order AS o WHERE o.order_index = after_index + 1) THEN
+            UPDATE dhcp6_client_class_order SET order_index = order_index + 1 WHERE order_index > after_index;
         END IF;
     END IF;
 
-    IF EXISTS(
-        SELECT 1 FROM dhcp6_client_class_dependency AS d
-            INNER JOIN dhcp6_client_class_order AS o
-                ON d.class_id = o.class_id
-            WHERE d.dependency_id = id AND o.order_index < follow_class_index + 1
-        LIMIT 1
-    ) THEN
-        RAISE EXCEPTION 'Unable to move class with id %s because it would break its dependencies', id
-            USING ERRCODE = 'sql_routine_exception';
+    IF EXISTS (SELECT 1 FROM dhcp6_client_class_dependency AS d
+                 JOIN dhcp6_client_class_order AS o ON o.class_id = d.class_id
+                WHERE d.dependency_id = setclientclass6order.id AND o.order_index <= after_index) THEN
+        RAISE EXCEPTION 'client class % cannot move after position %: classes that depend on it would come before it',
+            setclientclass6order.id, after_index USING ERRCODE = 'sql_routine_exception';
     END IF;
 
-    UPDATE dhcp6_client_class_order
-        SET order_index = follow_class_index + 1,
-            depend_on_known_indirectly = l_depend_on_known_indirectly
-        WHERE class_id = id;
-    IF FOUND THEN
-        RETURN;
-    END IF;
+    -- A class new to the order has no dependencies yet.
+    INSERT INTO dhcp6_client_class_order AS o (class_id, order_index, depend_on_known_indirectly)
+        VALUES (setclientclass6order.id, after_index + 1, false)
+        ON CONFLICT (class_id) DO UPDATE SET order_index = EXCLUDED.order_index;
+END;
+$$;
 
-    INSERT INTO  dhcp6_client_class_order(class_id, order_index, depend_on_known_indirectly)
-        VALUES (id, follow_class_index + 1, false);
-    RETURN;
-END;$$;
-
-CREATE FUNCTION updatedhcpv4clientclassknowndependency(client_class_id bigint, dependency_id bigint) RETURNS void
+CREATE FUNCTION checkdhcpv6clientclassdependency(p_class_id bigint, p_dependency_id bigint) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    dependency BOOLEAN;
+    class_index bigint;
+    dependency_index bigint;
 BEGIN
-    SELECT depend_on_known_directly INTO dependency FROM dhcp4_client_class
-        WHERE id = dependency_id;
-
-    IF dependency = false THEN
-        SELECT depend_on_known_indirectly INTO dependency FROM dhcp4_client_class_order
-            WHERE class_id = dependency_id;
+    IF p_class_id IS NULL OR p_dependency_id IS NULL THEN
+        RAISE EXCEPTION 'client class dependency of % on %: both ids are needed', p_class_id, p_dependency_id
+            USING ERRCODE = 'sql_routine_exception';
     END IF;
-
-    IF dependency = true THEN
-        UPDATE dhcp4_client_class_order
-            SET depend_on_known_indirectly = true
-        WHERE class_id = client_class_id;
+    IF p_class_id = p_dependency_id THEN
+        RAISE EXCEPTION 'client class % cannot depend on itself', p_class_id
+            USING ERRCODE = 'sql_routine_exception';
     END IF;
-    RETURN;
-END;$$;
+    -- Every class has a place (its insert trigger gives it one).
+    SELECT order_index INTO class_index FROM dhcp6_client_class_order WHERE class_id = p_class_id;
+    IF class_index IS NULL THEN
+        RAISE EXCEPTION 'client class % does not exist', p_class_id USING ERRCODE = 'sql_routine_exception';
+    END IF;
+    SELECT order_index INTO dependency_index FROM dhcp6_client_class_order WHERE class_id = p_dependency_id;
+    IF dependency_index IS NULL THEN
+        RAISE EXCEPTION 'client class % that % depends on does not exist', p_dependency_id, p_class_id
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+    IF dependency_index > class_index THEN
+        RAISE EXCEPTION 'client class % cannot depend on class %, which comes after it', p_class_id, p_dependency_id
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+    -- Each server the class is for needs the dependency too: for that
+    -- server or for all (server 1).
+    IF EXISTS (SELECT 1 FROM dhcp6_client_class_server AS mine
+                WHERE mine.class_id = p_class_id
+                  AND NOT EXISTS (SELECT 1 FROM dhcp6_client_class_server AS theirs
+                                   WHERE theirs.class_id = p_dependency_id
+                                     AND theirs.server_id IN (1, mine.server_id))) THEN
+        RAISE EXCEPTION 'client class % depends on class %, which is not on all of its servers', p_class_id, p_dependency_id
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+END;
+$$;
 
 CREATE FUNCTION updatedhcpv6clientclassknowndependency(client_class_id bigint, dependency_id bigint) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    dependency BOOLEAN;
+    direct boolean;
+    indirect boolean;
 BEGIN
-    SELECT depend_on_known_directly INTO dependency FROM dhcp6_client_class
-        WHERE id = dependency_id;
-
-    IF dependency = false THEN
-        SELECT depend_on_known_indirectly INTO dependency FROM dhcp6_client_class_order
-            WHERE class_id = dependency_id;
+    SELECT c.depend_on_known_directly, o.depend_on_known_indirectly INTO direct, indirect
+        FROM dhcp6_client_class AS c LEFT JOIN dhcp6_client_class_order AS o ON o.class_id = c.id
+        WHERE c.id = updatedhcpv6clientclassknowndependency.dependency_id;
+    -- Depending on a class that depends on KNOWN is depending on KNOWN.
+    IF direct OR (NOT direct AND indirect) THEN
+        UPDATE dhcp6_client_class_order SET depend_on_known_indirectly = true
+            WHERE class_id = updatedhcpv6clientclassknowndependency.client_class_id;
     END IF;
+END;
+$$;
 
-    IF dependency = true THEN
-        UPDATE dhcp6_client_class_order
-            SET depend_on_known_indirectly = true
-        WHERE class_id = client_class_id;
+CREATE FUNCTION checkdhcpv6clientclassknowndependencychange() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    updated bigint := get_session_big_int('kea.client_class_id');
+    before boolean;
+    after boolean;
+BEGIN
+    -- Only a class others depend on is held to what it depended on.
+    IF NOT EXISTS (SELECT 1 FROM dhcp6_client_class_dependency WHERE dependency_id = updated) THEN
+        RETURN;
     END IF;
-    RETURN;
-END;$$;
+    -- Before: as the class's update trigger left it in the session.
+    before := get_session_boolean('kea.depend_on_known_directly') OR get_session_boolean('kea.depend_on_known_indirectly');
+    SELECT depend_on_known_directly INTO after FROM dhcp6_client_class WHERE id = updated;
+    IF NOT after THEN
+        SELECT depend_on_known_indirectly INTO after FROM dhcp6_client_class_order WHERE class_id = updated;
+    END IF;
+    IF before <> after THEN
+        RAISE EXCEPTION 'client class % must keep % on the KNOWN or UNKNOWN class: other classes depend on it',
+            updated, CASE WHEN before THEN 'depending' ELSE 'not depending' END
+            USING ERRCODE = 'sql_routine_exception';
+    END IF;
+END;
+$$;
+
+-- The modification-time triggers of the configuration tables. Kea runs
+-- them AFTER UPDATE, when the row is written and cannot change any more,
+-- so they change nothing: Kea's statements set modification_ts
+-- themselves. (Run on a table without that column, dhcp4_audit's, it
+-- fails, as Kea's does.)
+CREATE FUNCTION modification_ts_update() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.modification_ts := now();
+    RETURN NEW;
+END;
+$$;
 
 SET default_tablespace = '';
 

@@ -1,0 +1,329 @@
+package schema
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/leased/leased/internal/pgtest"
+)
+
+// twin is a database kea-admin made and one Init made, each with one
+// connection (one session: the session settings Kea's functions use
+// carry from one statement to the next). The behaviour tests run the
+// same statements on both and compare what they leave.
+type twin struct {
+	t        *testing.T
+	c        *pgtest.Cluster
+	kea, our pgtest.DB
+	keaConn  *pgx.Conn
+	ourConn  *pgx.Conn
+}
+
+func newTwin(t *testing.T) *twin {
+	t.Helper()
+	c := pgtest.Shared(t, pgtest.Options{})
+	w := &twin{t: t, c: c, kea: c.NewDB(t), our: emptyDB(t, c)}
+	w.ourConn = connect(t, w.our)
+	if err := Init(t.Context(), w.ourConn); err != nil {
+		t.Fatal(err)
+	}
+	w.keaConn = connect(t, w.kea)
+	return w
+}
+
+// upgrade takes both databases to 34.0 (kea-admin's with leased's
+// upgrade: Kea 2.2 has none).
+func (w *twin) upgrade() {
+	w.t.Helper()
+	for _, conn := range []*pgx.Conn{w.keaConn, w.ourConn} {
+		if _, err := Upgrade(w.t.Context(), conn); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// outcome is what a statement did: "ok", or the SQLSTATE of its error.
+func outcome(err error) string {
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &pgErr):
+		return "error " + pgErr.Code
+	default:
+		return "error " + err.Error()
+	}
+}
+
+// exec runs each statement on both databases; both must succeed, or
+// fail with the same SQLSTATE when the statement is marked by a leading
+// "!" (which is not sent). A failed statement is rolled back alone.
+func (w *twin) exec(stmts ...string) {
+	w.t.Helper()
+	for _, q := range stmts {
+		wantErr := strings.HasPrefix(q, "!")
+		q = strings.TrimPrefix(q, "!")
+		var outs [2]string
+		var errs [2]error
+		for i, conn := range []*pgx.Conn{w.keaConn, w.ourConn} {
+			_, errs[i] = conn.Exec(w.t.Context(), q)
+			outs[i] = outcome(errs[i])
+		}
+		switch {
+		case outs[0] != outs[1]:
+			w.t.Errorf("%s:\n kea-admin's: %s (%v)\n leased's:    %s (%v)", q, outs[0], errs[0], outs[1], errs[1])
+		case wantErr && outs[0] == "ok":
+			w.t.Errorf("%s: succeeded on both, want an error", q)
+		case !wantErr && outs[0] != "ok":
+			w.t.Errorf("%s: failed on both: %v", q, errs[0])
+		}
+	}
+}
+
+// same runs q on both databases and returns its rows as text (each row
+// as PostgreSQL writes a record), failing the test when they differ.
+func (w *twin) same(q string) []string {
+	w.t.Helper()
+	var got [2][]string
+	for i, conn := range []*pgx.Conn{w.keaConn, w.ourConn} {
+		got[i] = queryStrings(w.t, conn, "SELECT r::text FROM ("+q+") AS r")
+	}
+	if !slices.Equal(got[0], got[1]) {
+		w.t.Errorf("%s:\n kea-admin's: %q\n leased's:    %q", q, got[0], got[1])
+	}
+	return got[0]
+}
+
+// counts are the lease counting tables, each with a statement that
+// counts the same from the lease tables, as kea-admin stats-recount
+// would.
+var counts = []struct{ table, recount string }{
+	{"SELECT subnet_id, state, leases FROM lease4_stat WHERE leases > 0 ORDER BY 1, 2",
+		"SELECT subnet_id, state, count(*) FROM lease4 WHERE state IN (0, 1) GROUP BY 1, 2 ORDER BY 1, 2"},
+	{"SELECT client_class, leases FROM lease4_stat_by_client_class WHERE leases > 0 ORDER BY 1",
+		`SELECT btrim(c::text, '"'), count(*) FROM lease4, json_array_elements(json_cast(user_context)->'ISC'->'client-classes') AS c
+		 WHERE state = 0 GROUP BY 1 ORDER BY 1`},
+	{"SELECT subnet_id, lease_type, state, leases FROM lease6_stat WHERE leases > 0 ORDER BY 1, 2, 3",
+		"SELECT subnet_id, lease_type, state, count(*) FROM lease6 WHERE state IN (0, 1) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"},
+	{"SELECT client_class, lease_type, leases FROM lease6_stat_by_client_class WHERE leases > 0 ORDER BY 1, 2",
+		`SELECT btrim(c::text, '"'), lease_type, count(*) FROM lease6, json_array_elements(json_cast(user_context)->'ISC'->'client-classes') AS c
+		 WHERE state = 0 GROUP BY 1, 2 ORDER BY 1, 2`},
+}
+
+// The whole tables, zero rows included.
+var countTables = []string{
+	"SELECT * FROM lease4_stat ORDER BY 1, 2",
+	"SELECT * FROM lease4_stat_by_client_class ORDER BY 1",
+	"SELECT * FROM lease6_stat ORDER BY 1, 2, 3",
+	"SELECT * FROM lease6_stat_by_client_class ORDER BY 1, 2",
+}
+
+func lease4(addr, subnet, state int, userContext string) string {
+	return fmt.Sprintf(`INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, hostname, state, user_context)
+		VALUES (%d, '\x0200000000%02x', '\x01', 600, '2030-01-01 00:00:00+00', %d, false, false, '', %d, %s)`, 3221226000+addr, addr, subnet, state, quote(userContext))
+}
+
+func lease6(addr string, leaseType, subnet, state int, userContext string) string {
+	prefixLen := 128
+	if leaseType == 2 {
+		prefixLen = 64
+	}
+	return fmt.Sprintf(`INSERT INTO lease6 (address, duid, valid_lifetime, expire, subnet_id, pref_lifetime, lease_type, iaid, prefix_len, fqdn_fwd, fqdn_rev, hostname, state, user_context)
+		VALUES ('%s', '\x000102', 600, '2030-01-01 00:00:00+00', %d, 300, %d, 1, %d, false, false, '', %d, %s)`, addr, subnet, leaseType, prefixLen, state, quote(userContext))
+}
+
+// quote is userContext as an SQL literal; "NULL" is NULL.
+func quote(s string) string {
+	if s == "NULL" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+const (
+	classesAB = `{"ISC": {"client-classes": ["a", "b"]}}`
+	classesA  = `{"ISC": {"client-classes": ["a"]}}`
+	classesC  = `{"ISC": {"client-classes": [ "c" ]}}`
+)
+
+// leaseChanges are inserts, updates (state, subnet, lease type, client
+// classes) and deletes of leases of both families.
+var leaseChanges = []string{
+	lease4(1, 1, 0, classesAB),
+	lease4(2, 1, 0, classesA),
+	lease4(3, 1, 1, ""),
+	lease4(4, 2, 2, classesA),
+	lease4(5, 2, 0, "NULL"),
+	lease4(6, 2, 0, `{"ISC": {"client-classes": ["a", "a"]}}`),
+	lease4(7, 3, 0, `{"x": 1}`),
+	"UPDATE lease4 SET state = 1 WHERE address = 3221226001",
+	"UPDATE lease4 SET state = 0 WHERE address = 3221226003",
+	"UPDATE lease4 SET subnet_id = 3 WHERE address = 3221226002",
+	"UPDATE lease4 SET user_context = '" + classesC + "' WHERE address = 3221226002",
+	"UPDATE lease4 SET user_context = '" + classesC + "' WHERE address = 3221226005", // a list appears
+	"UPDATE lease4 SET user_context = '' WHERE address = 3221226006",                 // a list disappears
+	"UPDATE lease4 SET state = 2 WHERE address = 3221226003",
+	"UPDATE lease4 SET state = 0, subnet_id = 4 WHERE address = 3221226004",
+	"UPDATE lease4 SET valid_lifetime = 900",
+	"DELETE FROM lease4 WHERE address = 3221226001",
+	"DELETE FROM lease4 WHERE address = 3221226007",
+	"!" + lease4(8, 1, 0, `{"ISC": `), // not JSON: refused
+	"!" + lease4(9, 1, 7, ""),         // no such state
+	lease6("2001:db8::1", 0, 1, 0, classesAB),
+	lease6("2001:db8::2", 0, 1, 1, ""),
+	lease6("2001:db8:1::", 2, 1, 0, classesA),
+	lease6("2001:db8:2::", 2, 2, 0, classesC),
+	lease6("2001:db8::3", 1, 2, 0, classesA),
+	"UPDATE lease6 SET state = 1 WHERE address = '2001:db8::1'",
+	"UPDATE lease6 SET lease_type = 0 WHERE address = '2001:db8::3'",
+	"UPDATE lease6 SET subnet_id = 3, user_context = '" + classesAB + "' WHERE address = '2001:db8:2::'",
+	"UPDATE lease6 SET state = 2 WHERE address = '2001:db8:1::'",
+	"DELETE FROM lease6 WHERE address = '2001:db8::2'",
+}
+
+// TestLeaseCountsAsKeas: the same lease changes leave the same counts on
+// kea-admin's schema and on leased's, and those counts are the leases'.
+func TestLeaseCountsAsKeas(t *testing.T) {
+	w := newTwin(t)
+	for _, q := range leaseChanges {
+		w.exec(q)
+		for _, c := range counts {
+			w.same(c.table)
+		}
+	}
+	for _, q := range countTables {
+		if got := w.same(q); len(got) < 3 {
+			t.Errorf("%s: %q, too little to compare", q, got)
+		}
+	}
+	// The counts are the leases', but for the two class lists that
+	// appeared or disappeared (c gains nothing for 3221226005, a loses
+	// nothing for 3221226006), on both schemas alike.
+	for _, c := range counts {
+		got := queryStrings(t, w.ourConn, "SELECT r::text FROM ("+c.table+") AS r")
+		want := queryStrings(t, w.ourConn, "SELECT r::text FROM ("+c.recount+") AS r")
+		if strings.Contains(c.table, "lease4_stat_by_client_class") {
+			want = []string{"(a,3)", "(c,1)"}
+			if recount := queryStrings(t, w.ourConn, "SELECT r::text FROM ("+c.recount+") AS r"); !slices.Equal(recount, []string{"(a,1)", "(c,2)"}) {
+				t.Errorf("the recount of the classes is %q", recount)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %q; the leases say %q", c.table, got, want)
+		}
+	}
+}
+
+// TestPoolCountsAsKeas: after the upgrade to 34.0 the lease triggers also
+// count per pool, and count registered (4) IPv6 addresses, on both
+// schemas alike and as the leases say.
+func TestPoolCountsAsKeas(t *testing.T) {
+	w := newTwin(t)
+	w.exec(leaseChanges[:7]...)
+	w.exec(leaseChanges[20:25]...)
+	w.upgrade()
+	poolCounts := []struct{ table, recount string }{
+		{"SELECT subnet_id, pool_id, state, leases FROM lease4_pool_stat WHERE leases > 0 ORDER BY 1, 2, 3",
+			"SELECT subnet_id, pool_id, state, count(*) FROM lease4 WHERE state IN (0, 1) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"},
+		{"SELECT subnet_id, pool_id, lease_type, state, leases FROM lease6_pool_stat WHERE leases > 0 ORDER BY 1, 2, 3, 4",
+			"SELECT subnet_id, pool_id, lease_type, state, count(*) FROM lease6 WHERE state IN (0, 1) GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"},
+		{"SELECT subnet_id, lease_type, state, leases FROM lease6_stat WHERE leases > 0 ORDER BY 1, 2, 3",
+			"SELECT subnet_id, lease_type, state, count(*) FROM lease6 WHERE state IN (0, 1, 4) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"},
+		counts[0], counts[1], counts[3],
+	}
+	for _, q := range []string{
+		"UPDATE lease4 SET pool_id = 7 WHERE address IN (3221226001, 3221226002)",
+		"INSERT INTO lease4 (address, subnet_id, state, user_context, pool_id) VALUES (3221226010, 1, 0, '" + classesA + "', 7)",
+		"UPDATE lease4 SET state = 1 WHERE address = 3221226001",
+		"UPDATE lease4 SET state = 3 WHERE address = 3221226002", // released
+		"UPDATE lease4 SET subnet_id = 5, pool_id = 8 WHERE address = 3221226010",
+		"DELETE FROM lease4 WHERE address = 3221226005",
+		"UPDATE lease6 SET pool_id = 2 WHERE address = '2001:db8::1'",
+		"UPDATE lease6 SET state = 4 WHERE address = '2001:db8::2'", // registered
+		"INSERT INTO lease6 (address, duid, subnet_id, lease_type, iaid, prefix_len, state, pool_id) VALUES ('2001:db8::9', '\\x01', 1, 0, 1, 128, 4, 3)",
+		"INSERT INTO lease6 (address, duid, subnet_id, lease_type, iaid, prefix_len, state, pool_id) VALUES ('2001:db8:9::', '\\x01', 1, 2, 1, 56, 0, 3)",
+		"UPDATE lease6 SET pool_id = 4, lease_type = 2 WHERE address = '2001:db8::1'",
+		"DELETE FROM lease6 WHERE address = '2001:db8::9'",
+	} {
+		w.exec(q)
+		for _, c := range poolCounts {
+			w.same(c.table)
+		}
+	}
+	for _, c := range poolCounts {
+		got := queryStrings(t, w.ourConn, "SELECT r::text FROM ("+c.table+") AS r")
+		want := queryStrings(t, w.ourConn, "SELECT r::text FROM ("+c.recount+") AS r")
+		if len(got) == 0 || !slices.Equal(got, want) {
+			t.Errorf("%s: %q; the leases say %q", c.table, got, want)
+		}
+	}
+}
+
+// TestHelpersAsKeas: the helper functions give what Kea's give.
+func TestHelpersAsKeas(t *testing.T) {
+	w := newTwin(t)
+	for _, q := range []string{
+		`SELECT json_cast(''), json_cast(NULL), json_cast('{"a": [1, 2]}'), json_cast('[]'), json_cast(' 5 ')`,
+		`SELECT colonseparatedhex(x) FROM unnest(ARRAY['', 'a', 'AB', '0aBc', '123', '0102030405060708090a', NULL]) AS x`,
+		`SELECT gmt_epoch(x) FROM unnest(ARRAY[TIMESTAMPTZ '2030-01-01 00:00:00+00', '1970-01-01 00:00:00.6+00', '2024-07-01 12:34:56.4+02', NULL]) AS x`,
+		`SELECT isjsonsupported(), get_session_value('kea.json_supported')`,
+		`SELECT get_session_value('kea.nothing'), get_session_big_int('kea.nothing'), get_session_boolean('kea.nothing')`,
+		`SELECT set_session_value('kea.i', 42::bigint), set_session_value('kea.b', true), set_session_value('kea.t', 'x y'::text)`,
+		`SELECT get_session_big_int('kea.i'), get_session_boolean('kea.b'), get_session_value('kea.t'), get_session_value('kea.i')`,
+		`SELECT set_session_value('kea.e', ''::text), get_session_big_int('kea.e'), get_session_boolean('kea.e')`,
+		`SELECT set_session_value('kea.b', false), set_session_value('kea.b2', 'on'::text), get_session_boolean('kea.b'), get_session_boolean('kea.b2')`,
+	} {
+		w.same(q)
+	}
+	for _, tz := range []string{"Europe/Berlin", "America/New_York", "Asia/Kolkata"} {
+		w.exec("SET TimeZone = '" + tz + "'")
+		w.same(`SELECT gmt_epoch(x) FROM unnest(ARRAY[TIMESTAMPTZ '2030-01-01 00:00:00+00', '2024-07-01 12:34:56+00', '1969-12-31 23:59:59.5+00']) AS x`)
+	}
+	w.exec("RESET TimeZone")
+	w.exec(
+		"!SELECT json_cast('{')",
+		"!SELECT get_session_big_int('kea.t')",
+		"!SELECT get_session_boolean('kea.t')",
+		"!SELECT set_session_value('nodot', 'x'::text)",
+	)
+}
+
+// TestLimitsAsKeas: checklease4limits and checklease6limits answer as
+// Kea's for limits reached and not, of classes and subnets.
+func TestLimitsAsKeas(t *testing.T) {
+	w := newTwin(t)
+	w.exec(leaseChanges[:7]...)
+	w.exec(leaseChanges[20:25]...)
+	var results []string
+	for _, limits := range []string{
+		`{"ISC": {"limits": {"client-classes": [{"name": "a", "address-limit": 2}]}}}`,
+		`{"ISC": {"limits": {"client-classes": [{"name": "a", "address-limit": 5}, {"name": "b", "address-limit": 1}]}}}`,
+		`{"ISC": {"limits": {"client-classes": [{"name": "zz", "address-limit": 0}]}}}`,
+		`{"ISC": {"limits": {"client-classes": [{"name": "a"}], "subnet": {"id": 1, "address-limit": 2}}}}`,
+		`{"ISC": {"limits": {"subnet": {"id": 2, "address-limit": 3}}}}`,
+		`{"ISC": {"limits": {"subnet": {"id": 1, "address-limit": 1, "prefix-limit": 1}}}}`,
+		`{"ISC": {"limits": {"subnet": {"id": 1, "prefix-limit": 1}}}}`,
+		`{"ISC": {"limits": {"client-classes": [{"name": "a", "prefix-limit": 1}, {"name": "c", "prefix-limit": 1}]}}}`,
+		`{"ISC": {"limits": {"client-classes": [{"name": "b", "address-limit": 9, "prefix-limit": 0}]}}}`,
+		`{"ISC": {}}`, ``,
+	} {
+		results = append(results, w.same(fmt.Sprintf("SELECT checklease4limits(%s), checklease6limits(%[1]s)", quote(limits)))...)
+	}
+	w.same("SELECT checklease4limits(NULL), checklease6limits(NULL)")
+	w.exec("!SELECT checklease4limits('{')")
+	reached := 0
+	for _, r := range results {
+		if strings.Contains(r, "limit") {
+			reached++
+		}
+	}
+	if reached < 6 {
+		t.Errorf("only %d of the limits were reached: %q", reached, results)
+	}
+}
