@@ -143,6 +143,7 @@ func checkBinding(t *testing.T, b *client6.Binding, wantPD bool) (netip.Addr, ne
 // the address goes on the interface; the client renews at T1 and
 // releases, and Kea's lease file follows.
 func TestE2EKeaObtainRenewRelease(t *testing.T) {
+	t.Parallel()
 	n := testnet.NewNet6(t)
 	k := testnet.StartKea6(t, n, testnet.Kea6Config{T1: 3, T2: 5, Preferred: 8, Valid: 12})
 	c, _ := runClient(t, n, naPD)
@@ -196,6 +197,7 @@ func TestE2EKeaObtainRenewRelease(t *testing.T) {
 // place; the client's Renews go unanswered, and at T2 it rebinds with the
 // new server, keeping its address and prefix.
 func TestE2EKeaRebindServerChanged(t *testing.T) {
+	t.Parallel()
 	n := testnet.NewNet6(t)
 	k1 := testnet.StartKea6(t, n, testnet.Kea6Config{T1: 3, T2: 6, Preferred: 15, Valid: 20, ServerID: "0102"})
 	c, _ := runClient(t, n, naPD)
@@ -231,6 +233,7 @@ func TestE2EKeaRebindServerChanged(t *testing.T) {
 // their valid lifetime ends (RFC 8415 §18.2.10.1), retransmitting at the
 // exchange's pace rather than at once, then drops them and solicits.
 func TestE2EKeaCannotExtend(t *testing.T) {
+	t.Parallel()
 	n := testnet.NewNet6(t)
 	k := testnet.StartKea6(t, n, testnet.Kea6Config{T1: 3, T2: 6, Preferred: 8, Valid: 12, LeaseCmds: true, OneLease: true})
 	c, _ := runClient(t, n, naPD)
@@ -271,6 +274,7 @@ func TestE2EKeaCannotExtend(t *testing.T) {
 // Renew with NoBinding; the client requests its IAs again (RFC 8415
 // §18.2.10.1) and releases them in the end.
 func TestE2EDibbler(t *testing.T) {
+	t.Parallel()
 	n := testnet.NewNet6(t)
 	d := testnet.StartDibbler(t, n, testnet.DibblerConfig{T1: 3, T2: 8, Preferred: 15, Valid: 20})
 	cp := n.Client.CaptureUDP(t, testnet.Net6ClientIf, 546, 547)
@@ -330,6 +334,7 @@ func wire(t *testing.T, cp *testnet.Capture) []string {
 // prefix it rebinds every IA (RFC 8415 §18.2.12), checked on the wire; it
 // keeps the same address and prefix, and they never leave the interface.
 func TestE2EKeaRestart(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  client6.Config
@@ -390,6 +395,7 @@ func TestE2EKeaRestart(t *testing.T) {
 // TestE2EDnsmasq: dnsmasq grants an address (it delegates no prefixes);
 // the client renews it and releases it.
 func TestE2EDnsmasq(t *testing.T) {
+	t.Parallel()
 	n := testnet.NewNet6(t)
 	d := testnet.StartDnsmasq6(t, n, 120)
 	c, _ := runClient(t, n, client6.Config{IANA: []client6.IAConfig{{IAID: 1}}})
@@ -436,6 +442,7 @@ func TestE2EDnsmasq(t *testing.T) {
 // address detection on the client's interface fails, and the client
 // removes it, declines it and gets another.
 func TestE2EKeaDecline(t *testing.T) {
+	t.Parallel()
 	n := testnet.NewNet6(t)
 	if err := n.Client.SetSysctl("net.ipv6.conf."+testnet.Net6ClientIf+".accept_dad", "1"); err != nil {
 		t.Fatal(err)
@@ -479,6 +486,7 @@ func TestE2EKeaDecline(t *testing.T) {
 // kea-dhcp6 answers the Solicit with a Reply and no Request is sent; a
 // stateless client gets the DNS configuration with Information-request.
 func TestE2EKeaRapidCommitAndInformation(t *testing.T) {
+	t.Parallel()
 	n := testnet.NewNet6(t)
 	testnet.StartKea6(t, n, testnet.Kea6Config{T1: 30, T2: 50, Preferred: 80, Valid: 100, RapidCommit: true})
 	cfg := naPD
