@@ -56,3 +56,35 @@ func haFromConfig(cfg *config.Config) (*ha.Config, error) {
 	return nil, fmt.Errorf("hooks-libraries %s at %s: %w", entry.Library, entry.Pos,
 		errors.Join(fmt.Errorf("as Kea 2.2 reads it: %w", err22), fmt.Errorf("as Kea 3.x reads it: %w", err3)))
 }
+
+// sameHA refuses a configuration whose libdhcp_ha.so entry differs from
+// the running one's: the relationship, its peers and its state machine
+// are set up once, at start, as Kea's HA hook is loaded once, so a
+// change takes effect only at a restart and a reload that asks for one
+// must not seem to succeed.
+func sameHA(cur, next *config.Config) error {
+	a, b := haParameters(cur), haParameters(next)
+	if a != b {
+		return errors.New("hooks-libraries: the libdhcp_ha.so entry (high availability) changed; HA changes take effect at a restart")
+	}
+	return nil
+}
+
+// haParameters is the text of the libdhcp_ha.so entries' parameters, ""
+// without one.
+func haParameters(cfg *config.Config) string {
+	var out []byte
+	for _, h := range cfg.HooksLibraries {
+		base := path.Base(h.Library)
+		if i := strings.IndexByte(base, '.'); i > 0 {
+			base = base[:i]
+		}
+		if base == haHook {
+			out = append(out, '|')
+			if h.Parameters != nil {
+				out = h.Parameters.AppendJSON(out, false, true)
+			}
+		}
+	}
+	return string(out)
+}

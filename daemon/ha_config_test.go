@@ -56,3 +56,32 @@ func TestHAFromConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestHASameOnReload: a reload keeps the running HA relationship, so a
+// configuration whose libdhcp_ha.so entry changed is refused, one that
+// only lays it out differently is not, and one without HA stays without.
+func TestHASameOnReload(t *testing.T) {
+	load := func(hooks string) *config.Config {
+		t.Helper()
+		cfg, diags, err := config.Parse("t.json", []byte(`{"Dhcp4": {"hooks-libraries": [`+hooks+`]}}`), nil)
+		if err != nil {
+			t.Fatalf("%v %v", err, diags)
+		}
+		return cfg
+	}
+	ha1 := `{"library": "libdhcp_ha.so", "parameters": {"high-availability": [{"this-server-name": "server1", "mode": "hot-standby"}]}}`
+	ha1b := `{"library": "/usr/lib/kea/hooks/libdhcp_ha.so", "parameters": {"high-availability": [{"mode": "hot-standby",  "this-server-name": "server1"}]}}`
+	ha2 := `{"library": "libdhcp_ha.so", "parameters": {"high-availability": [{"this-server-name": "server2", "mode": "hot-standby"}]}}`
+	cmds := `{"library": "libdhcp_lease_cmds.so"}`
+	if err := sameHA(load(ha1), load(cmds+", "+ha1b)); err != nil {
+		t.Errorf("the same parameters laid out differently: %v", err)
+	}
+	if err := sameHA(load(cmds), load(cmds)); err != nil {
+		t.Errorf("no HA before or after: %v", err)
+	}
+	for _, tc := range [][2]string{{ha1, ha2}, {cmds, ha1}, {ha1, cmds}} {
+		if err := sameHA(load(tc[0]), load(tc[1])); err == nil || !strings.Contains(err.Error(), "take effect at a restart") {
+			t.Errorf("%s to %s: %v, want refused", tc[0], tc[1], err)
+		}
+	}
+}

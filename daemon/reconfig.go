@@ -83,6 +83,9 @@ func replaceable(cur, next *config.Config) error {
 	if err := sameLeaseStore(cur, next); err != nil {
 		return err
 	}
+	if err := sameHA(cur, next); err != nil {
+		return err
+	}
 	return socketsApartFromStore(next)
 }
 
