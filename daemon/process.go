@@ -121,6 +121,7 @@ type process struct {
 	service serviceState  // dhcp-disable and dhcp-enable
 	pg      *pgsqlLink    // a PostgreSQL lease store's pools and recovery; nil for memfile
 	ha      *haService    // nil without Options.HA
+	ncr     *ncrService   // DNS updates sent to kea-dhcp-ddns
 	notify  *sdnotify.Notifier
 
 	pidPath    string // config-write must not replace it
@@ -259,8 +260,12 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if p.ha != nil {
 		repl = p.ha
 	}
+	if p.ncr, err = newNCRService(cfg, ncrJournalFor(cfg, lg.Logger(logging.NameDDNS)), p.stats, lg.Logger(logging.NameDDNS)); err != nil {
+		return 1, err
+	}
+	defer p.ncr.close()
 	p.stack, err = engine.NewStack(ctx, cfg, p.store, &engine.StackOptions{
-		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics, Replicator: repl},
+		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics, Replicator: repl, NameChanges: p.ncr},
 		Middleware: func(next dhcpserver.Handler) dhcpserver.Handler {
 			p.handler.next = &handler{next: next, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}
 			return p.handler
@@ -498,6 +503,9 @@ func (p *process) apply(next *config.Config) error {
 		}
 	}
 	p.handler.policy.Store(policyOf(next))
+	if err := p.ncr.apply(next); err != nil {
+		p.log.Error("DNS updates not sent with the new dhcp-ddns", "error", err)
+	}
 	if p.pg != nil {
 		p.pg.cfg.Store(next)
 	}

@@ -1,0 +1,224 @@
+//go:build linux
+
+package e2e
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/leased/leased/ddns/ncr"
+	"github.com/leased/leased/internal/testnet"
+	"github.com/leased/leased/lease"
+)
+
+// ddnsServingConfig serves the Pair's direct subnet with DNS updates sent
+// to kea-dhcp-ddns on the server namespace's loopback.
+func ddnsServingConfig(leaseFile string, d2Port int) string {
+	return fmt.Sprintf(`{
+  "Dhcp4": {
+    "interfaces-config": { "interfaces": [ %q ] },
+    "lease-database": { "type": "memfile", "persist": true, "name": %q, "lfc-interval": 0 },
+    "valid-lifetime": 3600,
+    "ddns-qualifying-suffix": "example.org",
+    "dhcp-ddns": { "enable-updates": true, "server-ip": "127.0.0.1", "server-port": %d },
+    "subnet4": [ { "id": 1, "subnet": %q, "pools": [ { "pool": "%s - %s" } ] } ]
+  }
+}
+`, testnet.PairServerIf, leaseFile, d2Port, testnet.DirectNet, testnet.DirectPoolFirst, testnet.DirectPoolLast)
+}
+
+// kea-dhcp-ddns (Kea 2.2 from Debian) between leased and named, all in
+// the server's namespace: the NameChangeRequests leased sends make D2
+// add A, PTR and DHCID records with Kea's TTL for clients that send
+// their names (dhclient option 81, udhcpc option 12), and remove them
+// when the clients release; a request owed at a crash (in the journal
+// next to the lease file) is sent after the restart.
+func TestDDNSThroughKeaDHCPDDNS(t *testing.T) {
+	needs(t, "dhclient", "udhcpc", "named", "kea-dhcp-ddns", "unshare", "mount")
+	p := testnet.NewPair(t)
+	named := testnet.StartNamed(t, testnet.NamedOptions{NS: p.Server})
+	d2Port := 53001
+	d2Dir := testnet.UnprivilegedDir(t)
+	d2Log := filepath.Join(d2Dir, "d2.log")
+	testnet.StartKea(t, d2Dir, "kea-dhcp-ddns", fmt.Sprintf(`{ "DhcpDdns": {
+  "ip-address": "127.0.0.1", "port": %d, "dns-server-timeout": 500,
+  "tsig-keys": [ { "name": %q, "algorithm": "HMAC-SHA256", "secret": %q } ],
+  "forward-ddns": { "ddns-domains": [ { "name": "example.org.", "key-name": %q,
+    "dns-servers": [ { "ip-address": "127.0.0.1", "port": %d } ] } ] },
+  "reverse-ddns": { "ddns-domains": [ { "name": "2.0.192.in-addr.arpa.", "key-name": %q,
+    "dns-servers": [ { "ip-address": "127.0.0.1", "port": %d } ] } ] },
+  "loggers": [ { "name": "kea-dhcp-ddns", "severity": "DEBUG", "debuglevel": 55,
+    "output_options": [ { "output": %q } ] } ] } }`,
+		d2Port, named.KeyName, named.Secret, named.KeyName, named.Addr.Port(), named.KeyName, named.Addr.Port(), d2Log),
+		testnet.KeaOptions{NS: p.Server, LogFile: d2Log})
+
+	dir := t.TempDir()
+	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
+	cfg := filepath.Join(dir, "kea-dhcp4.conf")
+	writeFile(t, cfg, ddnsServingConfig(leaseFile, d2Port))
+
+	// A crash left an add owed for a lease: in the journal, never sent.
+	owed := &lease.Lease{
+		Addr: netip.MustParseAddr("192.0.2.250"), HWType: 1, HWAddr: []byte{2, 0, 0, 0, 0, 0xfa},
+		ValidLifetime: 3600, CLTT: time.Now().Unix(), SubnetID: 1,
+		FQDNFwd: true, FQDNRev: true, Hostname: "owed.example.org",
+	}
+	owedReq, err := ncr.ForLease(ncr.Add, owed, ncr.TTLParams{}, ncr.CheckWithDHCID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(leaseFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := ncr.OpenJournal(leaseFile + ".ncr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Append([]ncr.Request{owedReq}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+
+	srv := newServer(t, p.Server, cfg, leaseFile)
+	srv.start()
+
+	t.Run("owed-before-restart", func(t *testing.T) {
+		waitRecords(t, named, owed, hwDHCID(t, owed))
+	})
+	for _, tc := range []struct {
+		kind testnet.ClientKind
+		opts testnet.ClientOptions
+		name string
+	}{
+		// Option 81 with S set and a full name.
+		{testnet.Dhclient, testnet.ClientOptions{Timeout: 20 * time.Second, Config: []string{
+			`send fqdn.fqdn "host1.example.org.";`, `send fqdn.server-update on;`}}, "host1.example.org."},
+		// Option 12 with one label, qualified with the suffix.
+		{testnet.Udhcpc, testnet.ClientOptions{Timeout: 20 * time.Second, Args: []string{"-x", "hostname:host2"}}, "host2.example.org"},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			ifname, mac := p.AddClientLink(t)
+			c := testnet.NewClient(t, tc.kind, p.Client, ifname, tc.opts)
+			got, err := c.Obtain(t.Context())
+			if err != nil {
+				t.Fatalf("%v%s", err, srv.lastLog())
+			}
+			leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
+			if err != nil || !ok {
+				t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
+			}
+			l, _ := leaseOf(leases, got.Addr)
+			if l.Hostname != tc.name || !l.FQDNFwd || !l.FQDNRev {
+				t.Fatalf("stored lease %v: hostname %q fwd %v rev %v, want %q with both directions", got.Addr, l.Hostname, l.FQDNFwd, l.FQDNRev, tc.name)
+			}
+			id := leaseDHCID(t, &l)
+			waitRecords(t, named, &l, id)
+
+			if err := c.Release(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			waitGone(t, named, &l)
+		})
+	}
+	srv.stop()
+}
+
+// hwDHCID is the DHCID, in base64, of a lease identified by its hardware
+// address.
+func hwDHCID(t *testing.T, l *lease.Lease) string {
+	t.Helper()
+	id, err := ncr.DHCIDFromHWAddr(l.HWType, l.HWAddr, l.Hostname)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(id)
+}
+
+// leaseDHCID is the DHCID, in base64, that Kea computes for the stored
+// lease l: from its client identifier if it has one, else its hardware
+// address.
+func leaseDHCID(t *testing.T, l *lease.Lease) string {
+	t.Helper()
+	if len(l.ClientID) == 0 {
+		return hwDHCID(t, l)
+	}
+	id, err := ncr.DHCIDFromClientID(l.ClientID, l.Hostname)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(id)
+}
+
+// reverseName is the in-addr.arpa name of a.
+func reverseName(a netip.Addr) string {
+	b := a.As4()
+	return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa.", b[3], b[2], b[1], b[0])
+}
+
+// waitRecords waits until named holds the forward and reverse records of
+// lease l with Kea's TTL for its lifetime and DHCID id (base64).
+func waitRecords(t *testing.T, named *testnet.Named, l *lease.Lease, id string) {
+	t.Helper()
+	fqdn := dns.Fqdn(l.Hostname)
+	rev := reverseName(l.Addr)
+	ttl := ncr.TTL(l.ValidLifetime, ncr.TTLParams{})
+	want := map[uint16][]string{}
+	want[dns.TypeA] = []string{fmt.Sprintf("%s %d IN A %s", fqdn, ttl, l.Addr)}
+	want[dns.TypeDHCID] = []string{fmt.Sprintf("%s %d IN DHCID %s", fqdn, ttl, id)}
+	want[dns.TypePTR] = []string{fmt.Sprintf("%s %d IN PTR %s", rev, ttl, fqdn)}
+	lookups := []struct {
+		name  string
+		qtype uint16
+		want  []string
+	}{
+		{fqdn, dns.TypeA, want[dns.TypeA]},
+		{fqdn, dns.TypeDHCID, want[dns.TypeDHCID]},
+		{rev, dns.TypePTR, want[dns.TypePTR]},
+		{rev, dns.TypeDHCID, []string{fmt.Sprintf("%s %d IN DHCID %s", rev, ttl, id)}},
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for _, q := range lookups {
+		for {
+			got := named.Lookup(t, q.name, q.qtype)
+			if slices.Equal(got, q.want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s: named has %q, want %q\nnamed log:%s", q.name, dns.TypeToString[q.qtype], got, q.want,
+					testnet.IndentOutput(testnet.Tail(named.Log(), 3000)))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// waitGone waits until named holds no A, DHCID or PTR record for lease l.
+func waitGone(t *testing.T, named *testnet.Named, l *lease.Lease) {
+	t.Helper()
+	fqdn, rev := dns.Fqdn(l.Hostname), reverseName(l.Addr)
+	deadline := time.Now().Add(15 * time.Second)
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+	}{{fqdn, dns.TypeA}, {fqdn, dns.TypeDHCID}, {rev, dns.TypePTR}, {rev, dns.TypeDHCID}} {
+		for {
+			got := named.Lookup(t, q.name, q.qtype)
+			if len(got) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s still in DNS after the release: %s", q.name, dns.TypeToString[q.qtype], strings.Join(got, "; "))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
