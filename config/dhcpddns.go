@@ -487,3 +487,12 @@ func canonicalDomain(s string) string {
 	}
 	return s
 }
+
+// checkDhcpDdnsUsed warns about a DhcpDdns section beside Dhcp4 that
+// nothing uses: the updates it would make are asked for by dhcp-ddns
+// enable-updates.
+func (l *loader) checkDhcpDdnsUsed() {
+	if d := l.cfg.DhcpDdns; d != nil && !l.cfg.DHCPDDNS.EnableUpdates {
+		l.warnf(d.Pos, "the DhcpDdns section has no effect while dhcp-ddns enable-updates is false (set it to true for leased to make the DNS updates itself)")
+	}
+}

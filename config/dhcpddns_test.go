@@ -137,19 +137,23 @@ func TestParseDdnsSecretFile(t *testing.T) {
 // TestLoadDhcpDdnsBesideDhcp4 checks that Load reads a DhcpDdns section
 // beside Dhcp4 (leased's in-process DNS updates) and reports its errors.
 func TestLoadDhcpDdnsBesideDhcp4(t *testing.T) {
-	src := `{"Dhcp4": {}, "DhcpDdns": {"forward-ddns": {"ddns-domains": [{"name": "example.org.", "dns-servers": [{"ip-address": "192.0.2.1"}]}]}}}`
+	src := `{"Dhcp4": {"dhcp-ddns": {"enable-updates": true}}, "DhcpDdns": {"forward-ddns": {"ddns-domains": [{"name": "example.org.", "dns-servers": [{"ip-address": "192.0.2.1"}]}]}}}`
 	c, diags, err := Parse("both.json", []byte(src), nil)
-	if err != nil {
+	if err != nil || len(diags) != 0 {
 		t.Fatalf("%v %v", err, diags)
 	}
 	if c.DhcpDdns == nil || len(c.DhcpDdns.Forward) != 1 {
 		t.Fatalf("DhcpDdns = %+v", c.DhcpDdns)
 	}
+	_, diags, err = Parse("off.json", []byte(`{"Dhcp4": {}, "DhcpDdns": {}}`), nil)
+	if err != nil || len(diags) != 1 || !strings.HasPrefix(diags[0].String(), "off.json:1:27: warning: the DhcpDdns section has no effect while dhcp-ddns enable-updates is false") {
+		t.Errorf("DhcpDdns with updates off: %v %v", err, diags)
+	}
 	if c2, _, _ := Parse("one.json", []byte(`{"Dhcp4": {}}`), nil); c2.DhcpDdns != nil {
 		t.Errorf("DhcpDdns without the section: %+v", c2.DhcpDdns)
 	}
 	_, diags, err = Parse("both.json", []byte(`{"Dhcp4": {}, "DhcpDdns": {"port": "x"}}`), nil)
-	if err == nil || len(diags) == 0 || !strings.HasPrefix(diags[0].String(), "both.json:1:36: error: port in DhcpDdns") {
+	if err == nil || !strings.Contains(err.Error(), "both.json:1:36: error: port in DhcpDdns") {
 		t.Errorf("bad DhcpDdns beside Dhcp4: %v %v", err, diags)
 	}
 }

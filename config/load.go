@@ -144,6 +144,7 @@ func (l *loader) top(root *jsonc.Value) {
 		return
 	}
 	l.dhcp4(dhcp4)
+	l.checkDhcpDdnsUsed()
 }
 
 // dhcp4Sections holds the members of Dhcp4 that are read after a first
