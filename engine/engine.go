@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"sync"
@@ -68,6 +69,10 @@ type Engine struct {
 	// hosts are the reservations beyond the configuration's
 	// (hosts-database); nil for none.
 	hosts atomic.Pointer[hostSource]
+	// shared says other servers write the store too (lease.Shared);
+	// seed places this server's iterative searches (see shared.go).
+	shared bool
+	seed   uint64
 }
 
 // state is what one configuration derives: the configuration itself and
@@ -96,6 +101,9 @@ type poolState struct {
 	// learn the store's leases (one carried over from the previous
 	// state already knows them).
 	fresh bool
+	// refilled is when (Unix seconds) the allocator last relearned a
+	// shared store's free addresses (see refill).
+	refilled atomic.Int64
 }
 
 // New returns a server for cfg with leases in store. It scans the store to
@@ -134,6 +142,7 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 		s.commit.interval = 0
 	}
 	s.offers.init()
+	s.shared, s.seed = lease.IsShared(store), rand.Uint64()
 	st, err := s.build(ctx, cfg, nil)
 	if err != nil {
 		return nil, err
@@ -228,6 +237,7 @@ func (s *Engine) build(ctx context.Context, cfg *config.Config, prev *state) (*s
 				a.Use(r)
 			}
 			ps.alloc, ps.fresh = a, true
+			s.seekStart(ps)
 		}
 	}
 	if prev == nil || prev.needsFullScan(cfg) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"unicode/utf8"
 
@@ -15,33 +16,68 @@ import (
 // address, else its current (or recently released) lease, else the address
 // it asks for, else a fresh one from a pool it may use.
 func (t *txn) discover() {
-	ss, a, ps, ok := t.pickAddress()
-	if !ok {
-		t.s.metrics.Dropped(DropNoAddress)
-		t.s.log.Warn("no address available", "subnet-id", t.subnet.cfg.ID, "chaddr", hwString(t.hw))
-		return
-	}
-	prev := ""
-	if t.found.Addr == a {
-		prev = t.found.Hostname
-	}
-	t.decideName(ss, ps, a, prev)
-	lt := t.lifetime(ss)
-	if off := t.offerLifetime(ss); off > 0 {
-		// The offer replaces the client's lease of a, if it has one:
-		// keep that lease's user context.
-		keep := ""
-		if t.heldByMe(a) {
-			keep = t.found.UserContext
-		}
-		t.fill(&t.next, ss, ps, a, off, t.userContext(ss, keep))
-		if err := t.s.store.Put(t.ctx, &t.next, lease.Async); err != nil {
-			t.s.log.Error("cannot record offered lease", "address", a, "error", err)
+	for range maxRaces {
+		ss, a, ps, ok := t.pickAddress()
+		if !ok {
+			t.s.metrics.Dropped(DropNoAddress)
+			t.s.log.Warn("no address available", "subnet-id", t.subnet.cfg.ID, "chaddr", hwString(t.hw))
 			return
 		}
+		prev := ""
+		if t.found.Addr == a {
+			prev = t.found.Hostname
+		}
+		t.decideName(ss, ps, a, prev)
+		lt := t.lifetime(ss)
+		if off := t.offerLifetime(ss); off > 0 {
+			// The offer replaces the client's lease of a, if it has one:
+			// keep that lease's user context.
+			keep := ""
+			if t.heldByMe(a) {
+				keep = t.found.UserContext
+			}
+			t.fill(&t.next, ss, ps, a, off, t.userContext(ss, keep))
+			if err := t.recordOffer(); err != nil {
+				if lostRace(err) {
+					// Another server wrote a in between: the
+					// allocator keeps it used, and the client is
+					// offered the next candidate.
+					t.s.offers.drop(a)
+					t.s.log.Debug("lost the race for an offered address; next candidate", "address", a, "error", err)
+					continue
+				}
+				t.s.log.Error("cannot record offered lease", "address", a, "error", err)
+				return
+			}
+		}
+		t.reply(dhcpv4.Offer, ss, ps, a, lt)
+		t.s.metrics.Sent(dhcpv4.Offer)
+		return
 	}
-	t.reply(dhcpv4.Offer, ss, ps, a, lt)
-	t.s.metrics.Sent(dhcpv4.Offer)
+	t.s.metrics.Dropped(DropNoAddress)
+	t.s.log.Warn("every candidate address was taken by another server meanwhile", "subnet-id", t.subnet.cfg.ID, "chaddr", hwString(t.hw), "tries", maxRaces)
+}
+
+// recordOffer writes the offered lease in t.next. A store of this server
+// alone takes it whatever it holds at the address (the allocator and the
+// store agree that it is the client's or free); a shared store takes it
+// only as an Add of a free address, or as a guarded Update of the row
+// read, which is the client's own or expired, so that an offer never
+// overwrites a lease another server has just written.
+func (t *txn) recordOffer() error {
+	if !t.s.shared {
+		return t.s.store.Put(t.ctx, &t.next, lease.Async)
+	}
+	ok, err := t.s.store.Get(t.ctx, t.next.Addr, &t.found)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return t.s.store.Add(t.ctx, &t.next, lease.Async)
+	case t.active(&t.found) && !t.owns(&t.found):
+		return fmt.Errorf("offer of %v: held by another client: %w", t.next.Addr, lease.ErrExists)
+	}
+	return t.s.store.Update(t.ctx, &t.found, &t.next, lease.Async)
 }
 
 // pickAddress chooses the address to offer and sets it aside for the
@@ -120,11 +156,18 @@ func (t *txn) claim(ps *poolState, a netip.Addr, mine bool) bool {
 // allocate takes a free address from ps that the store agrees is free.
 // The allocator can be behind the store (another server sharing it, a
 // reload in progress); an address the store shows taken stays marked used
-// and the search goes on, a bounded number of times.
+// and the search goes on, a bounded number of times. On a shared store a
+// taken address teaches the allocator the leases after it, and a pool the
+// allocator finds full is refilled from the store (see shared.go).
 func (t *txn) allocate(ps *poolState) (netip.Addr, bool) {
+	refilled := false
 	for range 16 {
 		a, ok := ps.alloc.Allocate()
 		if !ok {
+			if t.s.shared && !refilled && t.s.refill(t.ctx, ps, t.now) {
+				refilled = true
+				continue
+			}
 			return netip.Addr{}, false
 		}
 		if t.reservedForOther(t.subnetOf(a), a) {
@@ -133,6 +176,10 @@ func (t *txn) allocate(ps *poolState) (netip.Addr, bool) {
 		if !t.heldByOther(a) {
 			t.s.offers.put(a, t.key, t.now+int64(t.s.hold.Seconds()))
 			return a, true
+		}
+		if t.s.shared {
+			t.learnAround(ps, a)
+			t.s.seekElsewhere(ps)
 		}
 	}
 	return netip.Addr{}, false
@@ -189,16 +236,33 @@ func (t *txn) request() {
 		t.nak()
 		return
 	}
+	for range maxRaces {
+		if !t.answerRequest(ss, a, hasSID, renewing) {
+			return
+		}
+	}
+	// Every try lost to another writer of a shared store: the client
+	// asks again, and by then one of them has settled the row.
+	t.s.log.Warn("lost the race for a requested address every time; no reply", "address", a, "chaddr", hwString(t.hw), "tries", maxRaces)
+	t.s.metrics.Dropped(DropNotDurable)
+}
+
+// answerRequest answers a REQUEST for a in ss from what the store holds
+// now. It reports a lost race (the row changed between reading and
+// writing it: another server, or another message of this client's, wrote
+// it meanwhile) without answering, and the caller reads again and decides
+// again.
+func (t *txn) answerRequest(ss *subnetState, a netip.Addr, hasSID, renewing bool) (lost bool) {
 	ok, err := t.s.store.Get(t.ctx, a, &t.found)
 	if err != nil {
 		t.s.log.Error("lease lookup failed", "address", a, "error", err)
-		return
+		return false
 	}
 	held := ok && t.active(&t.found)
 	switch {
 	case held && !t.owns(&t.found):
 		t.nak()
-		return
+		return false
 	case !held && !hasSID && !renewing:
 		// INIT-REBOOT with no record of the client: RFC 2131 says stay
 		// silent; an authoritative server NAKs so the client starts
@@ -211,12 +275,12 @@ func (t *txn) request() {
 		} else {
 			t.s.metrics.Dropped(DropUnknownInitReboot)
 		}
-		return
+		return false
 	}
 	ps, allowed := t.mayHold(ss, a)
 	if !allowed {
 		t.nak()
-		return
+		return false
 	}
 	if !held {
 		// A new lease (SELECTING) or one this server lost track of
@@ -230,7 +294,7 @@ func (t *txn) request() {
 				t.s.offers.put(a, t.key, t.now+int64(t.s.hold.Seconds()))
 			} else {
 				t.nak()
-				return
+				return false
 			}
 		}
 	}
@@ -261,13 +325,13 @@ func (t *txn) request() {
 			prev = &t.found
 		}
 		if err := t.write(prev, &t.next); err != nil {
-			if errors.Is(err, lease.ErrExists) || errors.Is(err, lease.ErrConflict) {
-				t.nak()
-				return
+			if lostRace(err) {
+				t.s.log.Debug("lost the race for a requested address; reading it again", "address", a, "error", err)
+				return true
 			}
 			t.s.log.Error("lease not committed; no reply", "address", a, "error", err)
 			t.s.metrics.Dropped(DropNotDurable)
-			return
+			return false
 		}
 	}
 	t.s.offers.drop(a)
@@ -281,11 +345,11 @@ func (t *txn) request() {
 		if err := t.s.store.Sync(t.ctx); err != nil {
 			t.s.log.Error("lease not committed; no reply", "address", a, "error", err)
 			t.s.metrics.Dropped(DropNotDurable)
-			return
+			return false
 		}
 		if r := t.replication(nil); r != nil && !t.replicateNow(r) {
 			t.s.metrics.Dropped(DropNotReplicated)
-			return
+			return false
 		}
 	}
 	t.reply(dhcpv4.Ack, ss, ps, a, lt)
@@ -293,9 +357,10 @@ func (t *txn) request() {
 		// Counted sent, or dropped, by the committer (or the
 		// replication) once it knows whether the lease is durable.
 		t.s.commit.add(d, t.replication(nil))
-		return
+		return false
 	}
 	t.s.metrics.Sent(dhcpv4.Ack)
+	return false
 }
 
 // cached reports whether the client's live lease in t.found may be reused
