@@ -78,17 +78,21 @@ func (d *Dir) Save(r *Record) error {
 	if err != nil {
 		return err
 	}
+	return d.saveFile(r.Interface, d.File(r.Interface), b)
+}
+
+// saveFile writes b atomically to final, a lease file of iface.
+func (d *Dir) saveFile(iface, final string, b []byte) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	final := d.File(r.Interface)
 	tmp := final + TempSuffix
 	// A temporary file left by a crash is stale: nobody else writes here.
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("saving lease of %s: %w", r.Interface, err)
+		return fmt.Errorf("saving lease of %s: %w", iface, err)
 	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("saving lease of %s: %w", r.Interface, err)
+		return fmt.Errorf("saving lease of %s: %w", iface, err)
 	}
 	if err := d.step(stepCreated); err != nil {
 		f.Close()
@@ -97,7 +101,7 @@ func (d *Dir) Save(r *Record) error {
 	if _, err := f.Write(b); err != nil {
 		f.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("saving lease of %s: %w", r.Interface, err)
+		return fmt.Errorf("saving lease of %s: %w", iface, err)
 	}
 	if err := d.step(stepWritten); err != nil {
 		f.Close()
@@ -106,18 +110,18 @@ func (d *Dir) Save(r *Record) error {
 	if err := f.Sync(); err != nil {
 		f.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("saving lease of %s: fsync: %w", r.Interface, err)
+		return fmt.Errorf("saving lease of %s: fsync: %w", iface, err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("saving lease of %s: %w", r.Interface, err)
+		return fmt.Errorf("saving lease of %s: %w", iface, err)
 	}
 	if err := d.step(stepSynced); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("saving lease of %s: %w", r.Interface, err)
+		return fmt.Errorf("saving lease of %s: %w", iface, err)
 	}
 	if err := d.step(stepRenamed); err != nil {
 		return err
@@ -154,31 +158,49 @@ func (d *Dir) Load(iface string) (*Record, error) {
 	if !ValidInterfaceName(iface) {
 		return nil, fmt.Errorf("interface name %q is not valid", iface)
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	name := d.File(iface)
 	var r *Record
-	b, err := readLimited(name)
-	if err != nil && !errors.Is(err, ErrCorrupt) {
+	err := d.loadFile(iface, d.File(iface), func(b []byte) (string, error) {
+		var err error
+		r, err = Unmarshal(b)
+		if err != nil {
+			return "", err
+		}
+		return r.Interface, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err == nil {
-		r, err = Unmarshal(b)
+	return r, nil
+}
+
+// loadFile reads the lease file name of iface and decodes it with decode,
+// which returns the interface the record names. A file that cannot be
+// read as a record of iface is moved aside.
+func (d *Dir) loadFile(iface, name string, decode func([]byte) (string, error)) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b, err := readLimited(name)
+	if err != nil && !errors.Is(err, ErrCorrupt) {
+		return err
 	}
-	if err == nil && r.Interface != iface {
-		err = corrupt("record of interface %q in the file of %q", r.Interface, iface)
+	if err == nil {
+		var got string
+		got, err = decode(b)
+		if err == nil && got != iface {
+			err = corrupt("record of interface %q in the file of %q", got, iface)
+		}
 	}
 	if err != nil {
 		aside := name + CorruptSuffix
 		if rerr := os.Rename(name, aside); rerr != nil {
 			d.log.Error("lease file unusable and could not be moved aside", "interface", iface, "file", name, "error", err, "rename-error", rerr)
-			return nil, fmt.Errorf("lease of %s: %w", iface, err)
+			return fmt.Errorf("lease of %s: %w", iface, err)
 		}
 		_ = d.syncDir()
 		d.log.Error("lease file unusable, moved aside", "interface", iface, "file", name, "moved-to", aside, "error", err)
-		return nil, fmt.Errorf("lease of %s: %w", iface, err)
+		return fmt.Errorf("lease of %s: %w", iface, err)
 	}
-	return r, nil
+	return nil
 }
 
 // readLimited reads the lease file name. Something other than a regular
@@ -207,9 +229,14 @@ func (d *Dir) Remove(iface string) error {
 	if !ValidInterfaceName(iface) {
 		return fmt.Errorf("interface name %q is not valid", iface)
 	}
+	return d.removeFile(iface, d.File(iface))
+}
+
+// removeFile removes the lease file name of iface.
+func (d *Dir) removeFile(iface, name string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := os.Remove(d.File(iface)); err != nil {
+	if err := os.Remove(name); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -218,8 +245,8 @@ func (d *Dir) Remove(iface string) error {
 	return d.syncDir()
 }
 
-// Clean removes temporary files left by a crash during Save and returns
-// the interfaces that have a lease file.
+// Clean removes temporary files left by a crash during Save or Save6 and
+// returns the interfaces that have a (DHCPv4) lease file.
 func (d *Dir) Clean() ([]string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -231,7 +258,7 @@ func (d *Dir) Clean() ([]string, error) {
 	for _, e := range ents {
 		name := e.Name()
 		switch {
-		case strings.HasSuffix(name, Suffix+TempSuffix):
+		case strings.HasSuffix(name, Suffix+TempSuffix), strings.HasSuffix(name, Suffix6+TempSuffix):
 			if err := os.Remove(filepath.Join(d.path, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("removing stale %s: %w", name, err)
 			}

@@ -1,5 +1,5 @@
-// Package leasefile stores a DHCPv4 client's lease on disk so that a
-// restarted client can resume it.
+// Package leasefile stores a DHCPv4 client's lease, and a DHCPv6 client's
+// binding, on disk so that a restarted client can resume them.
 //
 // Each interface's lease is one file, <dir>/<interface>.v4.lease, holding
 // one self-describing record:
@@ -30,4 +30,15 @@
 // directory that another user owns or that group or others may write to:
 // whoever writes a lease file there chooses the address, routes and DNS
 // servers the client applies when it resumes the lease.
+//
+// A DHCPv6 binding (package client6) is stored beside it in
+// <dir>/<interface>.v6.lease, framed the same way with the magic "LDC6":
+// the interface, hardware address and boot ID, the client's and the
+// server's DUIDs, the server's unicast address, the time of the last
+// Reply, every IA_NA and IA_PD with its IAID, T1, T2 and the time it was
+// last granted, and its addresses or prefixes with their preferred and
+// valid lifetimes, and the DNS servers, search list, NTP servers and
+// reconfigure key. [Dir.Save6], [Dir.Load6] and [Dir.Remove6] treat these
+// files as Save, Load and Remove treat DHCPv4 ones; a corrupt DHCPv6 file
+// is moved aside without touching the DHCPv4 file of the same interface.
 package leasefile
