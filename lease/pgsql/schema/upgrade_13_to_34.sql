@@ -21,60 +21,22 @@ DROP FUNCTION lease6dumpheader();
 DROP FUNCTION lease6dumpdata();
 DROP FUNCTION isjsonsupported();
 
--- Functions of 34.0 that 13.0 lacks or defines otherwise: trigger bodies
--- with per-pool counts, relay/remote-id and shared free lease queue
--- helpers, dump and upload helpers with pool ids, state 4 counted.
+-- Functions of 34.0 that 13.0 lacks or defines otherwise: the lease
+-- triggers with per-pool counts, registered (4) IPv6 addresses counted,
+-- dump and upload with pool ids, and the helpers of the shared free lease
+-- queue. The bodies are leased's own, as in create_13.sql.
 
-CREATE OR REPLACE FUNCTION byteatoinet(bin_address bytea) RETURNS inet
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    new_prefix varchar(100);
-    hex_string varchar(45);
-    pos SMALLINT;
-BEGIN
-    IF (octet_length(bin_address) != 16)
-    THEN
-        RETURN ('::');
-    END IF;
-
-    pos = 1;
-    new_prefix = '';
-    hex_string = encode(bin_address, 'hex');
-
-    FOR i IN 0..7 LOOP
-        IF (i > 0)
-        THEN
-            new_prefix = new_prefix || ':';
-        END IF;
-
-        new_prefix = new_prefix || substring(hex_string, pos, 4);
-        pos = pos + 4;
-    END LOOP;
-
-    RETURN (new_prefix::inet);
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION func_lease4_adel() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM lease4_ADEL_lease4_stat_by_client_class(OLD.state, OLD.user_context);
-    PERFORM lease4_ADEL_lease4_stat(OLD.state, OLD.subnet_id);
-    PERFORM lease4_ADEL_lease4_pool_stat(OLD.state, OLD.subnet_id, OLD.pool_id);
-    RETURN NULL;
-END;
-$$;
+-- The lease triggers: class counts always (every server has JSON now),
+-- subnet counts, and pool counts.
 
 CREATE OR REPLACE FUNCTION func_lease4_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM lease4_AINS_lease4_stat_by_client_class(NEW.state, NEW.user_context);
-    PERFORM lease4_AINS_lease4_stat(NEW.state, NEW.subnet_id);
-    PERFORM lease4_AINS_lease4_pool_stat(NEW.state, NEW.subnet_id, NEW.pool_id);
-    RETURN NULL;
+    PERFORM lease4_ains_lease4_stat_by_client_class(NEW.state, NEW.user_context);
+    PERFORM lease4_ains_lease4_stat(NEW.state, NEW.subnet_id);
+    PERFORM lease4_ains_lease4_pool_stat(NEW.state, NEW.subnet_id, NEW.pool_id);
+    RETURN NULL; -- an AFTER trigger: the row is written already
 END;
 $$;
 
@@ -82,20 +44,20 @@ CREATE OR REPLACE FUNCTION func_lease4_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM lease4_AUPD_lease4_stat_by_client_class(OLD.state, OLD.user_context, NEW.state, NEW.user_context);
-    PERFORM lease4_AUPD_lease4_stat(OLD.state, OLD.subnet_id, NEW.state, NEW.subnet_id);
-    PERFORM lease4_AUPD_lease4_pool_stat(OLD.state, OLD.subnet_id, OLD.pool_id, NEW.state, NEW.subnet_id, NEW.pool_id);
+    PERFORM lease4_aupd_lease4_stat_by_client_class(OLD.state, OLD.user_context, NEW.state, NEW.user_context);
+    PERFORM lease4_aupd_lease4_stat(OLD.state, OLD.subnet_id, NEW.state, NEW.subnet_id);
+    PERFORM lease4_aupd_lease4_pool_stat(OLD.state, OLD.subnet_id, OLD.pool_id, NEW.state, NEW.subnet_id, NEW.pool_id);
     RETURN NULL;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION func_lease6_adel() RETURNS trigger
+CREATE OR REPLACE FUNCTION func_lease4_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM lease6_ADEL_lease6_stat_by_client_class(OLD.state, OLD.user_context, OLD.lease_type);
-    PERFORM lease6_ADEL_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type);
-    PERFORM lease6_ADEL_lease6_pool_stat(OLD.state, OLD.subnet_id, OLD.pool_id, OLD.lease_type);
+    PERFORM lease4_adel_lease4_stat_by_client_class(OLD.state, OLD.user_context);
+    PERFORM lease4_adel_lease4_stat(OLD.state, OLD.subnet_id);
+    PERFORM lease4_adel_lease4_pool_stat(OLD.state, OLD.subnet_id, OLD.pool_id);
     RETURN NULL;
 END;
 $$;
@@ -104,9 +66,9 @@ CREATE OR REPLACE FUNCTION func_lease6_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM lease6_AINS_lease6_stat_by_client_class(NEW.state, NEW.user_context, NEW.lease_type);
-    PERFORM lease6_AINS_lease6_stat(NEW.state, NEW.subnet_id, NEW.lease_type);
-    PERFORM lease6_AINS_lease6_pool_stat(NEW.state, NEW.subnet_id, NEW.pool_id, NEW.lease_type);
+    PERFORM lease6_ains_lease6_stat_by_client_class(NEW.state, NEW.user_context, NEW.lease_type);
+    PERFORM lease6_ains_lease6_stat(NEW.state, NEW.subnet_id, NEW.lease_type);
+    PERFORM lease6_ains_lease6_pool_stat(NEW.state, NEW.subnet_id, NEW.pool_id, NEW.lease_type);
     RETURN NULL;
 END;
 $$;
@@ -115,298 +77,38 @@ CREATE OR REPLACE FUNCTION func_lease6_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM lease6_AUPD_lease6_stat_by_client_class(OLD.state, OLD.user_context, OLD.lease_type, NEW.state, NEW.user_context, NEW.lease_type);
-    PERFORM lease6_AUPD_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type, NEW.state, NEW.subnet_id, NEW.lease_type);
-    PERFORM lease6_AUPD_lease6_pool_stat(OLD.state, OLD.subnet_id, OLD.pool_id, OLD.lease_type, NEW.state, NEW.subnet_id, NEW.pool_id, NEW.lease_type);
+    PERFORM lease6_aupd_lease6_stat_by_client_class(OLD.state, OLD.user_context, OLD.lease_type,
+        NEW.state, NEW.user_context, NEW.lease_type);
+    PERFORM lease6_aupd_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type, NEW.state, NEW.subnet_id, NEW.lease_type);
+    PERFORM lease6_aupd_lease6_pool_stat(OLD.state, OLD.subnet_id, OLD.pool_id, OLD.lease_type,
+        NEW.state, NEW.subnet_id, NEW.pool_id, NEW.lease_type);
     RETURN NULL;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION hextobin(digit smallint) RETURNS smallint
+CREATE OR REPLACE FUNCTION func_lease6_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
-DECLARE
 BEGIN
-    IF (digit >= 48 and digit <= 57)
-    THEN
-        return (digit - 48);
-    END IF;
-
-    IF (digit >= 65 and digit <= 70)
-    THEN
-        return (digit - 55);
-    END IF;
-
-    IF (digit >= 97 and digit <= 102)
-    THEN
-        return (digit - 87);
-    END IF;
-
-    RETURN (-1);
+    PERFORM lease6_adel_lease6_stat_by_client_class(OLD.state, OLD.user_context, OLD.lease_type);
+    PERFORM lease6_adel_lease6_stat(OLD.state, OLD.subnet_id, OLD.lease_type);
+    PERFORM lease6_adel_lease6_pool_stat(OLD.state, OLD.subnet_id, OLD.pool_id, OLD.lease_type);
+    RETURN NULL;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION incrementv6prefix(prefix bytea, prefix_len smallint) RETURNS bytea
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    new_prefix bytea;
-    n_bytes SMALLINT;
-    n_bits SMALLINT;
-    mask SMALLINT;
-    start_idx SMALLINT;
-    tmp SMALLINT;
-    i SMALLINT;
-BEGIN
-    IF (prefix_len < 1 OR prefix_len > 128)
-    THEN
-        return (prefix);
-    END IF;
+-- IPv6 subnet counts include registered addresses (state 4). The update
+-- function is replaced too, though ours would follow the two others:
+-- in a database kea-admin made it is Kea's, which counts by itself.
 
-    new_prefix = prefix;
-
-    n_bytes = (prefix_len - 1) / 8;
-    n_bits = 8 - (prefix_len - (n_bytes * 8));
-    mask = 1 << n_bits;
-
-    start_idx = n_bytes;
-
-    tmp = get_byte(new_prefix, start_idx) + mask;
-
-    IF (tmp < 256)
-    THEN
-        new_prefix = set_byte(new_prefix, start_idx, tmp);
-        RETURN (new_prefix);
-    END IF;
-
-    tmp = tmp - 256;
-    new_prefix = set_byte(new_prefix, start_idx, tmp);
-
-    i = start_idx - 1;
-    WHILE i >= 0 LOOP
-        tmp = get_byte(new_prefix, i) + 1;
-        IF (tmp != 256)
-        THEN
-            new_prefix = set_byte(new_prefix, i, tmp);
-            RETURN (new_prefix);
-        END IF;
-
-        new_prefix = set_byte(new_prefix, i, 0);
-        i = i - 1;
-    END LOOP;
-
-    RETURN (new_prefix);
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION inettobytea(inet_address inet) RETURNS bytea
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    hextets TEXT[];
-    num_hextets SMALLINT;
-    hextet_idx SMALLINT;
-    hextet_len SMALLINT;
-    hextet TEXT;
-    dummy VARCHAR(256);
-    bin_address bytea;
-    bin_idx SMALLINT;
-    digit_idx SMALLINT;
-    digit SMALLINT;
-    digit_place SMALLINT;
-    cur_byte SMALLINT;
-    num_pad SMALLINT;
-    first_hextet_zero BOOLEAN := false;
-BEGIN
-    bin_address = '\x00000000000000000000000000000000'::bytea;
-
-    IF (inet_address < '0000:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF'::inet)
-    THEN
-        inet_address = inet_address | ('FFFF::'::inet);
-        first_hextet_zero = true;
-    END IF;
-
-    hextets = string_to_array(host(inet_address), ':');
-    num_hextets = array_length(hextets, 1);
-
-    IF (first_hextet_zero = true)
-    THEN
-        hextet_idx = 2;
-        bin_idx = 2;
-    ELSE
-        hextet_idx = 1;
-        bin_idx = 0;
-    END IF;
-
-    dummy = '';
-    WHILE (hextet_idx <= num_hextets) LOOP
-        hextet = hextets[hextet_idx];
-        hextet_len = char_length(hextet);
-        IF (hextet_len = 0)
-        THEN
-            num_pad = 8 - num_hextets + 1;
-            bin_idx = bin_idx + (num_pad * 2);
-        ELSE
-            num_pad = 4 - hextet_len;
-            digit_idx = 1;
-            digit_place = 1;
-            WHILE (digit_place <= 4) LOOP
-                IF (num_pad > 0)
-                THEN
-                    digit = 0;
-                    num_pad = num_pad - 1;
-                ELSE
-                    digit = hexToBin(ascii(substring(hextet from digit_idx for 1))::smallint);
-                    digit_idx = digit_idx + 1;
-                END IF;
-
-                IF (digit_place = 1 or digit_place = 3)
-                THEN
-                    cur_byte = digit << 4;
-                ELSE
-                    cur_byte = cur_byte + digit;
-                    select set_byte(bin_address, bin_idx, cur_byte) into bin_address;
-                    bin_idx = bin_idx + 1;
-                    cur_byte = 0;
-                END IF;
-                digit_place = digit_place + 1;
-            END LOOP;
-            dummy = dummy || hextet || '+';
-        END IF;
-        hextet_idx = hextet_idx + 1;
-    END LOOP;
-
-    RETURN (bin_address);
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION lease4_adel_lease4_pool_stat(old_state bigint, old_subnet_id bigint, old_pool_id bigint) RETURNS void
+CREATE OR REPLACE FUNCTION lease6_ains_lease6_stat(new_state bigint, new_subnet_id bigint, new_lease_type smallint) RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF old_state = 0 OR old_state = 1 THEN
-        UPDATE lease4_pool_stat
-            SET leases = GREATEST(leases - 1, 0)
-            WHERE subnet_id = old_subnet_id AND pool_id = old_pool_id
-            AND state = old_state;
-    END IF;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION lease4_ains_lease4_pool_stat(new_state bigint, new_subnet_id bigint, new_pool_id bigint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF new_state = 0 OR new_state = 1 THEN
-        UPDATE lease4_pool_stat SET leases = leases + 1
-            WHERE subnet_id = new_subnet_id AND pool_id = new_pool_id
-            AND state = new_state;
-
-        IF NOT FOUND THEN
-            INSERT INTO lease4_pool_stat
-            VALUES (new_subnet_id, new_pool_id, new_state, 1);
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION lease4_aupd_lease4_pool_stat(old_state bigint, old_subnet_id bigint, old_pool_id bigint, new_state bigint, new_subnet_id bigint, new_pool_id bigint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF old_subnet_id != new_subnet_id OR
-       old_pool_id != new_pool_id OR
-       old_state != new_state THEN
-        IF old_state = 0 OR old_state = 1 THEN
-            UPDATE lease4_pool_stat
-                SET leases = GREATEST(leases - 1, 0)
-                WHERE subnet_id = old_subnet_id AND pool_id = old_pool_id
-                AND state = old_state;
-        END IF;
-
-        IF new_state = 0 OR new_state = 1 THEN
-            UPDATE lease4_pool_stat SET leases = leases + 1
-                WHERE subnet_id = new_subnet_id AND pool_id = new_pool_id
-                AND state = new_state;
-
-            IF NOT FOUND THEN
-                INSERT INTO lease4_pool_stat
-                VALUES (new_subnet_id, new_pool_id, new_state, 1);
-            END IF;
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION lease4dumpdata() RETURNS TABLE(address inet, hwaddr character varying, client_id character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, state bigint, user_context character varying, pool_id bigint)
-    LANGUAGE sql
-    AS $$
-    SELECT
-        ('0.0.0.0'::inet + address),
-        colonSeparatedHex(encode(hwaddr, 'hex')),
-        colonSeparatedHex(encode(client_id, 'hex')),
-        valid_lifetime,
-        extract(epoch from expire)::bigint,
-        subnet_id,
-        fqdn_fwd::int,
-        fqdn_rev::int,
-        replace(hostname, ',', '&#x2c'),
-        state,
-        replace(user_context, ',', '&#x2c'),
-        pool_id
-    FROM lease4
-    ORDER BY address;
-$$;
-
-CREATE OR REPLACE FUNCTION lease4dumpheader() RETURNS text
-    LANGUAGE sql
-    AS $$
-    select cast('address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id' as text) as result;
-$$;
-
-CREATE OR REPLACE FUNCTION lease4upload(address character varying, hwaddr character varying, client_id character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, state bigint, user_context character varying, pool_id bigint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    INSERT INTO lease4 (
-        address,
-        hwaddr,
-        client_id,
-        valid_lifetime,
-        expire,
-        subnet_id,
-        fqdn_fwd,
-        fqdn_rev,
-        hostname,
-        state,
-        user_context,
-        pool_id
-    ) VALUES (
-        address::inet - '0.0.0.0'::inet,
-        decode(replace(hwaddr, ':', ''), 'hex'),
-        decode(replace(client_id, ':', ''), 'hex'),
-        valid_lifetime,
-        to_timestamp(expire),
-        subnet_id,
-        fqdn_fwd::int::boolean,
-        fqdn_rev::int::boolean,
-        replace(hostname, '&#x2c', ','),
-        state,
-        replace(user_context, '&#x2c', ','),
-        pool_id
-    );
-END
-$$;
-
-CREATE OR REPLACE FUNCTION lease6_adel_lease6_pool_stat(old_state bigint, old_subnet_id bigint, old_pool_id bigint, old_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF old_state = 0 OR old_state = 1 THEN
-        UPDATE lease6_pool_stat
-            SET leases = GREATEST(leases - 1, 0)
-            WHERE subnet_id = old_subnet_id AND pool_id = old_pool_id
-            AND lease_type = old_lease_type AND state = old_state;
+    IF new_state IN (0, 1, 4) THEN
+        INSERT INTO lease6_stat AS s (subnet_id, lease_type, state, leases)
+            VALUES (new_subnet_id, new_lease_type, new_state, 1)
+            ON CONFLICT (subnet_id, lease_type, state) DO UPDATE SET leases = s.leases + 1;
     END IF;
 END;
 $$;
@@ -415,73 +117,10 @@ CREATE OR REPLACE FUNCTION lease6_adel_lease6_stat(old_state bigint, old_subnet_
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF old_state = 0 OR old_state = 1 OR old_state = 4 THEN
+    IF old_state IN (0, 1, 4) THEN
         UPDATE lease6_stat
-            SET leases = GREATEST(leases - 1, 0)
-            WHERE subnet_id = old_subnet_id AND lease_type = old_lease_type
-            AND state = old_state;
-    END IF;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION lease6_ains_lease6_pool_stat(new_state bigint, new_subnet_id bigint, new_pool_id bigint, new_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF new_state = 0 OR new_state = 1 THEN
-        UPDATE lease6_pool_stat SET leases = leases + 1
-            WHERE subnet_id = new_subnet_id AND pool_id = new_pool_id
-            AND lease_type = new_lease_type AND state = new_state;
-
-        IF NOT FOUND THEN
-            INSERT INTO lease6_pool_stat
-            VALUES (new_subnet_id, new_pool_id, new_lease_type, new_state, 1);
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION lease6_ains_lease6_stat(new_state bigint, new_subnet_id bigint, new_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF new_state = 0 OR new_state = 1 OR new_state = 4 THEN
-        UPDATE lease6_stat SET leases = leases + 1
-            WHERE subnet_id = new_subnet_id AND lease_type = new_lease_type
-            AND state = new_state;
-
-        IF NOT FOUND THEN
-            INSERT INTO lease6_stat VALUES (new_subnet_id, new_lease_type, new_state, 1);
-        END IF;
-    END IF;
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION lease6_aupd_lease6_pool_stat(old_state bigint, old_subnet_id bigint, old_pool_id bigint, old_lease_type smallint, new_state bigint, new_subnet_id bigint, new_pool_id bigint, new_lease_type smallint) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF old_subnet_id != new_subnet_id OR
-       old_pool_id != new_pool_id OR
-       old_lease_type != new_lease_type OR
-       old_state != new_state THEN
-        IF old_state = 0 OR old_state = 1 THEN
-            UPDATE lease6_pool_stat
-                SET leases = GREATEST(leases - 1, 0)
-                WHERE subnet_id = old_subnet_id AND pool_id = old_pool_id
-                AND lease_type = old_lease_type AND state = old_state;
-        END IF;
-
-        IF new_state = 0 OR new_state = 1 THEN
-            UPDATE lease6_pool_stat SET leases = leases + 1
-                WHERE subnet_id = new_subnet_id AND pool_id = new_pool_id
-                AND lease_type = new_lease_type AND state = new_state;
-
-            IF NOT FOUND THEN
-                INSERT INTO lease6_pool_stat
-                VALUES (new_subnet_id, new_pool_id, new_lease_type, new_state, 1);
-            END IF;
-        END IF;
+            SET leases = CASE WHEN leases > 0 THEN leases - 1 ELSE 0 END
+            WHERE subnet_id = old_subnet_id AND lease_type = old_lease_type AND state = old_state;
     END IF;
 END;
 $$;
@@ -490,138 +129,329 @@ CREATE OR REPLACE FUNCTION lease6_aupd_lease6_stat(old_state bigint, old_subnet_
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF old_subnet_id != new_subnet_id OR
-       old_lease_type != new_lease_type OR
-       old_state != new_state THEN
-        IF old_state = 0 OR old_state = 1 OR old_state = 4 THEN
-            UPDATE lease6_stat
-                SET leases = GREATEST(leases - 1, 0)
-                WHERE subnet_id = old_subnet_id AND lease_type = old_lease_type
-                AND state = old_state;
-        END IF;
-
-        IF new_state = 0 OR new_state = 1 OR new_state = 4 THEN
-            UPDATE lease6_stat SET leases = leases + 1
-                WHERE subnet_id = new_subnet_id AND lease_type = new_lease_type
-                AND state = new_state;
-
-            IF NOT FOUND THEN
-                INSERT INTO lease6_stat
-                VALUES (new_subnet_id, new_lease_type, new_state, 1);
-            END IF;
-        END IF;
+    IF old_state <> new_state OR old_subnet_id <> new_subnet_id OR old_lease_type <> new_lease_type THEN
+        PERFORM lease6_adel_lease6_stat(old_state, old_subnet_id, old_lease_type);
+        PERFORM lease6_ains_lease6_stat(new_state, new_subnet_id, new_lease_type);
     END IF;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION lease6dumpdata() RETURNS TABLE(address character varying, duid character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, pref_lifetime bigint, lease_type smallint, iaid integer, prefix_len smallint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, hwaddr character varying, state bigint, user_context character varying, hwtype smallint, hwaddr_source smallint, pool_id bigint)
+-- Pool counts: leases in use (0) and declined (1) per subnet and pool
+-- (and lease type), as the subnet counts.
+
+CREATE OR REPLACE FUNCTION lease4_ains_lease4_pool_stat(new_state bigint, new_subnet_id bigint, new_pool_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF new_state IN (0, 1) THEN
+        INSERT INTO lease4_pool_stat AS s (subnet_id, pool_id, state, leases)
+            VALUES (new_subnet_id, new_pool_id, new_state, 1)
+            ON CONFLICT (subnet_id, pool_id, state) DO UPDATE SET leases = s.leases + 1;
+    END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION lease4_adel_lease4_pool_stat(old_state bigint, old_subnet_id bigint, old_pool_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF old_state IN (0, 1) THEN
+        UPDATE lease4_pool_stat
+            SET leases = CASE WHEN leases > 0 THEN leases - 1 ELSE 0 END
+            WHERE subnet_id = old_subnet_id AND pool_id = old_pool_id AND state = old_state;
+    END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION lease4_aupd_lease4_pool_stat(old_state bigint, old_subnet_id bigint, old_pool_id bigint, new_state bigint, new_subnet_id bigint, new_pool_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF old_state <> new_state OR old_subnet_id <> new_subnet_id OR old_pool_id <> new_pool_id THEN
+        PERFORM lease4_adel_lease4_pool_stat(old_state, old_subnet_id, old_pool_id);
+        PERFORM lease4_ains_lease4_pool_stat(new_state, new_subnet_id, new_pool_id);
+    END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION lease6_ains_lease6_pool_stat(new_state bigint, new_subnet_id bigint, new_pool_id bigint, new_lease_type smallint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF new_state IN (0, 1) THEN
+        INSERT INTO lease6_pool_stat AS s (subnet_id, pool_id, lease_type, state, leases)
+            VALUES (new_subnet_id, new_pool_id, new_lease_type, new_state, 1)
+            ON CONFLICT (subnet_id, pool_id, lease_type, state) DO UPDATE SET leases = s.leases + 1;
+    END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION lease6_adel_lease6_pool_stat(old_state bigint, old_subnet_id bigint, old_pool_id bigint, old_lease_type smallint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF old_state IN (0, 1) THEN
+        UPDATE lease6_pool_stat
+            SET leases = CASE WHEN leases > 0 THEN leases - 1 ELSE 0 END
+            WHERE subnet_id = old_subnet_id AND pool_id = old_pool_id AND lease_type = old_lease_type
+              AND state = old_state;
+    END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION lease6_aupd_lease6_pool_stat(old_state bigint, old_subnet_id bigint, old_pool_id bigint, old_lease_type smallint, new_state bigint, new_subnet_id bigint, new_pool_id bigint, new_lease_type smallint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF old_state <> new_state OR old_subnet_id <> new_subnet_id OR old_pool_id <> new_pool_id
+       OR old_lease_type <> new_lease_type THEN
+        PERFORM lease6_adel_lease6_pool_stat(old_state, old_subnet_id, old_pool_id, old_lease_type);
+        PERFORM lease6_ains_lease6_pool_stat(new_state, new_subnet_id, new_pool_id, new_lease_type);
+    END IF;
+END;
+$$;
+
+-- kea-admin lease-dump and lease-upload, with the pool id last. (The
+-- upload functions of 13.0 stay, beside these, as in Kea's 34.0.)
+
+CREATE OR REPLACE FUNCTION lease4dumpheader() RETURNS text
     LANGUAGE sql
     AS $$
-    SELECT
-        HOST(address),
-        colonSeparatedHex(encode(duid, 'hex')),
-        valid_lifetime,
-        extract(epoch from expire)::bigint,
-        subnet_id,
-        pref_lifetime,
-        lease_type,
-        iaid,
-        prefix_len,
-        fqdn_fwd::int,
-        fqdn_rev::int,
-        replace(hostname, ',', '&#x2c'),
-        colonSeparatedHex(encode(hwaddr, 'hex')),
-        state,
-        replace(user_context, ',', '&#x2c'),
-        hwtype,
-        hwaddr_source,
-        pool_id
-    FROM lease6
-    ORDER BY address;
+    SELECT text 'address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context,pool_id';
+$$;
+
+CREATE OR REPLACE FUNCTION lease4dumpdata() RETURNS TABLE(address inet, hwaddr character varying, client_id character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, state bigint, user_context character varying, pool_id bigint)
+    LANGUAGE sql
+    AS $$
+    SELECT inet '0.0.0.0' + l.address,
+           colonseparatedhex(encode(l.hwaddr, 'hex')),
+           colonseparatedhex(encode(l.client_id, 'hex')),
+           l.valid_lifetime,
+           extract(epoch FROM l.expire)::bigint,
+           l.subnet_id,
+           l.fqdn_fwd::integer,
+           l.fqdn_rev::integer,
+           replace(l.hostname, ',', '&#x2c'),
+           l.state,
+           replace(l.user_context, ',', '&#x2c'),
+           l.pool_id
+      FROM lease4 AS l
+     ORDER BY l.address;
+$$;
+
+CREATE OR REPLACE FUNCTION lease4upload(address character varying, hwaddr character varying, client_id character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, state bigint, user_context character varying, pool_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id,
+                        fqdn_fwd, fqdn_rev, hostname, state, user_context, pool_id)
+    SELECT lease4upload.address::inet - inet '0.0.0.0',
+           decode(replace(lease4upload.hwaddr, ':', ''), 'hex'),
+           decode(replace(lease4upload.client_id, ':', ''), 'hex'),
+           lease4upload.valid_lifetime,
+           to_timestamp(lease4upload.expire),
+           lease4upload.subnet_id,
+           lease4upload.fqdn_fwd <> 0,
+           lease4upload.fqdn_rev <> 0,
+           replace(lease4upload.hostname, '&#x2c', ','),
+           lease4upload.state,
+           replace(lease4upload.user_context, '&#x2c', ','),
+           lease4upload.pool_id;
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION lease6dumpheader() RETURNS text
     LANGUAGE sql
     AS $$
-    SELECT CAST('address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context,hwtype,hwaddr_source,pool_id' AS TEXT) AS result;
+    SELECT text 'address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context,hwtype,hwaddr_source,pool_id';
+$$;
+
+CREATE OR REPLACE FUNCTION lease6dumpdata() RETURNS TABLE(address character varying, duid character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, pref_lifetime bigint, lease_type smallint, iaid integer, prefix_len smallint, fqdn_fwd integer, fqdn_rev integer, hostname character varying, hwaddr character varying, state bigint, user_context character varying, hwtype smallint, hwaddr_source smallint, pool_id bigint)
+    LANGUAGE sql
+    AS $$
+    SELECT host(l.address),
+           colonseparatedhex(encode(l.duid, 'hex')),
+           l.valid_lifetime,
+           extract(epoch FROM l.expire)::bigint,
+           l.subnet_id,
+           l.pref_lifetime,
+           l.lease_type,
+           l.iaid,
+           l.prefix_len,
+           l.fqdn_fwd::integer,
+           l.fqdn_rev::integer,
+           replace(l.hostname, ',', '&#x2c'),
+           colonseparatedhex(encode(l.hwaddr, 'hex')),
+           l.state,
+           replace(l.user_context, ',', '&#x2c'),
+           l.hwtype,
+           l.hwaddr_source,
+           l.pool_id
+      FROM lease6 AS l
+     ORDER BY l.address;
 $$;
 
 CREATE OR REPLACE FUNCTION lease6upload(address character varying, duid character varying, valid_lifetime bigint, expire bigint, subnet_id bigint, pref_lifetime bigint, lease_type integer, iaid integer, prefix_len integer, fqdn_fwd integer, fqdn_rev integer, hostname character varying, hwaddr character varying, state bigint, user_context character varying, hwtype integer, hwaddr_source integer, pool_id bigint) RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    INSERT INTO lease6 (
-        address,
-        duid,
-        valid_lifetime,
-        expire,
-        subnet_id,
-        pref_lifetime,
-        lease_type,
-        iaid,
-        prefix_len,
-        fqdn_fwd,
-        fqdn_rev,
-        hostname,
-        hwaddr,
-        state,
-        user_context,
-        hwtype,
-        hwaddr_source,
-        pool_id
-    ) VALUES (
-        cast(address as inet),
-        decode(replace(duid, ':', ''), 'hex'),
-        valid_lifetime,
-        to_timestamp(expire),
-        subnet_id,
-        pref_lifetime,
-        lease_type,
-        iaid,
-        prefix_len,
-        fqdn_fwd::int::boolean,
-        fqdn_rev::int::boolean,
-        replace(hostname, '&#x2c', ','),
-        decode(replace(hwaddr, ':', ''), 'hex'),
-        state,
-        replace(user_context, '&#x2c', ','),
-        hwtype,
-        hwaddr_source,
-        pool_id
-    );
-END
+    INSERT INTO lease6 (address, duid, valid_lifetime, expire, subnet_id, pref_lifetime, lease_type,
+                        iaid, prefix_len, fqdn_fwd, fqdn_rev, hostname, hwaddr, state, user_context,
+                        hwtype, hwaddr_source, pool_id)
+    SELECT lease6upload.address::inet,
+           decode(replace(lease6upload.duid, ':', ''), 'hex'),
+           lease6upload.valid_lifetime,
+           to_timestamp(lease6upload.expire),
+           lease6upload.subnet_id,
+           lease6upload.pref_lifetime,
+           lease6upload.lease_type,
+           lease6upload.iaid,
+           lease6upload.prefix_len,
+           lease6upload.fqdn_fwd <> 0,
+           lease6upload.fqdn_rev <> 0,
+           replace(lease6upload.hostname, '&#x2c', ','),
+           decode(replace(lease6upload.hwaddr, ':', ''), 'hex'),
+           lease6upload.state,
+           replace(lease6upload.user_context, '&#x2c', ','),
+           lease6upload.hwtype,
+           lease6upload.hwaddr_source,
+           lease6upload.pool_id;
+END;
 $$;
+
+-- 27.0's conversion of one client class to a JSON list of one.
+CREATE OR REPLACE FUNCTION texttojsonlist(orig text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF coalesce(orig, '') = '' THEN
+        RETURN NULL;
+    END IF;
+    -- Spaced as Kea writes its lists.
+    RETURN format('[ "%s" ]', orig);
+END;
+$$;
+
+-- IPv6 addresses as 16 bytes, network order, so that they sort as
+-- numbers (free_lease6.bin_address), and back.
+
+CREATE OR REPLACE FUNCTION hextobin(digit smallint) RETURNS smallint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- digit is a character's code; anything but 0-9, a-f, A-F is -1.
+    IF digit BETWEEN 1 AND 127 THEN
+        RETURN strpos('0123456789abcdef', lower(chr(digit))) - 1;
+    END IF;
+    RETURN -1;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION inettobytea(inet_address inet) RETURNS bytea
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    written text := host(inet_address);
+    v4 text;
+    head text[];
+    tail text[];
+    groups text[];
+BEGIN
+    IF family(inet_address) <> 6 THEN
+        RAISE EXCEPTION 'inettobytea(%): not an IPv6 address', inet_address;
+    END IF;
+    -- The last 32 bits written as an IPv4 address (::ffff:192.0.2.1)
+    -- become two groups of hex digits.
+    IF strpos(written, '.') > 0 THEN
+        v4 := substring(written FROM '[^:]*$');
+        v4 := lpad(to_hex(v4::inet - inet '0.0.0.0'), 8, '0');
+        written := regexp_replace(written, '[^:]*$', left(v4, 4) || ':' || right(v4, 4));
+    END IF;
+    -- "::" stands for as many zero groups as make eight.
+    IF strpos(written, '::') > 0 THEN
+        head := string_to_array(nullif(split_part(written, '::', 1), ''), ':');
+        tail := string_to_array(nullif(split_part(written, '::', 2), ''), ':');
+        groups := coalesce(head, '{}') || array_fill('0'::text, ARRAY[8 - coalesce(cardinality(head), 0) - coalesce(cardinality(tail), 0)]) || coalesce(tail, '{}');
+    ELSE
+        groups := string_to_array(written, ':');
+    END IF;
+    RETURN decode((SELECT string_agg(lpad(g, 4, '0'), '' ORDER BY n) FROM unnest(groups) WITH ORDINALITY AS u(g, n)), 'hex');
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION byteatoinet(bin_address bytea) RETURNS inet
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- Anything but 16 bytes is no address: '::'.
+    IF octet_length(bin_address) IS DISTINCT FROM 16 THEN
+        RETURN inet '::';
+    END IF;
+    RETURN regexp_replace(encode(bin_address, 'hex'), '(.{4})(?=.)', '\1:', 'g')::inet;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION incrementv6prefix(prefix bytea, prefix_len smallint) RETURNS bytea
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    next_prefix bytea := prefix;
+    pos integer;   -- the byte holding the prefix's last bit
+    carry integer; -- what is added to that byte
+    sum integer;
+BEGIN
+    -- The next prefix of this length: one added at its last bit, carried
+    -- to the left; the last prefix wraps to zero. A length outside 1-128
+    -- leaves the prefix as it is.
+    IF prefix_len NOT BETWEEN 1 AND 128 THEN
+        RETURN prefix;
+    END IF;
+    pos := (prefix_len - 1) / 8;
+    carry := 1 << (7 - (prefix_len - 1) % 8);
+    LOOP
+        sum := get_byte(next_prefix, pos) + carry;
+        next_prefix := set_byte(next_prefix, pos, sum % 256);
+        EXIT WHEN sum < 256 OR pos = 0;
+        carry := 1;
+        pos := pos - 1;
+    END LOOP;
+    RETURN next_prefix;
+END;
+$$;
+
+-- The shared free lease queue (Kea 3.1.8's "shared-flq" allocator): the
+-- free addresses of each such pool are rows of free_lease4 and
+-- free_lease6, which the servers sharing the database take in turn,
+-- round-robin from where the pool's last pick was. A lease written
+-- through sflqinsertlease4 and the others keeps the queue right: an
+-- expired-reclaimed (2) lease's address is free, any other's is not.
 
 CREATE OR REPLACE FUNCTION sflqcreateflqpool4(p_start_address bigint, p_end_address bigint, p_subnet_id bigint, p_recreate boolean) RETURNS void
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    IF (p_start_address = 0 OR p_start_address > p_end_address)
-    THEN
-        RAISE EXCEPTION 'Invalid range: % - %', ('0.0.0.0'::inet + p_start_address),
-                        ('0.0.0.0'::inet + p_end_address);
+    IF p_start_address = 0 OR p_start_address > p_end_address THEN
+        RAISE EXCEPTION 'free lease queue pool % - %: not a range of addresses',
+            inet '0.0.0.0' + p_start_address, inet '0.0.0.0' + p_end_address;
     END IF;
-
-    IF (p_recreate = true)
-    THEN
+    -- Made again (at a server's start) the pool keeps its row; made anew
+    -- it must not exist.
+    IF p_recreate THEN
         INSERT INTO flq_pool4 (start_address, end_address, subnet_id, last_returned_address)
-           VALUES (p_start_address, p_end_address, p_subnet_id, 0)
-           ON CONFLICT DO NOTHING;
+            VALUES (p_start_address, p_end_address, p_subnet_id, 0) ON CONFLICT DO NOTHING;
     ELSE
         INSERT INTO flq_pool4 (start_address, end_address, subnet_id, last_returned_address)
-           VALUES (p_start_address, p_end_address, p_subnet_id, 0);
+            VALUES (p_start_address, p_end_address, p_subnet_id, 0);
     END IF;
-
-    DELETE FROM free_lease4 WHERE address >= p_start_address and address <= p_end_address;
-
+    -- The queue is refilled from the leases: free is an address with no
+    -- lease or a reclaimed one.
+    DELETE FROM free_lease4 WHERE address BETWEEN p_start_address AND p_end_address;
     INSERT INTO free_lease4 (address)
-        SELECT avail FROM generate_series(p_start_address, p_end_address, 1) AS avail
-            LEFT JOIN lease4 on avail = lease4.address
-            WHERE (lease4.address IS NULL OR lease4.state = 2)
-            ON CONFLICT DO NOTHING;
-
+        SELECT a FROM generate_series(p_start_address, p_end_address) AS a
+         WHERE NOT EXISTS (SELECT 1 FROM lease4 AS l WHERE l.address = a AND l.state IS DISTINCT FROM 2)
+        ON CONFLICT DO NOTHING;
     UPDATE flq_pool4 SET modification_ts = now()
-        WHERE (start_address = p_start_address AND end_address = p_end_address);
+        WHERE start_address = p_start_address AND end_address = p_end_address;
 END;
 $$;
 
@@ -629,212 +459,58 @@ CREATE OR REPLACE FUNCTION sflqcreateflqpool6(p_start_address inet, p_end_addres
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    current_ts TIMESTAMP WITH TIME ZONE := now();
-    p_end_bin BYTEA := inetToBytea(p_end_address);
-    batch_start_address INET := p_start_address;
-    batch_start_bin BYTEA := inetToBytea(p_start_address);
-    max_prefixes_per_batch INTEGER := 10000;
-    last_bin BYTEA;
-    next_bin BYTEA;
-    x_pool_id BIGINT;
-    pool_changed INTEGER;
+    last_bin bytea := inettobytea(p_end_address);
+    cur bytea := inettobytea(p_start_address);
+    nxt bytea;
+    batch bytea[];
+    done boolean := false;
+    old_len smallint;
 BEGIN
-    IF ((p_start_address = '::'::inet) OR (p_start_address > p_end_address))
-    THEN
-        RAISE EXCEPTION 'Invalid range: % - %', host(p_start_address), host(p_end_address);
+    IF p_start_address = inet '::' OR p_start_address > p_end_address THEN
+        RAISE EXCEPTION 'free lease queue pool % - %: not a range of addresses', host(p_start_address), host(p_end_address);
     END IF;
-
-    IF (p_delegated_len < 1 OR p_delegated_len > 128)
-    THEN
-        RAISE EXCEPTION 'Invalid p_delegated_len: %', p_delegated_len;
+    IF p_delegated_len NOT BETWEEN 1 AND 128 THEN
+        RAISE EXCEPTION 'free lease queue pool % - %: delegated length % is not 1 to 128',
+            host(p_start_address), host(p_end_address), p_delegated_len;
     END IF;
-
-    pool_changed = 0;
-    IF (p_recreate = false)
-    THEN
-        x_pool_id = NULL;
-        SELECT id INTO x_pool_id
-            FROM flq_pool6
-            WHERE (start_address = p_start_address AND
-                   end_address = p_end_address AND
-                   delegated_len != p_delegated_len)
-            FOR UPDATE;
-
-        IF (x_pool_id IS NOT NULL)
-        THEN
-            pool_changed = 1;
-        END IF;
+    -- A pool made anew may exist already only with another delegated
+    -- length (its prefixes changed); then, as when made again, its row
+    -- takes the new type, length and subnet.
+    IF NOT p_recreate THEN
+        SELECT delegated_len INTO old_len FROM flq_pool6
+            WHERE start_address = p_start_address AND end_address = p_end_address FOR UPDATE;
     END IF;
-
-    IF (p_recreate = true OR pool_changed = 1)
-    THEN
-        INSERT INTO flq_pool6
-            (start_address, end_address, lease_type, delegated_len, subnet_id)
-            VALUES
-            (p_start_address, p_end_address, p_lease_type, p_delegated_len, p_subnet_id)
-            ON CONFLICT (start_address, end_address) DO UPDATE SET
-                    lease_type = p_lease_type,
-                    delegated_len = p_delegated_len,
-                    subnet_id = p_subnet_id;
+    IF p_recreate OR old_len <> p_delegated_len THEN
+        INSERT INTO flq_pool6 (start_address, end_address, lease_type, delegated_len, subnet_id)
+            VALUES (p_start_address, p_end_address, p_lease_type, p_delegated_len, p_subnet_id)
+            ON CONFLICT (start_address, end_address) DO UPDATE
+                SET lease_type = EXCLUDED.lease_type, delegated_len = EXCLUDED.delegated_len, subnet_id = EXCLUDED.subnet_id;
     ELSE
-        INSERT INTO flq_pool6
-            (start_address, end_address, lease_type, delegated_len, subnet_id)
-            VALUES
-            (p_start_address, p_end_address, p_lease_type, p_delegated_len, p_subnet_id);
+        INSERT INTO flq_pool6 (start_address, end_address, lease_type, delegated_len, subnet_id)
+            VALUES (p_start_address, p_end_address, p_lease_type, p_delegated_len, p_subnet_id);
     END IF;
 
-    DELETE FROM free_lease6 WHERE address >= p_start_address and address <= p_end_address;
-
-    WHILE batch_start_address <= p_end_address
-    LOOP
-        WITH RECURSIVE prefixes(depth, bin_address, address) AS (
-            SELECT 1, batch_start_bin, batch_start_address
-            UNION ALL
-            SELECT prefixes.depth + 1,
-                   next_prefix.bin_address,
-                   byteaToInet(next_prefix.bin_address)
-            FROM prefixes,
-                LATERAL (SELECT incrementV6Prefix(prefixes.bin_address, p_delegated_len)
-                    AS bin_address) AS next_prefix
-            WHERE (next_prefix.bin_address > prefixes.bin_address AND 
-                   next_prefix.bin_address < p_end_bin AND
-                   prefixes.depth < max_prefixes_per_batch)
-        ),
-        ins AS (
-            INSERT INTO free_lease6(address, bin_address)
-                SELECT p.address, p.bin_address
-                FROM prefixes p
-                LEFT JOIN lease6 l
-                    ON l.address = p.address AND l.state != 2
-                WHERE l.address IS NULL
-                ON CONFLICT DO NOTHING
-                RETURNING 1
-        )
-        SELECT last_prefix.bin_address INTO STRICT last_bin
-            FROM (
-                SELECT bin_address
-                FROM prefixes
-                ORDER BY depth DESC
-                LIMIT 1
-            ) AS last_prefix;
-
-        next_bin := incrementV6Prefix(last_bin, p_delegated_len);
-
-        IF next_bin > p_end_bin OR next_bin < last_bin
-        THEN
-            EXIT;
-        END IF;
-
-        batch_start_bin := next_bin;
-        batch_start_address := byteaToInet(next_bin);
-    END LOOP;
-
-    UPDATE flq_pool6 SET modification_ts = now()
-        WHERE (start_address = p_start_address AND end_address = p_end_address);
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION sflqdeletelease4(p_address bigint, p_expire timestamp with time zone) RETURNS integer
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    lease_row_count INTEGER;
-BEGIN
-    DELETE FROM lease4 WHERE address = p_address AND expire = p_expire;
-
-    GET DIAGNOSTICS lease_row_count = ROW_COUNT;
-
-    IF (lease_row_count > 0)
-    THEN
-        INSERT INTO free_lease4 (address) VALUES (p_address)
-            ON CONFLICT DO NOTHING;
-    END IF;
-
-    RETURN (lease_row_count);
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION sflqdeletelease6(p_address inet, p_expire timestamp with time zone) RETURNS integer
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    lease_row_count INTEGER;
-BEGIN
-    DELETE FROM lease6 WHERE address = p_address AND expire = p_expire;
-
-    GET DIAGNOSTICS lease_row_count = ROW_COUNT;
-
-    IF (lease_row_count > 0)
-    THEN
+    DELETE FROM free_lease6 WHERE address BETWEEN p_start_address AND p_end_address;
+    -- Every prefix of the pool from its start, in batches of 10000 so that
+    -- a large pool is not one huge array; free is a prefix with no lease
+    -- or a reclaimed one.
+    WHILE NOT done LOOP
+        batch := ARRAY[]::bytea[];
+        LOOP
+            batch := batch || cur;
+            nxt := incrementv6prefix(cur, p_delegated_len);
+            done := nxt <= cur OR nxt > last_bin; -- wrapped, or past the end
+            EXIT WHEN done OR cardinality(batch) = 10000;
+            cur := nxt;
+        END LOOP;
         INSERT INTO free_lease6 (address, bin_address)
-            VALUES (p_address, inetToBytea(p_address))
+            SELECT byteatoinet(b), b FROM unnest(batch) AS b
+             WHERE NOT EXISTS (SELECT 1 FROM lease6 AS l WHERE l.address = byteatoinet(b) AND l.state <> 2)
             ON CONFLICT DO NOTHING;
-    END IF;
-
-    RETURN (lease_row_count);
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION sflqinsertlease4(p_address bigint, p_hwaddr bytea, p_client_id bytea, p_valid_lifetime bigint, p_expire timestamp with time zone, p_subnet_id bigint, p_fqdn_fwd boolean, p_fqdn_rev boolean, p_hostname character varying, p_state bigint, p_user_context text, p_relay_id bytea, p_remote_id bytea, p_pool_id bigint) RETURNS integer
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    lease_row_count INTEGER;
-BEGIN
-    INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire,
-                        subnet_id, fqdn_fwd, fqdn_rev, hostname, state,
-                        user_context, relay_id, remote_id, pool_id)
-         VALUES ( p_address, p_hwaddr, p_client_id, p_valid_lifetime, p_expire,
-                  p_subnet_id, p_fqdn_fwd, p_fqdn_rev, p_hostname, p_state,
-                  p_user_context, p_relay_id, p_remote_id, p_pool_id);
-
-    GET DIAGNOSTICS lease_row_count = ROW_COUNT;
-
-    IF (lease_row_count > 0)
-    THEN
-        IF (p_state = 2)
-        THEN
-            INSERT INTO free_lease4 (address) VALUES (p_address)
-                ON CONFLICT DO NOTHING;
-        ELSE
-            DELETE FROM free_lease4 WHERE address = p_address;
-        END IF;
-    END IF;
-
-    RETURN (lease_row_count);
-END;
-$$;
-
-CREATE OR REPLACE FUNCTION sflqinsertlease6(p_address inet, p_duid bytea, p_valid_lifetime bigint, p_expire timestamp with time zone, p_subnet_id bigint, p_pref_lifetime bigint, p_lease_type smallint, p_iaid integer, p_prefix_len smallint, p_fqdn_fwd boolean, p_fqdn_rev boolean, p_hostname character varying, p_hwaddr bytea, p_hwtype smallint, p_hwaddr_source smallint, p_state bigint, p_user_context text, p_pool_id bigint) RETURNS integer
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    lease_row_count INTEGER;
-BEGIN
-    INSERT INTO lease6 (address, duid, valid_lifetime, expire, subnet_id,
-                        pref_lifetime, lease_type, iaid, prefix_len, fqdn_fwd,
-                        fqdn_rev, hostname, hwaddr, hwtype, hwaddr_source,
-                        state, user_context, pool_id)
-         VALUES (p_address, p_duid, p_valid_lifetime, p_expire, p_subnet_id,
-                 p_pref_lifetime, p_lease_type, p_iaid, p_prefix_len, p_fqdn_fwd,
-                 p_fqdn_rev, p_hostname, p_hwaddr, p_hwtype, p_hwaddr_source,
-                 p_state, p_user_context, p_pool_id);
-
-    GET DIAGNOSTICS lease_row_count = ROW_COUNT;
-
-    IF (lease_row_count > 0)
-    THEN
-        IF (p_state = 2)
-        THEN
-            INSERT INTO free_lease6 (address, bin_address)
-                VALUES (p_address, inetToBytea(p_address))
-                ON CONFLICT DO NOTHING;
-        ELSE
-            DELETE FROM free_lease6 WHERE address = p_address;
-        END IF;
-    END IF;
-
-    RETURN (lease_row_count);
+        cur := nxt;
+    END LOOP;
+    UPDATE flq_pool6 SET modification_ts = now()
+        WHERE start_address = p_start_address AND end_address = p_end_address;
 END;
 $$;
 
@@ -842,49 +518,28 @@ CREATE OR REPLACE FUNCTION sflqpickfreelease4(p_start_address bigint, p_end_addr
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    pool_id BIGINT;
-    last_address BIGINT;
-    free_address BIGINT;
+    pool flq_pool4%ROWTYPE;
+    after bigint;
+    picked bigint;
 BEGIN
-    free_address = 0;
-
-    SELECT id, last_returned_address INTO pool_id, last_address
-        FROM flq_pool4
-        WHERE start_address = p_start_address
-        AND end_address = p_end_address;
-
-    IF (pool_id IS NULL)
-    THEN
-        RETURN free_address;
+    SELECT * INTO pool FROM flq_pool4 WHERE start_address = p_start_address AND end_address = p_end_address;
+    IF NOT FOUND THEN
+        RETURN 0; -- no such pool: no address
     END IF;
-
-    IF (last_address < p_start_address or last_address >= p_end_address)
-    THEN
-       last_address = p_start_address - 1;
+    -- Round-robin: the first free address after the last one picked, or
+    -- from the start again. The pick stays in the queue until its lease
+    -- is written.
+    after := pool.last_returned_address;
+    IF after < p_start_address OR after >= p_end_address THEN
+        after := p_start_address - 1;
     END IF;
-
-    SELECT f.address INTO free_address FROM free_lease4 f
-        WHERE (f.address > last_address and f.address <= p_end_address)
-        ORDER BY f.address
-        LIMIT 1;
-
-    IF (free_address IS NULL)
-    THEN
-        SELECT f.address INTO free_address FROM free_lease4 f
-            WHERE (f.address >= p_start_address AND f.address <= last_address)
-            ORDER BY f.address
-            LIMIT 1;
+    SELECT min(address) INTO picked FROM free_lease4 WHERE address > after AND address <= p_end_address;
+    IF picked IS NULL THEN
+        SELECT min(address) INTO picked FROM free_lease4 WHERE address BETWEEN p_start_address AND after;
     END IF;
-
-    IF (free_address IS NULL)
-    THEN
-        free_address = 0;
-    END IF;
-
-    UPDATE flq_pool4 SET last_returned_address = free_address
-        WHERE id = pool_id;
-
-    RETURN free_address;
+    picked := coalesce(picked, 0);
+    UPDATE flq_pool4 SET last_returned_address = picked WHERE id = pool.id;
+    RETURN picked;
 END;
 $$;
 
@@ -892,57 +547,53 @@ CREATE OR REPLACE FUNCTION sflqpickfreelease6(alloc_start_address inet, alloc_en
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    pool_id BIGINT;
-    last_address INET;
-    free_address INET;
-
-    bin_start_address BYTEA;
-    bin_end_address BYTEA;
-    bin_last_address BYTEA;
+    pool flq_pool6%ROWTYPE;
+    after inet;
+    after_bin bytea;
+    start_bin bytea := inettobytea(alloc_start_address);
+    end_bin bytea := inettobytea(alloc_end_address);
+    picked inet;
 BEGIN
-
-    SELECT id, last_returned_address INTO pool_id, last_address
-        FROM flq_pool6
-        WHERE start_address = alloc_start_address
-        AND end_address = alloc_end_address;
-
-    IF (pool_id IS NULL)
-    THEN
-        RETURN ("::");
+    SELECT * INTO pool FROM flq_pool6 WHERE start_address = alloc_start_address AND end_address = alloc_end_address;
+    IF NOT FOUND THEN
+        RETURN inet '::'; -- no such pool: no address
     END IF;
-
-    bin_start_address = inetToBytea(alloc_start_address);
-    bin_end_address = inetToBytea(alloc_end_address);
-    IF (last_address < alloc_start_address OR last_address >= alloc_end_address)
-    THEN
-        last_address = alloc_start_address - 1;
+    -- As for IPv4, in the order of the addresses' bytes.
+    after := pool.last_returned_address;
+    IF after < alloc_start_address OR after >= alloc_end_address THEN
+        after := alloc_start_address - 1;
     END IF;
-
-    bin_last_address = inetToBytea(last_address);
-    SELECT f.address INTO free_address FROM free_lease6 f
-        WHERE (f.bin_address > bin_last_address AND
-               f.bin_address <= bin_end_address)
-        ORDER BY f.bin_address
-        LIMIT 1;
-
-    IF (free_address IS NULL)
-    THEN
-        SELECT f.address INTO free_address FROM free_lease6 f
-            WHERE (f.bin_address >= bin_start_address AND
-                   f.bin_address <= bin_last_address)
-            ORDER BY f.bin_address
-            LIMIT 1;
+    after_bin := inettobytea(after);
+    SELECT f.address INTO picked FROM free_lease6 AS f
+        WHERE f.bin_address > after_bin AND f.bin_address <= end_bin ORDER BY f.bin_address LIMIT 1;
+    IF picked IS NULL THEN
+        SELECT f.address INTO picked FROM free_lease6 AS f
+            WHERE f.bin_address >= start_bin AND f.bin_address <= after_bin ORDER BY f.bin_address LIMIT 1;
     END IF;
+    picked := coalesce(picked, inet '::');
+    UPDATE flq_pool6 SET last_returned_address = picked WHERE id = pool.id;
+    RETURN picked;
+END;
+$$;
 
-    IF (free_address IS NULL)
-    THEN
-        free_address = '::'::inet;
+-- Lease writes of shared-flq subnets: the write, then the queue; each
+-- returns the count of leases written (0 when an update or delete found
+-- no lease with that address and expiry).
+
+CREATE OR REPLACE FUNCTION sflqinsertlease4(p_address bigint, p_hwaddr bytea, p_client_id bytea, p_valid_lifetime bigint, p_expire timestamp with time zone, p_subnet_id bigint, p_fqdn_fwd boolean, p_fqdn_rev boolean, p_hostname character varying, p_state bigint, p_user_context text, p_relay_id bytea, p_remote_id bytea, p_pool_id bigint) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev,
+                        hostname, state, user_context, relay_id, remote_id, pool_id)
+        VALUES (p_address, p_hwaddr, p_client_id, p_valid_lifetime, p_expire, p_subnet_id, p_fqdn_fwd, p_fqdn_rev,
+                p_hostname, p_state, p_user_context, p_relay_id, p_remote_id, p_pool_id);
+    IF p_state = 2 THEN
+        INSERT INTO free_lease4 (address) VALUES (p_address) ON CONFLICT DO NOTHING;
+    ELSE
+        DELETE FROM free_lease4 WHERE address = p_address;
     END IF;
-
-    UPDATE flq_pool6 SET last_returned_address = free_address
-        WHERE id = pool_id;
-
-    RETURN free_address;
+    RETURN 1;
 END;
 $$;
 
@@ -950,30 +601,60 @@ CREATE OR REPLACE FUNCTION sflqupdatelease4(p_address bigint, p_hwaddr bytea, p_
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    lease_row_count INTEGER;
+    written integer;
 BEGIN
-    UPDATE lease4 SET address = p_address, hwaddr = p_hwaddr, client_id = p_client_id,
-                      valid_lifetime = p_valid_lifetime, expire = p_expire,
-                      subnet_id = p_subnet_id, fqdn_fwd = p_fqdn_fwd,
-                      fqdn_rev = p_fqdn_rev, hostname = p_hostname, state = p_state,
-                      user_context = p_user_context, relay_id = p_relay_id,
-                      remote_id = p_remote_id, pool_id = p_pool_id
-        WHERE (address = p_where_address and expire = p_where_expire);
-
-    GET DIAGNOSTICS lease_row_count = ROW_COUNT;
-
-    IF (lease_row_count > 0)
-    THEN
-        IF (p_state = 2)
-        THEN
-            INSERT INTO free_lease4 (address) VALUES (p_address)
-                ON CONFLICT DO NOTHING;
-        ELSE
-            DELETE FROM free_lease4 WHERE address = p_address;
-        END IF;
+    -- The expiry the server read guards against a change by another
+    -- server in between.
+    UPDATE lease4
+        SET address = p_address, hwaddr = p_hwaddr, client_id = p_client_id, valid_lifetime = p_valid_lifetime,
+            expire = p_expire, subnet_id = p_subnet_id, fqdn_fwd = p_fqdn_fwd, fqdn_rev = p_fqdn_rev,
+            hostname = p_hostname, state = p_state, user_context = p_user_context, relay_id = p_relay_id,
+            remote_id = p_remote_id, pool_id = p_pool_id
+        WHERE address = p_where_address AND expire = p_where_expire;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    IF written = 0 THEN
+        RETURN 0;
     END IF;
+    IF p_state = 2 THEN
+        INSERT INTO free_lease4 (address) VALUES (p_address) ON CONFLICT DO NOTHING;
+    ELSE
+        DELETE FROM free_lease4 WHERE address = p_address;
+    END IF;
+    RETURN written;
+END;
+$$;
 
-    RETURN (lease_row_count);
+CREATE OR REPLACE FUNCTION sflqdeletelease4(p_address bigint, p_expire timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    deleted integer;
+BEGIN
+    DELETE FROM lease4 WHERE address = p_address AND expire = p_expire;
+    GET DIAGNOSTICS deleted = ROW_COUNT;
+    IF deleted > 0 THEN
+        INSERT INTO free_lease4 (address) VALUES (p_address) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN deleted;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION sflqinsertlease6(p_address inet, p_duid bytea, p_valid_lifetime bigint, p_expire timestamp with time zone, p_subnet_id bigint, p_pref_lifetime bigint, p_lease_type smallint, p_iaid integer, p_prefix_len smallint, p_fqdn_fwd boolean, p_fqdn_rev boolean, p_hostname character varying, p_hwaddr bytea, p_hwtype smallint, p_hwaddr_source smallint, p_state bigint, p_user_context text, p_pool_id bigint) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO lease6 (address, duid, valid_lifetime, expire, subnet_id, pref_lifetime, lease_type, iaid,
+                        prefix_len, fqdn_fwd, fqdn_rev, hostname, hwaddr, hwtype, hwaddr_source, state,
+                        user_context, pool_id)
+        VALUES (p_address, p_duid, p_valid_lifetime, p_expire, p_subnet_id, p_pref_lifetime, p_lease_type, p_iaid,
+                p_prefix_len, p_fqdn_fwd, p_fqdn_rev, p_hostname, p_hwaddr, p_hwtype, p_hwaddr_source, p_state,
+                p_user_context, p_pool_id);
+    IF p_state = 2 THEN
+        INSERT INTO free_lease6 (address, bin_address) VALUES (p_address, inettobytea(p_address)) ON CONFLICT DO NOTHING;
+    ELSE
+        DELETE FROM free_lease6 WHERE address = p_address;
+    END IF;
+    RETURN 1;
 END;
 $$;
 
@@ -981,45 +662,40 @@ CREATE OR REPLACE FUNCTION sflqupdatelease6(p_address inet, p_duid bytea, p_vali
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    lease_row_count INTEGER;
+    written integer;
 BEGIN
     UPDATE lease6
-        SET address = p_address, duid = p_duid, valid_lifetime = p_valid_lifetime,
-            expire = p_expire, subnet_id = p_subnet_id, pref_lifetime = p_pref_lifetime,
-            lease_type = p_lease_type, iaid = p_iaid, prefix_len = p_prefix_len,
-            fqdn_fwd = p_fqdn_fwd, fqdn_rev = p_fqdn_rev, hostname = p_hostname,
-            hwaddr =  p_hwaddr, hwtype = p_hwtype, hwaddr_source = p_hwaddr_source,
-            state = p_state, user_context = p_user_context, pool_id = p_pool_id
-        WHERE (address = p_where_address and expire = p_where_expire);
-
-    GET DIAGNOSTICS lease_row_count = ROW_COUNT;
-
-    IF (lease_row_count > 0)
-    THEN
-        IF (p_state = 2)
-        THEN
-            INSERT INTO free_lease6 (address, bin_address)
-                VALUES (p_address, inetToBytea(p_address))
-                ON CONFLICT DO NOTHING;
-        ELSE
-            DELETE FROM free_lease6 WHERE address = p_address;
-        END IF;
+        SET address = p_address, duid = p_duid, valid_lifetime = p_valid_lifetime, expire = p_expire,
+            subnet_id = p_subnet_id, pref_lifetime = p_pref_lifetime, lease_type = p_lease_type, iaid = p_iaid,
+            prefix_len = p_prefix_len, fqdn_fwd = p_fqdn_fwd, fqdn_rev = p_fqdn_rev, hostname = p_hostname,
+            hwaddr = p_hwaddr, hwtype = p_hwtype, hwaddr_source = p_hwaddr_source, state = p_state,
+            user_context = p_user_context, pool_id = p_pool_id
+        WHERE address = p_where_address AND expire = p_where_expire;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    IF written = 0 THEN
+        RETURN 0;
     END IF;
-
-    RETURN (lease_row_count);
+    IF p_state = 2 THEN
+        INSERT INTO free_lease6 (address, bin_address) VALUES (p_address, inettobytea(p_address)) ON CONFLICT DO NOTHING;
+    ELSE
+        DELETE FROM free_lease6 WHERE address = p_address;
+    END IF;
+    RETURN written;
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION texttojsonlist(orig text) RETURNS text
+CREATE OR REPLACE FUNCTION sflqdeletelease6(p_address inet, p_expire timestamp with time zone) RETURNS integer
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    deleted integer;
 BEGIN
-    IF orig = '' OR orig IS NULL THEN
-        RETURN NULL;
+    DELETE FROM lease6 WHERE address = p_address AND expire = p_expire;
+    GET DIAGNOSTICS deleted = ROW_COUNT;
+    IF deleted > 0 THEN
+        INSERT INTO free_lease6 (address, bin_address) VALUES (p_address, inettobytea(p_address)) ON CONFLICT DO NOTHING;
     END IF;
-
-    RETURN CONCAT('[ "', orig, '" ]');
+    RETURN deleted;
 END;
 $$;
 
