@@ -36,9 +36,18 @@ func TestMeshWithDdhcpd(t *testing.T) {
 		t.Fatalf("%s=%s: %v", ddhcpdEnv, bin, err)
 	}
 	needs(t, "udhcpc", "unshare", "mount")
+	for _, mb := range meshBinaries(t) {
+		t.Run(mb.name, func(t *testing.T) { testMeshWithDdhcpd(t, mb, bin) })
+	}
+}
+
+// testMeshWithDdhcpd runs ddhcpd (the binary ddhcpd) on two nodes and mb
+// on two.
+func testMeshWithDdhcpd(t *testing.T, mb meshBinary, ddhcpd string) {
+	bin := ddhcpd
 	flags := []string{"-L", "-t", "2", "-B", "6", "-b", "5", "-N", meshNet}
-	e := newMeshEnv(t, 4, flags...)
-	// Nodes 0 and 1 run ddhcpd, 2 and 3 leased.
+	e := newMeshEnvWith(t, mb, 4, flags...)
+	// Nodes 0 and 1 run ddhcpd, 2 and 3 leased (or leased-mesh).
 	for _, nd := range e.nodes[:2] {
 		nd.bin = bin
 		nd.args = append(append([]string(nil), flags...), "-i", nd.tn.MeshIf, "-c", "client0", "-C", nd.ctl, "-H", nd.script)

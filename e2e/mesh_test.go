@@ -44,9 +44,54 @@ const (
 	anycastMAC   = "02:00:00:00:00:01"
 )
 
+// meshBinary is a program that runs mesh nodes: leased (`leased mesh`,
+// `leased ctl mesh`) or the small build for routers (`leased-mesh`,
+// `leased-mesh ctl`), which must behave the same.
+type meshBinary struct {
+	name string   // the subtests' name
+	path string   // the executable
+	node []string // arguments before ddhcpd's command line
+	ctl  []string // arguments before ddhcpdctl's
+}
+
+// The leased-mesh binary under test, built beside leased on first use.
+var (
+	smallOnce sync.Once
+	smallBin  string
+	smallErr  error
+)
+
+// meshBinaries returns leased and leased-mesh, building leased-mesh the
+// first time (with the race detector when the tests have it, as leased).
+// needs must have run.
+func meshBinaries(t *testing.T) []meshBinary {
+	t.Helper()
+	smallOnce.Do(func() {
+		bin := filepath.Join(buildDir, "leased-mesh")
+		args := []string{"build", "-o", bin}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		args = append(args, "github.com/leased/leased/cmd/leased-mesh")
+		if out, err := exec.Command(goTool(), args...).CombinedOutput(); err != nil {
+			smallErr = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+			return
+		}
+		smallBin = bin
+	})
+	if smallErr != nil {
+		t.Fatalf("building leased-mesh: %v", smallErr)
+	}
+	return []meshBinary{
+		{name: "leased", path: leasedBin, node: []string{"mesh"}, ctl: []string{"ctl", "mesh"}},
+		{name: "leased-mesh", path: smallBin, ctl: []string{"ctl"}},
+	}
+}
+
 // meshEnv is a mesh of leased nodes under test.
 type meshEnv struct {
 	t     *testing.T
+	bin   meshBinary
 	m     *testnet.Mesh
 	dir   string
 	flags []string // ddhcpd flags every node gets
@@ -71,7 +116,13 @@ type meshNode struct {
 // flags plus their interfaces, control socket, hook and state directory.
 func newMeshEnv(t *testing.T, n int, flags ...string) *meshEnv {
 	t.Helper()
-	e := &meshEnv{t: t, m: testnet.NewMesh(t, n), dir: t.TempDir(), flags: flags}
+	return newMeshEnvWith(t, meshBinary{name: "leased", path: leasedBin, node: []string{"mesh"}, ctl: []string{"ctl", "mesh"}}, n, flags...)
+}
+
+// newMeshEnvWith is newMeshEnv with nodes that run bin.
+func newMeshEnvWith(t *testing.T, bin meshBinary, n int, flags ...string) *meshEnv {
+	t.Helper()
+	e := &meshEnv{t: t, bin: bin, m: testnet.NewMesh(t, n), dir: t.TempDir(), flags: flags}
 	for i, tn := range e.m.Nodes {
 		ns := tn.NS
 		ns.MustRun(t, "ip", "link", "add", "client0", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0")
@@ -97,8 +148,8 @@ func newMeshEnv(t *testing.T, n int, flags ...string) *meshEnv {
 			t.Fatal(err)
 		}
 		nd.script = hook
-		nd.bin = leasedBin
-		nd.args = append([]string{"mesh", "--state-dir", nd.state}, flags...)
+		nd.bin = bin.path
+		nd.args = append(append(slices.Clone(bin.node), "--state-dir", nd.state), flags...)
 		nd.args = append(nd.args, "-i", tn.MeshIf, "-c", "client0", "-C", nd.ctl, "-H", hook)
 		e.nodes = append(e.nodes, nd)
 	}
@@ -349,12 +400,19 @@ func (e *meshEnv) stat(nd *meshNode, key string) int {
 // converge on disjoint blocks, real udhcpc and dhclient clients behind
 // every node get leases, a client moved to another node renews through
 // the block's owner, a restarted node gives its clients their addresses
-// back, and 1,000 simulated clients end with no address held twice.
+// back, and 1,000 simulated clients end with no address held twice. It
+// runs once with leased and once with the small leased-mesh.
 func TestMesh(t *testing.T) {
 	needs(t, "udhcpc", "dhclient", "perfdhcp", "unshare", "mount")
+	for _, bin := range meshBinaries(t) {
+		t.Run(bin.name, func(t *testing.T) { testMesh(t, bin) })
+	}
+}
+
+func testMesh(t *testing.T, bin meshBinary) {
 	// -s 255 keeps eight blocks of 32 ready per node, so that perfdhcp's
 	// clients find addresses without waiting for claims.
-	e := newMeshEnv(t, 5, "-L", "-t", "2", "-B", "6", "-b", "5", "-s", "255", "-N", meshNet, "-o", "3:4:198.18.0.1")
+	e := newMeshEnvWith(t, bin, 5, "-L", "-t", "2", "-B", "6", "-b", "5", "-s", "255", "-N", meshNet, "-o", "3:4:198.18.0.1")
 	start := time.Now()
 	e.startAll()
 	tables := e.waitSettled(e.nodes, true, 30*time.Second)
@@ -625,19 +683,16 @@ func (e *meshEnv) control(t *testing.T) {
 	}
 }
 
-// ctlMesh runs leased ctl mesh (ddhcpdctl's command line, the one
-// operators use) against nd's control socket and returns its output.
+// ctlMesh runs leased ctl mesh or leased-mesh ctl (ddhcpdctl's command
+// line, the one operators use) against nd's control socket and returns its
+// output.
 func (e *meshEnv) ctlMesh(t *testing.T, nd *meshNode, args ...string) string {
 	t.Helper()
-	bin, err := build()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out, errb bytes.Buffer
-	cmd := exec.Command(bin, append([]string{"ctl", "mesh", "-C", nd.ctl}, args...)...)
+	cmd := exec.Command(e.bin.path, append(append(slices.Clone(e.bin.ctl), "-C", nd.ctl), args...)...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("leased ctl mesh %q for node %d: %v: %s", args, nd.i, err, errb.String())
+		t.Fatalf("%s %q for node %d: %v: %s", strings.Join(append([]string{e.bin.name}, e.bin.ctl...), " "), args, nd.i, err, errb.String())
 	}
 	return out.String()
 }
@@ -877,9 +932,15 @@ func (e *meshEnv) thousand(t *testing.T) {
 // its claims expire at the others, which take its blocks over.
 func TestMeshKilledNodeBlocksReclaimed(t *testing.T) {
 	needs(t)
+	for _, bin := range meshBinaries(t) {
+		t.Run(bin.name, func(t *testing.T) { testMeshKilledNodeBlocksReclaimed(t, bin) })
+	}
+}
+
+func testMeshKilledNodeBlocksReclaimed(t *testing.T, bin meshBinary) {
 	// 198.18.0.0/27 in blocks of 4: 8 blocks. Each node wants 16 spare
 	// addresses, 4 blocks, so the three together want more than there are.
-	e := newMeshEnv(t, 3, "-L", "-t", "2", "-B", "4", "-b", "2", "-s", "16", "-N", "198.18.0.0/27")
+	e := newMeshEnvWith(t, bin, 3, "-L", "-t", "2", "-B", "4", "-b", "2", "-s", "16", "-N", "198.18.0.0/27")
 	start := time.Now()
 	e.startAll()
 	// The nodes want more than there is: one may well end up with
