@@ -121,7 +121,8 @@ func sameHost(a, b *config.Host) bool {
 }
 
 // reservedForOther reports whether a is reserved for another client, in
-// the configuration or in the hosts database. When the database cannot
+// the configuration or in the hosts database (one query per address the
+// allocator proposes or the client asks for). When the database cannot
 // say, the address is treated as reserved: better to skip a free address
 // than to hand out someone's.
 func (t *txn) reservedForOther(ss *subnetState, a netip.Addr) bool {
@@ -131,7 +132,9 @@ func (t *txn) reservedForOther(ss *subnetState, a netip.Addr) bool {
 		}
 	}
 	src := t.s.hostSource()
-	if src == nil {
+	if src == nil || ss.cfg.Params.ReservationsOutOfPool {
+		// With reservations-out-of-pool, Kea trusts that no reservation
+		// is inside a pool and asks its hosts databases nothing.
 		return false
 	}
 	found, err := src.ByAddress(t.ctx, t.cfg, []uint32{ss.cfg.ID, 0}, a)

@@ -2,13 +2,16 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
 	hostspgsql "github.com/leased/leased/hosts/pgsql"
 	"github.com/leased/leased/internal/pgtest"
+	"github.com/leased/leased/lease/memfile"
 )
 
 func TestMain(m *testing.M) {
@@ -77,5 +80,48 @@ func TestReservationsFromDatabase(t *testing.T) {
 	store.Close()
 	if r := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 9, CHAddr: mac("02:00:00:00:02:00")}); r != nil {
 		t.Errorf("answered while the hosts database fails: %+v", r.Packet.MessageType())
+	}
+}
+
+// BenchmarkDORAHostsDatabase is BenchmarkDORA with a hosts database that
+// holds 10,000 reservations (half of them with an address of 198.18.0.0/16
+// outside the pool, half with none, written 0 as Kea writes it), none of
+// them the benchmark's clients': what
+// each DORA pays in lookups (the client's identifiers at DISCOVER and at
+// REQUEST; the offered address, unless reservations-out-of-pool says
+// reservations are never inside the pools).
+func BenchmarkDORAHostsDatabase(b *testing.B) {
+	c := pgtest.Shared(b, pgtest.Options{})
+	db := c.NewDB(b)
+	c.Admin(b, db.Name, `INSERT INTO hosts (dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, ipv4_address, hostname, dhcp4_client_classes, dhcp4_next_server, dhcp4_server_hostname, dhcp4_boot_file_name)
+		SELECT '\x0300'::bytea || int4send(i), 0, 2, CASE WHEN i % 2 = 0 THEN 3323068672 + i ELSE 0 END, '', '', 0, '', '' FROM generate_series(1, 10000) AS i`, "VACUUM ANALYZE hosts")
+	store, err := hostspgsql.Open(context.Background(), hostspgsql.Options{Host: db.Host, Port: db.Port, Name: db.Name, User: db.User, Password: db.Password})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	for _, outOfPool := range []bool{false, true} {
+		b.Run(fmt.Sprintf("reservations-out-of-pool=%t", outOfPool), func(b *testing.B) {
+			leases, err := memfile.Open(memfile.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer leases.Close()
+			cfg := strings.Replace(benchConfig, `"valid-lifetime": 7200,`, fmt.Sprintf(`"valid-lifetime": 7200, "reservations-out-of-pool": %t,`, outOfPool), 1)
+			s, err := New(context.Background(), loadConfig(b, cfg), leases, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.SetHosts(store)
+			cl := newBenchClient(b)
+			cl.w.noDefer = true
+			k := 0
+			for b.Loop() {
+				if !cl.dora(s, k%60000) {
+					b.Fatalf("client %d got no lease", k)
+				}
+				k++
+			}
+		})
 	}
 }
