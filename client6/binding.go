@@ -320,3 +320,16 @@ func (b *Binding) Validate() error {
 	}
 	return nil
 }
+
+// remaining is what is left at now of a lifetime d counted from start, in
+// the kernel's seconds; 0xffffffff for infinite.
+func remaining(start time.Time, d time.Duration, now time.Time) uint32 {
+	if d >= Infinite {
+		return 0xffffffff
+	}
+	left := start.Add(d).Sub(now)
+	if left <= 0 {
+		return 0
+	}
+	return uint32(min((left+time.Second-1)/time.Second, 0xfffffffe))
+}

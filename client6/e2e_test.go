@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -509,5 +510,77 @@ func TestE2EKeaRapidCommitAndInformation(t *testing.T) {
 	}
 	if len(st.Binding.IANA)+len(st.Binding.IAPD) != 0 {
 		t.Errorf("a stateless client holds IAs: %+v", st.Binding)
+	}
+}
+
+// TestE2EKeaDownstream: the delegated /56 is split into /64s for two
+// downstream interfaces (their ::1 addresses), which stay through a
+// renewal and are withdrawn on release; a script sees the events with
+// odhcp6c's and dhclient's variables.
+func TestE2EKeaDownstream(t *testing.T) {
+	t.Parallel()
+	n := testnet.NewNet6(t)
+	for _, lan := range []string{"lan0", "lan1"} { // veths, as dummy may be missing from the kernel
+		n.Client.MustRun(t, "ip", "link", "add", lan, "type", "veth", "peer", "name", lan+"p")
+		n.Client.SetUp(t, lan)
+		n.Client.SetUp(t, lan+"p")
+	}
+	testnet.StartKea6(t, n, testnet.Kea6Config{T1: 3, T2: 5, Preferred: 8, Valid: 12})
+	dir := t.TempDir()
+	log := filepath.Join(dir, "events")
+	script := filepath.Join(dir, "script")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$1|$reason|$PREFIXES|$new_ip6_prefix|$old_ip6_prefix|$DOWNSTREAM\" >> "+log+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lans := []string{"lan0", "lan1"}
+	cfg := naPD
+	cfg.Action = client6.Actions{&client6.NetlinkAction{}, &client6.DownstreamAction{Interfaces: lans}, &client6.ScriptAction{Path: script, Downstream: lans}}
+	c, _ := runClient(t, n, cfg)
+	st := waitState(t, c, 20*time.Second, "binding", bound)
+	_, pfx := checkBinding(t, st.Binding, true)
+	subnets, err := client6.Split64(pfx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onLAN := func(i int) bool {
+		addrs, err := n.Client.Addrs6(lans[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := subnets[i].Addr().As16()
+		a[15] = 1
+		return slices.Contains(addrs, netip.PrefixFrom(netip.AddrFrom16(a), 64))
+	}
+	for i := range lans {
+		if !onLAN(i) {
+			t.Errorf("%s lacks %v::1/64", lans[i], subnets[i].Addr())
+		}
+	}
+	first := st.Binding.Received
+	waitState(t, c, 15*time.Second, "renewal", func(s client6.Status) bool {
+		return s.State == client6.StateBound && s.Binding.Received.After(first)
+	})
+	for i := range lans {
+		if !onLAN(i) {
+			t.Errorf("%s lost its subnet in the renewal", lans[i])
+		}
+	}
+	if err := c.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range lans {
+		if onLAN(i) {
+			t.Errorf("%s keeps its subnet after the release", lans[i])
+		}
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	down := "lan0=" + subnets[0].String() + " lan1=" + subnets[1].String()
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "bound|BOUND6|"+pfx.String()+",") || !strings.HasSuffix(lines[0], "|"+pfx.String()+"||"+down) ||
+		!strings.HasPrefix(lines[1], "renew|RENEW6|") || lines[len(lines)-1] != "release|RELEASE6|||"+pfx.String()+"|" {
+		t.Errorf("script saw:\n%s", b)
 	}
 }

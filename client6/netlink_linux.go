@@ -57,19 +57,6 @@ func (a *NetlinkAction) Apply(ctx context.Context, ev Event) error {
 	return errors.Join(errs...)
 }
 
-// remaining is what is left at now of a lifetime d counted from start, in
-// the kernel's seconds; 0xffffffff for infinite.
-func remaining(start time.Time, d time.Duration, now time.Time) uint32 {
-	if d >= Infinite {
-		return 0xffffffff
-	}
-	left := start.Add(d).Sub(now)
-	if left <= 0 {
-		return 0
-	}
-	return uint32(min((left+time.Second-1)/time.Second, 0xfffffffe))
-}
-
 // DADFailed polls the interface's addresses until none of addrs is still
 // tentative, and returns those whose detection failed: flagged dadfailed,
 // or gone while tentative.
@@ -149,9 +136,15 @@ func attr(typ uint16, data []byte) []byte {
 
 // addr adds, replaces or deletes a /128 address.
 func (n *netlinkConn) addr(typ uint16, flags uint16, ifindex int, a netip.Addr, pref, valid uint32) error {
+	return n.prefixAddr(typ, flags, ifindex, netip.PrefixFrom(a, 128), pref, valid)
+}
+
+// prefixAddr adds, replaces or deletes an address with its prefix length.
+func (n *netlinkConn) prefixAddr(typ uint16, flags uint16, ifindex int, p netip.Prefix, pref, valid uint32) error {
+	a := p.Addr()
 	body := make([]byte, unix.SizeofIfAddrmsg)
 	body[0] = unix.AF_INET6
-	body[1] = 128
+	body[1] = byte(p.Bits())
 	binary.NativeEndian.PutUint32(body[4:], uint32(ifindex))
 	a16 := a.As16()
 	body = append(body, attr(unix.IFA_ADDRESS, a16[:])...)

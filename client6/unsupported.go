@@ -37,3 +37,9 @@ func (a *NetlinkAction) Apply(ctx context.Context, ev Event) error {
 func (a *NetlinkAction) DADFailed(ctx context.Context, ifname string, addrs []netip.Addr) ([]netip.Addr, error) {
 	return nil, notSupported("checking duplicate address detection")
 }
+
+// Apply reports that the downstream action is not supported on this
+// system.
+func (a *DownstreamAction) Apply(ctx context.Context, ev Event) error {
+	return notSupported("the downstream action")
+}
