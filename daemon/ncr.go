@@ -19,7 +19,9 @@ import (
 // enable-updates): it is the engine's engine.NameChanges, turns each
 // lease change into NameChangeRequests on Kea's events (ncr.ForChange)
 // with the DDNS parameters of the lease's subnet and pool, and queues
-// them on an ncr.Sender.
+// them on an ncr.Sender; or, when the configuration holds a DhcpDdns
+// section beside Dhcp4, on leased's own updater (inProcessDNS), which
+// makes the updates itself.
 //
 // Beyond Kea, requests owed survive a restart: they are recorded in a
 // journal next to the lease file (ncr.Journal) before the change is
@@ -36,10 +38,13 @@ type ncrService struct {
 
 	sent, failed, queued *stats.Counter
 
-	mu      sync.Mutex // guards the sender, its connectivity and the journal
-	conn    config.DHCPDDNS
-	sender  *ncr.Sender
-	journal *ncr.Journal
+	mu     sync.Mutex // guards the sender, its connectivity and the journal
+	conn   config.DHCPDDNS
+	sender nameSender
+	// inProcess says the sender is leased's own updater (a DhcpDdns
+	// section beside Dhcp4), not kea-dhcp-ddns.
+	inProcess bool
+	journal   *ncr.Journal
 	// prev is the sender closed by the last reconnection: its counts
 	// stay in the statistics.
 	base ncr.SenderStats
@@ -88,17 +93,20 @@ func newNCRService(cfg *config.Config, path string, st *stats.Manager, log *slog
 		}
 	}
 	s.cfg.Store(cfg)
-	if err := s.connect(cfg.DHCPDDNS); err != nil {
+	if err := s.connect(cfg); err != nil {
 		return nil, err
 	}
 	go s.count()
 	return s, nil
 }
 
-// connect opens the sender for d when updates are enabled, with the
-// requests the journal still holds. The caller holds mu or owns s.
-func (s *ncrService) connect(d config.DHCPDDNS) error {
-	s.conn = d
+// connect opens the sender for cfg's dhcp-ddns when updates are
+// enabled, with the requests the journal still holds: leased's own
+// updater when cfg has a DhcpDdns section, else a sender to
+// kea-dhcp-ddns. The caller holds mu or owns s.
+func (s *ncrService) connect(cfg *config.Config) error {
+	d := cfg.DHCPDDNS
+	s.conn, s.inProcess = d, cfg.DhcpDdns != nil
 	if !d.EnableUpdates {
 		return nil
 	}
@@ -109,6 +117,20 @@ func (s *ncrService) connect(d config.DHCPDDNS) error {
 			return fmt.Errorf("dhcp-ddns: %w", err)
 		}
 		s.journal, pending = j, p
+	}
+	if s.inProcess {
+		ip, err := startInProcessDNS(cfg.DhcpDdns, d.MaxQueueSize, s.journal, pending, s.log)
+		if err != nil {
+			if s.journal != nil {
+				s.journal.Close()
+				s.journal = nil
+			}
+			return err
+		}
+		s.sender = ip
+		s.log.Info("making DNS updates in process (DhcpDdns)", "forward-domains", len(cfg.DhcpDdns.Forward),
+			"reverse-domains", len(cfg.DhcpDdns.Reverse), "owed-from-before", len(pending))
+		return nil
 	}
 	local := netip.AddrPortFrom(d.SenderIP, d.SenderPort)
 	snd, err := ncr.NewSender(ncr.SenderConfig{
@@ -153,11 +175,16 @@ func (s *ncrService) apply(cfg *config.Config) error {
 	s.cfg.Store(cfg)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cfg.DHCPDDNS == s.conn {
+	if cfg.DHCPDDNS == s.conn && (cfg.DhcpDdns != nil) == s.inProcess {
+		if ip, ok := s.sender.(*inProcessDNS); ok {
+			// The updater takes its new domains, servers and keys
+			// without losing what it holds.
+			return ip.u.Reconfigure(cfg.DhcpDdns)
+		}
 		return nil
 	}
 	s.disconnect()
-	return s.connect(cfg.DHCPDDNS)
+	return s.connect(cfg)
 }
 
 // NameChanges is engine.NameChanges: it queues the requests of changes,

@@ -195,3 +195,45 @@ func readmeDDNS(t *testing.T, r *readmeEnv, argv []string) {
 		}
 	}
 }
+
+// TestDDNSInProcess: with a DhcpDdns section beside Dhcp4, leased serve
+// makes the DNS updates itself, with no kea-dhcp-ddns and no UDP hop:
+// the records of a dhclient sending option 81 appear in named with
+// Kea's TTL and go on release.
+func TestDDNSInProcess(t *testing.T) {
+	needs(t, "dhclient", "named")
+	p := testnet.NewPair(t)
+	named := testnet.StartNamed(t, testnet.NamedOptions{NS: p.Server})
+	dir := t.TempDir()
+	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
+	cfg := filepath.Join(dir, "leased.json")
+	// Nothing listens on server-port: the updates must not go there.
+	serving := strings.TrimSuffix(strings.TrimSpace(ddnsServingConfig(leaseFile, 53001)), "}")
+	d2 := strings.TrimPrefix(strings.TrimSpace(d2Config(named, 53001)), "{")
+	writeFile(t, cfg, serving+","+d2)
+	out, err := p.Server.Run(t.Context(), leasedBin, "serve", "-t", cfg)
+	if err != nil {
+		t.Fatalf("leased serve -t: %v%s", err, testnet.IndentOutput(out))
+	}
+	srv := newServer(t, p.Server, cfg, leaseFile)
+	srv.start()
+
+	ifname, mac := p.AddClientLink(t)
+	c := testnet.NewClient(t, testnet.Dhclient, p.Client, ifname, testnet.ClientOptions{Timeout: 20 * time.Second, Config: []string{
+		`send fqdn.fqdn "host1.example.org.";`, `send fqdn.server-update on;`}})
+	got, err := c.Obtain(t.Context())
+	if err != nil {
+		t.Fatalf("%v%s", err, srv.lastLog())
+	}
+	leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
+	if err != nil || !ok {
+		t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
+	}
+	l, _ := leaseOf(leases, got.Addr)
+	waitRecords(t, named, &l, leaseDHCID(t, &l))
+	if err := c.Release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, named, &l)
+	srv.stop()
+}
