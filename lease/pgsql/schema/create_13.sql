@@ -743,7 +743,7 @@ CREATE FUNCTION func_dhcp4_global_parameter_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -752,7 +752,7 @@ CREATE FUNCTION func_dhcp4_global_parameter_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -761,7 +761,7 @@ CREATE FUNCTION func_dhcp4_global_parameter_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -770,7 +770,7 @@ CREATE FUNCTION func_dhcp4_option_def_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -779,7 +779,7 @@ CREATE FUNCTION func_dhcp4_option_def_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -788,7 +788,7 @@ CREATE FUNCTION func_dhcp4_option_def_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -797,7 +797,7 @@ CREATE FUNCTION func_dhcp4_server_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -806,7 +806,7 @@ CREATE FUNCTION func_dhcp4_server_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -815,7 +815,7 @@ CREATE FUNCTION func_dhcp4_server_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -824,7 +824,7 @@ CREATE FUNCTION func_dhcp4_shared_network_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -833,7 +833,7 @@ CREATE FUNCTION func_dhcp4_shared_network_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -844,7 +844,7 @@ CREATE FUNCTION func_dhcp4_shared_network_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -853,7 +853,7 @@ CREATE FUNCTION func_dhcp4_shared_network_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     -- Its subnets stay, outside any network; its options go (the foreign
     -- keys name no network).
     UPDATE dhcp4_subnet SET shared_network_name = NULL WHERE shared_network_name = OLD.name;
@@ -866,7 +866,7 @@ CREATE FUNCTION func_dhcp4_subnet_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.subnet_id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.subnet_id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -875,7 +875,7 @@ CREATE FUNCTION func_dhcp4_subnet_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.subnet_id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.subnet_id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -884,7 +884,7 @@ CREATE FUNCTION func_dhcp4_subnet_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.subnet_id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, OLD.subnet_id, 'delete');
     -- The subnet's pools (with their options) and options go with it.
     DELETE FROM dhcp4_pool WHERE subnet_id = OLD.subnet_id;
     DELETE FROM dhcp4_options WHERE dhcp4_subnet_id = OLD.subnet_id;
@@ -947,7 +947,7 @@ CREATE FUNCTION func_dhcp4_client_class_ains() RETURNS trigger
     AS $$
 BEGIN
     PERFORM setclientclass4order(NEW.id, NEW.follow_class_name, NULL);
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -961,7 +961,7 @@ BEGIN
     PERFORM set_session_value('kea.depend_on_known_directly', OLD.depend_on_known_directly);
     PERFORM set_session_value('kea.client_class_id', NEW.id);
     PERFORM setclientclass4order(NEW.id, NEW.follow_class_name, OLD.follow_class_name);
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -970,7 +970,7 @@ CREATE FUNCTION func_dhcp4_client_class_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp4(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp4(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -1213,7 +1213,7 @@ CREATE FUNCTION func_dhcp6_global_parameter_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -1222,7 +1222,7 @@ CREATE FUNCTION func_dhcp6_global_parameter_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -1231,7 +1231,7 @@ CREATE FUNCTION func_dhcp6_global_parameter_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -1240,7 +1240,7 @@ CREATE FUNCTION func_dhcp6_option_def_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -1249,7 +1249,7 @@ CREATE FUNCTION func_dhcp6_option_def_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -1258,7 +1258,7 @@ CREATE FUNCTION func_dhcp6_option_def_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -1267,7 +1267,7 @@ CREATE FUNCTION func_dhcp6_server_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -1276,7 +1276,7 @@ CREATE FUNCTION func_dhcp6_server_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -1285,7 +1285,7 @@ CREATE FUNCTION func_dhcp6_server_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -1294,7 +1294,7 @@ CREATE FUNCTION func_dhcp6_shared_network_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -1303,7 +1303,7 @@ CREATE FUNCTION func_dhcp6_shared_network_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -1314,7 +1314,7 @@ CREATE FUNCTION func_dhcp6_shared_network_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
@@ -1323,7 +1323,7 @@ CREATE FUNCTION func_dhcp6_shared_network_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     -- Its subnets stay, outside any network; its options go (the foreign
     -- keys name no network).
     UPDATE dhcp6_subnet SET shared_network_name = NULL WHERE shared_network_name = OLD.name;
@@ -1336,7 +1336,7 @@ CREATE FUNCTION func_dhcp6_subnet_ains() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.subnet_id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.subnet_id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -1345,7 +1345,7 @@ CREATE FUNCTION func_dhcp6_subnet_aupd() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.subnet_id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.subnet_id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -1354,7 +1354,7 @@ CREATE FUNCTION func_dhcp6_subnet_bdel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.subnet_id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, OLD.subnet_id, 'delete');
     -- The subnet's pools and prefix pools (with their options) and
     -- options go with it.
     DELETE FROM dhcp6_pool WHERE subnet_id = OLD.subnet_id;
@@ -1429,7 +1429,7 @@ CREATE FUNCTION func_dhcp6_client_class_ains() RETURNS trigger
     AS $$
 BEGIN
     PERFORM setclientclass6order(NEW.id, NEW.follow_class_name, NULL);
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'create');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'create');
     RETURN NULL;
 END;
 $$;
@@ -1443,7 +1443,7 @@ BEGIN
     PERFORM set_session_value('kea.depend_on_known_directly', OLD.depend_on_known_directly);
     PERFORM set_session_value('kea.client_class_id', NEW.id);
     PERFORM setclientclass6order(NEW.id, NEW.follow_class_name, OLD.follow_class_name);
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, NEW.id, 'update');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, NEW.id, 'update');
     RETURN NULL;
 END;
 $$;
@@ -1452,7 +1452,7 @@ CREATE FUNCTION func_dhcp6_client_class_adel() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM createauditentrydhcp6(TG_TABLE_NAME, OLD.id, 'delete');
+    PERFORM createauditentrydhcp6(TG_TABLE_NAME::varchar, OLD.id, 'delete');
     RETURN NULL;
 END;
 $$;
