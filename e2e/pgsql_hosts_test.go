@@ -113,7 +113,7 @@ func TestPostgreSQLReservations(t *testing.T) {
 	r := srv.call("reservation-add", map[string]any{"reservation": map[string]any{
 		"subnet-id": 1, "hw-address": macC.String(), "ip-address": "192.0.2.60", "hostname": "res-c",
 		"option-data": []any{
-			map[string]any{"name": "domain-name-servers", "data": "192.0.2.53,192.0.2.54"},
+			map[string]any{"name": "domain-name-servers", "data": "192.0.2.53, 192.0.2.54"},
 			map[string]any{"name": "domain-name", "data": "res-c.example"},
 		}}})
 	if r.Result != 0 {

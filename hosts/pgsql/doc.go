@@ -20,9 +20,11 @@
 // second reservation of one identifier in one subnet violates Kea's unique
 // index and is hosts.ErrExists.
 //
-// A lookup by a client's identifiers (Find) is one query whatever the
-// number of identifiers and subnets, answered from Kea's index on
-// (dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id). Nothing is
+// A lookup by a client's identifiers (Find) is one prepared statement
+// whatever the number of identifiers, answered from Kea's index on
+// (dhcp_identifier, dhcp_identifier_type); a lookup by address, from the
+// index on (ipv4_address, dhcp4_subnet_id). The connections use generic
+// plans, so a lookup is not planned again at each execution. Nothing is
 // cached: a reservation another server (or kea-dhcp4) adds is served from
 // the next message on, as Kea without its host_cache hook does.
 //

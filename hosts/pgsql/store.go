@@ -417,7 +417,7 @@ func hostsOf(es []hosts.Entry) []*config.Host {
 }
 
 // Find returns the reservations, in any of subnets, for any of ids: one
-// query, answered from the (identifier, type, subnet) index.
+// query, answered from the (identifier, type) index.
 func (s *Store) Find(ctx context.Context, cfg *config.Config, subnets []uint32, ids []hosts.Identifier) ([]*config.Host, error) {
 	if len(subnets) == 0 || len(ids) == 0 {
 		return nil, nil
