@@ -49,7 +49,16 @@ type Options struct {
 	// NameChanges, when set, is told of the lease changes that may owe
 	// DNS updates (see NameChanges).
 	NameChanges NameChanges
+	// Classes, when set, adds to each client message the classes decided
+	// before the engine sees it, as Kea's hooks do in buffer4_receive
+	// (high availability's HA_<server>, the scope a query belongs to).
+	// They are in place before classification, so class tests (member)
+	// and every class guard see them.
+	Classes func(r *dhcpserver.Request, c ClassAdder)
 }
+
+// ClassAdder is what Options.Classes adds a message's classes to.
+type ClassAdder interface{ AddClass(name string) }
 
 // Engine answers DHCPv4 clients. It is safe for concurrent use.
 type Engine struct {
@@ -64,6 +73,8 @@ type Engine struct {
 	commit committer
 	repl   Replicator  // nil: nothing is replicated
 	names  NameChanges // nil: no lease change is announced
+	// classes adds the classes decided before the engine (Options.Classes).
+	classes func(r *dhcpserver.Request, c ClassAdder)
 	// reload serialises Reload calls.
 	reload sync.Mutex
 	// hosts are the reservations beyond the configuration's
@@ -121,6 +132,7 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 		metrics: o.Metrics,
 		repl:    o.Replicator,
 		names:   o.NameChanges,
+		classes: o.Classes,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -65,6 +65,9 @@ func (t *txn) run(mt dhcpv4.MessageType) {
 		return
 	}
 	t.eval.Begin(t.p, classify.Meta{Iface: t.r.IfName, Src: t.r.Src.Addr(), Dst: t.r.Dst})
+	if t.s.classes != nil {
+		t.s.classes(t.r, t.eval)
+	}
 	t.eval.Classify()
 	if t.eval.Drop() {
 		t.s.metrics.Dropped(DropClass)
