@@ -87,6 +87,14 @@ func CheckDeep(file string, pidDir string, w, errw io.Writer) error {
 		fmt.Fprintln(w, "lease-database: in memory only")
 	}
 
+	// The hosts database too is connected to and its schema checked.
+	if hs, err := openHosts(context.Background(), cfg); err != nil {
+		fail("hosts-database: %v", err)
+	} else if hs != nil {
+		hs.Close()
+		fmt.Fprintf(w, "hosts-database %s: Kea schema checked\n", pgsqlDesc(cfg.HostsDatabases[0].Database))
+	}
+
 	pidPath := pidFilePath(Options{ConfigPath: file, PIDFileDir: pidDir}, cfg)
 	if err := usableDir(filepath.Dir(pidPath)); err != nil {
 		fail("PID file %s: %v", pidPath, err)

@@ -146,7 +146,8 @@ func (p *process) cmdReservationAdd(ctx context.Context, raw json.RawMessage) co
 	}
 	p.log.Info("reservation added by command", "subnet-id", h.SubnetID, h.IDType.String(), hosts.FormatID(h.Identifier), "ip-address", h.Address)
 	msg := "Host added."
-	if !bytes.Contains(res, []byte(`"subnet-id"`)) {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(res, &keys) == nil && keys["subnet-id"] == nil {
 		msg += " subnet-id not specified, assumed global (subnet-id 0)."
 	}
 	return control.OK(msg)

@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -130,4 +132,26 @@ func TestReservationCommands(t *testing.T) {
 		t.Errorf("reservation-add without a database: %q", r.Text)
 	}
 	p.want("reservation-get", map[string]any{"subnet-id": 1, "ip-address": "192.0.2.10"}, 0)
+}
+
+// TestCheckDeepHostsDatabase: `leased serve -T` connects to the hosts
+// database and checks its schema, as kea-dhcp4 -T does.
+func TestCheckDeepHostsDatabase(t *testing.T) {
+	c := pgtest.New(t, pgtest.Options{})
+	db := c.NewDB(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kea-dhcp4.conf")
+	if err := os.WriteFile(cfg, []byte(hostsConfig(dir, db, true)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var w, errw bytes.Buffer
+	if err := CheckDeep(cfg, dir, &w, &errw); err != nil || !strings.Contains(w.String(), fmt.Sprintf("hosts-database postgresql database %q", db.Name)) {
+		t.Errorf("-T: %v\n%s%s", err, w.String(), errw.String())
+	}
+	c.Admin(t, db.Name, "UPDATE schema_version SET version = 12")
+	w.Reset()
+	errw.Reset()
+	if err := CheckDeep(cfg, dir, &w, &errw); err == nil || !strings.Contains(errw.String(), "hosts-database") || !strings.Contains(errw.String(), "schema version 12.0") {
+		t.Errorf("-T on schema 12.0: %v\n%s%s", err, w.String(), errw.String())
+	}
 }
