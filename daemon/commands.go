@@ -35,6 +35,7 @@ func (p *process) register(reg *control.Registry) error {
 		"dhcp-disable":    p.cmdDhcpDisable,
 		"dhcp-enable":     p.cmdDhcpEnable,
 		"leases-reclaim":  p.cmdLeasesReclaim,
+		"ddns-queue-get":  p.cmdDdnsQueueGet,
 	}
 	for name, h := range p.leaseCommands() {
 		cmds[name] = h

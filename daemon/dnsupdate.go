@@ -2,9 +2,12 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
 	"github.com/leased/leased/ddns/ncr"
 	"github.com/leased/leased/dnsupdate"
 )
@@ -60,4 +63,30 @@ func (ip *inProcessDNS) Close() error {
 	ip.cancel()
 	<-ip.done
 	return nil
+}
+
+// updater returns leased's own updater when it makes the DNS updates,
+// else nil.
+func (s *ncrService) updater() *dnsupdate.Updater {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ip, ok := s.sender.(*inProcessDNS); ok {
+		return ip.u
+	}
+	return nil
+}
+
+// cmdDdnsQueueGet lists the DNS updates waiting or running when leased
+// makes them itself; when they go to kea-dhcp-ddns, how many wait to be
+// sent.
+func (p *process) cmdDdnsQueueGet(context.Context, json.RawMessage) control.Response {
+	if u := p.ncr.updater(); u != nil {
+		return dnsupdate.QueueAnswer(u.Queue())
+	}
+	if !p.ncr.cfg.Load().DHCPDDNS.EnableUpdates {
+		return control.Answer(control.Empty, "DNS updates are off (dhcp-ddns enable-updates is false)", nil)
+	}
+	n := p.ncr.Stats().Queued
+	return control.Answer(control.Success, fmt.Sprintf("DNS updates go to kea-dhcp-ddns; %d request(s) wait to be sent", n),
+		map[string]int{"queued": n})
 }

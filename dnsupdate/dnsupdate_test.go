@@ -2,6 +2,7 @@ package dnsupdate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
 	"github.com/leased/leased/ddns/ncr"
 	"github.com/leased/leased/internal/testnet"
 )
@@ -276,6 +278,15 @@ func TestServerDown(t *testing.T) {
 	}
 	if s := h.u.Stats(); s.Pending != 1 || s.Completed != 0 || s.Failed != 0 {
 		t.Fatalf("while named is down: %+v", s)
+	}
+	q := h.u.Queue()
+	if len(q) != 1 || q[0].Tries == 0 || q[0].Request.FQDN != r.FQDN {
+		t.Fatalf("queue while named is down: %+v", q)
+	}
+	ans := QueueAnswer(q)
+	b, err := json.Marshal(ans.Arguments)
+	if err != nil || ans.Result != control.Success || !strings.Contains(string(b), `"fqdn":"late.example.org."`) || !strings.Contains(string(b), `"unanswered-tries":`) {
+		t.Fatalf("ddns-queue-get answer %d %s (%v)", ans.Result, b, err)
 	}
 	n = testnet.StartNamed(t, testnet.NamedOptions{Port: int(addr.Port()), Secret: secret})
 	if err := h.wait(t); err != nil {

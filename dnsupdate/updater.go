@@ -3,6 +3,7 @@ package dnsupdate
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
 	"github.com/leased/leased/ddns/ncr"
 )
 
@@ -405,6 +407,36 @@ type Queued struct {
 	// Tries counts the attempts no server answered.
 	Tries     int
 	NotBefore time.Time
+}
+
+// MarshalJSON writes q as ddns-queue-get shows it: the request as Kea's
+// JSON, whether it runs, the tries no server answered, and when the
+// next try is due.
+func (q Queued) MarshalJSON() ([]byte, error) {
+	req, err := q.Request.AppendJSON(nil)
+	if err != nil {
+		return nil, err
+	}
+	v := struct {
+		Request json.RawMessage `json:"request"`
+		Running bool            `json:"running"`
+		Tries   int             `json:"unanswered-tries"`
+		Next    string          `json:"next-try,omitempty"`
+	}{Request: req, Running: q.Running, Tries: q.Tries}
+	if !q.NotBefore.IsZero() {
+		v.Next = q.NotBefore.UTC().Format(time.RFC3339)
+	}
+	return json.Marshal(v)
+}
+
+// QueueAnswer is the answer to ddns-queue-get listing q: result 0 with
+// the requests, or 3 (empty) when there are none.
+func QueueAnswer(q []Queued) control.Response {
+	args := map[string]any{"requests": q}
+	if len(q) == 0 {
+		return control.Answer(control.Empty, "no DNS updates pending", args)
+	}
+	return control.Answer(control.Success, fmt.Sprintf("%d DNS update(s) pending", len(q)), args)
 }
 
 // Queue lists the requests running, then those waiting in order.

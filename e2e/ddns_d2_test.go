@@ -208,7 +208,10 @@ func TestDDNSInProcess(t *testing.T) {
 	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
 	cfg := filepath.Join(dir, "leased.json")
 	// Nothing listens on server-port: the updates must not go there.
+	sock := filepath.Join(dir, "ctl.sock")
 	serving := strings.TrimSuffix(strings.TrimSpace(ddnsServingConfig(leaseFile, 53001)), "}")
+	serving = strings.Replace(serving, `"valid-lifetime": 3600,`,
+		fmt.Sprintf(`"valid-lifetime": 3600, "control-socket": { "socket-type": "unix", "socket-name": %q },`, sock), 1)
 	d2 := strings.TrimPrefix(strings.TrimSpace(d2Config(named, 53001)), "{")
 	writeFile(t, cfg, serving+","+d2)
 	out, err := p.Server.Run(t.Context(), leasedBin, "serve", "-t", cfg)
@@ -235,5 +238,10 @@ func TestDDNSInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGone(t, named, &l)
+	// Nothing is owed any more; leased ctl shows the queue empty.
+	out, err = p.Server.Run(t.Context(), leasedBin, "ctl", "-json", "-s", sock, "ddns-queue-get")
+	if err != nil || !strings.Contains(out, "no DNS updates pending") || !strings.Contains(out, `"requests": []`) {
+		t.Errorf("leased ctl ddns-queue-get: %v%s", err, testnet.IndentOutput(out))
+	}
 	srv.stop()
 }

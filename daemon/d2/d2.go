@@ -333,29 +333,7 @@ func (p *process) registry(reload chan chan error) *control.Registry {
 		return control.OKWith(out)
 	})
 	reg.Register("ddns-queue-get", func(context.Context, json.RawMessage) control.Response {
-		type entry struct {
-			Request   json.RawMessage `json:"request"`
-			Running   bool            `json:"running"`
-			Tries     int             `json:"unanswered-tries"`
-			NotBefore string          `json:"next-try,omitempty"`
-		}
-		q := u.Queue()
-		out := make([]entry, 0, len(q))
-		for _, e := range q {
-			text, err := e.Request.AppendJSON(nil)
-			if err != nil {
-				continue
-			}
-			en := entry{Request: text, Running: e.Running, Tries: e.Tries}
-			if !e.NotBefore.IsZero() {
-				en.NotBefore = e.NotBefore.UTC().Format(time.RFC3339)
-			}
-			out = append(out, en)
-		}
-		if len(out) == 0 {
-			return control.Answer(control.Empty, "no DNS updates pending", map[string]any{"requests": out})
-		}
-		return control.Answer(control.Success, fmt.Sprintf("%d DNS update(s) pending", len(out)), map[string]any{"requests": out})
+		return dnsupdate.QueueAnswer(u.Queue())
 	})
 	return reg
 }
