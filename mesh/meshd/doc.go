@@ -54,8 +54,8 @@
 //     2 × 3600 s / interval file writes an hour, plus one at a clean
 //     stop), and a node that starts with an empty state directory takes
 //     it from the copy. Leases given after the last copy are lost at a
-//     reboot or power cut; their clients keep them, and a renewal the
-//     node cannot vouch for is answered as any unknown one is.
+//     reboot or power cut: the node no longer knows those clients, as
+//     ddhcpd knows none after any restart.
 //
 // Query and CtlMain are the client side of the control socket: they speak
 // to leased and ddhcpd nodes alike.
