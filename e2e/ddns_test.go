@@ -23,30 +23,33 @@ import (
 // ddnsServingConfig serves the Pair's direct subnet with DNS updates sent
 // to kea-dhcp-ddns on the server namespace's loopback.
 func ddnsServingConfig(leaseFile string, d2Port int) string {
+	return ddnsServingConfigLifetime(leaseFile, d2Port, 3600)
+}
+
+// ddnsServingConfigLifetime is ddnsServingConfig with leases of lifetime
+// seconds; expired leases are reclaimed every second.
+func ddnsServingConfigLifetime(leaseFile string, d2Port, lifetime int) string {
 	return fmt.Sprintf(`{
   "Dhcp4": {
     "interfaces-config": { "interfaces": [ %q ] },
     "lease-database": { "type": "memfile", "persist": true, "name": %q, "lfc-interval": 0 },
-    "valid-lifetime": 3600,
+    "valid-lifetime": %d,
+    "expired-leases-processing": { "reclaim-timer-wait-time": 1 },
     "ddns-qualifying-suffix": "example.org",
     "dhcp-ddns": { "enable-updates": true, "server-ip": "127.0.0.1", "server-port": %d },
     "subnet4": [ { "id": 1, "subnet": %q, "pools": [ { "pool": "%s - %s" } ] } ]
   }
 }
-`, testnet.PairServerIf, leaseFile, d2Port, testnet.DirectNet, testnet.DirectPoolFirst, testnet.DirectPoolLast)
+`, testnet.PairServerIf, leaseFile, lifetime, d2Port, testnet.DirectNet, testnet.DirectPoolFirst, testnet.DirectPoolLast)
 }
 
-// kea-dhcp-ddns (Kea 2.2 from Debian) between leased and named, all in
-// the server's namespace: the NameChangeRequests leased sends make D2
-// add A, PTR and DHCID records with Kea's TTL for clients that send
-// their names (dhclient option 81, udhcpc option 12), and remove them
-// when the clients release; a request owed at a crash (in the journal
-// next to the lease file) is sent after the restart.
-func TestDDNSThroughKeaDHCPDDNS(t *testing.T) {
-	needs(t, "dhclient", "udhcpc", "named", "kea-dhcp-ddns", "unshare", "mount")
-	p := testnet.NewPair(t)
-	named := testnet.StartNamed(t, testnet.NamedOptions{NS: p.Server})
-	d2Port := 53001
+// startDDNSChain starts named and kea-dhcp-ddns (Kea 2.2 from Debian) in
+// the Pair's server namespace, D2 listening on 127.0.0.1:53001 and
+// updating named's example.org and 2.0.192.in-addr.arpa with its TSIG key.
+func startDDNSChain(t *testing.T, p *testnet.Pair) (named *testnet.Named, d2Port int) {
+	t.Helper()
+	named = testnet.StartNamed(t, testnet.NamedOptions{NS: p.Server})
+	d2Port = 53001
 	d2Dir := testnet.UnprivilegedDir(t)
 	d2Log := filepath.Join(d2Dir, "d2.log")
 	testnet.StartKea(t, d2Dir, "kea-dhcp-ddns", fmt.Sprintf(`{ "DhcpDdns": {
@@ -60,6 +63,19 @@ func TestDDNSThroughKeaDHCPDDNS(t *testing.T) {
     "output_options": [ { "output": %q } ] } ] } }`,
 		d2Port, named.KeyName, named.Secret, named.KeyName, named.Addr.Port(), named.KeyName, named.Addr.Port(), d2Log),
 		testnet.KeaOptions{NS: p.Server, LogFile: d2Log})
+	return named, d2Port
+}
+
+// kea-dhcp-ddns (Kea 2.2 from Debian) between leased and named, all in
+// the server's namespace: the NameChangeRequests leased sends make D2
+// add A, PTR and DHCID records with Kea's TTL for clients that send
+// their names (dhclient option 81, udhcpc option 12), and remove them
+// when the clients release; a request owed at a crash (in the journal
+// next to the lease file) is sent after the restart.
+func TestDDNSThroughKeaDHCPDDNS(t *testing.T) {
+	needs(t, "dhclient", "udhcpc", "named", "kea-dhcp-ddns", "unshare", "mount")
+	p := testnet.NewPair(t)
+	named, d2Port := startDDNSChain(t, p)
 
 	dir := t.TempDir()
 	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
@@ -216,9 +232,56 @@ func waitGone(t *testing.T, named *testnet.Named, l *lease.Lease) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s %s still in DNS after the release: %s", q.name, dns.TypeToString[q.qtype], strings.Join(got, "; "))
+				t.Fatalf("%s %s still in DNS: %s", q.name, dns.TypeToString[q.qtype], strings.Join(got, "; "))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// A lease that expires without a release loses its records once it is
+// reclaimed: the removal goes through kea-dhcp-ddns like the add.
+func TestDDNSRemovedOnExpiry(t *testing.T) {
+	needs(t, "udhcpc", "named", "kea-dhcp-ddns", "unshare", "mount")
+	p := testnet.NewPair(t)
+	named, d2Port := startDDNSChain(t, p)
+	dir := t.TempDir()
+	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
+	cfg := filepath.Join(dir, "kea-dhcp4.conf")
+	writeFile(t, cfg, ddnsServingConfigLifetime(leaseFile, d2Port, 6))
+	srv := newServer(t, p.Server, cfg, leaseFile)
+	srv.start()
+
+	ifname, mac := p.AddClientLink(t)
+	c := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifname, testnet.ClientOptions{Timeout: 20 * time.Second, Args: []string{"-x", "hostname:gone"}})
+	got, err := c.Obtain(t.Context())
+	if err != nil {
+		t.Fatalf("%v%s", err, srv.lastLog())
+	}
+	// Silenced before it renews (T1 is half the lifetime).
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool {
+		l, ok := leaseOf(ls, got.Addr)
+		return ok && sameMAC(l.HWAddr, mac)
+	})
+	if err != nil || !ok {
+		t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
+	}
+	l, _ := leaseOf(leases, got.Addr)
+	if l.Hostname != "gone.example.org" || !l.FQDNFwd || !l.FQDNRev {
+		t.Fatalf("stored lease: %s", l.String())
+	}
+	// The TTL is Kea's minimum, 600 s, for a lifetime of 6 s.
+	waitRecords(t, named, &l, leaseDHCID(t, &l))
+	waitGone(t, named, &l)
+	// Reclamation's writes reach the lease file at the next flush.
+	if _, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool {
+		l, ok := leaseOf(ls, got.Addr)
+		return !ok || l.State == lease.StateExpiredReclaimed
+	}); err != nil || !ok {
+		t.Errorf("the records are gone but the lease of %v is not reclaimed (%v)", got.Addr, err)
+	}
+	srv.stop()
 }
