@@ -245,3 +245,45 @@ func TestDDNSInProcess(t *testing.T) {
 	}
 	srv.stop()
 }
+
+// TestDDNSInProcessDNSDown: while named is down, leased serve (making
+// the updates itself) still serves; the updates owed are made once named
+// is back.
+func TestDDNSInProcessDNSDown(t *testing.T) {
+	needs(t, "udhcpc", "named")
+	p := testnet.NewPair(t)
+	named := testnet.StartNamed(t, testnet.NamedOptions{NS: p.Server})
+	dir := t.TempDir()
+	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
+	cfg := filepath.Join(dir, "leased.json")
+	serving := strings.TrimSuffix(strings.TrimSpace(ddnsServingConfig(leaseFile, 53001)), "}")
+	d2 := strings.TrimPrefix(strings.TrimSpace(d2Config(named, 53001)), "{")
+	// Short tries, so that the retries come soon after named is back.
+	d2 = strings.Replace(d2, `"dns-server-timeout": 500`, `"dns-server-timeout": 100`, 1)
+	writeFile(t, cfg, serving+","+d2)
+	secret, port := named.Secret, named.Addr.Port()
+	named.Stop()
+	srv := newServer(t, p.Server, cfg, leaseFile)
+	srv.start()
+
+	ifname, mac := p.AddClientLink(t)
+	c := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifname, testnet.ClientOptions{Timeout: 20 * time.Second,
+		Args: []string{"-x", "hostname:down"}})
+	got, err := c.Obtain(t.Context())
+	if err != nil {
+		t.Fatalf("no lease while named is down: %v%s", err, srv.lastLog())
+	}
+	leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
+	if err != nil || !ok {
+		t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
+	}
+	l, _ := leaseOf(leases, got.Addr)
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(srv.log(), "DNS update not answered; tried again later"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("leased did not find named down:%s", srv.lastLog())
+		}
+	}
+	named = testnet.StartNamed(t, testnet.NamedOptions{NS: p.Server, Port: int(port), Secret: secret})
+	waitRecords(t, named, &l, leaseDHCID(t, &l))
+	srv.stop()
+}
