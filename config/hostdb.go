@@ -55,6 +55,10 @@ func (l *loader) hostsDatabase(v *jsonc.Value, scope string) {
 			typ = &m
 		case "readonly":
 			db.ReadOnly, _ = l.boolean(m)
+		case "cipher-list", "max-reconnect-tries", "on-fail", "read-timeout", "reconnect-wait-time",
+			"retry-on-startup", "tcp-user-timeout", "write-timeout":
+			l.databaseParam(m, &db.Database)
+			l.noEffect(m.keyPos(), scope, m.Key, "")
 		default:
 			if !l.databaseParam(m, &db.Database) {
 				l.unknown(m)
@@ -110,9 +114,6 @@ func (l *loader) databaseParam(m member, db *Database) bool {
 		db.CertFile, _ = l.str(m)
 	case "key-file":
 		db.KeyFile, _ = l.str(m)
-	case "key-password":
-		p, _ := l.str(m)
-		db.KeyPassword = Secret(p)
 	case "cipher-list":
 		db.CipherList, _ = l.str(m)
 	case "ssl-mode":

@@ -18,6 +18,9 @@ func TestHostsDatabases(t *testing.T) {
 		db.Password != "secret" || !db.ReadOnly || db.ConnectTimeout != 3 || db.OnFail != "serve-retry-continue" {
 		t.Errorf("hosts-database read as %+v", db)
 	}
+	if _, diags, _ := load(t, `{"Dhcp4": {"hosts-database": {"type": "postgresql", "name": "kea", "on-fail": "stop-retry-exit"}}}`); !strings.Contains(joinDiags(diags), "no effect in leased: on-fail in hosts-database") {
+		t.Errorf("on-fail in hosts-database: no warning in\n%s", joinDiags(diags))
+	}
 	c = mustLoad(t, `{"Dhcp4": {"hosts-databases": [{"type": "postgresql", "name": "a"}, {"type": "postgresql", "name": "b"}]}}`)
 	if len(c.HostsDatabases) != 2 || c.HostsDatabases[1].Name != "b" {
 		t.Errorf("hosts-databases read as %+v", c.HostsDatabases)

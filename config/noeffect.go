@@ -30,6 +30,7 @@ const (
 	memfileOnly   = "with type \"memfile\""
 	pgsqlOnly     = "with type \"postgresql\""
 	whyMySQL      = "Kea applies it to MySQL connections only; PostgreSQL's libpq, like leased's driver, has no such setting"
+	whyHostsLost  = "leased does not disable DHCP or exit when the hosts database is lost: the messages that need it are dropped, and the next lookup connects again"
 	hookLeaseCmds = "libdhcp_lease_cmds.so"
 	hookHA        = "libdhcp_ha.so"
 	otherHooks    = "any library not rejected above, other than " + hookLeaseCmds + " and " + hookHA
@@ -39,13 +40,21 @@ const (
 // sorted by scope, then keyword.
 var noEffect = []Ignored{
 	{Keyword: "parked-packet-limit", Scope: "Dhcp4", Reason: "packets are parked only while hook libraries finish their work, and leased loads none"},
-	{Keyword: "reservations-lookup-first", Scope: "Dhcp4", Reason: "it orders Kea's lookups of a client's reservation and lease; leased looks both up in memory and gets the same answer either way"},
-	{Keyword: "reservations-out-of-pool", Scope: "Dhcp4, shared-networks, subnet4", Reason: "a promise that reservations lie outside the pools, which lets Kea skip the reservation lookup when it allocates from a pool; leased always checks its reservation index, which gives the same answers while the promise holds"},
+	{Keyword: "reservations-lookup-first", Scope: "Dhcp4", Reason: "it orders Kea's lookups of a client's reservation and lease; leased gets the same answer in either order"},
+	{Keyword: "reservations-out-of-pool", Scope: "Dhcp4, shared-networks, subnet4", When: "without hosts-database", Reason: "a promise that reservations lie outside the pools, which lets Kea skip the reservation lookup when it allocates from a pool; leased always checks the file's reservation index, which gives the same answers while the promise holds (with a hosts-database, it skips the database's lookup as Kea does)"},
 	{Keyword: "capacity", Scope: "dhcp-queue-control", Reason: whyQueue},
 	{Keyword: "queue-type", Scope: "dhcp-queue-control", Reason: whyQueue},
 	{Keyword: "library", Scope: "hooks-libraries", When: otherHooks, Warns: true, Reason: "leased does not load Kea's hook libraries (C++ code); it serves as if the library were not configured"},
 	{Keyword: "library", Scope: "hooks-libraries", When: hookLeaseCmds, Reason: "its lease4-* commands are built into leased; nothing needs loading"},
 	{Keyword: "parameters", Scope: "hooks-libraries", Reason: "parameters of a library leased does not load, or of " + hookLeaseCmds + " other than binding-variables (which is rejected)"},
+	{Keyword: "cipher-list", Scope: "hosts-database, hosts-databases", Warns: true, Reason: whyMySQL},
+	{Keyword: "max-reconnect-tries", Scope: "hosts-database, hosts-databases", Warns: true, Reason: whyHostsLost},
+	{Keyword: "on-fail", Scope: "hosts-database, hosts-databases", Warns: true, Reason: whyHostsLost},
+	{Keyword: "read-timeout", Scope: "hosts-database, hosts-databases", Warns: true, Reason: whyMySQL},
+	{Keyword: "reconnect-wait-time", Scope: "hosts-database, hosts-databases", Warns: true, Reason: whyHostsLost},
+	{Keyword: "retry-on-startup", Scope: "hosts-database, hosts-databases", Warns: true, Reason: "leased does not start without its hosts database: it exits with the connection error"},
+	{Keyword: "tcp-user-timeout", Scope: "hosts-database, hosts-databases", Warns: true, Reason: "not applied to the hosts database's connections; the system's TCP timeouts apply"},
+	{Keyword: "write-timeout", Scope: "hosts-database, hosts-databases", Warns: true, Reason: whyMySQL},
 	{Keyword: "outbound-interface", Scope: "interfaces-config", When: `"use-routing" with dhcp-socket-type "raw"`, Reason: "Kea applies it to UDP sockets only, and so does leased"},
 	{Keyword: "re-detect", Scope: "interfaces-config", Reason: "leased looks each interface up by name whenever it opens a socket for it, at start and at each reconfiguration; there is no list of detected interfaces to keep or refresh"},
 	{Keyword: "cert-file", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
