@@ -37,6 +37,7 @@ func openHosts(ctx context.Context, cfg *config.Config) (hosts.Store, error) {
 	o := hostspgsql.Options{
 		Host: db.Host, Port: db.Port, Name: db.Name, User: db.User, Password: db.Password.Reveal(),
 		ConnectTimeout: time.Duration(db.ConnectTimeout) * time.Second, ReadOnly: db.ReadOnly,
+		SSLMode: db.SSLMode, TrustAnchor: db.TrustAnchor, CertFile: db.CertFile, KeyFile: db.KeyFile,
 	}
 	if o.Host == "" {
 		o.Host = "localhost"

@@ -34,6 +34,10 @@ type Options struct {
 	// ConnectTimeout bounds each connection attempt; 0 means no bound
 	// beyond the caller's context.
 	ConnectTimeout time.Duration
+	// SSLMode is libpq's sslmode (disable, prefer, require, verify-ca,
+	// verify-full); TrustAnchor (sslrootcert), CertFile (sslcert) and
+	// KeyFile (sslkey) are its files. Empty means libpq's default.
+	SSLMode, TrustAnchor, CertFile, KeyFile string
 	// ReadOnly refuses every change, as Kea's readonly.
 	ReadOnly bool
 	// MaxConns is the size of the connection pool; 0 means pgx's default.
@@ -70,21 +74,23 @@ var _ hosts.Store = (*Store)(nil)
 
 // Open connects to the database and checks that its schema is Kea's 13.0.
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig("")
-	if err != nil {
-		return nil, fmt.Errorf("hosts-database postgresql: defaults from the environment: %w", err)
-	}
-	cc := cfg.ConnConfig
-	if opts.Host != "" {
-		cc.Host = opts.Host
-		cc.Fallbacks = nil
-	}
-	if opts.Port != 0 {
-		cc.Port = opts.Port
-		for _, f := range cc.Fallbacks {
-			f.Port = opts.Port
+	// The host, port and TLS settings go through libpq's keywords, so
+	// that the TLS configuration is made for the host connected to.
+	var dsn []string
+	for _, kv := range [][2]string{{"host", opts.Host}, {"sslmode", opts.SSLMode},
+		{"sslrootcert", opts.TrustAnchor}, {"sslcert", opts.CertFile}, {"sslkey", opts.KeyFile}} {
+		if kv[1] != "" {
+			dsn = append(dsn, kv[0]+"='"+strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(kv[1])+"'")
 		}
 	}
+	if opts.Port != 0 {
+		dsn = append(dsn, "port="+strconv.Itoa(int(opts.Port)))
+	}
+	cfg, err := pgxpool.ParseConfig(strings.Join(dsn, " "))
+	if err != nil {
+		return nil, fmt.Errorf("hosts-database postgresql: host, port and TLS settings (%s): %w", opts, err)
+	}
+	cc := cfg.ConnConfig
 	if opts.Name != "" {
 		cc.Database = opts.Name
 	}

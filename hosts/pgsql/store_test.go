@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -264,5 +265,15 @@ func TestOpenRefusesOtherSchemas(t *testing.T) {
 	o.Password = "wrong"
 	if _, err := Open(context.Background(), o); err == nil || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("Open with a wrong password: %v (the password must not show)", err)
+	}
+}
+
+// TestTLSSettingsApplied: the TLS settings reach the driver: a trust
+// anchor that cannot be read stops Open.
+func TestTLSSettingsApplied(t *testing.T) {
+	_, _, o := newDB(t)
+	o.Host, o.SSLMode, o.TrustAnchor = "db.invalid", "verify-full", filepath.Join(t.TempDir(), "no-such-ca.pem")
+	if _, err := Open(context.Background(), o); err == nil || !strings.Contains(err.Error(), "no-such-ca.pem") {
+		t.Errorf("Open with an unreadable trust anchor: %v", err)
 	}
 }
