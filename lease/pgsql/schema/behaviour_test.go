@@ -332,7 +332,10 @@ func TestLimitsAsKeas(t *testing.T) {
 		results = append(results, w.same(fmt.Sprintf("SELECT checklease4limits(%s), checklease6limits(%[1]s)", quote(limits)))...)
 	}
 	w.same("SELECT checklease4limits(NULL), checklease6limits(NULL)")
-	w.exec("!SELECT checklease4limits('{')")
+	w.exec("!SELECT checklease4limits('{')",
+		`!SELECT checklease4limits('{"ISC": {"limits": {"client-classes": [{"name": "a", "address-limit": null}]}}}')`,
+		`!SELECT checklease6limits('{"ISC": {"limits": {"subnet": {"id": 1, "prefix-limit": "1"}}}}')`,
+		`!SELECT checklease4limits('{"ISC": {"limits": {"subnet": {"id": "1", "address-limit": 1}}}}')`)
 	reached := 0
 	for _, r := range results {
 		if strings.Contains(r, "limit") {

@@ -476,7 +476,8 @@ $$;
 -- Lease limits (Kea's limits hook): before writing a lease, Kea passes
 -- its user context, whose ISC.limits names the client classes and the
 -- subnet with their limits; the answer is '' when none is reached, or
--- the text Kea logs for the first one that is.
+-- the text Kea logs for the first one that is. A limit or subnet id that
+-- is not a JSON number (null, "5") is an error, as on Kea's schema.
 
 CREATE FUNCTION checklease4limits(user_context text) RETURNS text
     LANGUAGE plpgsql
@@ -490,7 +491,7 @@ DECLARE
     subnet integer;
 BEGIN
     FOR class_limit IN SELECT * FROM json_array_elements(limits -> 'client-classes') LOOP
-        cap := (class_limit ->> 'address-limit')::integer;
+        cap := (class_limit -> 'address-limit')::text::integer;
         CONTINUE WHEN cap IS NULL;
         class := btrim((class_limit -> 'name')::text, '"');
         used := coalesce((SELECT leases FROM lease4_stat_by_client_class WHERE client_class = class), 0);
@@ -499,8 +500,8 @@ BEGIN
         END IF;
     END LOOP;
 
-    subnet := (limits -> 'subnet' ->> 'id')::integer;
-    cap := (limits -> 'subnet' ->> 'address-limit')::integer;
+    subnet := (limits -> 'subnet' -> 'id')::text::integer;
+    cap := (limits -> 'subnet' -> 'address-limit')::text::integer;
     IF cap IS NOT NULL THEN
         used := coalesce((SELECT leases FROM lease4_stat WHERE subnet_id = subnet AND state = 0), 0);
         IF used >= cap THEN
@@ -528,7 +529,7 @@ BEGIN
     FOR class_limit IN SELECT * FROM json_array_elements(limits -> 'client-classes') LOOP
         class := btrim((class_limit -> 'name')::text, '"');
         FOREACH kind IN ARRAY kinds LOOP
-            cap := (class_limit ->> (kind || '-limit'))::integer;
+            cap := (class_limit -> (kind || '-limit'))::text::integer;
             CONTINUE WHEN cap IS NULL;
             used := coalesce((SELECT leases FROM lease6_stat_by_client_class
                 WHERE client_class = class AND lease_type = CASE kind WHEN 'address' THEN 0 ELSE 2 END), 0);
@@ -538,9 +539,9 @@ BEGIN
         END LOOP;
     END LOOP;
 
-    subnet := (limits -> 'subnet' ->> 'id')::integer;
+    subnet := (limits -> 'subnet' -> 'id')::text::integer;
     FOREACH kind IN ARRAY kinds LOOP
-        cap := (limits -> 'subnet' ->> (kind || '-limit'))::integer;
+        cap := (limits -> 'subnet' -> (kind || '-limit'))::text::integer;
         CONTINUE WHEN cap IS NULL;
         used := coalesce((SELECT leases FROM lease6_stat WHERE subnet_id = subnet AND state = 0
             AND lease_type = CASE kind WHEN 'address' THEN 0 ELSE 2 END), 0);
