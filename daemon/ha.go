@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/engine"
 	"github.com/leased/leased/ha"
 )
 
@@ -66,6 +68,20 @@ type haGate struct {
 	// analyze (the machine's failure detection: unacked clients).
 	watch   atomic.Bool
 	analyze func(ha.Query)
+	// classes are the HA_<scope> class names, by scope, made once.
+	classes map[string]string
+}
+
+// addClasses gives a query the class of the scope it belongs to
+// (HA_<server>), whether or not this server answers it, as Kea's HA hook
+// does before classification: pools split between the servers of a
+// load-balancing pair are guarded by these classes, and a server that
+// took over its partner's scope serves its clients from the partner's
+// pools. It is the engine's Options.Classes.
+func (g *haGate) addClasses(r *dhcpserver.Request, c engine.ClassAdder) {
+	if scope, ok := g.rel.Select(r.Packet); ok {
+		c.AddClass(g.classes[scope])
+	}
 }
 
 // admits reports whether this server answers the query now: the machine
@@ -94,8 +110,11 @@ func newHAService(cfg *ha.Config, log *slog.Logger, now time.Time) (*haService, 
 		return nil, fmt.Errorf("high-availability: %d relationships; this server supports exactly one", len(cfg.Relationships))
 	}
 	rel := cfg.Relationships[0]
-	s := &haService{rel: rel, d: cfg.Dialect, log: log, m: ha.NewMachine(rel, cfg.Dialect, now), gate: &haGate{rel: rel}}
+	s := &haService{rel: rel, d: cfg.Dialect, log: log, m: ha.NewMachine(rel, cfg.Dialect, now), gate: &haGate{rel: rel, classes: make(map[string]string)}}
 	s.gate.analyze = s.analyze
+	for _, p := range rel.Peers {
+		s.gate.classes[p.Name] = ha.ScopeClass(p.Name)
+	}
 	for _, p := range cfg.Ignored {
 		log.Warn("high-availability parameter unknown to Kea, ignored", "parameter", p)
 	}

@@ -59,6 +59,12 @@ func haParamsWith(this, mode, secondRole string, urls [2]string, extra string) s
 // entry of hooks-libraries.
 func newHANode(t *testing.T, name, ctlAddr string, ctlPort int, params string) *haNode {
 	t.Helper()
+	return newHANodePools(t, name, ctlAddr, ctlPort, params, `[{"pool": "192.0.2.100 - 192.0.2.199"}]`)
+}
+
+// newHANodePools is newHANode with the subnet's pools given.
+func newHANodePools(t *testing.T, name, ctlAddr string, ctlPort int, params, pools string) *haNode {
+	t.Helper()
 	n := &haNode{t: t, name: name, dir: t.TempDir(), dhcpPort: freePort(t, "udp")}
 	n.cfg = filepath.Join(n.dir, "kea-dhcp4.conf")
 	conf := fmt.Sprintf(`{"Dhcp4": {
@@ -72,8 +78,8 @@ func newHANode(t *testing.T, name, ctlAddr string, ctlPort int, params string) *
 			{"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so"},
 			{"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ha.so", "parameters": %s}],
 		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "relay": {"ip-addresses": [%q]},
-			"pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}]}}`,
-		filepath.Join(n.dir, "leases", "dhcp4.leases"), filepath.Join(n.dir, "ctl.sock"), ctlAddr, ctlPort, params, haRelayAddr)
+			"pools": %s}]}}`,
+		filepath.Join(n.dir, "leases", "dhcp4.leases"), filepath.Join(n.dir, "ctl.sock"), ctlAddr, ctlPort, params, haRelayAddr, pools)
 	if err := os.WriteFile(n.cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -253,19 +253,20 @@ func Run(ctx context.Context, o Options) (int, error) {
 		if p.ha, err = newHAService(o.HA, lg.Logger(logging.NameHooks).With("hook", "ha"), time.Now()); err != nil {
 			return 1, err
 		}
-		p.handler.ha = p.ha.gate
+		p.handler.ha, p.handler.pk = p.ha.gate, p.metrics.pk
 	}
 	p.handler.policy.Store(policyOf(cfg))
 	var repl engine.Replicator // a nil *haService would not be a nil Replicator
+	var classes func(*dhcpserver.Request, engine.ClassAdder)
 	if p.ha != nil {
-		repl = p.ha
+		repl, classes = p.ha, p.ha.gate.addClasses
 	}
 	if p.ncr, err = newNCRService(cfg, ncrJournalFor(cfg, lg.Logger(logging.NameDDNS)), p.stats, lg.Logger(logging.NameDDNS)); err != nil {
 		return 1, err
 	}
 	defer p.ncr.close()
 	p.stack, err = engine.NewStack(ctx, cfg, p.store, &engine.StackOptions{
-		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics, Replicator: repl, NameChanges: p.ncr},
+		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics, Replicator: repl, NameChanges: p.ncr, Classes: classes},
 		Middleware: func(next dhcpserver.Handler) dhcpserver.Handler {
 			p.handler.next = &handler{next: next, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}
 			return p.handler

@@ -15,6 +15,7 @@ import (
 	"github.com/leased/leased/config/jsonc"
 	"github.com/leased/leased/control"
 	"github.com/leased/leased/dhcpserver"
+	"github.com/leased/leased/stats"
 )
 
 // How interfaces-config's socket settings map onto leased's sockets.
@@ -114,14 +115,23 @@ type socketFilter struct {
 	// have counted them, so they come off pkt4-received.
 	unseen *atomic.Int64
 	// ha, when set, drops what the high-availability state machine does
-	// not let this server answer (see haGate.admits).
+	// not let this server answer (see haGate.admits), counted in pk.
 	ha *haGate
+	pk *stats.Packets
 }
 
 func (f *socketFilter) ServeDHCP(w dhcpserver.ResponseWriter, r *dhcpserver.Request) {
-	if f.off != nil && f.off.Load() || f.policy.Load().drops(r.Dst) || f.ha != nil && !f.ha.admits(r.Packet) {
+	if f.off != nil && f.off.Load() || f.policy.Load().drops(r.Dst) {
 		if f.unseen != nil {
 			f.unseen.Add(1)
+		}
+		return
+	}
+	if f.ha != nil && !f.ha.admits(r.Packet) {
+		// Kea 3.x counts what its HA hook drops as received, not for
+		// this server, and dropped.
+		if f.pk != nil {
+			f.pk.Drop(f.pk.NotForUs)
 		}
 		return
 	}
