@@ -69,7 +69,9 @@ func (t *txn) findHost() (*config.Host, error) {
 	if fromFile != nil {
 		steps = steps[:len(steps)-1]
 	}
-	if src == nil || len(steps) == 0 {
+	// Without a subnet the message is dropped: Kea asks its hosts
+	// databases nothing for it, and neither does leased.
+	if src == nil || len(steps) == 0 || sn == nil {
 		return fromFile, nil
 	}
 	var subnets []uint32

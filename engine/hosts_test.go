@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
@@ -42,7 +44,18 @@ func TestReservationsFromDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, testConfig)
+	leases, err := memfile.Open(memfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { leases.Close() })
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	drops := &dropRecorder{}
+	srv, err := New(context.Background(), loadConfig(t, testConfig), leases, &Options{Now: clk.now, Metrics: drops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, srv: srv, store: leases, clock: clk}
 	f.srv.SetHosts(store)
 
 	prl := dhcptest.Option{Code: dhcpv4.OptionParameterList, Value: []byte{1, 3, 6, 12, 15}}
@@ -77,7 +90,18 @@ func TestReservationsFromDatabase(t *testing.T) {
 		t.Errorf("client with both reservations got %v, want the file's 192.0.2.10", a)
 	}
 
+	// A client no subnet serves costs the database nothing: with the
+	// database closed, it is dropped for want of a subnet, as before.
 	store.Close()
+	relayed := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 8, CHAddr: mac("02:00:00:00:02:01"), GIAddr: netip.MustParseAddr("203.0.113.1")})
+	if relayed != nil {
+		t.Errorf("answered a client of no subnet: %+v", relayed.Packet.MessageType())
+	}
+	drops.mu.Lock()
+	if got := fmt.Sprint(drops.reasons); got != fmt.Sprint([]DropReason{DropNoSubnet}) {
+		t.Errorf("drops %s, want one for no subnet (none for the failing database)", got)
+	}
+	drops.mu.Unlock()
 	if r := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 9, CHAddr: mac("02:00:00:00:02:00")}); r != nil {
 		t.Errorf("answered while the hosts database fails: %+v", r.Packet.MessageType())
 	}
