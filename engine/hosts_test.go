@@ -3,8 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
