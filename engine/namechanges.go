@@ -5,10 +5,11 @@ import "github.com/leased/leased/lease"
 // NameChanges is told of the leases whose DNS records may have to
 // change: the daemon turns them into DNS updates (package ddns/ncr).
 //
-// NameChanges is given the lease changes of every client's message (new
-// leases, renewals, releases, declines) once they are durable in the
-// store and before the reply leaves, and those of every reclamation of
-// expired leases. It is called from one goroutine at a
+// While dhcp-ddns enable-updates is true, NameChanges is given the lease
+// changes of every client's message (new leases, renewals, releases,
+// declines) once they are durable in the store and before the reply
+// leaves, and those of every reclamation of expired leases. (With a
+// Replicator it may also be given changes while updates are off.) It is called from one goroutine at a
 // time per source and must not block for long: the replies of a group
 // commit wait for it. The changes slice is reused once it returns (the
 // leases in it may be kept). Changes made by lease commands and at start
@@ -16,6 +17,13 @@ import "github.com/leased/leased/lease"
 // update-ddns).
 type NameChanges interface {
 	NameChanges(changes []Change)
+}
+
+// recordsChanges reports whether the lease changes of this message are
+// kept: for the Replicator, or for NameChanges while DNS updates are on.
+// Without either, a message copies no lease.
+func (t *txn) recordsChanges() bool {
+	return t.s.repl != nil || (t.s.names != nil && t.cfg.DHCPDDNS.EnableUpdates)
 }
 
 // reclaimedChange returns the change of a reclamation of l: next is the

@@ -196,7 +196,7 @@ func (s *Engine) reclaimBatch(ctx context.Context, st *state, batch []lease.Leas
 			}
 			return n, false, err
 		}
-		if s.names != nil {
+		if s.names != nil && st.cfg.DHCPDDNS.EnableUpdates {
 			changes = append(changes, reclaimedChange(&batch[i], next))
 		}
 		n++

@@ -80,7 +80,7 @@ type Replicator interface {
 // recordChange notes, when the engine replicates, that l replaced prev
 // (prev nil: a new lease; l nil: prev was deleted).
 func (t *txn) recordChange(prev, l *lease.Lease) {
-	if t.s.repl == nil && t.s.names == nil {
+	if !t.recordsChanges() {
 		return
 	}
 	var c Change
@@ -99,7 +99,7 @@ func (t *txn) recordChange(prev, l *lease.Lease) {
 // the txn, with reply (nil when no reply waits), or nil when nothing is
 // replicated.
 func (t *txn) replication(reply dhcpserver.Deferred) *Replication {
-	if (t.s.repl == nil && t.s.names == nil) || len(t.changes) == 0 {
+	if !t.recordsChanges() || len(t.changes) == 0 {
 		return nil
 	}
 	r := &Replication{
