@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/leased/leased/client6"
@@ -419,3 +421,22 @@ func (s *Store6) Save(b *client6.Binding) error {
 
 // Remove deletes the stored binding.
 func (s *Store6) Remove() error { return s.Dir.Remove6(s.Interface) }
+
+// Interfaces6 returns the interfaces that have a DHCPv6 lease file.
+func (d *Dir) Interfaces6() ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ents, err := os.ReadDir(d.path)
+	if err != nil {
+		return nil, fmt.Errorf("lease directory: %w", err)
+	}
+	var ifaces []string
+	for _, e := range ents {
+		if name := e.Name(); strings.HasSuffix(name, Suffix6) && e.Type().IsRegular() {
+			if iface := strings.TrimSuffix(name, Suffix6); ValidInterfaceName(iface) {
+				ifaces = append(ifaces, iface)
+			}
+		}
+	}
+	return ifaces, nil
+}
