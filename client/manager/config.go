@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/leased/leased/client"
 	"github.com/leased/leased/client/leasefile"
+	"github.com/leased/leased/client6"
 	"github.com/leased/leased/config/jsonc"
 	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/dhcpv6"
 )
 
 // Config is the manager's configuration.
@@ -92,6 +95,36 @@ type InterfaceConfig struct {
 	// "release-on-stop": release the lease when the manager stops. Default
 	// false: a restart resumes it.
 	ReleaseOnStop bool
+	// "dhcp4": run the DHCPv4 client. Default true; false with "dhcp6"
+	// runs DHCPv6 only.
+	DHCP4 bool
+	// "dhcp6": run a DHCPv6 client too, configured by this map.
+	DHCP6 *DHCP6Config
+}
+
+// DHCP6Config configures the DHCPv6 client of an interface (its "dhcp6"
+// map). Its binding is kept in <lease-directory>/<interface>.v6.lease and
+// its DUID, made once, in <lease-directory>/<interface>.duid.
+type DHCP6Config struct {
+	// "ia-na" and "ia-pd": the IAs asked for, each {"iaid": N, "hints":
+	// [addresses or prefixes]}. Default: one IA_NA with IAID 1, unless
+	// "information-only".
+	IANA []client6.IAConfig
+	IAPD []client6.IAConfig
+	// "information-only": stateless, configuration only.
+	InformationOnly bool
+	// "rapid-commit" and "reconfigure-accept".
+	RapidCommit       bool
+	ReconfigureAccept bool
+	// "duid-type": "llt" (default), "ll" or "uuid", for a DUID made anew.
+	DUIDType dhcpv6.DUIDType
+	// "downstream": interfaces that get the /64s of the first delegated
+	// prefix, in order (the subnet's ::1 on each).
+	Downstream []string
+	// "script" and "script-timeout": a program run for every DHCPv6
+	// event, with odhcp6c's and dhclient -6's variables.
+	Script        string
+	ScriptTimeout time.Duration
 }
 
 // ConfigError is a configuration problem at a place in the file.
@@ -315,7 +348,7 @@ func (p *parser) backoff(v *jsonc.Value, where string) Backoff {
 }
 
 func (p *parser) iface(v *jsonc.Value, where string) InterfaceConfig {
-	ic := InterfaceConfig{ConfigureInterface: true, ARPProbe: true, InitDelay: 10 * time.Second}
+	ic := InterfaceConfig{ConfigureInterface: true, ARPProbe: true, InitDelay: 10 * time.Second, DHCP4: true}
 	if !p.want(v, jsonc.Object, where) {
 		return ic
 	}
@@ -388,6 +421,10 @@ func (p *parser) iface(v *jsonc.Value, where string) InterfaceConfig {
 			ic.InitDelay = p.seconds(mv, w, time.Minute)
 		case "release-on-stop":
 			ic.ReleaseOnStop = p.boolean(mv, w)
+		case "dhcp4":
+			ic.DHCP4 = p.boolean(mv, w)
+		case "dhcp6":
+			ic.DHCP6 = p.dhcp6(mv, w)
 		case "comment", "user-context":
 		default:
 			p.errf(m.KeyPos(), "unknown key %q in %s", m.Key, where)
@@ -396,7 +433,128 @@ func (p *parser) iface(v *jsonc.Value, where string) InterfaceConfig {
 	if p.err == nil && ic.Name == "" {
 		p.errf(v.Pos(), "%s has no \"interface\"", where)
 	}
+	if p.err == nil && !ic.DHCP4 && ic.DHCP6 == nil {
+		p.errf(v.Pos(), "%s runs neither DHCPv4 (\"dhcp4\" is false) nor DHCPv6 (no \"dhcp6\")", where)
+	}
 	return ic
+}
+
+func (p *parser) dhcp6(v *jsonc.Value, where string) *DHCP6Config {
+	c := &DHCP6Config{}
+	if !p.want(v, jsonc.Object, where) {
+		return c
+	}
+	for _, m := range v.Members() {
+		mv := &m.Value
+		w := where + "." + m.Key
+		switch m.Key {
+		case "ia-na":
+			c.IANA = p.ias(mv, w, false)
+		case "ia-pd":
+			c.IAPD = p.ias(mv, w, true)
+		case "information-only":
+			c.InformationOnly = p.boolean(mv, w)
+		case "rapid-commit":
+			c.RapidCommit = p.boolean(mv, w)
+		case "reconfigure-accept":
+			c.ReconfigureAccept = p.boolean(mv, w)
+		case "duid-type":
+			switch t := p.str(mv, w); t {
+			case "llt":
+				c.DUIDType = dhcpv6.DUIDLLT
+			case "ll":
+				c.DUIDType = dhcpv6.DUIDLL
+			case "uuid":
+				c.DUIDType = dhcpv6.DUIDUUID
+			default:
+				if p.err == nil {
+					p.errf(mv.Pos(), "%s must be \"llt\", \"ll\" or \"uuid\", not %q", w, t)
+				}
+			}
+		case "downstream":
+			if p.want(mv, jsonc.Array, w) {
+				for j := range mv.Len() {
+					name := p.str(mv.Index(j), fmt.Sprintf("%s[%d]", w, j))
+					if p.err == nil && (!leasefile.ValidInterfaceName(name) || slices.Contains(c.Downstream, name)) {
+						p.errf(mv.Index(j).Pos(), "%s[%d]: %q is not a valid interface name or is listed twice", w, j, name)
+					}
+					c.Downstream = append(c.Downstream, name)
+				}
+			}
+		case "script":
+			c.Script = p.str(mv, w)
+			if p.err == nil {
+				if err := checkExecutable(c.Script); err != nil {
+					p.errf(mv.Pos(), "%s: %v", w, err)
+				}
+			}
+		case "script-timeout":
+			c.ScriptTimeout = p.seconds(mv, w, time.Hour)
+		case "comment", "user-context":
+		default:
+			p.errf(m.KeyPos(), "unknown key %q in %s", m.Key, where)
+		}
+	}
+	if p.err == nil && c.InformationOnly && len(c.IANA)+len(c.IAPD) > 0 {
+		p.errf(v.Pos(), "%s: an \"information-only\" client asks for no IA", where)
+	}
+	return c
+}
+
+// ias reads a list of IAs: [{"iaid": N, "hints": [...]}], with address
+// hints for IA_NA and prefix hints for IA_PD.
+func (p *parser) ias(v *jsonc.Value, where string, pd bool) []client6.IAConfig {
+	if !p.want(v, jsonc.Array, where) {
+		return nil
+	}
+	out := []client6.IAConfig{}
+	for i := range v.Len() {
+		iv := v.Index(i)
+		w := fmt.Sprintf("%s[%d]", where, i)
+		if !p.want(iv, jsonc.Object, w) {
+			return out
+		}
+		ia := client6.IAConfig{}
+		hasID := false
+		for _, m := range iv.Members() {
+			mv := &m.Value
+			switch m.Key {
+			case "iaid":
+				ia.IAID = uint32(p.integer(mv, w+".iaid", 0, math.MaxUint32))
+				hasID = true
+			case "hints":
+				if p.want(mv, jsonc.Array, w+".hints") {
+					for j := range mv.Len() {
+						s := p.str(mv.Index(j), fmt.Sprintf("%s.hints[%d]", w, j))
+						var h netip.Prefix
+						var err error
+						if pd {
+							h, err = netip.ParsePrefix(s)
+						} else {
+							var a netip.Addr
+							a, err = netip.ParseAddr(s)
+							h = netip.PrefixFrom(a, 128)
+						}
+						if p.err == nil && (err != nil || !h.Addr().Is6()) {
+							p.errf(mv.Index(j).Pos(), "%s.hints[%d]: %q is not an IPv6 %s", w, j, s, map[bool]string{false: "address", true: "prefix"}[pd])
+						}
+						ia.Hints = append(ia.Hints, h)
+					}
+				}
+			case "comment":
+			default:
+				p.errf(m.KeyPos(), "unknown key %q in %s", m.Key, w)
+			}
+		}
+		if p.err == nil && !hasID {
+			p.errf(iv.Pos(), "%s has no \"iaid\"", w)
+		}
+		if p.err == nil && slices.ContainsFunc(out, func(o client6.IAConfig) bool { return o.IAID == ia.IAID }) {
+			p.errf(iv.Pos(), "%s: IAID %d listed twice", w, ia.IAID)
+		}
+		out = append(out, ia)
+	}
+	return out
 }
 
 func errOr(err error, s string) string {

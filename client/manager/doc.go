@@ -68,4 +68,26 @@
 //
 // With "release-on-stop", an interface's lease is released when the
 // manager stops, not when a reload restarts its instance.
+//
+// # DHCPv6
+//
+// An interface with a "dhcp6" map ([DHCP6Config]) runs a DHCPv6 client
+// (package client6) beside its DHCPv4 one, or alone with "dhcp4": false:
+//
+//	{"interface": "wan0", "dhcp6": {
+//	   "ia-na": [{"iaid": 1}], "ia-pd": [{"iaid": 2, "hints": ["::/56"]}],
+//	   "downstream": ["lan0", "lan1"]}}
+//
+// Its binding is saved in <interface>.v6.lease beside the DHCPv4 lease
+// file, the same way, and its DUID, made once, in <interface>.duid. At
+// start a stored binding is resumed as RFC 8415 §18.2.12 asks: expired
+// leases dropped, then Rebind with all IAs when it holds a delegated
+// prefix, Confirm when it holds addresses only; never a Solicit while a
+// lease is valid. The /64s of the first delegated prefix go to the
+// "downstream" interfaces (the subnet's ::1 on each) and stay there while
+// the prefix lives, across restarts; a "script" in the map gets the
+// DHCPv6 events with odhcp6c's and dhclient -6's variables. status shows
+// the DHCPv6 side under "dhcp6"; release and renew act on both families.
+// The two clients of an interface are supervised together: one that
+// fails restarts both, each resuming what it stored.
 package manager

@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/leased/leased/client"
 	"github.com/leased/leased/client/leasefile"
+	"github.com/leased/leased/client6"
 	"github.com/leased/leased/dhcpv4"
 )
 
@@ -31,6 +33,7 @@ type instance struct {
 
 	mu          sync.Mutex
 	c           *client.Client
+	c6          *client6.Client
 	runs        int
 	failures    int
 	lastErr     string
@@ -38,9 +41,30 @@ type instance struct {
 	nextRestart time.Time
 }
 
-// run is one run of the instance: it looks the interface up, loads the
-// stored lease and runs a client until ctx ends or the client fails.
+// run is one run of the instance: its DHCPv4 client, its DHCPv6 client,
+// or both side by side, until ctx ends or one fails, which ends the other
+// too (the supervisor restarts them together; each resumes what it
+// stored).
 func (in *instance) run(ctx context.Context) error {
+	switch {
+	case in.cfg.DHCP6 == nil:
+		return in.run4(ctx)
+	case !in.cfg.DHCP4:
+		return in.run6(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- in.run4(ctx) }()
+	go func() { errc <- in.run6(ctx) }()
+	err := <-errc
+	cancel()
+	return errors.Join(err, <-errc)
+}
+
+// run4 looks the interface up, loads the stored lease and runs a DHCPv4
+// client until ctx ends or the client fails.
+func (in *instance) run4(ctx context.Context) error {
 	name := in.cfg.Name
 	ifi, err := net.InterfaceByName(name)
 	if err != nil {
@@ -122,6 +146,83 @@ func (in *instance) actions() client.Actions {
 	return actions
 }
 
+// run6 loads the stored DHCPv6 binding and runs a DHCPv6 client until ctx
+// ends or the client fails.
+func (in *instance) run6(ctx context.Context) error {
+	name := in.cfg.Name
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", name, err)
+	}
+	d6 := in.cfg.DHCP6
+	cc := client6.Config{
+		Interface:         name,
+		DUIDFile:          filepath.Join(in.dir.Path(), name+".duid"),
+		DUIDType:          d6.DUIDType,
+		IANA:              d6.IANA,
+		IAPD:              d6.IAPD,
+		InformationOnly:   d6.InformationOnly,
+		RapidCommit:       d6.RapidCommit,
+		ReconfigureAccept: d6.ReconfigureAccept,
+		Store:             &leasefile.Store6{Dir: in.dir, Interface: name, HardwareAddr: ifi.HardwareAddr, BootID: in.bootID},
+		Logger:            in.base,
+		Resume:            in.storedBinding(ifi),
+	}
+	if actions := in.actions6(); len(actions) > 0 {
+		cc.Action = actions
+	}
+	c, err := client6.New(cc)
+	if err != nil {
+		return err
+	}
+	in.mu.Lock()
+	in.c6 = c
+	in.mu.Unlock()
+	err = c.Run(ctx)
+	if ctx.Err() == nil {
+		return fmt.Errorf("DHCPv6: %w", err)
+	}
+	return nil
+}
+
+// actions6 are the DHCPv6 actions the configuration asks for.
+func (in *instance) actions6() client6.Actions {
+	var actions client6.Actions
+	d6 := in.cfg.DHCP6
+	if in.cfg.ConfigureInterface {
+		actions = append(actions, &client6.NetlinkAction{})
+	}
+	if len(d6.Downstream) > 0 {
+		actions = append(actions, &client6.DownstreamAction{Interfaces: d6.Downstream})
+	}
+	if d6.Script != "" {
+		actions = append(actions, &client6.ScriptAction{Path: d6.Script, Timeout: d6.ScriptTimeout, Downstream: d6.Downstream})
+	}
+	return actions
+}
+
+// storedBinding loads the interface's DHCPv6 lease file and returns the
+// binding to resume, or nil. A binding obtained with another hardware
+// address is dropped; the client itself drops one of another DUID and
+// the leases that expired.
+func (in *instance) storedBinding(ifi *net.Interface) *client6.Binding {
+	name := in.cfg.Name
+	rec, err := in.dir.Load6(name)
+	if err != nil {
+		// None, or Load6 logged it and moved the file aside.
+		return nil
+	}
+	if len(rec.HardwareAddr) > 0 && !bytes.Equal(rec.HardwareAddr, ifi.HardwareAddr) {
+		in.log.Warn("stored DHCPv6 binding dropped: obtained with another hardware address", "stored", rec.HardwareAddr, "interface", ifi.HardwareAddr)
+		if err := in.dir.Remove6(name); err != nil {
+			in.log.Error("could not remove DHCPv6 lease file", "error", err)
+		}
+		return nil
+	}
+	in.log.Info("stored DHCPv6 binding found", "addresses", rec.Binding.Addrs(), "prefixes", rec.Binding.DelegatedPrefixes(), "server", rec.Binding.ServerID)
+	return &rec.Binding
+}
+
 // releaseTimeout bounds the release of a lease when an instance stops.
 const releaseTimeout = 10 * time.Second
 
@@ -130,20 +231,43 @@ const releaseTimeout = 10 * time.Second
 // DHCPRELEASE, its actions remove the lease and its lease file goes.
 func (in *instance) stop(release bool) {
 	if release {
-		if c := in.client(); c != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
-			switch err := c.Release(ctx); {
-			case err == nil, errors.Is(err, client.ErrNoLease):
-			case errors.Is(err, client.ErrNotRunning):
-				// Between two runs after a failure: dropStored cleans up.
-			default:
-				in.log.Error("releasing the lease failed", "error", err)
-			}
-			cancel()
-		}
+		in.release4()
+		in.release6()
 	}
 	in.cancel()
 	<-in.done
+}
+
+// release4 makes the running DHCPv4 client release its lease.
+func (in *instance) release4() {
+	c := in.client()
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	switch err := c.Release(ctx); {
+	case err == nil, errors.Is(err, client.ErrNoLease):
+	case errors.Is(err, client.ErrNotRunning):
+		// Between two runs after a failure: dropStored cleans up.
+	default:
+		in.log.Error("releasing the lease failed", "error", err)
+	}
+}
+
+// release6 makes the running DHCPv6 client release its leases.
+func (in *instance) release6() {
+	c := in.client6()
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	switch err := c.Release(ctx); {
+	case err == nil, errors.Is(err, client6.ErrNoBinding), errors.Is(err, client6.ErrNotRunning):
+	default:
+		in.log.Error("releasing the DHCPv6 leases failed", "error", err)
+	}
 }
 
 // dropStored removes a lease the interface's client left behind when it
@@ -170,6 +294,27 @@ func (in *instance) dropStored() {
 	// A corrupt file was moved aside by Load; what is left goes.
 	if err := in.dir.Remove(name); err != nil {
 		in.log.Error("could not remove lease file", "error", err)
+	}
+	in.dropStored6()
+}
+
+// dropStored6 does for a DHCPv6 binding what dropStored does for a lease.
+func (in *instance) dropStored6() {
+	name := in.cfg.Name
+	rec, err := in.dir.Load6(name)
+	if err == nil && in.cfg.DHCP6 != nil {
+		in.log.Warn("removing a DHCPv6 binding its stopped client did not release", "addresses", rec.Binding.Addrs(), "prefixes", rec.Binding.DelegatedPrefixes())
+		if actions := in.actions6(); len(actions) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+			err := actions.Apply(ctx, client6.Event{Kind: client6.EventRelease, Interface: name, Old: &rec.Binding})
+			cancel()
+			if err != nil {
+				in.log.Error("removing the DHCPv6 leases from the system failed", "error", err)
+			}
+		}
+	}
+	if err := in.dir.Remove6(name); err != nil {
+		in.log.Error("could not remove DHCPv6 lease file", "error", err)
 	}
 }
 
@@ -210,6 +355,12 @@ func (in *instance) client() *client.Client {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.c
+}
+
+func (in *instance) client6() *client6.Client {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.c6
 }
 
 func (in *instance) started() {
@@ -262,6 +413,70 @@ type Status struct {
 		Declines  uint64 `json:"declines"`
 		Releases  uint64 `json:"releases"`
 	} `json:"sent"`
+	// DHCP6 is the state of the interface's DHCPv6 client, if it runs
+	// one.
+	DHCP6 *Status6 `json:"dhcp6,omitempty"`
+}
+
+// Status6 is the state of an interface's DHCPv6 client.
+type Status6 struct {
+	State      string   `json:"state"`
+	DUID       string   `json:"duid,omitempty"`
+	ServerDUID string   `json:"server-duid,omitempty"`
+	Addresses  []string `json:"addresses,omitempty"`
+	Prefixes   []string `json:"prefixes,omitempty"`
+	// Downstream are the /64s given to downstream interfaces,
+	// "interface=subnet".
+	Downstream []string          `json:"downstream,omitempty"`
+	DNS        []string          `json:"dns,omitempty"`
+	Domains    []string          `json:"domains,omitempty"`
+	Received   string            `json:"received,omitempty"`
+	RenewAt    string            `json:"renew-at,omitempty"`
+	RebindAt   string            `json:"rebind-at,omitempty"`
+	StoreError string            `json:"store-error,omitempty"`
+	Sent       map[string]uint64 `json:"sent,omitempty"`
+}
+
+func (in *instance) status6() *Status6 {
+	if in.cfg.DHCP6 == nil {
+		return nil
+	}
+	c := in.client6()
+	if c == nil {
+		return &Status6{State: "STARTING"}
+	}
+	cs := c.Status()
+	s := &Status6{State: cs.State.String(), DUID: c.DUID().String(), StoreError: cs.StoreError, Sent: map[string]uint64{}}
+	for mt, n := range cs.Counters.Sent {
+		s.Sent[mt.String()] = n
+	}
+	b := cs.Binding
+	if b == nil {
+		return s
+	}
+	s.ServerDUID = b.ServerID.String()
+	for _, a := range b.Addrs() {
+		s.Addresses = append(s.Addresses, a.String())
+	}
+	for _, p := range b.DelegatedPrefixes() {
+		s.Prefixes = append(s.Prefixes, p.String())
+	}
+	plan, _ := client6.DownstreamPlan(b, in.cfg.DHCP6.Downstream)
+	for _, d := range plan {
+		s.Downstream = append(s.Downstream, d.Interface+"="+d.Subnet.String())
+	}
+	for _, d := range b.DNS {
+		s.DNS = append(s.DNS, d.String())
+	}
+	s.Domains = b.Domains
+	s.Received = b.Received.UTC().Format(time.RFC3339Nano)
+	if t := b.RenewAt(); !t.IsZero() {
+		s.RenewAt = t.UTC().Format(time.RFC3339Nano)
+	}
+	if t := b.RebindAt(); !t.IsZero() {
+		s.RebindAt = t.UTC().Format(time.RFC3339Nano)
+	}
+	return s
 }
 
 func (in *instance) status(now time.Time) Status {
@@ -281,9 +496,13 @@ func (in *instance) status(now time.Time) Status {
 	}
 	c := in.c
 	in.mu.Unlock()
+	s.DHCP6 = in.status6()
 	switch {
 	case waiting:
 		s.State = "FAILED"
+	case !in.cfg.DHCP4:
+		s.State = "DISABLED" // the DHCPv4 client; DHCP6 has the other
+		return s
 	case c == nil:
 		s.State = "STARTING"
 	}

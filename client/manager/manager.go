@@ -17,6 +17,7 @@ import (
 
 	"github.com/leased/leased/client"
 	"github.com/leased/leased/client/leasefile"
+	"github.com/leased/leased/client6"
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/control"
 )
@@ -148,9 +149,9 @@ func (m *Manager) prepare() error {
 			return err
 		}
 	}
-	configured := interfacesByDir(m.cfg)
+	configured, configured6 := interfacesByDir(m.cfg)
 	for path, d := range m.dirs {
-		if err := m.clean(d, configured[path]); err != nil {
+		if err := m.clean(d, configured[path], configured6[path]); err != nil {
 			return err
 		}
 	}
@@ -166,14 +167,17 @@ func dirOf(cfg *Config, ic InterfaceConfig) string {
 }
 
 // interfacesByDir lists the interfaces of cfg by lease directory: the
-// lease files each directory keeps.
-func interfacesByDir(cfg *Config) map[string][]string {
-	out := map[string][]string{}
+// lease files each directory keeps, and the DHCPv6 ones.
+func interfacesByDir(cfg *Config) (v4, v6 map[string][]string) {
+	v4, v6 = map[string][]string{}, map[string][]string{}
 	for _, ic := range cfg.Interfaces {
 		path := dirOf(cfg, ic)
-		out[path] = append(out[path], ic.Name)
+		v4[path] = append(v4[path], ic.Name)
+		if ic.DHCP6 != nil {
+			v6[path] = append(v6[path], ic.Name)
+		}
 	}
-	return out
+	return v4, v6
 }
 
 // openDir returns the lease directory at path, opening it the first time.
@@ -190,8 +194,9 @@ func (m *Manager) openDir(path string) (*leasefile.Dir, error) {
 }
 
 // clean removes temporary leftovers from d and the lease files of the
-// interfaces not in keep.
-func (m *Manager) clean(d *leasefile.Dir, keep []string) error {
+// interfaces not in keep, and the DHCPv6 lease files of those not in
+// keep6.
+func (m *Manager) clean(d *leasefile.Dir, keep, keep6 []string) error {
 	have, err := d.Clean()
 	if err != nil {
 		return err
@@ -200,6 +205,18 @@ func (m *Manager) clean(d *leasefile.Dir, keep []string) error {
 		if !slices.Contains(keep, name) {
 			m.log.Info("removing the lease file of an interface that is no longer configured", "interface", name, "file", d.File(name))
 			if err := d.Remove(name); err != nil {
+				return err
+			}
+		}
+	}
+	have6, err := d.Interfaces6()
+	if err != nil {
+		return err
+	}
+	for _, name := range have6 {
+		if !slices.Contains(keep6, name) {
+			m.log.Info("removing the DHCPv6 lease file of an interface that no longer runs DHCPv6", "interface", name, "file", d.File6(name))
+			if err := d.Remove6(name); err != nil {
 				return err
 			}
 		}
@@ -274,37 +291,64 @@ var (
 	ErrNoConfigFile     = errors.New("no configuration file to reload: the manager was not opened from one")
 )
 
-// Release releases the lease of iface.
+// Release releases the leases of iface: its DHCPv4 lease and its DHCPv6
+// addresses and prefixes. It returns client.ErrNoLease when neither
+// client held any.
 func (m *Manager) Release(ctx context.Context, iface string) error {
-	c, err := m.client(iface)
+	c, c6, err := m.clients(iface)
 	if err != nil {
 		return err
 	}
-	return c.Release(ctx)
+	var err4, err6 error = client.ErrNoLease, client6.ErrNoBinding
+	if c != nil {
+		err4 = c.Release(ctx)
+	}
+	if c6 != nil {
+		err6 = c6.Release(ctx)
+	}
+	none4, none6 := errors.Is(err4, client.ErrNoLease), errors.Is(err6, client6.ErrNoBinding)
+	switch {
+	case none4 && none6:
+		return client.ErrNoLease
+	case none4:
+		err4 = nil
+	case none6:
+		err6 = nil
+	}
+	return errors.Join(err4, err6)
 }
 
-// Renew makes the client of iface renew its lease now (or start
-// acquiring one).
+// Renew makes the clients of iface renew their leases now (or start
+// acquiring them).
 func (m *Manager) Renew(ctx context.Context, iface string) error {
-	c, err := m.client(iface)
+	c, c6, err := m.clients(iface)
 	if err != nil {
 		return err
 	}
-	return c.Renew(ctx)
+	var errs []error
+	if c != nil {
+		errs = append(errs, c.Renew(ctx))
+	}
+	if c6 != nil {
+		errs = append(errs, c6.Renew(ctx))
+	}
+	return errors.Join(errs...)
 }
 
-func (m *Manager) client(iface string) (*client.Client, error) {
+// clients returns the running clients of iface; nil for a family it does
+// not run.
+func (m *Manager) clients(iface string) (*client.Client, *client6.Client, error) {
 	m.mu.Lock()
 	in, ok := m.byIf[iface]
 	m.mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownInterface, iface)
+		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownInterface, iface)
 	}
-	c := in.client()
-	if c == nil {
-		return nil, fmt.Errorf("%w on %s", ErrNotRunning, iface)
+	c, c6 := in.client(), in.client6()
+	if c == nil && c6 == nil {
+		return nil, nil, fmt.Errorf("%w on %s", ErrNotRunning, iface)
 	}
-	return c, nil
+	return c, c6, nil
 }
 
 // Register adds the manager's commands to reg: status, release, renew

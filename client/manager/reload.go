@@ -143,6 +143,8 @@ func (m *Manager) apply(base context.Context, nc *Config) (*ReloadResult, error)
 	type change struct {
 		old     *instance
 		release bool
+		// A family the new settings no longer run gives its leases back.
+		drop4, drop6 bool
 	}
 	var stops []change
 	var starts []*instance
@@ -165,7 +167,8 @@ func (m *Manager) apply(base context.Context, nc *Config) (*ReloadResult, error)
 			continue
 		case running:
 			res.Restarted = append(res.Restarted, ic.Name)
-			stops = append(stops, change{old: in, release: !sameIdentity(in, *ic)})
+			stops = append(stops, change{old: in, release: !sameIdentity(in, *ic),
+				drop4: in.cfg.DHCP4 && !ic.DHCP4, drop6: in.cfg.DHCP6 != nil && ic.DHCP6 == nil})
 		default:
 			res.Added = append(res.Added, ic.Name)
 		}
@@ -192,9 +195,9 @@ func (m *Manager) apply(base context.Context, nc *Config) (*ReloadResult, error)
 	}
 
 	// A directory new to the manager is cleaned as at start.
-	configured := interfacesByDir(nc)
+	configured, configured6 := interfacesByDir(nc)
 	for path, d := range newDirs {
-		if err := m.clean(d, configured[path]); err != nil {
+		if err := m.clean(d, configured[path], configured6[path]); err != nil {
 			return nil, err
 		}
 	}
@@ -204,6 +207,12 @@ func (m *Manager) apply(base context.Context, nc *Config) (*ReloadResult, error)
 	var wg sync.WaitGroup
 	for _, s := range stops {
 		wg.Go(func() {
+			if s.drop4 {
+				s.old.release4()
+			}
+			if s.drop6 {
+				s.old.release6()
+			}
 			s.old.stop(s.release)
 			if s.release {
 				s.old.dropStored()

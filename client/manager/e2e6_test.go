@@ -1,0 +1,199 @@
+//go:build linux
+
+package manager_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leased/leased/client/internal/e2e"
+	"github.com/leased/leased/client/leasefile"
+	"github.com/leased/leased/client/manager"
+	"github.com/leased/leased/client6"
+	"github.com/leased/leased/dhcpv6"
+	"github.com/leased/leased/internal/testnet"
+)
+
+// TestE2EDualStackCrashRecovery: one interface runs DHCPv4 (dnsmasq) and
+// DHCPv6 (kea-dhcp6: an address and a /56, whose first /64 goes to a
+// downstream link). kill -9 of the manager and a restart: the DHCPv6
+// client rebinds every IA (RFC 8415 §18.2.12), sends no Solicit and keeps
+// its address and prefix, and the downstream /64 never leaves its link.
+// Then the DHCPv6 lease file is corrupted while the manager is down: it
+// is moved aside and DHCPv6 starts afresh, while the DHCPv4 lease of the
+// same interface resumes. A release gives back both.
+func TestE2EDualStackCrashRecovery(t *testing.T) {
+	n := testnet.NewNet6(t)
+	n.Server.AddAddr(t, testnet.Net6ServerIf, testnet.ServerAddr+"/24")
+	n.Client.MustRun(t, "ip", "link", "add", "lan0", "type", "veth", "peer", "name", "lan0p")
+	n.Client.SetUp(t, "lan0")
+	n.Client.SetUp(t, "lan0p")
+	testnet.StartDnsmasq(t, n.Server, testnet.DnsmasqConfig{Iface: testnet.Net6ServerIf,
+		Ranges: []string{testnet.DirectPoolFirst + "," + testnet.DirectPoolLast + ",255.255.255.0,10m"}})
+	testnet.StartKea6(t, n, testnet.Kea6Config{T1: 30, T2: 50, Preferred: 80, Valid: 100})
+
+	dir := t.TempDir()
+	e := &env{t: t, dir: dir, cfg: filepath.Join(dir, "client.json"), sock: filepath.Join(dir, "client.sock"),
+		leases: filepath.Join(dir, "leases"), ifaces: []string{testnet.Net6ClientIf}, n: &e2e.Net{Pair: &testnet.Pair{Client: n.Client, Server: n.Server}}}
+	cfg := map[string]any{"Client4": map[string]any{
+		"lease-directory": e.leases,
+		"control-socket":  map[string]any{"socket-type": "unix", "socket-name": e.sock},
+		"restart-backoff": map[string]any{"initial": 0.3, "max": 1.2, "reset-after": 60},
+		"interfaces": []any{map[string]any{
+			"interface": testnet.Net6ClientIf, "init-delay": 0, "arp-probe": false,
+			"dhcp6": map[string]any{
+				"ia-na":      []any{map[string]any{"iaid": 1}},
+				"ia-pd":      []any{map[string]any{"iaid": 2, "hints": []string{"::/56"}}},
+				"downstream": []string{"lan0"},
+			},
+		}},
+	}}
+	b, _ := json.Marshal(cfg)
+	if err := os.WriteFile(e.cfg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := testnet.Net6ClientIf
+	bothBound := func(s manager.Status) bool {
+		return s.State == "BOUND" && s.DHCP6 != nil && s.DHCP6.State == "BOUND" && len(s.DHCP6.Addresses) == 1 && len(s.DHCP6.Prefixes) == 1
+	}
+	e.start()
+	st := e.waitFor(30*time.Second, "both families bound", bothBound)[name]
+	addr4 := addrOf(t, st)
+	addr6, pfx := st.DHCP6.Addresses[0], st.DHCP6.Prefixes[0]
+	lanAddr := downstreamAddr(t, pfx)
+	if !onLink(t, n.Client, "lan0", lanAddr) {
+		t.Fatalf("lan0 lacks %v", lanAddr)
+	}
+	d, err := leasefile.Open(e.leases, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := d.Load6(name)
+	if err != nil || rec.Binding.Addrs()[0].String() != addr6 || rec.Binding.DelegatedPrefixes()[0].String() != pfx {
+		t.Fatalf("DHCPv6 lease file: %v %+v", err, rec)
+	}
+
+	// Watch lan0 through the crash: its /64 must never go.
+	var lost atomic.Bool
+	stopWatch := make(chan struct{})
+	watched := make(chan struct{})
+	var once sync.Once
+	endWatch := func() { once.Do(func() { close(stopWatch); <-watched }) }
+	t.Cleanup(endWatch) // before the namespace goes, also when the test fails early
+	go func() {
+		defer close(watched)
+		for {
+			select {
+			case <-stopWatch:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if !onLink(t, n.Client, "lan0", lanAddr) {
+				lost.Store(true)
+			}
+		}
+	}()
+	cp := n.Client.CaptureUDP(t, name, 546, 547)
+	e.kill9()
+	time.Sleep(300 * time.Millisecond)
+	e.start()
+	st = e.waitFor(20*time.Second, "DHCPv6 resumed", func(s manager.Status) bool {
+		return bothBound(s) && s.DHCP6.Sent["REBIND"] > 0
+	})[name]
+	endWatch()
+	if lost.Load() {
+		t.Errorf("lan0 lost %v during the crash and restart", lanAddr)
+	}
+	if st.DHCP6.Addresses[0] != addr6 || st.DHCP6.Prefixes[0] != pfx {
+		t.Errorf("after the restart %v %v; before %s %s", st.DHCP6.Addresses, st.DHCP6.Prefixes, addr6, pfx)
+	}
+	cp.Close()
+	var seq []string
+	for _, p := range cp.Packets() {
+		if m, err := dhcpv6.Parse(p.Payload); err == nil {
+			seq = append(seq, m.Type().String())
+		}
+	}
+	if len(seq) < 2 || seq[0] != "REBIND" || seq[1] != "REPLY" || slices.Contains(seq, "SOLICIT") {
+		t.Errorf("DHCPv6 on the wire after the restart: %v; want REBIND, REPLY and no SOLICIT", seq)
+	}
+
+	// A corrupt DHCPv6 lease file: moved aside, DHCPv6 starts afresh; the
+	// DHCPv4 lease of the same interface resumes.
+	e.kill9()
+	raw, err := os.ReadFile(d.File6(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0x40
+	if err := os.WriteFile(d.File6(name), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp = n.Client.CaptureUDP(t, name, 546, 547)
+	e.start()
+	st = e.waitFor(30*time.Second, "both bound again", bothBound)[name]
+	if got := addrOf(t, st); got != addr4 {
+		t.Errorf("DHCPv4 resumed %v, had %v", got, addr4)
+	}
+	if _, err := os.Stat(d.File6(name) + leasefile.CorruptSuffix); err != nil {
+		t.Errorf("corrupt DHCPv6 lease file not moved aside: %v", err)
+	}
+	cp.Close()
+	solicited := false
+	for _, p := range cp.Packets() {
+		if m, err := dhcpv6.Parse(p.Payload); err == nil && m.Type() == dhcpv6.Solicit {
+			solicited = true
+		}
+	}
+	if !solicited {
+		t.Error("no Solicit after the DHCPv6 lease file was found corrupt")
+	}
+
+	r, err := e.call("release", map[string]any{"interface": name})
+	if err != nil || r.Result != 0 {
+		t.Fatalf("release: %v %+v", err, r)
+	}
+	if onLink(t, n.Client, "lan0", lanAddr) {
+		t.Errorf("lan0 keeps %v after the release", lanAddr)
+	}
+	if _, err := d.Load6(name); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("DHCPv6 lease file after the release: %v", err)
+	}
+	e.stop()
+}
+
+// downstreamAddr is the address the first /64 of prefix gives the first
+// downstream link.
+func downstreamAddr(t *testing.T, prefix string) netip.Prefix {
+	t.Helper()
+	p, err := netip.ParsePrefix(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subnets, err := client6.Split64(p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := subnets[0].Addr().As16()
+	a[15] = 1
+	return netip.PrefixFrom(netip.AddrFrom16(a), 64)
+}
+
+func onLink(t *testing.T, ns *testnet.NS, ifname string, p netip.Prefix) bool {
+	addrs, err := ns.Addrs6(ifname)
+	if err != nil {
+		t.Error(err)
+		return false
+	}
+	return slices.Contains(addrs, p)
+}
