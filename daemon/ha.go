@@ -14,6 +14,7 @@ import (
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/engine"
 	"github.com/leased/leased/ha"
+	"github.com/leased/leased/stats"
 )
 
 // haService is this server's side of a high-availability relationship
@@ -42,6 +43,10 @@ type haService struct {
 	// parked counts the replies waiting for the peers' answers to their
 	// lease updates (Kea's parked packets).
 	parked atomic.Int64
+	// parkLimit is parked-packet-limit (0: none): a reply that would
+	// wait while this many do is dropped, counted in queueFull.
+	parkLimit atomic.Uint32
+	queueFull *stats.Counter
 
 	gate *haGate
 

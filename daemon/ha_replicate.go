@@ -32,22 +32,40 @@ func (s *haService) Replicate(batch []*engine.Replication) {
 	}
 	now := time.Now()
 	plans := make([]ha.CommitPlan, len(batch))
+	full := make([]bool, len(batch))
+	limit, parked := int64(s.parkLimit.Load()), s.parked.Load()
 	s.mu.Lock()
 	for i, r := range batch {
+		if limit > 0 && r.Waits() && parked >= limit {
+			// Kea checks its parking lot before the leases4_committed
+			// callout: the reply is dropped, and the lease (committed
+			// here) goes to the partner with the client's next attempt.
+			full[i] = true
+			continue
+		}
 		plans[i] = s.m.LeasesCommitted(now)
 		if plans[i].Queue {
 			s.backlog = append(s.backlog, s.changes(r)...)
+		}
+		if plans[i].Wait > 0 && r.Waits() {
+			parked++
 		}
 	}
 	s.sync(now)
 	s.mu.Unlock()
 	for i, r := range batch {
 		plan := plans[i]
-		if len(plan.Send) == 0 {
+		switch {
+		case full[i]:
+			if s.queueFull != nil {
+				s.queueFull.Add(1)
+			}
+			r.Done(false)
+		case len(plan.Send) == 0:
 			r.Done(true)
-			continue
+		default:
+			s.replicate(r, plan)
 		}
-		s.replicate(r, plan)
 	}
 }
 

@@ -254,6 +254,8 @@ func Run(ctx context.Context, o Options) (int, error) {
 			return 1, err
 		}
 		p.handler.ha, p.handler.pk = p.ha.gate, p.metrics.pk
+		p.ha.queueFull = p.metrics.pk.QueueFull
+		p.ha.parkLimit.Store(cfg.ParkedPacketLimit)
 	}
 	p.handler.policy.Store(policyOf(cfg))
 	var repl engine.Replicator // a nil *haService would not be a nil Replicator
@@ -504,6 +506,9 @@ func (p *process) apply(next *config.Config) error {
 		}
 	}
 	p.handler.policy.Store(policyOf(next))
+	if p.ha != nil {
+		p.ha.parkLimit.Store(next.ParkedPacketLimit)
+	}
 	if err := p.ncr.apply(next); err != nil {
 		p.log.Error("DNS updates not sent with the new dhcp-ddns", "error", err)
 	}

@@ -46,6 +46,10 @@ func (r *Replication) Done(ok bool) {
 	r.finish(ok)
 }
 
+// Waits reports whether a reply waits for Done (a REQUEST's ACK): only
+// such replications are parked, and bound by a parking limit.
+func (r *Replication) Waits() bool { return r.reply != nil }
+
 // finish sends or cancels the reply and counts it.
 func (r *Replication) finish(ok bool) {
 	if r.reply == nil {

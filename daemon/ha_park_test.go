@@ -1,0 +1,154 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/control"
+	"github.com/leased/leased/dhcpserver/dhcptest"
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/engine"
+	"github.com/leased/leased/ha"
+	"github.com/leased/leased/lease/memfile"
+	"github.com/leased/leased/stats"
+)
+
+// slowPartner is a load-balancing partner whose answers to lease4-update
+// wait until release is closed; it counts the updates it received.
+type slowPartner struct {
+	release chan struct{}
+	updates atomic.Int32
+}
+
+func (f *slowPartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var cmd control.Command
+	if err := json.Unmarshal(body, &cmd); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var resp control.Response
+	switch cmd.Command {
+	case ha.CmdHeartbeat:
+		resp = ha.HeartbeatResponse(ha.StateLoadBalancing, time.Now(), []string{"server1"}, 0)
+	case ha.CmdLease4Update:
+		f.updates.Add(1)
+		select {
+		case <-f.release:
+		case <-r.Context().Done():
+			return
+		}
+		resp = control.OK("lease updated")
+	default:
+		resp = control.Errorf("unexpected %s", cmd.Command)
+	}
+	b, _ := ha.EncodeAnswer(resp)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// TestHAParkedPacketLimit: with parked-packet-limit 1, a second ACK that
+// would wait for the partner while one already waits is dropped (counted
+// in pkt4-queue-full) and its update is not sent, as Kea drops what its
+// full parking lot cannot take; the first ACK leaves once the partner
+// answers.
+func TestHAParkedPacketLimit(t *testing.T) {
+	partner := &slowPartner{release: make(chan struct{})}
+	srv := httptest.NewServer(partner)
+	defer srv.Close()
+	params := fmt.Sprintf(`{"high-availability": [{"this-server-name": "server2", "mode": "load-balancing",
+		"sync-leases": false, "heartbeat-delay": 100, "delayed-updates-limit": 0,
+		"peers": [{"name": "server1", "url": "%s/", "role": "primary"},
+		          {"name": "server2", "url": "http://127.0.0.2:8000/", "role": "secondary"}]}]}`, srv.URL)
+	hc, err := ha.Parse([]byte(params), ha.Options{Dialect: ha.Kea22})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newHAService(hc, slog.New(slog.DiscardHandler), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	loadBalancing(t, s)
+	cfg, _, err := config.Parse("test.json", []byte(`{"Dhcp4": {"parked-packet-limit": 1, "valid-lifetime": 600,
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0",
+			"pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}]}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := stats.New(stats.Options{}).Packets()
+	s.queueFull = pk.QueueFull
+	s.parkLimit.Store(cfg.ParkedPacketLimit)
+	store, err := memfile.Open(memfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	eng, err := engine.New(context.Background(), cfg, store, &engine.Options{Replicator: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.start(eng); err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+
+	// request runs DISCOVER and REQUEST for the client and returns the
+	// reply to the REQUEST, nil for none.
+	request := func(last byte) *dhcptest.Reply {
+		hw := net.HardwareAddr{2, 0, 0, 0, 0, last}
+		off := serve(t, eng, dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: hw})
+		if off == nil {
+			t.Errorf("client %v: no OFFER", hw)
+			return nil
+		}
+		sid, _ := off.Packet.ServerID()
+		return serve(t, eng, dhcptest.Message{Type: dhcpv4.Request, XID: 2, CHAddr: hw,
+			RequestedIP: off.Packet.YIAddr(), ServerID: sid})
+	}
+	first := make(chan *dhcptest.Reply, 1)
+	go func() { first <- request(1) }()
+	for deadline := time.Now().Add(10 * time.Second); s.parked.Load() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first ACK never waited for the partner")
+		}
+	}
+	if rep := request(2); rep != nil {
+		t.Errorf("second client, with the parking lot full: %v, want no reply", rep.Packet.MessageType())
+	}
+	if got := pk.QueueFull.Load(); got != 1 {
+		t.Errorf("pkt4-queue-full %d, want 1", got)
+	}
+	close(partner.release)
+	if rep := <-first; rep == nil || rep.Packet.MessageType() != dhcpv4.Ack {
+		t.Errorf("first client: %+v, want an ACK once the partner answered", rep)
+	}
+	if got := partner.updates.Load(); got != 1 {
+		t.Errorf("the partner received %d lease updates, want 1 (none for the dropped ACK)", got)
+	}
+}
+
+// serve passes one message to eng and returns its reply, nil for none.
+func serve(t *testing.T, eng *engine.Engine, m dhcptest.Message) *dhcptest.Reply {
+	t.Helper()
+	req, err := dhcptest.NewRequest(m.MustBuild())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := dhcptest.NewRecorder(req)
+	eng.ServeDHCP(rec, req)
+	rep, err := rec.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
