@@ -39,7 +39,7 @@ const (
 // noEffect is the single list of what is accepted without effect. Keep it
 // sorted by scope, then keyword.
 var noEffect = []Ignored{
-	{Keyword: "parked-packet-limit", Scope: "Dhcp4", Reason: "packets are parked only while hook libraries finish their work, and leased loads none"},
+	{Keyword: "parked-packet-limit", Scope: "Dhcp4", When: "without " + hookHA, Reason: "replies are parked only while the partner acknowledges their lease updates (" + hookHA + "); there, as in Kea, a reply beyond the limit is dropped"},
 	{Keyword: "reservations-lookup-first", Scope: "Dhcp4", Reason: "it orders Kea's lookups of a client's reservation and lease; leased gets the same answer in either order"},
 	{Keyword: "reservations-out-of-pool", Scope: "Dhcp4, shared-networks, subnet4", When: "without hosts-database", Reason: "a promise that reservations lie outside the pools, which lets Kea skip the reservation lookup when it allocates from a pool; leased always checks the file's reservation index, which gives the same answers while the promise holds (with a hosts-database, it skips the database's lookup as Kea does)"},
 	{Keyword: "capacity", Scope: "dhcp-queue-control", Reason: whyQueue},
