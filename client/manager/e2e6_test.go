@@ -197,3 +197,73 @@ func onLink(t *testing.T, ns *testnet.NS, ifname string, p netip.Prefix) bool {
 	}
 	return slices.Contains(addrs, p)
 }
+
+// TestE2EReloadDropsDHCPv6: a reload that takes the "dhcp6" map off an
+// interface releases its DHCPv6 leases (a Release on the wire, the
+// address off the interface, the v6 lease file gone) while its DHCPv4
+// lease stays.
+func TestE2EReloadDropsDHCPv6(t *testing.T) {
+	n := testnet.NewNet6(t)
+	n.Server.AddAddr(t, testnet.Net6ServerIf, testnet.ServerAddr+"/24")
+	testnet.StartDnsmasq(t, n.Server, testnet.DnsmasqConfig{Iface: testnet.Net6ServerIf,
+		Ranges: []string{testnet.DirectPoolFirst + "," + testnet.DirectPoolLast + ",255.255.255.0,10m"}})
+	testnet.StartKea6(t, n, testnet.Kea6Config{T1: 30, T2: 50, Preferred: 80, Valid: 100, NoPD: true})
+	dir := t.TempDir()
+	e := &env{t: t, dir: dir, cfg: filepath.Join(dir, "client.json"), sock: filepath.Join(dir, "client.sock"),
+		leases: filepath.Join(dir, "leases"), ifaces: []string{testnet.Net6ClientIf}, n: &e2e.Net{Pair: &testnet.Pair{Client: n.Client, Server: n.Server}}}
+	name := testnet.Net6ClientIf
+	write := func(dhcp6 bool) {
+		ic := map[string]any{"interface": name, "init-delay": 0, "arp-probe": false}
+		if dhcp6 {
+			ic["dhcp6"] = map[string]any{}
+		}
+		b, _ := json.Marshal(map[string]any{"Client4": map[string]any{
+			"lease-directory": e.leases,
+			"control-socket":  map[string]any{"socket-type": "unix", "socket-name": e.sock},
+			"interfaces":      []any{ic},
+		}})
+		if err := os.WriteFile(e.cfg, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(true)
+	e.start()
+	st := e.waitFor(30*time.Second, "both families bound", func(s manager.Status) bool {
+		return s.State == "BOUND" && s.DHCP6 != nil && s.DHCP6.State == "BOUND"
+	})[name]
+	addr4 := addrOf(t, st)
+	addr6 := netip.MustParseAddr(st.DHCP6.Addresses[0])
+	cp := n.Client.CaptureUDP(t, name, 546, 547)
+	write(false)
+	r, err := e.call("config-reload", nil)
+	if err != nil || r.Result != 0 {
+		t.Fatalf("config-reload: %v %+v", err, r)
+	}
+	st = e.waitFor(20*time.Second, "DHCPv4 bound, no DHCPv6", func(s manager.Status) bool {
+		return s.State == "BOUND" && s.DHCP6 == nil
+	})[name]
+	if got := addrOf(t, st); got != addr4 {
+		t.Errorf("DHCPv4 address %v after the reload, had %v", got, addr4)
+	}
+	if onLink(t, n.Client, name, netip.PrefixFrom(addr6, 128)) {
+		t.Errorf("%v still on %s", addr6, name)
+	}
+	d, err := leasefile.Open(e.leases, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Load6(name); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("DHCPv6 lease file after the reload: %v", err)
+	}
+	cp.Close()
+	released := false
+	for _, p := range cp.Packets() {
+		if m, err := dhcpv6.Parse(p.Payload); err == nil && m.Type() == dhcpv6.Release {
+			released = true
+		}
+	}
+	if !released {
+		t.Error("no Release on the wire")
+	}
+	e.stop()
+}
