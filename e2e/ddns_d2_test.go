@@ -287,3 +287,43 @@ func TestDDNSInProcessDNSDown(t *testing.T) {
 	waitRecords(t, named, &l, leaseDHCID(t, &l))
 	srv.stop()
 }
+
+// TestDDNSThroughLeasedDDNS: leased serve sends its NameChangeRequests
+// over UDP to leased ddns, as it would to kea-dhcp-ddns; udhcpc's host
+// name (option 12) gets its records, removed on release.
+func TestDDNSThroughLeasedDDNS(t *testing.T) {
+	needs(t, "udhcpc", "named")
+	p := testnet.NewPair(t)
+	named := testnet.StartNamed(t, testnet.NamedOptions{NS: p.Server})
+	dir := t.TempDir()
+	d2File := filepath.Join(dir, "d2.json")
+	writeFile(t, d2File, d2Config(named, 53001))
+	startD2(t, p.Server, d2File)
+	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
+	cfg := filepath.Join(dir, "leased.json")
+	writeFile(t, cfg, ddnsServingConfig(leaseFile, 53001))
+	srv := newServer(t, p.Server, cfg, leaseFile)
+	srv.start()
+
+	ifname, mac := p.AddClientLink(t)
+	c := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifname, testnet.ClientOptions{Timeout: 20 * time.Second,
+		Args: []string{"-x", "hostname:host2"}})
+	got, err := c.Obtain(t.Context())
+	if err != nil {
+		t.Fatalf("%v%s", err, srv.lastLog())
+	}
+	leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
+	if err != nil || !ok {
+		t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
+	}
+	l, _ := leaseOf(leases, got.Addr)
+	if l.Hostname != "host2.example.org" {
+		t.Fatalf("stored hostname %q", l.Hostname)
+	}
+	waitRecords(t, named, &l, leaseDHCID(t, &l))
+	if err := c.Release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, named, &l)
+	srv.stop()
+}
