@@ -73,8 +73,18 @@
 // reservation-add, -get, -get-all, -get-page and -del (host_cmds, in Kea
 // 3's forms: additions and deletions go to the hosts database, lookups
 // read the file's reservations first, pages walk the file as source 0
-// and the database as source 1), and the statistic-* commands of package
-// stats.
+// and the database as source 1), ddns-queue-get (the DNS updates waiting
+// or running), and the statistic-* commands of package stats.
+//
+// # DNS updates
+//
+// With dhcp-ddns enable-updates, the NameChangeRequests of every lease
+// change (ncrService, the engine's NameChanges) go to kea-dhcp-ddns over
+// UDP; or, when the file holds kea-dhcp-ddns's DhcpDdns section beside
+// Dhcp4, to leased's own updater (package dnsupdate), which makes them
+// itself as `leased ddns` does, with no second process. Either way they
+// are kept in a journal beside the lease file until sent or made, so
+// that an update owed survives a restart.
 //
 // # High availability
 //
