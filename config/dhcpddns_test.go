@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -54,6 +55,9 @@ func TestParseDdns(t *testing.T) {
 	}
 	if len(d.Reverse) != 1 || d.Reverse[0].KeyName != "" {
 		t.Errorf("reverse %+v", d.Reverse)
+	}
+	if text := fmt.Sprintf("%+v %#v", d, d.TSIGKeys); strings.Contains(text, "c2VjcmV0") {
+		t.Errorf("printing the section shows a secret: %s", text)
 	}
 	if len(d.ControlSockets) != 1 || d.ControlSockets[0].Name != "/run/d2.sock" || len(d.Loggers) != 1 || d.Loggers[0].Name != "kea-dhcp-ddns" {
 		t.Errorf("control sockets %+v, loggers %+v", d.ControlSockets, d.Loggers)
