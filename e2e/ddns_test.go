@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,12 +47,13 @@ func ddnsServingConfigLifetime(leaseFile string, d2Port, lifetime int) string {
 // startDDNSChain starts named and kea-dhcp-ddns (Kea 2.2 from Debian) in
 // the Pair's server namespace, D2 listening on 127.0.0.1:53001 and
 // updating named's example.org and 2.0.192.in-addr.arpa with its TSIG key.
-func startDDNSChain(t *testing.T, p *testnet.Pair) (named *testnet.Named, d2Port int) {
+// d2Log is kea-dhcp-ddns's log file.
+func startDDNSChain(t *testing.T, p *testnet.Pair) (named *testnet.Named, d2Port int, d2Log string) {
 	t.Helper()
 	named = testnet.StartNamed(t, testnet.NamedOptions{NS: p.Server})
 	d2Port = 53001
 	d2Dir := testnet.UnprivilegedDir(t)
-	d2Log := filepath.Join(d2Dir, "d2.log")
+	d2Log = filepath.Join(d2Dir, "d2.log")
 	testnet.StartKea(t, d2Dir, "kea-dhcp-ddns", fmt.Sprintf(`{ "DhcpDdns": {
   "ip-address": "127.0.0.1", "port": %d, "dns-server-timeout": 500,
   "tsig-keys": [ { "name": %q, "algorithm": "HMAC-SHA256", "secret": %q } ],
@@ -63,7 +65,7 @@ func startDDNSChain(t *testing.T, p *testnet.Pair) (named *testnet.Named, d2Port
     "output_options": [ { "output": %q } ] } ] } }`,
 		d2Port, named.KeyName, named.Secret, named.KeyName, named.Addr.Port(), named.KeyName, named.Addr.Port(), d2Log),
 		testnet.KeaOptions{NS: p.Server, LogFile: d2Log})
-	return named, d2Port
+	return named, d2Port, d2Log
 }
 
 // kea-dhcp-ddns (Kea 2.2 from Debian) between leased and named, all in
@@ -75,7 +77,7 @@ func startDDNSChain(t *testing.T, p *testnet.Pair) (named *testnet.Named, d2Port
 func TestDDNSThroughKeaDHCPDDNS(t *testing.T) {
 	needs(t, "dhclient", "udhcpc", "named", "kea-dhcp-ddns", "unshare", "mount")
 	p := testnet.NewPair(t)
-	named, d2Port := startDDNSChain(t, p)
+	named, d2Port, _ := startDDNSChain(t, p)
 
 	dir := t.TempDir()
 	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
@@ -244,7 +246,7 @@ func waitGone(t *testing.T, named *testnet.Named, l *lease.Lease) {
 func TestDDNSRemovedOnExpiry(t *testing.T) {
 	needs(t, "udhcpc", "named", "kea-dhcp-ddns", "unshare", "mount")
 	p := testnet.NewPair(t)
-	named, d2Port := startDDNSChain(t, p)
+	named, d2Port, _ := startDDNSChain(t, p)
 	dir := t.TempDir()
 	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
 	cfg := filepath.Join(dir, "kea-dhcp4.conf")
@@ -283,5 +285,78 @@ func TestDDNSRemovedOnExpiry(t *testing.T) {
 	}); err != nil || !ok {
 		t.Errorf("the records are gone but the lease of %v is not reclaimed (%v)", got.Addr, err)
 	}
+	srv.stop()
+}
+
+// The conflict-resolution mode reaches kea-dhcp-ddns 2.2: under
+// check-with-dhcid a second client asking for a name that carries the
+// first one's DHCID is refused (the first keeps its A record, the second
+// gets no PTR); after a reload with no-check-with-dhcid
+// (use-conflict-resolution false on the wire) a third client takes the
+// name over.
+func TestDDNSConflictModes(t *testing.T) {
+	needs(t, "udhcpc", "named", "kea-dhcp-ddns", "unshare", "mount")
+	p := testnet.NewPair(t)
+	named, d2Port, d2Log := startDDNSChain(t, p)
+	dir := t.TempDir()
+	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
+	cfg := filepath.Join(dir, "kea-dhcp4.conf")
+	writeFile(t, cfg, ddnsServingConfig(leaseFile, d2Port))
+	srv := newServer(t, p.Server, cfg, leaseFile)
+	srv.start()
+
+	obtain := func() lease.Lease {
+		t.Helper()
+		ifname, mac := p.AddClientLink(t)
+		c := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifname, testnet.ClientOptions{Timeout: 20 * time.Second, Args: []string{"-x", "hostname:shared"}})
+		got, err := c.Obtain(t.Context())
+		if err != nil {
+			t.Fatalf("%v%s", err, srv.lastLog())
+		}
+		leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
+		if err != nil || !ok {
+			t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
+		}
+		l, _ := leaseOf(leases, got.Addr)
+		if l.Hostname != "shared.example.org" || !l.FQDNFwd || !l.FQDNRev {
+			t.Fatalf("stored lease: %s", l.String())
+		}
+		return l
+	}
+	first := obtain()
+	waitRecords(t, named, &first, leaseDHCID(t, &first))
+
+	second := obtain()
+	// kea-dhcp-ddns logs the refusal once named answered its replace.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		b, _ := os.ReadFile(d2Log)
+		if strings.Contains(string(b), "DHCP_DDNS_FORWARD_REPLACE_REJECTED") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kea-dhcp-ddns did not refuse the second client's add:%s", testnet.IndentOutput(testnet.Tail(string(b), 3000)))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitRecords(t, named, &first, leaseDHCID(t, &first))
+	if ptr := named.Lookup(t, reverseName(second.Addr), dns.TypePTR); len(ptr) != 0 {
+		t.Errorf("the refused client got a PTR record: %q", ptr)
+	}
+
+	applied := strings.Count(srv.log(), `msg="configuration applied"`)
+	writeFile(t, cfg, strings.Replace(ddnsServingConfig(leaseFile, d2Port),
+		`"ddns-qualifying-suffix": "example.org",`, `"ddns-qualifying-suffix": "example.org", "ddns-conflict-resolution-mode": "no-check-with-dhcid",`, 1))
+	if err := srv.cur.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); strings.Count(srv.log(), `msg="configuration applied"`) == applied; {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP: the configuration was not applied%s", srv.lastLog())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	third := obtain()
+	waitRecords(t, named, &third, leaseDHCID(t, &third))
 	srv.stop()
 }
