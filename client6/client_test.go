@@ -695,3 +695,35 @@ func TestRenewNoAddrsAvail(t *testing.T) {
 		}
 	})
 }
+
+// TestRenewUngrantedIA: an IA_PD the server never granted (it has no
+// prefixes) is asked for in every Renew; a Reply that answers the IA_NA
+// and says NoPrefixAvail for it completes the Renew, which does not go on
+// retransmitting.
+func TestRenewUngrantedIA(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := start(t, naPD)
+		sol := h.expect(dhcpv6.Solicit)
+		h.answer(sol, dhcpv6.Advertise, grant(1, addr1, 0, 100, 160, 300))
+		req := h.expect(dhcpv6.Request)
+		h.answer(req, dhcpv6.Reply, grant(1, addr1, 0, 100, 160, 300))
+		h.event(EventBound)
+		ren := h.expect(dhcpv6.Renew)
+		if got := ias(ren.msg, dhcpv6.OptionIAPD); len(got) != 1 {
+			t.Errorf("Renew does not ask for the IA_PD again: %v", got)
+		}
+		h.answer(ren, dhcpv6.Reply, both(grant(1, addr1, 0, 100, 160, 300), func(b *dhcpv6.Builder) {
+			b.BeginIA(dhcpv6.OptionIAPD, 2, 0, 0)
+			b.AddStatus(dhcpv6.StatusNoPrefixAvail, "")
+			b.End()
+		}))
+		h.event(EventRenew)
+		if st := h.status(); st.State != StateBound {
+			t.Errorf("state %v after the Reply", st.State)
+		}
+		next := h.expect(dhcpv6.Renew)
+		if d := next.at.Sub(ren.at); d != 100*time.Second {
+			t.Errorf("next Renew after %v, want the new T1", d)
+		}
+	})
+}

@@ -228,9 +228,16 @@ func (c *Client) exchangeFailed(now time.Time) error {
 			}
 			return nil
 		}
-		// The leases expire at MRD's end; expire takes them.
+		// The leases expire at MRD's end; expire takes them. Those a
+		// Reply to this Rebind extended meanwhile live on.
 		c.ex.next, c.ex.end = time.Time{}, time.Time{}
-		return c.expire(now)
+		if err := c.expire(now); err != nil {
+			return err
+		}
+		if c.binding.HasLeases() {
+			c.toBound(now)
+		}
+		return nil
 	case dhcpv6.Decline:
 		c.afterDecline(now)
 	case dhcpv6.Release:

@@ -291,12 +291,20 @@ func (c *Client) leasesReply(now time.Time, o dhcpv6.Options, sid dhcpv6.DUID) e
 	if key := reconfigureKey(o); key != nil {
 		nb.ReconfigureKey = key
 	}
+	// missing is set when an IA holding leases got no answer: only then
+	// does a Renew or Rebind go on after this Reply. An IA the client
+	// asks for without holding anything may go unanswered (a server
+	// without prefixes to delegate) without keeping the exchange alive.
 	noBinding, missing := false, false
 	apply := func(cur *[]IA, got []replyIA, configured []IAConfig, kind string) {
 		for _, ic := range configured {
+			held := false
+			if prev := findIA(*cur, ic.IAID); prev != nil {
+				held = len(prev.Addresses)+len(prev.Prefixes) > 0
+			}
 			i := slices.IndexFunc(got, func(r replyIA) bool { return r.ia.IAID == ic.IAID })
 			if i < 0 {
-				missing = true
+				missing = missing || held
 				continue
 			}
 			r := got[i]
@@ -317,7 +325,7 @@ func (c *Client) leasesReply(now time.Time, o dhcpv6.Options, sid dhcpv6.DUID) e
 				// holds (§18.2.10.1), and a Renew or Rebind goes on as
 				// for an IA left unanswered.
 				c.log.Info("server grants nothing for an IA", "ia", kind, "iaid", ic.IAID, "status", r.status, "server", sid)
-				missing = true
+				missing = missing || held
 			}
 		}
 	}
