@@ -38,8 +38,8 @@ func one(t *testing.T, conn *pgx.Conn, q string, args ...any) string {
 	return s
 }
 
-// TestIPv6Bytes: inettobytea, byteatoinet and incrementv6prefix agree
-// with Go's netip and big-number arithmetic.
+// TestIPv6Bytes: hextobin, inettobytea, byteatoinet and incrementv6prefix
+// agree with Go's strconv, netip and big-number arithmetic.
 func TestIPv6Bytes(t *testing.T) {
 	conn := upgraded(t)
 	for _, s := range []string{"::", "::1", "2001:db8::", "2001:db8::1:0:0:1", "fe80::1:2:3:4", "1::", "0:1::", "::1:0:0:0:0:0:1",
@@ -57,6 +57,17 @@ func TestIPv6Bytes(t *testing.T) {
 	for _, hex := range []string{"", "00", "0001000200030004000500060007000800"} {
 		if got := one(t, conn, "SELECT byteatoinet(decode($1, 'hex'))::text", hex); got != "::/128" {
 			t.Errorf("byteatoinet(%q) = %s, want ::", hex, got)
+		}
+	}
+	for code := -1; code <= 130; code++ {
+		want := int64(-1)
+		if code > 0 {
+			if v, err := strconv.ParseInt(string(rune(code)), 16, 8); err == nil {
+				want = v
+			}
+		}
+		if got := one(t, conn, "SELECT hextobin($1::smallint)::text", code); got != strconv.FormatInt(want, 10) {
+			t.Errorf("hextobin(%d) = %s, want %d", code, got, want)
 		}
 	}
 	top := new(big.Int).Lsh(big.NewInt(1), 128)
