@@ -164,12 +164,51 @@ type Machine struct {
 	// back into maintenance.
 	partnerStale bool
 
+	// Healing (leased's, off in Kea): see SetHealing.
+	healAfter int
+	termCause terminateCause // why the machine entered terminated
+	healthy   int            // heartbeats in a row with the clocks close
+	// healedAlone: this server left terminated while the partner is
+	// still terminated; giveUp counts the heartbeats since that found
+	// the partner still there, and noHeal keeps the machine terminated
+	// until the partner leaves that state (it does not heal by itself).
+	healedAlone bool
+	giveUp      int
+	noHeal      bool
+
 	task Task
 	// syncing is true between TaskSync being handed out and SyncDone.
 	syncRunning bool
 
 	events []Event
 }
+
+// terminateCause is why a machine went terminated: what healing may undo.
+type terminateCause int
+
+const (
+	termOther   terminateCause = iota // rejected lease updates (3.x)
+	termSkew                          // the clocks were too far apart
+	termPartner                       // the partner was terminated
+)
+
+// SetHealing makes the machine leave on its own what Kea leaves only to
+// an operator (ha-reset) or a restart: terminated, entered because the
+// clocks were too far apart (or because the partner was terminated),
+// once heartbeats in a row (at least 1) found the clocks within
+// ClockSkewWarn, the threshold below which Kea does not even warn. The
+// machine keeps sending heartbeats in terminated to see that. It then
+// goes to waiting, and so through a lease sync back to the normal state,
+// as after ha-reset; this is safe because a terminated server sends no
+// lease updates and the sync brings both stores together again.
+//
+// A partner still terminated (Kea, which never heals, or a leased whose
+// heartbeats have not told it yet) is handled as follows: only the
+// primary leaves first, and a partner that stays terminated for as many
+// heartbeats again sends the primary back to terminated (serving its own
+// scope, rather than none in waiting) until the partner leaves that
+// state by an operator's hand.
+func (m *Machine) SetHealing(heartbeats int) { m.healAfter = max(heartbeats, 0) }
 
 // NewMachine returns the state machine of rel for this server, in waiting,
 // and runs the waiting handler once as Kea does at start (a backup goes
@@ -265,7 +304,9 @@ func (m *Machine) ShouldHeartbeat() bool {
 		return false
 	}
 	switch m.state {
-	case StateTerminated, StatePassiveBackup, StateBackup:
+	case StateTerminated:
+		return m.healAfter > 0 && m.termCause != termOther
+	case StatePassiveBackup, StateBackup:
 		return false
 	}
 	return true
@@ -352,6 +393,17 @@ func (m *Machine) enter(now time.Time, s State, byMaintenance bool) {
 		m.logf(now, "transition", "%s -> %s (partner %s)", m.state, s, m.partnerState)
 	}
 	from := m.state
+	if s == StateTerminated {
+		switch {
+		case m.skewKnown && abs(m.skew) > ClockSkewTerminate:
+			m.termCause = termSkew
+		case m.partnerState == StateTerminated:
+			m.termCause = termPartner
+		default:
+			m.termCause = termOther
+		}
+		m.healthy = 0
+	}
 	m.prev, m.state = m.state, s
 	m.entryByMaintenance = byMaintenance
 	m.task = TaskNone
@@ -724,6 +776,7 @@ func (m *Machine) partnerInMaintenance(now time.Time) {
 func (m *Machine) HeartbeatDone(now time.Time, hb Heartbeat) {
 	m.partnerStale = false
 	if !hb.OK {
+		m.healthy = 0
 		m.markUnavailable(now)
 		if m.state == StatePartnerDown && m.syncHold {
 			// The partner synced from us and vanished before becoming
@@ -755,7 +808,52 @@ func (m *Machine) HeartbeatDone(now time.Time, hb Heartbeat) {
 	m.lastPoke = now
 	clear(m.connecting)
 	m.unacked = 0
+	if m.heal(now) {
+		return
+	}
 	m.run(now)
+}
+
+// heal is the healing of SetHealing, after a successful heartbeat. It
+// reports whether it made a transition.
+func (m *Machine) heal(now time.Time) bool {
+	if m.healAfter == 0 {
+		return false
+	}
+	if m.partnerState != StateTerminated {
+		m.healedAlone, m.giveUp, m.noHeal = false, 0, false
+	}
+	switch m.state {
+	case StateTerminated:
+		if m.termCause == termOther || abs(m.skew) > ClockSkewWarn {
+			m.healthy = 0
+			return false
+		}
+		m.healthy++
+		partnerTerm := m.partnerState == StateTerminated
+		if m.healthy < m.healAfter || m.paused || partnerTerm && (m.this.Role != RolePrimary || m.noHeal) {
+			return false
+		}
+		m.logf(now, "healed", "clocks within %s of %s's for %d heartbeats: leaving terminated to resynchronise", ClockSkewWarn, m.partner.Name, m.healthy)
+		m.enter(now, StateWaiting, false)
+		m.healedAlone = partnerTerm
+		m.giveUp = 0
+		m.run(now)
+		return true
+	case StateWaiting:
+		if !m.healedAlone {
+			return false
+		}
+		m.giveUp++
+		if m.giveUp < m.healAfter {
+			return false
+		}
+		m.logf(now, "heal-abandoned", "%s stayed terminated for %d heartbeats: back to terminated, serving this server's scope, until it leaves that state", m.partner.Name, m.giveUp)
+		m.enter(now, StateTerminated, false)
+		m.healedAlone, m.noHeal = false, true
+		return true
+	}
+	return false
 }
 
 // ExchangeFailed records that a command other than a heartbeat (a lease

@@ -137,6 +137,9 @@ func (m *Machine) reason(now time.Time) string {
 		case StateSyncing:
 			return fmt.Sprintf("waiting for %s to finish its lease sync", p)
 		case StateTerminated:
+			if m.healedAlone {
+				return fmt.Sprintf("left terminated with the clocks right again; %s is still terminated (%d of %d heartbeats before going back to terminated unless it leaves)", p, m.giveUp, m.healAfter)
+			}
 			return fmt.Sprintf("%s is terminated; it needs a restart or ha-reset", p)
 		}
 		return fmt.Sprintf("%s is %s", p, m.partnerState)
@@ -152,6 +155,9 @@ func (m *Machine) reason(now time.Time) string {
 	case StatePartnerDown:
 		return fmt.Sprintf("%s is %s; serving its clients", p, m.partnerState)
 	case StateTerminated:
+		if m.healAfter > 0 && m.termCause != termOther {
+			return m.healReason(p)
+		}
 		if m.skewKnown && abs(m.skew) > ClockSkewTerminate {
 			return fmt.Sprintf("clocks %s apart (more than %s); needs a restart or ha-reset", m.skew, ClockSkewTerminate)
 		}
@@ -160,4 +166,19 @@ func (m *Machine) reason(now time.Time) string {
 		return "in maintenance; waiting for ha-maintenance-cancel"
 	}
 	return ""
+}
+
+// healReason says what a healing machine in terminated waits for.
+func (m *Machine) healReason(p string) string {
+	switch {
+	case m.noHeal:
+		return fmt.Sprintf("terminated, serving this server's scope: %s stayed terminated when this server left that state; waiting for it to leave terminated (a restart or ha-reset of %s)", p, p)
+	case !m.skewKnown:
+		return fmt.Sprintf("terminated; waiting for a heartbeat answer from %s to compare the clocks", p)
+	case abs(m.skew) > ClockSkewWarn:
+		return fmt.Sprintf("terminated: %s's clock is %s off ours; leaves by itself once it is within %s for %d heartbeats in a row", p, m.skew, ClockSkewWarn, m.healAfter)
+	case m.this.Role != RolePrimary && m.partnerState == StateTerminated:
+		return fmt.Sprintf("terminated; the clocks are right again (%d of %d heartbeats), waiting for %s, the primary, to leave terminated first", min(m.healthy, m.healAfter), m.healAfter, p)
+	}
+	return fmt.Sprintf("terminated; the clocks are right again for %d of %d heartbeats, then this server leaves terminated and resynchronises", m.healthy, m.healAfter)
 }
