@@ -393,13 +393,14 @@ func TestE2EKeaRestart(t *testing.T) {
 	}
 }
 
-// TestE2EDnsmasq: dnsmasq grants an address (it delegates no prefixes);
-// the client renews it and releases it.
+// TestE2EDnsmasq: dnsmasq grants an address and no prefix (it delegates
+// none, though the client asks for one); the client renews the address
+// and releases it.
 func TestE2EDnsmasq(t *testing.T) {
 	t.Parallel()
 	n := testnet.NewNet6(t)
 	d := testnet.StartDnsmasq6(t, n, 120)
-	c, _ := runClient(t, n, client6.Config{IANA: []client6.IAConfig{{IAID: 1}}})
+	c, _ := runClient(t, n, naPD)
 	st := waitState(t, c, 20*time.Second, "binding", bound)
 	addr, _ := checkBinding(t, st.Binding, false)
 	if !hasAddr(t, n, addr) {
