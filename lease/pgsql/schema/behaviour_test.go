@@ -455,8 +455,9 @@ func TestConfigBackendAuditAsKeas(t *testing.T) {
 	}
 }
 
-// TestConfigBackendAudit6AsKeas: the DHCPv6 backend's own cases: prefix
-// pools and their options, and a subnet deleted with its pools.
+// TestConfigBackendAudit6AsKeas: the same for the DHCPv6 backend, with
+// its own cases: prefix pools and their options, and a subnet deleted
+// with its pools.
 func TestConfigBackendAudit6AsKeas(t *testing.T) {
 	w := newTwin(t)
 	const opt = "INSERT INTO dhcp6_options (code, value, space, scope_id, dhcp6_subnet_id, pool_id, pd_pool_id) VALUES "
@@ -480,17 +481,54 @@ func TestConfigBackendAudit6AsKeas(t *testing.T) {
 		"SELECT createauditrevisiondhcp6('2030-01-01 00:00:03+00', 'all', 'cascade', true)",
 		"DELETE FROM dhcp6_subnet WHERE subnet_id = 20",
 		"DELETE FROM dhcp6_client_class WHERE name = 'a'",
+		"SELECT createauditrevisiondhcp6('2030-01-01 00:00:04+00', 'all', 'the rest', false)",
+		"INSERT INTO dhcp6_server (tag, description) VALUES ('s6', 'six')",
+		"UPDATE dhcp6_server SET description = '6'",
+		"INSERT INTO dhcp6_global_parameter (name, value, parameter_type) VALUES ('preferred-lifetime', '300', 0)",
+		"UPDATE dhcp6_global_parameter SET value = '400'",
+		"DELETE FROM dhcp6_global_parameter",
+		"INSERT INTO dhcp6_option_def (code, name, space, type, is_array, encapsulate) VALUES (200, 'x', 'dhcp6', 8, false, '')",
+		"UPDATE dhcp6_option_def SET name = 'y'",
+		"DELETE FROM dhcp6_option_def",
+		"INSERT INTO dhcp6_shared_network (name) VALUES ('net6')",
+		"INSERT INTO dhcp6_subnet (subnet_id, subnet_prefix, shared_network_name) VALUES (22, '2001:db8:2::/48', 'net6')",
+		"INSERT INTO dhcp6_options (code, value, space, scope_id, shared_network_name) VALUES (23, '\\x08', 'dhcp6', 4, 'net6')",
+		"UPDATE dhcp6_options SET value = '\\x09' WHERE scope_id = 4",
+		"UPDATE dhcp6_shared_network SET valid_lifetime = 60",
+		"INSERT INTO dhcp6_client_class (name, depend_on_known_directly) VALUES ('k', true), ('m', false)",
+		"INSERT INTO dhcp6_client_class_server (class_id, server_id) SELECT id, 1 FROM dhcp6_client_class WHERE name IN ('k', 'm')",
+		"INSERT INTO dhcp6_client_class_dependency (class_id, dependency_id) SELECT m.id, k.id FROM dhcp6_client_class m, dhcp6_client_class k WHERE m.name = 'm' AND k.name = 'k'",
+		"!INSERT INTO dhcp6_client_class_dependency (class_id, dependency_id) SELECT k.id, m.id FROM dhcp6_client_class m, dhcp6_client_class k WHERE m.name = 'm' AND k.name = 'k'",
+		"!INSERT INTO dhcp6_client_class_dependency (class_id, dependency_id) SELECT id, id FROM dhcp6_client_class WHERE name = 'k'",
+		"INSERT INTO dhcp6_client_class (name) VALUES ('n'), ('o')",
+		"INSERT INTO dhcp6_client_class_server (class_id, server_id) SELECT id, 2 FROM dhcp6_client_class WHERE name = 'o'",
+		"!INSERT INTO dhcp6_client_class_dependency (class_id, dependency_id) SELECT o.id, n.id FROM dhcp6_client_class o, dhcp6_client_class n WHERE o.name = 'o' AND n.name = 'n'",
+		"UPDATE dhcp6_client_class SET valid_lifetime = 9 WHERE name = 'm'",
+		"SELECT checkdhcpv6clientclassknowndependencychange()",
+		"UPDATE dhcp6_client_class SET valid_lifetime = 9 WHERE name = 'k'",
+	)
+	// As for DHCPv4: Kea 2.2's check fails for any class others depend
+	// on that depended on KNOWN; ours when that changed.
+	w.differ("SELECT checkdhcpv6clientclassknowndependencychange()", "error 42704", "ok")
+	w.exec("UPDATE dhcp6_client_class SET depend_on_known_directly = false WHERE name = 'k'")
+	w.differ("SELECT checkdhcpv6clientclassknowndependencychange()", "error 42704", "error 2F000")
+	w.exec(
+		"SELECT createauditrevisiondhcp6('2030-01-01 00:00:05+00', 'all', 'cascade', true)",
+		"DELETE FROM dhcp6_shared_network WHERE name = 'net6'",
+		"DELETE FROM dhcp6_client_class_server WHERE server_id = 2",
+		"DELETE FROM dhcp6_server WHERE tag = 's6'",
 	)
 	for _, q := range []string{
 		"SELECT id, object_type, object_id, modification_type, revision_id FROM dhcp6_audit ORDER BY id",
 		"SELECT id, modification_ts, log_message, server_id FROM dhcp6_audit_revision ORDER BY id",
 		"SELECT class_id, order_index, depend_on_known_indirectly FROM dhcp6_client_class_order ORDER BY class_id",
 		"SELECT id, subnet_id FROM dhcp6_pd_pool ORDER BY 1",
-		"SELECT option_id, scope_id, dhcp6_subnet_id, pool_id, pd_pool_id FROM dhcp6_options ORDER BY 1",
+		"SELECT option_id, scope_id, dhcp6_subnet_id, pool_id, pd_pool_id, shared_network_name FROM dhcp6_options ORDER BY 1",
+		"SELECT subnet_id, shared_network_name FROM dhcp6_subnet ORDER BY 1",
 	} {
 		w.same(q)
 	}
-	if got := w.same("SELECT object_type, modification_type FROM dhcp6_audit"); len(got) < 10 {
+	if got := w.same("SELECT object_type, modification_type FROM dhcp6_audit"); len(got) < 25 {
 		t.Errorf("only %d audit entries: %q", len(got), got)
 	}
 }
