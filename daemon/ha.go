@@ -108,6 +108,13 @@ func (g *haGate) admits(p *dhcpv4.Packet) bool {
 	return false
 }
 
+// haHealHeartbeats is how many heartbeats in a row must find the clocks
+// close again before a server terminated by clock skew leaves that state
+// by itself (ha.Machine.SetHealing): enough that one lucky answer does
+// not end it, few enough that the pair is back within seconds of the
+// clocks being corrected.
+const haHealHeartbeats = 3
+
 // newHAService starts the state machine of cfg's relationship, in
 // waiting. Only one relationship is supported.
 func newHAService(cfg *ha.Config, log *slog.Logger, now time.Time) (*haService, error) {
@@ -123,6 +130,7 @@ func newHAService(cfg *ha.Config, log *slog.Logger, now time.Time) (*haService, 
 	for _, p := range cfg.Ignored {
 		log.Warn("high-availability parameter unknown to Kea, ignored", "parameter", p)
 	}
+	s.m.SetHealing(haHealHeartbeats)
 	s.mu.Lock()
 	s.sync(now)
 	s.mu.Unlock()
