@@ -178,7 +178,7 @@ func compareStatus(t *testing.T, ours Options, theirs *idhcp.OptStatusCode) {
 // them, and on many random mutations.
 func TestDifferential(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, s := range seedMessages() {
+	for _, s := range append(seedMessages(), serverMessages(t)...) {
 		if _, err := idhcp.FromBytes(s.data); err != nil {
 			t.Fatalf("seed %s: insomniacslk rejects it: %v", s.name, err)
 		}

@@ -301,3 +301,38 @@ func TestDUIDText(t *testing.T) {
 		t.Error("a 2-byte DUID was accepted")
 	}
 }
+
+// TestServerMessages decodes what kea-dhcp6, dibbler-server and dnsmasq
+// sent: each names a server and the client, and every Reply and
+// Advertise that grants something carries IAs with addresses or
+// prefixes and lifetimes within them.
+func TestServerMessages(t *testing.T) {
+	for _, s := range serverMessages(t) {
+		m, err := Parse(s.data)
+		if err != nil {
+			t.Errorf("%s: %v", s.name, err)
+			continue
+		}
+		o := m.Options()
+		if sid, ok := o.ServerID(); !ok || sid.Validate() != nil {
+			t.Errorf("%s: server id %v", s.name, sid)
+		}
+		if _, ok := o.ClientID(); !ok {
+			t.Errorf("%s: no client id", s.name)
+		}
+		for _, code := range []OptionCode{OptionIANA, OptionIAPD} {
+			for ia := range o.IAs(code) {
+				for a := range ia.Addresses() {
+					if a.Preferred > a.Valid || !a.Addr.Is6() {
+						t.Errorf("%s: IA %d address %+v", s.name, ia.IAID, a)
+					}
+				}
+				for p := range ia.Prefixes() {
+					if p.Preferred > p.Valid || p.Prefix.Bits() != 56 {
+						t.Errorf("%s: IA %d prefix %+v", s.name, ia.IAID, p)
+					}
+				}
+			}
+		}
+	}
+}

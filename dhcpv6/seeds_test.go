@@ -2,6 +2,10 @@ package dhcpv6
 
 import (
 	"encoding/binary"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
 	"net/netip"
 	"testing"
 )
@@ -114,8 +118,33 @@ func seedMessages() []seed {
 	}
 }
 
+// serverMessages are the captured messages of kea-dhcp6, dibbler-server
+// and dnsmasq in testdata/servers.
+func serverMessages(t testing.TB) []seed {
+	files, err := filepath.Glob(filepath.Join("testdata", "servers", "*.hex"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no captured server messages in testdata/servers: %v", err)
+	}
+	var out []seed
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := hex.DecodeString(strings.TrimSpace(string(text)))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, seed{filepath.Base(f), b})
+	}
+	return out
+}
+
 func addSeeds(f *testing.F) {
 	for _, s := range seedMessages() {
+		f.Add(s.data)
+	}
+	for _, s := range serverMessages(f) {
 		f.Add(s.data)
 	}
 }
