@@ -3,10 +3,10 @@ package dhcpv6
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
-	"net/netip"
 	"testing"
 )
 
