@@ -655,3 +655,41 @@ func TestLeaseDumpUploadWithKeaAdmin(t *testing.T) {
 		t.Errorf("lease6upload at 34.0 wrote %s", got)
 	}
 }
+
+// TestUnusedFunctionsAsKeas: the trigger functions that schema 13.0 has
+// but no trigger of it runs (the subnet counts of older schemas, the
+// shared networks' after-delete audit) do as Kea's when a trigger runs
+// them.
+func TestUnusedFunctionsAsKeas(t *testing.T) {
+	w := newTwin(t)
+	var stmts []string
+	for _, family := range []string{"4", "6"} {
+		for _, ev := range []struct{ trigger, event, function string }{
+			{"ains", "INSERT", "insert"}, {"aupd", "UPDATE", "update"}, {"adel", "DELETE", "delete"},
+		} {
+			stmts = append(stmts, fmt.Sprintf("DROP TRIGGER lease%[1]s_%[2]s ON lease%[1]s; CREATE TRIGGER lease%[1]s_%[2]s AFTER %[3]s ON lease%[1]s FOR EACH ROW EXECUTE FUNCTION proc_stat_lease%[1]s_%[4]s()",
+				family, ev.trigger, ev.event, ev.function))
+		}
+	}
+	w.exec(stmts...)
+	// Without class counts a user context that is not JSON is no error.
+	w.exec(slices.DeleteFunc(slices.Clone(leaseChanges), func(q string) bool { return strings.HasPrefix(q, "!") })...)
+	for _, q := range countTables {
+		w.same(q)
+	}
+	if got := w.same(countTables[0]); len(got) < 3 {
+		t.Errorf("lease4_stat %q, too little to compare", got)
+	}
+	for _, family := range []string{"4", "6"} {
+		w.exec(
+			fmt.Sprintf("DROP TRIGGER dhcp%s_shared_network_bdel ON dhcp%[1]s_shared_network", family),
+			fmt.Sprintf("CREATE TRIGGER dhcp%s_shared_network_adel AFTER DELETE ON dhcp%[1]s_shared_network FOR EACH ROW EXECUTE FUNCTION func_dhcp%[1]s_shared_network_adel()", family),
+			fmt.Sprintf("SELECT createauditrevisiondhcp%s('2030-01-01 00:00:01+00', 'all', 'net', false)", family),
+			fmt.Sprintf("INSERT INTO dhcp%s_shared_network (name) VALUES ('n1'), ('n2')", family),
+			fmt.Sprintf("DELETE FROM dhcp%s_shared_network WHERE name = 'n1'", family),
+		)
+		if got := w.same(fmt.Sprintf("SELECT id, object_type, object_id, modification_type, revision_id FROM dhcp%s_audit ORDER BY id", family)); len(got) != 3 {
+			t.Errorf("audit of dhcp%s_shared_network %q, want 2 creates and a delete", family, got)
+		}
+	}
+}
