@@ -210,7 +210,21 @@ func (f Formatter) Status(w io.Writer, raw json.RawMessage) error {
 		return fmt.Errorf("reading status: %w", err)
 	}
 	var rows [][2]string
+	var haRows [][2]string
+	if m, ok := v.(map[string]any); ok {
+		if list, ok := m["high-availability"].([]any); ok {
+			delete(m, "high-availability")
+			for i, rel := range list {
+				prefix := "ha"
+				if len(list) > 1 {
+					prefix = "ha[" + strconv.Itoa(i+1) + "]"
+				}
+				haStatus(prefix, rel, &haRows)
+			}
+		}
+	}
 	flatten("", v, &rows)
+	rows = append(rows, haRows...)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, r := range rows {
 		val := r[1]
@@ -222,6 +236,67 @@ func (f Formatter) Status(w io.Writer, raw json.RawMessage) error {
 		fmt.Fprintf(tw, "%s:\t%s\n", r[0], val)
 	}
 	return tw.Flush()
+}
+
+// haStatus writes one relationship of status-get's "high-availability"
+// list as a few readable lines: the mode, this server and its partner
+// each on one line, why this server is where it is (leased's reason),
+// and the failure detection and clock skew. Kea's keys it does not know
+// are left out; the JSON output (ctl -json) has them all.
+func haStatus(prefix string, v any, rows *[][2]string) {
+	rel, _ := v.(map[string]any)
+	servers, _ := rel["ha-servers"].(map[string]any)
+	local, _ := servers["local"].(map[string]any)
+	remote, _ := servers["remote"].(map[string]any)
+	str := func(m map[string]any, k string) string {
+		if s, ok := m[k].(string); ok {
+			return s
+		}
+		if m[k] == nil {
+			return ""
+		}
+		return fmt.Sprint(m[k])
+	}
+	list := func(m map[string]any, k string) string {
+		l, _ := m[k].([]any)
+		if len(l) == 0 {
+			return "nothing"
+		}
+		parts := make([]string, len(l))
+		for i, e := range l {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, ", ")
+	}
+	who := func(m map[string]any) string {
+		if n := str(m, "server-name"); n != "" {
+			return n + " (" + str(m, "role") + ")"
+		}
+		return str(m, "role")
+	}
+	add := func(k, v string) { *rows = append(*rows, [2]string{prefix + "." + k, v}) }
+	add("mode", str(rel, "ha-mode"))
+	add("this", fmt.Sprintf("%s, %s, serving %s", who(local), str(local, "state"), list(local, "scopes")))
+	if r := str(local, "reason"); r != "" {
+		add("why", r)
+	}
+	if remote == nil {
+		return
+	}
+	if in, _ := remote["in-touch"].(bool); !in {
+		add("partner", who(remote)+", never heard from")
+	} else {
+		add("partner", fmt.Sprintf("%s, %s as of %ss ago, serving %s", who(remote), str(remote, "last-state"), str(remote, "age"), list(remote, "last-scopes")))
+	}
+	if in, _ := remote["communication-interrupted"].(bool); in {
+		add("communication", fmt.Sprintf("interrupted: %s clients unanswered by the partner, %s more before partner-down (%s connecting, %s packets analyzed)",
+			str(remote, "unacked-clients"), str(remote, "unacked-clients-left"), str(remote, "connecting-clients"), str(remote, "analyzed-packets")))
+	} else {
+		add("communication", "ok")
+	}
+	if sk := str(remote, "clock-skew"); sk != "" {
+		add("clock-skew", sk+"s")
+	}
 }
 
 func flatten(prefix string, v any, rows *[][2]string) {

@@ -82,6 +82,33 @@ func TestFormatStatus(t *testing.T) {
 	}
 }
 
+// TestFormatStatusHA: the high-availability part of status-get reads as
+// a few lines (mode, this server, why, partner, communication, clock
+// skew) after the other keys, not as dotted keys of Kea's nesting.
+func TestFormatStatusHA(t *testing.T) {
+	raw := json.RawMessage(`{"pid": 42, "high-availability": [{"ha-mode": "load-balancing", "ha-servers": {
+		"local": {"role": "primary", "scopes": ["server1", "server2"], "server-name": "server1", "state": "partner-down",
+			"reason": "server2 is unavailable; serving its clients"},
+		"remote": {"age": 12, "analyzed-packets": 40, "clock-skew": 0, "communication-interrupted": true,
+			"connecting-clients": 5, "in-touch": true, "last-scopes": ["server2"], "last-state": "load-balancing",
+			"role": "secondary", "server-name": "server2", "unacked-clients": 3, "unacked-clients-left": 0}}}]}`)
+	var b bytes.Buffer
+	if err := fixedFormatter().Status(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"pid:               42\n" +
+		"ha.mode:           load-balancing\n" +
+		"ha.this:           server1 (primary), partner-down, serving server1, server2\n" +
+		"ha.why:            server2 is unavailable; serving its clients\n" +
+		"ha.partner:        server2 (secondary), load-balancing as of 12s ago, serving server2\n" +
+		"ha.communication:  interrupted: 3 clients unanswered by the partner, 0 more before partner-down (5 connecting, 40 packets analyzed)\n" +
+		"ha.clock-skew:     0s\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
 func TestFormatResponse(t *testing.T) {
 	f := fixedFormatter()
 	var b bytes.Buffer
