@@ -66,7 +66,7 @@ func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if len(args) > 0 && args[0] == "ctl" {
-		return meshd.CtlMain(ctx, args[1:], os.Stdout, os.Stderr)
+		return meshd.CtlMainNamed(ctx, "leased-mesh ctl", args[1:], os.Stdout, os.Stderr)
 	}
-	return meshd.Main(ctx, args, os.Stdout, os.Stderr)
+	return meshd.MainNamed(ctx, "leased-mesh", args, os.Stdout, os.Stderr)
 }

@@ -158,7 +158,7 @@ func TestOpenWrtInit(t *testing.T) {
 				t.Errorf("environment %q, want %q", env, tc.env)
 			}
 			out, err := exec.Command(bin, append(args, "-V")...).CombinedOutput()
-			if err != nil || !strings.HasPrefix(string(out), "leased mesh ") {
+			if err != nil || !strings.HasPrefix(string(out), "leased-mesh ") {
 				t.Errorf("leased-mesh %s -V: %v\n%s", strings.Join(args, " "), err, out)
 			}
 		})

@@ -73,27 +73,33 @@ type Options struct {
 //	--state-copy-every DURATION
 //	                  copy at most this often (default 1h, at least 1m)
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return MainNamed(ctx, "leased mesh", args, stdout, stderr)
+}
+
+// MainNamed is Main for a program that calls itself prog in its usage,
+// version and error messages (leased-mesh, the node built alone).
+func MainNamed(ctx context.Context, prog string, args []string, stdout, stderr io.Writer) int {
 	own, rest, err := ownOptions(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "leased mesh: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return exitUsage
 	}
 	cfg, err := mesh.ParseArgs(rest)
 	if err != nil {
-		fmt.Fprintf(stderr, "leased mesh: %v\n\n%s", err, usage())
+		fmt.Fprintf(stderr, "%s: %v\n\n%s", prog, err, usage(prog))
 		return exitUsage
 	}
 	if cfg.Help {
-		fmt.Fprint(stdout, usage())
+		fmt.Fprint(stdout, usage(prog))
 		return exitOK
 	}
 	if cfg.Version {
-		fmt.Fprintf(stdout, "leased mesh %s (ddhcpd 3eefc27 compatible)\n", revision())
+		fmt.Fprintf(stdout, "%s %s (ddhcpd 3eefc27 compatible)\n", prog, revision())
 		return exitOK
 	}
 	if cfg.Daemonize && os.Getenv(foregroundEnv) != "1" {
 		if err := daemonize(); err != nil {
-			fmt.Fprintf(stderr, "leased mesh: -d: %v\n", err)
+			fmt.Fprintf(stderr, "%s: -d: %v\n", prog, err)
 			return exitError
 		}
 		return exitOK
@@ -106,14 +112,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err = Run(ctx, Options{Config: cfg, StateDir: own.stateDir, NoState: own.noState, StateCopy: own.copyDir, StateCopyEvery: own.copyEvery,
 		Logger: log, Level: level, HookOutput: stderr})
 	if err != nil {
-		log.Error("leased mesh stopped", "error", err)
+		log.Error(prog+" stopped", "error", err)
 		return exitError
 	}
 	return exitOK
 }
 
-func usage() string {
-	return mesh.Usage("leased mesh [--state-dir DIR | --no-state] [--state-copy DIR [--state-copy-every DURATION]]") + `
+func usage(prog string) string {
+	return mesh.Usage(prog+" [--state-dir DIR | --no-state] [--state-copy DIR [--state-copy-every DURATION]]") + `
   --state-dir DIR  keep own leases and claims in DIR across restarts
                    (default ` + DefaultStateRoot + `/<node id>, tmpfs: kept
                    across a restart of the node, not across a reboot)
@@ -430,17 +436,22 @@ func interfaceAddrs4(name string) ([]netip.Addr, error) {
 // -v LEVEL, -C PATH, -V, -h), sends the request to the node's control
 // socket and prints the answer to stdout. It returns the exit status.
 func CtlMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return CtlMainNamed(ctx, "leased ctl", args, stdout, stderr)
+}
+
+// CtlMainNamed is CtlMain for a program that calls itself prog.
+func CtlMainNamed(ctx context.Context, prog string, args []string, stdout, stderr io.Writer) int {
 	inv, err := mesh.ParseCtlArgs(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "leased ctl: %v\n\n%s", err, ctlUsage())
+		fmt.Fprintf(stderr, "%s: %v\n\n%s", prog, err, ctlUsage(prog))
 		return exitUsage
 	}
 	if inv.Help {
-		fmt.Fprint(stdout, ctlUsage())
+		fmt.Fprint(stdout, ctlUsage(prog))
 		return exitOK
 	}
 	if inv.Version {
-		fmt.Fprintf(stdout, "leased ctl %s (ddhcpdctl compatible)\n", revision())
+		fmt.Fprintf(stdout, "%s %s (ddhcpdctl compatible)\n", prog, revision())
 		if inv.Request.Command == 0 {
 			return exitOK
 		}
@@ -448,14 +459,14 @@ func CtlMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	answer, err := Query(ctx, inv.Path, inv.Request)
 	stdout.Write(answer)
 	if err != nil {
-		fmt.Fprintf(stderr, "leased ctl: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return exitError
 	}
 	return exitOK
 }
 
-func ctlUsage() string {
-	return `Usage: leased ctl [-C PATH] (-b | -d | -s | -S | -o CODE:LEN:B1.B2... | -l SECONDS | -r CODE | -v LEVEL)
+func ctlUsage(prog string) string {
+	return `Usage: ` + prog + ` [-C PATH] (-b | -d | -s | -S | -o CODE:LEN:B1.B2... | -l SECONDS | -r CODE | -v LEVEL)
 
   -C PATH     control socket of the node (default ` + mesh.DefaultControlPath + `)
   -b          show the block table

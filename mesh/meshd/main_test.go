@@ -198,6 +198,35 @@ func TestMainUsage(t *testing.T) {
 	}
 }
 
+// MainNamed and CtlMainNamed name the program they run as in their help,
+// version and errors (leased-mesh is the node built alone).
+func TestMainNamed(t *testing.T) {
+	for _, tc := range []struct {
+		ctl            bool
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{args: []string{"-h"}, stdout: "Usage: leased-mesh [--state-dir"},
+		{args: []string{"-V"}, stdout: "leased-mesh "},
+		{args: []string{"--nope"}, code: 2, stderr: "leased-mesh: unknown option --nope"},
+		{ctl: true, args: []string{"-h"}, stdout: "Usage: leased-mesh ctl [-C PATH]"},
+		{ctl: true, args: []string{"-V"}, stdout: "leased-mesh ctl "},
+		{ctl: true, args: []string{"-q"}, code: 2, stderr: "leased-mesh ctl: "},
+	} {
+		var out, errb bytes.Buffer
+		var code int
+		if tc.ctl {
+			code = CtlMainNamed(context.Background(), "leased-mesh ctl", tc.args, &out, &errb)
+		} else {
+			code = MainNamed(context.Background(), "leased-mesh", tc.args, &out, &errb)
+		}
+		if code != tc.code || !strings.HasPrefix(out.String(), tc.stdout) || !strings.HasPrefix(errb.String(), tc.stderr) {
+			t.Errorf("ctl %v %q: exit %d, stdout %q, stderr %q", tc.ctl, tc.args, code, out.String(), errb.String())
+		}
+	}
+}
+
 // Query and CtlMain speak ddhcpd's control protocol to a node's socket.
 func TestControlSocket(t *testing.T) {
 	b := twoNodes(t)
