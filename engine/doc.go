@@ -70,12 +70,15 @@
 // at most one flush per [Options].CommitInterval), or drops them if the
 // flush fails.
 //
-// A client's name is decided as Kea decides it without DNS updates
-// (package ddns): the OFFER and ACK answer its option 81, else its option
-// 12 or its reservation's hostname, with the name qualified, sanitized or
-// generated per the DDNS parameters of its subnet (or of its pool, which
-// Kea 3.x lets set them), and the lease records that name. A message with
-// an option 81 that Kea cannot parse is dropped, as Kea drops it.
+// A client's name is decided as Kea decides it (package ddns): the OFFER
+// and ACK answer its option 81, else its option 12 or its reservation's
+// hostname, with the name qualified, sanitized or generated per the DDNS
+// parameters of its subnet (or of its pool, which Kea 3.x lets set them),
+// and the lease records that name and, with dhcp-ddns enable-updates, the
+// DNS updates the server does for it (fqdn-fwd, fqdn-rev, told in option
+// 81's flags). The lease changes that may owe updates go to
+// [Options].NameChanges. A message with an option 81 that Kea cannot
+// parse is dropped, as Kea drops it.
 //
 // Free addresses come from package alloc, one pool allocator per
 // configured pool. The allocators are a fast hint, rebuilt from the store at
