@@ -243,7 +243,7 @@ BEGIN
     -- The class lists count as changed only when both leases have one
     -- and their texts differ: a lease whose list appears or disappears
     -- while its state stays keeps its counts, as on Kea's own schema
-    -- (Kea recounts with stat-lease4-recount when it must).
+    -- (kea-admin stats-recount counts them anew).
     IF old_state <> new_state OR old_classes <> new_classes THEN
         PERFORM lease4_adel_lease4_stat_by_client_class(old_state, old_user_context);
         PERFORM lease4_ains_lease4_stat_by_client_class(new_state, new_user_context);
