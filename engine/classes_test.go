@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leased/leased/config"
 	"github.com/leased/leased/dhcpserver"
 	"github.com/leased/leased/dhcpserver/dhcptest"
 	"github.com/leased/leased/dhcpv4"
@@ -63,5 +64,44 @@ func TestClassesBeforeClassification(t *testing.T) {
 		} else if !inRange(a, "192.0.2.150", "192.0.2.199") || string(dn) != "second.example" {
 			t.Errorf("client %v of HA_server2: offered %v with domain-name %q, want server2's pool and second.example", hw, a, dn)
 		}
+	}
+}
+
+// TestSubnetSelected: Options.SubnetSelected sees the subnet chosen for
+// a message; it may add a class that guards the pools, or turn the
+// message down, which is then not answered and counted as not for us.
+func TestSubnetSelected(t *testing.T) {
+	store, err := memfile.Open(memfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rec := &dropRecorder{}
+	var seen []uint32
+	selected := func(r *dhcpserver.Request, sn *config.Subnet, c ClassAdder) bool {
+		seen = append(seen, sn.ID)
+		if r.Packet.CHAddr()[5] == 9 {
+			return false
+		}
+		c.AddClass("HA_server2")
+		return true
+	}
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	srv, err := New(context.Background(), loadConfig(t, haSplitConfig), store, &Options{Now: clk.now, Metrics: rec, SubnetSelected: selected})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, srv: srv, store: store, clock: clk}
+	if a := f.dora(mac("02:00:00:00:00:01")); !inRange(a, "192.0.2.150", "192.0.2.199") {
+		t.Errorf("client given HA_server2 at subnet selection got %v, outside server2's pool", a)
+	}
+	if off := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 3, CHAddr: mac("02:00:00:00:00:09")}); off != nil {
+		t.Errorf("client turned down at subnet selection: answered %v", off.Packet.MessageType())
+	}
+	if len(rec.reasons) != 1 || rec.reasons[0] != DropNotForUs {
+		t.Errorf("drops %v, want one DropNotForUs", rec.reasons)
+	}
+	if len(seen) != 3 || seen[0] != 1 {
+		t.Errorf("subnets seen %v, want subnet 1 for each of the 3 messages", seen)
 	}
 }

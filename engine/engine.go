@@ -55,6 +55,13 @@ type Options struct {
 	// They are in place before classification, so class tests (member)
 	// and every class guard see them.
 	Classes func(r *dhcpserver.Request, c ClassAdder)
+	// SubnetSelected, when set, is called once a client message's subnet
+	// is selected, before its reservation is looked up (Kea's
+	// subnet4_select hook point): it may add classes, and returns false
+	// to drop the message, counted with DropNotForUs. High availability
+	// with several relationships decides here, by the subnet, which
+	// relationship a query belongs to and whether this server answers it.
+	SubnetSelected func(r *dhcpserver.Request, sn *config.Subnet, c ClassAdder) bool
 }
 
 // ClassAdder is what Options.Classes adds a message's classes to.
@@ -75,6 +82,8 @@ type Engine struct {
 	names  NameChanges // nil: no lease change is announced
 	// classes adds the classes decided before the engine (Options.Classes).
 	classes func(r *dhcpserver.Request, c ClassAdder)
+	// subnetSelected judges a message by its subnet (Options.SubnetSelected).
+	subnetSelected func(r *dhcpserver.Request, sn *config.Subnet, c ClassAdder) bool
 	// reload serialises Reload calls.
 	reload sync.Mutex
 	// hosts are the reservations beyond the configuration's
@@ -125,14 +134,15 @@ func New(ctx context.Context, cfg *config.Config, store lease.Store, o *Options)
 		o = &Options{}
 	}
 	s := &Engine{
-		store:   store,
-		log:     o.Logger,
-		now:     o.Now,
-		hold:    o.OfferHold,
-		metrics: o.Metrics,
-		repl:    o.Replicator,
-		names:   o.NameChanges,
-		classes: o.Classes,
+		store:          store,
+		log:            o.Logger,
+		now:            o.Now,
+		hold:           o.OfferHold,
+		metrics:        o.Metrics,
+		repl:           o.Replicator,
+		names:          o.NameChanges,
+		classes:        o.Classes,
+		subnetSelected: o.SubnetSelected,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -58,8 +58,8 @@ const (
 	DropNoSubnet
 	// DropNoAddress: no free address for a DISCOVER (v4-allocation-fail).
 	DropNoAddress
-	// DropNotForUs: a REQUEST that names another server
-	// (pkt4-not-for-us).
+	// DropNotForUs: a REQUEST that names another server, or a message
+	// Options.SubnetSelected turned down (pkt4-not-for-us).
 	DropNotForUs
 	// DropMalformedRequest: a REQUEST in none of RFC 2131's states, or
 	// naming no address (pkt4-rfc-violation).

@@ -76,6 +76,10 @@ func (t *txn) run(mt dhcpv4.MessageType) {
 	sel := makeSelector(t.p, t.r.IfName, t.r.Local, t.r.Src.Addr(), isBroadcast(t.r.Dst), t.cfg)
 	if sn := selectSubnet(t.cfg, sel, t.subnetAllowed); sn != nil {
 		t.subnet = t.st.subnets[sn.ID]
+		if t.s.subnetSelected != nil && !t.s.subnetSelected(t.r, sn, t.eval) {
+			t.s.metrics.Dropped(DropNotForUs)
+			return
+		}
 	}
 	host, err := t.findHost()
 	if err != nil {
