@@ -118,10 +118,11 @@ bench_setup() {
 bench_cleanup() {
     local f
     if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-        for f in "$WORK"/*/server.pid; do
-            [ -f "$f" ] && stop_pid "$(cat "$f")"
+        for f in "$WORK"/*/server.pid "$WORK"/*/extra.pids; do
+            [ -f "$f" ] && for pid in $(cat "$f"); do stop_pid "$pid"; done
         done
     fi
+    if declare -F ha_topo_down >/dev/null; then ha_topo_down; fi
     topo_down
     if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
 }
@@ -167,7 +168,12 @@ port_free() {
 # srv_stop NAME: stops what srv_start started under NAME, and waits until
 # its port is free.
 srv_stop() {
-    local pidfile="$WORK/$1/server.pid"
+    local pidfile="$WORK/$1/server.pid" pid
+    # The other processes of a pair (bench/ha.sh: the standby, Kea's agents).
+    if [ -f "$WORK/$1/extra.pids" ]; then
+        for pid in $(cat "$WORK/$1/extra.pids"); do stop_pid "$pid"; done
+        rm -f "$WORK/$1/extra.pids"
+    fi
     [ -f "$pidfile" ] || return 0
     stop_pid "$(cat "$pidfile")"
     rm -f "$pidfile"
@@ -180,6 +186,8 @@ srv_pid() { cat "$WORK/$1/server.pid"; }
 # $WORK/LABEL, on an empty lease database, and starts the server. All
 # serve the same two subnets with the same lifetimes and options.
 SERVERS_ALL="ceiling leased kea-st kea-mt dnsmasq"
+# The pairs of bench/run ha (bench/ha.sh).
+SERVERS_HA="leased-ha kea-ha kea-ha-mt"
 
 # dhcp4_shared [VALID [RELAY_SUBNET [RELAY_POOLS]]]: the members of the
 # Dhcp4 object that every server under test, and reload.sh's leased, is
@@ -330,6 +338,9 @@ start_server() {
     kea-mt) start_kea "$1" mt ;;
     dnsmasq) start_dnsmasq "$1" ;;
     ceiling) start_ceiling "$1" ;;
+    leased-ha) start_leased_ha "$1" ;;
+    kea-ha) start_kea_ha "$1" st ;;
+    kea-ha-mt) start_kea_ha "$1" mt ;;
     *) die "unknown server $1 (known: $SERVERS_ALL)" ;;
     esac
 }
@@ -341,6 +352,9 @@ server_title() {
     kea-mt) echo "Kea $(kea_version) multi-threaded (2 threads, queue 64), memfile CSV" ;;
     dnsmasq) echo "dnsmasq $(dnsmasq --version | awk 'NR == 1 { print $3 }') --no-ping, lease file" ;;
     ceiling) echo "ceiling: bench/ceiling, stateless responder (dhcpserver, inline)" ;;
+    leased-ha) echo "leased ($LEASED_REV) hot-standby pair, every ACK fsync'd on both servers" ;;
+    kea-ha) echo "Kea $(kea_version) hot-standby pair, single-threaded, through kea-ctrl-agent" ;;
+    kea-ha-mt) echo "Kea $(kea_version) hot-standby pair, multi-threaded (2 threads), HA dedicated listener" ;;
     esac
 }
 
