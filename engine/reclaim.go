@@ -229,6 +229,11 @@ func (s *Engine) reclaimLease(ctx context.Context, st *state, l *lease.Lease, re
 		// agent information stored with it (store-extended-info)
 		// describes a client that no longer holds the address.
 		next.UserContext = ""
+		// And its name: the DNS records it named are removed with the
+		// reclamation, so the lease no longer stands for them (a Kea
+		// peer reading the lease must not remove them again).
+		next.Hostname = ""
+		next.FQDNFwd, next.FQDNRev = false, false
 		err = s.store.Update(ctx, l, &next, lease.Async)
 		kept = &next
 	}

@@ -238,3 +238,32 @@ func TestNoAffinityWithoutFlush(t *testing.T) {
 		}
 	}
 }
+
+// TestReclaimClearsName: a lease kept as expired-reclaimed loses its
+// hostname and DNS flags, as Kea's reclamation clears them: the records
+// they named are removed with the reclamation.
+func TestReclaimClearsName(t *testing.T) {
+	f := newFixture(t, `{"Dhcp4": {"valid-lifetime": 3600,
+		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.99"}]}]}}`)
+	a := f.dora(mac("02:00:00:00:03:01"))
+	l, ok := f.lease(a)
+	if !ok {
+		t.Fatal("no lease after DORA")
+	}
+	named := l.Clone()
+	named.Hostname, named.FQDNFwd, named.FQDNRev = "host.example.org.", true, true
+	if err := f.store.Update(context.Background(), &l, &named, lease.Durable); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(2 * time.Hour)
+	if n, err := f.srv.ReclaimAll(context.Background(), false); err != nil || n != 1 {
+		t.Fatalf("ReclaimAll reclaimed %d, err %v; want 1", n, err)
+	}
+	got, ok := f.lease(a)
+	if !ok || got.State != lease.StateExpiredReclaimed {
+		t.Fatalf("stored %v (%v), want expired-reclaimed", ok, got.State)
+	}
+	if got.Hostname != "" || got.FQDNFwd || got.FQDNRev {
+		t.Errorf("reclaimed lease keeps hostname %q fwd %v rev %v, want none", got.Hostname, got.FQDNFwd, got.FQDNRev)
+	}
+}
