@@ -121,6 +121,11 @@ func restoreStateCopy(st *state, dir string) (int, error) {
 			return i, fmt.Errorf("state copy: restoring %v: %w", leases[i].Addr, err)
 		}
 	}
+	// One sync for them all: the state directory holds them before the
+	// claims file that says the state survived.
+	if err := st.store.Sync(context.Background()); err != nil {
+		return 0, fmt.Errorf("state copy: storing the restored leases: %w", err)
+	}
 	claims, err := readClaimsFile(filepath.Join(dir, claimsName))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
