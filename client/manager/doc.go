@@ -88,6 +88,7 @@
 // the prefix lives, across restarts; a "script" in the map gets the
 // DHCPv6 events with odhcp6c's and dhclient -6's variables. status shows
 // the DHCPv6 side under "dhcp6"; release and renew act on both families.
-// The two clients of an interface are supervised together: one that
-// fails restarts both, each resuming what it stored.
+// The two clients of an interface are supervised apart: one that fails
+// is restarted on its own back-off (status shows a DHCPv6 failure under
+// "dhcp6") while the other runs on.
 package manager

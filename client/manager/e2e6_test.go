@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -264,6 +265,51 @@ func TestE2EReloadDropsDHCPv6(t *testing.T) {
 	}
 	if !released {
 		t.Error("no Release on the wire")
+	}
+	e.stop()
+}
+
+// TestE2EDHCPv6FailsAlone: the DHCPv6 client of a dual-stack interface
+// cannot open its port (another program holds UDP 546); it fails and is
+// restarted on its own back-off, shown under "dhcp6", while the DHCPv4
+// client of the same interface runs on undisturbed.
+func TestE2EDHCPv6FailsAlone(t *testing.T) {
+	n := testnet.NewNet6(t)
+	n.Server.AddAddr(t, testnet.Net6ServerIf, testnet.ServerAddr+"/24")
+	testnet.StartDnsmasq(t, n.Server, testnet.DnsmasqConfig{Iface: testnet.Net6ServerIf,
+		Ranges: []string{testnet.DirectPoolFirst + "," + testnet.DirectPoolLast + ",255.255.255.0,10m"}})
+	// A socket on [::]:546 without SO_REUSEADDR keeps the client's off.
+	var squatter *net.UDPConn
+	if err := n.Client.Do(func() error {
+		var err error
+		squatter, err = net.ListenUDP("udp6", &net.UDPAddr{Port: 546})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
+	dir := t.TempDir()
+	e := &env{t: t, dir: dir, cfg: filepath.Join(dir, "client.json"), sock: filepath.Join(dir, "client.sock"),
+		leases: filepath.Join(dir, "leases"), ifaces: []string{testnet.Net6ClientIf}, n: &e2e.Net{Pair: &testnet.Pair{Client: n.Client, Server: n.Server}}}
+	b, _ := json.Marshal(map[string]any{"Client4": map[string]any{
+		"lease-directory": e.leases,
+		"control-socket":  map[string]any{"socket-type": "unix", "socket-name": e.sock},
+		"restart-backoff": map[string]any{"initial": 0.2, "max": 0.4, "reset-after": 60},
+		"interfaces": []any{map[string]any{"interface": testnet.Net6ClientIf, "init-delay": 0, "arp-probe": false,
+			"dhcp6": map[string]any{}}},
+	}})
+	if err := os.WriteFile(e.cfg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	st := e.waitFor(30*time.Second, "DHCPv4 bound, DHCPv6 failed three times", func(s manager.Status) bool {
+		return s.State == "BOUND" && s.DHCP6 != nil && s.DHCP6.Failures >= 3
+	})[testnet.Net6ClientIf]
+	if st.Runs != 1 || st.Failures != 0 {
+		t.Errorf("the DHCPv4 client ran %d times and failed %d times; want once, never", st.Runs, st.Failures)
+	}
+	if st.DHCP6.LastError == "" {
+		t.Errorf("no DHCPv6 error in status: %+v", st.DHCP6)
 	}
 	e.stop()
 }

@@ -33,33 +33,23 @@ type instance struct {
 
 	mu          sync.Mutex
 	c           *client.Client
-	c6          *client6.Client
 	runs        int
 	failures    int
 	lastErr     string
 	lastFailure time.Time
 	nextRestart time.Time
+	// The DHCPv6 client, supervised on its own.
+	c6  *client6.Client
+	sv6 supervision
 }
 
-// run is one run of the instance: its DHCPv4 client, its DHCPv6 client,
-// or both side by side, until ctx ends or one fails, which ends the other
-// too (the supervisor restarts them together; each resumes what it
-// stored).
-func (in *instance) run(ctx context.Context) error {
-	switch {
-	case in.cfg.DHCP6 == nil:
-		return in.run4(ctx)
-	case !in.cfg.DHCP4:
-		return in.run6(ctx)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- in.run4(ctx) }()
-	go func() { errc <- in.run6(ctx) }()
-	err := <-errc
-	cancel()
-	return errors.Join(err, <-errc)
+// supervision is the record of a supervised client's runs and failures.
+type supervision struct {
+	runs        int
+	failures    int
+	lastErr     string
+	lastFailure time.Time
+	nextRestart time.Time
 }
 
 // run4 looks the interface up, loads the stored lease and runs a DHCPv4
@@ -370,6 +360,24 @@ func (in *instance) started() {
 	in.nextRestart = time.Time{}
 }
 
+func (in *instance) started6() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.sv6.runs++
+	in.sv6.nextRestart = time.Time{}
+}
+
+func (in *instance) failed6(err error, wait time.Duration) {
+	in.mu.Lock()
+	in.sv6.failures++
+	in.sv6.lastErr = err.Error()
+	in.sv6.lastFailure = time.Now()
+	in.sv6.nextRestart = in.sv6.lastFailure.Add(wait)
+	n := in.sv6.failures
+	in.mu.Unlock()
+	in.log.Error("DHCPv6 client failed, restarting", "error", err, "failures", n, "restart-in", wait)
+}
+
 func (in *instance) failed(err error, wait time.Duration) {
 	in.mu.Lock()
 	in.failures++
@@ -435,18 +443,42 @@ type Status6 struct {
 	RebindAt   string            `json:"rebind-at,omitempty"`
 	StoreError string            `json:"store-error,omitempty"`
 	Sent       map[string]uint64 `json:"sent,omitempty"`
+	// Runs counts the DHCPv6 client's starts, Failures its failures.
+	Runs        int    `json:"runs"`
+	Failures    int    `json:"failures"`
+	LastError   string `json:"last-error,omitempty"`
+	LastFailure string `json:"last-failure,omitempty"`
+	NextRestart string `json:"next-restart,omitempty"`
 }
 
 func (in *instance) status6() *Status6 {
 	if in.cfg.DHCP6 == nil {
 		return nil
 	}
-	c := in.client6()
-	if c == nil {
-		return &Status6{State: "STARTING"}
+	in.mu.Lock()
+	c, sv := in.c6, in.sv6
+	in.mu.Unlock()
+	s := &Status6{Runs: sv.runs, Failures: sv.failures, LastError: sv.lastErr}
+	if !sv.lastFailure.IsZero() {
+		s.LastFailure = sv.lastFailure.UTC().Format(time.RFC3339Nano)
+	}
+	waiting := !sv.nextRestart.IsZero()
+	if waiting {
+		s.NextRestart = sv.nextRestart.UTC().Format(time.RFC3339Nano)
+	}
+	switch {
+	case c == nil && waiting:
+		s.State = "FAILED"
+		return s
+	case c == nil:
+		s.State = "STARTING"
+		return s
 	}
 	cs := c.Status()
-	s := &Status6{State: cs.State.String(), DUID: c.DUID().String(), StoreError: cs.StoreError, Sent: map[string]uint64{}}
+	s.State, s.DUID, s.StoreError, s.Sent = cs.State.String(), c.DUID().String(), cs.StoreError, map[string]uint64{}
+	if waiting {
+		s.State = "FAILED"
+	}
 	for mt, n := range cs.Counters.Sent {
 		s.Sent[mt.String()] = n
 	}

@@ -228,18 +228,32 @@ func (m *Manager) newInstance(ic InterfaceConfig, d *leasefile.Dir, boot [16]byt
 	return &instance{cfg: ic, dir: d, log: m.log.With("interface", ic.Name), base: m.log, bootID: boot, done: make(chan struct{})}
 }
 
-// launch starts the supervision of in. m.mu is held.
+// launch starts the supervision of in: one supervisor per family it
+// runs, so that a failing DHCPv6 client does not disturb the DHCPv4 one
+// of the same interface, nor the reverse. m.mu is held.
 func (m *Manager) launch(base context.Context, in *instance) {
 	ctx, cancel := context.WithCancel(base)
 	in.cancel = cancel
-	run := in.run
-	if m.runInstance != nil {
-		run = func(ctx context.Context) error { return m.runInstance(ctx, in) }
+	var sups []*supervisor
+	switch {
+	case m.runInstance != nil:
+		run := func(ctx context.Context) error { return m.runInstance(ctx, in) }
+		sups = append(sups, &supervisor{backoff: m.backoff, run: run, failed: in.failed, started: in.started})
+	default:
+		if in.cfg.DHCP4 {
+			sups = append(sups, &supervisor{backoff: m.backoff, run: in.run4, failed: in.failed, started: in.started})
+		}
+		if in.cfg.DHCP6 != nil {
+			sups = append(sups, &supervisor{backoff: m.backoff, run: in.run6, failed: in.failed6, started: in.started6})
+		}
 	}
-	s := &supervisor{backoff: m.backoff, run: run, failed: in.failed, started: in.started}
+	var wg sync.WaitGroup
+	for _, s := range sups {
+		wg.Go(func() { s.loop(ctx) })
+	}
 	go func() {
-		defer close(in.done)
-		s.loop(ctx)
+		wg.Wait()
+		close(in.done)
 	}()
 }
 
