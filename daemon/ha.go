@@ -41,8 +41,13 @@ type haService struct {
 	// and is dropped rather than followed back into maintenance.
 	epoch uint64
 	// parked counts the replies waiting for the peers' answers to their
-	// lease updates (Kea's parked packets).
-	parked atomic.Int64
+	// lease updates (Kea's parked packets), of every relationship.
+	parked *atomic.Int64
+	// idx is the relationship's place in the configuration (from 0).
+	idx int
+	// owns, when set, says which subnets' leases belong to the
+	// relationship (several relationships): a sync takes only those.
+	owns func(subnetID uint32) bool
 	// parkLimit is parked-packet-limit (0: none): a reply that would
 	// wait while this many do is dropped, counted in queueFull.
 	parkLimit atomic.Uint32
@@ -116,27 +121,34 @@ func (g *haGate) admits(p *dhcpv4.Packet) bool {
 const haHealHeartbeats = 3
 
 // newHAService starts the state machine of cfg's relationship, in
-// waiting. Only one relationship is supported.
+// waiting: cfg must have exactly one (newHASet takes several).
 func newHAService(cfg *ha.Config, log *slog.Logger, now time.Time) (*haService, error) {
 	if len(cfg.Relationships) != 1 {
-		return nil, fmt.Errorf("high-availability: %d relationships; this server supports exactly one", len(cfg.Relationships))
-	}
-	rel := cfg.Relationships[0]
-	s := &haService{rel: rel, d: cfg.Dialect, log: log, m: ha.NewMachine(rel, cfg.Dialect, now), gate: &haGate{rel: rel, classes: make(map[string]string)}}
-	s.gate.analyze = s.analyze
-	for _, p := range rel.Peers {
-		s.gate.classes[p.Name] = ha.ScopeClass(p.Name)
+		return nil, fmt.Errorf("high-availability: %d relationships where one was expected", len(cfg.Relationships))
 	}
 	for _, p := range cfg.Ignored {
 		log.Warn("high-availability parameter unknown to Kea, ignored", "parameter", p)
+	}
+	return newHARelationship(cfg.Relationships[0], cfg.Dialect, 0, new(atomic.Int64), log, now), nil
+}
+
+// newHARelationship starts the state machine of rel, the idx-th
+// relationship (from 0) of this server, in waiting; parked counts the
+// replies waiting for the peers of every relationship.
+func newHARelationship(rel *ha.Relationship, d ha.Dialect, idx int, parked *atomic.Int64, log *slog.Logger, now time.Time) *haService {
+	s := &haService{rel: rel, d: d, idx: idx, parked: parked, log: log, m: ha.NewMachine(rel, d, now),
+		gate: &haGate{rel: rel, classes: make(map[string]string)}}
+	s.gate.analyze = s.analyze
+	for _, p := range rel.Peers {
+		s.gate.classes[p.Name] = ha.ScopeClass(p.Name)
 	}
 	s.m.SetHealing(haHealHeartbeats)
 	s.mu.Lock()
 	s.sync(now)
 	s.mu.Unlock()
 	log.Info("high availability", "this-server", rel.ThisServerName, "mode", rel.Mode.String(),
-		"role", rel.This().Role.String(), "state", s.m.State().String(), "dialect", cfg.Dialect.String())
-	return s, nil
+		"role", rel.This().Role.String(), "state", s.m.State().String(), "dialect", d.String())
+	return s
 }
 
 // sync logs what the machine did and publishes its decisions to the

@@ -251,7 +251,7 @@ func (s *haService) runTask(ctx context.Context, task ha.Task) {
 
 // remoteOrigin is the network-state origin of this server's commands to
 // its partner (Kea 3.x numbers relationships from 1).
-func (s *haService) remoteOrigin() int { return ha.RemoteOrigin(1) }
+func (s *haService) remoteOrigin() int { return ha.RemoteOrigin(s.idx + 1) }
 
 // syncLeases fetches every lease of peer c into the local store as Kea's
 // HA sync does: before each page a dhcp-disable (max-period from
@@ -332,6 +332,10 @@ func (s *haService) applyPage(ctx context.Context, leases []lease.Lease) error {
 		}()
 	}
 	for i := range leases {
+		if s.owns != nil && !s.owns(leases[i].SubnetID) {
+			// Another relationship's lease (Kea 3.x's sync filter).
+			continue
+		}
 		work <- &leases[i]
 	}
 	close(work)

@@ -65,6 +65,13 @@ func newHANode(t *testing.T, name, ctlAddr string, ctlPort int, params string) *
 // newHANodePools is newHANode with the subnet's pools given.
 func newHANodePools(t *testing.T, name, ctlAddr string, ctlPort int, params, pools string) *haNode {
 	t.Helper()
+	return newHANodeSubnets(t, name, ctlAddr, ctlPort, params, fmt.Sprintf(`[{"id": 1, "subnet": "192.0.2.0/24",
+		"relay": {"ip-addresses": [%q]}, "pools": %s}]`, haRelayAddr, pools))
+}
+
+// newHANodeSubnets is newHANode with the whole subnet4 list given.
+func newHANodeSubnets(t *testing.T, name, ctlAddr string, ctlPort int, params, subnets string) *haNode {
+	t.Helper()
 	n := &haNode{t: t, name: name, dir: t.TempDir(), dhcpPort: freePort(t, "udp")}
 	n.cfg = filepath.Join(n.dir, "kea-dhcp4.conf")
 	conf := fmt.Sprintf(`{"Dhcp4": {
@@ -77,9 +84,8 @@ func newHANodePools(t *testing.T, name, ctlAddr string, ctlPort int, params, poo
 		"hooks-libraries": [
 			{"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so"},
 			{"library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_ha.so", "parameters": %s}],
-		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "relay": {"ip-addresses": [%q]},
-			"pools": %s}]}}`,
-		filepath.Join(n.dir, "leases", "dhcp4.leases"), filepath.Join(n.dir, "ctl.sock"), ctlAddr, ctlPort, params, haRelayAddr, pools)
+		"subnet4": %s}}`,
+		filepath.Join(n.dir, "leases", "dhcp4.leases"), filepath.Join(n.dir, "ctl.sock"), ctlAddr, ctlPort, params, subnets)
 	if err := os.WriteFile(n.cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +191,7 @@ func (n *haNode) hwOf(addr netip.Addr) string {
 // answers.
 type haRelay struct {
 	t       *testing.T
+	addr    netip.Addr           // the relay's address: giaddr, and where replies come
 	conns   map[int]*net.UDPConn // by server port
 	replies chan haReply
 	xid     uint32
@@ -197,7 +204,13 @@ type haReply struct {
 
 func newHARelay(t *testing.T, ports ...int) *haRelay {
 	t.Helper()
-	r := &haRelay{t: t, conns: map[int]*net.UDPConn{}, replies: make(chan haReply, 64), xid: 0x1a000000}
+	return newHARelayAt(t, haRelayAddr, ports...)
+}
+
+// newHARelayAt is newHARelay for a relay at addr (a loopback address).
+func newHARelayAt(t *testing.T, addr netip.Addr, ports ...int) *haRelay {
+	t.Helper()
+	r := &haRelay{t: t, addr: addr, conns: map[int]*net.UDPConn{}, replies: make(chan haReply, 64), xid: 0x1a000000}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
@@ -210,7 +223,7 @@ func newHARelay(t *testing.T, ports ...int) *haRelay {
 		return serr
 	}}
 	for _, port := range ports {
-		pc, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(haRelayAddr, uint16(port)).String())
+		pc, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(addr, uint16(port)).String())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +257,7 @@ func (r *haRelay) send(mt dhcpv4.MessageType, xid uint32, mac []byte, opts func(
 	var b dhcpv4.Builder
 	b.Begin(make([]byte, 600), dhcpv4.BootRequest, mt, xid)
 	b.SetCHAddr(1, mac)
-	b.SetGIAddr(haRelayAddr)
+	b.SetGIAddr(r.addr)
 	b.SetHops(1)
 	if opts != nil {
 		opts(&b)

@@ -201,7 +201,7 @@ func TestHAPartnerNetworkState(t *testing.T) {
 	ctx := context.Background()
 	s := testHAService(t, "load-balancing", "secondary")
 	loadBalancing(t, s)
-	p := &process{log: slog.New(slog.DiscardHandler), ha: s}
+	p := &process{log: slog.New(slog.DiscardHandler), ha: &haSet{all: []*haService{s}, handlers: []map[string]control.Handler{s.commands()}}}
 	defer p.service.stop()
 	mine := discover(t, 0)
 	for i := 0; !s.gate.admits(mine); i++ {

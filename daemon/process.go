@@ -120,7 +120,7 @@ type process struct {
 	handler *socketFilter // what the DHCP sockets call
 	service serviceState  // dhcp-disable and dhcp-enable
 	pg      *pgsqlLink    // a PostgreSQL lease store's pools and recovery; nil for memfile
-	ha      *haService    // nil without Options.HA
+	ha      *haSet        // nil without Options.HA
 	ncr     *ncrService   // DNS updates sent to kea-dhcp-ddns
 	notify  *sdnotify.Notifier
 
@@ -250,25 +250,27 @@ func Run(ctx context.Context, o Options) (int, error) {
 	p.metrics = newMetrics(p.stats, p.store, p.log)
 	p.handler = &socketFilter{off: &p.service.off, unseen: &p.metrics.unseen}
 	if o.HA != nil {
-		if p.ha, err = newHAService(o.HA, lg.Logger(logging.NameHooks).With("hook", "ha"), time.Now()); err != nil {
+		if p.ha, err = newHASet(o.HA, lg.Logger(logging.NameHooks).With("hook", "ha"), time.Now()); err != nil {
 			return 1, err
 		}
-		p.handler.ha, p.handler.pk = p.ha.gate, p.metrics.pk
-		p.ha.queueFull = p.metrics.pk.QueueFull
-		p.ha.parkLimit.Store(cfg.ParkedPacketLimit)
+		p.handler.ha, p.handler.pk = p.ha.gate(), p.metrics.pk
+		p.ha.setParking(cfg.ParkedPacketLimit, p.metrics.pk.QueueFull)
+		p.ha.configure(cfg)
 	}
 	p.handler.policy.Store(policyOf(cfg))
 	var repl engine.Replicator // a nil *haService would not be a nil Replicator
 	var classes func(*dhcpserver.Request, engine.ClassAdder)
+	var subnetSelected func(*dhcpserver.Request, *config.Subnet, engine.ClassAdder) bool
 	if p.ha != nil {
-		repl, classes = p.ha, p.ha.gate.addClasses
+		repl = p.ha
+		classes, subnetSelected = p.ha.engineHooks()
 	}
 	if p.ncr, err = newNCRService(cfg, ncrJournalFor(cfg, lg.Logger(logging.NameDDNS)), p.stats, lg.Logger(logging.NameDDNS)); err != nil {
 		return 1, err
 	}
 	defer p.ncr.close()
 	p.stack, err = engine.NewStack(ctx, cfg, p.store, &engine.StackOptions{
-		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics, Replicator: repl, NameChanges: p.ncr, Classes: classes},
+		Options: engine.Options{Logger: lg.Logger(logging.NameDHCP4), Metrics: p.metrics, Replicator: repl, NameChanges: p.ncr, Classes: classes, SubnetSelected: subnetSelected},
 		Middleware: func(next dhcpserver.Handler) dhcpserver.Handler {
 			p.handler.next = &handler{next: next, pk: p.metrics.pk, log: lg.Logger(logging.NamePackets)}
 			return p.handler
@@ -507,7 +509,8 @@ func (p *process) apply(next *config.Config) error {
 	}
 	p.handler.policy.Store(policyOf(next))
 	if p.ha != nil {
-		p.ha.parkLimit.Store(next.ParkedPacketLimit)
+		p.ha.setParking(next.ParkedPacketLimit, nil)
+		p.ha.configure(next)
 	}
 	if err := p.ncr.apply(next); err != nil {
 		p.log.Error("DNS updates not sent with the new dhcp-ddns", "error", err)
