@@ -89,8 +89,10 @@
 // # High availability
 //
 // A libdhcp_ha.so entry in hooks-libraries (or [Options.HA], a parsed
-// one, package ha) makes the server a member of one HA relationship with
-// a Kea server (2.2, through its kea-ctrl-agent) or another leased. It
+// one, package ha) makes the server a member of an HA relationship with
+// a Kea server (2.2, through its kea-ctrl-agent) or another leased, or of
+// several (Kea 3.x's hub and spoke, each subnet naming its relationship
+// with "ha-server-name" in its user-context; see haSet). It
 // answers its partner on the HTTP control listener, in the envelope
 // Kea's HA hook expects: ha-heartbeat (this server's state, clock, scopes
 // and unsent updates), the lease4-update, lease4-del and lease4-get-page
@@ -107,7 +109,12 @@
 // ACK waits for the partner's answer and is withheld when it fails
 // (Kea's parking). The updates of one group commit go out together. An
 // ha.Machine decides, and DHCP messages are answered only while it has
-// the service on and only for the scopes it serves.
+// the service on and only for the scopes it serves; each query gets the
+// HA_<server> class of its scope before classification, so pools split
+// per server work as in Kea. parked-packet-limit bounds the ACKs waiting
+// for a partner, as Kea's parking lot does. Unlike Kea, a server
+// terminated by clock skew leaves that state by itself once the clocks
+// agree again (ha.Machine.SetHealing), and resynchronises.
 //
 // # Statistics
 //
