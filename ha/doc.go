@@ -56,7 +56,9 @@
 //   - [Machine] is the state machine of one relationship: every state and
 //     transition of Kea's HA service, the scopes served in each state,
 //     failure detection (heartbeats, max-response-delay, unacked clients
-//     judged by their secs field), clock-skew rules and state pauses. It
+//     judged by their secs field), clock-skew rules and state pauses;
+//     [Machine.SetHealing] adds leased's recovery from terminated once
+//     the clocks agree again, which Kea leaves to an operator. It
 //     is pure and deterministic: it reads no clock and does no I/O; the
 //     caller feeds it events and the time, and carries out its decisions.
 //   - The peer wire (wire.go): the command bodies and answers partners
