@@ -69,6 +69,7 @@ type Client struct {
 
 	cmds     chan command
 	rx       chan rxItem
+	dad      chan dadResult
 	stopping chan struct{}
 	done     chan struct{}
 	started  atomic.Bool
@@ -132,6 +133,7 @@ func New(cfg Config) (*Client, error) {
 		log:      cfg.Logger,
 		cmds:     make(chan command),
 		rx:       make(chan rxItem),
+		dad:      make(chan dadResult),
 		stopping: make(chan struct{}),
 		done:     make(chan struct{}),
 		changed:  make(chan struct{}),
@@ -247,6 +249,9 @@ func (c *Client) Run(ctx context.Context) (err error) {
 		if ctx.Err() != nil && err == nil && c.cfg.ReleaseOnStop && c.binding.HasLeases() {
 			err = c.releaseOnStop()
 		}
+		// Ends duplicate address detection still under way, so that
+		// its goroutine returns before Run does.
+		cancel()
 		close(c.stopping)
 		if c.conn != nil {
 			_ = c.conn.Close()
@@ -292,6 +297,10 @@ func (c *Client) Run(ctx context.Context) (err error) {
 				return fmt.Errorf("client6: receiving: %w", it.err)
 			}
 			if err := c.receive(it.b, time.Now()); err != nil {
+				return err
+			}
+		case r := <-c.dad:
+			if err := c.dadDone(r, time.Now()); err != nil {
 				return err
 			}
 		case <-timer.C:

@@ -727,3 +727,102 @@ func TestRenewUngrantedIA(t *testing.T) {
 		}
 	})
 }
+
+// slowDAD is a DADChecker whose answer waits for the test: until a value
+// comes on result, or the check's context ends.
+type slowDAD struct {
+	started chan []netip.Addr
+	result  chan []netip.Addr
+}
+
+func (d *slowDAD) Apply(context.Context, Event) error { return nil }
+
+func (d *slowDAD) DADFailed(ctx context.Context, _ string, addrs []netip.Addr) ([]netip.Addr, error) {
+	d.started <- addrs
+	select {
+	case failed := <-d.result:
+		return failed, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestDADDoesNotBlock: while duplicate address detection of a new
+// address is under way, the client renews at T1 and answers commands;
+// the Decline comes when the check reports the address in use.
+func TestDADDoesNotBlock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := naPD
+		cfg.Interface = "lo" // DAD is checked only for a named interface
+		cfg.DADTimeout = time.Hour
+		dad := &slowDAD{started: make(chan []netip.Addr, 4), result: make(chan []netip.Addr)}
+		cfg.Action = dad
+		h := start(t, cfg)
+		sol := h.expect(dhcpv6.Solicit)
+		h.answer(sol, dhcpv6.Advertise, grant(1, addr1, 2, 2, 3, 300))
+		req := h.expect(dhcpv6.Request)
+		h.answer(req, dhcpv6.Reply, grant(1, addr1, 2, 2, 3, 300))
+		h.event(EventBound)
+		bound := time.Now()
+		if got := <-dad.started; !slices.Equal(got, []netip.Addr{addr1}) {
+			t.Fatalf("DAD checks %v", got)
+		}
+		// The check is still running: T1 (2 s) must not wait for it.
+		ren := h.expect(dhcpv6.Renew)
+		if d := ren.at.Sub(bound); d != 2*time.Second {
+			t.Errorf("Renew %v after the Reply, want T1 = 2s", d)
+		}
+		h.answer(ren, dhcpv6.Reply, grant(1, addr1, 2, 2, 3, 300))
+		h.event(EventRenew)
+		// A command is answered too.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := h.c.Renew(ctx); err != nil {
+			t.Fatalf("Renew command while DAD runs: %v", err)
+		}
+		ren = h.expect(dhcpv6.Renew)
+		h.answer(ren, dhcpv6.Reply, grant(1, addr1, 2, 2, 3, 300))
+		h.event(EventRenew)
+		if st := h.status(); st.State != StateBound {
+			t.Fatalf("state %v while DAD runs", st.State)
+		}
+		// Now detection fails: the address is declined.
+		dad.result <- []netip.Addr{addr1}
+		ev := h.event(EventDecline)
+		if len(ev.Binding.Addrs()) != 0 || len(ev.Binding.DelegatedPrefixes()) != 1 {
+			t.Errorf("after decline: %v %v", ev.Binding.Addrs(), ev.Binding.DelegatedPrefixes())
+		}
+		dec := h.expect(dhcpv6.Decline)
+		if got := ias(dec.msg, dhcpv6.OptionIANA); !slices.Equal(got[1], []string{addr1.String()}) {
+			t.Errorf("Decline's IAs %v", got)
+		}
+	})
+}
+
+// TestDADResultAfterRelease: a check that reports failure after the
+// leases were released declines nothing.
+func TestDADResultAfterRelease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := naPD
+		cfg.Interface = "lo"
+		cfg.DADTimeout = time.Hour
+		dad := &slowDAD{started: make(chan []netip.Addr, 4), result: make(chan []netip.Addr)}
+		cfg.Action = dad
+		h := start(t, cfg)
+		bind(h)
+		<-dad.started
+		done := make(chan error, 1)
+		go func() { done <- h.c.Release(context.Background()) }()
+		h.event(EventRelease)
+		rel := h.expect(dhcpv6.Release)
+		h.answer(rel, dhcpv6.Reply, nil)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		dad.result <- []netip.Addr{addr1}
+		h.noMessage(time.Hour)
+		if st := h.status(); st.State != StateReleased {
+			t.Errorf("state %v after a late DAD failure", st.State)
+		}
+	})
+}

@@ -441,9 +441,17 @@ func (c *Client) informed(now time.Time, o dhcpv6.Options, sid dhcpv6.DUID) erro
 	return c.apply(EventInformed, nb, old)
 }
 
+// dadResult is what a duplicate address detection check found.
+type dadResult struct {
+	checked, failed []netip.Addr
+	err             error
+}
+
 // checkDAD asks a DADChecker Action whether the addresses the binding
-// gained since old are in use on the link, and declines those that are
-// (RFC 8415 §18.2.8).
+// gained since old are in use on the link (RFC 8415 §18.2.8). The check
+// takes up to DADTimeout, so it runs on a goroutine of its own while the
+// client goes on answering timers, commands and servers; dadDone
+// declines what failed when the answer comes.
 func (c *Client) checkDAD(now time.Time, old *Binding) error {
 	dc := dadChecker(c.cfg.Action)
 	if dc == nil || c.cfg.Interface == "" {
@@ -459,17 +467,38 @@ func (c *Client) checkDAD(now time.Time, old *Binding) error {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DADTimeout)
-	defer cancel()
-	failed, err := dc.DADFailed(ctx, c.cfg.Interface, fresh)
-	if err != nil {
-		c.log.Warn("could not check duplicate address detection", "addresses", fresh, "error", err)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer cancel()
+		failed, err := dc.DADFailed(ctx, c.cfg.Interface, fresh)
+		select {
+		case c.dad <- dadResult{checked: fresh, failed: failed, err: err}:
+		case <-c.stopping:
+		}
+	}()
+	return nil
+}
+
+// dadDone declines the addresses whose duplicate address detection
+// failed, among those the binding still holds: the client may have
+// released them, lost them or been told to drop them while the check
+// ran.
+func (c *Client) dadDone(r dadResult, now time.Time) error {
+	if r.err != nil {
+		c.log.Warn("could not check duplicate address detection", "addresses", r.checked, "error", r.err)
 		return nil
 	}
-	c.log.Debug("duplicate address detection done", "addresses", fresh, "failed", failed)
+	c.log.Debug("duplicate address detection done", "addresses", r.checked, "failed", r.failed)
+	if c.st == StateReleasing || c.st == StateReleased || !c.binding.HasLeases() {
+		return nil
+	}
+	held := c.binding.Addrs()
+	failed := slices.DeleteFunc(slices.Clone(r.failed), func(a netip.Addr) bool { return !slices.Contains(held, a) })
 	if len(failed) == 0 {
 		return nil
 	}
-	return c.decline(time.Now(), failed)
+	return c.decline(now, failed)
 }
 
 // decline removes addresses found in use from the binding and the
