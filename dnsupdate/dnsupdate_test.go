@@ -499,3 +499,55 @@ func TestJournal(t *testing.T) {
 		t.Fatalf("the journal still holds %v (%v) after every request was made", pending, err)
 	}
 }
+
+// TestJournalOutOfOrder: a request that finishes after a later one
+// (another DHCID, a slower server) takes the journal's watermark past
+// both, so that neither is made again after a restart.
+func TestJournalOutOfOrder(t *testing.T) {
+	noError := func(q []byte) []byte {
+		var m dns.Msg
+		if m.Unpack(q) != nil {
+			return nil
+		}
+		r := new(dns.Msg)
+		r.SetRcode(&m, dns.RcodeSuccess)
+		b, _ := r.Pack()
+		return b
+	}
+	release := make(chan struct{})
+	slow, _ := blackHole(t, func(q []byte) []byte { <-release; return noError(q) })
+	fast, _ := blackHole(t, noError)
+	c := &config.DhcpDdns{DNSServerTimeout: 10000, Forward: []config.DdnsDomain{
+		{Name: "slow.example.", Servers: []config.DNSServer{{Addr: slow.Addr(), Port: slow.Port()}}},
+		{Name: "fast.example.", Servers: []config.DNSServer{{Addr: fast.Addr(), Port: fast.Port()}}},
+	}}
+	path := filepath.Join(t.TempDir(), "ncr.journal")
+	j, _, err := ncr.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, c, Options{Journal: j})
+	first := request(t, ncr.Add, "a.slow.example", "192.0.2.1", "08:00:27:00:00:11", ncr.NoCheckWithDHCID)
+	second := request(t, ncr.Add, "b.fast.example", "192.0.2.2", "08:00:27:00:00:12", ncr.NoCheckWithDHCID)
+	first.Reverse, second.Reverse = false, false
+	if err := h.u.Send(first, second); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []ncr.Request{second, first} {
+		select {
+		case o := <-h.done:
+			if o.err != nil || o.r.FQDN != want.FQDN {
+				t.Fatalf("finished %s (%v), want %s first", o.r.String(), o.err, want.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s not finished; queue %+v", want.String(), h.u.Queue())
+		}
+		if want.FQDN == second.FQDN {
+			close(release)
+		}
+	}
+	j.Close()
+	if _, pending, err := ncr.OpenJournal(path); err != nil || len(pending) != 0 {
+		t.Fatalf("after both requests were made the journal holds %v (%v)", pending, err)
+	}
+}

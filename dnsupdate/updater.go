@@ -99,6 +99,9 @@ type Updater struct {
 	queue   []*item
 	running map[string]*item
 	journal map[uint64]bool // sequence numbers not finished
+	// lastSeq is the highest sequence number given to a request in the
+	// journal: once none is unfinished, every request up to it is.
+	lastSeq uint64
 	stats   counters
 }
 
@@ -135,9 +138,16 @@ func New(c *config.DhcpDdns, pending []ncr.Request, o Options) (*Updater, error)
 			u.stats.dropped.Add(1)
 			continue
 		}
-		it.seq = uint64(i + 1)
-		u.journal[it.seq] = true
+		if o.Journal != nil {
+			it.seq = uint64(i + 1)
+			u.journal[it.seq] = true
+		}
 		u.queue = append(u.queue, it)
+	}
+	if o.Journal != nil {
+		// The journal numbers pending from 1; those dropped here are
+		// done.
+		u.lastSeq = uint64(len(pending))
 	}
 	u.settle()
 	return u, nil
@@ -230,6 +240,7 @@ func (u *Updater) Send(reqs ...ncr.Request) error {
 				it.seq = last - uint64(len(items)-1-i)
 				u.journal[it.seq] = true
 			}
+			u.lastSeq = last
 		}
 	}
 	u.queue = append(u.queue, items...)
@@ -357,10 +368,13 @@ func (u *Updater) do(ctx context.Context, it *item) {
 		u.settle()
 		return
 	}
+	// The journal's watermark: everything before the oldest request
+	// still unfinished, or everything when none is. Requests of other
+	// DHCIDs finish out of order, so it.seq alone says nothing.
 	var done uint64
 	if it.seq != 0 {
 		delete(u.journal, it.seq)
-		done = it.seq
+		done = u.lastSeq
 		for s := range u.journal {
 			if s <= done {
 				done = s - 1
