@@ -1,8 +1,10 @@
 package ncr
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestJournalLateDoneAfterCompaction: the DNS updater finishes requests
@@ -45,5 +47,66 @@ func TestJournalLateDoneAfterCompaction(t *testing.T) {
 	}
 	if len(pending) != len(owed) {
 		t.Fatalf("after a late Done the journal holds %d requests, want the %d appended after it was emptied", len(pending), len(owed))
+	}
+}
+
+// Append is on the DHCP reply path: it writes the requests and returns
+// without waiting for the fsync, which runs in the journal's goroutine.
+// Written but not yet synced, they are already in the file (a killed
+// process loses none); Sync waits until the fsync is done.
+func TestJournalAppendDoesNotWaitForSync(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ncr.journal")
+	j, _, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	entered := make(chan struct{}, 16)
+	release := make(chan struct{})
+	j.mu.Lock()
+	j.sync = func(f *os.File) error {
+		entered <- struct{}{}
+		<-release
+		return f.Sync()
+	}
+	j.mu.Unlock()
+
+	appended := make(chan error, 1)
+	go func() {
+		_, err := j.Append(numbered(2))
+		appended <- err
+	}()
+	select {
+	case err := <-appended:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		close(release)
+		t.Fatal("Append still waits for the fsync (blocked in it for 20 s)")
+	}
+	// The fsync has started (or is about to) and is held.
+	<-entered
+	// A process killed now: the requests are in the file.
+	pending, err := readJournal(path)
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("journal read with the fsync held: %v, %d pending, want 2", err, len(pending))
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- j.Sync() }()
+	select {
+	case err := <-synced:
+		t.Fatalf("Sync returned (%v) while the fsync was held", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-synced; err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Append(numbered(1)); err == nil {
+		t.Error("Append after Close succeeded")
 	}
 }
