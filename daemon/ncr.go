@@ -23,10 +23,11 @@ import (
 // section beside Dhcp4, on leased's own updater (inProcessDNS), which
 // makes the updates itself.
 //
-// Beyond Kea, requests owed survive a restart: they are recorded in a
+// Beyond Kea, requests owed survive a restart: they are written to a
 // journal next to the lease file (ncr.Journal) before the change is
-// acknowledged, and those not yet sent at a crash or shutdown are sent
-// after the next start. A journal rather than the lease's user context:
+// acknowledged (and synced to disk right after, off the reply path), and
+// those not yet sent at a crash or shutdown are sent after the next
+// start. A journal rather than the lease's user context:
 // a removal is owed for a lease that may be gone from the store
 // (released, reclaimed and deleted), the lease store's write path stays
 // as it is, a sent request is forgotten without writing the lease again,
@@ -188,7 +189,7 @@ func (s *ncrService) apply(cfg *config.Config) error {
 }
 
 // NameChanges is engine.NameChanges: it queues the requests of changes,
-// durable in the journal before it returns.
+// written to the journal before it returns (synced in the background).
 func (s *ncrService) NameChanges(changes []engine.Change) {
 	cfg := s.cfg.Load()
 	if !cfg.DHCPDDNS.EnableUpdates {
