@@ -59,7 +59,13 @@ func (u *Updater) attempt(ctx context.Context, s server, msg *dns.Msg, timeout t
 	if _, err := conn.Write(wire); err != nil {
 		return 0, fmt.Errorf("DNS server %v: %w", s.addr, err)
 	}
-	buf := make([]byte, dns.MaxMsgSize)
+	bp, _ := u.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, dns.MaxMsgSize)
+		bp = &b
+	}
+	defer u.bufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {

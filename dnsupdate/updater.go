@@ -103,6 +103,11 @@ type Updater struct {
 	// journal: once none is unfinished, every request up to it is.
 	lastSeq uint64
 	stats   counters
+
+	// bufs holds answer buffers (*[]byte of dns.MaxMsgSize) for the
+	// attempts to reuse: one allocated per attempt was most of the
+	// updater's garbage under load.
+	bufs sync.Pool
 }
 
 // New returns an Updater for the DhcpDdns section c; pending are
