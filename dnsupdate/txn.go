@@ -124,6 +124,28 @@ func (t *txn) ptr(class uint16, ttl uint32) dns.RR {
 	return &dns.PTR{Hdr: hdr(t.rname, dns.TypePTR, class, ttl), Ptr: t.fqdn}
 }
 
+// overwrite appends to m's update section what the no-check modes'
+// forward add and every mode's reverse add send: the deletion of the
+// RRset of rr's type at its name and the addition of rr, each followed,
+// with dhcid, by the same for the DHCID.
+func (t *txn) overwrite(m *dns.Msg, rr dns.RR, withDHCID bool) {
+	h := rr.Header()
+	deleteRRsets(m, h.Name, h.Rrtype, withDHCID)
+	m.Ns = append(m.Ns, rr)
+	if withDHCID {
+		m.Ns = append(m.Ns, t.dhcid(h.Name, dns.ClassINET, h.Ttl))
+	}
+}
+
+// deleteRRsets appends to m's update section the deletion of the RRset
+// of type typ at name and, with dhcid, of its DHCID RRset.
+func deleteRRsets(m *dns.Msg, name string, typ uint16, withDHCID bool) {
+	m.Ns = append(m.Ns, empty(name, typ, dns.ClassANY))
+	if withDHCID {
+		m.Ns = append(m.Ns, empty(name, dns.TypeDHCID, dns.ClassANY))
+	}
+}
+
 // refused is the error of a step whose rcode ends the transaction.
 func refused(what string, rc int, why string) error {
 	if why != "" {
@@ -163,14 +185,7 @@ func (t *txn) addForward(ctx context.Context) error {
 	case ncr.NoCheckWithDHCID, ncr.NoCheckWithoutDHCID:
 		withDHCID := t.r.Mode == ncr.NoCheckWithDHCID
 		rc, err := t.step(ctx, fwd, "forward add", func(m *dns.Msg) {
-			m.Ns = append(m.Ns, empty(f, addrType(a), dns.ClassANY))
-			if withDHCID {
-				m.Ns = append(m.Ns, empty(f, dns.TypeDHCID, dns.ClassANY))
-			}
-			m.Ns = append(m.Ns, addrRR(f, a, dns.ClassINET, ttl))
-			if withDHCID {
-				m.Ns = append(m.Ns, t.dhcid(f, dns.ClassINET, ttl))
-			}
+			t.overwrite(m, addrRR(f, a, dns.ClassINET, ttl), withDHCID)
 		}, true)
 		if err != nil {
 			return err
@@ -205,14 +220,9 @@ func (t *txn) addForward(ctx context.Context) error {
 			} else {
 				m.Answer = append(m.Answer, empty(f, dns.TypeANY, dns.ClassANY), t.dhcid(f, dns.ClassINET, 0))
 			}
-			m.Ns = append(m.Ns, empty(f, addrType(a), dns.ClassANY))
-			if exists {
-				m.Ns = append(m.Ns, empty(f, dns.TypeDHCID, dns.ClassANY))
-			}
-			m.Ns = append(m.Ns, addrRR(f, a, dns.ClassINET, ttl))
-			if exists {
-				m.Ns = append(m.Ns, t.dhcid(f, dns.ClassINET, ttl))
-			}
+			// check-exists writes the client's DHCID over the one there;
+			// check-with-dhcid keeps the DHCID, which is the client's.
+			t.overwrite(m, addrRR(f, a, dns.ClassINET, ttl), exists)
 		}, true)
 		if err != nil {
 			return err
@@ -239,14 +249,7 @@ func (t *txn) addReverse(ctx context.Context) error {
 	ttl := t.r.TTL
 	withDHCID := t.r.Mode != ncr.NoCheckWithoutDHCID
 	rc, err := t.step(ctx, rev, "reverse replace", func(m *dns.Msg) {
-		m.Ns = append(m.Ns, empty(t.rname, dns.TypePTR, dns.ClassANY))
-		if withDHCID {
-			m.Ns = append(m.Ns, empty(t.rname, dns.TypeDHCID, dns.ClassANY))
-		}
-		m.Ns = append(m.Ns, t.ptr(dns.ClassINET, ttl))
-		if withDHCID {
-			m.Ns = append(m.Ns, t.dhcid(t.rname, dns.ClassINET, ttl))
-		}
+		t.overwrite(m, t.ptr(dns.ClassINET, ttl), withDHCID)
 	}, true)
 	if err != nil {
 		return err
@@ -277,10 +280,7 @@ func (t *txn) removeForward(ctx context.Context) error {
 	case ncr.NoCheckWithDHCID, ncr.NoCheckWithoutDHCID:
 		withDHCID := t.r.Mode == ncr.NoCheckWithDHCID
 		rc, err := t.step(ctx, fwd, "forward remove", func(m *dns.Msg) {
-			m.Ns = append(m.Ns, empty(f, addrType(a), dns.ClassANY))
-			if withDHCID {
-				m.Ns = append(m.Ns, empty(f, dns.TypeDHCID, dns.ClassANY))
-			}
+			deleteRRsets(m, f, addrType(a), withDHCID)
 		}, true)
 		if err != nil {
 			return err
@@ -336,10 +336,7 @@ func (t *txn) removeReverse(ctx context.Context) error {
 	case ncr.NoCheckWithDHCID, ncr.NoCheckWithoutDHCID:
 		withDHCID := t.r.Mode == ncr.NoCheckWithDHCID
 		rc, err = t.step(ctx, rev, "reverse remove", func(m *dns.Msg) {
-			m.Ns = append(m.Ns, empty(t.rname, dns.TypePTR, dns.ClassANY))
-			if withDHCID {
-				m.Ns = append(m.Ns, empty(t.rname, dns.TypeDHCID, dns.ClassANY))
-			}
+			deleteRRsets(m, t.rname, dns.TypePTR, withDHCID)
 		}, true)
 	default:
 		// Only a PTR that names the lease's name is removed.
