@@ -320,7 +320,9 @@ func testExpired(t *testing.T, s lease.Store, o Options) {
 	mk(5, now-50, lease.StateExpiredReclaimed)
 	mk(6, now-20, lease.StateReleased)
 	inf := Make(7)
-	inf.ValidLifetime, inf.CLTT = lease.InfiniteLifetime, 0
+	// CLTT 1, not 0: MySQL's TIMESTAMP, where Kea stores an infinite
+	// lease's CLTT, begins one second after the epoch.
+	inf.ValidLifetime, inf.CLTT = lease.InfiniteLifetime, 1
 	if err := s.Add(ctx, &inf, lease.Async); err != nil {
 		t.Fatal(err)
 	}
