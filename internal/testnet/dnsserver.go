@@ -183,20 +183,21 @@ func soaQuery(zone string) *dns.Msg {
 // exchange sends m to named over UDP, from inside its namespace if it
 // has one.
 func (n *Named) exchange(m *dns.Msg) (*dns.Msg, error) {
-	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	return n.exchangeWith(&dns.Client{Net: "udp", Timeout: 2 * time.Second}, m)
+}
+
+// exchangeWith is exchange through c (which may sign with TSIG).
+func (n *Named) exchangeWith(c *dns.Client, m *dns.Msg) (*dns.Msg, error) {
 	var r *dns.Msg
 	do := func() error {
 		var err error
 		r, _, err = c.Exchange(m, n.Addr.String())
 		return err
 	}
-	var err error
 	if n.ns != nil {
-		err = n.ns.Do(do)
-	} else {
-		err = do()
+		return r, n.ns.Do(do)
 	}
-	return r, err
+	return r, do()
 }
 
 // Exchange sends m to named and returns its answer, failing the test if
@@ -248,18 +249,7 @@ func (n *Named) Update(t testing.TB, zone string, insert, remove []dns.RR) int {
 	key := dns.Fqdn(n.KeyName)
 	m.SetTsig(key, dns.Fqdn(n.Algorithm), 300, time.Now().Unix())
 	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second, TsigSecret: map[string]string{key: n.Secret}}
-	var r *dns.Msg
-	do := func() error {
-		var err error
-		r, _, err = c.Exchange(m, n.Addr.String())
-		return err
-	}
-	var err error
-	if n.ns != nil {
-		err = n.ns.Do(do)
-	} else {
-		err = do()
-	}
+	r, err := n.exchangeWith(c, m)
 	if err != nil {
 		t.Fatalf("update of %s on named %v: %v", zone, n.Addr, err)
 	}
