@@ -35,10 +35,10 @@ func (f Formatter) loc() *time.Location {
 	return time.Local
 }
 
-// Response writes an answer to command: leases, statistics and status as
-// tables, list-commands as a list, anything else as indented JSON. A
-// failure, or an answer without arguments, is written as its result and
-// text.
+// Response writes an answer to command: leases, statistics and status
+// (a server's, or the client manager's interfaces) as tables,
+// list-commands as a list, anything else as indented JSON. A failure,
+// or an answer without arguments, is written as its result and text.
 func (f Formatter) Response(w io.Writer, command string, r *Response) error {
 	raw, err := r.RawArguments()
 	if err != nil {
@@ -66,6 +66,8 @@ func (f Formatter) Response(w io.Writer, command string, r *Response) error {
 		return f.Statistics(w, raw)
 	case command == "status-get":
 		return f.Status(w, raw)
+	case (command == "status" || command == "release" || command == "renew") && isClientStatus(raw):
+		return f.ClientStatus(w, raw)
 	case command == "list-commands":
 		var names []string
 		if err := json.Unmarshal(raw, &names); err == nil {
