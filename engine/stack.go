@@ -96,7 +96,11 @@ type ListenOptions struct {
 // no hand-off per message: the server never waits for the disk, since it
 // defers each ACK until the group commit that makes its lease durable
 // (see [Engine.ServeDHCP]), and a hand-off is what a lease costs most in
-// CPU time otherwise.
+// CPU time otherwise. A shared store (lease.Shared: a database server) is
+// the exception: each of its reads and writes waits for a round trip and
+// each write for its commit, so messages are handed to the dhcpserver's
+// workers, and many wait on the database at once, their commits flushed
+// together by the database server, instead of one after another.
 func (st *Stack) Listen(o ListenOptions) (*dhcpserver.Server, error) {
 	port := o.ServerPort
 	if port == 0 {
@@ -113,7 +117,7 @@ func (st *Stack) Listen(o ListenOptions) (*dhcpserver.Server, error) {
 		ClientPort:   o.ClientPort,
 		RelayPort:    port,
 		Logger:       log,
-		Inline:       true,
+		Inline:       !st.Engine.shared,
 		NoRawSockets: o.NoRawSockets,
 	}
 	open := o.Open

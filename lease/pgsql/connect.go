@@ -45,6 +45,7 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 	if opts.ConnectTimeout > 0 {
 		cc.ConnectTimeout = opts.ConnectTimeout
 	}
+	cfg.MaxConns = DefaultMaxConns
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}

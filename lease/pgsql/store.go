@@ -35,8 +35,8 @@ type Options struct {
 	// ConnectTimeout bounds each connection attempt; 0 means no bound
 	// beyond the caller's context.
 	ConnectTimeout time.Duration
-	// MaxConns is the size of the connection pool; 0 means pgx's default
-	// (the larger of 4 and the number of CPUs).
+	// MaxConns is the size of the connection pool; 0 means
+	// DefaultMaxConns.
 	MaxConns int32
 	// TCPUserTimeout bounds how long data sent on a TCP connection may
 	// stay unacknowledged before the connection counts as broken (Linux's
@@ -93,6 +93,13 @@ type Store struct {
 }
 
 var _ lease.Store = (*Store)(nil)
+
+// DefaultMaxConns is the connection pool's size unless Options.MaxConns
+// sets it: a server answers many clients at once, each waiting for its
+// own commit, and the database server writes the commits that wait
+// together with one flush of its log; with pgx's default (4 on a small
+// machine) no more than 4 leases would share a flush.
+const DefaultMaxConns = 32
 
 // Open connects to the database, checks that its schema is Kea's 13.0 or
 // 34.0 and returns the store, which reads and writes that version.
