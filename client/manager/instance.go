@@ -435,12 +435,16 @@ type Status6 struct {
 	Prefixes   []string `json:"prefixes,omitempty"`
 	// Downstream are the /64s given to downstream interfaces,
 	// "interface=subnet".
-	Downstream []string          `json:"downstream,omitempty"`
-	DNS        []string          `json:"dns,omitempty"`
-	Domains    []string          `json:"domains,omitempty"`
-	Received   string            `json:"received,omitempty"`
-	RenewAt    string            `json:"renew-at,omitempty"`
-	RebindAt   string            `json:"rebind-at,omitempty"`
+	Downstream []string `json:"downstream,omitempty"`
+	DNS        []string `json:"dns,omitempty"`
+	Domains    []string `json:"domains,omitempty"`
+	Received   string   `json:"received,omitempty"`
+	RenewAt    string   `json:"renew-at,omitempty"`
+	RebindAt   string   `json:"rebind-at,omitempty"`
+	// Expires is when the first address or prefix runs out unless
+	// renewed, Remaining the seconds until then.
+	Expires    string            `json:"expires,omitempty"`
+	Remaining  int64             `json:"remaining,omitempty"`
 	StoreError string            `json:"store-error,omitempty"`
 	Sent       map[string]uint64 `json:"sent,omitempty"`
 	// Runs counts the DHCPv6 client's starts, Failures its failures.
@@ -451,7 +455,7 @@ type Status6 struct {
 	NextRestart string `json:"next-restart,omitempty"`
 }
 
-func (in *instance) status6() *Status6 {
+func (in *instance) status6(now time.Time) *Status6 {
 	if in.cfg.DHCP6 == nil {
 		return nil
 	}
@@ -508,6 +512,10 @@ func (in *instance) status6() *Status6 {
 	if t := b.RebindAt(); !t.IsZero() {
 		s.RebindAt = t.UTC().Format(time.RFC3339Nano)
 	}
+	if t := b.NextExpiry(); !t.IsZero() {
+		s.Expires = t.UTC().Format(time.RFC3339Nano)
+		s.Remaining = int64(max(t.Sub(now), 0) / time.Second)
+	}
 	return s
 }
 
@@ -528,7 +536,7 @@ func (in *instance) status(now time.Time) Status {
 	}
 	c := in.c
 	in.mu.Unlock()
-	s.DHCP6 = in.status6()
+	s.DHCP6 = in.status6(now)
 	switch {
 	case waiting:
 		s.State = "FAILED"
