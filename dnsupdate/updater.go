@@ -23,6 +23,9 @@ import (
 // queue full; they are dropped, as kea-dhcp-ddns drops them.
 var ErrQueueFull = errors.New("DNS update queue is full")
 
+// fullLogEvery is how often at most Send logs that the queue is full.
+const fullLogEvery = time.Second
+
 // ErrNoDomain wraps the refusal of a request whose name or address
 // matches none of the configured domains of a direction it asks for;
 // kea-dhcp-ddns drops such a request whole.
@@ -103,6 +106,10 @@ type Updater struct {
 	// journal: once none is unfinished, every request up to it is.
 	lastSeq uint64
 	stats   counters
+	// fullLogged is when a full queue was last logged; fullDrops counts
+	// the requests it dropped since.
+	fullLogged time.Time
+	fullDrops  uint64
 
 	// bufs holds answer buffers (*[]byte of dns.MaxMsgSize) for the
 	// attempts to reuse: one allocated per attempt was most of the
@@ -228,7 +235,14 @@ func (u *Updater) Send(reqs ...ncr.Request) error {
 		n := len(items) - room
 		u.stats.dropped.Add(uint64(n))
 		err := fmt.Errorf("%w (max-queue-size %d): %d request(s) dropped, the first for %s", ErrQueueFull, u.opts.MaxQueueSize, n, items[room].r.FQDN)
-		u.log.Warn("DNS update requests dropped", "err", err)
+		// Send is on the DHCP reply path, and while DNS is slower than
+		// DHCP every Send finds the queue full: one line a second says
+		// so, with the drops since the last (Stats counts each).
+		u.fullDrops += uint64(n)
+		if now := time.Now(); now.Sub(u.fullLogged) >= fullLogEvery {
+			u.log.Warn("DNS update requests dropped", "err", err, "dropped-since-last-report", u.fullDrops)
+			u.fullLogged, u.fullDrops = now, 0
+		}
 		first = firstErr(first, err)
 		items = items[:room]
 	}
