@@ -49,6 +49,10 @@ type ncrService struct {
 	// prev is the sender closed by the last reconnection: its counts
 	// stay in the statistics.
 	base ncr.SenderStats
+	// sendErrLogged is when a failed Send was last logged; sendErrs
+	// counts the failed Sends since.
+	sendErrLogged time.Time
+	sendErrs      int
 
 	stop chan struct{}
 	done chan struct{}
@@ -215,9 +219,21 @@ func (s *ncrService) NameChanges(changes []engine.Change) {
 		return
 	}
 	if err := s.sender.Send(reqs...); err != nil {
-		s.log.Error("DNS updates not queued", "error", err)
+		// This is the DHCP reply path, and while DNS is slower than
+		// DHCP every call finds the queue full: one line a second, with
+		// the calls that failed since (the statistics count each
+		// request).
+		s.sendErrs++
+		if now := time.Now(); now.Sub(s.sendErrLogged) >= sendErrLogEvery {
+			s.log.Error("DNS updates not queued", "error", err, "failed-calls-since-last-report", s.sendErrs)
+			s.sendErrLogged, s.sendErrs = now, 0
+		}
 	}
 }
+
+// sendErrLogEvery is how often at most NameChanges logs that requests
+// were not queued.
+const sendErrLogEvery = time.Second
 
 // ncrScope returns the DDNS parameters of l's subnet, or of its pool
 // when the pool sets its own.
