@@ -264,8 +264,9 @@ func (j *Journal) Done(seq uint64) error {
 		// Numbering goes on from seq: a Done for an earlier request can
 		// still come (the DNS updater finishes requests on several
 		// goroutines) and must not count the requests appended from now
-		// on as gone.
-		j.seq, j.done = seq, seq
+		// on as gone. The emptied file is synced: nothing is left for
+		// Sync to wait for.
+		j.seq, j.done, j.synced = seq, seq, seq
 		return nil
 	}
 	w := bufio.NewWriterSize(j.f, 32)

@@ -26,11 +26,25 @@ func TestJournalLateDoneAfterCompaction(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Every append synced, so no sync is due when the file is emptied.
+	if err := j.Sync(); err != nil {
+		t.Fatal(err)
+	}
 	if err := j.Done(last); err != nil {
 		t.Fatal(err)
 	}
 	if j.size != 0 {
 		t.Fatalf("the journal holds %d bytes once every request has left, want it emptied", j.size)
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- j.Sync() }()
+	select {
+	case err := <-synced:
+		if err != nil {
+			t.Fatalf("Sync after emptying: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Sync after emptying the journal does not return")
 	}
 	owed := numbered(3)
 	if _, err := j.Append(owed); err != nil {
