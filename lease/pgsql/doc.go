@@ -43,13 +43,18 @@
 // lease.ErrExists. Update and Delete with a prev lease are guarded as
 // Kea's are, by the expiry that was read, and also by the client identity,
 // subnet, state and lifetime (lease.SameVersion); a row changed in between
-// matches nothing, and that is lease.ErrConflict.
+// matches nothing, and that is lease.ErrConflict. The store says it is
+// shared (lease.Shared), so that the engine takes both as a lost race
+// (another candidate, or a second reading of the row), not as a fault.
 //
 // # Durability
 //
 // Every write is one statement in its own transaction, committed before
 // the call returns, whatever Durability it asks for: the database's commit
-// is the durability, and Sync has nothing left to do. Triggers of Kea's
+// is the durability, and Sync has nothing left to do. Commits group in the
+// database server instead: the pool keeps DefaultMaxConns connections, and
+// the engine serves a shared store from many goroutines, so the commits
+// that wait at once share one flush of PostgreSQL's log. Triggers of Kea's
 // schema keep lease4_stat current on every write, and Stats reads its
 // counts from there when no pools are asked for, so every server sharing
 // the database reports the same.
