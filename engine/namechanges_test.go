@@ -54,10 +54,13 @@ func nextChanges(t *testing.T, names chanNames) []Change {
 
 func noChanges(t *testing.T, names chanNames) {
 	t.Helper()
+	// The engine calls NameChanges before the reply leaves and before
+	// ReclaimAll returns, so whatever it announced is in the channel
+	// already: nothing to wait for.
 	select {
 	case c := <-names:
 		t.Fatalf("unexpected changes announced: %+v", c)
-	case <-time.After(20 * time.Millisecond):
+	default:
 	}
 }
 
