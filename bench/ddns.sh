@@ -37,11 +37,13 @@
 # completed per second during the perfdhcp run, their total after the
 # drain, the A and PTR records in the zones, and the requests leased
 # dropped because its queue (max-queue-size, 1024 by default) was full
-# (its log's "DNS update requests dropped" lines). The knee of each server
+# or that failed (its statistic ncr-send-failed, read over its control
+# socket before it stops). The knee of each server
 # is bench/run's: the highest offered rate with median drops under
 # KNEE_DROP_PCT (1) % at which perfdhcp sent at least 97 % of it.
 #
-# Environment: LEASED_BIN (else built from this tree), RATES (the offered
+# Environment: LEASED_BIN (else built from this tree), PROFILE=1 (leased's
+# CPU profile of every point, LEASED_CPUPROFILE, in the output's raw/), RATES (the offered
 # rates), CLIENTS (default 50000), KNEE_DROP_PCT, MAX_QUEUE (leased's
 # max-queue-size; default Kea's 1024).
 set -euo pipefail
@@ -185,6 +187,7 @@ JSON
 {
   "Dhcp4": {
     "interfaces-config": { "interfaces": [ "$SRV_IF" ] },
+    "control-sockets": [ { "socket-type": "unix", "socket-name": "$1/ctl.sock" } ],
     "lease-database": { "type": "memfile", "persist": true, "name": "$1/leases", "lfc-interval": 0 },
     "dhcp-ddns": { "enable-updates": $updates, "max-queue-size": $MAX_QUEUE },
     "ddns-send-updates": true,
@@ -199,13 +202,15 @@ JSON
 
 # point SERVER RATE REP: one point on a fresh named and a fresh leased.
 point() {
-    local server=$1 rate=$2 rep=$3 raw dir pid q f sampler d0 d1 prev stable a ptr dropped alive=yes mode=off
+    local server=$1 rate=$2 rep=$3 raw dir pid q f sampler d0 d1 prev stable a ptr dropped alive=yes mode=off npid nt0 nt1 lt0 lt1 cur
     raw="$outdir/raw/$server-r$rate-$rep.txt"
     [ "$server" = leased-ddns ] && mode=on
     q=$(wait_quiet)
     start_named
     dir=$(fresh_dir "$server")
     leased_ddns_config "$dir" "$mode" >"$dir/leased.json"
+    # PROFILE=1: leased's CPU profile of the whole point (LEASED_CPUPROFILE).
+    if [ "${PROFILE:-0}" = 1 ]; then export LEASED_CPUPROFILE="$outdir/raw/$server-r$rate-$rep.pprof"; fi
     srv_start "$server" "$LEASED_BIN" serve -c "$dir/leased.json" || die "$server did not start"
     pid=$(srv_pid "$server")
     sleep "$settle"
@@ -213,8 +218,11 @@ point() {
     (while :; do echo "$(date +%s.%N) $(update_done)"; sleep 1; done) >"$outdir/raw/$server-r$rate-$rep.named" &
     sampler=$!
     d0=$(update_done)
+    npid=$(cat "$WORK/named/server.pid")
+    nt0=$(cpu_ticks "$npid") lt0=$(cpu_ticks "$pid")
     perf_run "$raw" "$rate" "$secs" "$CLIENTS" -o "12,$HOSTNAME_HEX" || die "perfdhcp failed against $server at $rate/s (report: $raw)"
     d1=$(update_done)
+    nt1=$(cpu_ticks "$npid") lt1=$(cpu_ticks "$pid")
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
     pid_alive "$pid" || alive=no
@@ -228,6 +236,9 @@ point() {
         prev=$cur
         [ "$stable" -ge 2 ] && break
     done
+    # ncr-send-failed: requests dropped (queue full) or failed.
+    dropped=$(ip netns exec "$NS_SRV" "$LEASED_BIN" ctl -json -s "$dir/ctl.sock" statistic-get '{"name": "ncr-send-failed"}' 2>/dev/null |
+        tr -d ' \n' | grep -o '"ncr-send-failed":\[\[[0-9]*' | grep -o '[0-9]*$' || echo na)
     a=$(zone_count "$FWD_ZONE" A)
     ptr=$(zone_count "$REV_ZONE" PTR)
     cp "$WORK/$server/server.out" "$outdir/raw/$server-r$rate-$rep.server.out"
@@ -235,13 +246,13 @@ point() {
     srv_stop "$server"
     stop_named
     [ "$alive" = yes ] || die "$server exited during the run at $rate/s (log: $outdir/raw/$server-r$rate-$rep.server.out)"
-    dropped=$({ grep -o '[0-9]* request(s) dropped' "$outdir/raw/$server-r$rate-$rep.server.out" || true; } | awk '{ n += $1 } END { print n + 0 }')
     f=$(perf_fields "$raw" "$secs")
-    echo "RUN server=$server rate=$rate rep=$rep $f upd_run=$((d1 - d0)) upd_ps=$(awk -v n=$((d1 - d0)) -v s="$secs" 'BEGIN { printf "%.1f", n / s }') upd_total=$prev a_records=$a ptr_records=$ptr queue_dropped=$dropped ${q// /_}" |
+    echo "RUN server=$server rate=$rate rep=$rep $f upd_run=$((d1 - d0)) upd_ps=$(awk -v n=$((d1 - d0)) -v s="$secs" 'BEGIN { printf "%.1f", n / s }') upd_total=$prev a_records=$a ptr_records=$ptr queue_dropped=$dropped $(awk -v n=$((nt1 - nt0)) -v l=$((lt1 - lt0)) -v t="$(getconf CLK_TCK)" -v s="$secs" \
+        'BEGIN { printf "named_cpu_pct=%.0f leased_cpu_pct=%.0f", 100 * n / t / s, 100 * l / t / s }') ${q// /_}" |
         tee -a "$runs" >&2
 }
 
-# medians SERVER: per rate, "RATE lps drop sent_ps ra_avg upd_ps upd_total a ptr dropped per-run".
+# medians SERVER: per rate, "RATE lps drop sent_ps ra_avg upd_ps upd_total a ptr dropped named_cpu leased_cpu per-run".
 medians() {
     awk -v s="$1" '
     function med(k, r,    n, a, i, j, t) {
@@ -255,15 +266,16 @@ medians() {
         for (i = 2; i <= NF; i++) { j = index($i, "="); if (j) f[substr($i, 1, j - 1)] = substr($i, j + 1) }
         if (f["server"] != s) next
         r = f["rate"]; if (!(r in seen)) { seen[r] = 1; order[++n] = r }
-        split("lps drop_pct sent_ps ra_avg_ms upd_ps upd_total a_records ptr_records queue_dropped", ks, " ")
+        split("lps drop_pct sent_ps ra_avg_ms upd_ps upd_total a_records ptr_records queue_dropped named_cpu_pct leased_cpu_pct", ks, " ")
         for (k in ks) v[ks[k], r] = v[ks[k], r] " " f[ks[k]]
         runs[r] = runs[r] " " f["lps"] "/" f["drop_pct"] "%"
     }
     END {
         for (i = 1; i <= n; i++) {
             r = order[i]
-            printf "%s %s %s %s %s %s %s %s %s %s%s\n", r, med("lps", r), med("drop_pct", r), med("sent_ps", r), med("ra_avg_ms", r),
-                med("upd_ps", r), med("upd_total", r), med("a_records", r), med("ptr_records", r), med("queue_dropped", r), runs[r]
+            printf "%s %s %s %s %s %s %s %s %s %s %s %s%s\n", r, med("lps", r), med("drop_pct", r), med("sent_ps", r), med("ra_avg_ms", r),
+                med("upd_ps", r), med("upd_total", r), med("a_records", r), med("ptr_records", r), med("queue_dropped", r),
+                med("named_cpu_pct", r), med("leased_cpu_pct", r), runs[r]
         }
     }' "$runs"
 }
@@ -299,10 +311,10 @@ out
 for server in leased leased-ddns; do
     out "### $server$([ "$server" = leased-ddns ] && echo ': in-process DNS updates to named' || echo ': names, no DNS updates')"
     out
-    out "| offered DORA/s | sent DISCOVER/s | leases/s | drop % | R-A avg ms | named UPDATEs/s during the run | UPDATEs in all | A records | PTR records | requests dropped (queue full) | per run: leases/s / drop % |"
-    out "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-    medians "$server" | while read -r r l d s ra ups ut a p qd rest; do
-        out "| $r | $s | $l | $d | $ra | $ups | $ut | $a | $p | $qd | $rest |"
+    out "| offered DORA/s | sent DISCOVER/s | leases/s | drop % | R-A avg ms | named UPDATEs/s during the run | UPDATEs in all | A records | PTR records | requests dropped or failed (ncr-send-failed) | CPU % named / leased | per run: leases/s / drop % |"
+    out "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    medians "$server" | while read -r r l d s ra ups ut a p qd nc lc rest; do
+        out "| $r | $s | $l | $d | $ra | $ups | $ut | $a | $p | $qd | $nc / $lc | $rest |"
     done
     out
     read -r kr kl kd <<<"$(knee "$server")"
