@@ -46,8 +46,8 @@ type ncrService struct {
 	// section beside Dhcp4), not kea-dhcp-ddns.
 	inProcess bool
 	journal   *ncr.Journal
-	// prev is the sender closed by the last reconnection: its counts
-	// stay in the statistics.
+	// base holds the counts of the senders closed by reconnections (and
+	// of requests no sender took), so that the statistics keep them.
 	base ncr.SenderStats
 	// sendErrLogged is when a failed Send was last logged; sendErrs
 	// counts the failed Sends since.
