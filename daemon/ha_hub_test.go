@@ -49,6 +49,8 @@ func haStatuses(t *testing.T, p *testProc) []ha.Status {
 // the spoke of its subnet only; with one spoke stopped, its relationship
 // goes partner-down while the other stays in hot-standby, and the
 // other subnet's clients still get leases the running spoke holds.
+// Commands go to the relationship of the server they name, the first
+// without one; maintenance takes in every relationship.
 func TestHAHubAndSpoke(t *testing.T) {
 	needRoot(t)
 	ctlHub := testnet.FreeTCPPort(t, "127.0.0.1")
@@ -120,10 +122,23 @@ func TestHAHubAndSpoke(t *testing.T) {
 	check(relayA, []byte{2, 0, 0, 0, 0xa, 1}, a, b, "192.0.2.0/24")
 	check(relayB, []byte{2, 0, 0, 0, 0xb, 1}, b, a, "198.51.100.0/24")
 
-	// A 2.2-style command names no relationship: refused with several.
-	if r := hub.p.call("ha-heartbeat", nil); r.Result != control.Error {
-		t.Errorf("ha-heartbeat without server-name to the hub: %d %q, want refused", r.Result, r.Text)
+	// A command naming no server goes to the first relationship, as in
+	// Kea 3.x; one naming a server of no relationship is refused.
+	if r := hub.p.call("ha-heartbeat", nil); r.Result != control.Success {
+		t.Errorf("ha-heartbeat without server-name to the hub: %d %q, want the first relationship's answer", r.Result, r.Text)
 	}
+	if r := hub.p.call("ha-heartbeat", map[string]any{"server-name": "server9"}); r.Result != control.Error {
+		t.Errorf("ha-heartbeat naming server9 to the hub: %d %q, want refused", r.Result, r.Text)
+	}
+	// Maintenance is started and cancelled in every relationship.
+	hub.p.want("ha-maintenance-start", nil, control.Success)
+	waitHub(ha.StatePartnerInMaintenance, ha.StatePartnerInMaintenance)
+	a.waitState(ha.StateInMaintenance)
+	b.waitState(ha.StateInMaintenance)
+	hub.p.want("ha-maintenance-cancel", nil, control.Success)
+	waitHub(ha.StateHotStandby, ha.StateHotStandby)
+	a.waitState(ha.StateHotStandby)
+	b.waitState(ha.StateHotStandby)
 
 	b.stop()
 	waitHub(ha.StateHotStandby, ha.StatePartnerDown)

@@ -153,8 +153,8 @@ func haServerName(uc *jsonc.Value) string {
 }
 
 // route finds the relationship a partner's (or operator's) command is
-// for: the only one, or, with several, the one of the server its
-// "server-name" names, which Kea 3.x requires then.
+// for: the one of the server its "server-name" names, the first without
+// one (as Kea 3.x picks its default relationship).
 func (set *haSet) route(command string, raw json.RawMessage) (int, error) {
 	if !set.multi() {
 		return 0, nil
@@ -168,7 +168,7 @@ func (set *haSet) route(command string, raw json.RawMessage) (int, error) {
 		}
 	}
 	if a.ServerName == "" {
-		return 0, fmt.Errorf("%s: server-name is required: this server has several relationships (servers %s)", command, set.names())
+		return 0, nil
 	}
 	s := set.byName[a.ServerName]
 	if s == nil {
@@ -181,6 +181,10 @@ func (set *haSet) route(command string, raw json.RawMessage) (int, error) {
 func (set *haSet) commands() map[string]control.Handler {
 	out := make(map[string]control.Handler)
 	for name := range set.handlers[0] {
+		if set.multi() && (name == ha.CmdMaintenanceStart || name == ha.CmdMaintenanceCancel) {
+			out[name] = set.everyRelationship(name)
+			continue
+		}
 		out[name] = func(ctx context.Context, raw json.RawMessage) control.Response {
 			i, err := set.route(name, raw)
 			if err != nil {
@@ -201,6 +205,23 @@ func (set *haSet) commands() map[string]control.Handler {
 		}
 	}
 	return out
+}
+
+// everyRelationship runs an operator's maintenance command in every
+// relationship, as Kea 3.x does: ha-maintenance-start stops at the first
+// relationship that refuses, ha-maintenance-cancel goes through them
+// all; the answer is the last one's.
+func (set *haSet) everyRelationship(name string) control.Handler {
+	return func(ctx context.Context, raw json.RawMessage) control.Response {
+		var r control.Response
+		for i := range set.all {
+			r = set.handlers[i][name](ctx, raw)
+			if name == ha.CmdMaintenanceStart && r.Result != control.Success {
+				break
+			}
+		}
+		return r
+	}
 }
 
 // status is status-get's "high-availability" list: one element per
