@@ -112,9 +112,13 @@ type process struct {
 	cancel  func()
 
 	// mu guards the receiver and the configuration in force.
-	mu     sync.Mutex
-	cfg    *config.DhcpDdns
-	rcv    *ncr.Receiver
+	mu  sync.Mutex
+	cfg *config.DhcpDdns
+	rcv *ncr.Receiver
+	// addr is the configured address rcv was opened on. A reload that
+	// fails after moving the receiver leaves cfg as it was, so this,
+	// not cfg, says whether the next one must move it.
+	addr   netip.AddrPort
 	recvWG sync.WaitGroup
 }
 
@@ -200,7 +204,7 @@ func (p *process) listen(addr netip.AddrPort) error {
 	}
 	p.mu.Lock()
 	old := p.rcv
-	p.rcv = rcv
+	p.rcv, p.addr = rcv, addr
 	p.mu.Unlock()
 	if old != nil {
 		old.Close()
@@ -246,10 +250,11 @@ func (p *process) receive(rcv *ncr.Receiver) {
 	}
 }
 
-// reload reads the configuration file again and applies it: loggers,
-// DNS domains and keys, control sockets, and the receiver's address.
-// Nothing changes when the file is not valid or a part cannot be
-// applied before the others are.
+// reload reads the configuration file again and applies it, in this
+// order: the receiver's address, DNS domains and keys, control sockets,
+// loggers. Nothing changes when the file is not valid; a part that
+// cannot be applied (a control socket whose port is taken) ends the
+// reload with the parts before it applied.
 func (p *process) reload() error {
 	c, diags, err := config.LoadDdns(p.o.ConfigPath, nil)
 	if err != nil {
@@ -259,10 +264,10 @@ func (p *process) reload() error {
 		return fmt.Errorf("%s: %w", p.o.ConfigPath, err)
 	}
 	p.mu.Lock()
-	old := p.cfg
+	current := p.addr
 	p.mu.Unlock()
 	addr := netip.AddrPortFrom(c.IPAddress, c.Port)
-	if addr != netip.AddrPortFrom(old.IPAddress, old.Port) {
+	if addr != current {
 		if err := p.listen(addr); err != nil {
 			return err
 		}

@@ -237,3 +237,68 @@ func TestReload(t *testing.T) {
 	}
 	waitFor(t, func() bool { return len(n.Lookup(t, fqdn, dns.TypeA)) == 1 })
 }
+
+// TestReloadAfterPartialFailure: a reload that moved the receiver to a
+// new port but failed further on (a control socket that cannot be
+// opened) leaves the receiver there, so the next reload of that port
+// must not try to open it a second time.
+func TestReloadAfterPartialFailure(t *testing.T) {
+	n := testnet.StartNamed(t, testnet.NamedOptions{})
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "d2.sock")
+	file := filepath.Join(dir, "d2.json")
+	if err := os.WriteFile(file, []byte(Config(n, testnet.FreeUDPPort(t, "127.0.0.1"), sock)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	listening := make(chan netip.AddrPort, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{ConfigPath: file, Stdout: io.Discard, Stderr: io.Discard,
+			Listening: func(a netip.AddrPort) { listening <- a }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	<-listening
+	cl := &control.Client{Target: sock}
+	reload := func() *control.Response {
+		t.Helper()
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		r, err := cl.Call(cctx, "config-reload", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// A port some other program holds, for an HTTP control socket.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	second := testnet.FreeUDPPort(t, "127.0.0.1")
+	good := Config(n, second, sock)
+	bad := strings.Replace(good, `"control-socket": { "socket-type": "unix", "socket-name": `+fmt.Sprintf("%q", sock)+` },`,
+		fmt.Sprintf(`"control-sockets": [ { "socket-type": "unix", "socket-name": %q },
+      { "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": %d } ],`, sock, busy.Addr().(*net.TCPAddr).Port), 1)
+	if bad == good {
+		t.Fatal("the test's configuration has no control-socket to replace")
+	}
+	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := reload(); r.Result != control.Error {
+		t.Fatalf("config-reload with a control socket on a busy port: %+v", r)
+	}
+	if err := os.WriteFile(file, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := reload(); r.Result != control.Success {
+		t.Fatalf("config-reload on the port the failed reload moved to: %+v", r)
+	}
+}
