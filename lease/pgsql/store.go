@@ -17,6 +17,7 @@ import (
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/pgsql/schema"
+	"github.com/leased/leased/lease/sqlstore"
 )
 
 // Options say which database to use and how.
@@ -72,15 +73,7 @@ func (o Options) GoString() string { return o.String() }
 
 // MaxExpire is the latest expiry Kea accepts in its databases
 // (DatabaseConnection::MAX_DB_TIME, the end of 32-bit time_t).
-const MaxExpire = 2147483647
-
-// Kea reads a client identifier shorter than ClientId::MIN_CLIENT_ID_LEN
-// or longer than its maximum (plus the type byte) as an error that breaks
-// every query returning the row.
-const (
-	minClientIDLen = 2
-	maxClientIDLen = 130
-)
+const MaxExpire = sqlstore.MaxExpire
 
 // Store is a lease.Store in a PostgreSQL database with Kea's schema.
 type Store struct {
@@ -255,20 +248,7 @@ func nonNil(b []byte) []byte {
 // check refuses what the schema or Kea's reader cannot hold: one such row
 // breaks every Kea query that returns it.
 func (s *Store) check(l *lease.Lease) error {
-	if err := l.Validate(); err != nil {
-		return err
-	}
-	if l.State == lease.StateReleased && !s.sql.released {
-		return fmt.Errorf("lease %v: state %s does not exist in Kea schema %s (Kea 2.2 has no released leases): %w", l.Addr, l.State, s.sql.version, lease.ErrStateUnsupported)
-	}
-	if n := len(l.ClientID); n != 0 && (n < minClientIDLen || n > maxClientIDLen) {
-		return fmt.Errorf("lease %v: client identifier of %d bytes, Kea reads only %d to %d", l.Addr, n, minClientIDLen, maxClientIDLen)
-	}
-	e := expireOf(l).Unix()
-	if e < 0 || e > MaxExpire {
-		return fmt.Errorf("lease %v: expiry %d (Unix seconds) is outside what Kea stores (0 to %d)", l.Addr, e, MaxExpire)
-	}
-	return nil
+	return sqlstore.Check(l, s.sql.released, s.sql.version.String())
 }
 
 func addrInt(a netip.Addr) int64 { return int64(dhcpv4.AddrToUint32(a)) }
@@ -440,46 +420,13 @@ func (r *row) dest(q *statements) []any {
 // into converts r into l as Kea's reader does (NULL booleans false, NULL
 // text and bytes empty), reusing l's byte slices.
 func (s *Store) into(r *row, l *lease.Lease) error {
-	if r.addr < 0 || r.addr > 0xffffffff {
-		return fmt.Errorf("lease4 row with address %d, not an IPv4 address", r.addr)
+	sr := sqlstore.Row{
+		Addr: r.addr, Valid: r.valid, Expire: r.expire, Subnet: r.subnet, State: r.state,
+		HW: r.hw, CID: r.cid, Fwd: r.fwd.Valid && r.fwd.Bool, Rev: r.rev.Valid && r.rev.Bool,
+		Hostname: r.hostname.String, UserContext: r.uctx.String,
+		Pool: r.pool, HasPool: s.sql.poolColumns,
 	}
-	addr := dhcpv4.Uint32ToAddr(uint32(r.addr))
-	if r.valid < 0 || r.valid > 0xffffffff {
-		return fmt.Errorf("lease4 row %v: valid_lifetime %d out of range", addr, r.valid)
-	}
-	if r.subnet < 0 || r.subnet > 0xffffffff {
-		return fmt.Errorf("lease4 row %v: subnet_id %d out of range", addr, r.subnet)
-	}
-	if r.state < 0 || r.state > int64(lease.StateReleased) {
-		return fmt.Errorf("lease4 row %v: state %d is not a lease state", addr, r.state)
-	}
-	l.Addr = addr
-	l.HWType = lease.HTypeEthernet
-	l.HWAddr = append(l.HWAddr[:0], r.hw...)
-	l.ClientID = append(l.ClientID[:0], r.cid...)
-	l.ValidLifetime = uint32(r.valid)
-	l.CLTT = r.expire
-	if l.ValidLifetime != lease.InfiniteLifetime {
-		l.CLTT -= r.valid
-	}
-	l.SubnetID = uint32(r.subnet)
-	switch {
-	case s.sql.poolColumns:
-		if r.pool < 0 || r.pool > 0xffffffff {
-			return fmt.Errorf("lease4 row %v: pool_id %d out of range", addr, r.pool)
-		}
-		l.PoolID = uint32(r.pool)
-	case s.poolID != nil:
-		l.PoolID = s.poolID(l.SubnetID, addr)
-	default:
-		l.PoolID = 0
-	}
-	l.FQDNFwd = r.fwd.Valid && r.fwd.Bool
-	l.FQDNRev = r.rev.Valid && r.rev.Bool
-	l.Hostname = r.hostname.String
-	l.State = lease.State(r.state)
-	l.UserContext = r.uctx.String
-	return nil
+	return sr.Lease(l, s.poolID)
 }
 
 func (s *Store) getOne(ctx context.Context, what, q string, l *lease.Lease, a ...any) (bool, error) {
@@ -570,15 +517,7 @@ func (s *Store) FindByHostname(ctx context.Context, hostname string) ([]lease.Le
 	return s.getMany(ctx, "find by hostname", s.sql.findHostname, asciiLower(hostname))
 }
 
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
+func asciiLower(s string) string { return sqlstore.ASCIILower(s) }
 
 // Page returns up to limit leases after after, in address order.
 func (s *Store) Page(ctx context.Context, after netip.Addr, subnetID uint32, limit int) ([]lease.Lease, error) {
