@@ -40,7 +40,9 @@ func TestAttemptReusesAnswerBuffer(t *testing.T) {
 		try()
 	}
 	runtime.ReadMemStats(&after)
-	if per := (after.TotalAlloc - before.TotalAlloc) / n; per >= dns.MaxMsgSize/4 {
-		t.Errorf("an attempt allocates %d bytes, want under %d (the answer buffer reused)", per, dns.MaxMsgSize/4)
+	// Under the race detector sync.Pool drops a quarter of what it is
+	// given, so about a quarter of the attempts allocate a buffer anyway.
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per >= dns.MaxMsgSize/2 {
+		t.Errorf("an attempt allocates %d bytes, want under %d (the answer buffer reused)", per, dns.MaxMsgSize/2)
 	}
 }
