@@ -143,24 +143,28 @@ func (ia *IA) shortest() (pref, valid time.Duration, ok bool) {
 
 // times returns the IA's T1 and T2 as the client uses them: the server's,
 // or 0.5 and 0.8 of the shortest preferred lifetime when the server left
-// them to the client (RFC 8415 §14.2); Infinite for never.
+// them to the client (RFC 8415 §14.2, §21.4); Infinite for never. When
+// the server gave only one of them, the one the client picks stays on
+// its side of it, so that T1 never comes after T2.
 func (ia *IA) times() (t1, t2 time.Duration) {
 	pref, _, ok := ia.shortest()
 	if !ok {
 		return Infinite, Infinite
 	}
-	t1, t2 = ia.T1, ia.T2
-	if t1 == 0 {
-		t1 = pref / 2
-		if pref == Infinite {
-			t1 = Infinite
+	chosen := func(num int64) time.Duration {
+		if pref >= Infinite {
+			return Infinite
 		}
+		return pref / 10 * time.Duration(num)
 	}
-	if t2 == 0 {
-		t2 = pref / 10 * 8
-		if pref == Infinite {
-			t2 = Infinite
-		}
+	t1, t2 = ia.T1, ia.T2
+	switch {
+	case t1 == 0 && t2 == 0:
+		t1, t2 = chosen(5), chosen(8)
+	case t1 == 0:
+		t1 = min(chosen(5), t2)
+	case t2 == 0:
+		t2 = max(chosen(8), t1)
 	}
 	return t1, t2
 }
