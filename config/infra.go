@@ -82,11 +82,7 @@ func (l *loader) leaseDatabase(m member) {
 	for _, m := range members(m.v(), "lease-database") {
 		switch m.Key {
 		case "type":
-			t, ok := l.enum(m, "memfile", "mysql", "postgresql")
-			if ok && t == "mysql" {
-				l.notSupported(m.pos(), findNotSupported("lease-database", "type", `"`+t+`"`))
-			}
-			db.Type = t
+			db.Type, _ = l.enum(m, "memfile", "mysql", "postgresql")
 			typ = &m
 		case "persist":
 			db.Persist, _ = l.boolean(m)
@@ -138,11 +134,11 @@ func (l *loader) leaseDatabase(m member) {
 		}
 	}
 	if typ == nil {
-		l.errf(m.keyPos(), "lease-database: \"type\" is required (\"memfile\" or \"postgresql\")")
+		l.errf(m.keyPos(), "lease-database: \"type\" is required (\"memfile\", \"mysql\" or \"postgresql\")")
 		return
 	}
-	if db.Type == "postgresql" {
-		l.postgresqlChecks(m, typ, db)
+	if db.Type == "postgresql" || db.Type == "mysql" {
+		l.sqlChecks(m, typ, db)
 	}
 	if db.Type == "memfile" {
 		for _, k := range []string{"host", "port", "user", "password", "password-file"} {
@@ -156,20 +152,30 @@ func (l *loader) leaseDatabase(m member) {
 	}
 }
 
-// postgresqlChecks refuses, at the keyword, what Kea's PostgreSQL
-// connection refuses when it opens (a missing name, a connect-timeout of 0
-// or one beyond a C int), and what would connect otherwise than written:
-// a password given twice, a client certificate without its key.
-func (l *loader) postgresqlChecks(m member, typ *member, db *Database) {
+// sqlChecks refuses, at the keyword, what Kea's PostgreSQL and MySQL
+// connections refuse when they open (a missing name, a connect-timeout of
+// 0 or one beyond a C int, so read-timeout and write-timeout for MySQL),
+// and what would connect otherwise than written: a password given twice,
+// a client certificate without its key. It warns at the settings Kea
+// applies to the other engine only.
+func (l *loader) sqlChecks(m member, typ *member, db *Database) {
 	const scope = "lease-database"
 	if db.Name == "" {
-		l.errf(typ.pos(), "%s: a postgresql database needs \"name\" (the database name)", scope)
+		l.errf(typ.pos(), "%s: a %s database needs \"name\" (the database name)", scope, db.Type)
 	}
 	if v := m.Value.Get("connect-timeout"); v != nil && (db.ConnectTimeout < 1 || db.ConnectTimeout > math.MaxInt32) {
-		l.errf(v.Pos(), "%s: connect-timeout %d is out of range for postgresql: it must be 1 to %d seconds", scope, db.ConnectTimeout, math.MaxInt32)
+		l.errf(v.Pos(), "%s: connect-timeout %d is out of range for %s: it must be 1 to %d seconds", scope, db.ConnectTimeout, db.Type, math.MaxInt32)
 	}
-	if v := m.Value.Get("tcp-user-timeout"); v != nil && db.TCPUserTimeout > math.MaxInt32 {
-		l.errf(v.Pos(), "%s: tcp-user-timeout %d is out of range for postgresql: it must be 0 to %d seconds", scope, db.TCPUserTimeout, math.MaxInt32)
+	timeouts := map[string]uint32{"tcp-user-timeout": db.TCPUserTimeout}
+	otherOnly, only := []string{"read-timeout", "write-timeout", "cipher-list"}, pgsqlOnly
+	if db.Type == "mysql" {
+		timeouts = map[string]uint32{"read-timeout": db.ReadTimeout, "write-timeout": db.WriteTimeout}
+		otherOnly, only = []string{"tcp-user-timeout", "ssl-mode"}, mysqlOnly
+	}
+	for k, n := range timeouts {
+		if v := m.Value.Get(k); v != nil && n > math.MaxInt32 {
+			l.errf(v.Pos(), "%s: %s %d is out of range for %s: it must be 0 to %d seconds", scope, k, n, db.Type, math.MaxInt32)
+		}
 	}
 	if p, f := m.Value.Get("password"), m.Value.Get("password-file"); p != nil && f != nil {
 		l.errf(f.Pos(), "%s: password and password-file are both given; keep one", scope)
@@ -181,9 +187,9 @@ func (l *loader) postgresqlChecks(m member, typ *member, db *Database) {
 		}
 		l.errf(at.Pos(), "%s: a client certificate needs both \"cert-file\" and \"key-file\"", scope)
 	}
-	for _, k := range []string{"read-timeout", "write-timeout", "cipher-list"} {
+	for _, k := range otherOnly {
 		if v := m.Value.Get(k); v != nil {
-			l.noEffect(v.Pos(), scope, k, pgsqlOnly)
+			l.noEffect(v.Pos(), scope, k, only)
 		}
 	}
 }

@@ -49,7 +49,7 @@ func TestRejects(t *testing.T) {
 		{"bad enum", `{"Dhcp4": {"ddns-replace-client-name": "sometimes"}}`, `expected one of "never", "always", "when-present", "when-not-present"`},
 		{"bad regex", `{"Dhcp4": {"hostname-char-set": "[a-"}}`, `hostname-char-set in Dhcp4: not a valid regular expression`},
 		{"not supported", `{"Dhcp4": {"config-control": {}}}`, `t.json:1:12: error: not supported yet: config-control in Dhcp4 at t.json:1:12 (configuration backends`},
-		{"mysql lease db", `{"Dhcp4": {"lease-database": {"type": "mysql", "name": "k"}}}`, `not supported yet: type "mysql" in lease-database`},
+		{"mysql lease db without name", `{"Dhcp4": {"lease-database": {"type": "mysql"}}}`, `lease-database: a mysql database needs "name" (the database name)`},
 		{"queue", `{"Dhcp4": {"dhcp-queue-control": {"enable-queue": true}}}`, `not supported yet: enable-queue true in dhcp-queue-control`},
 		{"4o6", `{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8", "4o6-subnet": "2001:db8::/64"}]}}`, `not supported yet: 4o6-subnet not empty in subnet4`},
 		{"same subnet twice", `{"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8"}, {"id": 2, "subnet": "10.0.0.0/8"}]}}`, `t.json:1:59: error: subnet 10.0.0.0/8 (id 2) is given twice: also id 1 at t.json:1:24`},

@@ -29,6 +29,8 @@ const (
 	whySQLWarns   = "a setting of SQL lease databases; memfile opens no connection and ignores it"
 	memfileOnly   = "with type \"memfile\""
 	pgsqlOnly     = "with type \"postgresql\""
+	mysqlOnly     = "with type \"mysql\""
+	whyPgSQL      = "Kea applies it to PostgreSQL connections only; MySQL's client library, like leased's driver, has no such setting"
 	whyMySQL      = "Kea applies it to MySQL connections only; PostgreSQL's libpq, like leased's driver, has no such setting"
 	whyHostsLost  = "leased does not disable DHCP or exit when the hosts database is lost: the messages that need it are dropped, and the next lookup connects again"
 	hookLeaseCmds = "libdhcp_lease_cmds.so"
@@ -74,7 +76,9 @@ var noEffect = []Ignored{
 	{Keyword: "reconnect-wait-time", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
 	{Keyword: "retry-on-startup", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
 	{Keyword: "ssl-mode", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "ssl-mode", Scope: "lease-database", When: mysqlOnly, Warns: true, Reason: whyPgSQL},
 	{Keyword: "tcp-user-timeout", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
+	{Keyword: "tcp-user-timeout", Scope: "lease-database", When: mysqlOnly, Warns: true, Reason: whyPgSQL},
 	{Keyword: "trust-anchor", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
 	{Keyword: "user", Scope: "lease-database", When: memfileOnly, Warns: true, Reason: whySQLWarns},
 	{Keyword: "write-timeout", Scope: "lease-database", When: memfileOnly, Reason: whySQL},
