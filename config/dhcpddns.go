@@ -64,11 +64,21 @@ type TSIGKey struct {
 	Pos        Pos
 }
 
-// tsigAlgorithms are the algorithms of tsig-keys, with the shortest
-// truncation (digest-bits) Kea allows for each.
-var tsigAlgorithms = map[string]uint32{
-	"HMAC-MD5": 80, "HMAC-SHA1": 80, "HMAC-SHA224": 112,
-	"HMAC-SHA256": 128, "HMAC-SHA384": 192, "HMAC-SHA512": 256,
+// tsigAlgorithms are the algorithms of tsig-keys as Kea spells them,
+// with the length of their MAC and the shortest truncation (digest-bits)
+// Kea allows, in bits.
+var tsigAlgorithms = map[string]struct{ min, full uint32 }{
+	"HMAC-MD5": {80, 128}, "HMAC-SHA1": {80, 160}, "HMAC-SHA224": {112, 224},
+	"HMAC-SHA256": {128, 256}, "HMAC-SHA384": {192, 384}, "HMAC-SHA512": {256, 512},
+}
+
+// TSIGDigestBits returns, for the tsig-keys algorithm alg (upper case,
+// as Kea spells it), the shortest digest-bits other than 0 that Kea
+// allows and the length of the whole MAC; ok is false for an algorithm
+// that is not one of them.
+func TSIGDigestBits(alg string) (min, full uint32, ok bool) {
+	a, ok := tsigAlgorithms[alg]
+	return a.min, a.full, ok
 }
 
 // maxSecretFile bounds the size of a secret-file.
@@ -263,10 +273,10 @@ func (l *loader) tsigKeys(m member) []TSIGKey {
 			l.errf(e.Pos(), "tsig-keys: the key %q needs an \"algorithm\" (HMAC-SHA256 or another HMAC)", k.Name)
 		}
 		seen[k.Name] = true
-		if min, ok := tsigAlgorithms[k.Algorithm]; ok && bits != nil && k.DigestBits != 0 {
+		if min, full, ok := TSIGDigestBits(k.Algorithm); ok && bits != nil && k.DigestBits != 0 {
 			if k.DigestBits%8 != 0 || k.DigestBits < min {
 				l.errf(bits.pos(), "tsig-keys: key %q: digest-bits %d: must be 0 (the whole MAC) or a multiple of 8 of at least %d for %s", k.Name, k.DigestBits, min, k.Algorithm)
-			} else if full := tsigFullBits(k.Algorithm); k.DigestBits > full {
+			} else if k.DigestBits > full {
 				l.errf(bits.pos(), "tsig-keys: key %q: digest-bits %d is more than the %d bits %s makes", k.Name, k.DigestBits, full, k.Algorithm)
 			}
 		}
@@ -310,22 +320,6 @@ func (l *loader) checkSecret(at Pos, key, what string, s Secret) {
 	case len(b) == 0:
 		l.errf(at, "tsig-keys: key %q: the %s is empty", key, what)
 	}
-}
-
-func tsigFullBits(alg string) uint32 {
-	switch alg {
-	case "HMAC-MD5":
-		return 128
-	case "HMAC-SHA1":
-		return 160
-	case "HMAC-SHA224":
-		return 224
-	case "HMAC-SHA256":
-		return 256
-	case "HMAC-SHA384":
-		return 384
-	}
-	return 512
 }
 
 // ddnsDomains reads forward-ddns or reverse-ddns.

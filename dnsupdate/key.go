@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/leased/leased/config"
 )
 
 // Key is a TSIG key (RFC 8945): its name as the DNS server knows it, the
@@ -29,20 +31,19 @@ type Key struct {
 	newHash    func() hash.Hash
 }
 
-// Algorithms maps Kea's algorithm names (upper case) to their names in
-// the TSIG record.
+// algorithms maps Kea's algorithm names (upper case) to their names in
+// the TSIG record and their hash. The truncations Kea allows are
+// config's (config.TSIGDigestBits).
 var algorithms = map[string]struct {
 	wire    string
 	newHash func() hash.Hash
-	// minBits is the shortest truncation Kea accepts for the algorithm.
-	minBits int
 }{
-	"HMAC-MD5":    {"hmac-md5.sig-alg.reg.int.", md5.New, 80},
-	"HMAC-SHA1":   {dns.HmacSHA1, sha1.New, 80},
-	"HMAC-SHA224": {dns.HmacSHA224, sha256.New224, 112},
-	"HMAC-SHA256": {dns.HmacSHA256, sha256.New, 128},
-	"HMAC-SHA384": {dns.HmacSHA384, sha512.New384, 192},
-	"HMAC-SHA512": {dns.HmacSHA512, sha512.New, 256},
+	"HMAC-MD5":    {"hmac-md5.sig-alg.reg.int.", md5.New},
+	"HMAC-SHA1":   {dns.HmacSHA1, sha1.New},
+	"HMAC-SHA224": {dns.HmacSHA224, sha256.New224},
+	"HMAC-SHA256": {dns.HmacSHA256, sha256.New},
+	"HMAC-SHA384": {dns.HmacSHA384, sha512.New384},
+	"HMAC-SHA512": {dns.HmacSHA512, sha512.New},
 }
 
 // Algorithms lists the algorithm names the configuration accepts, as Kea
@@ -52,12 +53,12 @@ var Algorithms = []string{"HMAC-MD5", "HMAC-SHA1", "HMAC-SHA224", "HMAC-SHA256",
 // NewKey returns a key; algorithm is one of Algorithms in any case.
 func NewKey(name, algorithm string, secret []byte, digestBits int) (*Key, error) {
 	a, ok := algorithms[strings.ToUpper(algorithm)]
-	if !ok {
+	minBits, full, known := config.TSIGDigestBits(strings.ToUpper(algorithm))
+	if !ok || !known {
 		return nil, fmt.Errorf("TSIG key %q: unknown algorithm %q (want one of %s)", name, algorithm, strings.Join(Algorithms, ", "))
 	}
-	full := a.newHash().Size() * 8
-	if digestBits != 0 && (digestBits%8 != 0 || digestBits < a.minBits || digestBits > full) {
-		return nil, fmt.Errorf("TSIG key %q: digest-bits %d: want 0 (the whole MAC) or a multiple of 8 from %d to %d for %s", name, digestBits, a.minBits, full, strings.ToUpper(algorithm))
+	if digestBits != 0 && (digestBits%8 != 0 || digestBits < int(minBits) || digestBits > int(full)) {
+		return nil, fmt.Errorf("TSIG key %q: digest-bits %d: want 0 (the whole MAC) or a multiple of 8 from %d to %d for %s", name, digestBits, minBits, full, strings.ToUpper(algorithm))
 	}
 	if len(secret) == 0 {
 		return nil, fmt.Errorf("TSIG key %q: the secret is empty", name)
