@@ -3,6 +3,7 @@
 package manager_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,55 +23,68 @@ import (
 	"github.com/leased/leased/client/leasefile"
 	"github.com/leased/leased/client/manager"
 	"github.com/leased/leased/client6"
+	"github.com/leased/leased/control"
 	"github.com/leased/leased/dhcpv6"
 	"github.com/leased/leased/internal/testnet"
 )
 
 // TestE2EDualStackCrashRecovery: one interface runs DHCPv4 (dnsmasq) and
 // DHCPv6 (kea-dhcp6: an address and a /56, whose first /64 goes to a
-// downstream link). kill -9 of the manager and a restart: the DHCPv6
-// client rebinds every IA (RFC 8415 §18.2.12), sends no Solicit and keeps
-// its address and prefix, and the downstream /64 never leaves its link.
-// Then the DHCPv6 lease file is corrupted while the manager is down: it
-// is moved aside and DHCPv6 starts afresh, while the DHCPv4 lease of the
-// same interface resumes. A release gives back both.
+// downstream link); a second interface, on a link of its own, runs
+// DHCPv4 alone. The manager renews the DHCPv6 leases at T1, and when
+// kea-dhcp6 is replaced by another with another DUID it rebinds them
+// there. kill -9 of the manager and a restart: the DHCPv6 client rebinds
+// every IA (RFC 8415 §18.2.12), sends no Solicit and keeps its address
+// and prefix, and the downstream /64 never leaves its link. Then the
+// DHCPv6 lease file is corrupted while the manager is down: it is moved
+// aside and DHCPv6 starts afresh, while the DHCPv4 leases of the same
+// interface and of the other one resume. `leased ctl status` shows both
+// families; `leased ctl release` gives back both.
 func TestE2EDualStackCrashRecovery(t *testing.T) {
 	n := testnet.NewNet6(t)
+	const otherIf, otherSrvIf = "cli6b", "srv6b"
+	testnet.Veth(t, n.Server, otherSrvIf, n.Client, otherIf)
 	n.Server.AddAddr(t, testnet.Net6ServerIf, testnet.ServerAddr+"/24")
+	n.Server.AddAddr(t, otherSrvIf, "198.51.100.1/24")
 	n.Client.MustRun(t, "ip", "link", "add", "lan0", "type", "veth", "peer", "name", "lan0p")
 	n.Client.SetUp(t, "lan0")
 	n.Client.SetUp(t, "lan0p")
-	testnet.StartDnsmasq(t, n.Server, testnet.DnsmasqConfig{Iface: testnet.Net6ServerIf,
-		Ranges: []string{testnet.DirectPoolFirst + "," + testnet.DirectPoolLast + ",255.255.255.0,10m"}})
-	testnet.StartKea6(t, n, testnet.Kea6Config{T1: 30, T2: 50, Preferred: 80, Valid: 100})
+	testnet.StartDnsmasq(t, n.Server, testnet.DnsmasqConfig{Iface: testnet.Net6ServerIf, Args: []string{"--interface=" + otherSrvIf},
+		Ranges: []string{testnet.DirectPoolFirst + "," + testnet.DirectPoolLast + ",255.255.255.0,10m", "198.51.100.100,198.51.100.199,255.255.255.0,10m"}})
+	k1 := testnet.StartKea6(t, n, testnet.Kea6Config{T1: 3, T2: 6, Preferred: 15, Valid: 20, ServerID: "0102"})
 
 	dir := t.TempDir()
+	name := testnet.Net6ClientIf
 	e := &env{t: t, dir: dir, cfg: filepath.Join(dir, "client.json"), sock: filepath.Join(dir, "client.sock"),
-		leases: filepath.Join(dir, "leases"), ifaces: []string{testnet.Net6ClientIf}, n: &e2e.Net{Pair: &testnet.Pair{Client: n.Client, Server: n.Server}}}
+		leases: filepath.Join(dir, "leases"), ifaces: []string{name, otherIf}, n: &e2e.Net{Pair: &testnet.Pair{Client: n.Client, Server: n.Server}}}
 	cfg := map[string]any{"Client4": map[string]any{
 		"lease-directory": e.leases,
 		"control-socket":  map[string]any{"socket-type": "unix", "socket-name": e.sock},
 		"restart-backoff": map[string]any{"initial": 0.3, "max": 1.2, "reset-after": 60},
 		"interfaces": []any{map[string]any{
-			"interface": testnet.Net6ClientIf, "init-delay": 0, "arp-probe": false,
+			"interface": name, "init-delay": 0, "arp-probe": false,
 			"dhcp6": map[string]any{
 				"ia-na":      []any{map[string]any{"iaid": 1}},
 				"ia-pd":      []any{map[string]any{"iaid": 2, "hints": []string{"::/56"}}},
 				"downstream": []string{"lan0"},
 			},
-		}},
+		}, map[string]any{"interface": otherIf, "init-delay": 0, "arp-probe": false}},
 	}}
 	b, _ := json.Marshal(cfg)
 	if err := os.WriteFile(e.cfg, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	name := testnet.Net6ClientIf
 	bothBound := func(s manager.Status) bool {
 		return s.State == "BOUND" && s.DHCP6 != nil && s.DHCP6.State == "BOUND" && len(s.DHCP6.Addresses) == 1 && len(s.DHCP6.Prefixes) == 1
 	}
+	allBound := func() map[string]manager.Status {
+		e.waitFor(30*time.Second, "the other interface bound", isBound, otherIf)
+		return e.waitFor(30*time.Second, "both families bound", bothBound, name)
+	}
 	e.start()
-	st := e.waitFor(30*time.Second, "both families bound", bothBound)[name]
-	addr4 := addrOf(t, st)
+	all := allBound()
+	st := all[name]
+	addr4, other4 := addrOf(t, st), addrOf(t, all[otherIf])
 	addr6, pfx := st.DHCP6.Addresses[0], st.DHCP6.Prefixes[0]
 	lanAddr := downstreamAddr(t, pfx)
 	if !onLink(t, n.Client, "lan0", lanAddr) {
@@ -82,6 +97,25 @@ func TestE2EDualStackCrashRecovery(t *testing.T) {
 	rec, err := d.Load6(name)
 	if err != nil || rec.Binding.Addrs()[0].String() != addr6 || rec.Binding.DelegatedPrefixes()[0].String() != pfx {
 		t.Fatalf("DHCPv6 lease file: %v %+v", err, rec)
+	}
+
+	// Renewed at T1 (3 s) by the server that granted them.
+	firstServer, firstReply := st.DHCP6.ServerDUID, received6(t, st)
+	st = e.waitFor(15*time.Second, "DHCPv6 renewed", func(s manager.Status) bool {
+		return bothBound(s) && s.DHCP6.Sent["RENEW"] > 0 && received6(t, s).After(firstReply)
+	}, name)[name]
+	if st.DHCP6.ServerDUID != firstServer || st.DHCP6.Addresses[0] != addr6 || st.DHCP6.Prefixes[0] != pfx {
+		t.Errorf("renewed %v %v from %s; had %s %s from %s", st.DHCP6.Addresses, st.DHCP6.Prefixes, st.DHCP6.ServerDUID, addr6, pfx, firstServer)
+	}
+	// The server goes and another, with another DUID, takes its place:
+	// the Renews go unanswered, a Rebind finds the new one.
+	k1.Stop()
+	testnet.StartKea6(t, n, testnet.Kea6Config{T1: 3, T2: 6, Preferred: 15, Valid: 20, ServerID: "0a0b"})
+	st = e.waitFor(30*time.Second, "DHCPv6 rebound to the new server", func(s manager.Status) bool {
+		return bothBound(s) && s.DHCP6.ServerDUID != firstServer && s.DHCP6.Sent["REBIND"] > 0
+	}, name)[name]
+	if st.DHCP6.Addresses[0] != addr6 || st.DHCP6.Prefixes[0] != pfx {
+		t.Errorf("rebound to %v %v; had %s %s", st.DHCP6.Addresses, st.DHCP6.Prefixes, addr6, pfx)
 	}
 
 	// Watch lan0 through the crash: its /64 must never go.
@@ -110,7 +144,7 @@ func TestE2EDualStackCrashRecovery(t *testing.T) {
 	e.start()
 	st = e.waitFor(20*time.Second, "DHCPv6 resumed", func(s manager.Status) bool {
 		return bothBound(s) && s.DHCP6.Sent["REBIND"] > 0
-	})[name]
+	}, name)[name]
 	endWatch()
 	if lost.Load() {
 		t.Errorf("lan0 lost %v during the crash and restart", lanAddr)
@@ -118,19 +152,12 @@ func TestE2EDualStackCrashRecovery(t *testing.T) {
 	if st.DHCP6.Addresses[0] != addr6 || st.DHCP6.Prefixes[0] != pfx {
 		t.Errorf("after the restart %v %v; before %s %s", st.DHCP6.Addresses, st.DHCP6.Prefixes, addr6, pfx)
 	}
-	cp.Close()
-	var seq []string
-	for _, p := range cp.Packets() {
-		if m, err := dhcpv6.Parse(p.Payload); err == nil {
-			seq = append(seq, m.Type().String())
-		}
-	}
-	if len(seq) < 2 || seq[0] != "REBIND" || seq[1] != "REPLY" || slices.Contains(seq, "SOLICIT") {
+	if seq := wire6(t, cp); len(seq) < 2 || seq[0] != "REBIND" || seq[1] != "REPLY" || slices.Contains(seq, "SOLICIT") {
 		t.Errorf("DHCPv6 on the wire after the restart: %v; want REBIND, REPLY and no SOLICIT", seq)
 	}
 
 	// A corrupt DHCPv6 lease file: moved aside, DHCPv6 starts afresh; the
-	// DHCPv4 lease of the same interface resumes.
+	// DHCPv4 leases of the same interface and of the other resume.
 	e.kill9()
 	raw, err := os.ReadFile(d.File6(name))
 	if err != nil {
@@ -142,27 +169,38 @@ func TestE2EDualStackCrashRecovery(t *testing.T) {
 	}
 	cp = n.Client.CaptureUDP(t, name, 546, 547)
 	e.start()
-	st = e.waitFor(30*time.Second, "both bound again", bothBound)[name]
-	if got := addrOf(t, st); got != addr4 {
+	all = allBound()
+	if got := addrOf(t, all[name]); got != addr4 {
 		t.Errorf("DHCPv4 resumed %v, had %v", got, addr4)
+	}
+	if got := addrOf(t, all[otherIf]); got != other4 {
+		t.Errorf("%s resumed %v, had %v", otherIf, got, other4)
 	}
 	if _, err := os.Stat(d.File6(name) + leasefile.CorruptSuffix); err != nil {
 		t.Errorf("corrupt DHCPv6 lease file not moved aside: %v", err)
 	}
-	cp.Close()
-	solicited := false
-	for _, p := range cp.Packets() {
-		if m, err := dhcpv6.Parse(p.Payload); err == nil && m.Type() == dhcpv6.Solicit {
-			solicited = true
+	for _, f := range []string{d.File(name), d.File(otherIf)} {
+		if _, err := os.Stat(f + leasefile.CorruptSuffix); err == nil {
+			t.Errorf("%s moved aside too", f)
 		}
 	}
-	if !solicited {
+	if !slices.Contains(wire6(t, cp), "SOLICIT") {
 		t.Error("no Solicit after the DHCPv6 lease file was found corrupt")
 	}
+	st = all[name]
 
-	r, err := e.call("release", map[string]any{"interface": name})
-	if err != nil || r.Result != 0 {
-		t.Fatalf("release: %v %+v", err, r)
+	// leased ctl status: each interface with its families.
+	out := ctl(t, e, "status", nil)
+	for _, want := range []string{name + "\n", otherIf + "\n", "  dhcp4:", "  dhcp6:", "address:", addr4.String(), other4.String(),
+		st.DHCP6.Addresses[0], st.DHCP6.Prefixes[0], "downstream:", "lan0="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("leased ctl status lacks %q:\n%s", want, out)
+		}
+	}
+	lanAddr = downstreamAddr(t, st.DHCP6.Prefixes[0])
+	out = ctl(t, e, "release", map[string]any{"interface": name})
+	if !strings.Contains(out, "RELEASED") {
+		t.Errorf("leased ctl release answered:\n%s", out)
 	}
 	if onLink(t, n.Client, "lan0", lanAddr) {
 		t.Errorf("lan0 keeps %v after the release", lanAddr)
@@ -171,6 +209,59 @@ func TestE2EDualStackCrashRecovery(t *testing.T) {
 		t.Errorf("DHCPv6 lease file after the release: %v", err)
 	}
 	e.stop()
+}
+
+// received6 is when the Reply that gave the DHCPv6 binding came.
+func received6(t *testing.T, s manager.Status) time.Time {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339Nano, s.DHCP6.Received)
+	if err != nil {
+		t.Fatalf("status dhcp6 received %q: %v", s.DHCP6.Received, err)
+	}
+	return ts
+}
+
+// ctl sends a command to the manager's control socket and renders the
+// answer as `leased ctl` does.
+func ctl(t *testing.T, e *env, command string, args any) string {
+	t.Helper()
+	c := &control.Client{Target: e.sock, Timeout: 5 * time.Second}
+	r, err := c.Call(context.Background(), command, args)
+	if err != nil {
+		t.Fatalf("%s: %v", command, err)
+	}
+	if r.Result != control.Success {
+		t.Fatalf("%s: result %d: %s", command, r.Result, r.Text)
+	}
+	var b strings.Builder
+	if err := (control.Formatter{}).Response(&b, command, r); err != nil {
+		t.Fatalf("%s: %v", command, err)
+	}
+	return b.String()
+}
+
+// wire6 returns the DHCPv6 messages cp captured as their types, with
+// "(NoBinding)" after one that carries that status in an IA.
+func wire6(t *testing.T, cp *testnet.Capture) []string {
+	t.Helper()
+	cp.Close()
+	var seq []string
+	for _, p := range cp.Packets() {
+		m, err := dhcpv6.Parse(p.Payload)
+		if err != nil {
+			continue
+		}
+		s := m.Type().String()
+		for _, code := range []dhcpv6.OptionCode{dhcpv6.OptionIANA, dhcpv6.OptionIAPD} {
+			for ia := range m.Options().IAs(code) {
+				if ia.Options.StatusCode() == dhcpv6.StatusNoBinding {
+					s += "(NoBinding)"
+				}
+			}
+		}
+		seq = append(seq, s)
+	}
+	return seq
 }
 
 // downstreamAddr is the address the first /64 of prefix gives the first
