@@ -224,15 +224,7 @@ func TestDDNSInProcess(t *testing.T) {
 	ifname, mac := p.AddClientLink(t)
 	c := testnet.NewClient(t, testnet.Dhclient, p.Client, ifname, testnet.ClientOptions{Timeout: 20 * time.Second, Config: []string{
 		`send fqdn.fqdn "host1.example.org.";`, `send fqdn.server-update on;`}})
-	got, err := c.Obtain(t.Context())
-	if err != nil {
-		t.Fatalf("%v%s", err, srv.lastLog())
-	}
-	leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
-	if err != nil || !ok {
-		t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
-	}
-	l, _ := leaseOf(leases, got.Addr)
+	_, l := obtainStored(t, srv, c, mac)
 	waitRecords(t, named, &l, leaseDHCID(t, &l))
 	if err := c.Release(t.Context()); err != nil {
 		t.Fatal(err)
@@ -269,15 +261,8 @@ func TestDDNSInProcessDNSDown(t *testing.T) {
 	ifname, mac := p.AddClientLink(t)
 	c := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifname, testnet.ClientOptions{Timeout: 20 * time.Second,
 		Args: []string{"-x", "hostname:down"}})
-	got, err := c.Obtain(t.Context())
-	if err != nil {
-		t.Fatalf("no lease while named is down: %v%s", err, srv.lastLog())
-	}
-	leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
-	if err != nil || !ok {
-		t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
-	}
-	l, _ := leaseOf(leases, got.Addr)
+	// While named is down.
+	_, l := obtainStored(t, srv, c, mac)
 	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(srv.log(), "DNS update not answered; tried again later"); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("leased did not find named down:%s", srv.lastLog())
@@ -308,15 +293,7 @@ func TestDDNSThroughLeasedDDNS(t *testing.T) {
 	ifname, mac := p.AddClientLink(t)
 	c := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifname, testnet.ClientOptions{Timeout: 20 * time.Second,
 		Args: []string{"-x", "hostname:host2"}})
-	got, err := c.Obtain(t.Context())
-	if err != nil {
-		t.Fatalf("%v%s", err, srv.lastLog())
-	}
-	leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
-	if err != nil || !ok {
-		t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
-	}
-	l, _ := leaseOf(leases, got.Addr)
+	_, l := obtainStored(t, srv, c, mac)
 	if l.Hostname != "host2.example.org" {
 		t.Fatalf("stored hostname %q", l.Hostname)
 	}

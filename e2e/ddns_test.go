@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -126,15 +127,7 @@ func TestDDNSThroughKeaDHCPDDNS(t *testing.T) {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			ifname, mac := p.AddClientLink(t)
 			c := testnet.NewClient(t, tc.kind, p.Client, ifname, tc.opts)
-			got, err := c.Obtain(t.Context())
-			if err != nil {
-				t.Fatalf("%v%s", err, srv.lastLog())
-			}
-			leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
-			if err != nil || !ok {
-				t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
-			}
-			l, _ := leaseOf(leases, got.Addr)
+			got, l := obtainStored(t, srv, c, mac)
 			if l.Hostname != tc.name || !l.FQDNFwd || !l.FQDNRev {
 				t.Fatalf("stored lease %v: hostname %q fwd %v rev %v, want %q with both directions", got.Addr, l.Hostname, l.FQDNFwd, l.FQDNRev, tc.name)
 			}
@@ -217,6 +210,22 @@ func waitRecords(t *testing.T, named *testnet.Named, l *lease.Lease, id string) 
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// obtainStored has c obtain a lease from srv and returns what c got and
+// the lease srv stored for it (c's link has hardware address mac).
+func obtainStored(t *testing.T, srv *server, c *testnet.Client, mac net.HardwareAddr) (testnet.Lease, lease.Lease) {
+	t.Helper()
+	got, err := c.Obtain(t.Context())
+	if err != nil {
+		t.Fatalf("%v%s", err, srv.lastLog())
+	}
+	leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
+	if err != nil || !ok {
+		t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
+	}
+	l, _ := leaseOf(leases, got.Addr)
+	return got, l
 }
 
 // waitGone waits until named holds no A, DHCID or PTR record for lease l.
@@ -309,15 +318,7 @@ func TestDDNSConflictModes(t *testing.T) {
 		t.Helper()
 		ifname, mac := p.AddClientLink(t)
 		c := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifname, testnet.ClientOptions{Timeout: 20 * time.Second, Args: []string{"-x", "hostname:shared"}})
-		got, err := c.Obtain(t.Context())
-		if err != nil {
-			t.Fatalf("%v%s", err, srv.lastLog())
-		}
-		leases, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool { return storeHolds(ls, got.Addr, mac) })
-		if err != nil || !ok {
-			t.Fatalf("no lease of %v for %v in the store (%v)", got.Addr, mac, err)
-		}
-		l, _ := leaseOf(leases, got.Addr)
+		_, l := obtainStored(t, srv, c, mac)
 		if l.Hostname != "shared.example.org" || !l.FQDNFwd || !l.FQDNRev {
 			t.Fatalf("stored lease: %s", l.String())
 		}
