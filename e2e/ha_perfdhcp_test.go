@@ -410,7 +410,6 @@ func TestHALoadBalancingSplit(t *testing.T) {
 	}
 }
 
-
 // TestHAFailoverCrashAudit runs perfdhcp, as a relay, over 1,000 clients
 // against a hot-standby leased pair while the active server is killed
 // twice: kill -9 of the primary under load (the standby goes
