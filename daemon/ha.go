@@ -45,6 +45,8 @@ type haService struct {
 	parked *atomic.Int64
 	// idx is the relationship's place in the configuration (from 0).
 	idx int
+	// clock is the machine's clock; nil is time.Now (Options.HAClock).
+	clock func() time.Time
 	// owns, when set, says which subnets' leases belong to the
 	// relationship (several relationships): a sync takes only those.
 	owns func(subnetID uint32) bool
@@ -113,6 +115,14 @@ func (g *haGate) admits(p *dhcpv4.Packet) bool {
 	return false
 }
 
+// now reads the service's clock.
+func (s *haService) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
+}
+
 // haHealHeartbeats is how many heartbeats in a row must find the clocks
 // close again before a server terminated by clock skew leaves that state
 // by itself (ha.Machine.SetHealing): enough that one lucky answer does
@@ -176,7 +186,7 @@ func (s *haService) sync(now time.Time) {
 
 // do runs fn on the machine under the lock, then syncs.
 func (s *haService) do(fn func(now time.Time) control.Response) control.Response {
-	now := time.Now()
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := fn(now)
@@ -233,7 +243,7 @@ func (p *process) fromHAPartner(command string, raw json.RawMessage) (ns ha.Netw
 
 // status is the "high-availability" list of status-get.
 func (s *haService) status() []ha.Status {
-	now := time.Now()
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.m.Status(now)

@@ -35,6 +35,7 @@ type haNode struct {
 	dir, cfg string
 	dhcpPort int
 	p        *testProc
+	clock    func() time.Time // the HA clock (Options.HAClock); nil: time.Now
 }
 
 // haParams are the libdhcp_ha.so parameters of a pair test: short
@@ -95,7 +96,7 @@ func newHANodeSubnets(t *testing.T, name, ctlAddr string, ctlPort int, params, s
 // start runs the server (again, after stop) and waits until it serves.
 func (n *haNode) start() {
 	n.t.Helper()
-	n.p = launch(n.t, n.dir, n.cfg, Options{ServerPort: uint16(n.dhcpPort), ClientPort: uint16(freePort(n.t, "udp")), PIDFileDir: n.dir})
+	n.p = launch(n.t, n.dir, n.cfg, Options{ServerPort: uint16(n.dhcpPort), ClientPort: uint16(freePort(n.t, "udp")), PIDFileDir: n.dir, HAClock: n.clock})
 	n.p.waitFor("serving", func() bool {
 		if n.p.exited() {
 			n.t.Fatalf("%s: Run returned %d, %v before serving; log:\n%s", n.name, n.p.code, n.p.err, n.p.out.String())

@@ -30,7 +30,7 @@ func (s *haService) Replicate(batch []*engine.Replication) {
 		}
 		return
 	}
-	now := time.Now()
+	now := s.now()
 	plans := make([]ha.CommitPlan, len(batch))
 	full := make([]bool, len(batch))
 	limit, parked := int64(s.parkLimit.Load()), s.parked.Load()

@@ -48,8 +48,13 @@ type haSet struct {
 	log      *slog.Logger
 }
 
-// newHASet starts the state machines of cfg's relationships.
-func newHASet(cfg *ha.Config, log *slog.Logger, now time.Time) (*haSet, error) {
+// newHASet starts the state machines of cfg's relationships, on clock
+// (nil: time.Now).
+func newHASet(cfg *ha.Config, log *slog.Logger, clock func() time.Time) (*haSet, error) {
+	if clock == nil {
+		clock = time.Now
+	}
+	now := clock()
 	if len(cfg.Relationships) == 0 {
 		return nil, fmt.Errorf("high-availability: no relationship")
 	}
@@ -65,6 +70,7 @@ func newHASet(cfg *ha.Config, log *slog.Logger, now time.Time) (*haSet, error) {
 			l = log.With("relationship", rel.ThisServerName)
 		}
 		s := newHARelationship(rel, cfg.Dialect, i, &set.parked, l, now)
+		s.clock = clock
 		if len(cfg.Relationships) > 1 {
 			s.owns = func(id uint32) bool { return (*set.bySubnet.Load())[id] == s }
 		}

@@ -61,12 +61,16 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Reload asks for the configuration file to be read again (SIGHUP).
 	Reload <-chan struct{}
-	// HA, when set, makes this server a member of a high-availability
-	// relationship (one): it talks with its partner (see haService) and
-	// serves DHCP only as the state machine allows. Nil takes it from the
-	// configuration file's libdhcp_ha.so hooks-libraries entry, if any;
-	// a change of that entry takes effect at a restart.
+	// HA, when set, makes this server a member of high-availability
+	// relationships (one, or Kea 3.x's several): it talks with its
+	// partners (see haSet) and serves DHCP only as the state machines
+	// allow. Nil takes it from the configuration file's libdhcp_ha.so
+	// hooks-libraries entry, if any; a change of that entry takes effect
+	// at a restart.
 	HA *ha.Config
+	// HAClock is the clock of the HA state machines and of the time this
+	// server's heartbeat answers tell its partners; time.Now when nil.
+	HAClock func() time.Time
 }
 
 // Main runs `leased serve` as a process until SIGTERM, SIGINT or the
@@ -250,7 +254,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 	p.metrics = newMetrics(p.stats, p.store, p.log)
 	p.handler = &socketFilter{off: &p.service.off, unseen: &p.metrics.unseen}
 	if o.HA != nil {
-		if p.ha, err = newHASet(o.HA, lg.Logger(logging.NameHooks).With("hook", "ha"), time.Now()); err != nil {
+		if p.ha, err = newHASet(o.HA, lg.Logger(logging.NameHooks).With("hook", "ha"), o.HAClock); err != nil {
 			return 1, err
 		}
 		p.handler.ha, p.handler.pk = p.ha.gate(), p.metrics.pk
