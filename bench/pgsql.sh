@@ -24,7 +24,7 @@ pg_bindir() {
 # pg_as_nobody CMD...: runs CMD as nobody (postgres refuses root).
 pg_as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 
-pg_psql() { PGPASSWORD=$PG_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h "$WORK/pg" -p "$PG_PORT" -U "$PG_USER" "$@"; }
+pg_psql() { PGPASSWORD=$PG_PASSWORD PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h "$WORK/pg" -p "$PG_PORT" -U "$PG_USER" "$@"; }
 
 # pg_up: starts the cluster and fills kea_template.
 pg_up() {
