@@ -32,6 +32,17 @@
 //   - no-check-with-dhcid: overwrite the A and DHCID records.
 //   - no-check-without-dhcid: overwrite the A records; no DHCID at all.
 //
+// Beyond Kea, steps of different transactions that wait for the same
+// server and zone while messages are in flight to it (at most two at
+// once) go out merged in one UPDATE, at most 32 steps and 1,100 bytes,
+// never two for one owner name: a DNS server pays for an UPDATE mostly
+// per message (TSIG, the zone's journal, a new serial), so under load
+// merged messages make several times as many updates a second. RFC 2136
+// checks all prerequisites before it applies any update and applies all
+// or none, so a merged message that succeeds did what each step would
+// have; one that fails changed nothing, and each of its steps is then
+// sent alone to learn its own answer (see batch.go).
+//
 // A step whose server does not answer within dns-server-timeout is sent
 // again, three times per server, then to the domain's next server. An
 // answer that does not decode or fails TSIG verification counts as no

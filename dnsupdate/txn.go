@@ -63,7 +63,7 @@ func (t *txn) step(ctx context.Context, dir int, what string, build func(*dns.Ms
 			m := new(dns.Msg)
 			m.SetUpdate(d.zone)
 			build(m)
-			rc, err := t.u.attempt(ctx, s, m, t.timeout)
+			rc, err := t.u.send(ctx, s, d.zone, m, t.timeout)
 			if err == nil {
 				t.u.stats.success.Add(1)
 				t.answered = true

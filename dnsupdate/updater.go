@@ -69,11 +69,13 @@ type Stats struct {
 	UpdateSuccess  uint64 // update-success: answers received and verified, whatever their rcode
 	UpdateTimeout  uint64 // update-timeout: attempts no answer came to
 	UpdateError    uint64 // update-error: answers that did not decode or verify
+	Batched        uint64 // steps sent merged with others in one UPDATE (batch.go)
 }
 
 type counters struct {
 	received, dropped, completed, failed, retried     atomic.Uint64
 	sent, signed, unsigned, success, timeouts, errors atomic.Uint64
+	batched                                           atomic.Uint64
 }
 
 // item is one queued request.
@@ -115,6 +117,8 @@ type Updater struct {
 	// attempts to reuse: one allocated per attempt was most of the
 	// updater's garbage under load.
 	bufs sync.Pool
+	// batch merges the steps waiting for one server and zone.
+	batch batcher
 }
 
 // New returns an Updater for the DhcpDdns section c; pending are
@@ -430,6 +434,7 @@ func (u *Updater) Stats() Stats {
 		Failed: c.failed.Load(), Retried: c.retried.Load(), Pending: pending, Running: running,
 		UpdateSent: c.sent.Load(), UpdateSigned: c.signed.Load(), UpdateUnsigned: c.unsigned.Load(),
 		UpdateSuccess: c.success.Load(), UpdateTimeout: c.timeouts.Load(), UpdateError: c.errors.Load(),
+		Batched: c.batched.Load(),
 	}
 }
 

@@ -1,0 +1,232 @@
+package dnsupdate
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/ddns/ncr"
+)
+
+// heldServer is a DNS server on loopback that reads every UPDATE as it
+// comes but answers none (each with rcode(m), in order) until release
+// says so, given the owner names of the messages read so far.
+func heldServer(t *testing.T, release func(seen map[string]bool) bool, rcode func(*dns.Msg) int) (netip.AddrPort, func() int) {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	var mu sync.Mutex
+	n := 0
+	go func() {
+		type held struct {
+			m    *dns.Msg
+			from netip.AddrPort
+		}
+		var queue []held
+		seen := map[string]bool{}
+		open := false
+		buf := make([]byte, 65535)
+		for {
+			if !open {
+				c.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
+			} else {
+				c.SetReadDeadline(time.Time{})
+			}
+			k, from, err := c.ReadFromUDPAddrPort(buf)
+			if err == nil {
+				var m dns.Msg
+				if m.Unpack(buf[:k]) == nil {
+					mu.Lock()
+					n++
+					mu.Unlock()
+					for _, name := range ownerNames(&m) {
+						seen[name] = true
+					}
+					queue = append(queue, held{&m, from})
+				}
+			} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+				return
+			}
+			if !open {
+				open = release(seen)
+			}
+			if open {
+				for _, h := range queue {
+					h.m.Response = true
+					h.m.Rcode = rcode(h.m)
+					out, _ := h.m.Pack()
+					c.WriteToUDPAddrPort(out, h.from)
+				}
+				queue = queue[:0]
+			}
+		}
+	}()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort(), func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+// allForwardSent is heldServer's release: every forward step of the n
+// requests has been sent or waits in its lane.
+func allForwardSent(u *atomic.Pointer[Updater], n int) func(map[string]bool) bool {
+	return func(seen map[string]bool) bool {
+		up := u.Load()
+		if up == nil {
+			return false
+		}
+		names := map[string]bool{}
+		for name := range seen {
+			if strings.HasSuffix(name, ".example.org.") {
+				names[name] = true
+			}
+		}
+		up.batch.mu.Lock()
+		for k, l := range up.batch.lanes {
+			if k.zone == "example.org." {
+				for _, st := range l.waiting {
+					for _, name := range st.names {
+						names[name] = true
+					}
+				}
+			}
+		}
+		up.batch.mu.Unlock()
+		return len(names) >= n
+	}
+}
+
+func batchConfig(addr netip.AddrPort) *config.DhcpDdns {
+	srv := []config.DNSServer{{Addr: addr.Addr(), Port: addr.Port()}}
+	return &config.DhcpDdns{
+		DNSServerTimeout: 20000,
+		Forward:          []config.DdnsDomain{{Name: "example.org.", Servers: srv}},
+		Reverse:          []config.DdnsDomain{{Name: "2.0.192.in-addr.arpa.", Servers: srv}},
+	}
+}
+
+func batchRequests(t *testing.T, n int) []ncr.Request {
+	var rs []ncr.Request
+	for i := range n {
+		rs = append(rs, request(t, ncr.Add, fmt.Sprintf("b%d.example.org", i), fmt.Sprintf("192.0.2.%d", 10+i),
+			fmt.Sprintf("02:00:00:00:01:%02x", i), ncr.CheckWithDHCID))
+	}
+	return rs
+}
+
+// Steps for one server and zone that wait while messages are in flight
+// go out merged in one UPDATE: ten adds (forward and reverse each) take
+// fewer than the twenty messages they would take alone, and all are
+// done. The server answers nothing until every forward step has been
+// sent or waits.
+func TestBatchMergesWaitingSteps(t *testing.T) {
+	const n = 10
+	var u atomic.Pointer[Updater]
+	addr, count := heldServer(t, allForwardSent(&u, n), func(*dns.Msg) int { return dns.RcodeSuccess })
+	h := start(t, batchConfig(addr), Options{})
+	u.Store(h.u)
+	if err := h.u.Send(batchRequests(t, n)...); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := h.wait(t); err != nil {
+			t.Errorf("request failed: %v", err)
+		}
+	}
+	if got := count(); got >= 2*n {
+		t.Errorf("%d UPDATE messages for %d adds, want fewer than %d (steps merged)", got, n, 2*n)
+	}
+	if st := h.u.Stats(); st.Batched == 0 {
+		t.Errorf("stats %+v: no step was sent merged", st)
+	}
+}
+
+// A merged message that fails changed nothing: its steps are sent again
+// one by one and get their own answers.
+func TestBatchFailureSendsEachAlone(t *testing.T) {
+	const n = 6
+	var mu sync.Mutex
+	merged := 0
+	// A message with the updates of more than one name fails.
+	rcode := func(m *dns.Msg) int {
+		if len(ownerNames(m)) > 1 {
+			mu.Lock()
+			merged++
+			mu.Unlock()
+			return dns.RcodeServerFailure
+		}
+		return dns.RcodeSuccess
+	}
+	var u atomic.Pointer[Updater]
+	addr, _ := heldServer(t, allForwardSent(&u, n), rcode)
+	h := start(t, batchConfig(addr), Options{})
+	u.Store(h.u)
+	if err := h.u.Send(batchRequests(t, n)...); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := h.wait(t); err != nil {
+			t.Errorf("request failed: %v", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if merged == 0 {
+		t.Error("no merged message was sent")
+	}
+}
+
+// A merged message never holds two steps for one owner name (two
+// clients after one name must be answered one after the other), nor
+// more than its bounds.
+func TestBatchTakeKeepsNamesApart(t *testing.T) {
+	step := func(names ...string) *batchStep {
+		m := new(dns.Msg)
+		m.SetUpdate("example.org.")
+		for _, n := range names {
+			m.Ns = append(m.Ns, empty(n, dns.TypeA, dns.ClassANY))
+		}
+		return &batchStep{m: m, names: ownerNames(m), size: m.Len()}
+	}
+	l := &lane{waiting: []*batchStep{step("a.example.org."), step("B.example.org."), step("b.example.org."), step("c.example.org.")}}
+	first := l.take()
+	if len(first) != 3 || first[0].names[0] != "a.example.org." || first[1].names[0] != "b.example.org." || first[2].names[0] != "c.example.org." {
+		t.Errorf("first message: %v, want a, B and c", names(first))
+	}
+	if second := l.take(); len(second) != 1 || second[0].m.Ns[0].Header().Name != "b.example.org." {
+		t.Errorf("second message: %v, want b alone", names(second))
+	}
+	if rest := l.take(); rest != nil {
+		t.Errorf("left: %v", names(rest))
+	}
+	for i := range 3 * batchMaxSteps {
+		l.waiting = append(l.waiting, step(fmt.Sprintf("h%d.example.org.", i)))
+	}
+	for len(l.waiting) > 0 {
+		steps := l.take()
+		m := new(dns.Msg)
+		m.SetUpdate("example.org.")
+		for _, st := range steps {
+			m.Ns = append(m.Ns, st.m.Ns...)
+		}
+		if len(steps) > batchMaxSteps || m.Len() > batchMaxBytes {
+			t.Fatalf("a message of %d steps, %d bytes, want at most %d and %d", len(steps), m.Len(), batchMaxSteps, batchMaxBytes)
+		}
+	}
+}
+
+func names(steps []*batchStep) [][]string {
+	var out [][]string
+	for _, st := range steps {
+		out = append(out, st.names)
+	}
+	return out
+}
