@@ -8,6 +8,8 @@
 #   -x  repetitions of every point (default 3; medians are shown)
 #   -o  output directory (default bench/out/ddns-TIMESTAMP)
 #   -quick  one low rate, 2 s, one repetition: shows the script works
+#   -tables RUNS  measure nothing: print the tables of an earlier run's
+#           ddns.runs (its -t must be given again when it was not 10)
 #
 # Two servers, swept over the same offered rates in the same run:
 #
@@ -50,7 +52,7 @@ set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-secs=10 reps=3 outdir='' quick=0
+secs=10 reps=3 outdir='' quick=0 from=''
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
     -o) outdir=${2:?-o needs a directory}; shift ;;
     -quick) quick=1 ;;
     -wait-quiet) export BENCH_QUIET=1 ;;
+    -tables) from=${2:?-tables needs a ddns.runs file}; shift ;;
     -h | -help | --help) usage; exit 0 ;;
     *) echo "bench/ddns.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -292,20 +295,24 @@ loads() {
         END { if (n) printf "machine load (1-minute average) at the start of each run: %.2f to %.2f on %d CPUs\n", lo, hi, ncpu }' ncpu="$(nproc)" "$runs"
 }
 
-bench_setup
-build_leased
-out "# bench/ddns.sh$([ "$quick" = 1 ] && echo ' -quick') -t $secs -x $reps $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-out "host: $(nproc) CPUs, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg); perfdhcp $(perfdhcp -v 2>&1 | head -n1), $(named -v), $(go version | cut -d' ' -f3-4)"
-out "leased: $LEASED_REV; perfdhcp -R $CLIENTS -o 12,$HOSTNAME_HEX; max-queue-size $MAX_QUEUE"
-out
-log "ddns: ${secs} s per point, $reps repetitions, rates $RATES"
-for rep in $(seq "$reps"); do
-    for rate in $RATES; do
-        for server in leased leased-ddns; do
-            point "$server" "$rate" "$rep"
+if [ -n "$from" ]; then
+    cp "$from" "$runs"
+else
+    bench_setup
+    build_leased
+    out "# bench/ddns.sh$([ "$quick" = 1 ] && echo ' -quick') -t $secs -x $reps $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    out "host: $(nproc) CPUs, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg); perfdhcp $(perfdhcp -v 2>&1 | head -n1), $(named -v), $(go version | cut -d' ' -f3-4)"
+    out "leased: $LEASED_REV; perfdhcp -R $CLIENTS -o 12,$HOSTNAME_HEX; max-queue-size $MAX_QUEUE"
+    out
+    log "ddns: ${secs} s per point, $reps repetitions, rates $RATES"
+    for rep in $(seq "$reps"); do
+        for rate in $RATES; do
+            for server in leased leased-ddns; do
+                point "$server" "$rate" "$rep"
+            done
         done
     done
-done
+fi
 out "$(loads)"
 out
 for server in leased leased-ddns; do
