@@ -79,7 +79,9 @@
 // # DNS updates
 //
 // With dhcp-ddns enable-updates, the NameChangeRequests of every lease
-// change (ncrService, the engine's NameChanges) go to kea-dhcp-ddns over
+// change a client's message or a reclamation makes, and of a lease4-del
+// with "update-ddns": true (other lease commands leave DNS alone, as in
+// Kea), (ncrService, the engine's NameChanges) go to kea-dhcp-ddns over
 // UDP; or, when the file holds kea-dhcp-ddns's DhcpDdns section beside
 // Dhcp4, to leased's own updater (package dnsupdate), which makes them
 // itself as `leased ddns` does, with no second process. Either way they

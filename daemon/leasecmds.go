@@ -16,6 +16,7 @@ import (
 	"github.com/leased/leased/control"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/dhcpv4/optdef"
+	"github.com/leased/leased/engine"
 	"github.com/leased/leased/lease"
 )
 
@@ -420,23 +421,48 @@ func (p *process) cmdLeaseGet(ctx context.Context, raw json.RawMessage) control.
 	return control.Answer(control.Success, "IPv4 lease found.", l.KeaJSON())
 }
 
+// cmdLeaseDel deletes a lease. With "update-ddns": true the DNS records
+// the lease asked for are removed too, as Kea does; without it (and in
+// the lease4-del an HA partner sends) DNS is left alone.
 func (p *process) cmdLeaseDel(ctx context.Context, raw json.RawMessage) control.Response {
 	var l lease.Lease
 	ok, err := p.find(ctx, raw, &l)
 	if err != nil {
 		return control.Errorf("%v", err)
 	}
+	updateDNS, err := updateDDNSArg(raw)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
 	if !ok {
 		return control.Answer(control.Empty, "IPv4 lease not found.", nil)
 	}
-	if _, err := p.srv.DeleteLease(ctx, l.Addr); err != nil {
+	deleted, err := p.srv.DeleteLease(ctx, l.Addr)
+	if err != nil {
 		if errors.Is(err, lease.ErrNotFound) {
 			return control.Answer(control.Empty, "IPv4 lease not found.", nil)
 		}
 		return control.Errorf("%v", err)
 	}
 	p.log.Info("lease deleted by command", "address", l.Addr, "subnet-id", l.SubnetID)
+	if updateDNS && p.ncr != nil {
+		p.ncr.NameChanges([]engine.Change{{Old: &deleted}})
+	}
 	return control.OK("IPv4 lease deleted.")
+}
+
+// updateDDNSArg reads lease4-del's optional "update-ddns" (false when
+// absent).
+func updateDDNSArg(raw json.RawMessage) (bool, error) {
+	var a control.Args
+	if json.Unmarshal(raw, &a) != nil || !a.Has("update-ddns") {
+		return false, nil
+	}
+	v, err := a.Bool("update-ddns")
+	if err != nil {
+		return false, errors.New("'update-ddns' is not a boolean")
+	}
+	return v, nil
 }
 
 // allLeases pages through the store: every lease of subnetID (0: all).
