@@ -78,10 +78,11 @@
 //
 // # DNS updates
 //
-// With dhcp-ddns enable-updates, the NameChangeRequests of every lease
-// change a client's message or a reclamation makes, and of a lease4-del
-// with "update-ddns": true (other lease commands leave DNS alone, as in
-// Kea), (ncrService, the engine's NameChanges) go to kea-dhcp-ddns over
+// With dhcp-ddns enable-updates, ncrService turns lease changes into
+// NameChangeRequests: those of clients' messages and reclamations (the
+// engine's NameChanges), and a lease4-del with "update-ddns": true
+// (other lease commands leave DNS alone, as in Kea). They go to
+// kea-dhcp-ddns over
 // UDP; or, when the file holds kea-dhcp-ddns's DhcpDdns section beside
 // Dhcp4, to leased's own updater (package dnsupdate), which makes them
 // itself as `leased ddns` does, with no second process. Either way they
