@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/leased/leased/internal/pgtest"
 	"github.com/leased/leased/internal/testnet"
 	"github.com/leased/leased/lease"
@@ -44,20 +42,7 @@ func TestDDNSKeaPeerOnSharedDatabase(t *testing.T) {
 		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": "stdout"}]}]}}`,
 		db.Name, db.Host, db.Port, db.User, db.Password, ddnsKeys)
 	startKea := func() *testnet.KeaProc {
-		k := testnet.StartKea(t, keaDir, "kea-dhcp4", keaCfg, testnet.KeaOptions{
-			NS: p.Server, Env: []string{"TZ=UTC"}, AmbientCaps: []uintptr{unix.CAP_NET_RAW, unix.CAP_NET_BIND_SERVICE}})
-		deadline := time.Now().Add(15 * time.Second)
-		for !strings.Contains(k.Output(), "DHCP4_STARTED") {
-			select {
-			case <-k.Done():
-				t.Fatalf("kea-dhcp4 exited: %v", k.ExitErr())
-			case <-time.After(50 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("kea-dhcp4 not started after 15 s")
-			}
-		}
-		return k
+		return startKeaDHCP4(t, p.Server, keaDir, keaCfg)
 	}
 	// What both servers store for a udhcpc that sends option 12 "name"
 	// and its client identifier (type 1 and its MAC).

@@ -8,9 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/leased/leased/internal/pgtest"
 	"github.com/leased/leased/internal/testnet"
@@ -65,20 +62,7 @@ func TestPostgreSQLReservations(t *testing.T) {
 		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": "stdout"}]}]}}`, hostsDB, subnets)
 	startKea := func() *testnet.KeaProc {
 		t.Helper()
-		k := testnet.StartKea(t, keaDir, "kea-dhcp4", keaCfg, testnet.KeaOptions{
-			NS: p.Server, Env: []string{"TZ=UTC"}, AmbientCaps: []uintptr{unix.CAP_NET_RAW, unix.CAP_NET_BIND_SERVICE}})
-		deadline := time.Now().Add(15 * time.Second)
-		for !strings.Contains(k.Output(), "DHCP4_STARTED") {
-			select {
-			case <-k.Done():
-				t.Fatalf("kea-dhcp4 exited: %v\n%s", k.ExitErr(), k.Output())
-			case <-time.After(50 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("kea-dhcp4 not started after 15 s\n%s", k.Output())
-			}
-		}
-		return k
+		return startKeaDHCP4(t, p.Server, keaDir, keaCfg)
 	}
 	// check obtains a lease on iface with a new client (no lease of its
 	// own to ask for again) and checks it is the reservation's.

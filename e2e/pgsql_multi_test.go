@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/leased/leased/internal/pgtest"
 	"github.com/leased/leased/internal/testnet"
 )
@@ -56,19 +54,7 @@ func TestPostgreSQLThreeServersOneDatabase(t *testing.T) {
 		            {"id": 2, "subnet": "198.18.0.0/16", "pools": [{"pool": %q}]}],
 		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": "stdout"}]}]}}`,
 		db.Name, db.Host, db.Port, db.User, db.Password, multiPool)
-	kea := testnet.StartKea(t, keaDir, "kea-dhcp4", keaCfg, testnet.KeaOptions{
-		NS: pairs[2].Server, Env: []string{"TZ=UTC"}, AmbientCaps: []uintptr{unix.CAP_NET_RAW, unix.CAP_NET_BIND_SERVICE}})
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(kea.Output(), "DHCP4_STARTED") {
-		select {
-		case <-kea.Done():
-			t.Fatalf("kea-dhcp4 exited: %v%s", kea.ExitErr(), testnet.IndentOutput(kea.Output()))
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("kea-dhcp4 not started after 15 s")
-		}
-	}
+	kea := startKeaDHCP4(t, pairs[2].Server, keaDir, keaCfg)
 
 	// The three runs at once, each with MACs of its own (02:0N:...).
 	reports := make([]*testnet.PerfdhcpReport, len(pairs))

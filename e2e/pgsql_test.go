@@ -451,20 +451,7 @@ func TestPostgreSQLKeaAndLeased(t *testing.T) {
 		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": "stdout"}]}]}}`,
 		filepath.Join(keaDir, "kea4.sock"), db.Name, db.Host, db.Port, db.User, db.Password, filepath.Join(hooks, "libdhcp_lease_cmds.so"))
 	startKea := func() *testnet.KeaProc {
-		k := testnet.StartKea(t, keaDir, "kea-dhcp4", keaCfg, testnet.KeaOptions{
-			NS: p.Server, Env: []string{"TZ=UTC"}, AmbientCaps: []uintptr{unix.CAP_NET_RAW, unix.CAP_NET_BIND_SERVICE}})
-		deadline := time.Now().Add(15 * time.Second)
-		for !strings.Contains(k.Output(), "DHCP4_STARTED") {
-			select {
-			case <-k.Done():
-				t.Fatalf("kea-dhcp4 exited: %v", k.ExitErr())
-			case <-time.After(50 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("kea-dhcp4 not started after 15 s")
-			}
-		}
-		return k
+		return startKeaDHCP4(t, p.Server, keaDir, keaCfg)
 	}
 
 	// A obtains from leased.
@@ -521,4 +508,24 @@ func TestPostgreSQLKeaAndLeased(t *testing.T) {
 		t.Errorf("B's row after leased's renewal: %+v, before %+v", after, before)
 	}
 	srv.stop()
+}
+
+// startKeaDHCP4 runs kea-dhcp4 2.2 in ns with configuration cfg (its
+// files in dir) and waits until it says it has started.
+func startKeaDHCP4(t *testing.T, ns *testnet.NS, dir, cfg string) *testnet.KeaProc {
+	t.Helper()
+	k := testnet.StartKea(t, dir, "kea-dhcp4", cfg, testnet.KeaOptions{
+		NS: ns, Env: []string{"TZ=UTC"}, AmbientCaps: []uintptr{unix.CAP_NET_RAW, unix.CAP_NET_BIND_SERVICE}})
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(k.Output(), "DHCP4_STARTED") {
+		select {
+		case <-k.Done():
+			t.Fatalf("kea-dhcp4 exited: %v%s", k.ExitErr(), testnet.IndentOutput(k.Output()))
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kea-dhcp4 not started after 15 s%s", testnet.IndentOutput(k.Output()))
+		}
+	}
+	return k
 }
