@@ -53,18 +53,18 @@ func CheckDeep(file string, pidDir string, w, errw io.Writer) error {
 	}
 
 	db := cfg.LeaseDatabase
-	if db.Type == "postgresql" {
+	if isSQL(db) {
 		// As kea-dhcp4 -T does, the database is connected to and its
 		// schema checked; nothing is written.
-		if st, err := openPgsql(context.Background(), cfg, slog.New(slog.DiscardHandler), pgsqlHooks{}); err != nil {
-			fail("lease-database: %v", err)
+		if st, err := openStore(context.Background(), cfg, slog.New(slog.DiscardHandler), pgsqlHooks{}); err != nil {
+			fail("%v", err)
 		} else {
 			n, err := st.Len(context.Background())
 			st.Close()
 			if err != nil {
 				fail("lease-database: %v", err)
 			} else {
-				fmt.Fprintf(w, "lease-database %s: %d leases\n", pgsqlDesc(db), n)
+				fmt.Fprintf(w, "lease-database %s: %d leases\n", leaseDesc(cfg), n)
 			}
 		}
 	} else if db.Persist {

@@ -16,6 +16,9 @@ import (
 // it: a name, user, password, host and port, or the lease-database of a
 // Kea configuration (Config), which the others then override.
 type DBOptions struct {
+	// Backend is kea-admin's backend, "pgsql" or "mysql"; empty means
+	// the configuration's lease-database type, else pgsql.
+	Backend  string
 	Config   string
 	Name     string
 	User     string
@@ -33,6 +36,13 @@ type DBOptions struct {
 func DB(ctx context.Context, action string, o DBOptions, w io.Writer, log *slog.Logger) error {
 	if action != "init" && action != "upgrade" && action != "version" {
 		return fmt.Errorf("unknown action %q (want init, upgrade or version)", action)
+	}
+	backend, err := dbBackend(o, log)
+	if err != nil {
+		return err
+	}
+	if backend == "mysql" {
+		return mysqlDB(ctx, action, o, w, log)
 	}
 	opts, err := dbOptions(o, log)
 	if err != nil {

@@ -36,8 +36,8 @@ func ExportLeases(ctx context.Context, cfgPath string, w io.Writer, log *slog.Lo
 	if err != nil {
 		return 0, err
 	}
-	if cfg.LeaseDatabase.Type == "postgresql" {
-		st, err := openPgsql(ctx, cfg, log, pgsqlHooks{})
+	if isSQL(cfg.LeaseDatabase) {
+		st, err := openStore(ctx, cfg, log, pgsqlHooks{})
 		if err != nil {
 			return 0, err
 		}
@@ -66,10 +66,10 @@ func ImportLeases(ctx context.Context, cfgPath string, files []string, bad func(
 	if err != nil {
 		return keacsv.ImportResult{}, err
 	}
-	if cfg.LeaseDatabase.Type == "postgresql" {
+	if isSQL(cfg.LeaseDatabase) {
 		// A database is shared by design: servers using it go on
 		// serving, and see each imported lease as it is committed.
-		st, err := openPgsql(ctx, cfg, log, pgsqlHooks{})
+		st, err := openStore(ctx, cfg, log, pgsqlHooks{})
 		if err != nil {
 			return keacsv.ImportResult{}, err
 		}

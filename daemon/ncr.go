@@ -71,9 +71,9 @@ const (
 // PostgreSQL lease store has no file beside which to keep them; its
 // requests are not kept across restarts (as in Kea).
 func ncrJournalFor(cfg *config.Config, log *slog.Logger) string {
-	if cfg.LeaseDatabase.Type == "postgresql" {
+	if isSQL(cfg.LeaseDatabase) {
 		if cfg.DHCPDDNS.EnableUpdates {
-			log.Warn("DNS updates queued at a restart are lost with a PostgreSQL lease store (no file to keep them in)")
+			log.Warn("DNS updates queued at a restart are lost with a lease store in a database (no file to keep them in)")
 		}
 		return ""
 	}

@@ -24,7 +24,7 @@ type storeIdentity struct {
 
 func storeOf(cfg *config.Config) storeIdentity {
 	db := cfg.LeaseDatabase
-	if db.Type == "postgresql" {
+	if isSQL(db) {
 		return storeIdentity{typ: db.Type, name: db.Name, server: fmt.Sprintf("host %q port %d user %q", db.Host, db.Port, db.User)}
 	}
 	id := storeIdentity{typ: db.Type, persist: db.Persist, lfcInterval: db.LFCInterval}

@@ -92,6 +92,12 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsq
 			return nil, fmt.Errorf("opening lease-database: %w", err)
 		}
 		return s, nil
+	case "mysql":
+		s, err := openMysql(ctx, cfg, log, h)
+		if err != nil {
+			return nil, fmt.Errorf("opening lease-database: %w", err)
+		}
+		return s, nil
 	case "", "memfile":
 		name := db.Name
 		if name == "" && db.Persist {
@@ -134,6 +140,9 @@ func leaseDesc(cfg *config.Config) string {
 	db := cfg.LeaseDatabase
 	if db.Type == "postgresql" {
 		return pgsqlDesc(db)
+	}
+	if db.Type == "mysql" {
+		return sqlDesc(db)
 	}
 	if !db.Persist {
 		return "memory"

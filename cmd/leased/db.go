@@ -18,8 +18,8 @@ import (
 // connection flags. Its -h is the host, as kea-admin's, so it reads its
 // command line itself: help is -h alone at the end, -help or --help.
 func dbCommand() *command {
-	return &command{name: "db", summary: "create, upgrade or show Kea's PostgreSQL schema, as kea-admin db-init, db-upgrade and db-version do",
-		args: "init | upgrade | version", own: runDB}
+	return &command{name: "db", summary: "create, upgrade or show Kea's PostgreSQL schema, or show Kea's MySQL schema's version, as kea-admin db-init, db-upgrade and db-version do",
+		args: "init | upgrade | version [pgsql | mysql]", own: runDB}
 }
 
 func dbFlags(fs *flag.FlagSet, o *daemon.DBOptions, port *uint) {
@@ -28,7 +28,7 @@ func dbFlags(fs *flag.FlagSet, o *daemon.DBOptions, port *uint) {
 	fs.StringVar(&o.User, "u", "", "database `user` (default $PGUSER, else the login name)")
 	fs.StringVar(&o.Password, "p", "", "database `password` (default $PGPASSWORD)")
 	fs.StringVar(&o.Host, "h", "", "database `host`: a name, an address or a unix socket directory (default localhost)")
-	fs.UintVar(port, "P", 0, "database `port` (default 5432)")
+	fs.UintVar(port, "P", 0, "database `port` (default 5432, for mysql 3306)")
 }
 
 func runDB(e *env, args []string) int {
@@ -49,8 +49,12 @@ func runDB(e *env, args []string) int {
 	if err == nil && port > 65535 {
 		err = fmt.Errorf("-P %d: not a port", port)
 	}
+	// kea-admin names the backend after the action: db-init pgsql.
+	if err == nil && len(positional) == 2 && slices.Contains([]string{"pgsql", "mysql"}, positional[1]) {
+		o.Backend, positional = positional[1], positional[:1]
+	}
 	if err == nil && (len(positional) != 1 || !slices.Contains([]string{"init", "upgrade", "version"}, positional[0])) {
-		err = fmt.Errorf("name one action, init, upgrade or version, not %q", strings.Join(positional, " "))
+		err = fmt.Errorf("name one action, init, upgrade or version, and then the backend, pgsql or mysql, if you like, not %q", strings.Join(positional, " "))
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "leased db: %v\n\n", err)

@@ -564,3 +564,25 @@ func (s *Store) Close() error {
 	s.closed.Store(true)
 	return s.db.Close()
 }
+
+// ReadVersionOf connects to opts' database, whatever schema it holds (or
+// none), and returns its schema version, for administering it (leased
+// db). The string names the database, server and user for messages.
+func ReadVersionOf(ctx context.Context, opts Options) (Version, string, error) {
+	cfg, err := config(opts)
+	if err != nil {
+		return Version{}, "", err
+	}
+	w := where(cfg)
+	connector, err := mysqldriver.NewConnector(cfg)
+	if err != nil {
+		return Version{}, w, fmt.Errorf("%s: %w", w, err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	v, err := ReadVersion(ctx, db)
+	if err != nil && !errors.Is(err, ErrNoSchema) {
+		err = fmt.Errorf("%s: %w", w, err)
+	}
+	return v, w, err
+}

@@ -1,0 +1,167 @@
+package daemon
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/leased/leased/config"
+	"github.com/leased/leased/internal/regularfile"
+	"github.com/leased/leased/lease/mysql"
+)
+
+// mysqlOptions are the mysql options lease-database describes, with
+// Kea's defaults: host localhost (the local server's unix socket, as
+// libmysqlclient takes it), connect-timeout 5 s. The password comes from
+// password-file (its first line) when that is given. The hooks are a
+// PostgreSQL store's: the same configuration, loss and retry handling.
+func mysqlOptions(cfg *config.Config, h pgsqlHooks) (mysql.Options, error) {
+	db := cfg.LeaseDatabase
+	o := mysql.Options{
+		Host: db.Host, Port: db.Port, Name: db.Name, User: db.User, Password: db.Password.Reveal(),
+		ConnectTimeout: time.Duration(db.ConnectTimeout) * time.Second,
+		ReadTimeout:    time.Duration(db.ReadTimeout) * time.Second,
+		WriteTimeout:   time.Duration(db.WriteTimeout) * time.Second,
+		TrustAnchor:    db.TrustAnchor, CertFile: db.CertFile, KeyFile: db.KeyFile, CipherList: db.CipherList,
+		OnLost: h.onLost,
+	}
+	if o.Host == "" {
+		o.Host = "localhost"
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	if db.PasswordFile != "" {
+		b, err := regularfile.ReadLimited(db.PasswordFile, 4096)
+		if err != nil {
+			return o, fmt.Errorf("lease-database password-file: %w", err)
+		}
+		line, _, _ := bufio.NewReader(bytes.NewReader(b)).ReadLine()
+		o.Password = string(line)
+	}
+	poolsOf := func() *config.Config { return cfg }
+	if h.config != nil {
+		poolsOf = h.config
+	}
+	o.PoolID = func(subnetID uint32, a netip.Addr) uint32 { return poolOf(poolsOf(), subnetID, a) }
+	return o, nil
+}
+
+// openMysql opens the MySQL lease store of cfg. With retry-on-startup and
+// reconnection configured (max-reconnect-tries and reconnect-wait-time not
+// 0), a database that cannot be reached is tried again as after a lost
+// connection, before the server serves.
+func openMysql(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsqlHooks) (*mysql.Store, error) {
+	o, err := mysqlOptions(cfg, h)
+	if err != nil {
+		return nil, err
+	}
+	db := cfg.LeaseDatabase
+	retries := uint32(0)
+	if h.serving && db.RetryOnStartup && db.ReconnectWaitTime > 0 {
+		retries = db.MaxReconnectTries
+	}
+	for try := uint32(0); ; try++ {
+		s, err := mysql.Open(ctx, o)
+		if err == nil || !mysql.ConnectionLost(err) || try >= retries {
+			return s, err
+		}
+		wait := time.Duration(db.ReconnectWaitTime) * time.Millisecond
+		log.Warn("lease database unreachable at start; retrying (retry-on-startup)",
+			"retry", try+1, "of", retries, "in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// sqlDesc names a SQL lease database for logs, without the password.
+func sqlDesc(db config.Database) string {
+	host := db.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return fmt.Sprintf("%s database %q on %s as %q", db.Type, db.Name, host, db.User)
+}
+
+// isSQL reports whether lease-database is a database server's (shared,
+// with on-fail), not a memfile.
+func isSQL(db config.Database) bool { return db.Type == "postgresql" || db.Type == "mysql" }
+
+// dbBackend is the backend `leased db` works on: o.Backend, else the
+// type of the configuration's lease-database, else pgsql.
+func dbBackend(o DBOptions, log *slog.Logger) (string, error) {
+	switch o.Backend {
+	case "pgsql", "mysql":
+		return o.Backend, nil
+	case "":
+	default:
+		return "", fmt.Errorf("unknown backend %q (want pgsql or mysql)", o.Backend)
+	}
+	if o.Config != "" {
+		cfg, err := LoadConfig(o.Config, log)
+		if err != nil {
+			return "", err
+		}
+		if cfg.LeaseDatabase.Type == "mysql" {
+			return "mysql", nil
+		}
+	}
+	return "pgsql", nil
+}
+
+// mysqlDB is `leased db ACTION mysql`: version prints the version, as
+// kea-admin db-version mysql; leased does not create or upgrade Kea's
+// MySQL schema (kea-admin db-init mysql does).
+func mysqlDB(ctx context.Context, action string, o DBOptions, w io.Writer, log *slog.Logger) error {
+	if action != "version" {
+		return fmt.Errorf("%s mysql: leased does not create or upgrade Kea's MySQL schema; use Kea 2.2's `kea-admin db-%s mysql` (schema %s)", action, action, mysql.Kea22)
+	}
+	opts := mysql.Options{Host: "localhost", ConnectTimeout: 5 * time.Second}
+	if o.Config != "" {
+		cfg, err := LoadConfig(o.Config, log)
+		if err != nil {
+			return err
+		}
+		if t := cfg.LeaseDatabase.Type; t != "mysql" {
+			return fmt.Errorf("%s: lease-database is of type %q, not \"mysql\"", o.Config, t)
+		}
+		if opts, err = mysqlOptions(cfg, pgsqlHooks{}); err != nil {
+			return fmt.Errorf("%s: %w", o.Config, err)
+		}
+		opts.PoolID = nil
+	}
+	for _, s := range []struct {
+		to   *string
+		from string
+	}{
+		{&opts.Name, o.Name}, {&opts.User, o.User}, {&opts.Password, o.Password}, {&opts.Host, o.Host},
+	} {
+		if s.from != "" {
+			*s.to = s.from
+		}
+	}
+	if o.Port != 0 {
+		opts.Port = o.Port
+	}
+	if opts.Name == "" {
+		return errors.New("no database named: give -n NAME, or -c FILE with a mysql lease-database")
+	}
+	v, where, err := mysql.ReadVersionOf(ctx, opts)
+	if errors.Is(err, mysql.ErrNoSchema) {
+		return fmt.Errorf("%s: %w; kea-admin db-init mysql creates it", where, err)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, v)
+	return nil
+}
