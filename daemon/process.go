@@ -26,7 +26,6 @@ import (
 	"github.com/leased/leased/engine"
 	"github.com/leased/leased/ha"
 	"github.com/leased/leased/lease"
-	"github.com/leased/leased/lease/pgsql"
 	"github.com/leased/leased/logging"
 	"github.com/leased/leased/stats"
 )
@@ -236,7 +235,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 	}()
 
 	var hooks pgsqlHooks
-	if cfg.LeaseDatabase.Type == "postgresql" {
+	if isSQL(cfg.LeaseDatabase) {
 		p.pg, hooks = newPgsqlLink(p, cfg, lg.Logger(logging.NameLeases))
 	}
 	if p.store, err = openStore(ctx, cfg, lg.Logger(logging.NameLeases), hooks); err != nil {
@@ -307,7 +306,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
 	if p.pg != nil {
-		p.pg.rec.ping = p.store.(*pgsql.Store).Ping
+		p.pg.rec.ping = p.store.(interface{ Ping(context.Context) error }).Ping
 		go p.pg.rec.run(runCtx)
 	}
 
