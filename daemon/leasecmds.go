@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leased/leased/control"
+	"github.com/leased/leased/ddns/ncr"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/dhcpv4/optdef"
 	"github.com/leased/leased/engine"
@@ -36,6 +37,7 @@ func (p *process) leaseCommands() map[string]control.Handler {
 		"lease4-get-by-hostname":   p.cmdLeaseGetByHostname,
 		"lease4-del":               p.cmdLeaseDel,
 		"lease4-wipe":              p.cmdLeaseWipe,
+		"lease4-resend-ddns":       p.cmdLeaseResendDDNS,
 	}
 }
 
@@ -449,6 +451,40 @@ func (p *process) cmdLeaseDel(ctx context.Context, raw json.RawMessage) control.
 		p.ncr.NameChanges([]engine.Change{{Old: &deleted}})
 	}
 	return control.OK("IPv4 lease deleted.")
+}
+
+// cmdLeaseResendDDNS asks again for the DNS records of the lease at
+// ip-address, as Kea's lease4-resend-ddns does: an add request built
+// from the lease as stored, for when DNS lost them.
+func (p *process) cmdLeaseResendDDNS(ctx context.Context, raw json.RawMessage) control.Response {
+	var a control.Args
+	if isAbsent(raw) || json.Unmarshal(raw, &a) != nil || a == nil {
+		return control.Errorf("Parameters missing or are not a map.")
+	}
+	s, err := a.String("ip-address")
+	if err != nil {
+		return control.Errorf("'ip-address' is missing or not a string.")
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil || !addr.Is4() {
+		return control.Errorf("Invalid IPv4 address specified: %s", s)
+	}
+	if p.ncr == nil || !p.srv.Config().DHCPDDNS.EnableUpdates {
+		return control.Errorf("DNS updates are off (dhcp-ddns enable-updates is false)")
+	}
+	var l lease.Lease
+	ok, err := p.srv.LeaseStore().Get(ctx, addr, &l)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	if !ok {
+		return control.Answer(control.Empty, fmt.Sprintf("No lease found for: %s", addr), nil)
+	}
+	if l.State != lease.StateDefault || !ncr.Wants(&l) {
+		return control.Errorf("the lease of %s asks for no DNS records (no hostname, neither fqdn-fwd nor fqdn-rev, or not in use)", addr)
+	}
+	p.ncr.NameChanges([]engine.Change{{New: &l}})
+	return control.OK(fmt.Sprintf("NameChangeRequest queued for %s, hostname %s", addr, l.Hostname))
 }
 
 // updateDDNSArg reads lease4-del's optional "update-ddns" (false when

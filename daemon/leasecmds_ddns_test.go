@@ -15,7 +15,8 @@ import (
 // TestLeaseDelUpdateDDNS: lease4-del with "update-ddns": true sends the
 // removal of the lease's DNS records, as Kea's does; without it (the
 // form an HA partner sends) nothing is sent, and lease4-add sends
-// nothing either.
+// nothing either. lease4-resend-ddns sends the add of a lease's records
+// again.
 func TestLeaseDelUpdateDDNS(t *testing.T) {
 	needRoot(t)
 	rc, err := ncr.Listen(netip.MustParseAddrPort("127.0.0.1:0"))
@@ -56,5 +57,20 @@ func TestLeaseDelUpdateDDNS(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("lease4-del with update-ddns sent no request")
+	}
+
+	// lease4-resend-ddns asks again for the records of a lease in use.
+	add("192.0.2.103", "again.example.org")
+	p.want("lease4-resend-ddns", map[string]any{"ip-address": "192.0.2.104"}, control.Empty)
+	p.want("lease4-add", map[string]any{"ip-address": "192.0.2.105", "hw-address": "02:00:00:00:00:05"}, control.Success)
+	p.want("lease4-resend-ddns", map[string]any{"ip-address": "192.0.2.105"}, control.Error)
+	p.want("lease4-resend-ddns", map[string]any{"ip-address": "192.0.2.103"}, control.Success)
+	select {
+	case r := <-got:
+		if r.Type != ncr.Add || r.FQDN != "again.example.org." || r.Addr != netip.MustParseAddr("192.0.2.103") {
+			t.Fatalf("lease4-resend-ddns sent %s, want the add of again.example.org. 192.0.2.103", r.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("lease4-resend-ddns sent no request")
 	}
 }
