@@ -80,8 +80,9 @@
 //
 // With dhcp-ddns enable-updates, ncrService turns lease changes into
 // NameChangeRequests: those of clients' messages and reclamations (the
-// engine's NameChanges), and a lease4-del with "update-ddns": true
-// (other lease commands leave DNS alone, as in Kea). They go to
+// engine's NameChanges), a lease4-del with "update-ddns": true, and
+// lease4-resend-ddns (other lease commands leave DNS alone, as in
+// Kea). They go to
 // kea-dhcp-ddns over UDP; or, when the file holds kea-dhcp-ddns's
 // DhcpDdns section beside Dhcp4, to leased's own updater (package
 // dnsupdate), which makes them itself as `leased ddns` does, with no
