@@ -82,13 +82,12 @@
 // NameChangeRequests: those of clients' messages and reclamations (the
 // engine's NameChanges), a lease4-del with "update-ddns": true, and
 // lease4-resend-ddns (other lease commands leave DNS alone, as in
-// Kea). They go to
-// kea-dhcp-ddns over UDP; or, when the file holds kea-dhcp-ddns's
-// DhcpDdns section beside Dhcp4, to leased's own updater (package
-// dnsupdate), which makes them itself as `leased ddns` does, with no
-// second process. Either way they are kept in a journal beside the
-// lease file until sent or made, so that an update owed survives a
-// restart.
+// Kea). They go to kea-dhcp-ddns over UDP; or, when the file holds
+// kea-dhcp-ddns's DhcpDdns section beside Dhcp4, to leased's own
+// updater (package dnsupdate), which makes them itself as `leased ddns`
+// does, with no second process. Either way they are kept in a journal
+// beside the lease file until sent or made, so that an update owed
+// survives a restart.
 //
 // # High availability
 //
