@@ -14,22 +14,16 @@ import (
 
 // ddnsOptions are ddns's flags, kea-dhcp-ddns's.
 type ddnsOptions struct {
-	config      string
-	check       string
-	debug       bool
-	version     bool
-	extended    bool
-	buildReport bool
+	config string
+	check  string
+	keaFlags
 }
 
 func ddnsFlags(fs *flag.FlagSet) func(*env, []string) int {
 	var o ddnsOptions
 	fs.StringVar(&o.config, "c", "", "`file` holding a Kea DhcpDdns configuration (JSON) to serve")
 	fs.StringVar(&o.check, "t", "", "check the configuration `file` and exit")
-	fs.BoolVar(&o.debug, "d", false, "debug logging: every logger at DEBUG level 99")
-	fs.BoolVar(&o.version, "v", false, "print the version and exit")
-	fs.BoolVar(&o.extended, "V", false, "print the extended version and exit")
-	fs.BoolVar(&o.buildReport, "W", false, "print the build report and exit")
+	o.keaFlags.register(fs)
 	return noArgs("ddns", func(e *env, _ []string) int { return ddnsCmd(e, &o) })
 }
 
@@ -38,16 +32,10 @@ func ddnsFlags(fs *flag.FlagSet) func(*env, []string) int {
 // SIGTERM, SIGINT or the shutdown command.
 func ddnsCmd(e *env, o *ddnsOptions) int {
 	info := control.DefaultBuildInfo()
+	if o.printInfo(e, info) {
+		return exitOK
+	}
 	switch {
-	case o.version:
-		fmt.Fprintln(e.stdout, info.Version)
-		return exitOK
-	case o.extended:
-		fmt.Fprintln(e.stdout, info.Extended)
-		return exitOK
-	case o.buildReport:
-		fmt.Fprintln(e.stdout, info.Report)
-		return exitOK
 	case o.config != "" && o.check != "":
 		fmt.Fprintln(e.stderr, "leased ddns: -c and -t exclude each other")
 		return exitUsage

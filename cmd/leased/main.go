@@ -317,15 +317,12 @@ func demoFlags(fs *flag.FlagSet) func(*env, []string) int {
 
 // serveOptions are serve's flags, named as kea-dhcp4 names them.
 type serveOptions struct {
-	config      string
-	check       string
-	checkDeep   string
-	debug       bool
-	version     bool
-	extended    bool
-	buildReport bool
-	serverPort  uint
-	clientPort  uint
+	config     string
+	check      string
+	checkDeep  string
+	serverPort uint
+	clientPort uint
+	keaFlags
 }
 
 func serveFlags(fs *flag.FlagSet) func(*env, []string) int {
@@ -333,10 +330,7 @@ func serveFlags(fs *flag.FlagSet) func(*env, []string) int {
 	fs.StringVar(&o.config, "c", "", "`file` holding a Kea Dhcp4 configuration (JSON) to serve")
 	fs.StringVar(&o.check, "t", "", "check the configuration `file` and exit")
 	fs.StringVar(&o.checkDeep, "T", "", "check the configuration `file` as -t does, also reading the lease database and the control sockets' files, and exit")
-	fs.BoolVar(&o.debug, "d", false, "debug logging: every logger at DEBUG level 99")
-	fs.BoolVar(&o.version, "v", false, "print the version and exit")
-	fs.BoolVar(&o.extended, "V", false, "print the extended version and exit")
-	fs.BoolVar(&o.buildReport, "W", false, "print the build report and exit")
+	o.keaFlags.register(fs)
 	fs.UintVar(&o.serverPort, "p", 67, "UDP `port` to listen on")
 	fs.UintVar(&o.clientPort, "P", 68, "UDP `port` to send replies to clients on")
 	return noArgs("serve", func(e *env, _ []string) int { return serve(e, &o) })
@@ -357,15 +351,7 @@ func serveUsage(e *env) {
 // the PID file.
 func serve(e *env, o *serveOptions) int {
 	info := control.DefaultBuildInfo()
-	switch {
-	case o.version:
-		fmt.Fprintln(e.stdout, info.Version)
-		return exitOK
-	case o.extended:
-		fmt.Fprintln(e.stdout, info.Extended)
-		return exitOK
-	case o.buildReport:
-		fmt.Fprintln(e.stdout, info.Report)
+	if o.printInfo(e, info) {
 		return exitOK
 	}
 	modes := 0
