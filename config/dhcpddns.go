@@ -1,7 +1,6 @@
 package config
 
 import (
-	"cmp"
 	"encoding/base64"
 	"fmt"
 	"net/netip"
@@ -133,17 +132,7 @@ func buildDdns(doc *jsonc.Doc, opts Options) (*DhcpDdns, []Diagnostic, error) {
 			l.errf(root.Pos(), "no \"DhcpDdns\" section: the file must look like { \"DhcpDdns\": { ... } }")
 		}
 	}
-	// Problems are found section by section; report them in file order.
-	fileIndex := map[string]int{}
-	for i, f := range doc.Files {
-		if _, ok := fileIndex[f]; !ok {
-			fileIndex[f] = i
-		}
-	}
-	slices.SortStableFunc(l.diags, func(a, b Diagnostic) int {
-		return cmp.Or(cmp.Compare(fileIndex[a.Pos.File], fileIndex[b.Pos.File]),
-			cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
-	})
+	l.sortDiags(doc.Files)
 	if l.errors > 0 {
 		return nil, l.diags, fmt.Errorf("%w: %d error(s), first: %s", ErrInvalid, l.errors, firstError(l.diags))
 	}

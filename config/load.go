@@ -74,18 +74,7 @@ func build(doc *jsonc.Doc, opts Options) (*Config, []Diagnostic, error) {
 	root := doc.Root
 	l.cfg = &Config{Raw: &root, Files: doc.Files}
 	l.top(&root)
-	// Problems are found scope by scope; report them in file order.
-	// Files sort in the order they were read.
-	fileIndex := map[string]int{}
-	for i, f := range doc.Files {
-		if _, ok := fileIndex[f]; !ok {
-			fileIndex[f] = i
-		}
-	}
-	slices.SortStableFunc(l.diags, func(a, b Diagnostic) int {
-		return cmp.Or(cmp.Compare(fileIndex[a.Pos.File], fileIndex[b.Pos.File]),
-			cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
-	})
+	l.sortDiags(doc.Files)
 	if l.errors == 0 {
 		l.buildClassifier()
 	}
@@ -94,6 +83,22 @@ func build(doc *jsonc.Doc, opts Options) (*Config, []Diagnostic, error) {
 	}
 	l.cfg.Hash = sha256.Sum256(root.AppendJSON(nil, false, true))
 	return l.cfg, l.diags, nil
+}
+
+// sortDiags puts the diagnostics in file order: problems are found
+// scope by scope, and read best in the order of the text. files are the
+// files in the order they were read, which is their order here.
+func (l *loader) sortDiags(files []string) {
+	fileIndex := map[string]int{}
+	for i, f := range files {
+		if _, ok := fileIndex[f]; !ok {
+			fileIndex[f] = i
+		}
+	}
+	slices.SortStableFunc(l.diags, func(a, b Diagnostic) int {
+		return cmp.Or(cmp.Compare(fileIndex[a.Pos.File], fileIndex[b.Pos.File]),
+			cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
 }
 
 func firstError(ds []Diagnostic) string {
