@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's archive, what bench/run drives: perfdhcp (in
-# kea-admin), kea-dhcp4 (kea-dhcp4-server) and dnsmasq (dnsmasq-base, the
+# kea-admin), kea-dhcp4 (kea-dhcp4-server), kea-ctrl-agent and curl (for
+# bench/run ha's pairs) and dnsmasq (dnsmasq-base, the
 # binary without its service). Packages already present are left alone.
 #
 #   sudo bench/deps.sh
@@ -11,7 +12,7 @@
 # the servers inside network namespaces it creates itself.
 set -euo pipefail
 
-packages=(kea-admin kea-dhcp4-server dnsmasq-base iproute2 procps)
+packages=(kea-admin kea-dhcp4-server kea-ctrl-agent dnsmasq-base iproute2 procps curl)
 
 [ "$(id -u)" -eq 0 ] || { echo "bench/deps.sh: must run as root" >&2; exit 1; }
 

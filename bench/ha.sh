@@ -135,8 +135,8 @@ bg_start() {
 # ha_state URL: the state a server of the pair reports in its heartbeat.
 ha_state() {
     ip netns exec "$NS_SRV" curl -s -m 2 -H 'Content-Type: application/json' \
-        -d '{ "command": "ha-heartbeat", "service": [ "dhcp4" ] }' "$1" |
-        jq -r 'if type == "array" then .[0] else . end | .arguments.state // "none"' 2>/dev/null
+        -d '{ "command": "ha-heartbeat", "service": [ "dhcp4" ] }' "$1" 2>/dev/null |
+        grep -o '"state": *"[a-z-]*"' | head -n1 | sed 's/.*"\([a-z-]*\)"$/\1/'
 }
 
 # ha_wait PORT: waits up to 60 s until both servers are hot-standby.
