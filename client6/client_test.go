@@ -495,14 +495,16 @@ type dadAction struct{ failed []netip.Addr }
 
 func (d *dadAction) Apply(context.Context, Event) error { return nil }
 
-func (d *dadAction) DADFailed(_ context.Context, _ string, addrs []netip.Addr) ([]netip.Addr, error) {
-	var out []netip.Addr
-	for _, a := range addrs {
-		if slices.Contains(d.failed, a) {
-			out = append(out, a)
+func (d *dadAction) WatchDAD(_ string, addrs []netip.Addr) (func(context.Context) ([]netip.Addr, error), error) {
+	return func(context.Context) ([]netip.Addr, error) {
+		var out []netip.Addr
+		for _, a := range addrs {
+			if slices.Contains(d.failed, a) {
+				out = append(out, a)
+			}
 		}
-	}
-	return out, nil
+		return out, nil
+	}, nil
 }
 
 // TestDecline: an address whose duplicate address detection failed is
@@ -737,14 +739,16 @@ type slowDAD struct {
 
 func (d *slowDAD) Apply(context.Context, Event) error { return nil }
 
-func (d *slowDAD) DADFailed(ctx context.Context, _ string, addrs []netip.Addr) ([]netip.Addr, error) {
+func (d *slowDAD) WatchDAD(_ string, addrs []netip.Addr) (func(context.Context) ([]netip.Addr, error), error) {
 	d.started <- addrs
-	select {
-	case failed := <-d.result:
-		return failed, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return func(ctx context.Context) ([]netip.Addr, error) {
+		select {
+		case failed := <-d.result:
+			return failed, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}, nil
 }
 
 // TestDADDoesNotBlock: while duplicate address detection of a new

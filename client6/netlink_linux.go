@@ -57,10 +57,11 @@ func (a *NetlinkAction) Apply(ctx context.Context, ev Event) error {
 	return errors.Join(errs...)
 }
 
-// DADFailed polls the interface's addresses until none of addrs is still
-// tentative, and returns those whose detection failed: flagged dadfailed,
-// or gone while tentative.
-func (a *NetlinkAction) DADFailed(ctx context.Context, ifname string, addrs []netip.Addr) ([]netip.Addr, error) {
+// WatchDAD opens a netlink socket in the caller's network namespace; its
+// wait polls the interface's addresses through it until none of addrs is
+// still tentative, and returns those whose detection failed: flagged
+// dadfailed, or gone while tentative.
+func (a *NetlinkAction) WatchDAD(ifname string, addrs []netip.Addr) (func(context.Context) ([]netip.Addr, error), error) {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
 		return nil, fmt.Errorf("netlink: interface %q: %w", ifname, err)
@@ -69,10 +70,16 @@ func (a *NetlinkAction) DADFailed(ctx context.Context, ifname string, addrs []ne
 	if err != nil {
 		return nil, err
 	}
-	defer nl.close()
+	return func(ctx context.Context) ([]netip.Addr, error) {
+		defer nl.close()
+		return nl.waitDAD(ctx, ifname, ifi.Index, addrs)
+	}, nil
+}
+
+func (nl *netlinkConn) waitDAD(ctx context.Context, ifname string, ifindex int, addrs []netip.Addr) ([]netip.Addr, error) {
 	tentative := map[netip.Addr]bool{}
 	for {
-		flags, err := nl.addrFlags(ifi.Index)
+		flags, err := nl.addrFlags(ifindex)
 		if err != nil {
 			return nil, err
 		}

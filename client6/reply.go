@@ -449,9 +449,9 @@ type dadResult struct {
 
 // checkDAD asks a DADChecker Action whether the addresses the binding
 // gained since old are in use on the link (RFC 8415 §18.2.8). The check
-// takes up to DADTimeout, so it runs on a goroutine of its own while the
-// client goes on answering timers, commands and servers; dadDone
-// declines what failed when the answer comes.
+// takes up to DADTimeout, so its wait runs on a goroutine of its own
+// while the client goes on answering timers, commands and servers;
+// dadDone declines what failed when the answer comes.
 func (c *Client) checkDAD(now time.Time, old *Binding) error {
 	dc := dadChecker(c.cfg.Action)
 	if dc == nil || c.cfg.Interface == "" {
@@ -466,12 +466,17 @@ func (c *Client) checkDAD(now time.Time, old *Binding) error {
 	if len(fresh) == 0 {
 		return nil
 	}
+	wait, err := dc.WatchDAD(c.cfg.Interface, fresh)
+	if err != nil {
+		c.log.Warn("could not check duplicate address detection", "addresses", fresh, "error", err)
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.DADTimeout)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		defer cancel()
-		failed, err := dc.DADFailed(ctx, c.cfg.Interface, fresh)
+		failed, err := wait(ctx)
 		select {
 		case c.dad <- dadResult{checked: fresh, failed: failed, err: err}:
 		case <-c.stopping:

@@ -37,7 +37,11 @@ type Store interface {
 // address detection failed for addresses they configured (RFC 8415
 // §18.2.10.1 asks the client to check, and to Decline those in use).
 type DADChecker interface {
-	// DADFailed waits, until ctx ends at the latest, for the detection on
-	// addrs to finish on the interface and returns those found in use.
-	DADFailed(ctx context.Context, ifname string, addrs []netip.Addr) ([]netip.Addr, error)
+	// WatchDAD begins watching the detection on addrs of the interface.
+	// It is called on the client's goroutine, so it sees the network
+	// namespace the client runs in. The wait it returns runs on a
+	// goroutine of its own while the client goes on: it waits, until ctx
+	// ends at the latest, for the detection to finish and returns the
+	// addresses found in use.
+	WatchDAD(ifname string, addrs []netip.Addr) (wait func(ctx context.Context) ([]netip.Addr, error), err error)
 }

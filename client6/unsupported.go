@@ -33,8 +33,8 @@ func (a *NetlinkAction) Apply(ctx context.Context, ev Event) error {
 	return notSupported("the netlink action")
 }
 
-// DADFailed reports that the netlink action is not supported.
-func (a *NetlinkAction) DADFailed(ctx context.Context, ifname string, addrs []netip.Addr) ([]netip.Addr, error) {
+// WatchDAD reports that the netlink action is not supported.
+func (a *NetlinkAction) WatchDAD(ifname string, addrs []netip.Addr) (func(context.Context) ([]netip.Addr, error), error) {
 	return nil, notSupported("checking duplicate address detection")
 }
 
