@@ -157,24 +157,17 @@ func refused(what string, rc int, why string) error {
 // run performs the transaction: forward first, then reverse, each only
 // when its domain matched; a failed forward step ends it.
 func (t *txn) run(ctx context.Context) error {
-	if t.r.Type == ncr.Add {
-		if t.domains[fwd] != nil {
-			if err := t.addForward(ctx); err != nil {
-				return err
-			}
-		}
-		if t.domains[rev] != nil {
-			return t.addReverse(ctx)
-		}
-		return nil
+	forward, reverse := t.addForward, t.addReverse
+	if t.r.Type == ncr.Remove {
+		forward, reverse = t.removeForward, t.removeReverse
 	}
 	if t.domains[fwd] != nil {
-		if err := t.removeForward(ctx); err != nil {
+		if err := forward(ctx); err != nil {
 			return err
 		}
 	}
 	if t.domains[rev] != nil {
-		return t.removeReverse(ctx)
+		return reverse(ctx)
 	}
 	return nil
 }
