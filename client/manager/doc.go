@@ -63,8 +63,11 @@
 // (package control): status, release and renew, the latter two with
 // {"arguments": {"interface": "wan0"}}; status takes an optional
 // interface; config-reload takes none and answers with the interfaces
-// added, removed, restarted and unchanged. `leased ctl` speaks this
-// protocol.
+// added, removed, restarted and unchanged. `leased ctl -s SOCKET status`
+// speaks this protocol and prints status, release and renew answers as
+// lines per interface: the DHCPv4 lease, then the DHCPv6 addresses,
+// prefixes, downstream /64s and times, each with its server and how its
+// client has run (-json prints the answer itself).
 //
 // With "release-on-stop", an interface's lease is released when the
 // manager stops, not when a reload restarts its instance.
