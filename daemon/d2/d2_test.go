@@ -168,42 +168,61 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
+// running is a Run started by runD2 on a configuration file.
+type running struct {
+	file, sock string
+	// listening gets each address Run listens on.
+	listening chan netip.AddrPort
+}
+
+// runD2 writes a configuration for named n, listening on a free port,
+// to a file in a directory of the test's, and runs Run on it until the
+// test ends.
+func runD2(t *testing.T, n *testnet.Named) *running {
+	t.Helper()
+	dir := t.TempDir()
+	r := &running{file: filepath.Join(dir, "d2.json"), sock: filepath.Join(dir, "d2.sock"),
+		listening: make(chan netip.AddrPort, 4)}
+	if err := os.WriteFile(r.file, []byte(Config(n, testnet.FreeUDPPort(t, "127.0.0.1"), r.sock)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{ConfigPath: r.file, Stdout: io.Discard, Stderr: io.Discard,
+			Listening: func(a netip.AddrPort) { r.listening <- a }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return r
+}
+
+// call sends cmd to the control socket.
+func (r *running) call(t *testing.T, cmd string) *control.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := (&control.Client{Target: r.sock}).Call(ctx, cmd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
 // TestReload checks config-reload: a new port is listened on and the
 // requests sent there are made; a file that is not valid keeps the
 // running configuration.
 func TestReload(t *testing.T) {
 	n := testnet.StartNamed(t, testnet.NamedOptions{})
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "d2.sock")
-	file := filepath.Join(dir, "d2.json")
-	if err := os.WriteFile(file, []byte(Config(n, testnet.FreeUDPPort(t, "127.0.0.1"), sock)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	listening := make(chan netip.AddrPort, 2)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{ConfigPath: file, Stdout: io.Discard, Stderr: io.Discard,
-			Listening: func(a netip.AddrPort) { listening <- a }})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	d := runD2(t, n)
+	file, sock := d.file, d.sock
+	listening := d.listening
 	first := <-listening
-	cl := &control.Client{Target: sock}
-	call := func(cmd string) *control.Response {
-		t.Helper()
-		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer ccancel()
-		r, err := cl.Call(cctx, cmd, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	call := func(cmd string) *control.Response { t.Helper(); return d.call(t, cmd) }
 
 	os.WriteFile(file, []byte(`{"DhcpDdns": {"port": "not a port"}}`), 0o644)
 	if r := call("config-reload"); r.Result != control.Error || !strings.Contains(r.Text, "d2.json:1:23") {
@@ -244,37 +263,10 @@ func TestReload(t *testing.T) {
 // must not try to open it a second time.
 func TestReloadAfterPartialFailure(t *testing.T) {
 	n := testnet.StartNamed(t, testnet.NamedOptions{})
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "d2.sock")
-	file := filepath.Join(dir, "d2.json")
-	if err := os.WriteFile(file, []byte(Config(n, testnet.FreeUDPPort(t, "127.0.0.1"), sock)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	listening := make(chan netip.AddrPort, 4)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{ConfigPath: file, Stdout: io.Discard, Stderr: io.Discard,
-			Listening: func(a netip.AddrPort) { listening <- a }})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	<-listening
-	cl := &control.Client{Target: sock}
-	reload := func() *control.Response {
-		t.Helper()
-		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer ccancel()
-		r, err := cl.Call(cctx, "config-reload", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	d := runD2(t, n)
+	<-d.listening
+	file, sock := d.file, d.sock
+	reload := func() *control.Response { t.Helper(); return d.call(t, "config-reload") }
 	// A port some other program holds, for an HTTP control socket.
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
