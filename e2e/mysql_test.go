@@ -1,0 +1,265 @@
+//go:build linux
+
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/leased/leased/dhcpv4"
+	"github.com/leased/leased/internal/mysqltest"
+	"github.com/leased/leased/internal/testnet"
+)
+
+// The MySQL lease-database end to end, on a private MariaDB of the
+// test's (internal/mysqltest) reached through its unix socket, which
+// crosses network namespaces. The server runs in mysqlTZ, a zone with
+// daylight saving time; kea-dhcp4, whose expiry is wall-clock time, runs
+// in the same zone, as it must; leased runs in UTC.
+const mysqlTZ = "Europe/Berlin"
+
+// myLeasedConfig serves srv0 (192.0.2.0/24, and the relay's
+// 198.18.0.0/16) from database db; dbExtra adds lease-database keywords.
+func myLeasedConfig(db mysqltest.DB, sock, dbExtra string) string {
+	return fmt.Sprintf(`{
+  "Dhcp4": {
+    "interfaces-config": { "interfaces": [ "srv0" ] },
+    "control-socket": { "socket-type": "unix", "socket-name": %q },
+    "lease-database": { "type": "mysql", "host": %q, "name": %q, "user": %q, "password": %q %s },
+    "valid-lifetime": 3600, "renew-timer": 900, "rebind-timer": 1800,
+    "cache-threshold": 0,
+    "subnet4": [
+      { "id": 1, "subnet": "192.0.2.0/24", "interface": "srv0", "pools": [ { "pool": "192.0.2.100 - 192.0.2.199" } ] },
+      { "id": 2, "subnet": "198.18.0.0/16", "pools": [ { "pool": "198.18.1.0 - 198.18.255.254" } ] }
+    ]
+  }
+}
+`, sock, db.Socket, db.Name, db.User, db.Password, dbExtra)
+}
+
+// myRow is a lease4 row as stored.
+type myRow struct {
+	hwaddr string // as a MAC, aa:bb:...
+	state  int64
+	expire int64
+}
+
+// myLeaseRows reads the lease4 table of db.
+func myLeaseRows(t *testing.T, s *mysqltest.Server, db string) map[netip.Addr]myRow {
+	t.Helper()
+	conn := s.Open(t, db)
+	rows, err := conn.Query("SELECT address, hwaddr, state, UNIX_TIMESTAMP(expire) FROM lease4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[netip.Addr]myRow{}
+	for rows.Next() {
+		var a, st, exp int64
+		var hw []byte
+		if err := rows.Scan(&a, &hw, &st, &exp); err != nil {
+			t.Fatal(err)
+		}
+		out[dhcpv4.Uint32ToAddr(uint32(a))] = myRow{hwaddr: net.HardwareAddr(hw).String(), state: st, expire: exp}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestMySQL runs leased on a MariaDB lease-database: kea-dhcp4 2.2 and
+// leased take turns on one database and a link, each renewing the
+// other's client, who keeps its address; on-fail holds every ACK while
+// the database is down, and stop-retry-exit stops leased.
+func TestMySQL(t *testing.T) {
+	needs(t, "udhcpc", "kea-dhcp4")
+	s := mysqltest.New(t, mysqltest.Options{TZ: mysqlTZ})
+	p := testnet.NewPair(t)
+
+	t.Run("KeaAndLeased", func(t *testing.T) {
+		hooks := testnet.KeaHooksDir(t, "libdhcp_lease_cmds.so")
+		db := s.NewDB(t)
+		dir := t.TempDir()
+		leasedCfg := myLeasedConfig(db, filepath.Join(dir, "ctl.sock"), "")
+		keaDir := testnet.UnprivilegedDir(t)
+		keaCfg := fmt.Sprintf(`{"Dhcp4": {
+			"interfaces-config": {"interfaces": ["srv0"]},
+			"control-socket": {"socket-type": "unix", "socket-name": %q},
+			"lease-database": {"type": "mysql", "name": %q, "host": "localhost", "user": %q, "password": %q},
+			"valid-lifetime": 3600, "renew-timer": 900, "rebind-timer": 1800,
+			"hooks-libraries": [{"library": %q}],
+			"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "srv0", "pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]},
+			            {"id": 2, "subnet": "198.18.0.0/16", "pools": [{"pool": "198.18.1.0 - 198.18.255.254"}]}],
+			"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": "stdout"}]}]}}`,
+			filepath.Join(keaDir, "kea4.sock"), db.Name, db.User, db.Password, filepath.Join(hooks, "libdhcp_lease_cmds.so"))
+		startKea := func() *testnet.KeaProc {
+			t.Helper()
+			k := testnet.StartKea(t, keaDir, "kea-dhcp4", keaCfg, testnet.KeaOptions{
+				NS: p.Server, Env: []string{"TZ=" + mysqlTZ, "MYSQL_UNIX_PORT=" + db.Socket},
+				AmbientCaps: []uintptr{unix.CAP_NET_RAW, unix.CAP_NET_BIND_SERVICE}})
+			deadline := time.Now().Add(15 * time.Second)
+			for !strings.Contains(k.Output(), "DHCP4_STARTED") {
+				select {
+				case <-k.Done():
+					t.Fatalf("kea-dhcp4 exited: %v%s", k.ExitErr(), testnet.IndentOutput(k.Output()))
+				case <-time.After(50 * time.Millisecond):
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("kea-dhcp4 not started after 15 s%s", testnet.IndentOutput(k.Output()))
+				}
+			}
+			return k
+		}
+
+		// A obtains from leased.
+		srv := startPgLeased(t, p.Server, dir, leasedCfg)
+		ifA, macA := p.AddClientLink(t)
+		a := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifA, testnet.ClientOptions{})
+		la, err := a.Obtain(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row, ok := myLeaseRows(t, s, db.Name)[la.Addr]; !ok || row.hwaddr != macA.String() || row.state != 0 {
+			t.Fatalf("lease4 row of %v: %+v (found %t), want %v in state 0", la.Addr, row, ok, macA)
+		}
+		srv.stop()
+
+		// Kea renews A's lease, and leases B.
+		kea := startKea()
+		time.Sleep(1100 * time.Millisecond)
+		before := myLeaseRows(t, s, db.Name)[la.Addr]
+		ra, err := a.Renew(t.Context())
+		if err != nil {
+			t.Fatalf("A's renewal with Kea: %v", err)
+		}
+		if ra.Addr != la.Addr {
+			t.Fatalf("A renewed with Kea to %v, had %v from leased", ra.Addr, la.Addr)
+		}
+		after := myLeaseRows(t, s, db.Name)[la.Addr]
+		if after.expire <= before.expire || after.hwaddr != macA.String() {
+			t.Errorf("A's row after Kea's renewal: %+v, before %+v", after, before)
+		}
+		// Kea's expiry is the instant of its renewal: its wall clock and
+		// the server's zone agree.
+		if now := time.Now().Unix(); after.expire < now+3600-5 || after.expire > now+3600 {
+			t.Errorf("Kea stored A's expiry as %d, %d s from now + 3600", after.expire, after.expire-now-3600)
+		}
+		ifB, macB := p.AddClientLink(t)
+		b := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifB, testnet.ClientOptions{})
+		lb, err := b.Obtain(t.Context())
+		if err != nil {
+			t.Fatalf("B from Kea: %v", err)
+		}
+		if lb.Addr == la.Addr {
+			t.Fatalf("Kea gave B %v, A's address", lb.Addr)
+		}
+		kea.Stop()
+
+		// leased renews B's lease, which Kea wrote, and shows it.
+		srv = startPgLeased(t, p.Server, dir, leasedCfg)
+		r := srv.call("lease4-get", map[string]any{"ip-address": lb.Addr.String()})
+		if r.Result != 0 || !strings.Contains(raw(r), macB.String()) {
+			t.Errorf("leased's lease4-get of Kea's lease %v: %d %s", lb.Addr, r.Result, raw(r))
+		}
+		time.Sleep(1100 * time.Millisecond)
+		before = myLeaseRows(t, s, db.Name)[lb.Addr]
+		rb, err := b.Renew(t.Context())
+		if err != nil {
+			t.Fatalf("B's renewal with leased: %v", err)
+		}
+		if rb.Addr != lb.Addr {
+			t.Fatalf("B renewed with leased to %v, had %v from Kea", rb.Addr, lb.Addr)
+		}
+		if after := myLeaseRows(t, s, db.Name)[lb.Addr]; after.expire <= before.expire || after.hwaddr != macB.String() {
+			t.Errorf("B's row after leased's renewal: %+v, before %+v", after, before)
+		}
+		cg := raw(srv.call("config-get", nil))
+		if !strings.Contains(cg, `"mysql"`) || strings.Contains(cg, db.Password) {
+			t.Errorf("config-get: %s", cg)
+		}
+		srv.stop()
+		if strings.Contains(srv.proc.Output(), db.Password) {
+			t.Error("the log shows the database password")
+		}
+	})
+
+	r, err := newRelay(p.Client, p.RelayAddr, p.ServerAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := uint32(0)
+	dora := func() error {
+		n++
+		_, err := r.dora(t.Context(), macFor(0xc3, n), 300*time.Millisecond, 2)
+		return err
+	}
+
+	t.Run("serve-retry-continue", func(t *testing.T) {
+		db := s.NewDB(t)
+		dir := t.TempDir()
+		srv := startPgLeased(t, p.Server, dir, myLeasedConfig(db, filepath.Join(dir, "ctl.sock"),
+			`, "on-fail": "serve-retry-continue", "connect-timeout": 1`))
+		if err := dora(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Crash(); err != nil {
+			t.Fatal(err)
+		}
+		if err := dora(); err == nil {
+			t.Error("a client was acknowledged with the database down")
+		}
+		if srv.proc.Exited() {
+			t.Fatalf("leased exited with serve-retry-continue: %v", srv.proc.ExitErr())
+		}
+		if err := s.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for dora() != nil {
+			if time.Now().After(deadline) {
+				t.Fatal("no ACK 20 s after the database came back")
+			}
+		}
+		srv.stop()
+	})
+
+	t.Run("stop-retry-exit", func(t *testing.T) {
+		db := s.NewDB(t)
+		dir := t.TempDir()
+		srv := startPgLeased(t, p.Server, dir, myLeasedConfig(db, filepath.Join(dir, "ctl.sock"), ""))
+		if err := dora(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Crash(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if err := s.Restart(); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		if err := dora(); err == nil {
+			t.Error("a client was acknowledged with the database down")
+		}
+		select {
+		case <-srv.proc.Done():
+		case <-time.After(15 * time.Second):
+			t.Fatal("leased still running 15 s after the database went away")
+		}
+		if code := exitCode(srv.proc.ExitErr()); code != 1 {
+			t.Errorf("exit status %d (%v), want 1", code, srv.proc.ExitErr())
+		}
+		if out := srv.proc.Output(); !strings.Contains(out, "lease database connection lost and reconnection is not configured") {
+			t.Errorf("the log does not say why leased stopped")
+		}
+	})
+}
