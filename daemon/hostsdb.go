@@ -168,10 +168,7 @@ func parseHostKey(command string, raw json.RawMessage) (hostKey, control.Args, e
 	if err != nil {
 		return k, nil, err
 	}
-	if !a.Has("subnet-id") {
-		return k, nil, errors.New("missing parameter 'subnet-id'")
-	}
-	if k.subnet, err = a.Uint32("subnet-id"); err != nil {
+	if k.subnet, err = requiredUint32(a, "subnet-id"); err != nil {
 		return k, nil, err
 	}
 	if a.Has("ip-address") {
@@ -198,6 +195,15 @@ func parseHostKey(command string, raw json.RawMessage) (hostKey, control.Args, e
 	}
 	k.id = hosts.Identifier{Type: t, Value: id}
 	return k, a, nil
+}
+
+// requiredUint32 reads the host commands' mandatory integer key, with
+// Kea's text when it is absent.
+func requiredUint32(a control.Args, key string) (uint32, error) {
+	if !a.Has(key) {
+		return 0, fmt.Errorf("missing parameter '%s'", key)
+	}
+	return a.Uint32(key)
 }
 
 // lookup finds the reservation k names in the configuration (memory) or
@@ -325,10 +331,7 @@ func (p *process) cmdReservationGetAll(ctx context.Context, raw json.RawMessage)
 	if err != nil {
 		return control.Errorf("%v", err)
 	}
-	if !a.Has("subnet-id") {
-		return control.Errorf("missing parameter 'subnet-id'")
-	}
-	id, err := a.Uint32("subnet-id")
+	id, err := requiredUint32(a, "subnet-id")
 	if err != nil {
 		return control.Errorf("%v", err)
 	}
@@ -373,10 +376,7 @@ func (p *process) cmdReservationGetPage(ctx context.Context, raw json.RawMessage
 	if err != nil {
 		return control.Errorf("%v", err)
 	}
-	if !a.Has("limit") {
-		return control.Errorf("missing parameter 'limit'")
-	}
-	limit, err := a.Uint32("limit")
+	limit, err := requiredUint32(a, "limit")
 	if err != nil {
 		return control.Errorf("%v", err)
 	}
