@@ -38,12 +38,10 @@ func mysqlOptions(cfg *config.Config, h pgsqlHooks) (mysql.Options, error) {
 		o.ConnectTimeout = 5 * time.Second
 	}
 	if db.PasswordFile != "" {
-		b, err := regularfile.ReadLimited(db.PasswordFile, 4096)
-		if err != nil {
-			return o, fmt.Errorf("lease-database password-file: %w", err)
+		var err error
+		if o.Password, err = passwordFile(db.PasswordFile); err != nil {
+			return o, err
 		}
-		line, _, _ := bufio.NewReader(bytes.NewReader(b)).ReadLine()
-		o.Password = string(line)
 	}
 	poolsOf := func() *config.Config { return cfg }
 	if h.config != nil {
@@ -81,6 +79,17 @@ func openMysql(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsq
 		case <-time.After(wait):
 		}
 	}
+}
+
+// passwordFile is the password in path: its first line, as Kea reads
+// lease-database's password-file.
+func passwordFile(path string) (string, error) {
+	b, err := regularfile.ReadLimited(path, 4096)
+	if err != nil {
+		return "", fmt.Errorf("lease-database password-file: %w", err)
+	}
+	line, _, _ := bufio.NewReader(bytes.NewReader(b)).ReadLine()
+	return string(line), nil
 }
 
 // sqlDesc names a SQL lease database for logs, without the password.

@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/control"
-	"github.com/leased/leased/internal/regularfile"
 	"github.com/leased/leased/lease/pgsql"
 )
 
@@ -47,12 +44,10 @@ func pgsqlOptions(cfg *config.Config, h pgsqlHooks) (pgsql.Options, error) {
 		o.ConnectTimeout = 5 * time.Second
 	}
 	if db.PasswordFile != "" {
-		b, err := regularfile.ReadLimited(db.PasswordFile, 4096)
-		if err != nil {
-			return o, fmt.Errorf("lease-database password-file: %w", err)
+		var err error
+		if o.Password, err = passwordFile(db.PasswordFile); err != nil {
+			return o, err
 		}
-		line, _, _ := bufio.NewReader(bytes.NewReader(b)).ReadLine()
-		o.Password = string(line)
 	}
 	poolsOf := func() *config.Config { return cfg }
 	if h.config != nil {
