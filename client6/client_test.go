@@ -369,6 +369,9 @@ func TestResumeConfirm(t *testing.T) {
 	})
 }
 
+// TestResumeConfirmNotOnLink: NotOnLink and no Success by the end of the
+// Confirm's retransmission timeout: the stored addresses go and the
+// client solicits.
 func TestResumeConfirmNotOnLink(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := naPD
@@ -380,7 +383,33 @@ func TestResumeConfirmNotOnLink(t *testing.T) {
 		if ev.Binding != nil || !slices.Equal(ev.Old.Addrs(), []netip.Addr{addr1}) {
 			t.Errorf("not-on-link event %+v", ev)
 		}
+		if d := time.Since(cnf.at); d > cnfTimeout*11/10 {
+			t.Errorf("acted on NotOnLink %v after the Confirm, want within its RT", d)
+		}
 		h.expect(dhcpv6.Solicit)
+	})
+}
+
+// TestResumeConfirmNotOnLinkAndSuccess: one server says NotOnLink,
+// another Success: the client keeps its addresses (RFC 8415 §18.2.10.2:
+// a Success wins, NotOnLink counts only when no server confirms).
+func TestResumeConfirmNotOnLinkAndSuccess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := naPD
+		cfg.Resume = resumeBinding(time.Now(), false, 300*time.Second)
+		h := start(t, cfg)
+		cnf := h.expect(dhcpv6.Confirm)
+		h.answerFrom(otherDUID, cnf, dhcpv6.Reply, func(b *dhcpv6.Builder) { b.AddStatus(dhcpv6.StatusNotOnLink, "elsewhere") })
+		time.Sleep(500 * time.Millisecond)
+		h.answer(cnf, dhcpv6.Reply, nil) // no status: success
+		ev := h.event(EventConfirm)
+		if !slices.Equal(ev.Binding.Addrs(), []netip.Addr{addr1}) {
+			t.Errorf("confirmed %v", ev.Binding.Addrs())
+		}
+		if st := h.status(); st.State != StateBound || !slices.Equal(st.Binding.Addrs(), []netip.Addr{addr1}) {
+			t.Errorf("after the Success: %v %v", st.State, st.Binding)
+		}
+		h.expect(dhcpv6.Renew) // at the stored T1, no Solicit before
 	})
 }
 

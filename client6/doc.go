@@ -62,8 +62,10 @@
 // (Config.Resume) drops the expired leases first, then, as §18.2.12 asks
 // of a client that may be on another link: with a delegated prefix it
 // sends a Rebind for all IAs (with Confirm's timing), with addresses only
-// a Confirm. It keeps the leases if nobody answers, discards them on
-// NotOnLink, and never solicits while one is valid. With
+// a Confirm. It keeps the leases if nobody answers, discards them when a
+// server says NotOnLink and none says Success within the retransmission
+// timeout, and never solicits while one is valid. Duplicate address
+// detection runs beside the client, which goes on meanwhile. With
 // ReconfigureAccept it obeys a server's Reconfigure that carries a valid
 // HMAC under the key the server gave (RFC 8415 §20.4).
 //

@@ -26,6 +26,10 @@ type exchange struct {
 	// resumed marks the Rebind after a restart, whose failure keeps the
 	// stored leases instead of letting them lapse.
 	resumed bool
+	// notOnLink is set when a server answered this Confirm with
+	// NotOnLink; the client waits out the current retransmission timeout
+	// for another server's Success before it acts on it.
+	notOnLink bool
 }
 
 // begin picks the first exchange: Information-request for a stateless
@@ -173,6 +177,14 @@ func (c *Client) step(now time.Time) error {
 		if !now.Before(c.binding.RebindAt()) {
 			c.startRebind(now, false)
 			return nil
+		}
+		c.retransmit(now)
+	case StateConfirming:
+		if c.ex.notOnLink {
+			return c.confirmedNotOnLink(now)
+		}
+		if c.ex.count > 0 && c.exhausted(now) {
+			return c.exchangeFailed(now)
 		}
 		c.retransmit(now)
 	case StateSoliciting:

@@ -402,7 +402,11 @@ func readConfig(b *Binding, o dhcpv6.Options) {
 	b.NTP, b.NTPNames, _ = o.NTPServers(nil, nil)
 }
 
-// confirmReply handles the Reply to a Confirm (RFC 8415 §18.2.10.2).
+// confirmReply handles a Reply to a Confirm (RFC 8415 §18.2.10.2): one
+// that says Success, or nothing, confirms the addresses whatever other
+// servers say; NotOnLink counts only if no server says Success, so the
+// client waits for the end of the current retransmission timeout before
+// acting on it (confirmedNotOnLink). Other statuses are no answer.
 func (c *Client) confirmReply(now time.Time, o dhcpv6.Options) error {
 	switch code, msg, _ := o.Status(); code {
 	case dhcpv6.StatusSuccess:
@@ -410,15 +414,23 @@ func (c *Client) confirmReply(now time.Time, o dhcpv6.Options) error {
 		c.toBound(now)
 		return c.apply(EventConfirm, c.binding, nil)
 	case dhcpv6.StatusNotOnLink:
-		c.log.Info("stored addresses are not on this link; soliciting", "addresses", c.binding.Addrs(), "message", msg)
-		old := c.binding
-		c.binding = nil
-		c.storeRemove()
-		if err := c.apply(EventNotOnLink, nil, old); err != nil {
-			return err
-		}
-		c.toInit(now, 0)
+		c.log.Info("server says the stored addresses are not on this link", "addresses", c.binding.Addrs(), "message", msg)
+		c.ex.notOnLink = true
 	}
+	return nil
+}
+
+// confirmedNotOnLink discards the stored addresses that a server said are
+// not on this link, no server having confirmed them, and solicits.
+func (c *Client) confirmedNotOnLink(now time.Time) error {
+	c.log.Info("stored addresses are not on this link; soliciting", "addresses", c.binding.Addrs())
+	old := c.binding
+	c.binding = nil
+	c.storeRemove()
+	if err := c.apply(EventNotOnLink, nil, old); err != nil {
+		return err
+	}
+	c.toInit(now, 0)
 	return nil
 }
 
