@@ -716,12 +716,15 @@ func (m *Machine) communicationRecovery(now time.Time) {
 }
 
 // BacklogFlushed reports the end of a TaskFlushBacklog: every queued update
-// delivered moves to the normal state; a failure asks for ha-reset.
+// delivered moves to the normal state; a failure asks for ha-reset, as
+// does a backlog that overflowed while it was being sent (clients are
+// served during the flush, and an update that found the backlog full
+// never reaches the partner).
 func (m *Machine) BacklogFlushed(now time.Time, ok bool) {
 	if m.state != StateCommunicationRecovery || m.task != TaskFlushBacklog {
 		return
 	}
-	if ok {
+	if ok && !m.backlogOverflown {
 		m.enter(now, m.normalState(), false)
 		return
 	}

@@ -372,6 +372,23 @@ func TestCommunicationRecovery(t *testing.T) {
 	m.BacklogFlushed(now, true)
 	want(t, m, StateLoadBalancing)
 
+	// Updates that found the backlog full while it was being sent never
+	// reach the partner: a reset, not the normal state.
+	m, now = start()
+	m.LeasesCommitted(now)
+	m.HeartbeatDone(now, ok(StateCommunicationRecovery, now))
+	if m.Pending() != TaskFlushBacklog {
+		t.Fatalf("task %s", m.Pending())
+	}
+	for range 2 {
+		m.LeasesCommitted(now)
+	}
+	m.BacklogFlushed(now, true)
+	want(t, m, StateCommunicationRecovery)
+	if m.Pending() != TaskSendReset {
+		t.Fatalf("backlog overflowed during the flush: task %s", m.Pending())
+	}
+
 	// A failed flush asks for a reset.
 	m, now = start()
 	m.HeartbeatDone(now, ok(StateLoadBalancing, now))
