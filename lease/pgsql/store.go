@@ -567,25 +567,9 @@ func (s *Store) WipeSubnet(ctx context.Context, subnetID uint32, _ lease.Durabil
 // table leaves out, from an indexed count. With PoolID each lease's address
 // must be seen, so every row is read: a cost that grows with the leases.
 func (s *Store) Stats(ctx context.Context) (map[lease.PoolKey]lease.Counts, error) {
-	out := map[lease.PoolKey]lease.Counts{}
-	// poolOrAddr is the pool in schema 34.0, else the address when
-	// PoolID gives the pools.
-	add := func(subnet, poolOrAddr, state, n int64) error {
-		if subnet < 0 || subnet > 0xffffffff || poolOrAddr < 0 || poolOrAddr > 0xffffffff || state < 0 || state > int64(lease.StateReleased) {
-			return fmt.Errorf("lease4 statistics: subnet_id %d, pool or address %d or state %d out of range", subnet, poolOrAddr, state)
-		}
-		k := lease.PoolKey{SubnetID: uint32(subnet)}
-		switch {
-		case s.sql.poolColumns:
-			k.PoolID = uint32(poolOrAddr)
-		case s.poolID != nil:
-			k.PoolID = s.poolID(k.SubnetID, dhcpv4.Uint32ToAddr(uint32(poolOrAddr)))
-		}
-		c := out[k]
-		c.Add(lease.State(state), int(n))
-		out[k] = c
-		return nil
-	}
+	// The second column is the pool in schema 34.0, else the address
+	// when PoolID gives the pools.
+	st := sqlstore.Stats{PoolColumn: s.sql.poolColumns, PoolID: s.poolID, Counts: map[lease.PoolKey]lease.Counts{}}
 	q := s.sql.stats
 	if s.poolID != nil && !s.sql.poolColumns {
 		q = sqlStatsRows
@@ -596,15 +580,12 @@ func (s *Store) Stats(ctx context.Context) (map[lease.PoolKey]lease.Counts, erro
 	}
 	var subnet, poolOrAddr, state, n int64
 	_, err = pgx.ForEachRow(rows, []any{&subnet, &poolOrAddr, &state, &n}, func() error {
-		if n == 0 {
-			return nil
-		}
-		return add(subnet, poolOrAddr, state, n)
+		return st.Add(subnet, poolOrAddr, state, n)
 	})
 	if err != nil {
 		return nil, s.fail("statistics", err)
 	}
-	return out, nil
+	return st.Counts, nil
 }
 
 // Len returns the number of leases.
