@@ -145,11 +145,16 @@ func (ia *IA) shortest() (pref, valid time.Duration, ok bool) {
 // or 0.5 and 0.8 of the shortest preferred lifetime when the server left
 // them to the client (RFC 8415 §14.2, §21.4); Infinite for never. When
 // the server gave only one of them, the one the client picks stays on
-// its side of it, so that T1 never comes after T2.
+// its side of it, so that T1 never comes after T2. Leases already
+// deprecated (a preferred lifetime of 0) count by their valid lifetime,
+// or the client would renew again the moment each Reply came.
 func (ia *IA) times() (t1, t2 time.Duration) {
-	pref, _, ok := ia.shortest()
+	pref, valid, ok := ia.shortest()
 	if !ok {
 		return Infinite, Infinite
+	}
+	if pref == 0 {
+		pref = valid
 	}
 	chosen := func(num int64) time.Duration {
 		if pref >= Infinite {

@@ -3,6 +3,7 @@ package client6
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -102,7 +103,8 @@ func checkTransmissions(t *testing.T, h *harness, mt dhcpv6.MessageType, n int, 
 // TestServerTimesZero: T1 and T2 of 0 leave the times to the client,
 // 0.5 and 0.8 of the shortest preferred lifetime (§14.2, §21.4); with
 // only one of them 0, the one the client picks stays on its side of the
-// other (T1 never after T2).
+// other (T1 never after T2); deprecated leases count by their valid
+// lifetime.
 func TestServerTimesZero(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
@@ -116,9 +118,14 @@ func TestServerTimesZero(t *testing.T) {
 		{"T2 0, T1 above 0.8", 95 * time.Second, 0, 95 * time.Second, 95 * time.Second},
 		{"T2 0, T1 below 0.8", 20 * time.Second, 0, 20 * time.Second, 80 * time.Second},
 		{"both given", 20 * time.Second, 40 * time.Second, 20 * time.Second, 40 * time.Second},
+		{"deprecated: by the valid lifetime", 0, 0, 100 * time.Second, 160 * time.Second},
 	} {
+		pref := 100 * time.Second
+		if strings.HasPrefix(tc.name, "deprecated") {
+			pref = 0
+		}
 		b := &Binding{IANA: []IA{{IAID: 1, T1: tc.t1, T2: tc.t2, Received: t0,
-			Addresses: []Address{{Addr: addr1, Preferred: 100 * time.Second, Valid: 200 * time.Second}}}}}
+			Addresses: []Address{{Addr: addr1, Preferred: pref, Valid: 200 * time.Second}}}}}
 		if got, want := b.RenewAt(), t0.Add(tc.wantT1); !got.Equal(want) {
 			t.Errorf("%s: RenewAt %v, want %v", tc.name, got.Sub(t0), tc.wantT1)
 		}
