@@ -224,14 +224,12 @@ func (s *haService) runTask(ctx context.Context, task ha.Task) {
 		})
 	case ha.TaskFlushBacklog:
 		err := s.flushBacklog(ctx, c)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || err == nil {
 			return
 		}
-		if err != nil {
-			s.log.Error("high availability: sending the queued lease updates failed", "peer", c.Peer().Name, "error", err)
-		}
+		s.log.Error("high availability: sending the queued lease updates failed", "peer", c.Peer().Name, "error", err)
 		s.do(func(now time.Time) control.Response {
-			s.m.BacklogFlushed(now, err == nil)
+			s.m.BacklogFlushed(now, false)
 			return control.Response{}
 		})
 	case ha.TaskSendReset:
@@ -368,22 +366,38 @@ func (s *haService) applyLease(ctx context.Context, l *lease.Lease) error {
 }
 
 // flushBacklog sends the queued lease updates to the partner, in order,
-// one at a time, as Kea does on leaving communication-recovery.
+// as Kea does on leaving communication-recovery, until none is left:
+// clients are served meanwhile and queue theirs behind, so the machine
+// is told the flush succeeded (and leaves the state, which drops the
+// backlog) under the same lock in which the backlog was found empty.
+// A failure is left to the caller to report.
 func (s *haService) flushBacklog(ctx context.Context, c *ha.Client) error {
-	s.mu.Lock()
-	queued := s.backlog
-	s.mu.Unlock()
-	for i, ch := range queued {
-		if err := s.sendChange(ctx, c, ch); err != nil {
-			return fmt.Errorf("queued update %d of %d (%v): %w", i+1, len(queued), changeAddr(ch), err)
+	sent := 0
+	for {
+		now := s.now()
+		s.mu.Lock()
+		queued := s.backlog
+		if len(queued) == 0 {
+			s.m.BacklogFlushed(now, true)
+			s.sync(now)
+			s.mu.Unlock()
+			return nil
 		}
+		s.mu.Unlock()
+		for i, ch := range queued {
+			if err := s.sendChange(ctx, c, ch); err != nil {
+				return fmt.Errorf("queued update %d (%v): %w", sent+i+1, changeAddr(ch), err)
+			}
+		}
+		sent += len(queued)
+		s.mu.Lock()
+		// Unless the machine left the state meanwhile (and the backlog
+		// went with it), what was sent is still the backlog's head.
+		if len(s.backlog) >= len(queued) && s.backlog[0] == queued[0] {
+			s.backlog = s.backlog[len(queued):]
+		}
+		s.mu.Unlock()
 	}
-	s.mu.Lock()
-	if len(s.backlog) >= len(queued) {
-		s.backlog = s.backlog[len(queued):]
-	}
-	s.mu.Unlock()
-	return nil
 }
 
 // haChange is one lease change for a peer: del sends lease4-del of l,

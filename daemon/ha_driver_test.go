@@ -170,3 +170,81 @@ func TestHASyncLeases(t *testing.T) {
 		t.Errorf("commands to the partner in a failed sync:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestHAFlushBacklogDrains sends a communication-recovery backlog to a
+// partner while clients keep queueing updates: the flush goes on until
+// the backlog is empty, in order, so that the updates queued while it
+// ran are not dropped with the backlog when the machine leaves the state.
+func TestHAFlushBacklogDrains(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		got  []string
+		hold = make(chan struct{})
+		held = make(chan struct{})
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var cmd control.Command
+		if err := json.NewDecoder(r.Body).Decode(&cmd); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var a struct {
+			IP string `json:"ip-address"`
+		}
+		json.Unmarshal(cmd.Arguments, &a)
+		mu.Lock()
+		got = append(got, cmd.Command+" "+a.IP)
+		first := len(got) == 1
+		mu.Unlock()
+		if first {
+			close(held)
+			<-hold
+		}
+		b, _ := ha.EncodeAnswer(control.OK("IPv4 lease updated."))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	}))
+	defer srv.Close()
+	params := fmt.Sprintf(`{"high-availability": [{"this-server-name": "server2", "mode": "load-balancing", "delayed-updates-limit": 10,
+		"peers": [{"name": "server1", "url": "%s/", "role": "primary"},
+		          {"name": "server2", "url": "http://127.0.0.2:8000/", "role": "secondary"}]}]}`, srv.URL)
+	cfg, err := ha.Parse([]byte(params), ha.Options{Dialect: ha.Kea22})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newHAService(cfg, slog.New(slog.DiscardHandler), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ha.NewClient(cfg.Relationships[0].Peer("server1"), ha.Kea22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s.slots = map[string]chan struct{}{"server1": make(chan struct{}, haInFlight)}
+	queue := func(addr string) {
+		l := testLease(addr, 1, 100)
+		s.mu.Lock()
+		s.backlog = append(s.backlog, haChange{l: &l})
+		s.mu.Unlock()
+	}
+	queue("192.0.2.10")
+	done := make(chan error, 1)
+	go func() { done <- s.flushBacklog(context.Background(), c) }()
+	<-held
+	queue("192.0.2.11") // a client served while the first update is under way
+	queue("192.0.2.12")
+	close(hold)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := "lease4-update 192.0.2.10, lease4-update 192.0.2.11, lease4-update 192.0.2.12"
+	mu.Lock()
+	defer mu.Unlock()
+	if g := strings.Join(got, ", "); g != want {
+		t.Errorf("updates the partner received:\n%s\nwant\n%s", g, want)
+	}
+	if len(s.backlog) != 0 {
+		t.Errorf("%d updates left in the backlog", len(s.backlog))
+	}
+}
