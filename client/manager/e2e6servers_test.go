@@ -32,7 +32,7 @@ func newEnv6(t *testing.T, n *testnet.Net6, dhcp6 map[string]any) *env {
 		"lease-directory": e.leases,
 		"control-socket":  map[string]any{"socket-type": "unix", "socket-name": e.sock},
 		"restart-backoff": map[string]any{"initial": 0.3, "max": 1.2, "reset-after": 60},
-		"interfaces": []any{map[string]any{"interface": testnet.Net6ClientIf, "dhcp4": false, "dhcp6": dhcp6}},
+		"interfaces":      []any{map[string]any{"interface": testnet.Net6ClientIf, "dhcp4": false, "dhcp6": dhcp6}},
 	}})
 	if err := os.WriteFile(e.cfg, b, 0o644); err != nil {
 		t.Fatal(err)
