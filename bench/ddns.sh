@@ -34,6 +34,11 @@
 # script samples it every second during the run. After perfdhcp ends the
 # script waits until UpdateDone has not moved for 2 s (at most 30 s), and
 # then counts the A and PTR records in the zones (dig AXFR with the key).
+# names/s is the A records over the seconds from the start of perfdhcp's
+# run until UpdateDone last moved (until its end when it never did):
+# the names named completed a second. UPDATE messages are fewer than the
+# records' steps: leased merges the steps waiting for one zone into one
+# message (dnsupdate's batching).
 #
 # Figures per point: perfdhcp's (as bench/run serve), named's UPDATEs
 # completed per second during the perfdhcp run, their total after the
@@ -205,7 +210,7 @@ JSON
 
 # point SERVER RATE REP: one point on a fresh named and a fresh leased.
 point() {
-    local server=$1 rate=$2 rep=$3 raw dir pid q f sampler d0 d1 prev stable a ptr dropped alive=yes mode=off npid nt0 nt1 lt0 lt1 cur
+    local server=$1 rate=$2 rep=$3 raw dir pid q f sampler d0 d1 prev stable a ptr dropped alive=yes mode=off npid nt0 nt1 lt0 lt1 cur t0 tl
     raw="$outdir/raw/$server-r$rate-$rep.txt"
     [ "$server" = leased-ddns ] && mode=on
     q=$(wait_quiet)
@@ -223,9 +228,11 @@ point() {
     d0=$(update_done)
     npid=$(cat "$WORK/named/server.pid")
     nt0=$(cpu_ticks "$npid") lt0=$(cpu_ticks "$pid")
+    t0=$(date +%s.%N)
     perf_run "$raw" "$rate" "$secs" "$CLIENTS" -o "12,$HOSTNAME_HEX" || die "perfdhcp failed against $server at $rate/s (report: $raw)"
     d1=$(update_done)
     nt1=$(cpu_ticks "$npid") lt1=$(cpu_ticks "$pid")
+    tl=$(date +%s.%N)
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
     pid_alive "$pid" || alive=no
@@ -235,7 +242,7 @@ point() {
         [ "$mode" = on ] || break
         sleep 1
         cur=$(update_done)
-        if [ "$cur" = "$prev" ]; then stable=$((stable + 1)); else stable=0; fi
+        if [ "$cur" = "$prev" ]; then stable=$((stable + 1)); else stable=0 tl=$(date +%s.%N); fi
         prev=$cur
         [ "$stable" -ge 2 ] && break
     done
@@ -250,7 +257,7 @@ point() {
     stop_named
     [ "$alive" = yes ] || die "$server exited during the run at $rate/s (log: $outdir/raw/$server-r$rate-$rep.server.out)"
     f=$(perf_fields "$raw" "$secs")
-    echo "RUN server=$server rate=$rate rep=$rep $f upd_run=$((d1 - d0)) upd_ps=$(awk -v n=$((d1 - d0)) -v s="$secs" 'BEGIN { printf "%.1f", n / s }') upd_total=$prev a_records=$a ptr_records=$ptr queue_dropped=$dropped $(awk -v n=$((nt1 - nt0)) -v l=$((lt1 - lt0)) -v t="$(getconf CLK_TCK)" -v s="$secs" \
+    echo "RUN server=$server rate=$rate rep=$rep $f upd_run=$((d1 - d0)) upd_ps=$(awk -v n=$((d1 - d0)) -v s="$secs" 'BEGIN { printf "%.1f", n / s }') upd_total=$prev names_ps=$(awk -v a="$a" -v t0="$t0" -v t1="$tl" 'BEGIN { printf "%.1f", a / (t1 - t0) }') a_records=$a ptr_records=$ptr queue_dropped=$dropped $(awk -v n=$((nt1 - nt0)) -v l=$((lt1 - lt0)) -v t="$(getconf CLK_TCK)" -v s="$secs" \
         'BEGIN { printf "named_cpu_pct=%.0f leased_cpu_pct=%.0f", 100 * n / t / s, 100 * l / t / s }') ${q// /_}" |
         tee -a "$runs" >&2
 }
@@ -269,16 +276,16 @@ medians() {
         for (i = 2; i <= NF; i++) { j = index($i, "="); if (j) f[substr($i, 1, j - 1)] = substr($i, j + 1) }
         if (f["server"] != s) next
         r = f["rate"]; if (!(r in seen)) { seen[r] = 1; order[++n] = r }
-        split("lps drop_pct sent_ps ra_avg_ms upd_ps upd_total a_records ptr_records queue_dropped named_cpu_pct leased_cpu_pct", ks, " ")
+        split("lps drop_pct sent_ps ra_avg_ms upd_ps upd_total a_records ptr_records queue_dropped named_cpu_pct leased_cpu_pct names_ps", ks, " ")
         for (k in ks) v[ks[k], r] = v[ks[k], r] " " f[ks[k]]
         runs[r] = runs[r] " " f["lps"] "/" f["drop_pct"] "%"
     }
     END {
         for (i = 1; i <= n; i++) {
             r = order[i]
-            printf "%s %s %s %s %s %s %s %s %s %s %s %s%s\n", r, med("lps", r), med("drop_pct", r), med("sent_ps", r), med("ra_avg_ms", r),
+            printf "%s %s %s %s %s %s %s %s %s %s %s %s %s%s\n", r, med("lps", r), med("drop_pct", r), med("sent_ps", r), med("ra_avg_ms", r),
                 med("upd_ps", r), med("upd_total", r), med("a_records", r), med("ptr_records", r), med("queue_dropped", r),
-                med("named_cpu_pct", r), med("leased_cpu_pct", r), runs[r]
+                med("named_cpu_pct", r), med("leased_cpu_pct", r), med("names_ps", r), runs[r]
         }
     }' "$runs"
 }
@@ -318,10 +325,10 @@ out
 for server in leased leased-ddns; do
     out "### $server$([ "$server" = leased-ddns ] && echo ': in-process DNS updates to named' || echo ': names, no DNS updates')"
     out
-    out "| offered DORA/s | sent DISCOVER/s | leases/s | drop % | R-A avg ms | named UPDATEs/s during the run | UPDATEs in all | A records | PTR records | requests dropped or failed (ncr-send-failed) | CPU % named / leased | per run: leases/s / drop % |"
-    out "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-    medians "$server" | while read -r r l d s ra ups ut a p qd nc lc rest; do
-        out "| $r | $s | $l | $d | $ra | $ups | $ut | $a | $p | $qd | $nc / $lc | $rest |"
+    out "| offered DORA/s | sent DISCOVER/s | leases/s | drop % | R-A avg ms | named UPDATE messages/s during the run | UPDATE messages in all | A records | PTR records | **names/s** | requests dropped or failed (ncr-send-failed) | CPU % named / leased | per run: leases/s / drop % |"
+    out "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    medians "$server" | while read -r r l d s ra ups ut a p qd nc lc nps rest; do
+        out "| $r | $s | $l | $d | $ra | $ups | $ut | $a | $p | $nps | $qd | $nc / $lc | $rest |"
     done
     out
     read -r kr kl kd <<<"$(knee "$server")"
