@@ -99,8 +99,10 @@ func TestE2EDHCPv6Servers(t *testing.T) {
 		})[name]
 		seq := wire6(t, cp)
 		i := slices.IndexFunc(seq, func(s string) bool { return strings.HasPrefix(s, "REPLY(NoBinding") })
-		if i < 1 || i+1 >= len(seq) || seq[i+1] != "REQUEST" || seq[i-1] != "RENEW" {
-			t.Errorf("on the wire: %v; want RENEW, REPLY with NoBinding, REQUEST", seq)
+		// The Renew at T1 normally meets the restarted dibbler; one sent
+		// while it was down leaves the answer to a Rebind.
+		if i < 1 || i+1 >= len(seq) || seq[i+1] != "REQUEST" || (seq[i-1] != "RENEW" && seq[i-1] != "REBIND") {
+			t.Errorf("on the wire: %v; want RENEW (or REBIND), REPLY with NoBinding, REQUEST", seq)
 		}
 		releaseThroughCtl(t, e, n)
 	})
