@@ -297,6 +297,53 @@ func TestDDNSRemovedOnExpiry(t *testing.T) {
 	srv.stop()
 }
 
+// A client that finds its new address in use declines it (udhcpc -a
+// asks ARP after the ACK): the records added for that address go, as
+// Kea removes them on a decline, and the client's next address gets the
+// name.
+func TestDDNSRemovedOnDecline(t *testing.T) {
+	needs(t, "udhcpc", "named", "kea-dhcp-ddns", "unshare", "mount")
+	p := testnet.NewPair(t)
+	named, d2Port, _ := startDDNSChain(t, p)
+	// The pool's first address, the one offered first, answers ARP
+	// from the server's end of the link.
+	inUse := netip.MustParseAddr(testnet.DirectPoolFirst)
+	p.Server.AddAddr(t, testnet.PairServerIf, inUse.String()+"/32")
+	dir := t.TempDir()
+	leaseFile := filepath.Join(dir, "db", "dhcp4.leases")
+	cfg := filepath.Join(dir, "kea-dhcp4.conf")
+	writeFile(t, cfg, ddnsServingConfig(leaseFile, d2Port))
+	srv := newServer(t, p.Server, cfg, leaseFile)
+	srv.start()
+
+	ifname, mac := p.AddClientLink(t)
+	c := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifname, testnet.ClientOptions{Timeout: 30 * time.Second,
+		Args: []string{"-a", "-x", "hostname:decl"}})
+	got, l := obtainStored(t, srv, c, mac)
+	if got.Addr == inUse {
+		t.Fatalf("the client kept %v, which the server's side answers ARP for", inUse)
+	}
+	if _, ok, err := srv.waitStore(10*time.Second, func(ls []lease.Lease) bool {
+		d, ok := leaseOf(ls, inUse)
+		return ok && d.State == lease.StateDeclined
+	}); err != nil || !ok {
+		t.Fatalf("%v was not declined (%v)%s", inUse, err, srv.lastLog())
+	}
+	waitRecords(t, named, &l, leaseDHCID(t, &l))
+	// The declined address's PTR and DHCID, added at its ACK, are gone.
+	rev := reverseName(inUse)
+	deadline := time.Now().Add(15 * time.Second)
+	for _, qtype := range []uint16{dns.TypePTR, dns.TypeDHCID} {
+		for len(named.Lookup(t, rev, qtype)) != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s still in DNS after the decline: %q", rev, dns.TypeToString[qtype], named.Lookup(t, rev, qtype))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	srv.stop()
+}
+
 // The conflict-resolution mode reaches kea-dhcp-ddns 2.2: under
 // check-with-dhcid a second client asking for a name that carries the
 // first one's DHCID is refused (the first keeps its A record, the second
