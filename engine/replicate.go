@@ -46,9 +46,10 @@ func (r *Replication) Done(ok bool) {
 	r.finish(ok)
 }
 
-// Waits reports whether a reply waits for Done (a REQUEST's ACK): only
-// such replications are parked, and bound by a parking limit.
-func (r *Replication) Waits() bool { return r.reply != nil }
+// Waits reports whether a reply waits for Done (a REQUEST's ACK, deferred
+// or held by the message's goroutine): only such replications are
+// parked, and bound by a parking limit.
+func (r *Replication) Waits() bool { return r.reply != nil || r.wait != nil }
 
 // finish sends or cancels the reply and counts it.
 func (r *Replication) finish(ok bool) {

@@ -109,6 +109,9 @@ func TestReplicationHoldsAck(t *testing.T) {
 				t.Fatalf("batch %+v: want one replication of one change", b)
 			}
 			r := b[0]
+			if !r.Waits() {
+				t.Error("Waits is false for the replication an ACK waits for")
+			}
 			if c := r.Changes[0]; c.Old != nil || c.New == nil || c.New.Addr != yi || c.New.SubnetID != 1 {
 				t.Fatalf("change %+v: want a new lease of %v in subnet 1", c, yi)
 			}
@@ -168,6 +171,9 @@ func TestReplicationRelease(t *testing.T) {
 	b := nextBatch(t, repl)
 	if len(b) != 1 || len(b[0].Changes) != 1 {
 		t.Fatalf("release batch %+v", b)
+	}
+	if b[0].Waits() {
+		t.Error("Waits is true for a RELEASE, which no reply waits for")
 	}
 	c := b[0].Changes[0]
 	if c.Old == nil || c.Old.Addr != yi || (c.New != nil && c.New.State != lease.StateReleased) {
