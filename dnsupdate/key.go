@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -22,7 +24,7 @@ import (
 type Key struct {
 	// Name is the key's name in canonical form (lower case, trailing dot).
 	Name string
-	// Algorithm is one of the names in [Algorithms], canonical
+	// Algorithm is the algorithm's name in the TSIG record, canonical
 	// (e.g. "hmac-sha256.").
 	Algorithm string
 	// DigestBits truncates the MAC to this many bits; 0 sends it whole.
@@ -46,16 +48,14 @@ var algorithms = map[string]struct {
 	"HMAC-SHA512": {dns.HmacSHA512, sha512.New},
 }
 
-// Algorithms lists the algorithm names the configuration accepts, as Kea
-// spells them.
-var Algorithms = []string{"HMAC-MD5", "HMAC-SHA1", "HMAC-SHA224", "HMAC-SHA256", "HMAC-SHA384", "HMAC-SHA512"}
-
-// NewKey returns a key; algorithm is one of Algorithms in any case.
+// NewKey returns a key; algorithm is one of Kea's names (HMAC-MD5,
+// HMAC-SHA1, HMAC-SHA224, HMAC-SHA256, HMAC-SHA384, HMAC-SHA512) in any
+// case.
 func NewKey(name, algorithm string, secret []byte, digestBits int) (*Key, error) {
 	a, ok := algorithms[strings.ToUpper(algorithm)]
 	minBits, full, known := config.TSIGDigestBits(strings.ToUpper(algorithm))
 	if !ok || !known {
-		return nil, fmt.Errorf("TSIG key %q: unknown algorithm %q (want one of %s)", name, algorithm, strings.Join(Algorithms, ", "))
+		return nil, fmt.Errorf("TSIG key %q: unknown algorithm %q (want one of %s)", name, algorithm, strings.Join(slices.Sorted(maps.Keys(algorithms)), ", "))
 	}
 	if digestBits != 0 && (digestBits%8 != 0 || digestBits < int(minBits) || digestBits > int(full)) {
 		return nil, fmt.Errorf("TSIG key %q: digest-bits %d: want 0 (the whole MAC) or a multiple of 8 from %d to %d for %s", name, digestBits, minBits, full, strings.ToUpper(algorithm))
