@@ -781,8 +781,9 @@ func (d *slowDAD) WatchDAD(_ string, addrs []netip.Addr) (func(context.Context) 
 }
 
 // TestDADDoesNotBlock: while duplicate address detection of a new
-// address is under way, the client renews at T1 and answers commands;
-// the Decline comes when the check reports the address in use.
+// address is under way, the client renews at T1 and answers commands
+// and a Reconfigure; the Decline comes when the check reports the
+// address in use.
 func TestDADDoesNotBlock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := naPD
@@ -790,11 +791,16 @@ func TestDADDoesNotBlock(t *testing.T) {
 		cfg.DADTimeout = time.Hour
 		dad := &slowDAD{started: make(chan []netip.Addr, 4), result: make(chan []netip.Addr)}
 		cfg.Action = dad
+		cfg.ReconfigureAccept = true
+		key := []byte("0123456789abcdef")
 		h := start(t, cfg)
 		sol := h.expect(dhcpv6.Solicit)
 		h.answer(sol, dhcpv6.Advertise, grant(1, addr1, 2, 2, 3, 300))
 		req := h.expect(dhcpv6.Request)
-		h.answer(req, dhcpv6.Reply, grant(1, addr1, 2, 2, 3, 300))
+		h.answer(req, dhcpv6.Reply, both(grant(1, addr1, 2, 2, 3, 300), func(b *dhcpv6.Builder) {
+			auth := append([]byte{authProtoReconfigureKey, authAlgHMACMD5, authRDMCounter}, make([]byte, 8)...)
+			b.AddOption(dhcpv6.OptionAuth, append(append(auth, authTypeKey), key...))
+		}))
 		h.event(EventBound)
 		bound := time.Now()
 		if got := <-dad.started; !slices.Equal(got, []netip.Addr{addr1}) {
@@ -814,6 +820,15 @@ func TestDADDoesNotBlock(t *testing.T) {
 			t.Fatalf("Renew command while DAD runs: %v", err)
 		}
 		ren = h.expect(dhcpv6.Renew)
+		h.answer(ren, dhcpv6.Reply, grant(1, addr1, 2, 2, 3, 300))
+		h.event(EventRenew)
+		// And a server's Reconfigure.
+		sentAt := time.Now()
+		h.conn.in <- reconfigureMsg(t, dhcpv6.Renew, key, 1)
+		ren = h.expect(dhcpv6.Renew)
+		if d := ren.at.Sub(sentAt); d != 0 {
+			t.Errorf("Renew %v after the Reconfigure, want at once", d)
+		}
 		h.answer(ren, dhcpv6.Reply, grant(1, addr1, 2, 2, 3, 300))
 		h.event(EventRenew)
 		if st := h.status(); st.State != StateBound {
