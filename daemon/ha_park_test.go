@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,10 +25,13 @@ import (
 )
 
 // slowPartner is a load-balancing partner whose answers to lease4-update
-// wait until release is closed; it counts the updates it received.
+// and lease4-del wait until release is closed; it counts the updates it
+// received.
 type slowPartner struct {
 	release chan struct{}
 	updates atomic.Int32
+	// instant, while true, answers at once.
+	instant atomic.Bool
 }
 
 func (f *slowPartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,8 +45,12 @@ func (f *slowPartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch cmd.Command {
 	case ha.CmdHeartbeat:
 		resp = ha.HeartbeatResponse(ha.StateLoadBalancing, time.Now(), []string{"server1"}, 0)
-	case ha.CmdLease4Update:
+	case ha.CmdLease4Update, ha.CmdLease4Del:
 		f.updates.Add(1)
+		if f.instant.Load() {
+			resp = control.OK("lease updated")
+			break
+		}
 		select {
 		case <-f.release:
 		case <-r.Context().Done():
@@ -63,9 +71,37 @@ func (f *slowPartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // full parking lot cannot take; the first ACK leaves once the partner
 // answers.
 func TestHAParkedPacketLimit(t *testing.T) {
+	s, eng, partner, pk := parkingPair(t, 1)
+	first := make(chan *dhcptest.Reply, 1)
+	go func() { first <- dora(t, eng, net.HardwareAddr{2, 0, 0, 0, 0, 1}) }()
+	for deadline := time.Now().Add(10 * time.Second); s.parked.Load() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first ACK never waited for the partner")
+		}
+	}
+	if rep := dora(t, eng, net.HardwareAddr{2, 0, 0, 0, 0, 2}); rep != nil {
+		t.Errorf("second client, with the parking lot full: %v, want no reply", rep.Packet.MessageType())
+	}
+	if got := pk.QueueFull.Load(); got != 1 {
+		t.Errorf("pkt4-queue-full %d, want 1", got)
+	}
+	close(partner.release)
+	if rep := <-first; rep == nil || rep.Packet.MessageType() != dhcpv4.Ack {
+		t.Errorf("first client: %+v, want an ACK once the partner answered", rep)
+	}
+	if got := partner.updates.Load(); got != 1 {
+		t.Errorf("the partner received %d lease updates, want 1 (none for the dropped ACK)", got)
+	}
+}
+
+// parkingPair is server2 of a load-balancing pair with partner, a
+// slowPartner, and an engine replicating through it with
+// parked-packet-limit limit; pk counts its packets.
+func parkingPair(t *testing.T, limit uint32) (*haService, *engine.Engine, *slowPartner, *stats.Packets) {
+	t.Helper()
 	partner := &slowPartner{release: make(chan struct{})}
 	srv := httptest.NewServer(partner)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	params := fmt.Sprintf(`{"high-availability": [{"this-server-name": "server2", "mode": "load-balancing",
 		"sync-leases": false, "heartbeat-delay": 100, "delayed-updates-limit": 0,
 		"peers": [{"name": "server1", "url": "%s/", "role": "primary"},
@@ -79,9 +115,9 @@ func TestHAParkedPacketLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	loadBalancing(t, s)
-	cfg, _, err := config.Parse("test.json", []byte(`{"Dhcp4": {"parked-packet-limit": 1, "valid-lifetime": 600,
+	cfg, _, err := config.Parse("test.json", []byte(fmt.Sprintf(`{"Dhcp4": {"parked-packet-limit": %d, "valid-lifetime": 600,
 		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0",
-			"pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}]}}`), nil)
+			"pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}]}}`, limit)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +128,7 @@ func TestHAParkedPacketLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
 	eng, err := engine.New(context.Background(), cfg, store, &engine.Options{Replicator: s})
 	if err != nil {
 		t.Fatal(err)
@@ -100,41 +136,72 @@ func TestHAParkedPacketLimit(t *testing.T) {
 	if err := s.start(eng); err != nil {
 		t.Fatal(err)
 	}
-	defer s.stop()
+	t.Cleanup(s.stop) // before the store closes: cleanups run last first
 
-	// request runs DISCOVER and REQUEST for the client and returns the
-	// reply to the REQUEST, nil for none.
-	request := func(last byte) *dhcptest.Reply {
-		hw := net.HardwareAddr{2, 0, 0, 0, 0, last}
-		off := serve(t, eng, dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: hw})
-		if off == nil {
-			t.Errorf("client %v: no OFFER", hw)
-			return nil
-		}
-		sid, _ := off.Packet.ServerID()
-		return serve(t, eng, dhcptest.Message{Type: dhcpv4.Request, XID: 2, CHAddr: hw,
-			RequestedIP: off.Packet.YIAddr(), ServerID: sid})
+	return s, eng, partner, pk
+}
+
+// TestHAReleaseNotParked: a RELEASE whose update the partner has not
+// answered yet holds no reply back, so it takes no place in the parking
+// lot: with parked-packet-limit 1 a client's ACK still waits for the
+// partner and leaves once it answers, instead of being dropped as if the
+// lot were full.
+func TestHAReleaseNotParked(t *testing.T) {
+	s, eng, partner, pk := parkingPair(t, 1)
+	hw := net.HardwareAddr{2, 0, 0, 0, 0, 1}
+	rel := serve(t, eng, dhcptest.Message{Type: dhcpv4.Release, XID: 1, CHAddr: hw, CIAddr: leaseFor(t, eng, partner, hw)})
+	if rel != nil {
+		t.Fatalf("RELEASE answered: %v", rel.Packet.MessageType())
 	}
-	first := make(chan *dhcptest.Reply, 1)
-	go func() { first <- request(1) }()
-	for deadline := time.Now().Add(10 * time.Second); s.parked.Load() != 1; time.Sleep(time.Millisecond) {
+	// The RELEASE's update is at the partner, unanswered.
+	for deadline := time.Now().Add(10 * time.Second); partner.updates.Load() != 2; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the first ACK never waited for the partner")
+			t.Fatalf("the partner received %d updates, want the ACK's and the RELEASE's", partner.updates.Load())
 		}
 	}
-	if rep := request(2); rep != nil {
-		t.Errorf("second client, with the parking lot full: %v, want no reply", rep.Packet.MessageType())
+	if n := s.parked.Load(); n != 0 {
+		t.Errorf("%d replies parked while only a RELEASE's update is under way, want 0", n)
 	}
-	if got := pk.QueueFull.Load(); got != 1 {
-		t.Errorf("pkt4-queue-full %d, want 1", got)
+	ack := make(chan *dhcptest.Reply, 1)
+	go func() { ack <- dora(t, eng, net.HardwareAddr{2, 0, 0, 0, 0, 2}) }()
+	for deadline := time.Now().Add(10 * time.Second); partner.updates.Load() != 3 && pk.QueueFull.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second client's update never reached the partner")
+		}
 	}
 	close(partner.release)
-	if rep := <-first; rep == nil || rep.Packet.MessageType() != dhcpv4.Ack {
-		t.Errorf("first client: %+v, want an ACK once the partner answered", rep)
+	if rep := <-ack; rep == nil || rep.Packet.MessageType() != dhcpv4.Ack {
+		t.Errorf("second client: %+v, want an ACK once the partner answered", rep)
 	}
-	if got := partner.updates.Load(); got != 1 {
-		t.Errorf("the partner received %d lease updates, want 1 (none for the dropped ACK)", got)
+	if got := pk.QueueFull.Load(); got != 0 {
+		t.Errorf("pkt4-queue-full %d, want 0", got)
 	}
+}
+
+// leaseFor gives client hw a lease through eng, the partner answering
+// its update at once, and returns its address.
+func leaseFor(t *testing.T, eng *engine.Engine, partner *slowPartner, hw net.HardwareAddr) netip.Addr {
+	t.Helper()
+	partner.instant.Store(true)
+	defer partner.instant.Store(false)
+	rep := dora(t, eng, hw)
+	if rep == nil || rep.Packet.MessageType() != dhcpv4.Ack {
+		t.Fatalf("client %v: %+v, want an ACK", hw, rep)
+	}
+	return rep.Packet.YIAddr()
+}
+
+// dora runs DISCOVER and REQUEST for client hw and returns the reply
+// to the REQUEST, nil for none.
+func dora(t *testing.T, eng *engine.Engine, hw net.HardwareAddr) *dhcptest.Reply {
+	off := serve(t, eng, dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: hw})
+	if off == nil {
+		t.Errorf("client %v: no OFFER", hw)
+		return nil
+	}
+	sid, _ := off.Packet.ServerID()
+	return serve(t, eng, dhcptest.Message{Type: dhcpv4.Request, XID: 2, CHAddr: hw,
+		RequestedIP: off.Packet.YIAddr(), ServerID: sid})
 }
 
 // serve passes one message to eng and returns its reply, nil for none.

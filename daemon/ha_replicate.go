@@ -98,12 +98,17 @@ func (s *haService) replicate(r *engine.Replication, plan ha.CommitPlan) {
 	}
 	var acked atomic.Int32
 	var once sync.Once
-	if waitFor > 0 {
+	// Only a reply that waits is parked (a RELEASE's or DECLINE's
+	// updates hold nothing back), as Replicate counts against the limit.
+	parks := waitFor > 0 && r.Waits()
+	if parks {
 		s.parked.Add(1)
 	}
 	done := func(ok bool) {
 		once.Do(func() {
-			s.parked.Add(-1)
+			if parks {
+				s.parked.Add(-1)
+			}
 			r.Done(ok)
 		})
 	}
