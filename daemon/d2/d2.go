@@ -293,8 +293,9 @@ func (p *process) registry(reload chan chan error) *control.Registry {
 	u, n, start, log := p.u, &p.n, p.start, p.log
 	reg := control.NewRegistry(p.o.BuildInfo, log)
 	reg.Register("shutdown", func(context.Context, json.RawMessage) control.Response {
-		// Answer first: the socket closes with the process.
-		time.AfterFunc(100*time.Millisecond, p.cancel)
+		// Run then returns, and its control server's Shutdown waits for
+		// this answer to be written before it closes the connection.
+		p.cancel()
 		return control.OK("Shutting down.")
 	})
 	reg.Register("config-reload", func(ctx context.Context, _ json.RawMessage) control.Response {
