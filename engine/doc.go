@@ -96,6 +96,37 @@
 // "relay-id"); leases written by Kea 2.2 in its older form are converted
 // when the server starts, as sanity-checks.extended-info-checks asks.
 //
+// # Hooks
+//
+// Four fields of [Options] let the daemon take part in a message's
+// handling, as Kea's hook points let its libraries; each costs the
+// engine a nil check when unset, and a server with none of them copies
+// no lease.
+//
+//   - Classes, on the message's goroutine before classification (Kea's
+//     buffer4_receive): adds classes that class tests and guards see
+//     (high availability's HA_<server>).
+//   - SubnetSelected, on the message's goroutine once its subnet is
+//     chosen and before its reservation is looked up (Kea's
+//     subnet4_select): adds classes, or turns the message down
+//     (DropNotForUs).
+//   - Replicator, given the lease changes of clients' REQUESTs,
+//     RELEASEs and DECLINEs once they are durable, whose replies wait
+//     for its verdict (Kea's leases4_committed and parking): from the
+//     committer's goroutine, a group commit at a time, or from the
+//     goroutine of a message whose reply cannot be deferred, which
+//     waits; so Replicate may run on several goroutines at once, and
+//     must not block.
+//   - NameChanges, told of the same changes (before the replies leave)
+//     and of each reclamation batch's, for DNS updates: from the
+//     committer, the reclaimer and such a message's goroutine, possibly
+//     at once; it must not block for long.
+//
+// Neither the request, its packet nor the ClassAdder given to Classes and
+// SubnetSelected may be kept after the call returns. The leases of a
+// [Change] are copies the receiver may keep; the slices that carry them
+// are the engine's and reused.
+//
 // [NewStack] assembles an Engine the way leased serves it: behind optional
 // middleware, on inline dhcpserver sockets ([Stack.Listen]), with
 // expired leases reclaimed in the background. The daemon, the demo and

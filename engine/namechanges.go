@@ -8,13 +8,16 @@ import "github.com/leased/leased/lease"
 // While dhcp-ddns enable-updates is true, NameChanges is given the lease
 // changes of every client's message (new leases, renewals, releases,
 // declines) once they are durable in the store and before the reply
-// leaves, and those of every reclamation of expired leases. (With a
-// Replicator it may also be given changes while updates are off.) It is called from one goroutine at a
-// time per source and must not block for long: the replies of a group
-// commit wait for it. The changes slice is reused once it returns (the
-// leases in it may be kept). Changes made by lease commands and at start
-// are not given (Kea updates DNS for them only when asked, lease4-del's
-// update-ddns).
+// leaves, and those of every reclamation of expired leases. With a
+// Replicator it may also be given changes while updates are off: the
+// changes are recorded for it anyway, and the receiver reads the
+// configuration it is under. It is called from the committer, from the
+// reclaimer and from the goroutine of a message whose reply cannot be
+// deferred, possibly at once, and must not block for long: the replies
+// of a group commit wait for it. The changes slice is reused once it
+// returns (the leases in it may be kept). Changes made by lease commands
+// and at start are not given (Kea updates DNS for them only when asked,
+// lease4-del's update-ddns).
 type NameChanges interface {
 	NameChanges(changes []Change)
 }

@@ -73,7 +73,9 @@ func (r *Replication) finish(ok bool) {
 //
 // Replicate is given, after each commit of the local store, every
 // Replication of the group that one flush made durable, so that their
-// updates can travel together. It must not block: it sends them and
+// updates can travel together; a message whose reply cannot be deferred
+// gives its own from its goroutine, which waits for Done, so Replicate
+// may run on several goroutines at once. It must not block: it sends them and
 // calls each one's Done when the answers come back. Leases written by
 // reclamation, by lease commands and at start-up are not replicated (Kea's
 // HA sends only what clients' messages change). The batch slice is reused
