@@ -24,6 +24,14 @@ type skewPartner struct {
 	mu    sync.Mutex
 	state ha.State
 	skew  time.Duration
+	beats int // heartbeats answered
+}
+
+// heartbeats returns how many heartbeats the partner answered.
+func (f *skewPartner) heartbeats() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.beats
 }
 
 func (f *skewPartner) set(s ha.State, skew time.Duration) {
@@ -44,6 +52,7 @@ func (f *skewPartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var resp control.Response
 	switch cmd.Command {
 	case ha.CmdHeartbeat:
+		f.beats++
 		resp = ha.HeartbeatResponse(f.state, time.Now().Add(f.skew), []string{"server2"}, 0)
 	case ha.CmdDHCPDisable, ha.CmdDHCPEnable, ha.CmdSyncCompleteNotify:
 		resp = control.OK("done")
@@ -109,7 +118,14 @@ func TestHAHealsAfterClockSkew(t *testing.T) {
 	partner.set(ha.StateLoadBalancing, 70*time.Second)
 	reason := waitFor(ha.StateTerminated)
 	partner.set(ha.StateTerminated, 70*time.Second)
-	time.Sleep(200 * time.Millisecond) // 10 heartbeats
+	// The driver sends a heartbeat only once it handled the answer to
+	// the previous one: when the partner has answered n more, n-1 of them
+	// found the clock still off, well beyond what healing needs.
+	for n, deadline := partner.heartbeats()+3*haHealHeartbeats+1, time.Now().Add(10*time.Second); partner.heartbeats() < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d heartbeats answered, want %d", partner.heartbeats(), n)
+		}
+	}
 	if st := s.status()[0].Servers.Local; st.State != "terminated" || !strings.Contains(st.Reason, "off ours") {
 		t.Errorf("terminated with the clock still off: %s (%s), want terminated saying the clock is off (first %q)", st.State, st.Reason, reason)
 	}
