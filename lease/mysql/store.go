@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
@@ -37,6 +38,12 @@ type Store struct {
 	poolID func(uint32, netip.Addr) uint32
 	onLost func(error)
 	closed atomic.Bool
+
+	// stmts are the statements prepared so far, by their text: each is
+	// prepared once per connection (database/sql prepares it again on a
+	// new one), not at every call.
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
 }
 
 var _ lease.Store = (*Store)(nil)
@@ -52,7 +59,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lease-database: %s: %w", where(cfg), err)
 	}
-	s := &Store{db: sql.OpenDB(connector), where: where(cfg), poolID: opts.PoolID, onLost: opts.OnLost}
+	s := &Store{db: sql.OpenDB(connector), where: where(cfg), poolID: opts.PoolID, onLost: opts.OnLost, stmts: map[string]*sql.Stmt{}}
 	n := opts.MaxConns
 	if n <= 0 {
 		n = 16
@@ -139,6 +146,39 @@ func (s *Store) checkSchema(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// stmt returns q prepared.
+func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+// exec runs the statement q with args a.
+func (s *Store) exec(ctx context.Context, q string, a ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, a...)
+}
+
+// queryRow runs the query q, which returns at most one row.
+func (s *Store) queryRow(ctx context.Context, q string, a ...any) (*sql.Row, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryRowContext(ctx, a...), nil
 }
 
 // lost reports err to OnLost when it is a lost connection, and returns it.
@@ -276,7 +316,7 @@ func (s *Store) Add(ctx context.Context, l *lease.Lease, _ lease.Durability) err
 	if err := s.check(l); err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, sqlInsert, args(l)...); err != nil {
+	if _, err := s.exec(ctx, sqlInsert, args(l)...); err != nil {
 		if isDuplicate(err) {
 			return fmt.Errorf("add %v: %w", l.Addr, lease.ErrExists)
 		}
@@ -300,7 +340,7 @@ func (s *Store) Update(ctx context.Context, prev, l *lease.Lease, _ lease.Durabi
 		q += guard
 		a = append(a, guardArgs(prev)...)
 	}
-	res, err := s.db.ExecContext(ctx, q, a...)
+	res, err := s.exec(ctx, q, a...)
 	if err != nil {
 		return s.fail("update "+l.Addr.String(), err)
 	}
@@ -314,7 +354,11 @@ func (s *Store) Update(ctx context.Context, prev, l *lease.Lease, _ lease.Durabi
 // (ErrNotFound) or changed (ErrConflict).
 func (s *Store) missed(ctx context.Context, op string, addr netip.Addr) error {
 	var exists bool
-	if err := s.db.QueryRowContext(ctx, sqlExists, sqlstore.Addr(addr)).Scan(&exists); err != nil {
+	row, err := s.queryRow(ctx, sqlExists, sqlstore.Addr(addr))
+	if err == nil {
+		err = row.Scan(&exists)
+	}
+	if err != nil {
 		return s.fail(op+" "+addr.String(), err)
 	}
 	if exists {
@@ -328,7 +372,7 @@ func (s *Store) Put(ctx context.Context, l *lease.Lease, _ lease.Durability) err
 	if err := s.check(l); err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, sqlUpsert, args(l)...); err != nil {
+	if _, err := s.exec(ctx, sqlUpsert, args(l)...); err != nil {
 		return s.fail("put "+l.Addr.String(), err)
 	}
 	return nil
@@ -345,7 +389,7 @@ func (s *Store) Delete(ctx context.Context, addr netip.Addr, prev *lease.Lease, 
 		q += guard
 		a = append(a, guardArgs(prev)...)
 	}
-	res, err := s.db.ExecContext(ctx, q, a...)
+	res, err := s.exec(ctx, q, a...)
 	if err != nil {
 		return s.fail("delete "+addr.String(), err)
 	}
@@ -386,7 +430,10 @@ func (s *Store) into(r *scanned, l *lease.Lease) error {
 
 func (s *Store) getOne(ctx context.Context, what, q string, l *lease.Lease, a ...any) (bool, error) {
 	var r scanned
-	err := s.db.QueryRowContext(ctx, q, a...).Scan(r.dest()...)
+	row, err := s.queryRow(ctx, q, a...)
+	if err == nil {
+		err = row.Scan(r.dest()...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -400,7 +447,11 @@ func (s *Store) getOne(ctx context.Context, what, q string, l *lease.Lease, a ..
 }
 
 func (s *Store) getMany(ctx context.Context, what, q string, a ...any) ([]lease.Lease, error) {
-	rows, err := s.db.QueryContext(ctx, q, a...)
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, s.fail(what, err)
+	}
+	rows, err := st.QueryContext(ctx, a...)
 	if err != nil {
 		return nil, s.fail(what, err)
 	}
@@ -500,7 +551,7 @@ func (s *Store) Expired(ctx context.Context, now int64, limit int) ([]lease.Leas
 // DeleteReclaimed deletes the reclaimed leases that expired at or before
 // before.
 func (s *Store) DeleteReclaimed(ctx context.Context, before int64, _ lease.Durability) (int, error) {
-	res, err := s.db.ExecContext(ctx, sqlDelReclaimed, before)
+	res, err := s.exec(ctx, sqlDelReclaimed, before)
 	if err != nil {
 		return 0, s.fail("delete reclaimed leases", err)
 	}
@@ -510,7 +561,7 @@ func (s *Store) DeleteReclaimed(ctx context.Context, before int64, _ lease.Durab
 
 // WipeSubnet deletes every lease of subnetID.
 func (s *Store) WipeSubnet(ctx context.Context, subnetID uint32, _ lease.Durability) (int, error) {
-	res, err := s.db.ExecContext(ctx, sqlWipe, int64(subnetID))
+	res, err := s.exec(ctx, sqlWipe, int64(subnetID))
 	if err != nil {
 		return 0, s.fail(fmt.Sprintf("wipe subnet %d", subnetID), err)
 	}
@@ -562,6 +613,11 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 // Close closes the connections; every write is already committed.
 func (s *Store) Close() error {
 	s.closed.Store(true)
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.mu.Unlock()
 	return s.db.Close()
 }
 
