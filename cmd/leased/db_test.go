@@ -7,8 +7,8 @@ import (
 )
 
 // TestDBCommandLine: leased db's -h is kea-admin's host, help is asked
-// for at the end or with -help; a missing or unknown action, or a port out
-// of range, is a usage error.
+// for at the end or with -help; a missing or unknown action or backend,
+// or a port out of range, is a usage error.
 func TestDBCommandLine(t *testing.T) {
 	for _, c := range []struct {
 		args   []string
@@ -24,6 +24,11 @@ func TestDBCommandLine(t *testing.T) {
 		{[]string{"db", "init", "upgrade"}, 2, "", `not "init upgrade"`},
 		{[]string{"db", "version", "-P", "70000"}, 2, "", "-P 70000"},
 		{[]string{"db", "version", "-h", "/nonexistent", "-P", "1"}, 1, "", "no database named"},
+		// kea-admin's backend after the action.
+		{[]string{"db", "version", "mysql", "-h", "/nonexistent"}, 1, "", "a mysql lease-database"},
+		{[]string{"db", "version", "pgsql", "-h", "/nonexistent"}, 1, "", "a postgresql lease-database"},
+		{[]string{"db", "init", "mysql", "-n", "kea"}, 1, "", "kea-admin db-init mysql"},
+		{[]string{"db", "version", "oracle"}, 2, "", `not "version oracle"`},
 	} {
 		var out, errb bytes.Buffer
 		code := run(c.args, &out, &errb)
