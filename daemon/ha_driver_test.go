@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -114,14 +113,7 @@ func TestHASyncLeases(t *testing.T) {
 	params := fmt.Sprintf(`{"high-availability": [{"this-server-name": "server2", "mode": "hot-standby", "sync-page-limit": 2,
 		"peers": [{"name": "server1", "url": "%s/", "role": "primary"},
 		          {"name": "server2", "url": "http://127.0.0.2:8000/", "role": "standby"}]}]}`, srv.URL)
-	cfg, err := ha.Parse([]byte(params), ha.Options{Dialect: ha.Kea22})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := newHAService(cfg, slog.New(slog.DiscardHandler), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, cfg := haServiceOf(t, params)
 	store, err := memfile.Open(memfile.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -208,14 +200,7 @@ func TestHAFlushBacklogDrains(t *testing.T) {
 	params := fmt.Sprintf(`{"high-availability": [{"this-server-name": "server2", "mode": "load-balancing", "delayed-updates-limit": 10,
 		"peers": [{"name": "server1", "url": "%s/", "role": "primary"},
 		          {"name": "server2", "url": "http://127.0.0.2:8000/", "role": "secondary"}]}]}`, srv.URL)
-	cfg, err := ha.Parse([]byte(params), ha.Options{Dialect: ha.Kea22})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := newHAService(cfg, slog.New(slog.DiscardHandler), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, cfg := haServiceOf(t, params)
 	c, err := ha.NewClient(cfg.Relationships[0].Peer("server1"), ha.Kea22)
 	if err != nil {
 		t.Fatal(err)

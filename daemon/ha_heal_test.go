@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -80,14 +79,7 @@ func TestHAHealsAfterClockSkew(t *testing.T) {
 		"heartbeat-delay": 20, "max-response-delay": 5000,
 		"peers": [{"name": "server1", "url": "http://127.0.0.1:8000/", "role": "primary"},
 		          {"name": "server2", "url": "%s/", "role": "secondary"}]}]}`, srv.URL)
-	hc, err := ha.Parse([]byte(params), ha.Options{Dialect: ha.Kea22})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := newHAService(hc, slog.New(slog.DiscardHandler), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := haServiceOf(t, params)
 	store, err := memfile.Open(memfile.Options{})
 	if err != nil {
 		t.Fatal(err)

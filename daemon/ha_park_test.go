@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -106,14 +105,7 @@ func parkingPair(t *testing.T, limit uint32) (*haService, *engine.Engine, *slowP
 		"sync-leases": false, "heartbeat-delay": 100, "delayed-updates-limit": 0,
 		"peers": [{"name": "server1", "url": "%s/", "role": "primary"},
 		          {"name": "server2", "url": "http://127.0.0.2:8000/", "role": "secondary"}]}]}`, srv.URL)
-	hc, err := ha.Parse([]byte(params), ha.Options{Dialect: ha.Kea22})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := newHAService(hc, slog.New(slog.DiscardHandler), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := haServiceOf(t, params)
 	loadBalancing(t, s)
 	cfg, _, err := config.Parse("test.json", []byte(fmt.Sprintf(`{"Dhcp4": {"parked-packet-limit": %d, "valid-lifetime": 600,
 		"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0",

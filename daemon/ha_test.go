@@ -18,6 +18,15 @@ func testHAService(t *testing.T, mode, role string) *haService {
 	params := fmt.Sprintf(`{"high-availability": [{"this-server-name": "server2", "mode": %q, "sync-leases": false,
 		"peers": [{"name": "server1", "url": "http://127.0.0.1:8000/", "role": "primary"},
 		          {"name": "server2", "url": "http://127.0.0.2:8000/", "role": %q}]}]}`, mode, role)
+	s, _ := haServiceOf(t, params)
+	return s
+}
+
+// haServiceOf returns the service, in waiting, of the one relationship
+// of params (a libdhcp_ha.so entry's parameters, Kea 2.2's form), and the
+// configuration.
+func haServiceOf(t *testing.T, params string) (*haService, *ha.Config) {
+	t.Helper()
 	cfg, err := ha.Parse([]byte(params), ha.Options{Dialect: ha.Kea22})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +35,7 @@ func testHAService(t *testing.T, mode, role string) *haService {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, cfg
 }
 
 // loadBalancing brings s to load-balancing with heartbeats of a partner
