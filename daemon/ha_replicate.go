@@ -98,8 +98,10 @@ func (s *haService) replicate(r *engine.Replication, plan ha.CommitPlan) {
 	}
 	var acked atomic.Int32
 	var once sync.Once
-	// Only a reply that waits is parked (a RELEASE's or DECLINE's
-	// updates hold nothing back), as Replicate counts against the limit.
+	// Only a reply that waits is parked, as Replicate counts against
+	// the limit. Kea's parking lot holds a RELEASE or DECLINE whose
+	// updates are under way too; here nothing of them waits, and
+	// counting them would drop clients' ACKs for releases in flight.
 	parks := waitFor > 0 && r.Waits()
 	if parks {
 		s.parked.Add(1)
