@@ -124,8 +124,9 @@
 //
 // Neither the request, its packet nor the ClassAdder given to Classes and
 // SubnetSelected may be kept after the call returns. The leases of a
-// [Change] are copies the receiver may keep; the slices that carry them
-// are the engine's and reused.
+// [Change] are copies the receiver may keep but not change (the
+// Replicator and NameChanges are given the same ones); the slices that
+// carry them are the engine's and reused.
 //
 // [NewStack] assembles an Engine the way leased serves it: behind optional
 // middleware, on inline dhcpserver sockets ([Stack.Listen]), with

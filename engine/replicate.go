@@ -10,7 +10,8 @@ import (
 
 // Change is one lease the engine wrote for a client: Old is the lease as
 // it was (nil for a new lease), New the lease as it is now (nil when the
-// lease was deleted). Both are copies the receiver may keep.
+// lease was deleted). Both are copies the receiver may keep, but not
+// change: the Replicator and NameChanges are given the same ones.
 type Change struct {
 	Old, New *lease.Lease
 }
