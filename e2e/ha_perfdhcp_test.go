@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -34,6 +35,7 @@ type haRelayNet struct {
 	ns   [2]*testnet.NS
 	cli  *testnet.NS
 	keys map[string]string // client MAC → the key Kea's split hashes, from its DISCOVERs
+	kea  [2]bool           // whether server i+1 is kea-dhcp4 (else leased), for the HA parameters
 }
 
 var haRelayServers = [2]string{"192.0.2.1", "192.0.2.2"}
@@ -56,25 +58,30 @@ func newHARelayNet(t *testing.T, label string) *haRelayNet {
 }
 
 // haRelayParams is the libdhcp_ha.so parameters of server this of a pair
-// of mode on the relay net; the Kea side's dedicated listener on port
-// 8001 when keaMT.
-func haRelayParams(this, mode string, keaMT bool) string {
-	port, mt := 8000, ""
-	if keaMT {
-		port = 8001
+// of mode on the relay net, kea[i] telling whether server i+1 is
+// kea-dhcp4 (multi-threaded, HA's dedicated listener on port 8001) or
+// leased (its HTTP control listener on port 8000).
+func haRelayParams(this, mode string, kea [2]bool) string {
+	mt := ""
+	if kea[0] && this == "server1" || kea[1] && this == "server2" {
 		mt = `"multi-threading": {"enable-multi-threading": true, "http-dedicated-listener": true, "http-listener-threads": 1, "http-client-threads": 1},`
 	}
-	role2 := "secondary"
-	if mode == "hot-standby" {
-		role2 = "standby"
-	}
+	role2 := map[string]string{"hot-standby": "standby", "load-balancing": "secondary", "passive-backup": "backup"}[mode]
 	return fmt.Sprintf(`{"high-availability": [{
 		"this-server-name": %q, "mode": %q,
 		"heartbeat-delay": 300, "max-response-delay": 2000, "max-ack-delay": 1000, "max-unacked-clients": 0,
 		"sync-timeout": 20000, "sync-page-limit": 500, %s
 		"peers": [{"name": "server1", "url": "http://%s:%d/", "role": "primary"},
 		          {"name": "server2", "url": "http://%s:%d/", "role": %q}]}]}`,
-		this, mode, mt, haRelayServers[0], port, haRelayServers[1], port, role2)
+		this, mode, mt, haRelayServers[0], haPort(kea[0]), haRelayServers[1], haPort(kea[1]), role2)
+}
+
+// haPort is the port a server of the pair takes HA commands on.
+func haPort(kea bool) int {
+	if kea {
+		return 8001
+	}
+	return 8000
 }
 
 // haRelaySubnet is the relayed subnet: with split pools guarded by the
@@ -105,12 +112,12 @@ func (n *haRelayNet) leasedNode(i int, mode string) (*server, string) {
 		%s}}`,
 		filepath.Join(dir, "dhcp4.leases"), sock, haRelayServers[i],
 		filepath.Join(hooks, "libdhcp_lease_cmds.so"), filepath.Join(hooks, "libdhcp_ha.so"),
-		haRelayParams(fmt.Sprintf("server%d", i+1), mode, false), haRelaySubnet(mode)))
+		haRelayParams(fmt.Sprintf("server%d", i+1), mode, n.kea), haRelaySubnet(mode)))
 	return newServer(n.t, n.ns[i], cfg, filepath.Join(dir, "dhcp4.leases")), sock
 }
 
 // startKea starts kea-dhcp4 server i+1, multi-threaded with HA's
-// dedicated listener.
+// dedicated listener (n.kea[i] must say so).
 func (n *haRelayNet) startKea(i int, mode string) *testnet.KeaProc {
 	hooks := testnet.KeaHooksDir(n.t, "libdhcp_ha.so")
 	dir := testnet.UnprivilegedDir(n.t)
@@ -126,7 +133,7 @@ func (n *haRelayNet) startKea(i int, mode string) *testnet.KeaProc {
 		"loggers": [{"name": "kea-dhcp4", "severity": "WARN", "output_options": [{"output": %q}]}]}}`,
 		filepath.Join(dir, "kea4.sock"), filepath.Join(dir, "leases4.csv"),
 		filepath.Join(hooks, "libdhcp_lease_cmds.so"), filepath.Join(hooks, "libdhcp_ha.so"),
-		haRelayParams(fmt.Sprintf("server%d", i+1), mode, true), haRelaySubnet(mode), log),
+		haRelayParams(fmt.Sprintf("server%d", i+1), mode, n.kea), haRelaySubnet(mode), log),
 		testnet.KeaOptions{NS: n.ns[i], LogFile: log, Env: []string{"TZ=UTC"},
 			AmbientCaps: []uintptr{unix.CAP_NET_RAW, unix.CAP_NET_BIND_SERVICE}})
 }
@@ -336,6 +343,7 @@ func TestHALoadBalancingSplit(t *testing.T) {
 		leasedSrv[i].stop()
 	}
 
+	n.kea = [2]bool{true, true}
 	for i := range 2 {
 		n.startKea(i, "load-balancing")
 	}
@@ -363,7 +371,7 @@ func TestHALoadBalancingSplit(t *testing.T) {
 		}
 		return "", false
 	}
-	cfg, err := ha.Parse([]byte(haRelayParams("server1", "load-balancing", false)), ha.Options{Dialect: ha.Kea22})
+	cfg, err := ha.Parse([]byte(haRelayParams("server1", "load-balancing", [2]bool{})), ha.Options{Dialect: ha.Kea22})
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err != nil {
@@ -508,5 +516,115 @@ func TestHAFailoverCrashAudit(t *testing.T) {
 	audit("server2 restarted", s2)
 	if fmt.Sprint(s1) != fmt.Sprint(s2) {
 		t.Errorf("stores after the standby's restart differ: server1 %d leases, server2 %d", len(s1), len(s2))
+	}
+}
+
+// TestHAKea22Modes runs leased and kea-dhcp4 2.2 (multi-threaded, HA's
+// dedicated listener) as a pair in the other two modes, with perfdhcp as
+// a relay over 300 clients: load-balancing with leased as server1 and
+// Kea as server2 (each client acknowledged by the server Kea's hash
+// names, from that server's pool), and passive-backup both ways (Kea
+// primary with a leased backup, leased primary with a Kea backup: only
+// the primary answers). In each, every lease acknowledged is in both
+// servers' stores (lease4-get-all on each) for the client it was
+// acknowledged to.
+func TestHAKea22Modes(t *testing.T) {
+	needs(t, "perfdhcp", "curl", "kea-dhcp4")
+	for _, tc := range []struct {
+		name string
+		mode string
+		kea  [2]bool
+	}{
+		{"load-balancing/leased-server1-kea-server2", "load-balancing", [2]bool{false, true}},
+		{"passive-backup/kea-primary-leased-backup", "passive-backup", [2]bool{true, false}},
+		{"passive-backup/leased-primary-kea-backup", "passive-backup", [2]bool{false, true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testHAKea22Mode(t, tc.mode, tc.kea) })
+	}
+}
+
+func testHAKea22Mode(t *testing.T, mode string, kea [2]bool) {
+	n := newHARelayNet(t, "hm")
+	n.kea = kea
+	macFile, _ := haMACs(t, 300)
+	var srv []*server
+	for i := range 2 {
+		if kea[i] {
+			n.startKea(i, mode)
+		} else {
+			s, _ := n.leasedNode(i, mode)
+			s.start()
+			srv = append(srv, s)
+		}
+	}
+	logs := func() string {
+		out := ""
+		for _, s := range srv {
+			out += s.lastLog()
+		}
+		return out
+	}
+	active := map[string]string{"load-balancing": "load-balancing", "passive-backup": "passive-backup"}[mode]
+	n.waitState(0, haPort(kea[0]), active, 30*time.Second, logs)
+	// The backup too must be up: lease updates to it do not hold the
+	// ACK (wait-backup-ack is off), so a backup not yet listening would
+	// miss them.
+	n.waitState(1, haPort(kea[1]), map[string]string{"load-balancing": "load-balancing", "passive-backup": "backup"}[mode], 30*time.Second, logs)
+	rep, acks, err := n.perfdhcp(150, 600, "-M", macFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d ACKs captured; perfdhcp: %.1f %% drops", len(acks), rep.RequestAck().DropsRatio)
+	if len(acks) < 400 {
+		t.Errorf("only %d of 600 exchanges acknowledged", len(acks))
+	}
+	cfg, err := ha.Parse([]byte(haRelayParams("server1", mode, kea)), ha.Options{Dialect: ha.Kea22})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	keys := maps.Clone(n.keys)
+	n.mu.Unlock()
+	last := map[string]netip.Addr{}
+	for _, a := range acks {
+		want := "server1"
+		if mode == "load-balancing" {
+			if key, ok := keys[a.mac]; ok {
+				want, _ = cfg.Relationships[0].ScopeOf([]byte(key))
+			} else {
+				want = ""
+			}
+		}
+		i := map[string]int{"server1": 0, "server2": 1}[want]
+		if want != "" && a.sid.String() != haRelayServers[i] {
+			t.Errorf("client %s acknowledged %v by %v, want %s (%s)", a.mac, a.addr, a.sid, want, haRelayServers[i])
+		}
+		if mode == "load-balancing" && a.sid.String() == haRelayServers[1] && !inRange(a.addr, "198.18.5.0", "198.18.8.255") {
+			t.Errorf("client %s acknowledged %v by server2, outside its HA_server2 pool", a.mac, a.addr)
+		}
+		last[a.mac] = a.addr
+	}
+	by := map[netip.Addr]int{}
+	for _, a := range acks {
+		by[a.sid]++
+	}
+	t.Logf("ACKs by server: %v", by)
+	if mode == "load-balancing" && len(by) != 2 {
+		t.Errorf("ACKs came from %v, want both servers of the load-balancing pair", by)
+	}
+	for i := range 2 {
+		store := n.leases(i, haPort(kea[i]))
+		missing := 0
+		for mac, addr := range last {
+			if store[addr] != mac {
+				missing++
+				if missing <= 5 {
+					t.Errorf("server%d (%s) holds %v for %q, acknowledged to %s", i+1, map[bool]string{true: "kea-dhcp4", false: "leased"}[kea[i]], addr, store[addr], mac)
+				}
+			}
+		}
+		if missing > 0 {
+			t.Errorf("server%d lacks %d of the %d acknowledged clients' leases%s", i+1, missing, len(last), logs())
+		}
 	}
 }
