@@ -20,7 +20,7 @@ type process struct {
 
 // procSpec is what startProcess starts: argv[0] is the program's path
 // (no lookup in PATH), Env nil means this process's environment, Out nil
-// means /dev/null. Stdin is always /dev/null.
+// or io.Discard means /dev/null. Stdin is always /dev/null.
 type procSpec struct {
 	Argv []string
 	Dir  string
@@ -40,6 +40,12 @@ func startProcess(s procSpec) (*process, error) {
 	defer null.Close()
 	out := null
 	var r, w *os.File
+	if s.Out == io.Discard {
+		// /dev/null, not a pipe: nothing to copy, and wait does not
+		// wait for a background child of the hook (that inherited the
+		// pipe) to close its end of it.
+		s.Out = nil
+	}
 	switch o := s.Out.(type) {
 	case nil:
 	case *os.File:

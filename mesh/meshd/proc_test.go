@@ -2,10 +2,14 @@ package meshd
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // startProcess gives the child /dev/null as stdin, this process's
@@ -44,5 +48,33 @@ func TestStartProcess(t *testing.T) {
 
 	if _, err := startProcess(procSpec{Argv: []string{filepath.Join(dir, "no-such-program")}, Out: &out}); err == nil || !strings.Contains(err.Error(), "no-such-program") {
 		t.Errorf("starting a missing program: %v", err)
+	}
+}
+
+// TestStartProcessDiscard: a child whose output is discarded (the hook's,
+// by default) writes to /dev/null, so wait returns when it exits even
+// though a background process it started lives on; with a pipe, wait
+// would last as long as that process, and hold the hook's slot.
+func TestStartProcessDiscard(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	p, err := startProcess(procSpec{Argv: []string{"/bin/sh", "-c", `sleep 600 & echo $! > ` + pidFile}, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- p.wait() }()
+	defer func() {
+		b, _ := os.ReadFile(pidFile)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second): // a hang, not a speed: the child exits at once
+		t.Fatal("wait has not returned while the child's background process runs")
 	}
 }
