@@ -27,9 +27,9 @@ const (
 	// laneInFlight bounds the messages in flight at once for one server
 	// and zone.
 	laneInFlight = 2
-	// batchMaxSteps and batchMaxBytes bound a merged message; the size
-	// keeps it under the usual 1,232-byte UDP payload with room for the
-	// TSIG record.
+	// batchMaxSteps and batchMaxBytes bound a merged message (its names
+	// compressed); the size keeps it under the usual 1,232-byte UDP
+	// payload with room for the TSIG record.
 	batchMaxSteps = 32
 	batchMaxBytes = 1100
 )
@@ -49,7 +49,6 @@ type lane struct {
 type batchStep struct {
 	m     *dns.Msg
 	names []string // owner names of its records, lower case
-	size  int
 	done  chan batchResult
 }
 
@@ -70,7 +69,7 @@ type batcher struct {
 // the same server and zone, and returns its answer's rcode. A merged
 // message that did not succeed is followed by m sent on its own.
 func (u *Updater) send(ctx context.Context, s server, zone string, m *dns.Msg, timeout time.Duration) (int, error) {
-	st := &batchStep{m: m, names: ownerNames(m), size: m.Len(), done: make(chan batchResult, 1)}
+	st := &batchStep{m: m, names: ownerNames(m), done: make(chan batchResult, 1)}
 	key := laneKey{s.addr, zone}
 	b := &u.batch
 	b.mu.Lock()
@@ -106,7 +105,7 @@ func (u *Updater) flush(ctx context.Context, s server, key laneKey, l *lane, tim
 	b := &u.batch
 	for {
 		b.mu.Lock()
-		steps := l.take()
+		steps, m := l.take(key.zone)
 		if len(steps) == 0 {
 			l.running--
 			if l.running == 0 && len(l.waiting) == 0 {
@@ -121,12 +120,6 @@ func (u *Updater) flush(ctx context.Context, s server, key laneKey, l *lane, tim
 			steps[0].done <- batchResult{rc: rc, err: err}
 			continue
 		}
-		m := new(dns.Msg)
-		m.SetUpdate(key.zone)
-		for _, st := range steps {
-			m.Answer = append(m.Answer, st.m.Answer...)
-			m.Ns = append(m.Ns, st.m.Ns...)
-		}
 		rc, err := u.attempt(ctx, s, m, timeout)
 		u.stats.batched.Add(uint64(len(steps)))
 		for _, st := range steps {
@@ -135,31 +128,41 @@ func (u *Updater) flush(ctx context.Context, s server, key laneKey, l *lane, tim
 	}
 }
 
-// take removes from l the steps of the next message: the first waiting,
-// and those after it that name none of the owner names already taken,
-// within the bounds of a message. The caller holds the batcher's mu.
-func (l *lane) take() []*batchStep {
+// take removes from l the steps of the next message, and returns them
+// with that message for zone: the first waiting, and those after it
+// that name none of the owner names already taken, within the bounds of
+// a message. The caller holds the batcher's mu.
+func (l *lane) take(zone string) ([]*batchStep, *dns.Msg) {
 	if len(l.waiting) == 0 {
-		return nil
+		return nil, nil
 	}
+	m := new(dns.Msg)
+	m.SetUpdate(zone)
+	m.Compress = true
 	var steps []*batchStep
 	taken := map[string]bool{}
-	size := 12 // the header
 	rest := l.waiting[:0]
 	for _, st := range l.waiting {
-		if len(steps) > 0 && (len(steps) >= batchMaxSteps || size+st.size-12 > batchMaxBytes || overlaps(taken, st.names)) {
+		if len(steps) > 0 && (len(steps) >= batchMaxSteps || overlaps(taken, st.names)) {
+			rest = append(rest, st)
+			continue
+		}
+		na, nn := len(m.Answer), len(m.Ns)
+		m.Answer = append(m.Answer, st.m.Answer...)
+		m.Ns = append(m.Ns, st.m.Ns...)
+		if len(steps) > 0 && m.Len() > batchMaxBytes {
+			m.Answer, m.Ns = m.Answer[:na], m.Ns[:nn]
 			rest = append(rest, st)
 			continue
 		}
 		steps = append(steps, st)
-		size += st.size - 12
 		for _, n := range st.names {
 			taken[n] = true
 		}
 	}
 	clear(l.waiting[len(rest):])
 	l.waiting = rest
-	return steps
+	return steps, m
 }
 
 func overlaps(taken map[string]bool, names []string) bool {

@@ -194,29 +194,24 @@ func TestBatchTakeKeepsNamesApart(t *testing.T) {
 		for _, n := range names {
 			m.Ns = append(m.Ns, empty(n, dns.TypeA, dns.ClassANY))
 		}
-		return &batchStep{m: m, names: ownerNames(m), size: m.Len()}
+		return &batchStep{m: m, names: ownerNames(m)}
 	}
 	l := &lane{waiting: []*batchStep{step("a.example.org."), step("B.example.org."), step("b.example.org."), step("c.example.org.")}}
-	first := l.take()
+	first, _ := l.take("example.org.")
 	if len(first) != 3 || first[0].names[0] != "a.example.org." || first[1].names[0] != "b.example.org." || first[2].names[0] != "c.example.org." {
 		t.Errorf("first message: %v, want a, B and c", names(first))
 	}
-	if second := l.take(); len(second) != 1 || second[0].m.Ns[0].Header().Name != "b.example.org." {
+	if second, _ := l.take("example.org."); len(second) != 1 || second[0].m.Ns[0].Header().Name != "b.example.org." {
 		t.Errorf("second message: %v, want b alone", names(second))
 	}
-	if rest := l.take(); rest != nil {
+	if rest, _ := l.take("example.org."); rest != nil {
 		t.Errorf("left: %v", names(rest))
 	}
 	for i := range 3 * batchMaxSteps {
 		l.waiting = append(l.waiting, step(fmt.Sprintf("h%d.example.org.", i)))
 	}
 	for len(l.waiting) > 0 {
-		steps := l.take()
-		m := new(dns.Msg)
-		m.SetUpdate("example.org.")
-		for _, st := range steps {
-			m.Ns = append(m.Ns, st.m.Ns...)
-		}
+		steps, m := l.take("example.org.")
 		if len(steps) > batchMaxSteps || m.Len() > batchMaxBytes {
 			t.Fatalf("a message of %d steps, %d bytes, want at most %d and %d", len(steps), m.Len(), batchMaxSteps, batchMaxBytes)
 		}
