@@ -148,16 +148,25 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	return nil
 }
 
-// stmt returns q prepared.
+// stmt returns q prepared. The lock is not held while preparing: with
+// the server unreachable that waits for the connect timeout, and calls
+// whose statements are prepared already must not wait behind it.
 func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.stmts[q]; ok {
+	st, ok := s.stmts[q]
+	s.mu.Unlock()
+	if ok {
 		return st, nil
 	}
 	st, err := s.db.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if first, ok := s.stmts[q]; ok {
+		st.Close() // another call prepared it meanwhile
+		return first, nil
 	}
 	s.stmts[q] = st
 	return st, nil
