@@ -312,7 +312,7 @@ func TestHALoadBalancingSplit(t *testing.T) {
 	for i := range leasedSrv {
 		n.waitState(i, 8000, "load-balancing", 30*time.Second, logs)
 	}
-	rep, acks, err := n.perfdhcp(400, 3000, "-M", macFile)
+	rep, acks, err := n.perfdhcp(300, 3000, "-M", macFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestHALoadBalancingSplit(t *testing.T) {
 	for i := range 2 {
 		n.waitState(i, 8001, "load-balancing", 30*time.Second, noLogs)
 	}
-	rep, acks, err = n.perfdhcp(400, 3000, "-M", macFile)
+	rep, acks, err = n.perfdhcp(300, 3000, "-M", macFile)
 	if err != nil {
 		t.Fatal(err)
 	}
