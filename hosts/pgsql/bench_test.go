@@ -8,6 +8,7 @@ import (
 
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/hosts"
+	"github.com/leased/leased/hosts/sqlhosts"
 	"github.com/leased/leased/internal/pgtest"
 )
 
@@ -39,7 +40,7 @@ func TestFindUsesIndexes(t *testing.T) {
 	fillHosts(t, c, db.Name, 20000)
 	where, args := findWhere([]uint32{0, 1}, clientIDs(12345))
 	conn := c.Connect(t, db.Name)
-	rows, err := conn.Query(context.Background(), "EXPLAIN "+selectHosts+where+orderHosts, args...)
+	rows, err := conn.Query(context.Background(), "EXPLAIN "+sqlhosts.Columns+where+sqlhosts.OrderBy, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

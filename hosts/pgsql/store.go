@@ -15,9 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leased/leased/config"
-	"github.com/leased/leased/config/jsonc"
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/hosts"
+	"github.com/leased/leased/hosts/sqlhosts"
 )
 
 // Options say which database to use and how.
@@ -208,191 +208,25 @@ func (s *Store) fail(what string, err error) error {
 	return fmt.Errorf("hosts-database: %s: %s: %w", s.where, what, err)
 }
 
-// selectHosts is Kea's query of a host and its DHCPv4 options (one row per
-// option, the host's columns repeated), which every lookup completes with
-// its WHERE clause; rows come ordered by host and option, as Kea reads
-// them.
-const selectHosts = `SELECT h.host_id, h.dhcp_identifier, h.dhcp_identifier_type, h.dhcp4_subnet_id,
-	h.ipv4_address, h.hostname, h.dhcp4_client_classes, h.user_context, h.dhcp4_next_server,
-	h.dhcp4_server_hostname, h.dhcp4_boot_file_name,
-	o.option_id, o.code, o.value, o.formatted_value, o.space, o.persistent
-FROM hosts AS h LEFT JOIN dhcp4_options AS o ON h.host_id = o.host_id `
-
-const orderHosts = ` ORDER BY h.host_id, o.option_id`
-
-// row is one row of selectHosts.
-type row struct {
-	hostID     int64
-	id         []byte
-	idType     int16
-	subnet     *int64
-	addr       *int64
-	hostname   *string
-	classes    *string
-	uctx       *string
-	nextServer *int64
-	sname      *string
-	file       *string
-	optionID   *int64
-	code       *int16
-	value      []byte
-	formatted  *string
-	space      *string
-	persistent *bool
-}
-
-func (r *row) dest() []any {
-	return []any{&r.hostID, &r.id, &r.idType, &r.subnet, &r.addr, &r.hostname, &r.classes, &r.uctx,
-		&r.nextServer, &r.sname, &r.file, &r.optionID, &r.code, &r.value, &r.formatted, &r.space, &r.persistent}
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-// query runs selectHosts with where and returns the hosts it finds, in
-// host id order. Hosts without a DHCPv4 subnet id (DHCPv6 reservations)
-// are left out, as kea-dhcp4 leaves them out.
+// query runs Kea's query of a host and its DHCPv4 options
+// (sqlhosts.Columns) with where and returns the hosts it finds, in host
+// id order.
 func (s *Store) query(ctx context.Context, cfg *config.Config, what, where string, args ...any) ([]hosts.Entry, error) {
-	rows, err := s.pool.Query(ctx, selectHosts+where+orderHosts, args...)
+	rows, err := s.pool.Query(ctx, sqlhosts.Columns+where+sqlhosts.OrderBy, args...)
 	if err != nil {
 		return nil, s.fail(what, err)
 	}
+	rd := sqlhosts.NewReader(cfg)
+	var r sqlhosts.Row
+	_, err = pgx.ForEachRow(rows, r.Dest(), func() error { return rd.Add(&r) })
 	var out []hosts.Entry
-	var stored []config.StoredOption
-	var r row
-	lastOption := int64(-1)
-	finish := func() error {
-		if len(out) == 0 || out[len(out)-1].Host == nil {
-			stored = stored[:0]
-			return nil
-		}
-		h := out[len(out)-1].Host
-		set, err := cfg.ReservationOptions(stored)
-		if err != nil {
-			return fmt.Errorf("host %d: %w", out[len(out)-1].ID, err)
-		}
-		h.Options = set
-		stored = stored[:0]
-		return nil
-	}
-	_, err = pgx.ForEachRow(rows, r.dest(), func() error {
-		if len(out) == 0 || out[len(out)-1].ID != uint64(r.hostID) {
-			if err := finish(); err != nil {
-				return err
-			}
-			h, err := hostOf(&r)
-			if err != nil {
-				return fmt.Errorf("host %d: %w", r.hostID, err)
-			}
-			out = append(out, hosts.Entry{ID: uint64(r.hostID), Host: h})
-			lastOption = -1
-		}
-		if r.optionID == nil || *r.optionID <= lastOption {
-			return nil
-		}
-		lastOption = *r.optionID
-		if r.code == nil || *r.code < 0 || *r.code > 255 {
-			return fmt.Errorf("host %d: option %d has code %v, not 0 to 255", r.hostID, *r.optionID, r.code)
-		}
-		persistent := r.persistent != nil && *r.persistent
-		stored = append(stored, config.StoredOption{Space: str(r.space), Code: uint8(*r.code),
-			Formatted: str(r.formatted), Value: append([]byte(nil), r.value...), Persistent: persistent})
-		return nil
-	})
 	if err == nil {
-		err = finish()
+		out, err = rd.Entries()
 	}
 	if err != nil {
 		return nil, s.fail(what, err)
 	}
-	kept := out[:0]
-	for _, e := range out {
-		if e.Host != nil {
-			kept = append(kept, e)
-		}
-	}
-	return kept, nil
-}
-
-// maxIdentifierLen is the longest identifier Kea reads from the hosts
-// table (DHCP_IDENTIFIER_MAX_LEN).
-const maxIdentifierLen = 128
-
-// hostOf reads the host's columns of r as kea-dhcp4 2.2 reads them: NULL
-// text as empty, a NULL or zero address as none, client classes as a
-// comma-separated list. A host with no DHCPv4 subnet id gives nil.
-func hostOf(r *row) (*config.Host, error) {
-	if r.subnet == nil {
-		return nil, nil
-	}
-	if *r.subnet < 0 || *r.subnet > 0xfffffffe {
-		return nil, fmt.Errorf("dhcp4_subnet_id %d is not a subnet id", *r.subnet)
-	}
-	t := config.IdentifierType(r.idType)
-	switch t {
-	case config.HWAddress, config.DUID, config.CircuitID, config.ClientID:
-	default:
-		if r.idType != 4 {
-			return nil, fmt.Errorf("identifier type %d is not one Kea knows", r.idType)
-		}
-		// Kea's table numbers flex-id 4.
-		t = config.FlexID
-	}
-	if len(r.id) == 0 || len(r.id) > maxIdentifierLen {
-		return nil, fmt.Errorf("identifier of %d bytes (1 to %d are allowed)", len(r.id), maxIdentifierLen)
-	}
-	h := &config.Host{
-		SubnetID:       uint32(*r.subnet),
-		IDType:         t,
-		Identifier:     append([]byte(nil), r.id...),
-		Hostname:       str(r.hostname),
-		ServerHostname: str(r.sname),
-		BootFileName:   str(r.file),
-	}
-	if a, ok := addr(r.addr); ok {
-		h.Address = a
-	} else if r.addr != nil && *r.addr != 0 {
-		return nil, fmt.Errorf("ipv4_address %d is not an IPv4 address", *r.addr)
-	}
-	if a, ok := addr(r.nextServer); ok {
-		h.NextServer = a
-	}
-	for _, c := range strings.Split(str(r.classes), ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			h.ClientClasses = append(h.ClientClasses, c)
-		}
-	}
-	if uc := str(r.uctx); uc != "" {
-		doc := jsonc.Parse("user_context", []byte(uc), nil)
-		if doc.Failed() || doc.Root.Kind() != jsonc.Object {
-			return nil, fmt.Errorf("user_context %s is not a JSON map", jsonc.Quote(uc))
-		}
-		root := doc.Root
-		h.UserContext = &root
-	}
-	return h, nil
-}
-
-// addr reads an address column: the unsigned 32-bit integer of the
-// address, where NULL and 0 mean none.
-func addr(v *int64) (netip.Addr, bool) {
-	if v == nil || *v <= 0 || *v > 0xffffffff {
-		return netip.Addr{}, false
-	}
-	return dhcpv4.Uint32ToAddr(uint32(*v)), true
-}
-
-// idType is the number Kea's tables give an identifier type: flex-id is
-// 4 there (host_identifier_type), 5 in Kea's configuration.
-func idType(t config.IdentifierType) int16 {
-	if t == config.FlexID {
-		return 4
-	}
-	return int16(t)
+	return out, nil
 }
 
 // subnetsIn is the condition that the host is in one of subnets, their
@@ -414,14 +248,6 @@ func subnetsIn(subnets []uint32, first int) (string, []any) {
 	return b.String(), args
 }
 
-func hostsOf(es []hosts.Entry) []*config.Host {
-	out := make([]*config.Host, len(es))
-	for i, e := range es {
-		out[i] = e.Host
-	}
-	return out
-}
-
 // Find returns the reservations, in any of subnets, for any of ids: one
 // query, answered from the (identifier, type) index.
 func (s *Store) Find(ctx context.Context, cfg *config.Config, subnets []uint32, ids []hosts.Identifier) ([]*config.Host, error) {
@@ -430,7 +256,7 @@ func (s *Store) Find(ctx context.Context, cfg *config.Config, subnets []uint32, 
 	}
 	where, args := findWhere(subnets, ids)
 	es, err := s.query(ctx, cfg, "looking up a client's reservations", where, args...)
-	return hostsOf(es), err
+	return sqlhosts.Hosts(es), err
 }
 
 // findWhere is Find's condition and its arguments: the (identifier,
@@ -441,7 +267,7 @@ func findWhere(subnets []uint32, ids []hosts.Identifier) (string, []any) {
 	values := make([][]byte, len(ids))
 	types := make([]int16, len(ids))
 	for i, id := range ids {
-		values[i], types[i] = id.Value, idType(id.Type)
+		values[i], types[i] = id.Value, sqlhosts.IDType(id.Type)
 	}
 	in, args := subnetsIn(subnets, 3)
 	return `WHERE (h.dhcp_identifier, h.dhcp_identifier_type) IN (SELECT * FROM unnest($1::bytea[], $2::smallint[])) AND ` + in,
@@ -460,7 +286,7 @@ func (s *Store) ByAddress(ctx context.Context, cfg *config.Config, subnets []uin
 	in, args := subnetsIn(subnets, 2)
 	es, err := s.query(ctx, cfg, "looking up the reservations of "+a.String(),
 		"WHERE h.ipv4_address = $1 AND h.ipv4_address > 0 AND "+in, append([]any{int64(dhcpv4.AddrToUint32(a))}, args...)...)
-	return hostsOf(es), err
+	return sqlhosts.Hosts(es), err
 }
 
 // Page returns up to limit reservations with host ids above after, in
@@ -488,30 +314,20 @@ func (s *Store) Add(ctx context.Context, h *config.Host) error {
 	if s.readOnly {
 		return hosts.ErrReadOnly
 	}
-	var uctx *string
-	if h.UserContext != nil {
-		u := string(h.UserContext.AppendJSON(nil, false, false))
-		uctx = &u
-	}
+	uctx := sqlhosts.UserContext(h)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var hostID int64
 		err := tx.QueryRow(ctx, `INSERT INTO hosts(dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, dhcp6_subnet_id,
 			ipv4_address, hostname, dhcp4_client_classes, dhcp6_client_classes, user_context,
 			dhcp4_next_server, dhcp4_server_hostname, dhcp4_boot_file_name, auth_key)
 			VALUES ($1, $2, $3, NULL, $4, $5, $6, '', $7, $8, $9, $10, NULL) RETURNING host_id`,
-			h.Identifier, idType(h.IDType), int64(h.SubnetID), addrInt(h.Address), h.Hostname,
-			strings.Join(h.ClientClasses, ","), uctx, addrInt(h.NextServer), h.ServerHostname, h.BootFileName).Scan(&hostID)
+			h.Identifier, sqlhosts.IDType(h.IDType), int64(h.SubnetID), sqlhosts.AddrInt(h.Address), h.Hostname,
+			strings.Join(h.ClientClasses, ","), uctx, sqlhosts.AddrInt(h.NextServer), h.ServerHostname, h.BootFileName).Scan(&hostID)
 		if err != nil {
 			return err
 		}
 		for _, o := range hosts.StoredOptions(&h.Options) {
-			var value []byte
-			var formatted *string
-			if o.Formatted != "" {
-				formatted = &o.Formatted
-			} else if len(o.Value) > 0 {
-				value = o.Value
-			}
+			value, formatted := sqlhosts.OptionValue(o)
 			if _, err := tx.Exec(ctx, `INSERT INTO dhcp4_options(code, value, formatted_value, space, persistent, user_context, host_id, scope_id)
 				VALUES ($1, $2, $3, $4, $5, NULL, $6, 3)`, int16(o.Code), value, formatted, o.Space, o.Persistent, hostID); err != nil {
 				return err
@@ -529,13 +345,6 @@ func (s *Store) Add(ctx context.Context, h *config.Host) error {
 	return nil
 }
 
-func addrInt(a netip.Addr) int64 {
-	if !a.Is4() {
-		return 0
-	}
-	return int64(dhcpv4.AddrToUint32(a))
-}
-
 // Delete removes the reservation of id in a subnet; its options go with
 // it (ON DELETE CASCADE).
 func (s *Store) Delete(ctx context.Context, subnetID uint32, id hosts.Identifier) (bool, error) {
@@ -543,7 +352,7 @@ func (s *Store) Delete(ctx context.Context, subnetID uint32, id hosts.Identifier
 		return false, hosts.ErrReadOnly
 	}
 	tag, err := s.pool.Exec(ctx, "DELETE FROM hosts WHERE dhcp4_subnet_id = $1 AND dhcp_identifier_type = $2 AND dhcp_identifier = $3",
-		int64(subnetID), idType(id.Type), id.Value)
+		int64(subnetID), sqlhosts.IDType(id.Type), id.Value)
 	if err != nil {
 		return false, s.fail("deleting a reservation", err)
 	}
@@ -556,7 +365,7 @@ func (s *Store) DeleteAddress(ctx context.Context, subnetID uint32, a netip.Addr
 		return false, hosts.ErrReadOnly
 	}
 	tag, err := s.pool.Exec(ctx, "DELETE FROM hosts WHERE dhcp4_subnet_id = $1 AND ipv4_address = $2",
-		int64(subnetID), addrInt(a))
+		int64(subnetID), sqlhosts.AddrInt(a))
 	if err != nil {
 		return false, s.fail("deleting the reservation of "+a.String(), err)
 	}
