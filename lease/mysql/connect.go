@@ -3,6 +3,7 @@ package mysql
 import (
 	"crypto/tls"
 	"crypto/x509"
+	sqldriver "database/sql/driver"
 	"fmt"
 	"net"
 	"net/netip"
@@ -177,4 +178,20 @@ func where(c *driver.Config) string {
 		server = "the unix socket " + c.Addr
 	}
 	return fmt.Sprintf("MySQL database %q on %s as user %q", c.DBName, server, c.User)
+}
+
+// Connector is the driver's connector for opts, for other stores on the
+// same database (hosts/mysql), and the database, server and user it
+// reaches, named for messages without the password.
+func Connector(opts Options) (sqldriver.Connector, string, error) {
+	c, err := config(opts)
+	if err != nil {
+		return nil, "", err
+	}
+	w := where(c)
+	conn, err := driver.NewConnector(c)
+	if err != nil {
+		return nil, w, fmt.Errorf("%s: %w", w, err)
+	}
+	return conn, w, nil
 }
