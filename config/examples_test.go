@@ -37,11 +37,10 @@ func exampleName(path string) string {
 // not-supported keyword each is rejected for. Every other example must
 // pass.
 var expectedRejections = map[string][]string{
-	"all-keys.json":           {"config-control", "hosts-databases", "dhcp4o6-port", "4o6-subnet"},
-	"all-keys-netconf.json":   {"config-control", "hosts-databases", "dhcp4o6-port", "4o6-subnet"},
+	"all-keys.json":           {"config-control", "dhcp4o6-port", "4o6-subnet"},
+	"all-keys-netconf.json":   {"config-control", "dhcp4o6-port", "4o6-subnet"},
 	"config-backend.json":     {"config-control", "libdhcp_mysql_cb.so"},
 	"dhcpv4-over-dhcpv6.json": {"dhcp4o6-port", "4o6-interface", "4o6-subnet"},
-	"mysql-reservations.json": {"hosts-database"},
 }
 
 // TestKeaExamples checks that every example Kea ships either loads or is

@@ -44,19 +44,21 @@ func (l *loader) hostsDatabase(v *jsonc.Value, scope string) {
 	}
 	db := HostsDatabase{Pos: v.Pos()}
 	var typ *member
+	var mysqlOnly []member
 	for _, m := range members(v, "hosts-database") {
 		switch m.Key {
 		case "type":
-			t, ok := l.enum(m, "mysql", "postgresql")
-			if ok && t == "mysql" {
-				l.notSupported(m.pos(), findNotSupported(scope, "type", `"mysql"`))
-			}
-			db.Type = t
+			db.Type, _ = l.enum(m, "mysql", "postgresql")
 			typ = &m
 		case "readonly":
 			db.ReadOnly, _ = l.boolean(m)
-		case "cipher-list", "max-reconnect-tries", "on-fail", "read-timeout", "reconnect-wait-time",
-			"retry-on-startup", "tcp-user-timeout", "write-timeout":
+		case "cipher-list", "read-timeout", "write-timeout":
+			// Applied to MySQL connections; warned at below for
+			// PostgreSQL, once the type is known.
+			l.databaseParam(m, &db.Database)
+			mysqlOnly = append(mysqlOnly, m)
+		case "max-reconnect-tries", "on-fail", "reconnect-wait-time",
+			"retry-on-startup", "tcp-user-timeout":
 			l.databaseParam(m, &db.Database)
 			l.noEffect(m.keyPos(), scope, m.Key, "")
 		default:
@@ -66,11 +68,16 @@ func (l *loader) hostsDatabase(v *jsonc.Value, scope string) {
 		}
 	}
 	if typ == nil {
-		l.errf(v.Pos(), "%s: \"type\" is required (\"postgresql\")", scope)
+		l.errf(v.Pos(), "%s: \"type\" is required (\"mysql\" or \"postgresql\")", scope)
 		return
 	}
-	if db.Type == "postgresql" && db.Name == "" {
-		l.errf(typ.pos(), "%s: a postgresql database needs \"name\" (the database name)", scope)
+	if db.Name == "" && (db.Type == "postgresql" || db.Type == "mysql") {
+		l.errf(typ.pos(), "%s: a %s database needs \"name\" (the database name)", scope, db.Type)
+	}
+	if db.Type != "mysql" {
+		for _, m := range mysqlOnly {
+			l.noEffect(m.keyPos(), scope, m.Key, pgsqlOnly)
+		}
 	}
 	l.cfg.HostsDatabases = append(l.cfg.HostsDatabases, db)
 }

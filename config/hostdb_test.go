@@ -21,12 +21,21 @@ func TestHostsDatabases(t *testing.T) {
 	if _, diags, _ := load(t, `{"Dhcp4": {"hosts-database": {"type": "postgresql", "name": "kea", "on-fail": "stop-retry-exit"}}}`); !strings.Contains(joinDiags(diags), "no effect in leased: on-fail in hosts-database") {
 		t.Errorf("on-fail in hosts-database: no warning in\n%s", joinDiags(diags))
 	}
+	// read-timeout, write-timeout and cipher-list apply to MySQL only.
+	c, diags, err := load(t, `{"Dhcp4": {"hosts-databases": [{"type": "mysql", "name": "m", "read-timeout": 3, "write-timeout": 4, "cipher-list": "X"},
+		{"type": "postgresql", "name": "p", "read-timeout": 3}]}}`)
+	if err != nil || c.HostsDatabases[0].Type != "mysql" || c.HostsDatabases[0].ReadTimeout != 3 || c.HostsDatabases[0].WriteTimeout != 4 {
+		t.Errorf("mysql hosts-database: %v %+v", err, c)
+	}
+	if all := joinDiags(diags); strings.Count(all, "no effect") != 1 || !strings.Contains(all, `no effect in leased: read-timeout with type "postgresql" in hosts-databases`) {
+		t.Errorf("want one warning, at the postgresql read-timeout:\n%s", all)
+	}
 	c = mustLoad(t, `{"Dhcp4": {"hosts-databases": [{"type": "postgresql", "name": "a"}, {"type": "postgresql", "name": "b"}]}}`)
 	if len(c.HostsDatabases) != 2 || c.HostsDatabases[1].Name != "b" {
 		t.Errorf("hosts-databases read as %+v", c.HostsDatabases)
 	}
 	for _, tc := range []struct{ src, want string }{
-		{`{"Dhcp4": {"hosts-database": {"type": "mysql", "name": "a"}}}`, `not supported yet: type "mysql" in hosts-database`},
+		{`{"Dhcp4": {"hosts-database": {"type": "mysql"}}}`, `a mysql database needs "name"`},
 		{`{"Dhcp4": {"hosts-database": {"name": "a"}}}`, `"type" is required`},
 		{`{"Dhcp4": {"hosts-databases": [{"type": "postgresql"}]}}`, `needs "name"`},
 		{`{"Dhcp4": {"hosts-database": {"type": "postgresql", "name": "a", "lfc-intervall": 3}}}`, `lfc-intervall`},

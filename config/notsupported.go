@@ -37,7 +37,6 @@ var notSupported = []Unsupported{
 	{Keyword: "binding-variables", Scope: "hooks-libraries", When: "not empty, in the parameters of libdhcp_lease_cmds.so", Reason: "binding variables (values computed per lease into its user context, Kea 2.7.7) are not implemented"},
 	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_mysql_cb.so, libdhcp_pgsql_cb.so, libdhcp_cb_cmds.so", Reason: "configuration backends are not implemented"},
 	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_mysql.so", Reason: "MySQL storage is not implemented"},
-	{Keyword: "type", Scope: "hosts-database, hosts-databases", When: `"mysql"`, Reason: "MySQL host reservations are not implemented; use \"postgresql\""},
 	{Keyword: "4o6-interface", Scope: "subnet4", When: "not empty", Reason: "DHCPv4-over-DHCPv6 is not implemented"},
 	{Keyword: "4o6-interface-id", Scope: "subnet4", When: "not empty", Reason: "DHCPv4-over-DHCPv6 is not implemented"},
 	{Keyword: "4o6-subnet", Scope: "subnet4", When: "not empty", Reason: "DHCPv4-over-DHCPv6 is not implemented"},

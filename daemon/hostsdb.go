@@ -34,6 +34,9 @@ func openHosts(ctx context.Context, cfg *config.Config) (hosts.Store, error) {
 		return nil, fmt.Errorf("hosts-databases lists %d databases; leased reads reservations from one", len(cfg.HostsDatabases))
 	}
 	db := cfg.HostsDatabases[0]
+	if db.Type == "mysql" {
+		return openMysqlHosts(ctx, db)
+	}
 	o := hostspgsql.Options{
 		Host: db.Host, Port: db.Port, Name: db.Name, User: db.User, Password: db.Password.Reveal(),
 		ConnectTimeout: time.Duration(db.ConnectTimeout) * time.Second, ReadOnly: db.ReadOnly,

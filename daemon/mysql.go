@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/leased/leased/config"
+	"github.com/leased/leased/hosts"
+	hostsmysql "github.com/leased/leased/hosts/mysql"
 	"github.com/leased/leased/internal/regularfile"
 	"github.com/leased/leased/lease/mysql"
 )
@@ -39,7 +41,7 @@ func mysqlOptions(cfg *config.Config, h pgsqlHooks) (mysql.Options, error) {
 	}
 	if db.PasswordFile != "" {
 		var err error
-		if o.Password, err = passwordFile(db.PasswordFile); err != nil {
+		if o.Password, err = passwordFile("lease-database", db.PasswordFile); err != nil {
 			return o, err
 		}
 	}
@@ -81,12 +83,12 @@ func openMysql(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsq
 	}
 }
 
-// passwordFile is the password in path: its first line, as Kea reads
-// lease-database's password-file.
-func passwordFile(path string) (string, error) {
+// passwordFile is the password in path: its first line, as Kea reads a
+// database's password-file. scope names the database map for errors.
+func passwordFile(scope, path string) (string, error) {
 	b, err := regularfile.ReadLimited(path, 4096)
 	if err != nil {
-		return "", fmt.Errorf("lease-database password-file: %w", err)
+		return "", fmt.Errorf("%s password-file: %w", scope, err)
 	}
 	line, _, _ := bufio.NewReader(bytes.NewReader(b)).ReadLine()
 	return string(line), nil
@@ -173,4 +175,35 @@ func mysqlDB(ctx context.Context, action string, o DBOptions, w io.Writer, log *
 	}
 	fmt.Fprintln(w, v)
 	return nil
+}
+
+// openMysqlHosts opens a mysql hosts-database, with Kea's defaults as for
+// the lease database (host localhost, connect-timeout 5 s), read and
+// write timeouts and TLS as Kea applies them to MySQL.
+func openMysqlHosts(ctx context.Context, db config.HostsDatabase) (hosts.Store, error) {
+	o := hostsmysql.Options{ReadOnly: db.ReadOnly, Options: mysql.Options{
+		Host: db.Host, Port: db.Port, Name: db.Name, User: db.User, Password: db.Password.Reveal(),
+		ConnectTimeout: time.Duration(db.ConnectTimeout) * time.Second,
+		ReadTimeout:    time.Duration(db.ReadTimeout) * time.Second,
+		WriteTimeout:   time.Duration(db.WriteTimeout) * time.Second,
+		TrustAnchor:    db.TrustAnchor, CertFile: db.CertFile, KeyFile: db.KeyFile, CipherList: db.CipherList,
+	}}
+	if o.Host == "" {
+		o.Host = "localhost"
+	}
+	if o.ConnectTimeout == 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	if db.PasswordFile != "" {
+		pw, err := passwordFile("hosts-database", db.PasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		o.Password = pw
+	}
+	s, err := hostsmysql.Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

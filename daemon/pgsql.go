@@ -45,7 +45,7 @@ func pgsqlOptions(cfg *config.Config, h pgsqlHooks) (pgsql.Options, error) {
 	}
 	if db.PasswordFile != "" {
 		var err error
-		if o.Password, err = passwordFile(db.PasswordFile); err != nil {
+		if o.Password, err = passwordFile("lease-database", db.PasswordFile); err != nil {
 			return o, err
 		}
 	}

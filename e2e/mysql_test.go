@@ -81,6 +81,8 @@ func myLeaseRows(t *testing.T, s *mysqltest.Server, db string) map[netip.Addr]my
 // leased take turns on one database and a link, each renewing the
 // other's client, who keeps its address; two leased and a kea-dhcp4
 // serve perfdhcp from one pool at once with no address to two clients;
+// reservations in Kea's MySQL host tables are served alike by both, and
+// one leased's reservation-add writes is served at once, then by Kea;
 // MariaDB killed under load loses no acknowledged lease; on-fail holds
 // every ACK while the database is down, and stop-retry-exit stops leased.
 func TestMySQL(t *testing.T) {
@@ -196,6 +198,7 @@ func TestMySQL(t *testing.T) {
 	})
 
 	t.Run("ThreeServers", func(t *testing.T) { threeServersOnMySQL(t, s) })
+	t.Run("Reservations", func(t *testing.T) { reservationsOnMySQL(t, s, p) })
 
 	r, err := newRelay(p.Client, p.RelayAddr, p.ServerAddr)
 	if err != nil {
@@ -427,4 +430,127 @@ func threeServersOnMySQL(t *testing.T, s *mysqltest.Server) {
 		t.Errorf("kea-dhcp4 exited during the run: %v%s", kea.ExitErr(), testnet.IndentOutput(testnet.Tail(kea.Output(), 4000)))
 	default:
 	}
+}
+
+// myHostRow writes a reservation into Kea's MySQL host tables in the form
+// kea-dhcp4 2.2 writes and reads: no DHCPv6 subnet, the address as an
+// integer, empty text for what is absent, one dhcp4_options row per
+// option with scope 3, the formatted value when the option is text and
+// the payload otherwise.
+func myHostRow(t *testing.T, s *mysqltest.Server, db string, mac net.HardwareAddr, subnet int, addr string, hostname string) {
+	t.Helper()
+	s.Admin(t, db,
+		fmt.Sprintf(`INSERT INTO hosts (dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, dhcp6_subnet_id, ipv4_address,
+			hostname, dhcp4_client_classes, dhcp6_client_classes, user_context, dhcp4_next_server, dhcp4_server_hostname, dhcp4_boot_file_name, auth_key)
+			VALUES (X'%x', 0, %d, NULL, INET_ATON('%s'), '%s', '', '', NULL, 0, '', '', NULL)`, []byte(mac), subnet, addr, hostname),
+		fmt.Sprintf(`INSERT INTO dhcp4_options (code, value, formatted_value, space, persistent, user_context, host_id, scope_id)
+			SELECT 6, NULL, '192.0.2.53,192.0.2.54', 'dhcp4', 0, NULL, host_id, 3 FROM hosts WHERE dhcp_identifier = X'%x'
+			UNION ALL
+			SELECT 15, X'%x', NULL, 'dhcp4', 0, NULL, host_id, 3 FROM hosts WHERE dhcp_identifier = X'%x'`,
+			[]byte(mac), []byte(hostname+".example"), []byte(mac)))
+}
+
+// reservationsOnMySQL: reservations in Kea's MySQL host tables are served
+// alike by kea-dhcp4 2.2 and by leased. Rows written in Kea's form give a
+// client its address, name servers and domain from Kea, then from
+// leased; a reservation added with leased's reservation-add is served by
+// leased at once, and by Kea from the rows leased wrote; deleted, it is
+// gone for leased at once.
+func reservationsOnMySQL(t *testing.T, s *mysqltest.Server, p *testnet.Pair) {
+	needs(t, "udhcpc", "kea-dhcp4")
+	db := s.NewDB(t)
+	dir := t.TempDir()
+	subnets := `[{"id": 1, "subnet": "192.0.2.0/24", "interface": "srv0", "pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}]`
+	leasedCfg := fmt.Sprintf(`{"Dhcp4": {
+		"interfaces-config": {"interfaces": ["srv0"]},
+		"control-socket": {"socket-type": "unix", "socket-name": %q},
+		"lease-database": {"type": "memfile", "persist": false},
+		"hosts-database": {"type": "mysql", "name": %q, "host": %q, "user": %q, "password": %q},
+		"valid-lifetime": 3600,
+		"subnet4": %s}}`, filepath.Join(dir, "ctl.sock"), db.Name, db.Socket, db.User, db.Password, subnets)
+	keaDir := testnet.UnprivilegedDir(t)
+	keaCfg := fmt.Sprintf(`{"Dhcp4": {
+		"interfaces-config": {"interfaces": ["srv0"]},
+		"lease-database": {"type": "memfile", "persist": false},
+		"hosts-database": {"type": "mysql", "name": %q, "host": "localhost", "user": %q, "password": %q},
+		"valid-lifetime": 3600,
+		"subnet4": %s,
+		"loggers": [{"name": "kea-dhcp4", "severity": "INFO", "output_options": [{"output": "stdout"}]}]}}`, db.Name, db.User, db.Password, subnets)
+	startKea := func() *testnet.KeaProc {
+		t.Helper()
+		k := testnet.StartKea(t, keaDir, "kea-dhcp4", keaCfg, testnet.KeaOptions{
+			NS: p.Server, Env: []string{"TZ=" + mysqlTZ, "MYSQL_UNIX_PORT=" + db.Socket},
+			AmbientCaps: []uintptr{unix.CAP_NET_RAW, unix.CAP_NET_BIND_SERVICE}})
+		for deadline := time.Now().Add(15 * time.Second); !strings.Contains(k.Output(), "DHCP4_STARTED"); {
+			select {
+			case <-k.Done():
+				t.Fatalf("kea-dhcp4 exited: %v%s", k.ExitErr(), testnet.IndentOutput(k.Output()))
+			case <-time.After(50 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("kea-dhcp4 not started after 15 s%s", testnet.IndentOutput(k.Output()))
+			}
+		}
+		return k
+	}
+	check := func(who, iface, addr, domain string) {
+		t.Helper()
+		cl := testnet.NewClient(t, testnet.Udhcpc, p.Client, iface, testnet.ClientOptions{})
+		l, err := cl.Obtain(t.Context())
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		dns := fmt.Sprint(l.DNS)
+		if l.Addr.String() != addr || dns != "[192.0.2.53 192.0.2.54]" || l.Env["domain"] != domain {
+			t.Errorf("%s: %v, name servers %s, domain %q; want %s, [192.0.2.53 192.0.2.54], %q", who, l.Addr, dns, l.Env["domain"], addr, domain)
+		}
+		if err := cl.Stop(); err != nil {
+			t.Errorf("%s: stopping the client: %v", who, err)
+		}
+	}
+
+	ifA, macA := p.AddClientLink(t)
+	myHostRow(t, s, db.Name, macA, 1, "192.0.2.50", "res-a")
+
+	kea := startKea()
+	check("A from kea-dhcp4 2.2", ifA, "192.0.2.50", "res-a.example")
+	kea.Stop()
+
+	srv := startPgLeased(t, p.Server, dir, leasedCfg)
+	check("A from leased", ifA, "192.0.2.50", "res-a.example")
+
+	ifC, macC := p.AddClientLink(t)
+	r := srv.call("reservation-add", map[string]any{"reservation": map[string]any{
+		"subnet-id": 1, "hw-address": macC.String(), "ip-address": "192.0.2.60", "hostname": "res-c",
+		"option-data": []any{
+			map[string]any{"name": "domain-name-servers", "data": "192.0.2.53, 192.0.2.54"},
+			map[string]any{"name": "domain-name", "data": "res-c.example"},
+		}}})
+	if r.Result != 0 {
+		t.Fatalf("reservation-add: %d %s", r.Result, r.Text)
+	}
+	check("C from leased, just added", ifC, "192.0.2.60", "res-c.example")
+	r = srv.call("reservation-get", map[string]any{"subnet-id": 1, "identifier-type": "hw-address", "identifier": macC.String()})
+	if r.Result != 0 || !strings.Contains(raw(r), `"ip-address":"192.0.2.60"`) {
+		t.Errorf("reservation-get: %d %s", r.Result, raw(r))
+	}
+	srv.stop()
+
+	kea = startKea()
+	check("C from kea-dhcp4 2.2, added by leased", ifC, "192.0.2.60", "res-c.example")
+	kea.Stop()
+
+	srv = startPgLeased(t, p.Server, dir, leasedCfg)
+	if r := srv.call("reservation-del", map[string]any{"subnet-id": 1, "ip-address": "192.0.2.60"}); r.Result != 0 {
+		t.Fatalf("reservation-del: %d %s", r.Result, r.Text)
+	}
+	cl := testnet.NewClient(t, testnet.Udhcpc, p.Client, ifC, testnet.ClientOptions{})
+	l, err := cl.Obtain(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inRange(l.Addr, "192.0.2.100", "192.0.2.199") {
+		t.Errorf("C after reservation-del got %v, want an address of the pool", l.Addr)
+	}
+	srv.stop()
 }
