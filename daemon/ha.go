@@ -54,6 +54,9 @@ type haService struct {
 	// wait while this many do is dropped, counted in queueFull.
 	parkLimit atomic.Uint32
 	queueFull *stats.Counter
+	// slotWait bounds how long a lease update waits for one of its
+	// peer's slots (0: ha.DefaultRequestTimeout).
+	slotWait time.Duration
 
 	gate *haGate
 

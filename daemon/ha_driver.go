@@ -410,13 +410,15 @@ type haChange struct {
 func changeAddr(ch haChange) netip.Addr { return ch.l.Addr }
 
 // sendChange sends one change to peer c, within the peer's bound of
-// requests under way.
+// requests under way. The wait for a free slot is bounded as the request
+// is (ha.DefaultRequestTimeout): behind a partner that stopped answering,
+// the updates queued for it fail as their requests would, instead of
+// holding their clients' replies, and going out minutes later, stale,
+// once it is back.
 func (s *haService) sendChange(ctx context.Context, c *ha.Client, ch haChange) error {
 	slot := s.slots[c.Peer().Name]
-	select {
-	case slot <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.takeSlot(ctx, slot); err != nil {
+		return fmt.Errorf("lease update of %v: none of the %d requests under way to %s ended: %w", changeAddr(ch), cap(slot), c.Peer().Name, err)
 	}
 	defer func() { <-slot }()
 	var err error
@@ -426,4 +428,27 @@ func (s *haService) sendChange(ctx context.Context, c *ha.Client, ch haChange) e
 		_, err = c.UpdateLease(ctx, ch.l)
 	}
 	return err
+}
+
+// takeSlot takes a place in slot, waiting at most s.slotWait.
+func (s *haService) takeSlot(ctx context.Context, slot chan struct{}) error {
+	select {
+	case slot <- struct{}{}:
+		return nil
+	default:
+	}
+	wait := s.slotWait
+	if wait <= 0 {
+		wait = ha.DefaultRequestTimeout
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case slot <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return fmt.Errorf("waited %v", wait)
+	}
 }

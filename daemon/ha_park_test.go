@@ -211,3 +211,43 @@ func serve(t *testing.T, eng *engine.Engine, m dhcptest.Message) *dhcptest.Reply
 	}
 	return rep
 }
+
+// TestHASlowPartnerUpdatesBounded: behind a partner that holds every
+// lease update unanswered, a client's update that cannot start because
+// the haInFlight requests under way fill its peer's slots fails once it
+// waited slotWait: its ACK is dropped (and the partner counts as
+// unavailable, as after a request that timed out), instead of the ACK
+// waiting, and the update going out stale, whenever the partner answers
+// again.
+func TestHASlowPartnerUpdatesBounded(t *testing.T) {
+	s, eng, partner, _ := parkingPair(t, 0)
+	s.slotWait = 50 * time.Millisecond
+	acks := make(chan *dhcptest.Reply, haInFlight)
+	for i := range haInFlight {
+		go func() { acks <- dora(t, eng, net.HardwareAddr{2, 0, 0, 0, 1, byte(i)}) }()
+	}
+	for deadline := time.Now().Add(10 * time.Second); partner.updates.Load() != haInFlight; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the partner received %d updates, want %d under way", partner.updates.Load(), haInFlight)
+		}
+	}
+	late := make(chan *dhcptest.Reply, 1)
+	go func() { late <- dora(t, eng, net.HardwareAddr{2, 0, 0, 0, 2, 0}) }()
+	select {
+	case rep := <-late:
+		if rep != nil {
+			t.Errorf("client behind %d unanswered updates: %v, want no reply", haInFlight, rep.Packet.MessageType())
+		}
+	case <-time.After(10 * time.Second): // a hang, not a speed: slotWait is 50 ms
+		t.Error("the client's reply still waits for a slot to the partner")
+	}
+	close(partner.release)
+	for range haInFlight {
+		if rep := <-acks; rep == nil || rep.Packet.MessageType() != dhcpv4.Ack {
+			t.Errorf("a client whose update was under way: %+v, want its ACK once the partner answered", rep)
+		}
+	}
+	if got := partner.updates.Load(); got != haInFlight {
+		t.Errorf("the partner received %d updates, want %d (none for the client whose update failed)", got, haInFlight)
+	}
+}
