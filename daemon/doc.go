@@ -115,7 +115,10 @@
 // the service on and only for the scopes it serves; each query gets the
 // HA_<server> class of its scope before classification, so pools split
 // per server work as in Kea. parked-packet-limit bounds the ACKs waiting
-// for a partner, as Kea's parking lot does. Unlike Kea, a server
+// for a partner, as Kea's parking lot does (a RELEASE's or DECLINE's
+// updates take no place in it: no reply waits for them), and an update
+// that finds its peer's requests under way for 10 s fails as a request
+// that timed out does. Unlike Kea, a server
 // terminated by clock skew leaves that state by itself once the clocks
 // agree again (ha.Machine.SetHealing), and resynchronises.
 //
