@@ -93,6 +93,10 @@ func config(opts Options) (*driver.Config, error) {
 	}
 	c.Timeout, c.ReadTimeout, c.WriteTimeout = opts.ConnectTimeout, opts.ReadTimeout, opts.WriteTimeout
 	c.ClientFoundRows = true
+	// The driver's own log lines (a broken connection it dropped) would
+	// go to the process's standard logger; every failure that matters
+	// reaches the caller as an error.
+	c.Logger = quietLogger{}
 	c.ParseTime = false
 	c.Params = map[string]string{"time_zone": "'+00:00'", "sql_mode": "'STRICT_ALL_TABLES'"}
 	if opts.TrustAnchor != "" || opts.CertFile != "" || opts.KeyFile != "" || opts.CipherList != "" {
@@ -195,3 +199,8 @@ func Connector(opts Options) (sqldriver.Connector, string, error) {
 	}
 	return conn, w, nil
 }
+
+// quietLogger drops the driver's log lines.
+type quietLogger struct{}
+
+func (quietLogger) Print(...any) {}
