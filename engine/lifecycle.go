@@ -318,6 +318,14 @@ func (t *txn) answerRequest(ss *subnetState, a netip.Addr, hasSID, renewing bool
 		// below: the stored lease may be one an in-flight request has
 		// just written.
 		lt = rest
+		if t.s.repl != nil {
+			// The partner still learns of the lease before the ACK:
+			// this client's last ACK may have been dropped after its
+			// lease was committed here and before it was replicated
+			// (a full parking lot), so the cache must not let the
+			// retry's ACK leave without it.
+			t.recordChange(&t.found, &t.found)
+		}
 	} else {
 		t.fill(&t.next, ss, ps, a, lt, uc)
 		var prev *lease.Lease

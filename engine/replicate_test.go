@@ -270,3 +270,35 @@ func TestReleaseWithoutReleasedState(t *testing.T) {
 		t.Fatalf("after RELEASE the store holds %+v (%v), want no lease", l, err)
 	}
 }
+
+// TestReplicationCachedRenewal: a renewal the lease cache answers without
+// writing is still replicated before its ACK leaves, so a client whose
+// previous ACK was dropped before its lease reached the partner is not
+// acknowledged with the partner unaware.
+func TestReplicationCachedRenewal(t *testing.T) {
+	mem, err := memfile.Open(memfile.Options{Path: t.TempDir() + "/leases", Persist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close() })
+	repl := make(chanReplicator, 16)
+	// testConfig leaves cache-threshold at its default, 0.25.
+	srv, err := New(context.Background(), loadConfig(t, testConfig), mem, &Options{Replicator: repl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &eventLog{}
+	hw := "02:00:00:00:00:55"
+	yi := offerFor(t, srv, log, hw)
+	for i, what := range []string{"first request", "cached renewal"} {
+		ack := serveAsync(t, srv, dhcptest.Message{Type: dhcpv4.Request, XID: uint32(2 + i), CHAddr: mac(hw), RequestedIP: yi, ServerID: serverAddr})
+		b := nextBatch(t, repl)
+		if len(b) != 1 || len(b[0].Changes) != 1 || b[0].Changes[0].New == nil || b[0].Changes[0].New.Addr != yi {
+			t.Fatalf("%s: batch %+v, want the lease of %v", what, b, yi)
+		}
+		b[0].Done(true)
+		if rep := <-ack; rep == nil || rep.Packet.MessageType() != dhcpv4.Ack {
+			t.Fatalf("%s: no ACK", what)
+		}
+	}
+}
