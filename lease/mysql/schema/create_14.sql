@@ -991,26 +991,36 @@ BEGIN
 END
 $$
 -- Counts by client class: the classes are the array at ISC.client-classes
--- of the user context, and only assigned leases (state 0) count. A user
--- context that is not JSON counts in no class.
+-- of the user context, and only assigned leases (state 0) count. The
+-- context is parsed as JSON when the lease counts: an empty text counts
+-- in no class, a text that is not JSON fails the write (under the strict
+-- sql_mode the routines are created in), as in kea-admin's schema. The
+-- handlers name MySQL's (3141) and MariaDB's (4037) error for JSON text
+-- that ends too early.
 CREATE PROCEDURE lease4_AINS_lease4_stat_by_client_class(IN new_state TINYINT, IN new_user_context TEXT)
 BEGIN
-    IF new_state = 0 AND JSON_VALID(new_user_context) THEN
+    DECLARE classes TEXT;
+    DECLARE CONTINUE HANDLER FOR 3141, 4037 SET classes = NULL;
+    IF new_state = 0 THEN
+        SET classes = JSON_EXTRACT(new_user_context, '$.ISC."client-classes"');
         INSERT INTO lease4_stat_by_client_class (client_class, leases)
-            SELECT j.class, 1 FROM JSON_TABLE(JSON_EXTRACT(new_user_context, '$.ISC."client-classes"'),
-                '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
+            SELECT j.class, 1 FROM JSON_TABLE(classes, '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
+            WHERE classes IS NOT NULL
             ON DUPLICATE KEY UPDATE leases = leases + 1;
     END IF;
 END
 $$
 CREATE PROCEDURE lease4_ADEL_lease4_stat_by_client_class(IN old_state TINYINT, IN old_user_context TEXT)
 BEGIN
-    IF old_state = 0 AND JSON_VALID(old_user_context) THEN
+    DECLARE classes TEXT;
+    DECLARE CONTINUE HANDLER FOR 3141, 4037 SET classes = NULL;
+    IF old_state = 0 THEN
+        SET classes = JSON_EXTRACT(old_user_context, '$.ISC."client-classes"');
         -- A class named twice is counted down twice, as it was counted up.
         UPDATE lease4_stat_by_client_class AS st
             JOIN (SELECT j.class, COUNT(*) AS n
-                    FROM JSON_TABLE(JSON_EXTRACT(old_user_context, '$.ISC."client-classes"'),
-                        '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j GROUP BY j.class) AS gone
+                    FROM JSON_TABLE(classes, '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
+                   WHERE classes IS NOT NULL GROUP BY j.class) AS gone
               ON gone.class = st.client_class
             SET st.leases = GREATEST(st.leases, gone.n) - gone.n;
     END IF;
@@ -1019,8 +1029,12 @@ $$
 CREATE PROCEDURE lease4_AUPD_lease4_stat_by_client_class(IN old_state TINYINT, IN old_user_context TEXT,
                                                          IN new_state TINYINT, IN new_user_context TEXT)
 BEGIN
-    DECLARE before_classes TEXT DEFAULT JSON_EXTRACT(old_user_context, '$.ISC."client-classes"');
-    DECLARE after_classes TEXT DEFAULT JSON_EXTRACT(new_user_context, '$.ISC."client-classes"');
+    DECLARE before_classes TEXT;
+    DECLARE after_classes TEXT;
+    -- Both contexts are parsed on every update: one that is not JSON, or
+    -- is empty, fails it, as in kea-admin's schema.
+    SET before_classes = JSON_EXTRACT(old_user_context, '$.ISC."client-classes"');
+    SET after_classes = JSON_EXTRACT(new_user_context, '$.ISC."client-classes"');
     -- Kea recounts when the state changes or when both contexts name
     -- classes and the lists differ; a list that appears or disappears in
     -- the same state is not recounted.
@@ -1033,11 +1047,14 @@ $$
 CREATE PROCEDURE lease6_AINS_lease6_stat_by_client_class(IN new_state TINYINT, IN new_user_context TEXT,
                                                          IN new_lease_type TINYINT)
 BEGIN
-    IF new_state = 0 AND JSON_VALID(new_user_context) THEN
+    DECLARE classes TEXT;
+    DECLARE CONTINUE HANDLER FOR 3141, 4037 SET classes = NULL;
+    IF new_state = 0 THEN
+        SET classes = JSON_EXTRACT(new_user_context, '$.ISC."client-classes"');
         INSERT INTO lease6_stat_by_client_class (client_class, lease_type, leases)
             SELECT j.class, new_lease_type, 1
-              FROM JSON_TABLE(JSON_EXTRACT(new_user_context, '$.ISC."client-classes"'),
-                '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
+              FROM JSON_TABLE(classes, '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
+             WHERE classes IS NOT NULL
             ON DUPLICATE KEY UPDATE leases = leases + 1;
     END IF;
 END
@@ -1045,11 +1062,14 @@ $$
 CREATE PROCEDURE lease6_ADEL_lease6_stat_by_client_class(IN old_state TINYINT, IN old_user_context TEXT,
                                                          IN old_lease_type TINYINT)
 BEGIN
-    IF old_state = 0 AND JSON_VALID(old_user_context) THEN
+    DECLARE classes TEXT;
+    DECLARE CONTINUE HANDLER FOR 3141, 4037 SET classes = NULL;
+    IF old_state = 0 THEN
+        SET classes = JSON_EXTRACT(old_user_context, '$.ISC."client-classes"');
         UPDATE lease6_stat_by_client_class AS st
             JOIN (SELECT j.class, COUNT(*) AS n
-                    FROM JSON_TABLE(JSON_EXTRACT(old_user_context, '$.ISC."client-classes"'),
-                        '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j GROUP BY j.class) AS gone
+                    FROM JSON_TABLE(classes, '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
+                   WHERE classes IS NOT NULL GROUP BY j.class) AS gone
               ON gone.class = st.client_class
             SET st.leases = GREATEST(st.leases, gone.n) - gone.n
             WHERE st.lease_type = old_lease_type;
@@ -1060,8 +1080,10 @@ CREATE PROCEDURE lease6_AUPD_lease6_stat_by_client_class(IN old_state TINYINT, I
                                                          IN old_lease_type TINYINT, IN new_state TINYINT,
                                                          IN new_user_context TEXT, IN new_lease_type TINYINT)
 BEGIN
-    DECLARE before_classes TEXT DEFAULT JSON_EXTRACT(old_user_context, '$.ISC."client-classes"');
-    DECLARE after_classes TEXT DEFAULT JSON_EXTRACT(new_user_context, '$.ISC."client-classes"');
+    DECLARE before_classes TEXT;
+    DECLARE after_classes TEXT;
+    SET before_classes = JSON_EXTRACT(old_user_context, '$.ISC."client-classes"');
+    SET after_classes = JSON_EXTRACT(new_user_context, '$.ISC."client-classes"');
     IF old_state <> new_state OR before_classes <> after_classes OR old_lease_type <> new_lease_type THEN
         CALL lease6_ADEL_lease6_stat_by_client_class(old_state, old_user_context, old_lease_type);
         CALL lease6_AINS_lease6_stat_by_client_class(new_state, new_user_context, new_lease_type);
@@ -1131,14 +1153,14 @@ $$
 CREATE FUNCTION checkLease4Limits(user_context TEXT) RETURNS TEXT READS SQL DATA
 BEGIN
     DECLARE verdict TEXT DEFAULT '';
+    DECLARE class_limits TEXT;
     DECLARE subnet_limits TEXT;
-    IF NOT JSON_VALID(user_context) THEN
-        RETURN '';
-    END IF;
+    -- A context that is not JSON (or is empty) fails, as in kea-admin's.
+    SET class_limits = JSON_EXTRACT(user_context, '$.ISC.limits."client-classes"');
     SELECT CONCAT('address limit ', c.address_limit, ' for client class "', c.class_name,
                   '", current lease count ', COALESCE(st.leases, 0))
       INTO verdict
-      FROM JSON_TABLE(JSON_EXTRACT(user_context, '$.ISC.limits."client-classes"'), '$[*]' COLUMNS (
+      FROM JSON_TABLE(class_limits, '$[*]' COLUMNS (
                pos FOR ORDINALITY,
                class_name VARCHAR(255) PATH '$.name',
                address_limit INT PATH '$."address-limit"')) AS c
@@ -1164,21 +1186,21 @@ $$
 CREATE FUNCTION checkLease6Limits(user_context TEXT) RETURNS TEXT READS SQL DATA
 BEGIN
     DECLARE verdict TEXT DEFAULT '';
+    DECLARE class_limits TEXT;
     DECLARE subnet_limits TEXT;
-    IF NOT JSON_VALID(user_context) THEN
-        RETURN '';
-    END IF;
+    -- A context that is not JSON (or is empty) fails, as in kea-admin's.
+    SET class_limits = JSON_EXTRACT(user_context, '$.ISC.limits."client-classes"');
     -- Of each class, its address limit is checked before its prefix limit.
     SELECT CONCAT(l.kind, ' limit ', l.lim, ' for client class "', l.class_name,
                   '", current lease count ', COALESCE(st.leases, 0))
       INTO verdict
       FROM (SELECT c.pos, 0 AS lease_type, 'address' AS kind, c.class_name, c.address_limit AS lim
-              FROM JSON_TABLE(JSON_EXTRACT(user_context, '$.ISC.limits."client-classes"'), '$[*]' COLUMNS (
+              FROM JSON_TABLE(class_limits, '$[*]' COLUMNS (
                        pos FOR ORDINALITY, class_name VARCHAR(255) PATH '$.name',
                        address_limit INT PATH '$."address-limit"')) AS c
             UNION ALL
             SELECT c.pos, 2, 'prefix', c.class_name, c.prefix_limit
-              FROM JSON_TABLE(JSON_EXTRACT(user_context, '$.ISC.limits."client-classes"'), '$[*]' COLUMNS (
+              FROM JSON_TABLE(class_limits, '$[*]' COLUMNS (
                        pos FOR ORDINALITY, class_name VARCHAR(255) PATH '$.name',
                        prefix_limit INT PATH '$."prefix-limit"')) AS c) AS l
       LEFT JOIN lease6_stat_by_client_class AS st
