@@ -14,7 +14,7 @@ import (
 
 // connTable holds the connections of every control socket of a Server and
 // keeps their number within bounds: in total (MaxConns) and, for HTTP, per
-// source address (MaxConnsPerSource).
+// source address (MaxConnsPerSource, or MaxConnsPerPeer for a peer's).
 //
 // A connection is either pending (it has not yet delivered a well-formed
 // unix command or an authenticated HTTP request: new, reading, or an idle
@@ -28,6 +28,9 @@ import (
 // slot is busy does the listener stop accepting, until one is released.
 type connTable struct {
 	max, perSource int
+	// perPeer bounds the sources in peers instead of perSource.
+	perPeer int
+	peers   map[string]bool
 
 	log *slog.Logger
 
@@ -46,9 +49,27 @@ type connTable struct {
 // that an attack does not flood the log.
 const displacedLogEvery = 10 * time.Second
 
-func newConnTable(max, perSource int, log *slog.Logger) *connTable {
-	return &connTable{max: max, perSource: perSource, log: log,
-		conns: make(map[*trackedConn]struct{}), bySource: make(map[string]int), freed: make(chan struct{})}
+// newConnTable returns the table of o's bounds (filled). Each peer's
+// connections come on top of MaxConns, so that a partner busy with lease
+// updates leaves the others their room.
+func newConnTable(o Options, log *slog.Logger) *connTable {
+	t := &connTable{max: o.MaxConns, perSource: o.MaxConnsPerSource, perPeer: o.MaxConnsPerPeer, log: log,
+		peers: make(map[string]bool), conns: make(map[*trackedConn]struct{}), bySource: make(map[string]int), freed: make(chan struct{})}
+	for _, a := range o.Peers {
+		if k := a.Unmap().String(); !t.peers[k] {
+			t.peers[k] = true
+			t.max += o.MaxConnsPerPeer
+		}
+	}
+	return t
+}
+
+// sourceLimit is the bound on source's connections: 0 is none.
+func (t *connTable) sourceLimit(source string) int {
+	if t.peers[source] {
+		return t.perPeer
+	}
+	return t.perSource
 }
 
 // trackedConn is a connection in a connTable.
@@ -106,7 +127,8 @@ func (t *connTable) admit(ctx context.Context, c net.Conn, source string) (*trac
 
 func (t *connTable) tryAdmit(c net.Conn, source string) (*trackedConn, error) {
 	t.mu.Lock()
-	perSourceFull := source != "" && t.perSource > 0 && t.bySource[source] >= t.perSource
+	limit := t.sourceLimit(source)
+	perSourceFull := source != "" && limit > 0 && t.bySource[source] >= limit
 	var victim *trackedConn
 	switch {
 	case perSourceFull:

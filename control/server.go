@@ -35,6 +35,9 @@ const (
 	// DefaultMaxConnsPerSource bounds the connections from one IP
 	// address to the HTTP sockets.
 	DefaultMaxConnsPerSource = 8
+	// DefaultMaxConnsPerPeer bounds the connections from the address of
+	// one of Options.Peers.
+	DefaultMaxConnsPerPeer = 40
 )
 
 // Options tune a Server. The zero value gives Kea's behaviour, within
@@ -73,6 +76,14 @@ type Options struct {
 	// MaxConnsPerSource bounds the connections from one IP address to
 	// the HTTP sockets in the same way (DefaultMaxConnsPerSource).
 	MaxConnsPerSource int
+	// Peers are addresses whose HTTP connections are bounded by
+	// MaxConnsPerPeer instead (DefaultMaxConnsPerPeer), and MaxConns is
+	// raised by as much for each: a high-availability partner keeps many
+	// lease updates under way at once, each on its own connection, and
+	// neither it nor the other clients should wait for the other.
+	Peers []netip.Addr
+	// MaxConnsPerPeer bounds the connections from each of Peers.
+	MaxConnsPerPeer int
 	// Service is the name HTTP requests may carry in "service" (Kea's
 	// kea-dhcp4 accepts "dhcp4"); empty accepts any.
 	Service string
@@ -101,6 +112,9 @@ func (o *Options) fill() {
 	}
 	if o.MaxConnsPerSource <= 0 {
 		o.MaxConnsPerSource = DefaultMaxConnsPerSource
+	}
+	if o.MaxConnsPerPeer <= 0 {
+		o.MaxConnsPerPeer = DefaultMaxConnsPerPeer
 	}
 }
 
@@ -151,7 +165,7 @@ func NewServer(reg *Registry, opts Options) *Server {
 		reg:       reg,
 		opts:      opts,
 		log:       opts.Logger,
-		table:     newConnTable(opts.MaxConns, opts.MaxConnsPerSource, opts.Logger),
+		table:     newConnTable(opts, opts.Logger),
 		budget:    &byteBudget{limit: opts.MaxPendingBytes},
 		ctx:       ctx,
 		cancel:    cancel,

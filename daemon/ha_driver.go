@@ -22,11 +22,40 @@ type haLeases interface {
 }
 
 // haInFlight bounds the requests under way to one peer: as many as its
-// client keeps idle keep-alive connections (ha.NewClient), so that a
+// client keeps idle keep-alive connections for (ha.NewClient), so that a
 // burst of lease updates reuses them, and fewer than a leased partner
-// admits from one address (control.DefaultMaxConnsPerSource), with room
-// for a heartbeat.
-const haInFlight = 4
+// admits from a configured peer's address (haPeerConns), with room for a
+// heartbeat.
+const haInFlight = ha.MaxUpdatesInFlight
+
+// haPeerConns is how many control connections a peer's address is
+// admitted (control.Options.MaxConnsPerPeer): the updates a peer keeps
+// under way to this server, and what any other address is admitted
+// besides, for its heartbeats, pages of leases and an operator's commands
+// from the same host.
+const haPeerConns = haInFlight + control.DefaultMaxConnsPerSource
+
+// admitPeers lets the control listener of o admit haPeerConns
+// connections from each peer's address; a nil set changes nothing.
+func (hs *haSet) admitPeers(o *control.Options) {
+	if hs != nil {
+		o.Peers, o.MaxConnsPerPeer = hs.peerAddrs(), haPeerConns
+	}
+}
+
+// peerAddrs are the addresses of every peer of every relationship but
+// this server, as their URLs name them.
+func (hs *haSet) peerAddrs() []netip.Addr {
+	var addrs []netip.Addr
+	for _, s := range hs.all {
+		for _, p := range s.rel.Peers {
+			if p.Name != s.rel.ThisServerName {
+				addrs = append(addrs, p.Addr.Addr())
+			}
+		}
+	}
+	return addrs
+}
 
 // syncWorkers bounds the leases of one page applied at once: each is a
 // durable write, and writes made together share one flush of the lease

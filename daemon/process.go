@@ -315,9 +315,11 @@ func Run(ctx context.Context, o Options) (int, error) {
 		return 1, err
 	}
 	defer p.service.stop()
-	p.ctl = control.NewServer(reg, control.Options{Logger: lg.Logger(logging.NameCommands), Service: "dhcp4",
+	ctlOpts := control.Options{Logger: lg.Logger(logging.NameCommands), Service: "dhcp4",
 		// Prometheus scrapes the HTTP control listener, behind its authentication.
-		GetHandlers: map[string]http.Handler{"/metrics": p.metrics.handler()}})
+		GetHandlers: map[string]http.Handler{"/metrics": p.metrics.handler()}}
+	p.ha.admitPeers(&ctlOpts)
+	p.ctl = control.NewServer(reg, ctlOpts)
 	if err := p.ctl.Apply(cfg.ControlSockets); err != nil {
 		return 1, fmt.Errorf("control sockets: %w", err)
 	}

@@ -23,6 +23,21 @@ import (
 // page, which sync-timeout bounds (Kea's 10 s).
 const DefaultRequestTimeout = 10 * time.Second
 
+// MaxUpdatesInFlight is how many lease updates a server keeps under way
+// to one peer. Each update is answered only once the peer's store made it
+// durable, so the pair's rate is this many updates per round trip and
+// flush: a leased peer's journal makes concurrent writes durable with one
+// flush (group commit), and a Kea peer queues the requests on its side.
+// A leased peer admits this many connections, and a few more, from each
+// configured peer's address (control.Options.Peers).
+const MaxUpdatesInFlight = 32
+
+// maxIdleConns is how many connections to one peer are kept open between
+// requests: one per update under way, and one each for a heartbeat and a
+// page of leases or a command beside them, so that a burst of updates
+// reuses them instead of opening and closing connections.
+const maxIdleConns = MaxUpdatesInFlight + 2
+
 // maxAnswerBytes bounds a peer's answer: a page of leases is the largest.
 const maxAnswerBytes = 256 << 20
 
@@ -43,7 +58,7 @@ func NewClient(p *Peer, d Dialect) (*Client, error) {
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: DefaultRequestTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 4,
+		MaxIdleConnsPerHost: maxIdleConns,
 		IdleConnTimeout:     25 * time.Second, // kea-ctrl-agent drops idle connections after 30 s
 		ForceAttemptHTTP2:   false,
 	}
