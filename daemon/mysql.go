@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	hostsmysql "github.com/leased/leased/hosts/mysql"
 	"github.com/leased/leased/internal/regularfile"
 	"github.com/leased/leased/lease/mysql"
+	mysqlschema "github.com/leased/leased/lease/mysql/schema"
 )
 
 // mysqlOptions are the mysql options lease-database describes, with
@@ -133,8 +135,8 @@ func dbBackend(o DBOptions, log *slog.Logger) (string, error) {
 // kea-admin db-version mysql; leased does not create or upgrade Kea's
 // MySQL schema (kea-admin db-init mysql does).
 func mysqlDB(ctx context.Context, action string, o DBOptions, w io.Writer, log *slog.Logger) error {
-	if action != "version" {
-		return fmt.Errorf("%s mysql: leased does not create or upgrade Kea's MySQL schema; use Kea 2.2's `kea-admin db-%s mysql` (schema %s)", action, action, mysql.Kea22)
+	if action == "upgrade" {
+		return fmt.Errorf("upgrade mysql: leased creates Kea's MySQL schema %s (Kea 2.2's) and knows no later one to upgrade it to; use the kea-admin db-upgrade mysql of the Kea you move to", mysql.Kea22)
 	}
 	opts := mysql.Options{Host: "localhost", ConnectTimeout: 5 * time.Second}
 	if o.Config != "" {
@@ -166,9 +168,22 @@ func mysqlDB(ctx context.Context, action string, o DBOptions, w io.Writer, log *
 	if opts.Name == "" {
 		return errors.New("no database named: give -n NAME, or -c FILE with a mysql lease-database")
 	}
+	if action == "init" {
+		connector, where, err := mysql.Connector(opts)
+		if err != nil {
+			return err
+		}
+		db := sql.OpenDB(connector)
+		defer db.Close()
+		if err := mysqlschema.Init(ctx, db); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		fmt.Fprintf(w, "%s: created Kea's MySQL schema %s (Kea 2.2's)\n", where, mysqlschema.Kea22)
+		return nil
+	}
 	v, where, err := mysql.ReadVersionOf(ctx, opts)
 	if errors.Is(err, mysql.ErrNoSchema) {
-		return fmt.Errorf("%s: %w; kea-admin db-init mysql creates it", where, err)
+		return fmt.Errorf("%s: %w; leased db init mysql creates it", where, err)
 	}
 	if err != nil {
 		return err

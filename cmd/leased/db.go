@@ -18,7 +18,7 @@ import (
 // connection flags. Its -h is the host, as kea-admin's, so it reads its
 // command line itself: help is -h alone at the end, -help or --help.
 func dbCommand() *command {
-	return &command{name: "db", summary: "create, upgrade or show Kea's PostgreSQL schema, or show Kea's MySQL schema's version, as kea-admin db-init, db-upgrade and db-version do",
+	return &command{name: "db", summary: "create, upgrade or show Kea's PostgreSQL schema, or create or show Kea's MySQL schema, as kea-admin db-init, db-upgrade and db-version do",
 		args: "init | upgrade | version [pgsql | mysql]", own: runDB}
 }
 

@@ -27,7 +27,8 @@ func TestDBCommandLine(t *testing.T) {
 		// kea-admin's backend after the action.
 		{[]string{"db", "version", "mysql", "-h", "/nonexistent"}, 1, "", "a mysql lease-database"},
 		{[]string{"db", "version", "pgsql", "-h", "/nonexistent"}, 1, "", "a postgresql lease-database"},
-		{[]string{"db", "init", "mysql", "-n", "kea"}, 1, "", "kea-admin db-init mysql"},
+		{[]string{"db", "upgrade", "mysql", "-n", "kea"}, 1, "", "kea-admin db-upgrade mysql"},
+		{[]string{"db", "init", "mysql", "-n", "kea", "-h", "/nonexistent/sock"}, 1, "", "/nonexistent/sock"},
 		{[]string{"db", "version", "oracle"}, 2, "", `not "version oracle"`},
 	} {
 		var out, errb bytes.Buffer
