@@ -1087,6 +1087,12 @@ func (m *Machine) CanStartMaintenance() error {
 // serving everything; MaintenanceNotAllowed changes nothing and is an
 // error for the operator.
 func (m *Machine) MaintenanceStarted(now time.Time, exchangeOK bool, result int) error {
+	if m.state == StatePartnerInMaintenance && exchangeOK && result == 0 {
+		// A heartbeat answer from the partner, already in-maintenance,
+		// got here before its answer to our notify: the machine
+		// followed it, and the maintenance has started.
+		return nil
+	}
 	if err := m.CanStartMaintenance(); err != nil {
 		return err
 	}

@@ -768,3 +768,27 @@ func TestMaintenanceCancelStalePartner(t *testing.T) {
 	m.HeartbeatDone(now, ok(StatePartnerInMaintenance, now))
 	want(t, m, StateInMaintenance)
 }
+
+// TestMaintenanceStartedAfterHeartbeat: the partner's heartbeat answer
+// (in-maintenance) can arrive before its answer to ha-maintenance-notify;
+// the machine has then followed it to partner-in-maintenance, and the
+// start succeeds instead of being refused.
+func TestMaintenanceStartedAfterHeartbeat(t *testing.T) {
+	r := rel(t, Kea22, "hot-standby", "s1", "")
+	m := NewMachine(r, Kea22, t0)
+	now := to(t, m, StateHotStandby)
+	if err := m.CanStartMaintenance(); err != nil {
+		t.Fatal(err)
+	}
+	m.HeartbeatDone(now, ok(StateInMaintenance, now))
+	want(t, m, StatePartnerInMaintenance)
+	if err := m.MaintenanceStarted(now, true, 0); err != nil {
+		t.Fatalf("maintenance start after the partner's heartbeat: %v", err)
+	}
+	want(t, m, StatePartnerInMaintenance)
+	if err := m.MaintenanceCancel(now); err != nil {
+		t.Fatal(err)
+	}
+	m.Step(now.Add(10 * time.Millisecond))
+	want(t, m, StateHotStandby)
+}
