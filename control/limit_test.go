@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -558,5 +559,71 @@ func TestHTTPPerSourceBusy(t *testing.T) {
 	other.Body.Close()
 	if other.StatusCode != 200 || !strings.Contains(string(b), `"result":0`) {
 		t.Errorf("another address: %d %s", other.StatusCode, b)
+	}
+}
+
+// A peer's address (Options.Peers) is admitted MaxConnsPerPeer
+// connections running commands at once, on top of MaxConns, while every
+// other address keeps its MaxConnsPerSource; past its own bound a peer is
+// answered 503 as any address is.
+func TestHTTPPeerConns(t *testing.T) {
+	const peerConns, otherConns = 4, 2
+	entered := make(chan struct{}, peerConns+otherConns)
+	release := make(chan struct{})
+	s := startServer(t, holdRegistry(t, entered, release), Options{MaxConns: 3, MaxConnsPerSource: otherConns,
+		Peers: []netip.Addr{netip.MustParseAddr("127.0.0.2")}, MaxConnsPerPeer: peerConns}, httpSock(nil))
+	url := "http://" + s.Addrs()[0] + "/"
+	from := func(ip net.IP) *http.Client {
+		dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
+		return &http.Client{Transport: &http.Transport{Proxy: nil, DialContext: dialer.DialContext, DisableKeepAlives: true}}
+	}
+	peer, other := from(net.IPv4(127, 0, 0, 2)), from(net.IPv4(127, 0, 0, 1))
+	hold := func(c *http.Client) (int, string) {
+		resp, err := c.Post(url, "application/json", strings.NewReader(`{"command": "hold"}`))
+		if err != nil {
+			return 0, err.Error()
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	type answer struct {
+		status int
+		body   string
+	}
+	answers := make(chan answer, peerConns+otherConns)
+	for i := range peerConns + otherConns {
+		c := peer
+		if i >= peerConns {
+			c = other
+		}
+		go func() {
+			st, b := hold(c)
+			answers <- answer{st, b}
+		}()
+	}
+	for n := range peerConns + otherConns {
+		select {
+		case <-entered:
+		case a := <-answers:
+			t.Fatalf("after %d commands running: one was answered %d %s, want every one held", n, a.status, a.body)
+		}
+	}
+	defer func() {
+		close(release)
+		for range peerConns + otherConns {
+			if a := <-answers; a.status != 200 || !strings.Contains(a.body, `"result":0`) {
+				t.Errorf("held command: %d %s, want its answer once released", a.status, a.body)
+			}
+		}
+	}()
+	for name, c := range map[string]*http.Client{"the peer": peer, "another address": other} {
+		resp, err := c.Post(url, "application/json", strings.NewReader(`{"command": "echo"}`))
+		must(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 503 {
+			t.Errorf("one more connection from %s, its bound busy: %d %s, want 503", name, resp.StatusCode, b)
+		}
 	}
 }
