@@ -991,7 +991,9 @@ BEGIN
 END
 $$
 -- Counts by client class: the classes are the array at ISC.client-classes
--- of the user context, and only assigned leases (state 0) count. The
+-- of the user context, and only assigned leases (state 0) count. Its
+-- elements are taken by position up to its JSON_LENGTH, as text: a single
+-- value stands for a list of itself, as in kea-admin's schema. The
 -- context is parsed as JSON when the lease counts: an empty text counts
 -- in no class, a text that is not JSON fails the write (under the strict
 -- sql_mode the routines are created in), as in kea-admin's schema. The
@@ -1004,8 +1006,9 @@ BEGIN
     IF new_state = 0 THEN
         SET classes = JSON_EXTRACT(new_user_context, '$.ISC."client-classes"');
         INSERT INTO lease4_stat_by_client_class (client_class, leases)
-            SELECT j.class, 1 FROM JSON_TABLE(classes, '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
-            WHERE classes IS NOT NULL
+            SELECT j.class, 1 FROM (WITH RECURSIVE pos (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM pos WHERE i + 1 < JSON_LENGTH(classes))
+                  SELECT JSON_UNQUOTE(JSON_EXTRACT(classes, CONCAT('$[', pos.i, ']'))) AS class
+                    FROM pos WHERE JSON_LENGTH(classes) > 0) AS j
             ON DUPLICATE KEY UPDATE leases = leases + 1;
     END IF;
 END
@@ -1019,8 +1022,9 @@ BEGIN
         -- A class named twice is counted down twice, as it was counted up.
         UPDATE lease4_stat_by_client_class AS st
             JOIN (SELECT j.class, COUNT(*) AS n
-                    FROM JSON_TABLE(classes, '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
-                   WHERE classes IS NOT NULL GROUP BY j.class) AS gone
+                    FROM (WITH RECURSIVE pos (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM pos WHERE i + 1 < JSON_LENGTH(classes))
+                  SELECT JSON_UNQUOTE(JSON_EXTRACT(classes, CONCAT('$[', pos.i, ']'))) AS class
+                    FROM pos WHERE JSON_LENGTH(classes) > 0) AS j GROUP BY j.class) AS gone
               ON gone.class = st.client_class
             SET st.leases = GREATEST(st.leases, gone.n) - gone.n;
     END IF;
@@ -1052,9 +1056,9 @@ BEGIN
     IF new_state = 0 THEN
         SET classes = JSON_EXTRACT(new_user_context, '$.ISC."client-classes"');
         INSERT INTO lease6_stat_by_client_class (client_class, lease_type, leases)
-            SELECT j.class, new_lease_type, 1
-              FROM JSON_TABLE(classes, '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
-             WHERE classes IS NOT NULL
+            SELECT j.class, new_lease_type, 1 FROM (WITH RECURSIVE pos (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM pos WHERE i + 1 < JSON_LENGTH(classes))
+                  SELECT JSON_UNQUOTE(JSON_EXTRACT(classes, CONCAT('$[', pos.i, ']'))) AS class
+                    FROM pos WHERE JSON_LENGTH(classes) > 0) AS j
             ON DUPLICATE KEY UPDATE leases = leases + 1;
     END IF;
 END
@@ -1068,8 +1072,9 @@ BEGIN
         SET classes = JSON_EXTRACT(old_user_context, '$.ISC."client-classes"');
         UPDATE lease6_stat_by_client_class AS st
             JOIN (SELECT j.class, COUNT(*) AS n
-                    FROM JSON_TABLE(classes, '$[*]' COLUMNS (class VARCHAR(255) PATH '$')) AS j
-                   WHERE classes IS NOT NULL GROUP BY j.class) AS gone
+                    FROM (WITH RECURSIVE pos (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM pos WHERE i + 1 < JSON_LENGTH(classes))
+                  SELECT JSON_UNQUOTE(JSON_EXTRACT(classes, CONCAT('$[', pos.i, ']'))) AS class
+                    FROM pos WHERE JSON_LENGTH(classes) > 0) AS j GROUP BY j.class) AS gone
               ON gone.class = st.client_class
             SET st.leases = GREATEST(st.leases, gone.n) - gone.n
             WHERE st.lease_type = old_lease_type;
