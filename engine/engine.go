@@ -262,12 +262,19 @@ func (s *Engine) build(ctx context.Context, cfg *config.Config, prev *state) (*s
 			s.seekStart(ps)
 		}
 	}
-	if prev == nil || prev.needsFullScan(cfg) {
+	switch {
+	case prev == nil && s.shared:
+		// At start on a shared store, serving does not wait for the
+		// scan (see markInBackground).
+		s.markInBackground(st)
+	case prev == nil || prev.needsFullScan(cfg):
 		if err := s.markLeases(ctx, st); err != nil {
 			return nil, err
 		}
-	} else if err := s.markFreshPools(ctx, st); err != nil {
-		return nil, err
+	default:
+		if err := s.markFreshPools(ctx, st); err != nil {
+			return nil, err
+		}
 	}
 	s.offers.each(func(a netip.Addr) {
 		if ps := st.poolContaining(a); ps != nil && ps.fresh {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/netip"
+	"time"
 
 	"github.com/leased/leased/alloc"
 	"github.com/leased/leased/dhcpv4"
@@ -32,6 +33,9 @@ import (
 //     (seekStart), and go on at a random point once they run into another
 //     server's leases (seekElsewhere), so two servers do not hand out the
 //     same addresses in the same order;
+//   - the leases are read into the allocators in the background at start
+//     (markInBackground), so that a restart on a large database serves at
+//     once;
 //   - an allocator that finds its pool full asks the store which of the
 //     addresses it thinks used are free there (released or reclaimed by
 //     another server), at most once every refillEvery seconds (refill).
@@ -49,6 +53,25 @@ import (
 // A store that is not shared pays nothing for this: seekStart leaves the
 // allocators as they were, and the checks below are on paths only a lost
 // race takes.
+
+// markInBackground reads the leases of a shared store into st's
+// allocators after New has returned, instead of before: the allocators are
+// a hint there (every candidate is read from the store before it is
+// offered, and one found taken teaches the allocator its neighbours), so
+// the server can answer while a million leases are still being read, and
+// a restart serves its first client at once. Until the scan is through, a
+// candidate is more often found taken. The scan applies the sanity checks
+// as at any start.
+func (s *Engine) markInBackground(st *state) {
+	go func() {
+		start := time.Now()
+		if err := s.markLeases(context.Background(), st); err != nil {
+			s.log.Warn("cannot read the shared lease database at start; the allocators learn its leases as they meet them", "error", err)
+			return
+		}
+		s.log.Info("leases of the shared lease database read", "took", time.Since(start).Round(time.Millisecond))
+	}()
+}
 
 // maxRaces bounds how often one message may lose a race for an address
 // before it is given up (the client asks again).

@@ -28,12 +28,18 @@ type sharedStore struct {
 	mu           sync.Mutex
 	beforeAdd    func()
 	beforeUpdate func()
+	// pageGate, when not nil, holds the Page calls that start from the
+	// lowest address (a full scan's first page) until it is closed.
+	pageGate chan struct{}
 }
 
 func (s *sharedStore) Shared() bool { return true }
 
 func (s *sharedStore) Page(ctx context.Context, after netip.Addr, subnetID uint32, limit int) ([]lease.Lease, error) {
 	s.pages.Add(1)
+	if s.pageGate != nil && !after.IsValid() {
+		<-s.pageGate
+	}
 	return s.Store.Page(ctx, after, subnetID, limit)
 }
 
@@ -280,4 +286,71 @@ func replyType(r *dhcptest.Reply) string {
 		return "no reply"
 	}
 	return fmt.Sprintf("%v of %v", r.Packet.MessageType(), r.Packet.YIAddr())
+}
+
+// TestSharedStoreServesBeforeTheScan: on a shared store New returns before
+// the store's leases are read (the scan's first page held back here), and
+// the server
+// already answers without offering an address a lease holds; once the
+// scan has run, the allocator knows every lease.
+func TestSharedStoreServesBeforeTheScan(t *testing.T) {
+	store := newSharedStore(t)
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	ctx := context.Background()
+	first := netip.MustParseAddr("192.0.2.10")
+	held := map[netip.Addr]bool{}
+	for i, a := 0, first; i < 8; i, a = i+1, a.Next() {
+		l := lease.Lease{Addr: a, HWType: 1, HWAddr: []byte{2, 0, 0, 0, 9, byte(i)}, ValidLifetime: 3600, CLTT: clk.now().Unix(), SubnetID: 1}
+		if err := store.Add(ctx, &l, lease.Async); err != nil {
+			t.Fatal(err)
+		}
+		held[a] = true
+	}
+	store.pageGate = make(chan struct{})
+	started := make(chan *fixture)
+	go func() {
+		srv, err := New(ctx, loadConfig(t, sharedPool("192.0.2.10 - 192.0.2.19")), store, &Options{Now: clk.now})
+		if err != nil {
+			t.Error(err)
+		}
+		started <- &fixture{t: t, srv: srv, store: store, clock: clk}
+	}()
+	var f *fixture
+	select {
+	case f = <-started:
+	case <-time.After(10 * time.Second):
+		close(store.pageGate)
+		t.Fatal("New waits for the shared store's leases to be read")
+	}
+	if f.srv == nil {
+		t.FailNow()
+	}
+	for i := range 2 {
+		hw := net.HardwareAddr{2, 0, 0, 0, 1, byte(i)}
+		off := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: hw})
+		if off == nil {
+			// The candidates tried ran into leases only: allowed, the
+			// store was not read yet; a later DISCOVER goes on.
+			continue
+		}
+		if a := off.Packet.YIAddr(); held[a] {
+			t.Errorf("offered %v, which a lease holds, before the scan", a)
+		}
+	}
+	close(store.pageGate)
+	ps := f.srv.state.Load().subnets[1].pools[0]
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		known := 0
+		for a := range held {
+			if !ps.alloc.IsFree(a) {
+				known++
+			}
+		}
+		if known == len(held) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the scan the allocator knows %d of the %d leases", known, len(held))
+		}
+	}
 }
