@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/leased/leased/lease/mysql"
 )
@@ -17,6 +18,9 @@ var Kea22 = mysql.Kea22
 // ErrNotEmpty is returned, wrapped, by Init for a database that already
 // holds tables, views or routines.
 var ErrNotEmpty = errors.New("the database is not empty")
+
+// lockWait is how long Init waits for another Init of the same database.
+const lockWait = 120 * time.Second
 
 //go:embed create_14.sql
 var create14 string
@@ -43,7 +47,8 @@ func statements() []string {
 // Init creates Kea's schema 14.0 in db's current database, which must be
 // empty (no table, view or routine), as kea-admin db-init requires. It
 // runs on one connection of db; if a statement fails, what was created
-// is dropped again.
+// is dropped again. Two Inits of one database at once are taken one
+// after the other (a named lock): the second finds the first's schema.
 func Init(ctx context.Context, db *sql.DB) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -57,6 +62,18 @@ func Init(ctx context.Context, db *sql.DB) error {
 	if !name.Valid {
 		return fmt.Errorf("create schema %s: no database selected", Kea22)
 	}
+	// Of two Inits at once, the second waits here and then finds the
+	// database not empty: without the lock both could find it empty, and
+	// the one failing on the other's tables would drop them.
+	lock := "leased schema init " + name.String
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", lock, int(lockWait.Seconds())).Scan(&got); err != nil {
+		return fmt.Errorf("create schema %s in %s: lock: %w", Kea22, name.String, err)
+	}
+	if got.Int64 != 1 {
+		return fmt.Errorf("create schema %s in %s: another leased db init holds the database for more than %s", Kea22, name.String, lockWait)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", lock)
 	n, some, err := contents(ctx, conn)
 	if err != nil {
 		return fmt.Errorf("create schema %s in %s: %w", Kea22, name.String, err)

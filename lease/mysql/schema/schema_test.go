@@ -220,3 +220,25 @@ func TestInitFailureDropsAll(t *testing.T) {
 		t.Errorf("after the failure the database holds %q, want nothing", left)
 	}
 }
+
+// TestInitTwiceAtOnce: of two Inits of one empty database at once, one
+// creates the schema and the other is refused, and the schema stays whole.
+func TestInitTwiceAtOnce(t *testing.T) {
+	s := mysqltest.Shared(t, mysqltest.Options{})
+	db := emptyDB(t, s)
+	a, b := s.Open(t, db.Name), s.Open(t, db.Name)
+	errs := make(chan error, 2)
+	for _, conn := range []*sql.DB{a, b} {
+		go func() { errs <- Init(t.Context(), conn) }()
+	}
+	e1, e2 := <-errs, <-errs
+	if (e1 == nil) == (e2 == nil) {
+		t.Fatalf("two Inits at once: %v and %v; want one to succeed and one refused", e1, e2)
+	}
+	if err := errors.Join(e1, e2); !errors.Is(err, ErrNotEmpty) {
+		t.Errorf("the second Init: %v, want ErrNotEmpty", err)
+	}
+	if onlyKea, onlyOurs := diff(structure(t, s.Open(t, mysqltest.Template)), structure(t, a)); len(onlyKea)+len(onlyOurs) > 0 {
+		t.Errorf("after two Inits the schema differs from kea-admin's: %d lines missing, %d extra", len(onlyKea), len(onlyOurs))
+	}
+}
