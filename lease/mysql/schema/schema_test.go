@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/leased/leased/internal/mysqltest"
+	"github.com/leased/leased/lease/mysql"
 )
 
 func TestMain(m *testing.M) {
@@ -30,11 +31,17 @@ func emptyDB(t *testing.T, s *mysqltest.Server) mysqltest.DB {
 	return mysqltest.DB{Socket: s.Socket(), Name: name, User: mysqltest.User, Password: mysqltest.Password}
 }
 
-// initDB returns a new database made by Init.
+// initDB returns a new database made by Init, on a connection made as
+// leased db init makes it (lease/mysql's settings: UTC, its own sql_mode).
 func initDB(t *testing.T, s *mysqltest.Server) (mysqltest.DB, *sql.DB) {
 	t.Helper()
 	db := emptyDB(t, s)
-	conn := s.Open(t, db.Name)
+	connector, _, err := mysql.Connector(mysql.Options{Host: db.Socket, Name: db.Name, User: db.User, Password: db.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := sql.OpenDB(connector)
+	t.Cleanup(func() { conn.Close() })
 	if err := Init(t.Context(), conn); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +52,8 @@ func initDB(t *testing.T, s *mysqltest.Server) (mysqltest.DB, *sql.DB) {
 // programs that use it, from information_schema: tables, their columns
 // (in order, with types, NULL-ness, defaults, extras and character sets),
 // indexes, constraints and foreign keys with their rules, triggers (table,
-// timing, event, order) and routines with their parameters. Not the
+// timing, event, order) and routines with their parameters, and the
+// sql_mode both run in (strictness turns a bad value into a failure). Not the
 // routines' and triggers' bodies: those are leased's own (or Kea's, in a
 // database kea-admin made).
 var structureQueries = []string{
@@ -69,13 +77,14 @@ var structureQueries = []string{
 	`SELECT CONCAT_WS(' ', 'check', CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME), CHECK_CLAUSE)
 	 FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()`,
 	`SELECT CONCAT_WS(' ', 'trigger', TRIGGER_NAME, 'on', EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION,
-		CONCAT('#', ACTION_ORDER), ACTION_ORIENTATION)
+		CONCAT('#', ACTION_ORDER), ACTION_ORIENTATION, CONCAT('sql_mode ', SQL_MODE))
 	 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()`,
 	`SELECT CONCAT_WS(' ', 'routine', ROUTINE_TYPE, ROUTINE_NAME, CONCAT('returns ', COALESCE(DTD_IDENTIFIER, '-')),
-		ROUTINE_BODY, SECURITY_TYPE, IF(IS_DETERMINISTIC = 'YES', 'deterministic', 'not deterministic'), SQL_DATA_ACCESS)
+		ROUTINE_BODY, SECURITY_TYPE, IF(IS_DETERMINISTIC = 'YES', 'deterministic', 'not deterministic'), SQL_DATA_ACCESS,
+		CONCAT('sql_mode ', SQL_MODE), CONCAT('charset ', COALESCE(CHARACTER_SET_NAME, '-')))
 	 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()`,
 	`SELECT CONCAT_WS(' ', 'parameter', SPECIFIC_NAME, CONCAT('#', ORDINAL_POSITION), COALESCE(PARAMETER_MODE, 'result'),
-		COALESCE(PARAMETER_NAME, '-'), DTD_IDENTIFIER)
+		COALESCE(PARAMETER_NAME, '-'), DTD_IDENTIFIER, COALESCE(CHARACTER_SET_NAME, ''), COALESCE(COLLATION_NAME, ''))
 	 FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = DATABASE()`,
 }
 
