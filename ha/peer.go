@@ -27,7 +27,8 @@ const DefaultRequestTimeout = 10 * time.Second
 // to one peer. Each update is answered only once the peer's store made it
 // durable, so the pair's rate is this many updates per round trip and
 // flush: a leased peer's journal makes concurrent writes durable with one
-// flush (group commit), and a Kea peer queues the requests on its side.
+// flush (group commit). Kea 2.2's kea-ctrl-agent takes as many
+// connections at once and forwards each command to kea-dhcp4.
 // A leased peer admits this many connections, and a few more, from each
 // configured peer's address (control.Options.Peers).
 const MaxUpdatesInFlight = 32
