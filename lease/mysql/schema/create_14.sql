@@ -994,11 +994,11 @@ $$
 -- of the user context, and only assigned leases (state 0) count. Its
 -- elements are taken by position up to its JSON_LENGTH, as text: a single
 -- value stands for a list of itself, as in kea-admin's schema. The
--- context is parsed as JSON when the lease counts: an empty text counts
--- in no class, a text that is not JSON fails the write (under the strict
--- sql_mode the routines are created in), as in kea-admin's schema. The
--- handlers name MySQL's (3141) and MariaDB's (4037) error for JSON text
--- that ends too early.
+-- context is parsed as JSON when the lease counts, and a text that is
+-- not JSON fails the write (under the strict sql_mode the routines are
+-- created in), except where kea-admin's schema lets it count in no class
+-- on insert and delete: on MySQL any invalid text (error 3141), on
+-- MariaDB one that ends too early (4037: an empty text among them).
 CREATE PROCEDURE lease4_AINS_lease4_stat_by_client_class(IN new_state TINYINT, IN new_user_context TEXT)
 BEGIN
     DECLARE classes TEXT;
@@ -1561,6 +1561,8 @@ CREATE TRIGGER dhcp4_options_ADEL AFTER DELETE ON dhcp4_options FOR EACH ROW
 CALL createOptionAuditDHCP4('delete', OLD.scope_id, OLD.option_id, OLD.dhcp4_subnet_id, OLD.host_id,
                             OLD.shared_network_name, OLD.pool_id, NOW())
 $$
+-- DHCPv6's configuration backend: DHCPv4's on the dhcp6 tables, and its
+-- options of prefix delegation pools after it.
 -- The configuration backend's audit. A change is one revision
 -- (createAuditRevisionDHCP6, called by Kea's programs first, which keeps
 -- its id in @audit_revision_id) and an entry per changed object, written
