@@ -1236,8 +1236,16 @@ $$
 CREATE FUNCTION colonSeparatedHex(hex VARCHAR(64)) RETURNS VARCHAR(64) DETERMINISTIC
 BEGIN
     -- An odd number of digits gets a leading zero: every byte has two.
-    DECLARE padded VARCHAR(65) DEFAULT IF(LENGTH(hex) % 2 = 1, CONCAT('0', hex), hex);
-    RETURN LOWER(TRIM(TRAILING ':' FROM REGEXP_REPLACE(padded, '(..)', '\\1:')));
+    -- (No regular expression: MySQL's and MariaDB's write references
+    -- to groups differently.)
+    DECLARE digits VARCHAR(65) DEFAULT LOWER(IF(LENGTH(hex) % 2 = 1, CONCAT('0', hex), hex));
+    DECLARE bytes VARCHAR(64);
+    IF hex IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SET bytes = (WITH RECURSIVE byte_at (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM byte_at WHERE 2 * (n + 1) < LENGTH(digits))
+                 SELECT GROUP_CONCAT(SUBSTRING(digits, 2 * n + 1, 2) ORDER BY n SEPARATOR ':') FROM byte_at);
+    RETURN bytes;
 END
 $$
 CREATE PROCEDURE lease4DumpHeader()
