@@ -163,6 +163,13 @@ type Machine struct {
 	// heartbeat). Without it, a timer's run would follow the partner
 	// back into maintenance.
 	partnerStale bool
+	// cancelGrace counts the heartbeat answers after a maintenance
+	// cancel that may still show the partner in a maintenance state
+	// without being followed: the partner can answer a heartbeat with
+	// its old state between receiving (or sending) the cancel and
+	// applying it, and following that answer puts both servers back in
+	// maintenance for good. An answer in any other state ends the grace.
+	cancelGrace int
 
 	// Healing (leased's, off in Kea): see SetHealing.
 	healAfter int
@@ -795,6 +802,16 @@ func (m *Machine) HeartbeatDone(now time.Time, hb Heartbeat) {
 		m.run(now)
 		return
 	}
+	if m.cancelGrace > 0 {
+		if hb.State == StateInMaintenance || hb.State == StatePartnerInMaintenance {
+			// Taken as an answer from before the cancel: keep what
+			// was known of the partner, and do not follow it.
+			m.cancelGrace--
+			m.lastPoke = now
+			return
+		}
+		m.cancelGrace = 0
+	}
 	m.partnerState = hb.State
 	m.partnerScopes = append(m.partnerScopes[:0], hb.Scopes...)
 	m.partnerUnsent[0], m.partnerUnsent[1] = m.partnerUnsent[1], hb.UnsentUpdates
@@ -1068,6 +1085,7 @@ func (m *Machine) MaintenanceNotify(now time.Time, cancel bool) (result int, tex
 	}
 	m.enter(now, back, false)
 	m.partnerStale = true
+	m.cancelGrace = maintenanceCancelGrace
 	return 0, fmt.Sprintf("Server maintenance successfully canceled; back in %s.", back)
 }
 
@@ -1116,8 +1134,16 @@ func (m *Machine) MaintenanceCancel(now time.Time) error {
 	}
 	m.enter(now, m.prev, false)
 	m.partnerStale = true
+	m.cancelGrace = maintenanceCancelGrace
 	return nil
 }
+
+// maintenanceCancelGrace is how many heartbeat answers after a
+// maintenance cancel may still show the partner in maintenance unfollowed
+// (see Machine.cancelGrace): one answer can be in flight on each side of
+// the cancel. A partner still in maintenance after that is followed, as
+// Kea follows it.
+const maintenanceCancelGrace = 2
 
 // ClockSkew returns the partner's clock minus ours, as of the last
 // heartbeat; ok is false before the first (and, in Kea 3.x, after the

@@ -764,9 +764,54 @@ func TestMaintenanceCancelStalePartner(t *testing.T) {
 	}
 	m.Step(now.Add(10 * time.Millisecond))
 	want(t, m, StateLoadBalancing)
-	// A partner that really is partner-in-maintenance is followed.
+	// Answers the partner gave before applying the cancel are not
+	// followed back into maintenance (two: one may be in flight on each
+	// side of the cancel)...
+	for range maintenanceCancelGrace {
+		m.HeartbeatDone(now, ok(StatePartnerInMaintenance, now))
+		want(t, m, StateLoadBalancing)
+	}
+	// ...but a partner that really is partner-in-maintenance is followed.
 	m.HeartbeatDone(now, ok(StatePartnerInMaintenance, now))
 	want(t, m, StateInMaintenance)
+}
+
+// TestMaintenanceCancelGrace: after a cancel, heartbeat answers that
+// still show the partner in maintenance (given before it applied the
+// cancel) are not followed, on either side; an answer in another state
+// ends the grace at once.
+func TestMaintenanceCancelGrace(t *testing.T) {
+	r := rel(t, Kea22, "hot-standby", "s1", "")
+	// The server told to cancel: the initiator answers a heartbeat with
+	// partner-in-maintenance before it has applied its own cancel.
+	m := NewMachine(r, Kea22, t0)
+	now := to(t, m, StateHotStandby)
+	m.MaintenanceNotify(now, false)
+	want(t, m, StateInMaintenance)
+	if res, _ := m.MaintenanceNotify(now, true); res != 0 {
+		t.Fatalf("cancel: %d", res)
+	}
+	m.HeartbeatDone(now, ok(StatePartnerInMaintenance, now))
+	want(t, m, StateHotStandby)
+	m.HeartbeatDone(now, ok(StateHotStandby, now))
+	want(t, m, StateHotStandby)
+	// The grace is over: a new maintenance shown by the partner is
+	// followed at once.
+	m.HeartbeatDone(now, ok(StatePartnerInMaintenance, now))
+	want(t, m, StateInMaintenance)
+
+	// The initiator: the partner answers in-maintenance before it has
+	// received the cancel.
+	m = NewMachine(r, Kea22, t0)
+	now = to(t, m, StateHotStandby)
+	if err := m.MaintenanceStarted(now, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.MaintenanceCancel(now); err != nil {
+		t.Fatal(err)
+	}
+	m.HeartbeatDone(now, ok(StateInMaintenance, now))
+	want(t, m, StateHotStandby)
 }
 
 // TestMaintenanceStartedAfterHeartbeat: the partner's heartbeat answer
