@@ -89,10 +89,13 @@ func TestMeshLinkDown(t *testing.T) {
 	}
 	t.Logf("MEASURE link down: node %d (blocks %v) released them %v after its mesh link went down; the others owned them all %v after",
 		victim, gone, released.Round(time.Millisecond), taken.Round(time.Millisecond))
-	// The last claim that went out was at most a second (plus a loaded
-	// machine's delay) before the link went down, and holds 4 s; the
-	// node gives the block up at the housekeeping pass after that.
-	if released < 2500*time.Millisecond {
+	// The last claim that went out holds 4 s, and is refreshed every
+	// second: the node must not give the block up at once when its link
+	// goes down. How long before the link went down the last refresh
+	// left depends on the machine's load (a loaded CI machine delayed it
+	// by two seconds), so this bound only catches a node that gives up
+	// at once; that no block ever has two owners is checked above.
+	if released < time.Second {
 		t.Errorf("node %d gave its blocks up %v after its link went down, before their claims ran out", victim, released)
 	}
 	out := vn.proc.Output()
