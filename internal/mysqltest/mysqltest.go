@@ -245,7 +245,7 @@ func keaAdmin() (string, error) {
 // Close or Stop leaves no server running.
 func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr(s.cred)
 	cmd.Env = append(os.Environ(), "TZ="+s.opts.TZ)
 	cmd.Dir = s.Dir
 	return cmd

@@ -213,7 +213,7 @@ func (c *Cluster) data() string { return filepath.Join(c.Dir, "data") }
 // TestMain that calls Stop) leaves no server running.
 func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr(c.cred)
 	cmd.Env = append(os.Environ(), "TZ="+c.opts.TZ)
 	return cmd
 }
