@@ -24,9 +24,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -34,6 +32,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/leased/leased/internal/testnet"
 )
 
 // The server's fixed settings.
@@ -123,25 +123,7 @@ func New(t testing.TB, opts Options) *Server {
 
 func skipOrFail(t testing.TB, err error) {
 	t.Helper()
-	if os.Getenv("LEASED_REQUIRE_E2E") == "1" {
-		t.Fatalf("no MariaDB for the test (LEASED_REQUIRE_E2E=1, so this fails instead of skipping): %v", err)
-	}
-	t.Skipf("no MariaDB for the test: %v", err)
-}
-
-// unprivileged returns the credential to run MariaDB with: nobody when
-// running as root, else none (the caller's own).
-func unprivileged() (*syscall.Credential, error) {
-	if os.Getuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		return nil, fmt.Errorf("user nobody: %w", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	testnet.SkipOrFail(t, "no MariaDB for the test: "+err.Error())
 }
 
 // program finds one of Debian's MariaDB programs.
@@ -186,7 +168,7 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cred, err := unprivileged()
+	cred, err := testnet.Unprivileged()
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leased/leased/internal/testnet"
 )
 
 // The cluster's fixed settings. Port only names the socket file.
@@ -109,25 +110,7 @@ func New(t testing.TB, opts Options) *Cluster {
 
 func skipOrFail(t testing.TB, err error) {
 	t.Helper()
-	if os.Getenv("LEASED_REQUIRE_E2E") == "1" {
-		t.Fatalf("no PostgreSQL for the test (LEASED_REQUIRE_E2E=1, so this fails instead of skipping): %v", err)
-	}
-	t.Skipf("no PostgreSQL for the test: %v", err)
-}
-
-// unprivileged returns the credential to run PostgreSQL with: nobody when
-// running as root (postgres refuses root), else none (the caller's own).
-func unprivileged() (*syscall.Credential, error) {
-	if os.Getuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		return nil, fmt.Errorf("user nobody: %w", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	testnet.SkipOrFail(t, "no PostgreSQL for the test: "+err.Error())
 }
 
 // KeaAdmin returns the path of Debian's kea-admin.
@@ -158,7 +141,7 @@ func Start(opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	cred, err := unprivileged()
+	cred, err := testnet.Unprivileged()
 	if err != nil {
 		return nil, err
 	}

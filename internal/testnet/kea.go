@@ -7,9 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -42,7 +40,7 @@ func KeaHooksDir(t testing.TB, lib string) string {
 		m, _ = filepath.Glob(filepath.Join("/usr/lib/kea/hooks", lib))
 	}
 	if len(m) == 0 {
-		skipOrFail(t, fmt.Sprintf("Kea hook library %s not found in /usr/lib/*/kea/hooks (Debian's kea-dhcp4-server)", lib))
+		SkipOrFail(t, fmt.Sprintf("Kea hook library %s not found in /usr/lib/*/kea/hooks (Debian's kea-dhcp4-server)", lib))
 		return ""
 	}
 	return filepath.Dir(m[0])
@@ -138,7 +136,7 @@ func StartKea(t testing.TB, dir, prog, cfg string, o KeaOptions) *KeaProc {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, AmbientCaps: o.AmbientCaps}
 	if os.Geteuid() == 0 {
-		cred, err := nobody()
+		cred, err := Nobody()
 		if err != nil {
 			t.Fatalf("running %s unprivileged: %v", prog, err)
 		}
@@ -168,23 +166,6 @@ func StartKea(t testing.TB, dir, prog, cfg string, o KeaOptions) *KeaProc {
 		}
 	})
 	return p
-}
-
-// nobody is the credential of the user nobody.
-func nobody() (*syscall.Credential, error) {
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		return nil, fmt.Errorf("user nobody: %w", err)
-	}
-	uid, err := strconv.ParseUint(u.Uid, 10, 32)
-	if err != nil {
-		return nil, fmt.Errorf("user nobody's uid %q: %w", u.Uid, err)
-	}
-	gid, err := strconv.ParseUint(u.Gid, 10, 32)
-	if err != nil {
-		return nil, fmt.Errorf("user nobody's gid %q: %w", u.Gid, err)
-	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
 // Pid returns the program's process id.

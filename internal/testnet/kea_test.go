@@ -46,7 +46,7 @@ func TestStartKea(t *testing.T) {
 	}
 	wantUID := fmt.Sprint(os.Geteuid())
 	if os.Geteuid() == 0 {
-		cred, err := nobody()
+		cred, err := Nobody()
 		if err != nil {
 			t.Fatal(err)
 		}

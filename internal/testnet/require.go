@@ -19,7 +19,7 @@ const RequireE2EEnv = "LEASED_REQUIRE_E2E"
 func RequireRoot(t testing.TB, binaries ...string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		skipOrFail(t, "end-to-end test needs root (network namespaces); run it with scripts/test as root")
+		SkipOrFail(t, "end-to-end test needs root (network namespaces); run it with scripts/test as root")
 		return
 	}
 	RequireBinaries(t, append([]string{"ip"}, binaries...)...)
@@ -37,11 +37,13 @@ func RequireBinaries(t testing.TB, binaries ...string) {
 		}
 	}
 	if len(missing) > 0 {
-		skipOrFail(t, fmt.Sprintf("missing binaries %s (scripts/test installs them)", strings.Join(missing, ", ")))
+		SkipOrFail(t, fmt.Sprintf("missing binaries %s (scripts/test installs them)", strings.Join(missing, ", ")))
 	}
 }
 
-func skipOrFail(t testing.TB, reason string) {
+// SkipOrFail skips the test for reason, or fails it under
+// LEASED_REQUIRE_E2E=1, where nothing a test needs may be missing.
+func SkipOrFail(t testing.TB, reason string) {
 	t.Helper()
 	if os.Getenv(RequireE2EEnv) == "1" {
 		t.Fatalf("%s (%s=1, so this fails instead of skipping)", reason, RequireE2EEnv)
