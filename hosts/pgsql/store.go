@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/hosts"
 	"github.com/leased/leased/hosts/sqlhosts"
+	leasepgsql "github.com/leased/leased/lease/pgsql"
 )
 
 // Options say which database to use and how.
@@ -40,7 +39,8 @@ type Options struct {
 	SSLMode, TrustAnchor, CertFile, KeyFile string
 	// ReadOnly refuses every change, as Kea's readonly.
 	ReadOnly bool
-	// MaxConns is the size of the connection pool; 0 means pgx's default.
+	// MaxConns is the size of the connection pool; 0 means lease/pgsql's
+	// DefaultMaxConns.
 	MaxConns int32
 }
 
@@ -74,38 +74,15 @@ var _ hosts.Store = (*Store)(nil)
 
 // Open connects to the database and checks that its schema is Kea's 13.0.
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	// The host, port and TLS settings go through libpq's keywords, so
-	// that the TLS configuration is made for the host connected to.
-	var dsn []string
-	for _, kv := range [][2]string{{"host", opts.Host}, {"sslmode", opts.SSLMode},
-		{"sslrootcert", opts.TrustAnchor}, {"sslcert", opts.CertFile}, {"sslkey", opts.KeyFile}} {
-		if kv[1] != "" {
-			dsn = append(dsn, kv[0]+"='"+strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(kv[1])+"'")
-		}
-	}
-	if opts.Port != 0 {
-		dsn = append(dsn, "port="+strconv.Itoa(int(opts.Port)))
-	}
-	cfg, err := pgxpool.ParseConfig(strings.Join(dsn, " "))
+	cfg, err := leasepgsql.PoolConfig(leasepgsql.Options{
+		Host: opts.Host, Port: opts.Port, Name: opts.Name, User: opts.User, Password: opts.Password,
+		ConnectTimeout: opts.ConnectTimeout, MaxConns: opts.MaxConns,
+		SSLMode: opts.SSLMode, TrustAnchor: opts.TrustAnchor, CertFile: opts.CertFile, KeyFile: opts.KeyFile,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("hosts-database postgresql: host, port and TLS settings (%s): %w", opts, err)
+		return nil, fmt.Errorf("hosts-database %w", err)
 	}
 	cc := cfg.ConnConfig
-	if opts.Name != "" {
-		cc.Database = opts.Name
-	}
-	if opts.User != "" {
-		cc.User = opts.User
-	}
-	if opts.Password != "" {
-		cc.Password = opts.Password
-	}
-	if opts.ConnectTimeout > 0 {
-		cc.ConnectTimeout = opts.ConnectTimeout
-	}
-	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
-	}
 	// Every lookup is answered from an index whatever its arguments, so
 	// the generic plan of a prepared statement is as good as a custom
 	// one, which PostgreSQL would otherwise plan again at each execution:
@@ -119,11 +96,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		}
 		return err
 	}
-	server := net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))
-	if strings.HasPrefix(cc.Host, "/") {
-		server = fmt.Sprintf("the unix socket in %s (port %d)", cc.Host, cc.Port)
-	}
-	s := &Store{where: fmt.Sprintf("PostgreSQL database %q on %s as user %q", cc.Database, server, cc.User), readOnly: opts.ReadOnly}
+	s := &Store{where: leasepgsql.Where(cc), readOnly: opts.ReadOnly}
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("hosts-database: %s: %w", s.where, err)
 	}

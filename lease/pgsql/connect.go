@@ -11,8 +11,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// poolConfig is the pool configuration opts describe.
-func poolConfig(opts Options) (*pgxpool.Config, error) {
+// PoolConfig is the pool configuration opts describe: the lease store's,
+// and that of Kea's host tables in the same kind of database (hosts/pgsql),
+// so that both read Kea's connection keywords the same way.
+func PoolConfig(opts Options) (*pgxpool.Config, error) {
 	// The host, port and TLS settings go through libpq's keywords, so
 	// that the TLS configuration is made for the host connected to.
 	var dsn []string
@@ -27,7 +29,7 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(strings.Join(dsn, " "))
 	if err != nil {
-		return nil, fmt.Errorf("lease-database postgresql: host, port and TLS settings (%s): %w", opts, err)
+		return nil, fmt.Errorf("postgresql: host, port and TLS settings (%s): %w", opts, err)
 	}
 	cc := cfg.ConnConfig
 	if opts.TCPUserTimeout > 0 {
@@ -52,9 +54,9 @@ func poolConfig(opts Options) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
-// where names the database, server and user of cc for messages; never the
+// Where names the database, server and user of cc for messages; never the
 // password.
-func where(cc *pgx.ConnConfig) string {
+func Where(cc *pgx.ConnConfig) string {
 	server := net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))
 	if strings.HasPrefix(cc.Host, "/") {
 		server = fmt.Sprintf("the unix socket in %s (port %d)", cc.Host, cc.Port)
@@ -66,11 +68,11 @@ func where(cc *pgx.ConnConfig) string {
 // database holds (or none), for administering it (leased db). The string
 // names the database, server and user for messages.
 func Connect(ctx context.Context, opts Options) (*pgx.Conn, string, error) {
-	cfg, err := poolConfig(opts)
+	cfg, err := PoolConfig(opts)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("lease-database %w", err)
 	}
-	w := where(cfg.ConnConfig)
+	w := Where(cfg.ConnConfig)
 	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return nil, w, fmt.Errorf("%s: %w", w, err)

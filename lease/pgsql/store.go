@@ -97,12 +97,12 @@ const DefaultMaxConns = 32
 // Open connects to the database, checks that its schema is Kea's 13.0 or
 // 34.0 and returns the store, which reads and writes that version.
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	cfg, err := poolConfig(opts)
+	cfg, err := PoolConfig(opts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lease-database %w", err)
 	}
 	s := &Store{
-		where:  where(cfg.ConnConfig),
+		where:  Where(cfg.ConnConfig),
 		poolID: opts.PoolID,
 		onLost: opts.OnLost,
 	}
