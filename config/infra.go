@@ -86,51 +86,15 @@ func (l *loader) leaseDatabase(m member) {
 			typ = &m
 		case "persist":
 			db.Persist, _ = l.boolean(m)
-		case "name":
-			db.Name, _ = l.str(m)
 		case "lfc-interval":
 			db.LFCInterval, _ = l.u32(m)
 		case "max-row-errors":
 			db.MaxRowErrors, _ = l.u32(m)
-		case "host":
-			db.Host, _ = l.str(m)
-		case "port":
-			db.Port, _ = l.u16(m)
-		case "user":
-			db.User, _ = l.str(m)
-		case "password":
-			p, _ := l.str(m)
-			db.Password = Secret(p)
-		case "password-file":
-			db.PasswordFile, _ = l.str(m)
-		case "connect-timeout":
-			db.ConnectTimeout, _ = l.u32(m)
-		case "read-timeout":
-			db.ReadTimeout, _ = l.u32(m)
-		case "write-timeout":
-			db.WriteTimeout, _ = l.u32(m)
-		case "tcp-user-timeout":
-			db.TCPUserTimeout, _ = l.u32(m)
-		case "reconnect-wait-time":
-			db.ReconnectWaitTime, _ = l.u32(m)
-		case "max-reconnect-tries":
-			db.MaxReconnectTries, _ = l.u32(m)
-		case "on-fail":
-			db.OnFail, _ = l.enum(m, "stop-retry-exit", "serve-retry-exit", "serve-retry-continue")
-		case "retry-on-startup":
-			db.RetryOnStartup, _ = l.boolean(m)
-		case "trust-anchor":
-			db.TrustAnchor, _ = l.str(m)
-		case "cert-file":
-			db.CertFile, _ = l.str(m)
-		case "key-file":
-			db.KeyFile, _ = l.str(m)
-		case "cipher-list":
-			db.CipherList, _ = l.str(m)
-		case "ssl-mode":
-			db.SSLMode, _ = l.enum(m, "disable", "prefer", "require", "verify-ca", "verify-full")
 		default:
-			l.unknown(m)
+			// The connection keywords, which hosts-database shares.
+			if !l.databaseParam(m, db) {
+				l.unknown(m)
+			}
 		}
 	}
 	if typ == nil {
