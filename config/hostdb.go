@@ -202,13 +202,16 @@ func firstMessage(ds []Diagnostic) string {
 // it (a dhcp4_options row): the space (empty means dhcp4), the code, the
 // value either as the text of comma-separated fields (Formatted) or, when
 // that is empty, as the raw payload (Value), and whether it is sent
-// unasked (persistent).
+// unasked (persistent). Schema 34.0 (Kea 3.x) adds whether it is never
+// sent (cancelled) and the classes it is limited to (client_classes).
 type StoredOption struct {
-	Space      string
-	Code       uint8
-	Formatted  string
-	Value      []byte
-	Persistent bool
+	Space         string
+	Code          uint8
+	Formatted     string
+	Value         []byte
+	Persistent    bool
+	Cancelled     bool
+	ClientClasses []string
 }
 
 // ReservationOptions builds the option set of a reservation from its
@@ -224,6 +227,7 @@ func (c *Config) ReservationOptions(stored []StoredOption) (OptionSet, error) {
 	for i, so := range stored {
 		d := &drafts[i]
 		d.Space, d.Code, d.AlwaysSend, d.Formatted = so.Space, so.Code, so.Persistent, so.Formatted
+		d.NeverSend, d.ClientClasses = so.Cancelled, so.ClientClasses
 		if d.Space == "" {
 			d.Space = optdef.SpaceDHCP4
 		}

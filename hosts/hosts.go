@@ -117,6 +117,9 @@ func optionsJSON(cfg *config.Config, set *config.OptionSet) []map[string]any {
 			"always-send": o.AlwaysSend,
 			"never-send":  o.NeverSend,
 		}
+		if len(o.ClientClasses) > 0 {
+			e["client-classes"] = append([]string{}, o.ClientClasses...)
+		}
 		if cfg != nil {
 			if def, ok := cfg.OptionDefs.LookupCode(o.Space, o.Code); ok {
 				e["name"] = def.Name
@@ -137,7 +140,8 @@ func optionsJSON(cfg *config.Config, set *config.OptionSet) []map[string]any {
 func StoredOptions(set *config.OptionSet) []config.StoredOption {
 	var out []config.StoredOption
 	for _, o := range set.All() {
-		so := config.StoredOption{Space: o.Space, Code: o.Code, Persistent: o.AlwaysSend}
+		so := config.StoredOption{Space: o.Space, Code: o.Code, Persistent: o.AlwaysSend,
+			Cancelled: o.NeverSend, ClientClasses: o.ClientClasses}
 		if o.Formatted != "" {
 			so.Formatted = o.Formatted
 		} else {

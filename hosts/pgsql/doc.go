@@ -1,6 +1,14 @@
 // Package pgsql is a hosts.Store over the host tables of Kea's PostgreSQL
-// schema 13.0 (Kea 2.2's, made by `kea-admin db-init pgsql`), so that
-// leased and kea-dhcp4 serve the same reservations from one database.
+// schema 13.0 (Kea 2.2's, made by `kea-admin db-init pgsql`) and 34.0
+// (Kea 3.1.9 and 3.2's, made by `leased db upgrade`), so that leased and
+// kea-dhcp4 serve the same reservations from one database.
+//
+// Between 13.0 and 34.0 the hosts table is unchanged; dhcp4_options gains
+// cancelled (14.0: the option is never sent, never-send) and
+// client_classes (26.0, NOT NULL since 30.0: the JSON list of classes the
+// option is limited to, "[  ]" for none). On 34.0 both are read into the
+// option and written as Kea 3 writes them; on 13.0 a reservation with
+// either is refused by Add, since the schema could not keep it.
 //
 // It reads the tables as kea-dhcp4 2.2's PgSqlHostDataSource does: a host
 // and its DHCPv4 options in one query (hosts LEFT JOIN dhcp4_options,
@@ -28,7 +36,8 @@
 // cached: a reservation another server (or kea-dhcp4) adds is served from
 // the next message on, as Kea without its host_cache hook does.
 //
-// Open refuses any schema version but 13.0 and host tables whose columns
-// differ from 13.0's. Errors name the database, host and user; the
+// Open refuses any schema version but 13.0 and 34.0, and host tables
+// whose columns differ from that version's. Ping is what the daemon's
+// recovery of a lost connection (on-fail) tries. Errors name the database, host and user; the
 // password never appears.
 package pgsql

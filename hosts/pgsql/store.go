@@ -57,10 +57,13 @@ func (o Options) String() string {
 func (o Options) GoString() string { return o.String() }
 
 // SchemaMajor and SchemaMinor are the version of Kea's schema whose host
-// tables this package reads and writes: 13.0, Kea 2.2's.
+// tables this package reads and writes: 13.0, Kea 2.2's; and Schema34Major
+// (34.0, Kea 3.1.9 and 3.2's, what `leased db upgrade` makes), whose
+// dhcp4_options adds cancelled and client_classes.
 const (
-	SchemaMajor = 13
-	SchemaMinor = 0
+	SchemaMajor   = 13
+	SchemaMinor   = 0
+	Schema34Major = 34
 )
 
 // Store is a hosts.Store over Kea's host tables.
@@ -68,6 +71,9 @@ type Store struct {
 	pool     *pgxpool.Pool
 	where    string // the database, host and user, for errors
 	readOnly bool
+	// current is set on schema 34.0: options have cancelled and
+	// client_classes.
+	current bool
 }
 
 var _ hosts.Store = (*Store)(nil)
@@ -135,17 +141,28 @@ var columns13 = map[[2]string]string{
 	{"dhcp4_options", "scope_id"}:        "smallint",
 }
 
+// columns34 are schema 34.0's additions to columns13: an option's
+// cancelled (never-send) and client_classes (Kea's JSON list, never NULL).
+var columns34 = map[[2]string]string{
+	{"dhcp4_options", "cancelled"}:      "boolean",
+	{"dhcp4_options", "client_classes"}: "text",
+}
+
 func (s *Store) checkSchema(ctx context.Context) error {
 	var major, minor int64
 	err := s.pool.QueryRow(ctx, "SELECT version, minor FROM schema_version").Scan(&major, &minor)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.Code == "42P01":
-		return errors.New("no Kea schema (no schema_version table): create it with `kea-admin db-init pgsql`")
+		return errors.New("no Kea schema (no schema_version table): create it with `kea-admin db-init pgsql` or `leased db init`")
 	case err != nil:
 		return fmt.Errorf("reading schema_version: %w", err)
-	case major != SchemaMajor || minor != SchemaMinor:
-		return fmt.Errorf("Kea schema version %d.%d; leased reads and writes reservations only in schema %d.%d (Kea 2.2's)", major, minor, SchemaMajor, SchemaMinor)
+	case major == SchemaMajor && minor == SchemaMinor:
+	case major == Schema34Major && minor == 0:
+		s.current = true
+	default:
+		return fmt.Errorf("Kea schema version %d.%d; leased reads and writes reservations only in schemas %d.%d (Kea 2.2's) and %d.0 (Kea 3.1.9 and 3.2's; `leased db upgrade` makes it)",
+			major, minor, SchemaMajor, SchemaMinor, Schema34Major)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name IN ('hosts', 'dhcp4_options')`)
@@ -160,10 +177,37 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("reading the host tables' columns: %w", err)
 	}
-	for col, want := range columns13 {
-		if got, ok := found[col]; !ok || got != want {
-			return fmt.Errorf("column %s.%s is %q, not %q as in Kea's schema 13.0", col[0], col[1], got, want)
+	check := func(cols map[[2]string]string, version string) error {
+		for col, want := range cols {
+			if got, ok := found[col]; !ok || got != want {
+				return fmt.Errorf("column %s.%s is %q, not %q as in Kea's schema %s", col[0], col[1], got, want, version)
+			}
 		}
+		return nil
+	}
+	if !s.current {
+		return check(columns13, "13.0")
+	}
+	if err := check(columns13, "34.0"); err != nil {
+		return err
+	}
+	return check(columns34, "34.0")
+}
+
+// SchemaVersion is the version of Kea's schema the store found: "13.0"
+// or "34.0".
+func (s *Store) SchemaVersion() string {
+	if s.current {
+		return "34.0"
+	}
+	return "13.0"
+}
+
+// Ping checks that the database answers, for the recovery of a lost
+// connection: a new connection when the pool has lost its own.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return s.fail("pinging the database", err)
 	}
 	return nil
 }
@@ -185,13 +229,17 @@ func (s *Store) fail(what string, err error) error {
 // (sqlhosts.Columns) with where and returns the hosts it finds, in host
 // id order.
 func (s *Store) query(ctx context.Context, cfg *config.Config, what, where string, args ...any) ([]hosts.Entry, error) {
-	rows, err := s.pool.Query(ctx, sqlhosts.Columns+where+sqlhosts.OrderBy, args...)
+	cols, dest := sqlhosts.Columns, (*sqlhosts.Row).Dest
+	if s.current {
+		cols, dest = sqlhosts.ColumnsCurrent, (*sqlhosts.Row).DestCurrent
+	}
+	rows, err := s.pool.Query(ctx, cols+where+sqlhosts.OrderBy, args...)
 	if err != nil {
 		return nil, s.fail(what, err)
 	}
 	rd := sqlhosts.NewReader(cfg)
 	var r sqlhosts.Row
-	_, err = pgx.ForEachRow(rows, r.Dest(), func() error { return rd.Add(&r) })
+	_, err = pgx.ForEachRow(rows, dest(&r), func() error { return rd.Add(&r) })
 	var out []hosts.Entry
 	if err == nil {
 		out, err = rd.Entries()
@@ -288,6 +336,15 @@ func (s *Store) Add(ctx context.Context, h *config.Host) error {
 		return hosts.ErrReadOnly
 	}
 	uctx := sqlhosts.UserContext(h)
+	stored := hosts.StoredOptions(&h.Options)
+	if !s.current {
+		for _, o := range stored {
+			if o.Cancelled || len(o.ClientClasses) > 0 {
+				return fmt.Errorf("hosts-database: %s: option %s.%d has never-send or client-classes, which Kea's schema 13.0 cannot keep (34.0 can: `leased db upgrade`)",
+					s.where, o.Space, o.Code)
+			}
+		}
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var hostID int64
 		err := tx.QueryRow(ctx, `INSERT INTO hosts(dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, dhcp6_subnet_id,
@@ -299,10 +356,18 @@ func (s *Store) Add(ctx context.Context, h *config.Host) error {
 		if err != nil {
 			return err
 		}
-		for _, o := range hosts.StoredOptions(&h.Options) {
+		for _, o := range stored {
 			value, formatted := sqlhosts.OptionValue(o)
-			if _, err := tx.Exec(ctx, `INSERT INTO dhcp4_options(code, value, formatted_value, space, persistent, user_context, host_id, scope_id)
-				VALUES ($1, $2, $3, $4, $5, NULL, $6, 3)`, int16(o.Code), value, formatted, o.Space, o.Persistent, hostID); err != nil {
+			var err error
+			if s.current {
+				_, err = tx.Exec(ctx, `INSERT INTO dhcp4_options(code, value, formatted_value, space, persistent, cancelled, client_classes, user_context, host_id, scope_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, 3)`, int16(o.Code), value, formatted, o.Space, o.Persistent,
+					o.Cancelled, sqlhosts.OptionClassesText(o.ClientClasses), hostID)
+			} else {
+				_, err = tx.Exec(ctx, `INSERT INTO dhcp4_options(code, value, formatted_value, space, persistent, user_context, host_id, scope_id)
+				VALUES ($1, $2, $3, $4, $5, NULL, $6, 3)`, int16(o.Code), value, formatted, o.Space, o.Persistent, hostID)
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/hosts"
 	"github.com/leased/leased/internal/pgtest"
+	"github.com/leased/leased/lease/pgsql/schema"
 )
 
 func TestMain(m *testing.M) {
@@ -254,9 +255,15 @@ func TestPageAndDelete(t *testing.T) {
 
 func TestOpenRefusesOtherSchemas(t *testing.T) {
 	c, db, o := newDB(t)
+	c.Admin(t, db.Name, "UPDATE schema_version SET version = 33, minor = 0")
+	if _, err := Open(context.Background(), o); err == nil || !strings.Contains(err.Error(), "schema version 33.0") {
+		t.Errorf("Open on schema 33.0: %v", err)
+	}
+	// 34.0 in schema_version over 13.0's tables: the option columns
+	// 34.0 adds are missing.
 	c.Admin(t, db.Name, "UPDATE schema_version SET version = 34, minor = 0")
-	if _, err := Open(context.Background(), o); err == nil || !strings.Contains(err.Error(), "schema version 34.0") {
-		t.Errorf("Open on schema 34.0: %v", err)
+	if _, err := Open(context.Background(), o); err == nil || !strings.Contains(err.Error(), "dhcp4_options.") || !strings.Contains(err.Error(), "34.0") {
+		t.Errorf("Open on 34.0 without its option columns: %v", err)
 	}
 	c.Admin(t, db.Name, "UPDATE schema_version SET version = 13, minor = 0", "ALTER TABLE dhcp4_options DROP COLUMN formatted_value")
 	if _, err := Open(context.Background(), o); err == nil || !strings.Contains(err.Error(), "dhcp4_options.formatted_value") {
@@ -275,5 +282,109 @@ func TestTLSSettingsApplied(t *testing.T) {
 	o.Host, o.SSLMode, o.TrustAnchor = "db.invalid", "verify-full", filepath.Join(t.TempDir(), "no-such-ca.pem")
 	if _, err := Open(context.Background(), o); err == nil || !strings.Contains(err.Error(), "no-such-ca.pem") {
 		t.Errorf("Open with an unreadable trust anchor: %v", err)
+	}
+}
+
+// upgrade takes the database of db to schema 34.0 as `leased db upgrade`
+// does (schema.Upgrade is what it runs).
+func upgrade(t testing.TB, c *pgtest.Cluster, db pgtest.DB) {
+	t.Helper()
+	conn := c.Connect(t, db.Name)
+	if _, err := schema.Upgrade(context.Background(), conn); err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	if v, err := schema.Read(context.Background(), conn); err != nil || v.String() != "34.0" {
+		t.Fatalf("after the upgrade: %v, %v", v, err)
+	}
+}
+
+// TestSchema34: on a database Kea 2.2's rows were written in and that
+// was then upgraded to 34.0, those rows read as before; reservations are
+// written with 34.0's option columns as Kea 3 writes them (cancelled for
+// never-send, client_classes as Kea's JSON list, "[  ]" when none), and
+// read back with them; Kea 3's rows with classes and cancelled options
+// are read so.
+func TestSchema34(t *testing.T) {
+	c, db, o := newDB(t)
+	c.Admin(t, db.Name, keaRows...)
+	upgrade(t, c, db)
+	s := open(t, o)
+	if s.SchemaVersion() != "34.0" {
+		t.Fatalf("schema %s", s.SchemaVersion())
+	}
+	cfg := testConfig(t)
+	ctx := context.Background()
+	hw := []byte{0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f}
+	got, err := s.Find(ctx, cfg, []uint32{1}, []hosts.Identifier{{Type: config.HWAddress, Value: hw}})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Find after the upgrade: %+v, %v", got, err)
+	}
+	if p := got[0]; p.Address.String() != "192.0.2.10" || p.Options.Len() != 4 {
+		t.Errorf("printer after the upgrade: %+v (%d options)", p, p.Options.Len())
+	}
+	if o := got[0].Options.DHCP4(6); len(o) != 1 || o[0].NeverSend || o[0].ClientClasses != nil {
+		t.Errorf("an upgraded option (cancelled false, client_classes '[  ]'): %+v", o)
+	}
+
+	h, err := cfg.ParseReservation([]byte(`{"subnet-id": 2, "hw-address": "02:00:00:00:00:34", "ip-address": "198.51.100.34",
+		"option-data": [{"name": "domain-name", "data": "three.example", "client-classes": ["lab", "night"]},
+		                {"name": "host-name", "never-send": true},
+		                {"name": "domain-name-servers", "data": "10.0.0.3"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	conn := c.Connect(t, db.Name)
+	rows, err := conn.Query(ctx, `SELECT concat_ws('|', code, coalesce(formatted_value, 'NULL'), persistent, cancelled, client_classes)
+		FROM dhcp4_options o JOIN hosts h USING (host_id) WHERE h.ipv4_address = 3325256738 ORDER BY code`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []string
+	for rows.Next() {
+		var row string
+		rows.Scan(&row)
+		opts = append(opts, row)
+	}
+	want := []string{`6|10.0.0.3|f|f|[  ]`, `12|NULL|f|t|[  ]`, `15|three.example|f|f|[ "lab", "night" ]`}
+	if strings.Join(opts, "\n") != strings.Join(want, "\n") {
+		t.Errorf("dhcp4_options rows on 34.0:\n got %q\nwant %q", opts, want)
+	}
+	got, err = s.ByAddress(ctx, cfg, []uint32{2}, netip.MustParseAddr("198.51.100.34"))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ByAddress: %+v, %v", got, err)
+	}
+	if o := got[0].Options.DHCP4(15); len(o) != 1 || strings.Join(o[0].ClientClasses, ",") != "lab,night" || string(o[0].Data) != "three.example" {
+		t.Errorf("option 15 read back as %+v", o)
+	}
+	if o := got[0].Options.DHCP4(12); len(o) != 1 || !o[0].NeverSend {
+		t.Errorf("option 12 read back as %+v", o)
+	}
+
+	// A client_classes text that is not Kea's list is an error naming it.
+	c.Admin(t, db.Name, `UPDATE dhcp4_options SET client_classes = 'lab' WHERE code = 15 AND formatted_value = 'three.example'`)
+	if _, err := s.ByAddress(ctx, cfg, []uint32{2}, netip.MustParseAddr("198.51.100.34")); err == nil || !strings.Contains(err.Error(), "client_classes") {
+		t.Errorf("a bad client_classes: %v", err)
+	}
+}
+
+// TestSchema13RefusesWhatItCannotKeep: never-send and option classes
+// have no column in 13.0; Add refuses them rather than dropping them.
+func TestSchema13RefusesWhatItCannotKeep(t *testing.T) {
+	_, _, o := newDB(t)
+	s := open(t, o)
+	cfg := testConfig(t)
+	h, err := cfg.ParseReservation([]byte(`{"subnet-id": 1, "hw-address": "02:00:00:00:00:13",
+		"option-data": [{"name": "host-name", "never-send": true}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(context.Background(), h); err == nil || !strings.Contains(err.Error(), "13.0") {
+		t.Errorf("Add of a never-send option on 13.0: %v", err)
+	}
+	if got, err := s.Find(context.Background(), cfg, []uint32{1}, []hosts.Identifier{{Type: config.HWAddress, Value: h.Identifier}}); err != nil || len(got) != 0 {
+		t.Errorf("after the refusal: %+v, %v", got, err)
 	}
 }

@@ -8,6 +8,7 @@
 package sqlhosts
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -25,6 +26,15 @@ const Columns = `SELECT h.host_id, h.dhcp_identifier, h.dhcp_identifier_type, h.
 	h.ipv4_address, h.hostname, h.dhcp4_client_classes, h.user_context, h.dhcp4_next_server,
 	h.dhcp4_server_hostname, h.dhcp4_boot_file_name,
 	o.option_id, o.code, o.value, o.formatted_value, o.space, o.persistent
+FROM hosts AS h LEFT JOIN dhcp4_options AS o ON h.host_id = o.host_id `
+
+// ColumnsCurrent is Columns for the current schemas (PostgreSQL 34.0),
+// whose options also say whether they are never sent (cancelled) and the
+// classes they are limited to (client_classes), in DestCurrent's order.
+const ColumnsCurrent = `SELECT h.host_id, h.dhcp_identifier, h.dhcp_identifier_type, h.dhcp4_subnet_id,
+	h.ipv4_address, h.hostname, h.dhcp4_client_classes, h.user_context, h.dhcp4_next_server,
+	h.dhcp4_server_hostname, h.dhcp4_boot_file_name,
+	o.option_id, o.code, o.value, o.formatted_value, o.space, o.persistent, o.cancelled, o.client_classes
 FROM hosts AS h LEFT JOIN dhcp4_options AS o ON h.host_id = o.host_id `
 
 // OrderBy orders the rows as Kea reads them: by host, then option.
@@ -49,12 +59,20 @@ type Row struct {
 	Formatted  *string
 	Space      *string
 	Persistent *bool
+	// Cancelled and OptClasses are read by ColumnsCurrent only.
+	Cancelled  *bool
+	OptClasses *string
 }
 
 // Dest are the fields of r in Columns' order, for a driver's Scan.
 func (r *Row) Dest() []any {
 	return []any{&r.HostID, &r.ID, &r.IDType, &r.Subnet, &r.Addr, &r.Hostname, &r.Classes, &r.UserCtx,
 		&r.NextServer, &r.SName, &r.File, &r.OptionID, &r.Code, &r.Value, &r.Formatted, &r.Space, &r.Persistent}
+}
+
+// DestCurrent are the fields of r in ColumnsCurrent's order.
+func (r *Row) DestCurrent() []any {
+	return append(r.Dest(), &r.Cancelled, &r.OptClasses)
 }
 
 func str(p *string) string {
@@ -114,9 +132,49 @@ func (rd *Reader) Add(r *Row) error {
 		return fmt.Errorf("host %d: option %d has code %v, not 0 to 255", r.HostID, *r.OptionID, r.Code)
 	}
 	persistent := r.Persistent != nil && *r.Persistent
+	classes, err := OptionClasses(str(r.OptClasses))
+	if err != nil {
+		return fmt.Errorf("host %d: option %d: %w", r.HostID, *r.OptionID, err)
+	}
 	rd.stored = append(rd.stored, config.StoredOption{Space: str(r.Space), Code: uint8(*r.Code),
-		Formatted: str(r.Formatted), Value: append([]byte(nil), r.Value...), Persistent: persistent})
+		Formatted: str(r.Formatted), Value: append([]byte(nil), r.Value...), Persistent: persistent,
+		Cancelled: r.Cancelled != nil && *r.Cancelled, ClientClasses: classes})
 	return nil
+}
+
+// OptionClasses reads an option's client_classes column: Kea writes a
+// JSON list of class names, "[  ]" when there is none; empty text (the
+// column absent, or NULL) is none as well.
+func OptionClasses(text string) ([]string, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	var classes []string
+	if err := json.Unmarshal([]byte(text), &classes); err != nil {
+		return nil, fmt.Errorf("client_classes %s is not a JSON list of class names", jsonc.Quote(text))
+	}
+	for _, c := range classes {
+		if c == "" {
+			return nil, fmt.Errorf("client_classes %s names an empty class", jsonc.Quote(text))
+		}
+	}
+	if len(classes) == 0 {
+		return nil, nil
+	}
+	return classes, nil
+}
+
+// OptionClassesText is what Kea writes in an option's client_classes:
+// the JSON list spelled as Kea spells lists, a space inside each bracket
+// and after each comma ("[  ]" when empty, as the upgrade to 30.0 fills
+// the column).
+func OptionClassesText(classes []string) string {
+	quoted := make([]string, len(classes))
+	for i, c := range classes {
+		b, _ := json.Marshal(c)
+		quoted[i] = string(b)
+	}
+	return "[ " + strings.Join(quoted, ", ") + " ]"
 }
 
 // Entries returns the reservations read.
