@@ -141,6 +141,15 @@ func (s *Store) ReadOnly() bool { return s.readOnly }
 // Close closes the connections.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Ping checks that the database answers, for the daemon's recovery of a
+// lost connection (on-fail).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return s.fail("pinging the database", err)
+	}
+	return nil
+}
+
 func (s *Store) fail(what string, err error) error {
 	return fmt.Errorf("hosts-database: %s: %s: %w", s.where, what, err)
 }
