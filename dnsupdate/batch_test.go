@@ -3,6 +3,7 @@
 package dnsupdate
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/leased/leased/config"
 	"github.com/leased/leased/ddns/ncr"
+	"github.com/leased/leased/internal/testnet"
 )
 
 // heldServer is a DNS server on loopback that reads every UPDATE as it
@@ -196,26 +198,37 @@ func TestBatchTakeKeepsNamesApart(t *testing.T) {
 		for _, n := range names {
 			m.Ns = append(m.Ns, empty(n, dns.TypeA, dns.ClassANY))
 		}
-		return &batchStep{m: m, names: ownerNames(m)}
+		return &batchStep{m: m, names: ownerNames(m), size: recordsLen(m)}
 	}
 	l := &lane{waiting: []*batchStep{step("a.example.org."), step("B.example.org."), step("b.example.org."), step("c.example.org.")}}
-	first, _ := l.take("example.org.")
+	first, _ := l.take("example.org.", false)
 	if len(first) != 3 || first[0].names[0] != "a.example.org." || first[1].names[0] != "b.example.org." || first[2].names[0] != "c.example.org." {
 		t.Errorf("first message: %v, want a, B and c", names(first))
 	}
-	if second, _ := l.take("example.org."); len(second) != 1 || second[0].m.Ns[0].Header().Name != "b.example.org." {
+	if second, _ := l.take("example.org.", false); len(second) != 1 || second[0].m.Ns[0].Header().Name != "b.example.org." {
 		t.Errorf("second message: %v, want b alone", names(second))
 	}
-	if rest, _ := l.take("example.org."); rest != nil {
+	if rest, _ := l.take("example.org.", false); rest != nil {
 		t.Errorf("left: %v", names(rest))
 	}
-	for i := range 3 * batchMaxSteps {
-		l.waiting = append(l.waiting, step(fmt.Sprintf("h%d.example.org.", i)))
-	}
-	for len(l.waiting) > 0 {
-		steps, m := l.take("example.org.")
-		if len(steps) > batchMaxSteps || m.Len() > batchMaxBytes {
-			t.Fatalf("a message of %d steps, %d bytes, want at most %d and %d", len(steps), m.Len(), batchMaxSteps, batchMaxBytes)
+	for _, b := range []struct {
+		tcp             bool
+		steps, bytes, n int
+	}{{false, batchMaxSteps, batchMaxBytes, 3 * batchMaxSteps}, {true, tcpMaxSteps, tcpMaxBytes, 3 * tcpMaxSteps}} {
+		for i := range b.n {
+			// Long names, so that the bytes bound the message too.
+			l.waiting = append(l.waiting, step(fmt.Sprintf("%s-%d.example.org.", strings.Repeat("h", 40+i%20), i)))
+		}
+		biggest := 0
+		for len(l.waiting) > 0 {
+			steps, m := l.take("example.org.", b.tcp)
+			if len(steps) > b.steps || m.Len() > b.bytes {
+				t.Fatalf("tcp %v: a message of %d steps, %d bytes, want at most %d and %d", b.tcp, len(steps), m.Len(), b.steps, b.bytes)
+			}
+			biggest = max(biggest, len(steps))
+		}
+		if biggest <= b.steps/4 {
+			t.Errorf("tcp %v: the largest message held %d steps, want more than %d", b.tcp, biggest, b.steps/4)
 		}
 	}
 }
@@ -226,4 +239,75 @@ func names(steps []*batchStep) [][]string {
 		out = append(out, st.names)
 	}
 	return out
+}
+
+// Hundreds of steps waiting for one zone go out in a few UPDATEs, over
+// TCP when they do not fit in UDP, and named applies them all. One step
+// among them that named refuses (a name that belongs to another client)
+// fails alone: its merged message is sent again in parts until that step
+// goes alone, and every other step's records are made.
+func TestBatchOverTCPWithNamed(t *testing.T) {
+	n := testnet.StartNamed(t, testnet.NamedOptions{Zones: []string{"example.org", "10.in-addr.arpa"}})
+	c := d2For(n, "HMAC-SHA256", n.Secret, 0)
+	c.Reverse[0].Name = "10.in-addr.arpa."
+	// Generous: the machine may be loaded.
+	c.DNSServerTimeout = 10000
+	h := start(t, c, Options{})
+	owner := request(t, ncr.Add, "taken.example.org", "10.0.0.1", "02:00:00:00:00:01", ncr.CheckWithDHCID)
+	if err := h.do(t, owner); err != nil {
+		t.Fatalf("the owner's add: %v", err)
+	}
+	const count = 600
+	var reqs []ncr.Request
+	for i := range count {
+		reqs = append(reqs, request(t, ncr.Add, fmt.Sprintf("b%d.example.org", i), fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250),
+			fmt.Sprintf("02:00:00:01:%02x:%02x", i>>8, i&255), ncr.CheckWithDHCID))
+		if i == count/2 {
+			reqs = append(reqs, request(t, ncr.Add, "taken.example.org", "10.0.0.2", "02:00:00:00:00:02", ncr.CheckWithDHCID))
+		}
+	}
+	before := h.u.Stats()
+	if err := h.u.Send(reqs...); err != nil {
+		t.Fatal(err)
+	}
+	for range reqs {
+		select {
+		case o := <-h.done:
+			switch {
+			case o.r.FQDN == "taken.example.org.":
+				if !errors.Is(o.err, ErrRefused) {
+					t.Errorf("the second client of taken.example.org: %v, want refused", o.err)
+				}
+			case o.err != nil:
+				t.Errorf("%s: %v", o.r.String(), o.err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("no outcome after 60 s; stats %+v", h.u.Stats())
+		}
+	}
+	st := h.u.Stats()
+	t.Logf("%d UPDATE messages (%d over TCP) for %d requests", st.UpdateSent-before.UpdateSent, st.SentTCP, len(reqs))
+	if st.SentTCP == 0 {
+		t.Errorf("stats %+v: no merged message went over TCP", st)
+	}
+	if sent := st.UpdateSent - before.UpdateSent; sent >= count/2 {
+		t.Errorf("%d UPDATE messages for %d adds (forward and reverse each), want far fewer (steps merged)", sent, count)
+	}
+	for i := range count {
+		name, addr := fmt.Sprintf("b%d.example.org.", i), fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250)
+		want := fmt.Sprintf("%s 1200 IN A %s", name, addr)
+		if got := n.Lookup(t, name, dns.TypeA); len(got) != 1 || got[0] != want {
+			t.Fatalf("%s A: %q, want %q", name, got, want)
+		}
+		want = fmt.Sprintf("%s 1200 IN PTR %s", reverseOf(t, addr), name)
+		if got := n.Lookup(t, reverseOf(t, addr), dns.TypePTR); len(got) != 1 || got[0] != want {
+			t.Fatalf("%s PTR: %q, want %q", addr, got, want)
+		}
+	}
+	if got := n.Lookup(t, "taken.example.org", dns.TypeA); len(got) != 1 || !strings.HasSuffix(got[0], " A 10.0.0.1") {
+		t.Errorf("taken.example.org A: %q, want the owner's 10.0.0.1 only", got)
+	}
+	if got := n.Lookup(t, reverseOf(t, "10.0.0.2"), dns.TypePTR); len(got) != 0 {
+		t.Errorf("the refused client's address has a PTR: %q", got)
+	}
 }

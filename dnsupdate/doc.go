@@ -15,8 +15,8 @@
 // whole, as Kea drops it; a direction without domains is left out.
 //
 // [Updater.Send] queues requests (at most MaxQueueSize) and [Updater.Run]
-// performs them: up to 32 transactions at once, but one at a time and in
-// order for each DHCID, so that an add and the remove that follows it
+// performs them: up to 1024 transactions at once (Kea: 32), but one at
+// a time and in order for each DHCID, so that an add and the remove that follows it
 // for one client never overtake each other. A transaction updates the
 // forward zone first and the reverse zone only when that succeeded. The
 // messages of each step, their prerequisites and what each answer leads
@@ -34,14 +34,16 @@
 //
 // Beyond Kea, steps of different transactions that wait for the same
 // server and zone while messages are in flight to it (at most two at
-// once) go out merged in one UPDATE, at most 32 steps and 1,100 bytes,
-// never two for one owner name: a DNS server pays for an UPDATE mostly
-// per message (TSIG, the zone's journal, a new serial), so under load
-// merged messages make several times as many updates a second. RFC 2136
-// checks all prerequisites before it applies any update and applies all
-// or none, so a merged message that succeeds did what each step would
-// have; one that fails changed nothing, and each of its steps is then
-// sent alone to learn its own answer (see batch.go).
+// once) go out merged in one UPDATE, never two for one owner name: over
+// UDP up to 32 steps and 1,100 bytes, over TCP up to 512 steps and
+// 60,000 bytes. A DNS server pays for an UPDATE mostly per message
+// (TSIG, the zone's journal written and synced, a new serial), so under
+// load merged messages make many times as many updates a second for the
+// same work. RFC 2136 checks all prerequisites before it applies any
+// update and applies all or none, so a merged message that succeeds did
+// what each step would have; one that is refused changed nothing, and
+// its steps are then sent again in halves, down to a few alone, to learn
+// each one's own answer (see batch.go).
 //
 // A step whose server does not answer within dns-server-timeout is sent
 // again, three times per server, then to the domain's next server. An

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -23,10 +24,17 @@ var errNoAnswer = errors.New("no DNS server answered")
 // to the update, or failing TSIG verification.
 var errBadAnswer = errors.New("no usable answer from the DNS servers")
 
-// attempt sends msg once to s and returns the answer's rcode. The error
-// says whether the server was silent (a net.Error timeout, or I/O) or
-// answered with something unusable (wrapping errBadAnswer).
+// attempt sends msg once to s over UDP and returns the answer's rcode.
+// The error says whether the server was silent (a net.Error timeout, or
+// I/O) or answered with something unusable (wrapping errBadAnswer).
 func (u *Updater) attempt(ctx context.Context, s server, msg *dns.Msg, timeout time.Duration) (int, error) {
+	return u.exchange(ctx, s, msg, false, timeout)
+}
+
+// exchange sends msg once to s, over TCP when tcp is set (a merged
+// message too large for UDP), else over UDP, and returns the answer's
+// rcode, as attempt.
+func (u *Updater) exchange(ctx context.Context, s server, msg *dns.Msg, tcp bool, timeout time.Duration) (int, error) {
 	msg.Id = dns.Id()
 	var wire []byte
 	var reqMAC string
@@ -42,9 +50,22 @@ func (u *Updater) attempt(ctx context.Context, s server, msg *dns.Msg, timeout t
 	if err != nil {
 		return 0, fmt.Errorf("%w: building the update: %v", errBadAnswer, err)
 	}
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(s.addr))
+	network := "udp"
+	if tcp {
+		if len(wire) > dns.MaxMsgSize {
+			return 0, fmt.Errorf("%w: building the update: %d bytes, more than a DNS message holds", errBadAnswer, len(wire))
+		}
+		network = "tcp"
+	}
+	var conn net.Conn
+	if tcp {
+		d := net.Dialer{Deadline: time.Now().Add(timeout)}
+		conn, err = d.DialContext(ctx, network, s.addr.String())
+	} else {
+		conn, err = net.DialUDP(network, nil, net.UDPAddrFromAddrPort(s.addr))
+	}
 	if err != nil {
-		return 0, fmt.Errorf("DNS server %v: %w", s.addr, err)
+		return 0, fmt.Errorf("DNS server %v (%s): %w", s.addr, network, err)
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
@@ -56,8 +77,13 @@ func (u *Updater) attempt(ctx context.Context, s server, msg *dns.Msg, timeout t
 	} else {
 		u.stats.unsigned.Add(1)
 	}
+	if tcp {
+		u.stats.tcp.Add(1)
+		// RFC 1035 4.2.2: each message prefixed with its length.
+		wire = append([]byte{byte(len(wire) >> 8), byte(len(wire))}, wire...)
+	}
 	if _, err := conn.Write(wire); err != nil {
-		return 0, fmt.Errorf("DNS server %v: %w", s.addr, err)
+		return 0, fmt.Errorf("DNS server %v (%s): %w", s.addr, network, err)
 	}
 	bp, _ := u.bufs.Get().(*[]byte)
 	if bp == nil {
@@ -67,9 +93,14 @@ func (u *Updater) attempt(ctx context.Context, s server, msg *dns.Msg, timeout t
 	defer u.bufs.Put(bp)
 	buf := *bp
 	for {
-		n, err := conn.Read(buf)
+		var n int
+		if tcp {
+			n, err = readTCP(conn, buf)
+		} else {
+			n, err = conn.Read(buf)
+		}
 		if err != nil {
-			return 0, fmt.Errorf("DNS server %v: %w", s.addr, err)
+			return 0, fmt.Errorf("DNS server %v (%s): %w", s.addr, network, err)
 		}
 		rcode, err := checkAnswer(buf[:n], msg.Id, s.key, reqMAC)
 		if errors.Is(err, errOtherID) {
@@ -78,10 +109,23 @@ func (u *Updater) attempt(ctx context.Context, s server, msg *dns.Msg, timeout t
 			continue
 		}
 		if err != nil {
-			return 0, fmt.Errorf("DNS server %v: %w", s.addr, err)
+			return 0, fmt.Errorf("DNS server %v (%s): %w", s.addr, network, err)
 		}
 		return rcode, nil
 	}
+}
+
+// readTCP reads one length-prefixed DNS message from c into buf (of
+// dns.MaxMsgSize bytes) and returns its length.
+func readTCP(c net.Conn, buf []byte) (int, error) {
+	if _, err := io.ReadFull(c, buf[:2]); err != nil {
+		return 0, err
+	}
+	n := int(buf[0])<<8 | int(buf[1])
+	if _, err := io.ReadFull(c, buf[:n]); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 var errOtherID = errors.New("answer to another message")

@@ -35,8 +35,14 @@ var ErrNoDomain = errors.New("no DNS domain matches")
 type Options struct {
 	// MaxQueueSize bounds the requests waiting (default 1024, Kea's).
 	MaxQueueSize int
-	// Transactions bounds the transactions run at once (default 32,
-	// Kea's); requests for one DHCID run one at a time whatever it is.
+	// Transactions bounds the transactions run at once (default 1024);
+	// requests for one DHCID run one at a time whatever it is. Kea runs
+	// at most 32, each sending its own messages; leased merges the
+	// steps of the transactions running into few messages, at most two
+	// in flight per server and zone (batch.go), so that more
+	// transactions at once make larger messages, not more of them:
+	// with a backlog, hundreds of names in one UPDATE, which costs the
+	// DNS server little more than one.
 	Transactions int
 	// RetryMin and RetryMax bound the wait before a request no DNS
 	// server answered is tried again, doubling from RetryMin (default
@@ -70,12 +76,13 @@ type Stats struct {
 	UpdateTimeout  uint64 // update-timeout: attempts no answer came to
 	UpdateError    uint64 // update-error: answers that did not decode or verify
 	Batched        uint64 // steps sent merged with others in one UPDATE (batch.go)
+	SentTCP        uint64 // UPDATE messages sent over TCP: merged, too large for UDP
 }
 
 type counters struct {
 	received, dropped, completed, failed, retried     atomic.Uint64
 	sent, signed, unsigned, success, timeouts, errors atomic.Uint64
-	batched                                           atomic.Uint64
+	batched, tcp                                      atomic.Uint64
 }
 
 // item is one queued request.
@@ -104,6 +111,11 @@ type Updater struct {
 	queue   []*item
 	running map[string]*item
 	journal map[uint64]bool // sequence numbers not finished
+	// unfinished holds the sequence numbers given, in increasing order,
+	// from the oldest not finished on (finished ones are dropped from
+	// its head only): its head is the journal's watermark at once,
+	// where scanning journal took as long as the requests pending.
+	unfinished []uint64
 	// lastSeq is the highest sequence number given to a request in the
 	// journal: once none is unfinished, every request up to it is.
 	lastSeq uint64
@@ -133,7 +145,7 @@ func New(c *config.DhcpDdns, pending []ncr.Request, o Options) (*Updater, error)
 		o.MaxQueueSize = 1024
 	}
 	if o.Transactions <= 0 {
-		o.Transactions = 32
+		o.Transactions = 1024
 	}
 	if o.RetryMin <= 0 {
 		o.RetryMin = time.Second
@@ -157,6 +169,7 @@ func New(c *config.DhcpDdns, pending []ncr.Request, o Options) (*Updater, error)
 		if o.Journal != nil {
 			it.seq = uint64(i + 1)
 			u.journal[it.seq] = true
+			u.unfinished = append(u.unfinished, it.seq)
 		}
 		u.queue = append(u.queue, it)
 	}
@@ -262,6 +275,7 @@ func (u *Updater) Send(reqs ...ncr.Request) error {
 			for i, it := range items {
 				it.seq = last - uint64(len(items)-1-i)
 				u.journal[it.seq] = true
+				u.unfinished = append(u.unfinished, it.seq)
 			}
 			u.lastSeq = last
 		}
@@ -397,10 +411,17 @@ func (u *Updater) do(ctx context.Context, it *item) {
 	var done uint64
 	if it.seq != 0 {
 		delete(u.journal, it.seq)
-		done = u.lastSeq
-		for s := range u.journal {
-			if s <= done {
-				done = s - 1
+		n := 0
+		for n < len(u.unfinished) && !u.journal[u.unfinished[n]] {
+			n++
+		}
+		if n > 0 {
+			// Only when the oldest finished: otherwise the watermark
+			// has not moved.
+			u.unfinished = u.unfinished[n:]
+			done = u.lastSeq
+			if len(u.unfinished) > 0 {
+				done = u.unfinished[0] - 1
 			}
 		}
 	}
@@ -434,7 +455,7 @@ func (u *Updater) Stats() Stats {
 		Failed: c.failed.Load(), Retried: c.retried.Load(), Pending: pending, Running: running,
 		UpdateSent: c.sent.Load(), UpdateSigned: c.signed.Load(), UpdateUnsigned: c.unsigned.Load(),
 		UpdateSuccess: c.success.Load(), UpdateTimeout: c.timeouts.Load(), UpdateError: c.errors.Load(),
-		Batched: c.batched.Load(),
+		Batched: c.batched.Load(), SentTCP: c.tcp.Load(),
 	}
 }
 
