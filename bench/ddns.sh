@@ -45,7 +45,11 @@
 # drain, the A and PTR records in the zones, and the requests leased
 # dropped because its queue (max-queue-size, 1024 by default) was full
 # or that failed (its statistic ncr-send-failed, read over its control
-# socket before it stops). The knee of each server
+# socket before it stops); CPU per name and per lease, which depend
+# little on what else the machine runs: named's CPU time from the start
+# of perfdhcp's run to the end of the drain over the A records, leased's
+# over the leases (ACKs), and the steps (A + PTR records) per UPDATE
+# message. The knee of each server
 # is bench/run's: the highest offered rate with median drops under
 # KNEE_DROP_PCT (1) % at which perfdhcp sent at least 97 % of it.
 #
@@ -210,7 +214,7 @@ JSON
 
 # point SERVER RATE REP: one point on a fresh named and a fresh leased.
 point() {
-    local server=$1 rate=$2 rep=$3 raw dir pid q f sampler d0 d1 prev stable a ptr dropped alive=yes mode=off npid nt0 nt1 lt0 lt1 cur t0 tl
+    local server=$1 rate=$2 rep=$3 raw dir pid q f sampler d0 d1 prev stable a ptr dropped alive=yes mode=off npid nt0 nt1 nt2 lt0 lt1 lt2 cur t0 tl acks
     raw="$outdir/raw/$server-r$rate-$rep.txt"
     [ "$server" = leased-ddns ] && mode=on
     q=$(wait_quiet)
@@ -249,6 +253,9 @@ point() {
     # ncr-send-failed: requests dropped (queue full) or failed.
     dropped=$(ip netns exec "$NS_SRV" "$LEASED_BIN" ctl -json -s "$dir/ctl.sock" statistic-get '{"name": "ncr-send-failed"}' 2>/dev/null |
         tr -d ' \n' | grep -o '"ncr-send-failed":\[\[[0-9]*' | grep -o '[0-9]*$' || echo na)
+    # CPU of the whole point, drain included: per name for named (fresh
+    # for the point), per lease for leased.
+    nt2=$(cpu_ticks "$npid" 2>/dev/null || echo "$nt1") lt2=$(cpu_ticks "$pid" 2>/dev/null || echo "$lt1")
     a=$(zone_count "$FWD_ZONE" A)
     ptr=$(zone_count "$REV_ZONE" PTR)
     cp "$WORK/$server/server.out" "$outdir/raw/$server-r$rate-$rep.server.out"
@@ -257,8 +264,10 @@ point() {
     stop_named
     [ "$alive" = yes ] || die "$server exited during the run at $rate/s (log: $outdir/raw/$server-r$rate-$rep.server.out)"
     f=$(perf_fields "$raw" "$secs")
+    acks=$(printf '%s\n' "$f" | grep -o 'acks=[0-9]*' | cut -d= -f2)
     echo "RUN server=$server rate=$rate rep=$rep $f upd_run=$((d1 - d0)) upd_ps=$(awk -v n=$((d1 - d0)) -v s="$secs" 'BEGIN { printf "%.1f", n / s }') upd_total=$prev names_ps=$(awk -v a="$a" -v t0="$t0" -v t1="$tl" 'BEGIN { printf "%.1f", a / (t1 - t0) }') a_records=$a ptr_records=$ptr queue_dropped=$dropped $(awk -v n=$((nt1 - nt0)) -v l=$((lt1 - lt0)) -v t="$(getconf CLK_TCK)" -v s="$secs" \
-        'BEGIN { printf "named_cpu_pct=%.0f leased_cpu_pct=%.0f", 100 * n / t / s, 100 * l / t / s }') ${q// /_}" |
+        'BEGIN { printf "named_cpu_pct=%.0f leased_cpu_pct=%.0f", 100 * n / t / s, 100 * l / t / s }') $(awk -v n=$((nt2 - nt0)) -v l=$((lt2 - lt0)) -v t="$(getconf CLK_TCK)" -v a="$a" -v p="$ptr" -v m="$prev" -v k="$acks" \
+        'BEGIN { printf "named_ms_per_name=%s leased_us_per_lease=%s steps_per_msg=%s", a ? sprintf("%.3f", 1000 * n / t / a) : "na", k ? sprintf("%.1f", 1e6 * l / t / k) : "na", m ? sprintf("%.1f", (a + p) / m) : "na" }') ${q// /_}" |
         tee -a "$runs" >&2
 }
 
@@ -276,16 +285,17 @@ medians() {
         for (i = 2; i <= NF; i++) { j = index($i, "="); if (j) f[substr($i, 1, j - 1)] = substr($i, j + 1) }
         if (f["server"] != s) next
         r = f["rate"]; if (!(r in seen)) { seen[r] = 1; order[++n] = r }
-        split("lps drop_pct sent_ps ra_avg_ms upd_ps upd_total a_records ptr_records queue_dropped named_cpu_pct leased_cpu_pct names_ps", ks, " ")
+        split("lps drop_pct sent_ps ra_avg_ms upd_ps upd_total a_records ptr_records queue_dropped named_cpu_pct leased_cpu_pct names_ps named_ms_per_name leased_us_per_lease steps_per_msg", ks, " ")
         for (k in ks) v[ks[k], r] = v[ks[k], r] " " f[ks[k]]
         runs[r] = runs[r] " " f["lps"] "/" f["drop_pct"] "%"
     }
     END {
         for (i = 1; i <= n; i++) {
             r = order[i]
-            printf "%s %s %s %s %s %s %s %s %s %s %s %s %s%s\n", r, med("lps", r), med("drop_pct", r), med("sent_ps", r), med("ra_avg_ms", r),
+            printf "%s %s %s %s %s %s %s %s %s %s %s %s %s %s %s %s%s\n", r, med("lps", r), med("drop_pct", r), med("sent_ps", r), med("ra_avg_ms", r),
                 med("upd_ps", r), med("upd_total", r), med("a_records", r), med("ptr_records", r), med("queue_dropped", r),
-                med("named_cpu_pct", r), med("leased_cpu_pct", r), med("names_ps", r), runs[r]
+                med("named_cpu_pct", r), med("leased_cpu_pct", r), med("names_ps", r),
+                med("named_ms_per_name", r), med("leased_us_per_lease", r), med("steps_per_msg", r), runs[r]
         }
     }' "$runs"
 }
@@ -325,10 +335,10 @@ out
 for server in leased leased-ddns; do
     out "### $server$([ "$server" = leased-ddns ] && echo ': in-process DNS updates to named' || echo ': names, no DNS updates')"
     out
-    out "| offered DORA/s | sent DISCOVER/s | leases/s | drop % | R-A avg ms | named UPDATE messages/s during the run | UPDATE messages in all | A records | PTR records | **names/s** | requests dropped or failed (ncr-send-failed) | CPU % named / leased | per run: leases/s / drop % |"
-    out "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-    medians "$server" | while read -r r l d s ra ups ut a p qd nc lc nps rest; do
-        out "| $r | $s | $l | $d | $ra | $ups | $ut | $a | $p | $nps | $qd | $nc / $lc | $rest |"
+    out "| offered DORA/s | sent DISCOVER/s | leases/s | drop % | R-A avg ms | named UPDATE messages/s during the run | UPDATE messages in all | A records | PTR records | **names/s** | requests dropped or failed (ncr-send-failed) | CPU % named / leased | named CPU ms per name | leased CPU µs per lease | steps per UPDATE | per run: leases/s / drop % |"
+    out "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    medians "$server" | while read -r r l d s ra ups ut a p qd nc lc nps nmn lul spm rest; do
+        out "| $r | $s | $l | $d | $ra | $ups | $ut | $a | $p | $nps | $qd | $nc / $lc | $nmn | $lul | $spm | $rest |"
     done
     out
     read -r kr kl kd <<<"$(knee "$server")"
