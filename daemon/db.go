@@ -33,8 +33,8 @@ type DBOptions struct {
 // in an empty database, as kea-admin db-init pgsql; upgrade takes 13.0 to
 // 34.0 (Kea 3.1.9 and 3.2's), as kea-admin db-upgrade; version prints the
 // version, as kea-admin db-version. With the mysql backend, init creates
-// Kea's MySQL schema 14.0 (Kea 2.2's) and version prints it; upgrade is
-// refused, as no later MySQL schema is known here. What it did goes to w.
+// Kea's MySQL schema 14.0 (Kea 2.2's), upgrade takes it to 35.0 (Kea 3.1.9
+// and 3.2's) and version prints it. What it did goes to w.
 func DB(ctx context.Context, action string, o DBOptions, w io.Writer, log *slog.Logger) error {
 	if action != "init" && action != "upgrade" && action != "version" {
 		return fmt.Errorf("unknown action %q (want init, upgrade or version)", action)

@@ -11,7 +11,7 @@ import (
 
 // TestDBMySQL runs leased db's actions with the mysql backend on an empty
 // database of a private MariaDB: init creates Kea's schema 14.0, version
-// shows it, a second init and any upgrade are refused.
+// shows it, a second init is refused, upgrade takes it to 35.0 once.
 func TestDBMySQL(t *testing.T) {
 	s := mysqltest.New(t, mysqltest.Options{})
 	s.Admin(t, "", "CREATE DATABASE fresh")
@@ -35,8 +35,14 @@ func TestDBMySQL(t *testing.T) {
 	if _, err := run("init"); err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "14.0 already") {
 		t.Errorf("a second init = %v; want it refused, naming the schema there", err)
 	}
-	if _, err := run("upgrade"); err == nil || !strings.Contains(err.Error(), "kea-admin db-upgrade mysql") {
-		t.Errorf("upgrade = %v; want it refused, naming kea-admin", err)
+	if out, err := run("upgrade"); err != nil || !strings.Contains(out, "from 14.0 to 35.0") {
+		t.Errorf("upgrade = %q, %v; want 14.0 upgraded to 35.0", out, err)
+	}
+	if out, err := run("version"); err != nil || out != "35.0\n" {
+		t.Errorf("version after upgrade = %q, %v; want 35.0", out, err)
+	}
+	if out, err := run("upgrade"); err != nil || !strings.Contains(out, "35.0 already") {
+		t.Errorf("a second upgrade = %q, %v; want nothing done", out, err)
 	}
 	if strings.Contains(func() string { _, err := run("init"); return err.Error() }(), mysqltest.Password) {
 		t.Error("an error shows the password")

@@ -135,9 +135,6 @@ func dbBackend(o DBOptions, log *slog.Logger) (string, error) {
 // kea-admin db-version mysql; leased does not create or upgrade Kea's
 // MySQL schema (kea-admin db-init mysql does).
 func mysqlDB(ctx context.Context, action string, o DBOptions, w io.Writer, log *slog.Logger) error {
-	if action == "upgrade" {
-		return fmt.Errorf("upgrade mysql: leased creates Kea's MySQL schema %s (Kea 2.2's) and knows no later one to upgrade it to; use the kea-admin db-upgrade mysql of the Kea you move to", mysql.Kea22)
-	}
 	opts := mysql.Options{Host: "localhost", ConnectTimeout: 5 * time.Second}
 	if o.Config != "" {
 		cfg, err := LoadConfig(o.Config, log)
@@ -168,17 +165,30 @@ func mysqlDB(ctx context.Context, action string, o DBOptions, w io.Writer, log *
 	if opts.Name == "" {
 		return errors.New("no database named: give -n NAME, or -c FILE with a mysql lease-database")
 	}
-	if action == "init" {
+	switch action {
+	case "init", "upgrade":
 		connector, where, err := mysql.Connector(opts)
 		if err != nil {
 			return err
 		}
 		db := sql.OpenDB(connector)
 		defer db.Close()
-		if err := mysqlschema.Init(ctx, db); err != nil {
+		if action == "init" {
+			if err := mysqlschema.Init(ctx, db); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			fmt.Fprintf(w, "%s: created Kea's MySQL schema %s (Kea 2.2's)\n", where, mysqlschema.Kea22)
+			return nil
+		}
+		from, err := mysqlschema.Upgrade(ctx, db)
+		if err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-		fmt.Fprintf(w, "%s: created Kea's MySQL schema %s (Kea 2.2's)\n", where, mysqlschema.Kea22)
+		if from == mysqlschema.Kea32 {
+			fmt.Fprintf(w, "%s: MySQL schema %s already, nothing to do\n", where, from)
+			return nil
+		}
+		fmt.Fprintf(w, "%s: upgraded Kea's MySQL schema from %s to %s (Kea 3.1.9 and 3.2's); Kea 2.2 no longer runs on it\n", where, from, mysqlschema.Kea32)
 		return nil
 	}
 	v, where, err := mysql.ReadVersionOf(ctx, opts)

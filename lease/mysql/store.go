@@ -38,6 +38,7 @@ type Store struct {
 	poolID func(uint32, netip.Addr) uint32
 	onLost func(error)
 	closed atomic.Bool
+	q      *statements // those of the schema's version
 
 	// stmts are the statements prepared so far, by their text: each is
 	// prepared once per connection (database/sql prepares it again on a
@@ -48,8 +49,8 @@ type Store struct {
 
 var _ lease.Store = (*Store)(nil)
 
-// Open connects to the database, checks that its schema is Kea's 14.0
-// and returns the store.
+// Open connects to the database, checks that its schema is Kea's 14.0 or
+// 35.0 and returns the store.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	cfg, err := config(opts)
 	if err != nil {
@@ -91,21 +92,6 @@ func ReadVersion(ctx context.Context, db interface {
 	return v, nil
 }
 
-// columns14 are lease4's columns in schema 14.0 and their data types.
-var columns14 = map[string]string{
-	"address":        "int",
-	"hwaddr":         "varbinary",
-	"client_id":      "varbinary",
-	"valid_lifetime": "int",
-	"expire":         "timestamp",
-	"subnet_id":      "int",
-	"fqdn_fwd":       "tinyint",
-	"fqdn_rev":       "tinyint",
-	"hostname":       "varchar",
-	"state":          "int",
-	"user_context":   "text",
-}
-
 func (s *Store) checkSchema(ctx context.Context) error {
 	v, err := ReadVersion(ctx, s.db)
 	if errors.Is(err, ErrNoSchema) {
@@ -114,8 +100,9 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	if err != nil {
 		return s.lost(err)
 	}
-	if v != Kea22 {
-		return fmt.Errorf("Kea MySQL schema version %s is not one leased has been verified with; it reads and writes %s (Kea 2.2's) only, and never alters a schema", v, Kea22)
+	var ok bool
+	if s.q, ok = statementsFor(v); !ok {
+		return fmt.Errorf("Kea MySQL schema version %s is not one leased has been verified with; it reads and writes %s (Kea 2.2's) and %s (Kea 3.1.9 and 3.2's) only, and never alters a schema (leased db upgrade mysql takes %s to %s)", v, Kea22, Kea32, Kea22, Kea32)
 	}
 	rows, err := s.db.QueryContext(ctx, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'lease4'")
 	if err != nil {
@@ -133,7 +120,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return s.lost(fmt.Errorf("read the columns of lease4: %w", err))
 	}
-	for col, want := range columns14 {
+	for col, want := range s.q.columns {
 		if got, ok := found[col]; !ok {
 			return fmt.Errorf("schema %s but table lease4 has no column %s", v, col)
 		} else if got != want {
@@ -141,9 +128,12 @@ func (s *Store) checkSchema(ctx context.Context) error {
 		}
 	}
 	for col := range found {
-		if _, ok := columns14[col]; !ok {
+		if _, ok := s.q.columns[col]; !ok {
 			return fmt.Errorf("schema %s but table lease4 has a column %s that schema does not have", v, col)
 		}
+	}
+	if s.q.poolColumns {
+		return s.checkFLQ(ctx)
 	}
 	return nil
 }
@@ -220,15 +210,6 @@ const (
 	guard           = ` AND expire = FROM_UNIXTIME(?) AND valid_lifetime = ? AND subnet_id = ? AND state = ? AND coalesce(hwaddr, '') = ? AND coalesce(client_id, '') = ?`
 	sqlDelete       = `DELETE FROM lease4 WHERE address = ?`
 	sqlExists       = `SELECT EXISTS (SELECT 1 FROM lease4 WHERE address = ?)`
-	sqlGet          = selectColumns + `WHERE address = ?`
-	sqlGetHW        = selectColumns + `WHERE hwaddr = ? AND subnet_id = ? ` + latestFirst + `LIMIT 1`
-	sqlGetCID       = selectColumns + `WHERE client_id = ? AND subnet_id = ? ` + latestFirst + `LIMIT 1`
-	sqlFindHW       = selectColumns + `WHERE hwaddr = ? ORDER BY address`
-	sqlFindCID      = selectColumns + `WHERE client_id = ? ORDER BY address`
-	sqlFindHostname = selectColumns + `WHERE lower(hostname) = ? ORDER BY address`
-	sqlPage         = selectColumns + `WHERE address > ? ORDER BY address LIMIT ?`
-	sqlPageSubnet   = selectColumns + `WHERE address > ? AND subnet_id = ? ORDER BY address LIMIT ?`
-	sqlExpired      = selectColumns + `WHERE state != 2 AND valid_lifetime != 4294967295 AND expire <= FROM_UNIXTIME(?) ORDER BY expire, address LIMIT ?`
 	sqlDelReclaimed = `DELETE FROM lease4 WHERE state = 2 AND expire <= FROM_UNIXTIME(?)`
 	sqlWipe         = `DELETE FROM lease4 WHERE subnet_id = ?`
 	sqlStatsRows    = `SELECT subnet_id, address, state, 1 FROM lease4`
@@ -237,23 +218,6 @@ const (
 	// noLimit is LIMIT's largest value: MySQL has no LIMIT ALL.
 	noLimit = uint64(1<<64 - 1)
 )
-
-// args are l's values for sqlInsert and sqlUpsert. An absent client
-// identifier and user context are NULL, as Kea 2.2 writes them in MySQL
-// (in PostgreSQL it writes them empty); the schema's triggers parse a
-// non-NULL user context as JSON, and fail on an empty one. An absent
-// hardware address is empty, as Kea writes it.
-func args(l *lease.Lease) []any {
-	var cid, uctx any
-	if len(l.ClientID) > 0 {
-		cid = l.ClientID
-	}
-	if l.UserContext != "" {
-		uctx = l.UserContext
-	}
-	return []any{sqlstore.Addr(l.Addr), sqlstore.NonNil(l.HWAddr), cid, int64(l.ValidLifetime),
-		sqlstore.Expire(l), int64(l.SubnetID), l.FQDNFwd, l.FQDNRev, l.Hostname, int64(l.State), uctx}
-}
 
 // guardArgs are prev's values for guard.
 func guardArgs(prev *lease.Lease) []any {
@@ -264,7 +228,7 @@ func guardArgs(prev *lease.Lease) []any {
 // check refuses what Kea's schema cannot hold, and an expiry at the
 // epoch: MySQL's TIMESTAMP begins a second later.
 func (s *Store) check(l *lease.Lease) error {
-	if err := sqlstore.Check(l, false, Kea22.String()); err != nil {
+	if err := sqlstore.Check(l, s.q.released, s.q.version.String()); err != nil {
 		return err
 	}
 	if sqlstore.Expire(l) < 1 {
@@ -325,7 +289,7 @@ func (s *Store) Add(ctx context.Context, l *lease.Lease, _ lease.Durability) err
 	if err := s.check(l); err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, sqlInsert, args(l)...); err != nil {
+	if _, err := s.exec(ctx, s.q.insert, s.q.args(l)...); err != nil {
 		if isDuplicate(err) {
 			return fmt.Errorf("add %v: %w", l.Addr, lease.ErrExists)
 		}
@@ -340,8 +304,8 @@ func (s *Store) Update(ctx context.Context, prev, l *lease.Lease, _ lease.Durabi
 	if err := s.check(l); err != nil {
 		return err
 	}
-	a := append(args(l)[1:], sqlstore.Addr(l.Addr))
-	q := sqlUpdate
+	a := append(s.q.args(l)[1:], sqlstore.Addr(l.Addr))
+	q := s.q.update
 	if prev != nil {
 		if prev.Addr != l.Addr {
 			return fmt.Errorf("update %v: the lease read is of %v", l.Addr, prev.Addr)
@@ -381,7 +345,7 @@ func (s *Store) Put(ctx context.Context, l *lease.Lease, _ lease.Durability) err
 	if err := s.check(l); err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, sqlUpsert, args(l)...); err != nil {
+	if _, err := s.exec(ctx, s.q.upsert, s.q.args(l)...); err != nil {
 		return s.fail("put "+l.Addr.String(), err)
 	}
 	return nil
@@ -421,10 +385,16 @@ type scanned struct {
 	hw, cid                            []byte
 	fwd, rev                           sql.NullBool
 	hostname, uctx                     sql.NullString
+	pool                               sql.NullInt64
 }
 
-func (r *scanned) dest() []any {
-	return []any{&r.addr, &r.hw, &r.cid, &r.valid, &r.expire, &r.subnet, &r.fwd, &r.rev, &r.hostname, &r.state, &r.uctx}
+// dest are the fields of r that q's reads select.
+func (r *scanned) dest(q *statements) []any {
+	d := []any{&r.addr, &r.hw, &r.cid, &r.valid, &r.expire, &r.subnet, &r.fwd, &r.rev, &r.hostname, &r.state, &r.uctx}
+	if q.poolColumns {
+		d = append(d, &r.pool)
+	}
+	return d
 }
 
 // into converts r into l as Kea's reader does (NULL numbers 0, NULL
@@ -433,6 +403,7 @@ func (s *Store) into(r *scanned, l *lease.Lease) error {
 	row := sqlstore.Row{
 		Addr: r.addr.Int64, Valid: r.valid.Int64, Expire: r.expire.Int64, Subnet: r.subnet.Int64, State: r.state.Int64,
 		HW: r.hw, CID: r.cid, Fwd: r.fwd.Bool, Rev: r.rev.Bool, Hostname: r.hostname.String, UserContext: r.uctx.String,
+		Pool: r.pool.Int64, HasPool: s.q.poolColumns,
 	}
 	return row.Lease(l, s.poolID)
 }
@@ -441,7 +412,7 @@ func (s *Store) getOne(ctx context.Context, what, q string, l *lease.Lease, a ..
 	var r scanned
 	row, err := s.queryRow(ctx, q, a...)
 	if err == nil {
-		err = row.Scan(r.dest()...)
+		err = row.Scan(r.dest(s.q)...)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -468,7 +439,7 @@ func (s *Store) getMany(ctx context.Context, what, q string, a ...any) ([]lease.
 	var out []lease.Lease
 	var r scanned
 	for rows.Next() {
-		if err := rows.Scan(r.dest()...); err != nil {
+		if err := rows.Scan(r.dest(s.q)...); err != nil {
 			return nil, s.fail(what, err)
 		}
 		var l lease.Lease
@@ -488,7 +459,7 @@ func (s *Store) Get(ctx context.Context, addr netip.Addr, l *lease.Lease) (bool,
 	if !addr.Is4() {
 		return false, nil
 	}
-	return s.getOne(ctx, "get "+addr.String(), sqlGet, l, sqlstore.Addr(addr))
+	return s.getOne(ctx, "get "+addr.String(), s.q.get, l, sqlstore.Addr(addr))
 }
 
 // GetByHWAddr finds the latest-expiring lease of hw in subnetID.
@@ -497,7 +468,7 @@ func (s *Store) GetByHWAddr(ctx context.Context, subnetID uint32, hw []byte, l *
 	if len(hw) == 0 {
 		return false, nil
 	}
-	return s.getOne(ctx, "get by hardware address", sqlGetHW, l, hw, int64(subnetID))
+	return s.getOne(ctx, "get by hardware address", s.q.getHW, l, hw, int64(subnetID))
 }
 
 // GetByClientID finds the latest-expiring lease of clientID in subnetID.
@@ -506,7 +477,7 @@ func (s *Store) GetByClientID(ctx context.Context, subnetID uint32, clientID []b
 	if len(clientID) == 0 {
 		return false, nil
 	}
-	return s.getOne(ctx, "get by client identifier", sqlGetCID, l, clientID, int64(subnetID))
+	return s.getOne(ctx, "get by client identifier", s.q.getCID, l, clientID, int64(subnetID))
 }
 
 // FindByHWAddr returns the leases of hw in every subnet, in address order.
@@ -514,7 +485,7 @@ func (s *Store) FindByHWAddr(ctx context.Context, hw []byte) ([]lease.Lease, err
 	if len(hw) == 0 {
 		return nil, nil
 	}
-	return s.getMany(ctx, "find by hardware address", sqlFindHW, hw)
+	return s.getMany(ctx, "find by hardware address", s.q.findHW, hw)
 }
 
 // FindByClientID returns the leases of clientID in every subnet, in
@@ -523,7 +494,7 @@ func (s *Store) FindByClientID(ctx context.Context, clientID []byte) ([]lease.Le
 	if len(clientID) == 0 {
 		return nil, nil
 	}
-	return s.getMany(ctx, "find by client identifier", sqlFindCID, clientID)
+	return s.getMany(ctx, "find by client identifier", s.q.findCID, clientID)
 }
 
 // FindByHostname returns the leases named hostname, compared as Kea
@@ -532,7 +503,7 @@ func (s *Store) FindByHostname(ctx context.Context, hostname string) ([]lease.Le
 	if hostname == "" {
 		return nil, nil
 	}
-	return s.getMany(ctx, "find by hostname", sqlFindHostname, sqlstore.ASCIILower(hostname))
+	return s.getMany(ctx, "find by hostname", s.q.findHostname, sqlstore.ASCIILower(hostname))
 }
 
 // Page returns up to limit leases after after, in address order.
@@ -542,9 +513,9 @@ func (s *Store) Page(ctx context.Context, after netip.Addr, subnetID uint32, lim
 		from = sqlstore.Addr(after)
 	}
 	if subnetID == 0 {
-		return s.getMany(ctx, "page", sqlPage, from, int64(limit))
+		return s.getMany(ctx, "page", s.q.page, from, int64(limit))
 	}
-	return s.getMany(ctx, "page", sqlPageSubnet, from, int64(subnetID), int64(limit))
+	return s.getMany(ctx, "page", s.q.pageSubnet, from, int64(subnetID), int64(limit))
 }
 
 // Expired returns up to limit unreclaimed leases expired at now, oldest
@@ -554,7 +525,7 @@ func (s *Store) Expired(ctx context.Context, now int64, limit int) ([]lease.Leas
 	if limit > 0 {
 		lim = uint64(limit)
 	}
-	return s.getMany(ctx, "expired leases", sqlExpired, now, lim)
+	return s.getMany(ctx, "expired leases", s.q.expired, now, lim)
 }
 
 // DeleteReclaimed deletes the reclaimed leases that expired at or before
@@ -578,16 +549,20 @@ func (s *Store) WipeSubnet(ctx context.Context, subnetID uint32, _ lease.Durabil
 	return int(n), nil
 }
 
-// Stats counts the leases of each pool by state. Without Options.PoolID
-// every lease is in pool 0 and the counts come from Kea's lease4_stat
+// Stats counts the leases of each pool by state. In schema 35.0 the
+// counts come from Kea's lease4_pool_stat (by the pool_id column) and, for
+// the states that table leaves out, from a count. In 14.0, without
+// Options.PoolID every lease is in pool 0 and the counts come from Kea's lease4_stat
 // (states 0 and 1, kept by the schema's triggers, so every server sharing
 // the database reports the same) and, for reclaimed leases, which that
 // table leaves out, from a count. With PoolID each lease's address must be
 // seen, so every row is read.
 func (s *Store) Stats(ctx context.Context) (map[lease.PoolKey]lease.Counts, error) {
-	st := sqlstore.Stats{PoolID: s.poolID, Counts: map[lease.PoolKey]lease.Counts{}}
-	q := sqlStatsKea
-	if s.poolID != nil {
+	// The second column is the pool in schema 35.0, else the address
+	// when PoolID gives the pools.
+	st := sqlstore.Stats{PoolColumn: s.q.poolColumns, PoolID: s.poolID, Counts: map[lease.PoolKey]lease.Counts{}}
+	q := s.q.stats
+	if s.poolID != nil && !s.q.poolColumns {
 		q = sqlStatsRows
 	}
 	rows, err := s.db.QueryContext(ctx, q)

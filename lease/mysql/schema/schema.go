@@ -12,8 +12,14 @@ import (
 	"github.com/leased/leased/lease/mysql"
 )
 
-// Kea22 is the version Init creates: Kea 2.2's MySQL schema.
-var Kea22 = mysql.Kea22
+// The versions this package makes: Init's and Upgrade's.
+var (
+	// Kea22 is the version Init creates: Kea 2.2's MySQL schema.
+	Kea22 = mysql.Kea22
+	// Kea32 is the version Upgrade makes: the MySQL schema of Kea 3.1.9
+	// and 3.2.
+	Kea32 = mysql.Kea32
+)
 
 // ErrNotEmpty is returned, wrapped, by Init for a database that already
 // holds tables, views or routines.
@@ -22,14 +28,18 @@ var ErrNotEmpty = errors.New("the database is not empty")
 // lockWait is how long Init waits for another Init of the same database.
 const lockWait = 120 * time.Second
 
-//go:embed create_14.sql
-var create14 string
+var (
+	//go:embed create_14.sql
+	create14 string
+	//go:embed upgrade_14_to_35.sql
+	upgrade14to35 string
+)
 
-// statements are create_14.sql's statements, each ended by a line "$$"
-// (their bodies hold semicolons), without the comments between them.
-func statements() []string {
+// statements are script's statements, each ended by a line "$$" (their
+// bodies hold semicolons), without the comments between them.
+func statements(script string) []string {
 	var out []string
-	for _, part := range strings.Split(create14, "\n$$\n") {
+	for _, part := range strings.Split(script, "\n$$\n") {
 		var keep []string
 		for _, line := range strings.Split(part, "\n") {
 			if len(keep) == 0 && (strings.HasPrefix(line, "--") || strings.TrimSpace(line) == "") {
@@ -90,7 +100,7 @@ func Init(ctx context.Context, db *sql.DB) error {
 	if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = @@GLOBAL.sql_mode"); err != nil {
 		return fmt.Errorf("create schema %s in %s: %w", Kea22, name.String, err)
 	}
-	for i, s := range statements() {
+	for i, s := range statements(create14) {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			err = fmt.Errorf("create schema %s in %s: statement %d (%s): %w", Kea22, name.String, i+1, firstLine(s), err)
 			if derr := dropAll(ctx, conn); derr != nil {
