@@ -20,9 +20,13 @@ import (
 // statements are the statements that name lease4's columns, for one
 // schema version.
 type statements struct {
-	version                                           schema.Version
-	columns                                           map[string]string
-	insert, upsert, update, updateGuarded             string
+	version                               schema.Version
+	columns                               map[string]string
+	insert, upsert, update, updateGuarded string
+	// add is insert that leaves a row already at the address as it is
+	// and matches no row, instead of failing: in a group's transaction a
+	// failed statement would abort the others.
+	add                                               string
 	get, getHW, getCID, findHW, findCID, findHostname string
 	page, pageSubnet, expired                         string
 	// stats counts leases by subnet, pool and state (pool 0 in 13.0).
@@ -52,6 +56,7 @@ var sql13, sql34 = func() (statements, statements) {
 	a.columns = columns13
 	a.insert, a.upsert, a.update, a.updateGuarded = sqlInsert, sqlUpsert, sqlUpdate, sqlUpdateGuarded
 	a.stats = sqlStatsKea
+	a.add = a.insert + onConflictNothing
 
 	b := reads(`SELECT address, hwaddr, client_id, valid_lifetime, extract(epoch from expire)::bigint, subnet_id, fqdn_fwd, fqdn_rev, hostname, state, user_context, pool_id FROM lease4 `)
 	b.version = schema.Kea32
@@ -63,6 +68,7 @@ var sql13, sql34 = func() (statements, statements) {
 	b.upsert = b.insert + ` ON CONFLICT (address) DO UPDATE SET hwaddr = EXCLUDED.hwaddr, client_id = EXCLUDED.client_id, valid_lifetime = EXCLUDED.valid_lifetime, expire = EXCLUDED.expire, subnet_id = EXCLUDED.subnet_id, fqdn_fwd = EXCLUDED.fqdn_fwd, fqdn_rev = EXCLUDED.fqdn_rev, hostname = EXCLUDED.hostname, state = EXCLUDED.state, user_context = EXCLUDED.user_context, relay_id = EXCLUDED.relay_id, remote_id = EXCLUDED.remote_id, pool_id = EXCLUDED.pool_id`
 	b.update = `UPDATE lease4 SET hwaddr = $2, client_id = $3, valid_lifetime = $4, expire = $5, subnet_id = $6, fqdn_fwd = $7, fqdn_rev = $8, hostname = $9, state = $10, user_context = $11, relay_id = $12, remote_id = $13, pool_id = $14 WHERE address = $1`
 	b.updateGuarded = b.update + fmt.Sprintf(guard, 15, 16, 17, 18, 19, 20)
+	b.add = b.insert + onConflictNothing
 	// lease4_pool_stat, kept by the triggers, has states 0 and 1; the
 	// others are counted.
 	b.stats = `SELECT subnet_id, pool_id, state, leases FROM lease4_pool_stat UNION ALL SELECT subnet_id, pool_id, state, count(*) FROM lease4 WHERE state NOT IN (0, 1) GROUP BY subnet_id, pool_id, state`

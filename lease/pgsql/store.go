@@ -83,6 +83,8 @@ type Store struct {
 	onLost func(error)
 	sql    *statements // those of the schema's version
 	closed atomic.Bool
+	// group commits the writes of concurrent callers together.
+	group *sqlstore.Group
 }
 
 var _ lease.Store = (*Store)(nil)
@@ -106,6 +108,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		poolID: opts.PoolID,
 		onLost: opts.OnLost,
 	}
+	s.group = sqlstore.NewGroup(dialect{s})
 	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("lease-database: %s: %w", s.where, err)
@@ -313,11 +316,15 @@ func (s *Store) Add(ctx context.Context, l *lease.Lease, _ lease.Durability) err
 	if err := s.check(l); err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, s.sql.insert, s.sql.args(l)...); err != nil {
+	w := sqlstore.Write{SQL: s.sql.add, Args: s.sql.args(l)}
+	if err := s.group.Do(ctx, &w); err != nil {
 		if isUniqueViolation(err) {
 			return fmt.Errorf("add %v: %w", l.Addr, lease.ErrExists)
 		}
 		return s.fail("add "+l.Addr.String(), err)
+	}
+	if w.Rows == 0 {
+		return fmt.Errorf("add %v: %w", l.Addr, lease.ErrExists)
 	}
 	return nil
 }
@@ -337,11 +344,11 @@ func (s *Store) Update(ctx context.Context, prev, l *lease.Lease, _ lease.Durabi
 		q = s.sql.updateGuarded
 		a = append(a, guardArgs(prev)...)
 	}
-	tag, err := s.pool.Exec(ctx, q, a...)
-	if err != nil {
+	w := sqlstore.Write{SQL: q, Args: a}
+	if err := s.group.Do(ctx, &w); err != nil {
 		return s.fail("update "+l.Addr.String(), err)
 	}
-	if tag.RowsAffected() == 0 {
+	if w.Rows == 0 {
 		return s.missed(ctx, "update", l.Addr)
 	}
 	return nil
@@ -365,7 +372,7 @@ func (s *Store) Put(ctx context.Context, l *lease.Lease, _ lease.Durability) err
 	if err := s.check(l); err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, s.sql.upsert, s.sql.args(l)...); err != nil {
+	if err := s.group.Do(ctx, &sqlstore.Write{SQL: s.sql.upsert, Args: s.sql.args(l)}); err != nil {
 		return s.fail("put "+l.Addr.String(), err)
 	}
 	return nil
@@ -382,11 +389,11 @@ func (s *Store) Delete(ctx context.Context, addr netip.Addr, prev *lease.Lease, 
 		q = sqlDeleteGuarded
 		a = append(a, guardArgs(prev)...)
 	}
-	tag, err := s.pool.Exec(ctx, q, a...)
-	if err != nil {
+	w := sqlstore.Write{SQL: q, Args: a}
+	if err := s.group.Do(ctx, &w); err != nil {
 		return s.fail("delete "+addr.String(), err)
 	}
-	if tag.RowsAffected() == 0 {
+	if w.Rows == 0 {
 		return s.missed(ctx, "delete", addr)
 	}
 	return nil
@@ -397,6 +404,8 @@ func (s *Store) Delete(ctx context.Context, addr netip.Addr, prev *lease.Lease, 
 func (s *Store) Shared() bool { return true }
 
 // Sync returns at once: every write was committed before it returned.
+// (Add, Update, Put and Delete return once their group's transaction
+// committed.)
 func (s *Store) Sync(ctx context.Context) error { return ctx.Err() }
 
 // row holds one row as scanned, NULLs included.
@@ -597,9 +606,10 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// Close closes the connections; every write is already committed.
+// Close commits the writes pending, then closes the connections.
 func (s *Store) Close() error {
 	s.closed.Store(true)
+	s.group.Close()
 	s.pool.Close()
 	return nil
 }
