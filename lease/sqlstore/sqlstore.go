@@ -2,8 +2,11 @@
 // (lease/pgsql, lease/mysql) share, whatever the engine: the lease4 row as
 // Kea encodes it and its conversion to and from a lease.Lease, the limits
 // Kea's readers put on a row, the guard a conditional write matches, and
-// the statistics read from Kea's lease4_stat. An engine's store is a
-// dialect over these: its driver, its placeholders and types, its errors.
+// the statistics read from Kea's lease4_stat, and the group commit (Group):
+// concurrent writers' statements committed in one transaction, each
+// writer told its own result. An engine's store is a dialect over these:
+// its driver, its placeholders and types, its errors, how it runs a
+// group's transaction.
 //
 // Every engine's lease4 holds the same columns in Kea's schemas: the
 // address as an unsigned 32-bit number, the hardware address and client
