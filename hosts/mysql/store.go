@@ -1,5 +1,6 @@
 // Package mysql is a hosts.Store over the host tables of Kea's MySQL
-// schema 14.0 (Kea 2.2's, made by `kea-admin db-init mysql`), so that
+// schema 14.0 (Kea 2.2's, made by `kea-admin db-init mysql`) or 35.0
+// (Kea 3.1.9 and 3.2's, made by `leased db upgrade mysql`), so that
 // leased and kea-dhcp4 serve the same reservations from one MySQL or
 // MariaDB database. It is the MySQL dialect over hosts/sqlhosts, which
 // reads and writes the rows as kea-dhcp4 2.2 does (see hosts/pgsql for
@@ -12,9 +13,15 @@
 // (ipv4_address, dhcp4_subnet_id). Nothing is cached: a reservation
 // another server adds is served from the next message on.
 //
-// Open refuses any schema version but 14.0 and host tables whose columns
-// differ from 14.0's. Errors name the database, server and user; the
-// password never appears.
+// In 35.0 an option also says whether it is never sent (cancelled) and
+// the classes it is limited to (client_classes, a JSON list, '[  ]' for
+// none, as Kea writes it); 14.0 cannot keep either, and an option with
+// them is refused there. The host identifier is up to 255 bytes in 35.0
+// (128 in 14.0).
+//
+// Open refuses any schema version but 14.0 and 35.0 and host tables whose
+// columns differ from that version's. Errors name the database, server
+// and user; the password never appears.
 package mysql
 
 import (
@@ -47,12 +54,15 @@ type Store struct {
 	db       *sql.DB
 	where    string
 	readOnly bool
+	// current is set on schema 35.0: options have cancelled and
+	// client_classes.
+	current bool
 }
 
 var _ hosts.Store = (*Store)(nil)
 
 // Open connects to the database and checks that its schema is Kea's
-// 14.0.
+// 14.0 or 35.0.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	conn, where, err := leasemysql.Connector(opts.Options)
 	if err != nil {
@@ -100,6 +110,13 @@ var columns14 = map[[2]string]string{
 	{"dhcp4_options", "scope_id"}:        "tinyint",
 }
 
+// columns35 are schema 35.0's additions to columns14: an option's
+// cancelled (never-send) and client_classes (Kea's JSON list, never NULL).
+var columns35 = map[[2]string]string{
+	{"dhcp4_options", "cancelled"}:      "tinyint",
+	{"dhcp4_options", "client_classes"}: "longtext",
+}
+
 func (s *Store) checkSchema(ctx context.Context) error {
 	v, err := leasemysql.ReadVersion(ctx, s.db)
 	switch {
@@ -107,8 +124,11 @@ func (s *Store) checkSchema(ctx context.Context) error {
 		return fmt.Errorf("%w: create it with `kea-admin db-init mysql`", err)
 	case err != nil:
 		return err
-	case v != leasemysql.Kea22:
-		return fmt.Errorf("Kea schema version %s; leased reads and writes reservations only in MySQL schema %s (Kea 2.2's)", v, leasemysql.Kea22)
+	case v == leasemysql.Kea22:
+	case v == leasemysql.Kea32:
+		s.current = true
+	default:
+		return fmt.Errorf("Kea schema version %s; leased reads and writes reservations only in MySQL schemas %s (Kea 2.2's) and %s (Kea 3.1.9 and 3.2's; `leased db upgrade mysql` makes it)", v, leasemysql.Kea22, leasemysql.Kea32)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
 		WHERE table_schema = DATABASE() AND table_name IN ('hosts', 'dhcp4_options')`)
@@ -127,12 +147,27 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading the host tables' columns: %w", err)
 	}
-	for col, want := range columns14 {
-		if got, ok := found[col]; !ok || got != want {
-			return fmt.Errorf("column %s.%s is %q, not %q as in Kea's MySQL schema 14.0", col[0], col[1], got, want)
+	check := func(cols map[[2]string]string) error {
+		for col, want := range cols {
+			if got, ok := found[col]; !ok || got != want {
+				return fmt.Errorf("column %s.%s is %q, not %q as in Kea's MySQL schema %s", col[0], col[1], got, want, v)
+			}
 		}
+		return nil
 	}
-	return nil
+	if err := check(columns14); err != nil || !s.current {
+		return err
+	}
+	return check(columns35)
+}
+
+// SchemaVersion is the version of Kea's schema the store found: "14.0"
+// or "35.0".
+func (s *Store) SchemaVersion() string {
+	if s.current {
+		return leasemysql.Kea32.String()
+	}
+	return leasemysql.Kea22.String()
 }
 
 // ReadOnly reports whether the store refuses changes.
@@ -157,7 +192,11 @@ func (s *Store) fail(what string, err error) error {
 // query runs Kea's query of a host and its DHCPv4 options with where and
 // returns the hosts it finds, in host id order.
 func (s *Store) query(ctx context.Context, cfg *config.Config, what, where string, args ...any) ([]hosts.Entry, error) {
-	rows, err := s.db.QueryContext(ctx, sqlhosts.Columns+where+sqlhosts.OrderBy, args...)
+	cols, dest := sqlhosts.Columns, (*sqlhosts.Row).Dest
+	if s.current {
+		cols, dest = sqlhosts.ColumnsCurrent, (*sqlhosts.Row).DestCurrent
+	}
+	rows, err := s.db.QueryContext(ctx, cols+where+sqlhosts.OrderBy, args...)
 	if err != nil {
 		return nil, s.fail(what, err)
 	}
@@ -165,7 +204,7 @@ func (s *Store) query(ctx context.Context, cfg *config.Config, what, where strin
 	rd := sqlhosts.NewReader(cfg)
 	var r sqlhosts.Row
 	for rows.Next() {
-		if err := rows.Scan(r.Dest()...); err != nil {
+		if err := rows.Scan(dest(&r)...); err != nil {
 			return nil, s.fail(what, err)
 		}
 		if err := rd.Add(&r); err != nil {
@@ -253,13 +292,23 @@ func (s *Store) Page(ctx context.Context, cfg *config.Config, subnetID uint32, a
 	return s.query(ctx, cfg, "reading a page of reservations", "WHERE h.host_id IN ("+list(len(ids), "?")+")", ids...)
 }
 
-// Add stores h and its options in one transaction, as kea-dhcp4 2.2
-// writes them (sqlhosts): each option in dhcp4_options with scope 3
-// (host). A second reservation of one identifier in one subnet violates
-// Kea's unique index and is hosts.ErrExists.
+// Add stores h and its options in one transaction, as kea-dhcp4 writes
+// them (sqlhosts): each option in dhcp4_options with scope 3 (host), in
+// 35.0 with its cancelled and client_classes. A second reservation of one
+// identifier in one subnet violates Kea's unique index and is
+// hosts.ErrExists.
 func (s *Store) Add(ctx context.Context, h *config.Host) error {
 	if s.readOnly {
 		return hosts.ErrReadOnly
+	}
+	stored := hosts.StoredOptions(&h.Options)
+	if !s.current {
+		for _, o := range stored {
+			if o.Cancelled || len(o.ClientClasses) > 0 {
+				return fmt.Errorf("hosts-database: %s: option %s.%d has never-send or client-classes, which Kea's MySQL schema 14.0 cannot keep (35.0 can: `leased db upgrade mysql`)",
+					s.where, o.Space, o.Code)
+			}
+		}
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO hosts(dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, dhcp6_subnet_id,
@@ -275,10 +324,18 @@ func (s *Store) Add(ctx context.Context, h *config.Host) error {
 		if err != nil {
 			return err
 		}
-		for _, o := range hosts.StoredOptions(&h.Options) {
+		for _, o := range stored {
 			value, formatted := sqlhosts.OptionValue(o)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO dhcp4_options(code, value, formatted_value, space, persistent, user_context, host_id, scope_id)
-				VALUES (?, ?, ?, ?, ?, NULL, ?, 3)`, int64(o.Code), value, formatted, o.Space, o.Persistent, hostID); err != nil {
+			var err error
+			if s.current {
+				_, err = tx.ExecContext(ctx, `INSERT INTO dhcp4_options(code, value, formatted_value, space, persistent, cancelled, client_classes, user_context, host_id, scope_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, 3)`, int64(o.Code), value, formatted, o.Space, o.Persistent,
+					o.Cancelled, sqlhosts.OptionClassesText(o.ClientClasses), hostID)
+			} else {
+				_, err = tx.ExecContext(ctx, `INSERT INTO dhcp4_options(code, value, formatted_value, space, persistent, user_context, host_id, scope_id)
+				VALUES (?, ?, ?, ?, ?, NULL, ?, 3)`, int64(o.Code), value, formatted, o.Space, o.Persistent, hostID)
+			}
+			if err != nil {
 				return err
 			}
 		}

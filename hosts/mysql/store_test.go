@@ -14,6 +14,7 @@ import (
 	"github.com/leased/leased/hosts"
 	"github.com/leased/leased/internal/mysqltest"
 	leasemysql "github.com/leased/leased/lease/mysql"
+	"github.com/leased/leased/lease/mysql/schema"
 )
 
 func TestMain(m *testing.M) {
@@ -276,5 +277,87 @@ func TestTLSSettingsApplied(t *testing.T) {
 	o.Host, o.TrustAnchor = "db.invalid", filepath.Join(t.TempDir(), "no-such-ca.pem")
 	if _, err := Open(context.Background(), o); err == nil || !strings.Contains(err.Error(), "no-such-ca.pem") {
 		t.Errorf("Open with an unreadable trust anchor: %v", err)
+	}
+}
+
+// TestSchema35: on a database Kea 2.2's rows were written in and that
+// was then upgraded to 35.0 (schema.Upgrade, what `leased db upgrade
+// mysql` runs), those rows read as before; reservations are written with
+// 35.0's option columns as Kea 3 writes them (cancelled for never-send,
+// client_classes as Kea's JSON list, "[  ]" when none), and read back
+// with them; 14.0 refuses options it cannot keep.
+func TestSchema35(t *testing.T) {
+	c, db, o := newDB(t)
+	cfg := testConfig(t)
+	ctx := context.Background()
+	h, err := cfg.ParseReservation([]byte(`{"subnet-id": 2, "hw-address": "02:00:00:00:00:34", "ip-address": "198.51.100.34",
+		"option-data": [{"name": "domain-name", "data": "three.example", "client-classes": ["lab", "night"]},
+		                {"name": "host-name", "never-send": true},
+		                {"name": "domain-name-servers", "data": "10.0.0.3"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := open(t, o).Add(ctx, h); err == nil || !strings.Contains(err.Error(), "14.0 cannot keep") {
+		t.Errorf("Add of never-send and option classes on 14.0: %v, want a refusal", err)
+	}
+
+	c.Admin(t, db.Name, keaRows...)
+	if _, err := schema.Upgrade(ctx, c.Open(t, db.Name)); err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	s := open(t, o)
+	if s.SchemaVersion() != "35.0" {
+		t.Fatalf("schema %s", s.SchemaVersion())
+	}
+	hw := []byte{0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f}
+	got, err := s.Find(ctx, cfg, []uint32{1}, []hosts.Identifier{{Type: config.HWAddress, Value: hw}})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Find after the upgrade: %+v, %v", got, err)
+	}
+	if p := got[0]; p.Address.String() != "192.0.2.10" || p.Options.Len() != 4 {
+		t.Errorf("printer after the upgrade: %+v (%d options)", p, p.Options.Len())
+	}
+	if o := got[0].Options.DHCP4(6); len(o) != 1 || o[0].NeverSend || o[0].ClientClasses != nil {
+		t.Errorf("an upgraded option (cancelled 0, client_classes '[  ]'): %+v", o)
+	}
+
+	if err := s.Add(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := c.Open(t, db.Name).QueryContext(ctx, `SELECT CONCAT_WS('|', code, COALESCE(formatted_value, 'NULL'), persistent, cancelled, client_classes)
+		FROM dhcp4_options o JOIN hosts h USING (host_id) WHERE h.ipv4_address = 3325256738 ORDER BY code`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []string
+	for rows.Next() {
+		var row string
+		if err := rows.Scan(&row); err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, row)
+	}
+	rows.Close()
+	want := []string{`6|10.0.0.3|0|0|[  ]`, `12|NULL|0|1|[  ]`, `15|three.example|0|0|[ "lab", "night" ]`}
+	if strings.Join(opts, "\n") != strings.Join(want, "\n") {
+		t.Errorf("dhcp4_options rows on 35.0:\n got %q\nwant %q", opts, want)
+	}
+	got, err = s.ByAddress(ctx, cfg, []uint32{2}, netip.MustParseAddr("198.51.100.34"))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ByAddress: %+v, %v", got, err)
+	}
+	if o := got[0].Options.DHCP4(15); len(o) != 1 || strings.Join(o[0].ClientClasses, ",") != "lab,night" || string(o[0].Data) != "three.example" {
+		t.Errorf("option 15 read back as %+v", o)
+	}
+	if o := got[0].Options.DHCP4(12); len(o) != 1 || !o[0].NeverSend {
+		t.Errorf("option 12 read back as %+v", o)
+	}
+	// A 255-byte identifier fits in 35.0 (128 bytes in 14.0).
+	long, err := cfg.ParseReservation([]byte(`{"subnet-id": 1, "flex-id": "'` + strings.Repeat("x", 255) + `'", "ip-address": "192.0.2.77"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(ctx, long); err != nil {
+		t.Errorf("Add of a 255-byte flex-id on 35.0: %v", err)
 	}
 }
