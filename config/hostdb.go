@@ -57,8 +57,7 @@ func (l *loader) hostsDatabase(v *jsonc.Value, scope string) {
 			// PostgreSQL, once the type is known.
 			l.databaseParam(m, &db.Database)
 			mysqlOnly = append(mysqlOnly, m)
-		case "max-reconnect-tries", "on-fail", "reconnect-wait-time",
-			"retry-on-startup", "tcp-user-timeout":
+		case "tcp-user-timeout":
 			l.databaseParam(m, &db.Database)
 			l.noEffect(m.keyPos(), scope, m.Key, "")
 		default:

@@ -18,11 +18,18 @@ func TestHostsDatabases(t *testing.T) {
 		db.Password != "secret" || !db.ReadOnly || db.ConnectTimeout != 3 || db.OnFail != "serve-retry-continue" {
 		t.Errorf("hosts-database read as %+v", db)
 	}
-	if _, diags, _ := load(t, `{"Dhcp4": {"hosts-database": {"type": "postgresql", "name": "kea", "on-fail": "stop-retry-exit"}}}`); !strings.Contains(joinDiags(diags), "no effect in leased: on-fail in hosts-database") {
-		t.Errorf("on-fail in hosts-database: no warning in\n%s", joinDiags(diags))
+	// Kea's reconnection keywords apply to the hosts database as to the
+	// lease database; tcp-user-timeout does not (yet).
+	c, diags, err := load(t, `{"Dhcp4": {"hosts-database": {"type": "postgresql", "name": "kea", "on-fail": "stop-retry-exit",
+		"max-reconnect-tries": 7, "reconnect-wait-time": 250, "retry-on-startup": true, "tcp-user-timeout": 9}}}`)
+	if all := joinDiags(diags); strings.Count(all, "no effect") != 1 || !strings.Contains(all, "no effect in leased: tcp-user-timeout in hosts-database") {
+		t.Errorf("want one warning, at tcp-user-timeout:\n%s", all)
+	}
+	if db := c.HostsDatabases[0]; db.OnFail != "stop-retry-exit" || db.MaxReconnectTries != 7 || db.ReconnectWaitTime != 250 || !db.RetryOnStartup {
+		t.Errorf("reconnection keywords read as %+v", db)
 	}
 	// read-timeout, write-timeout and cipher-list apply to MySQL only.
-	c, diags, err := load(t, `{"Dhcp4": {"hosts-databases": [{"type": "mysql", "name": "m", "read-timeout": 3, "write-timeout": 4, "cipher-list": "X"},
+	c, diags, err = load(t, `{"Dhcp4": {"hosts-databases": [{"type": "mysql", "name": "m", "read-timeout": 3, "write-timeout": 4, "cipher-list": "X"},
 		{"type": "postgresql", "name": "p", "read-timeout": 3}]}}`)
 	if err != nil || c.HostsDatabases[0].Type != "mysql" || c.HostsDatabases[0].ReadTimeout != 3 || c.HostsDatabases[0].WriteTimeout != 4 {
 		t.Errorf("mysql hosts-database: %v %+v", err, c)

@@ -32,7 +32,6 @@ const (
 	mysqlOnly     = "with type \"mysql\""
 	whyPgSQL      = "Kea applies it to PostgreSQL connections only; MySQL's client library, like leased's driver, has no such setting"
 	whyMySQL      = "Kea applies it to MySQL connections only; PostgreSQL's libpq, like leased's driver, has no such setting"
-	whyHostsLost  = "leased does not disable DHCP or exit when the hosts database is lost: the messages that need it are dropped, and the next lookup connects again"
 	hookLeaseCmds = "libdhcp_lease_cmds.so"
 	hookHA        = "libdhcp_ha.so"
 	otherHooks    = "any library not rejected above, other than " + hookLeaseCmds + " and " + hookHA
@@ -50,11 +49,7 @@ var noEffect = []Ignored{
 	{Keyword: "library", Scope: "hooks-libraries", When: hookLeaseCmds, Reason: "its lease4-* commands are built into leased; nothing needs loading"},
 	{Keyword: "parameters", Scope: "hooks-libraries", Reason: "parameters of a library leased does not load, or of " + hookLeaseCmds + " other than binding-variables (which is rejected)"},
 	{Keyword: "cipher-list", Scope: "hosts-database, hosts-databases", When: pgsqlOnly, Warns: true, Reason: whyMySQL},
-	{Keyword: "max-reconnect-tries", Scope: "hosts-database, hosts-databases", Warns: true, Reason: whyHostsLost},
-	{Keyword: "on-fail", Scope: "hosts-database, hosts-databases", Warns: true, Reason: whyHostsLost},
 	{Keyword: "read-timeout", Scope: "hosts-database, hosts-databases", When: pgsqlOnly, Warns: true, Reason: whyMySQL},
-	{Keyword: "reconnect-wait-time", Scope: "hosts-database, hosts-databases", Warns: true, Reason: whyHostsLost},
-	{Keyword: "retry-on-startup", Scope: "hosts-database, hosts-databases", Warns: true, Reason: "leased does not start without its hosts database: it exits with the connection error"},
 	{Keyword: "tcp-user-timeout", Scope: "hosts-database, hosts-databases", Warns: true, Reason: "not applied to the hosts database's connections; the system's TCP timeouts apply"},
 	{Keyword: "write-timeout", Scope: "hosts-database, hosts-databases", When: pgsqlOnly, Warns: true, Reason: whyMySQL},
 	{Keyword: "outbound-interface", Scope: "interfaces-config", When: `"use-routing" with dhcp-socket-type "raw"`, Reason: "Kea applies it to UDP sockets only, and so does leased"},

@@ -88,7 +88,7 @@ func CheckDeep(file string, pidDir string, w, errw io.Writer) error {
 	}
 
 	// The hosts database too is connected to and its schema checked.
-	if hs, err := openHosts(context.Background(), cfg); err != nil {
+	if hs, err := openHosts(context.Background(), cfg, nil, false); err != nil {
 		fail("hosts-database: %v", err)
 	} else if hs != nil {
 		hs.Close()

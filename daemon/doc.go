@@ -76,6 +76,25 @@
 // and the database as source 1), ddns-queue-get (the DNS updates waiting
 // or running), and the statistic-* commands of package stats.
 //
+// # Hosts database
+//
+// A hosts-database (PostgreSQL or MySQL, Kea's host tables) is opened at
+// start (openHosts; with retry-on-startup and reconnection configured,
+// tried every reconnect-wait-time before the server serves, as the lease
+// database is) and has Kea's on-fail, max-reconnect-tries and
+// reconnect-wait-time (setHosts, the lease database's dbRecovery with
+// its own service origin). Decision: while its connection is lost, a
+// lookup that fails is never read as "no reservation". The message whose
+// reservation cannot be looked up is dropped, and an address that cannot
+// be checked against the database is not offered, whatever on-fail says;
+// on-fail only chooses whether the service is disabled meanwhile
+// (stop-retry-exit; status-get shows disabled-by-db-connection) or goes
+// on answering what needs no lookup (serve-retry-*), and whether the
+// server exits when the tries run out. The cost is counted in
+// pkt4-hosts-database-drop (also in pkt4-receive-drop) and
+// v4-hosts-database-address-skip, leased's own statistics (Kea has none),
+// shown by statistic-get and /metrics.
+//
 // # DNS updates
 //
 // With dhcp-ddns enable-updates, ncrService turns lease changes into

@@ -1,12 +1,11 @@
 package daemon
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/netip"
 	"slices"
@@ -16,16 +15,102 @@ import (
 	"github.com/leased/leased/control"
 	"github.com/leased/leased/hosts"
 	hostspgsql "github.com/leased/leased/hosts/pgsql"
-	"github.com/leased/leased/internal/regularfile"
+	"github.com/leased/leased/hosts/sqlhosts"
+	"github.com/leased/leased/lease/mysql"
+	"github.com/leased/leased/lease/pgsql"
+	"github.com/leased/leased/stats"
 )
 
-// hostsRef holds the hosts database in force (nil store: none).
-type hostsRef struct{ store hosts.Store }
+// hostsRef holds the hosts database in force (nil store: none): the
+// store the commands use, the guard the engine asks, and the recovery of
+// its lost connections, ended by stop.
+type hostsRef struct {
+	store hosts.Store
+	guard *hostsGuard
+	stop  func()
+}
+
+// Statistics of the hosts database's failures. Kea has none (it counts a
+// message its host backend failed on only in pkt4-receive-drop), so
+// these are leased's own.
+const (
+	// statHostsDrop counts the messages dropped because the hosts
+	// database could not be asked for the client's reservation; each is
+	// counted in pkt4-receive-drop too.
+	statHostsDrop = "pkt4-hosts-database-drop"
+	// statHostsSkip counts the addresses not offered because the hosts
+	// database could not say whether they are reserved for another
+	// client.
+	statHostsSkip = "v4-hosts-database-address-skip"
+)
+
+// hostsGuard is the hosts database as the engine asks it. The engine
+// drops a message whose reservation lookup (Find) fails and skips an
+// address whose lookup (ByAddress) fails, so that a reservation is never
+// ignored because the database cannot be read; the guard counts both and
+// reports a lost connection to the recovery.
+type hostsGuard struct {
+	hosts.Store
+	// lost reports whether err is a lost connection, not a row the
+	// database holds that cannot be read.
+	lost   func(error) bool
+	onLost func(error)
+	pk     *stats.Packets
+	drops  *stats.Counter
+	skips  *stats.Counter
+}
+
+func (g *hostsGuard) failed(err error) {
+	if g.lost(err) {
+		g.onLost(err)
+	}
+}
+
+// Find is the store's Find; a failure is a dropped message.
+func (g *hostsGuard) Find(ctx context.Context, cfg *config.Config, subnets []uint32, ids []hosts.Identifier) ([]*config.Host, error) {
+	hs, err := g.Store.Find(ctx, cfg, subnets, ids)
+	if err != nil {
+		g.pk.Drop(g.drops)
+		g.failed(err)
+	}
+	return hs, err
+}
+
+// ByAddress is the store's ByAddress; a failure is an address skipped.
+func (g *hostsGuard) ByAddress(ctx context.Context, cfg *config.Config, subnets []uint32, a netip.Addr) ([]*config.Host, error) {
+	hs, err := g.Store.ByAddress(ctx, cfg, subnets, a)
+	if err != nil {
+		if g.skips != nil {
+			g.skips.Add(1)
+		}
+		g.failed(err)
+	}
+	return hs, err
+}
+
+// hostsConnectionLost reports whether err, from a hosts database of type
+// typ, is a lost connection: what the driver says, except a row that
+// was read but cannot be a reservation (sqlhosts.DataError), which no
+// reconnection mends.
+func hostsConnectionLost(typ string, err error) bool {
+	var de *sqlhosts.DataError
+	if err == nil || errors.As(err, &de) || errors.Is(err, hosts.ErrExists) || errors.Is(err, hosts.ErrReadOnly) {
+		return false
+	}
+	if typ == "mysql" {
+		return mysql.ConnectionLost(err)
+	}
+	return pgsql.ConnectionLost(err)
+}
 
 // openHosts opens the hosts database of cfg, nil when it has none. Kea's
 // defaults apply: host localhost, connect-timeout 5 s; the password comes
-// from password-file (its first line) when that is given.
-func openHosts(ctx context.Context, cfg *config.Config) (hosts.Store, error) {
+// from password-file (its first line) when that is given. When serving,
+// with retry-on-startup and reconnection configured (max-reconnect-tries
+// and reconnect-wait-time not 0), a database that cannot be reached is
+// tried again every reconnect-wait-time before the server serves, as the
+// lease database is; -T and a reload report it at once.
+func openHosts(ctx context.Context, cfg *config.Config, log *slog.Logger, serving bool) (hosts.Store, error) {
 	switch len(cfg.HostsDatabases) {
 	case 0:
 		return nil, nil
@@ -34,6 +119,27 @@ func openHosts(ctx context.Context, cfg *config.Config) (hosts.Store, error) {
 		return nil, fmt.Errorf("hosts-databases lists %d databases; leased reads reservations from one", len(cfg.HostsDatabases))
 	}
 	db := cfg.HostsDatabases[0]
+	retries := uint32(0)
+	if serving && db.RetryOnStartup && db.ReconnectWaitTime > 0 {
+		retries = db.MaxReconnectTries
+	}
+	for try := uint32(0); ; try++ {
+		s, err := openHostsOnce(ctx, db)
+		if err == nil || !hostsConnectionLost(db.Type, err) || try >= retries {
+			return s, err
+		}
+		wait := time.Duration(db.ReconnectWaitTime) * time.Millisecond
+		log.Warn("hosts database unreachable at start; retrying (retry-on-startup)",
+			"retry", try+1, "of", retries, "in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func openHostsOnce(ctx context.Context, db config.HostsDatabase) (hosts.Store, error) {
 	if db.Type == "mysql" {
 		return openMysqlHosts(ctx, db)
 	}
@@ -49,12 +155,11 @@ func openHosts(ctx context.Context, cfg *config.Config) (hosts.Store, error) {
 		o.ConnectTimeout = 5 * time.Second
 	}
 	if db.PasswordFile != "" {
-		b, err := regularfile.ReadLimited(db.PasswordFile, 4096)
+		pw, err := passwordFile("hosts-database", db.PasswordFile)
 		if err != nil {
-			return nil, fmt.Errorf("hosts-database password-file: %w", err)
+			return nil, err
 		}
-		line, _, _ := bufio.NewReader(bytes.NewReader(b)).ReadLine()
-		o.Password = string(line)
+		o.Password = pw
 	}
 	s, err := hostspgsql.Open(ctx, o)
 	if err != nil {
@@ -79,13 +184,65 @@ func (p *process) hostsStore() hosts.Store {
 	return nil
 }
 
-// setHosts puts s in force for the engine and the commands, and returns
-// the store it replaces.
-func (p *process) setHosts(s hosts.Store) hosts.Store {
-	old := p.hostsStore()
-	p.hosts.Store(&hostsRef{s})
-	p.srv.SetHosts(s)
-	return old
+// setHosts puts s, the hosts database of cfg, in force for the engine
+// and the commands, with Kea's handling of its lost connections (on-fail,
+// max-reconnect-tries, reconnect-wait-time; see dbRecovery): with
+// stop-retry-exit the service is disabled while reconnecting; with the
+// serve-retry modes it serves, and every message that needs the
+// database is dropped until it answers (the engine's own rule), so that
+// no client gets an address reserved for another, nor loses its own
+// reservation. It returns the store it replaces, whose recovery has
+// ended (and with it any disable of the service it made).
+func (p *process) setHosts(cfg *config.Config, s hosts.Store) hosts.Store {
+	old := p.hosts.Load()
+	ref := &hostsRef{store: s}
+	if s != nil {
+		db := cfg.HostsDatabases[0]
+		rec := newDBRecovery(db.Database, &p.service, p.log, func() {
+			p.onLoop(context.Background(), func() control.Response {
+				p.exit, p.quit = 1, true
+				return control.OK("")
+			})
+		})
+		rec.origin, rec.what = originHostsDBConnection, "hosts database"
+		rec.meanwhile = "every message that needs a reservation lookup is dropped until the database answers"
+		rec.ping = s.Ping
+		ref.guard = &hostsGuard{Store: s, onLost: rec.onLost, pk: p.metrics.pk,
+			lost:  func(err error) bool { return hostsConnectionLost(db.Type, err) },
+			drops: p.hostsCounter(statHostsDrop), skips: p.hostsCounter(statHostsSkip)}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { rec.run(ctx); close(done) }()
+		ref.stop = func() {
+			cancel()
+			<-done
+			p.service.enable(originHostsDBConnection)
+		}
+	}
+	p.hosts.Store(ref)
+	if ref.guard != nil {
+		p.srv.SetHosts(ref.guard)
+	} else {
+		p.srv.SetHosts(nil)
+	}
+	if old == nil {
+		return nil
+	}
+	if old.stop != nil {
+		old.stop()
+	}
+	return old.store
+}
+
+// hostsCounter is the statistic name, created at 0 the first time; nil
+// (not counted) when a statistic of another kind has the name.
+func (p *process) hostsCounter(name string) *stats.Counter {
+	c, err := p.stats.Counter(name)
+	if err != nil {
+		p.log.Error("hosts database statistic not kept", "statistic", name, "error", err)
+		return nil
+	}
+	return c
 }
 
 // hostCommands are Kea's host_cmds commands (free since Kea 3.0) on the

@@ -3,12 +3,17 @@ package daemon
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/leased/leased/hosts"
+	"github.com/leased/leased/hosts/sqlhosts"
 	"github.com/leased/leased/internal/pgtest"
 )
 
@@ -153,5 +158,41 @@ func TestCheckDeepHostsDatabase(t *testing.T) {
 	errw.Reset()
 	if err := CheckDeep(cfg, dir, &w, &errw); err == nil || !strings.Contains(errw.String(), "hosts-database") || !strings.Contains(errw.String(), "schema version 12.0") {
 		t.Errorf("-T on schema 12.0: %v\n%s%s", err, w.String(), errw.String())
+	}
+}
+
+// TestHostsOriginIndependent: the lease and hosts databases each keep
+// the service disabled while their own connection is being recovered;
+// the end of one's outage does not end the other's.
+func TestHostsOriginIndependent(t *testing.T) {
+	var s serviceState
+	s.disable(originDBConnection, 0)
+	s.disable(originHostsDBConnection, 0)
+	s.enable(originDBConnection)
+	if !s.off.Load() || s.status()["disabled-by-db-connection"] != true {
+		t.Fatalf("the service runs while the hosts database is being recovered: %v", s.status())
+	}
+	s.enableAll() // a dhcp-disable's max-period running out
+	if !s.off.Load() {
+		t.Fatal("a max-period ended the hosts database's disable")
+	}
+	s.enable(originHostsDBConnection)
+	if s.off.Load() {
+		t.Fatalf("the service stays off after both recovered: %v", s.status())
+	}
+}
+
+// TestHostsConnectionLost: a row the database returned that is not a
+// reservation, a duplicate and a read-only refusal start no
+// reconnection; a driver's failure to connect does.
+func TestHostsConnectionLost(t *testing.T) {
+	bad := fmt.Errorf("hosts-database: x: looking up: %w", &sqlhosts.DataError{Err: errors.New("client_classes 'lab' is not a JSON list")})
+	for _, typ := range []string{"postgresql", "mysql"} {
+		if hostsConnectionLost(typ, bad) || hostsConnectionLost(typ, hosts.ErrExists) || hostsConnectionLost(typ, hosts.ErrReadOnly) || hostsConnectionLost(typ, nil) {
+			t.Errorf("%s: a data error, duplicate, read-only or nil counted as a lost connection", typ)
+		}
+		if !hostsConnectionLost(typ, fmt.Errorf("hosts-database: x: %w", &net.OpError{Op: "dial", Net: "unix", Err: syscall.ECONNREFUSED})) {
+			t.Errorf("%s: connection refused not counted as a lost connection", typ)
+		}
 	}
 }

@@ -126,6 +126,12 @@ type dbRecovery struct {
 	ping    func(context.Context) error
 	service *serviceState
 	log     *slog.Logger
+	// origin is the service's disable origin while reconnecting; what
+	// names the database in logs, and meanwhile says what is withheld
+	// while it cannot be reached (the hosts database has its own:
+	// daemon/hostsdb.go).
+	origin          int
+	what, meanwhile string
 	// exit stops the server with exit value 1.
 	exit func()
 
@@ -162,7 +168,8 @@ func (r *dbRecovery) setOutage(err error, retries uint32) {
 }
 
 func newDBRecovery(db config.Database, service *serviceState, log *slog.Logger, exit func()) *dbRecovery {
-	return &dbRecovery{db: db, service: service, log: log, exit: exit, lost: make(chan error, 1)}
+	return &dbRecovery{db: db, service: service, log: log, exit: exit, lost: make(chan error, 1),
+		origin: originDBConnection, what: "lease database", meanwhile: "no lease is acknowledged until the database answers"}
 }
 
 // onLost is the store's OnLost: it wakes run, without blocking the DHCP
@@ -197,26 +204,26 @@ func (r *dbRecovery) recover(ctx context.Context, cause error) bool {
 	wait := time.Duration(r.db.ReconnectWaitTime) * time.Millisecond
 	tries := r.db.MaxReconnectTries
 	if stop {
-		r.service.disable(originDBConnection, 0)
+		r.service.disable(r.origin, 0)
 	}
 	r.setOutage(cause, 0)
 	if tries == 0 || wait == 0 {
 		if exitOnFailure {
-			r.log.Error("lease database connection lost and reconnection is not configured (max-reconnect-tries, reconnect-wait-time); shutting down",
+			r.log.Error(r.what+" connection lost and reconnection is not configured (max-reconnect-tries, reconnect-wait-time); shutting down",
 				"on-fail", onFail, "error", cause)
 			r.exit()
 			return false
 		}
-		r.log.Error("lease database connection lost; serving on (on-fail serve-retry-continue): no lease is acknowledged until the database answers",
+		r.log.Error(r.what+" connection lost; serving on (on-fail serve-retry-continue): "+r.meanwhile,
 			"error", cause)
 		r.setOutage(nil, 0)
 		return true
 	}
 	if stop {
-		r.log.Error("lease database connection lost; DHCP service disabled while reconnecting", "on-fail", onFail,
+		r.log.Error(r.what+" connection lost; DHCP service disabled while reconnecting", "on-fail", onFail,
 			"max-reconnect-tries", tries, "reconnect-wait-time", wait, "error", cause)
 	} else {
-		r.log.Error("lease database connection lost; serving while reconnecting: no lease is acknowledged until the database answers",
+		r.log.Error(r.what+" connection lost; serving while reconnecting: "+r.meanwhile,
 			"on-fail", onFail, "max-reconnect-tries", tries, "reconnect-wait-time", wait, "error", cause)
 	}
 	var err error
@@ -237,25 +244,25 @@ func (r *dbRecovery) recover(ctx context.Context, cause error) bool {
 			default:
 			}
 			r.setOutage(nil, 0)
-			r.service.enable(originDBConnection)
-			r.log.Info("lease database connection recovered; DHCP service resumed", "tries", try)
+			r.service.enable(r.origin)
+			r.log.Info(r.what+" connection recovered; DHCP service resumed", "tries", try)
 			return true
 		}
 		if ctx.Err() != nil {
 			return false
 		}
 		r.setOutage(cause, try)
-		r.log.Warn("lease database still unreachable", "try", try, "of", tries, "error", err)
+		r.log.Warn(r.what+" still unreachable", "try", try, "of", tries, "error", err)
 	}
 	if exitOnFailure {
-		r.log.Error("lease database unreachable after every reconnection try; shutting down", "on-fail", onFail,
+		r.log.Error(r.what+" unreachable after every reconnection try; shutting down", "on-fail", onFail,
 			"max-reconnect-tries", tries, "error", err)
 		r.exit()
 		return false
 	}
 	r.setOutage(nil, 0)
-	r.service.enable(originDBConnection)
-	r.log.Error("lease database unreachable after every reconnection try; serving on (on-fail serve-retry-continue)",
+	r.service.enable(r.origin)
+	r.log.Error(r.what+" unreachable after every reconnection try; serving on (on-fail serve-retry-continue)",
 		"max-reconnect-tries", tries, "error", err)
 	return true
 }

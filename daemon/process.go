@@ -284,13 +284,13 @@ func Run(ctx context.Context, o Options) (int, error) {
 	}
 	p.srv = p.stack.Engine
 	defer p.stack.Close()
-	hs, err := openHosts(ctx, cfg)
+	hs, err := openHosts(ctx, cfg, p.log, true)
 	if err != nil {
 		return 1, fmt.Errorf("opening hosts-database: %w", err)
 	}
-	p.setHosts(hs)
+	p.setHosts(cfg, hs)
 	defer func() {
-		if s := p.hostsStore(); s != nil {
+		if s := p.setHosts(nil, nil); s != nil {
 			s.Close()
 		}
 	}()
@@ -493,7 +493,7 @@ func (p *process) apply(next *config.Config) error {
 	newHosts, changeHosts := p.hostsStore(), !sameHostsDatabases(cur, next)
 	if changeHosts {
 		var err error
-		if newHosts, err = openHosts(ctx, next); err != nil {
+		if newHosts, err = openHosts(ctx, next, p.log, false); err != nil {
 			restoreControl()
 			restoreLogging()
 			return fmt.Errorf("opening hosts-database: %w", err)
@@ -508,7 +508,7 @@ func (p *process) apply(next *config.Config) error {
 		return err
 	}
 	if changeHosts {
-		if old := p.setHosts(newHosts); old != nil {
+		if old := p.setHosts(next, newHosts); old != nil {
 			old.Close()
 		}
 	}

@@ -16,12 +16,14 @@ import (
 // Origins of dhcp-disable and dhcp-enable, as Kea names them: an operator
 // ("user", the default) or a high-availability partner ("ha-partner");
 // and the lease database while its connection is being recovered
-// ("db-connection", which no command sets or clears). The service runs
-// only while none has it disabled.
+// ("db-connection", which no command sets or clears), and the hosts
+// database likewise (shown as "db-connection" too, as Kea shows every
+// database's). The service runs only while none has it disabled.
 const (
 	originUser = iota
 	originHAPartner
 	originDBConnection
+	originHostsDBConnection
 	numOrigins
 )
 
@@ -65,9 +67,9 @@ func (s *serviceState) enable(origin int) {
 func (s *serviceState) enableAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	db := s.disabled[originDBConnection]
+	db, hostsDB := s.disabled[originDBConnection], s.disabled[originHostsDBConnection]
 	s.disabled = [numOrigins]bool{}
-	s.disabled[originDBConnection] = db
+	s.disabled[originDBConnection], s.disabled[originHostsDBConnection] = db, hostsDB
 	s.update()
 }
 
@@ -94,7 +96,7 @@ func (s *serviceState) status() map[string]any {
 	return map[string]any{
 		"globally-disabled":         s.off.Load(),
 		"disabled-by-user":          s.disabled[originUser],
-		"disabled-by-db-connection": s.disabled[originDBConnection],
+		"disabled-by-db-connection": s.disabled[originDBConnection] || s.disabled[originHostsDBConnection],
 	}
 }
 

@@ -51,6 +51,9 @@ type Store interface {
 	DeleteAddress(ctx context.Context, subnetID uint32, a netip.Addr) (bool, error)
 	// ReadOnly reports whether Add and Delete are refused (ErrReadOnly).
 	ReadOnly() bool
+	// Ping checks that the database answers, on a new connection: what
+	// the recovery of a lost connection tries.
+	Ping(ctx context.Context) error
 	Close() error
 }
 

@@ -203,9 +203,11 @@ func (s *Store) SchemaVersion() string {
 	return "13.0"
 }
 
-// Ping checks that the database answers, for the recovery of a lost
-// connection: a new connection when the pool has lost its own.
+// Ping checks that the database answers, on a new connection, for the
+// recovery of a lost connection: the connections open before are closed
+// first, since after the server restarted every one of them is broken.
 func (s *Store) Ping(ctx context.Context) error {
+	s.pool.Reset()
 	if err := s.pool.Ping(ctx); err != nil {
 		return s.fail("pinging the database", err)
 	}

@@ -111,8 +111,24 @@ func (rd *Reader) finish() error {
 	return nil
 }
 
-// Add takes one row; its byte slices are copied.
+// DataError is a row that cannot be read as a reservation: the database
+// answered, so its connection is not lost (the daemon's on-fail does not
+// apply), but what it holds is not what Kea writes.
+type DataError struct{ Err error }
+
+func (e *DataError) Error() string { return e.Err.Error() }
+func (e *DataError) Unwrap() error { return e.Err }
+
+// Add takes one row; its byte slices are copied. Its errors are
+// DataErrors.
 func (rd *Reader) Add(r *Row) error {
+	if err := rd.add(r); err != nil {
+		return &DataError{err}
+	}
+	return nil
+}
+
+func (rd *Reader) add(r *Row) error {
 	if len(rd.out) == 0 || rd.out[len(rd.out)-1].ID != uint64(r.HostID) {
 		if err := rd.finish(); err != nil {
 			return err
@@ -180,7 +196,7 @@ func OptionClassesText(classes []string) string {
 // Entries returns the reservations read.
 func (rd *Reader) Entries() ([]hosts.Entry, error) {
 	if err := rd.finish(); err != nil {
-		return nil, err
+		return nil, &DataError{err}
 	}
 	kept := rd.out[:0]
 	for _, e := range rd.out {
