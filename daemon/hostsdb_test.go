@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -194,5 +196,47 @@ func TestHostsConnectionLost(t *testing.T) {
 		if !hostsConnectionLost(typ, fmt.Errorf("hosts-database: x: %w", &net.OpError{Op: "dial", Net: "unix", Err: syscall.ECONNREFUSED})) {
 			t.Errorf("%s: connection refused not counted as a lost connection", typ)
 		}
+	}
+}
+
+// TestHostsDatabaseSchema34: on a database `leased db upgrade` took to
+// Kea 3's schema 34.0, leased serves the reservations of Kea 2.2's rows
+// and reservation-add writes 34.0's option columns (cancelled for
+// never-send, client_classes), which reservation-get shows again.
+func TestHostsDatabaseSchema34(t *testing.T) {
+	needRoot(t)
+	c := pgtest.New(t, pgtest.Options{})
+	db := c.NewDB(t)
+	// A reservation kea-dhcp4 2.2 wrote (192.0.2.100 for 02:00:00:00:00:0a), then the upgrade.
+	c.Admin(t, db.Name, `INSERT INTO hosts (dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id, ipv4_address, hostname,
+		dhcp4_client_classes, dhcp6_client_classes, dhcp4_next_server, dhcp4_server_hostname, dhcp4_boot_file_name)
+		VALUES ('\x02000000000a', 0, 1, 3221226084, 'from-kea22', '', '', 0, '', '')`)
+	var out strings.Builder
+	err := DB(t.Context(), "upgrade", DBOptions{Name: db.Name, User: db.User, Password: db.Password, Host: db.Host, Port: db.Port},
+		&out, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil || !strings.Contains(out.String(), "from 13.0 to 34.0") {
+		t.Fatalf("leased db upgrade: %q, %v", out.String(), err)
+	}
+	s := launchHostsFail(t, hostsBackend{dbMap: fmt.Sprintf(`"type": "postgresql", "name": %q, "host": %q, "port": %d, "user": %q, "password": %q`,
+		db.Name, db.Host, db.Port, db.User, db.Password)}, "")
+	s.serving()
+	if a := s.dora(reserved); a.String() != reservedAddr {
+		t.Errorf("the upgraded reservation: %v, want %s", a, reservedAddr)
+	}
+	s.p.want("reservation-add", map[string]any{"reservation": map[string]any{"subnet-id": 1, "hw-address": "02:00:00:00:00:0d",
+		"ip-address": "192.0.2.150", "option-data": []any{
+			map[string]any{"name": "domain-name", "data": "lab.example", "client-classes": []any{"lab"}},
+			map[string]any{"name": "host-name", "never-send": true}}}}, 0)
+	if a := s.dora(later); a.String() != "192.0.2.150" {
+		t.Errorf("the reservation added on 34.0: %v, want 192.0.2.150", a)
+	}
+	var row string
+	if err := c.Connect(t, db.Name).QueryRow(t.Context(), `SELECT string_agg(concat_ws('|', code, cancelled, client_classes), ' ' ORDER BY code)
+		FROM dhcp4_options o JOIN hosts h USING (host_id) WHERE h.hostname = ''`).Scan(&row); err != nil || row != `12|t|[  ] 15|f|[ "lab" ]` {
+		t.Errorf("dhcp4_options rows: %q, %v", row, err)
+	}
+	r := s.p.want("reservation-get", map[string]any{"subnet-id": 1, "ip-address": "192.0.2.150"}, 0)
+	if got := raw(r); !strings.Contains(got, `"never-send":true`) || !strings.Contains(got, `"client-classes":["lab"]`) {
+		t.Errorf("reservation-get: %s", got)
 	}
 }
