@@ -10,14 +10,26 @@
 // JSON), the hostname as text (empty, not NULL), the state as Kea numbers
 // it. What every SQL store shares, the row and its conversion, Kea's
 // limits, the guard and the statistics, is package sqlstore's; this
-// package is the MySQL dialect over it. The schema has no column for the
+// package is the MySQL dialect over it. Schema 14.0 has no column for the
 // pool: a lease's PoolID is what Options.PoolID says for its subnet and
 // address (0 without it). Nor has it a released state.
 //
-// Open reads schema_version and refuses any version but 14.0 and a
-// lease4 table whose columns are not that version's: a schema this
-// package has not been checked against is never written. It never
-// creates or alters a table.
+// It also reads and writes schema 35.0, Kea 3.1.9's and 3.2's (what
+// `leased db upgrade mysql` makes of 14.0), as kea-dhcp4 3.x does: the
+// same columns, the client identifier up to 255 bytes, and three more:
+// pool_id, the lease's PoolID as written (Options.PoolID does not give
+// it there); relay_id and remote_id, the hexadecimal relay-id and
+// remote-id of the user context's relay-agent-info (NULL without them).
+// The triggers count leases by pool in lease4_pool_stat, where Stats
+// reads them, and a lease may be released (state 3). A 35.0 database on
+// which a Kea 3.x server keeps a shared free lease queue (rows in
+// flq_pool4) is refused: its free list would have to change with every
+// write here.
+//
+// Open reads schema_version and refuses any version but 14.0 and 35.0,
+// naming the version found and those known, and a lease4 table whose
+// columns are not that version's: a schema this package has not been
+// checked against is never written. It never creates or alters a table.
 //
 // # Expiry and time zones
 //
@@ -44,11 +56,26 @@
 // rows a write found, not those it changed, so a guarded write that left
 // its row as it was still counts as done.
 //
-// # Durability
+// # Durability and group commit
 //
-// Every write is one statement committed on its own before the call
-// returns, whatever Durability it asks for: the database's commit is the
-// durability, and Sync has nothing left to do. The schema's triggers keep
+// Every write returns once its statement is committed, whatever
+// Durability it asks for: the database's commit is the durability, and
+// Sync has nothing left to do. The writes of concurrent callers are
+// committed together (sqlstore.Group, as in lease/pgsql): while one
+// transaction is in flight the writes that arrive wait, and the next
+// takes all of them, up to sqlstore.MaxGroup, in one explicit transaction
+// on one connection, one statement after the other and one COMMIT: one
+// flush of InnoDB's log for many leases instead of one each. A writer
+// alone goes at once. Each writer gets its own result: in InnoDB a
+// duplicate key rolls back only its statement, so an Add that lost the
+// race is its writer's lease.ErrExists and the others commit; a guarded
+// write that matches no row is its writer's ErrConflict or ErrNotFound.
+// Any other failing statement makes the group's writes run again one by
+// one, so that only its writer fails. A lost connection fails every
+// writer of the group (none is acknowledged, whether or not the server
+// committed); a deadlock with another server's transaction
+// (ER_LOCK_DEADLOCK, which rolls back the whole transaction) runs the
+// group again. Reads are not grouped. The schema's triggers keep
 // lease4_stat current on every write, and Stats reads its counts from
 // there when no pools are asked for, so every server sharing the database
 // reports the same.
