@@ -57,7 +57,9 @@ func (f *slowPartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		resp = control.OK("lease updated")
 	default:
-		resp = control.Errorf("unexpected %s", cmd.Command)
+		// As Kea answers a command it does not know (ha.CmdLeaseBulkApply
+		// among others): the server sends lease4-update instead.
+		resp = control.Answer(control.Unsupported, fmt.Sprintf("'%s' command not supported.", cmd.Command), nil)
 	}
 	b, _ := ha.EncodeAnswer(resp)
 	w.Header().Set("Content-Type", "application/json")

@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +55,9 @@ func (s *haService) Replicate(batch []*engine.Replication) {
 	}
 	s.sync(now)
 	s.mu.Unlock()
+	// The replications each peer gets, in the batch's order.
+	var order []string
+	perPeer := map[string][]*haPending{}
 	for i, r := range batch {
 		plan := plans[i]
 		switch {
@@ -64,8 +69,17 @@ func (s *haService) Replicate(batch []*engine.Replication) {
 		case len(plan.Send) == 0:
 			r.Done(true)
 		default:
-			s.replicate(r, plan)
+			pd := s.startPending(r, plan)
+			for _, p := range plan.Send {
+				if _, ok := perPeer[p.Name]; !ok {
+					order = append(order, p.Name)
+				}
+				perPeer[p.Name] = append(perPeer[p.Name], pd)
+			}
 		}
+	}
+	for _, name := range order {
+		s.replicateTo(s.rel.Peer(name), perPeer[name])
 	}
 }
 
@@ -87,54 +101,187 @@ func (s *haService) changes(r *engine.Replication) []haChange {
 	return append(dels, ups...)
 }
 
-// replicate sends r's changes to the plan's peers, each peer's in order
-// in its own goroutine, and calls r.Done once plan.Wait peers that count
-// acknowledged every change (true) or one that counts failed (false).
-func (s *haService) replicate(r *engine.Replication, plan ha.CommitPlan) {
-	changes := s.changes(r)
-	waitFor := int32(plan.Wait)
-	if waitFor == 0 {
+// haPending is one client's replication under way: its changes, and
+// how many of the peers it waits for have acknowledged them.
+type haPending struct {
+	s       *haService
+	r       *engine.Replication
+	changes []haChange
+	waitFor int32
+	acked   atomic.Int32
+	parks   bool
+	once    sync.Once
+}
+
+// startPending starts the replication of r by plan: the reply leaves at once
+// when it waits for no peer, and is parked otherwise.
+func (s *haService) startPending(r *engine.Replication, plan ha.CommitPlan) *haPending {
+	pd := &haPending{s: s, r: r, changes: s.changes(r), waitFor: int32(plan.Wait)}
+	if pd.waitFor == 0 {
 		r.Done(true)
 	}
-	var acked atomic.Int32
-	var once sync.Once
 	// Only a reply that waits is parked, as Replicate counts against
 	// the limit. Kea's parking lot holds a RELEASE or DECLINE whose
 	// updates are under way too; here nothing of them waits, and
 	// counting them would drop clients' ACKs for releases in flight.
-	parks := waitFor > 0 && r.Waits()
-	if parks {
+	pd.parks = pd.waitFor > 0 && r.Waits()
+	if pd.parks {
 		s.parked.Add(1)
 	}
-	done := func(ok bool) {
-		once.Do(func() {
-			if parks {
-				s.parked.Add(-1)
-			}
-			r.Done(ok)
-		})
+	return pd
+}
+
+// done releases (ok) or withholds the reply, once.
+func (pd *haPending) done(ok bool) {
+	pd.once.Do(func() {
+		if pd.parks {
+			pd.s.parked.Add(-1)
+		}
+		pd.r.Done(ok)
+	})
+}
+
+// peerDone records how peer p took the changes (err nil: all of them):
+// the machine hears of it, and the reply leaves once every peer it waits
+// for acknowledged, or is withheld at the first that failed.
+func (pd *haPending) peerDone(p *ha.Peer, err error) {
+	pd.s.updateDone(p, pd.r, err)
+	counts := p.Role != ha.RoleBackup || pd.s.rel.WaitBackupAck
+	if !counts || pd.waitFor == 0 {
+		return
 	}
-	for _, p := range plan.Send {
-		c := s.clients[p.Name]
-		counts := p.Role != ha.RoleBackup || s.rel.WaitBackupAck
-		started := s.spawn(func() {
-			err := s.sendChanges(s.ctx, c, changes)
-			s.updateDone(p, r, err)
-			if !counts || waitFor == 0 {
-				return
-			}
-			if err != nil {
-				done(false)
-				return
-			}
-			if acked.Add(1) == waitFor {
-				done(true)
-			}
-		})
-		if !started && waitFor > 0 {
-			done(false)
+	if err != nil {
+		pd.done(false)
+		return
+	}
+	if pd.acked.Add(1) == pd.waitFor {
+		pd.done(true)
+	}
+}
+
+// replicateTo sends peer p the changes of the replications pds, all of
+// one group commit: in one ha.CmdLeaseBulkApply (as few as ordering
+// allows, see bulkChunks) while the peer takes it, which a leased
+// partner applies with one flush; else, as Kea's HA hook does, each
+// replication's changes one lease4-update or lease4-del at a time, the
+// replications side by side.
+func (s *haService) replicateTo(p *ha.Peer, pds []*haPending) {
+	c := s.clients[p.Name]
+	if !c.Bulk() {
+		s.sendEach(p, c, pds)
+		return
+	}
+	if !s.spawn(func() { s.sendBulk(s.ctx, c, pds) }) {
+		s.failAll(p, pds)
+	}
+}
+
+// sendEach sends each replication's changes to c in its own goroutine,
+// one lease a request.
+func (s *haService) sendEach(p *ha.Peer, c *ha.Client, pds []*haPending) {
+	for _, pd := range pds {
+		if !s.spawn(func() { pd.peerDone(p, s.sendChanges(s.ctx, c, pd.changes)) }) {
+			s.failAll(p, []*haPending{pd})
 		}
 	}
+}
+
+// failAll withholds the replies of pds that wait for p, for an update
+// that could not even start (the service is stopping).
+func (s *haService) failAll(p *ha.Peer, pds []*haPending) {
+	counts := p.Role != ha.RoleBackup || s.rel.WaitBackupAck
+	for _, pd := range pds {
+		if counts && pd.waitFor > 0 {
+			pd.done(false)
+		}
+	}
+}
+
+// sendBulk sends the changes of pds to c in bulk requests, in order, and
+// gives each replication the peer's verdict on its own leases: a lease
+// the peer refused fails that client alone. A peer that turns out not to
+// know the command gets the changes not yet sent one lease at a time.
+func (s *haService) sendBulk(ctx context.Context, c *ha.Client, pds []*haPending) {
+	p := c.Peer()
+	for _, chunk := range bulkChunks(pds) {
+		if !c.Bulk() {
+			s.sendEach(p, c, chunk)
+			continue
+		}
+		res, err := s.sendBulkRequest(ctx, c, chunk)
+		if errors.Is(err, ha.ErrUnsupported) {
+			s.log.Info("high availability: the peer does not take lease updates in bulk; it gets one lease a request from now on", "peer", p.Name, "answer", err)
+			s.sendEach(p, c, chunk)
+			continue
+		}
+		for _, pd := range chunk {
+			perr := err
+			for _, ch := range pd.changes {
+				if perr != nil {
+					break
+				}
+				perr = res.Err(ch.del, ch.l.Addr)
+			}
+			pd.peerDone(p, perr)
+		}
+	}
+}
+
+// sendBulkRequest sends the changes of pds to c in one request, within
+// the peer's bound of requests under way.
+func (s *haService) sendBulkRequest(ctx context.Context, c *ha.Client, pds []*haPending) (ha.BulkResults, error) {
+	slot := s.slots[c.Peer().Name]
+	if err := s.takeSlot(ctx, slot); err != nil {
+		return ha.BulkResults{}, fmt.Errorf("lease updates of %d clients: none of the %d requests under way to %s ended: %w", len(pds), cap(slot), c.Peer().Name, err)
+	}
+	defer func() { <-slot }()
+	var dels, ups []*lease.Lease
+	for _, pd := range pds {
+		for _, ch := range pd.changes {
+			if ch.del {
+				dels = append(dels, ch.l)
+			} else {
+				ups = append(ups, ch.l)
+			}
+		}
+	}
+	return c.ApplyLeases(ctx, dels, ups)
+}
+
+// bulkChunks splits pds, in order, into the groups that go in one bulk
+// request each. A request applies its deletes before its updates, and
+// the peer names a failure by address alone, so an address may appear in
+// one request only once: a replication touching an address that an
+// earlier one of the chunk touched starts the next chunk, which keeps
+// the order in which the changes were made. A chunk also holds at most
+// ha.MaxBulkLeases leases (a replication larger than that goes alone).
+func bulkChunks(pds []*haPending) [][]*haPending {
+	var chunks [][]*haPending
+	var cur []*haPending
+	seen := map[netip.Addr]bool{}
+	n := 0
+	for _, pd := range pds {
+		clash := n > 0 && n+len(pd.changes) > ha.MaxBulkLeases
+		for _, ch := range pd.changes {
+			if seen[ch.l.Addr] {
+				clash = true
+			}
+		}
+		if clash {
+			chunks = append(chunks, cur)
+			cur, n = nil, 0
+			clear(seen)
+		}
+		cur = append(cur, pd)
+		n += len(pd.changes)
+		for _, ch := range pd.changes {
+			seen[ch.l.Addr] = true
+		}
+	}
+	if len(cur) > 0 {
+		chunks = append(chunks, cur)
+	}
+	return chunks
 }
 
 // sendChanges sends changes to peer c, in order, stopping at the first

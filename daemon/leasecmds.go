@@ -18,6 +18,7 @@ import (
 	"github.com/leased/leased/dhcpv4"
 	"github.com/leased/leased/dhcpv4/optdef"
 	"github.com/leased/leased/engine"
+	"github.com/leased/leased/ha"
 	"github.com/leased/leased/lease"
 )
 
@@ -38,6 +39,7 @@ func (p *process) leaseCommands() map[string]control.Handler {
 		"lease4-del":               p.cmdLeaseDel,
 		"lease4-wipe":              p.cmdLeaseWipe,
 		"lease4-resend-ddns":       p.cmdLeaseResendDDNS,
+		ha.CmdLeaseBulkApply:       p.cmdLeaseBulkApply,
 	}
 }
 
@@ -331,6 +333,91 @@ func (p *process) cmdLeaseUpdate(ctx context.Context, raw json.RawMessage) contr
 	}
 	p.log.Info("lease updated by command", "address", l.Addr, "subnet-id", l.SubnetID)
 	return control.OK("IPv4 lease updated.")
+}
+
+// cmdLeaseBulkApply applies the lease changes an HA partner sends for one
+// group commit of its own (ha.CmdLeaseBulkApply): each deleted lease as
+// lease4-del by ip-address, each lease as lease4-update, with the same
+// parser and answers, then one flush of the store for them all. The
+// answer lists the leases that failed, each with the result its own
+// command would have answered, so that the partner withholds only those
+// clients' replies; when the flush fails, nothing is applied and the
+// whole request fails. As with lease4-update and lease4-del from a
+// partner, DNS is left alone and nothing is replicated further.
+func (p *process) cmdLeaseBulkApply(ctx context.Context, raw json.RawMessage) control.Response {
+	dels, ups, err := ha.DecodeBulkApply(raw)
+	if err != nil {
+		return control.Errorf("%v", err)
+	}
+	var ans ha.BulkApplyAnswer
+	ws := make([]engine.LeaseWrite, 0, len(dels)+len(ups))
+	// failed notes a lease the parser refused; writes[i] says, for each
+	// lease written, which list and address its failure goes to.
+	type origin struct {
+		del  bool
+		addr string
+	}
+	var writes []origin
+	for _, d := range dels {
+		q, err := parseLeaseQuery(d)
+		if err == nil && !q.addr.IsValid() {
+			err = errors.New("'ip-address' is missing: a deleted lease is named by its address")
+		}
+		if err != nil {
+			ans.FailedDeletedLeases = append(ans.FailedDeletedLeases, ha.BulkFailure{IPAddress: bulkAddr(d), Result: control.Error, ErrorMessage: err.Error()})
+			continue
+		}
+		ws = append(ws, engine.LeaseWrite{Del: true, Lease: &lease.Lease{Addr: q.addr}})
+		writes = append(writes, origin{true, q.addr.String()})
+	}
+	for _, u := range ups {
+		l, force, err := p.parseLease(u)
+		if err != nil {
+			f := errorAnswer(err)
+			ans.FailedLeases = append(ans.FailedLeases, ha.BulkFailure{IPAddress: bulkAddr(u), Result: f.Result, ErrorMessage: f.Text})
+			continue
+		}
+		ws = append(ws, engine.LeaseWrite{Create: force, Lease: l})
+		writes = append(writes, origin{false, l.Addr.String()})
+	}
+	if err := p.srv.ApplyLeases(ctx, ws); err != nil {
+		return control.Errorf("%s: the leases could not be made durable, none was applied: %v", ha.CmdLeaseBulkApply, err)
+	}
+	applied := 0
+	for i, w := range ws {
+		if w.Err == nil {
+			applied++
+			continue
+		}
+		f := ha.BulkFailure{IPAddress: writes[i].addr, Result: control.Error, ErrorMessage: w.Err.Error()}
+		switch {
+		case errors.Is(w.Err, lease.ErrNotFound) && w.Del:
+			f.Result, f.ErrorMessage = control.Empty, "IPv4 lease not found."
+		case errors.Is(w.Err, lease.ErrNotFound), errors.Is(w.Err, lease.ErrConflict):
+			f.Result = control.Conflict
+			f.ErrorMessage = fmt.Sprintf("failed to update the lease with address %v either because the lease has been deleted or it has changed in the database, in both cases a retry might succeed", writes[i].addr)
+		}
+		if w.Del {
+			ans.FailedDeletedLeases = append(ans.FailedDeletedLeases, f)
+		} else {
+			ans.FailedLeases = append(ans.FailedLeases, f)
+		}
+	}
+	p.log.Debug("leases applied by command", "command", ha.CmdLeaseBulkApply, "applied", applied, "failed", len(ans.FailedDeletedLeases)+len(ans.FailedLeases))
+	return ha.BulkApplyResponse(len(dels)+len(ups), ans)
+}
+
+// bulkAddr is the ip-address a lease of a bulk request names, for the
+// answer's list of failures ("" when it names none).
+func bulkAddr(raw json.RawMessage) string {
+	var a struct {
+		IP any `json:"ip-address"`
+	}
+	if json.Unmarshal(raw, &a) != nil {
+		return ""
+	}
+	s, _ := a.IP.(string)
+	return s
 }
 
 // leaseQuery is the lease4-get and lease4-del way of naming a lease: by

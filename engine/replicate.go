@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/leased/leased/dhcpserver"
@@ -138,4 +141,121 @@ func (t *txn) replicateNow(r *Replication) bool {
 	case <-t.ctx.Done():
 		return false
 	}
+}
+
+// LeaseWrite is one change of ApplyLeases: Del deletes the lease of
+// Lease.Addr (only the address is read), else Lease replaces the lease at
+// its address, or is added when there is none and Create is set
+// (lease4-update's force-create). Err is its outcome:
+// lease.ErrNotFound for a delete, or an update without Create, of a lease
+// that is not there.
+type LeaseWrite struct {
+	Del    bool
+	Create bool
+	Lease  *lease.Lease
+	Err    error
+}
+
+// ApplyLeases makes the writes, in order, and then all of them durable
+// with one Sync of the store: the lease changes an HA partner sends for
+// one group commit of its own. Each write succeeds or fails on its own
+// (its Err); when the Sync fails, every write that was made is undone,
+// last first, and fails with the Sync's error, which ApplyLeases returns.
+// The allocators follow the writes that stand, as with UpdateLease and
+// DeleteLease.
+func (s *Engine) ApplyLeases(ctx context.Context, ws []LeaseWrite) error {
+	type made struct {
+		i    int
+		prev *lease.Lease // nil: the lease was added
+	}
+	var done []made
+	for i := range ws {
+		w := &ws[i]
+		if w.Lease == nil {
+			w.Err = errors.New("no lease")
+			continue
+		}
+		if !w.Del {
+			if w.Err = w.Lease.Validate(); w.Err != nil {
+				continue
+			}
+		}
+		var prev *lease.Lease
+		prev, w.Err = s.writeAsync(ctx, w)
+		if w.Err == nil {
+			done = append(done, made{i, prev})
+		}
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	if err := s.store.Sync(ctx); err != nil {
+		uctx := undoCtx(ctx)
+		for k := len(done) - 1; k >= 0; k-- {
+			w := &ws[done[k].i]
+			prev := done[k].prev
+			var uerr error
+			switch {
+			case w.Del:
+				uerr = s.store.Add(uctx, prev, lease.Async)
+			case prev == nil:
+				uerr = s.store.Delete(uctx, w.Lease.Addr, w.Lease, lease.Async)
+			default:
+				uerr = s.store.Update(uctx, w.Lease, prev, lease.Async)
+			}
+			s.undo(uctx, bulkUndoName, w.Lease.Addr, uerr)
+			w.Err = notMade(err)
+		}
+		// When this fails too, the store's recovery writes what memory
+		// holds, which is what was there before.
+		s.store.Sync(uctx)
+		return notMade(err)
+	}
+	st := s.state.Load()
+	for _, d := range done {
+		w := &ws[d.i]
+		if w.Del {
+			s.free(st, d.prev.SubnetID, d.prev.Addr)
+		} else {
+			s.follow(w.Lease)
+		}
+	}
+	return nil
+}
+
+// bulkUndoName names ApplyLeases' writes in the log of an undo.
+const bulkUndoName = "lease bulk apply"
+
+// writeAsync makes one write of ApplyLeases, visible but not yet durable,
+// and returns the lease it replaced or deleted (nil when it added one).
+// As in UpdateLease, a lease that appears or disappears between the read
+// and the write is met on a second round.
+func (s *Engine) writeAsync(ctx context.Context, w *LeaseWrite) (*lease.Lease, error) {
+	addr := w.Lease.Addr
+	for range 2 {
+		var cur lease.Lease
+		ok, err := s.store.Get(ctx, addr, &cur)
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok && (w.Del || !w.Create):
+			return nil, fmt.Errorf("%v: %w", addr, lease.ErrNotFound)
+		case w.Del:
+			err = s.store.Delete(ctx, addr, &cur, lease.Async)
+		case ok:
+			err = s.store.Update(ctx, &cur, w.Lease, lease.Async)
+		default:
+			err = s.store.Add(ctx, w.Lease, lease.Async)
+		}
+		switch {
+		case errors.Is(err, lease.ErrNotFound), errors.Is(err, lease.ErrConflict), errors.Is(err, lease.ErrExists):
+			continue
+		case err != nil:
+			return nil, err
+		case ok:
+			return &cur, nil
+		}
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%v: %w", addr, lease.ErrConflict)
 }

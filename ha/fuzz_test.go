@@ -100,3 +100,42 @@ func FuzzDecodeArgs(f *testing.F) {
 		control.ParseCommand(raw)
 	})
 }
+
+// FuzzDecodeBulkApply feeds the arguments of a bulk request, and the
+// answer to one, to their decoders: neither may panic, every element of
+// a request that decodes is a JSON map, and a failure an answer lists
+// names an IPv4 address.
+func FuzzDecodeBulkApply(f *testing.F) {
+	for _, s := range []string{
+		`{"deleted-leases": [{"ip-address": "192.0.2.1"}], "leases": [{"ip-address": "192.0.2.2", "hw-address": "01:02:03:04:05:06", "subnet-id": 1, "valid-lft": 60, "expire": 1767225660, "force-create": true}]}`,
+		`{"leases": []}`, `{"deleted-leases": null}`, `{"leases": [1, 2]}`, `{}`, `null`, `[]`,
+		`{"failed-deleted-leases": [{"ip-address": "192.0.2.1", "result": 3, "error-message": "IPv4 lease not found."}], "failed-leases": []}`,
+		`{"failed-leases": [{"ip-address": "x", "result": "1"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if dels, ups, err := DecodeBulkApply(raw); err == nil {
+			for _, e := range append(dels, ups...) {
+				var m map[string]json.RawMessage
+				if json.Unmarshal(e, &m) != nil || m == nil {
+					t.Fatalf("element %s is not a map", e)
+				}
+			}
+		}
+		res, err := DecodeBulkApplyAnswer(control.Answer(control.Success, "", json.RawMessage(raw)))
+		if err != nil {
+			return
+		}
+		for a := range res.Deleted {
+			if !a.Is4() {
+				t.Fatalf("failure of %v", a)
+			}
+		}
+		for a := range res.Updated {
+			if !a.Is4() {
+				t.Fatalf("failure of %v", a)
+			}
+		}
+	})
+}

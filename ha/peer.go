@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/leased/leased/control"
@@ -50,6 +51,10 @@ type Client struct {
 	peer    *Peer
 	dialect Dialect
 	http    *http.Client
+	// noBulk: the peer answered CmdLeaseBulkApply with result 2 (a Kea
+	// server, or a leased before the command); it gets per-lease
+	// updates from then on.
+	noBulk atomic.Bool
 }
 
 // NewClient returns a client of peer p: basic authentication with the
