@@ -83,12 +83,14 @@
 // Free addresses come from package alloc, one pool allocator per
 // configured pool. The allocators are a fast hint, rebuilt from the store at
 // start and on reload; the store is the truth, so an address is always
-// checked against it before it is offered or acknowledged, and two writers
-// that race for one address cannot both win. A store that other servers
-// write too (lease.Shared, such as lease/pgsql) makes the engine count a
-// lost race as the other server's win (the next candidate, or the row
-// read again and decided again), start its searches where the others do
-// not, and refill a pool it thinks full from the store.
+// checked against it before it is offered, and acknowledged only once a
+// guarded write has taken it (an insert that fails on a taken address, an
+// update that fails on a row changed since it was read), so that two
+// writers that race for one address cannot both win. A store that other
+// servers write too (lease.Shared, such as lease/pgsql) makes the engine
+// count a lost race as the other server's win (the next candidate, or the
+// row read again and decided again), start its searches where the others
+// do not, and refill a pool it thinks full from the store.
 //
 // With store-extended-info, a lease's user context keeps the relay agent
 // information (option 82) of the client's last request, in current Kea's

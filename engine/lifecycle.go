@@ -24,7 +24,7 @@ func (t *txn) discover() {
 			return
 		}
 		prev := ""
-		if t.found.Addr == a {
+		if t.seen == a && t.seenRow {
 			prev = t.found.Hostname
 		}
 		t.decideName(ss, ps, a, prev)
@@ -38,6 +38,7 @@ func (t *txn) discover() {
 			}
 			t.fill(&t.next, ss, ps, a, off, t.userContext(ss, keep))
 			if err := t.recordOffer(); err != nil {
+				t.forget()
 				if lostRace(err) {
 					// Another server wrote a in between: the
 					// allocator keeps it used, and the client is
@@ -49,7 +50,9 @@ func (t *txn) discover() {
 				t.s.log.Error("cannot record offered lease", "address", a, "error", err)
 				return
 			}
+			t.knows(a, &t.next)
 		}
+		t.noteOffer(a)
 		t.reply(dhcpv4.Offer, ss, ps, a, lt)
 		t.s.metrics.Sent(dhcpv4.Offer)
 		return
@@ -62,13 +65,14 @@ func (t *txn) discover() {
 // alone takes it whatever it holds at the address (the allocator and the
 // store agree that it is the client's or free); a shared store takes it
 // only as an Add of a free address, or as a guarded Update of the row
-// read, which is the client's own or expired, so that an offer never
-// overwrites a lease another server has just written.
+// read (the one the choice of the address read, see get), which is the
+// client's own or expired, so that an offer never overwrites a lease
+// another server has just written.
 func (t *txn) recordOffer() error {
 	if !t.s.shared {
 		return t.s.store.Put(t.ctx, &t.next, lease.Async)
 	}
-	ok, err := t.s.store.Get(t.ctx, t.next.Addr, &t.found)
+	ok, err := t.get(t.next.Addr)
 	switch {
 	case err != nil:
 		return err
@@ -78,6 +82,32 @@ func (t *txn) recordOffer() error {
 		return fmt.Errorf("offer of %v: held by another client: %w", t.next.Addr, lease.ErrExists)
 	}
 	return t.s.store.Update(t.ctx, &t.found, &t.next, lease.Async)
+}
+
+// noteOffer records with the client's offer of a what this message knows
+// of a's row in the store, for the REQUEST that takes the offer (see
+// offerTable.note). The row is copied: t.found is reused.
+func (t *txn) noteOffer(a netip.Addr) {
+	if t.seen != a {
+		return
+	}
+	var row *lease.Lease
+	if t.seenRow {
+		c := t.found.Clone()
+		row = &c
+	}
+	t.s.offers.note(a, t.key, row)
+}
+
+// recall makes what the client's live offer of a noted of a's row (see
+// noteOffer) what this message knows of it, and reports whether there
+// was such a note.
+func (t *txn) recall(a netip.Addr) bool {
+	row, ok := t.s.offers.seen(a, t.key, t.now)
+	if ok {
+		t.knows(a, row)
+	}
+	return ok
 }
 
 // pickAddress chooses the address to offer and sets it aside for the
@@ -199,6 +229,7 @@ func (t *txn) request() {
 		// server, forget what we offered it.
 		if !t.ours(sid) {
 			if addr, ok := t.s.offers.forClient(t.key, t.now); ok {
+				t.recall(addr)
 				t.s.offers.drop(addr)
 				if ps := t.st.poolContaining(addr); ps != nil && !t.heldByMe(addr) {
 					ps.alloc.Release(addr)
@@ -236,10 +267,14 @@ func (t *txn) request() {
 		t.nak()
 		return
 	}
+	// The first try of a client that answers this server's OFFER of a
+	// writes on the row the DISCOVER saw (recall), without reading it.
+	offered := hasSID
 	for range maxRaces {
-		if !t.answerRequest(ss, a, hasSID, renewing) {
+		if !t.answerRequest(ss, a, hasSID, renewing, offered) {
 			return
 		}
+		offered = false
 	}
 	// Every try lost to another writer of a shared store: the client
 	// asks again, and by then one of them has settled the row.
@@ -252,8 +287,16 @@ func (t *txn) request() {
 // writing it: another server, or another message of this client's, wrote
 // it meanwhile) without answering, and the caller reads again and decides
 // again.
-func (t *txn) answerRequest(ss *subnetState, a netip.Addr, hasSID, renewing bool) (lost bool) {
-	ok, err := t.s.store.Get(t.ctx, a, &t.found)
+//
+// When offered is set and the client's OFFER of a noted the row (see
+// noteOffer), that row is taken as what the store holds instead of
+// reading it: every answer then is a guarded write, which fails (a lost
+// race) when the row has changed since, or one the row cannot change (a
+// NAK for a reason of the configuration). The lease cache, which answers
+// without writing, is not trusted with it: the row is read first.
+func (t *txn) answerRequest(ss *subnetState, a netip.Addr, hasSID, renewing, offered bool) (lost bool) {
+	recalled := offered && t.recall(a)
+	ok, err := t.get(a)
 	if err != nil {
 		t.s.log.Error("lease lookup failed", "address", a, "error", err)
 		return false
@@ -311,7 +354,12 @@ func (t *txn) answerRequest(ss *subnetState, a netip.Addr, hasSID, renewing bool
 		keep = t.found.UserContext
 	}
 	uc := t.userContext(ss, keep)
-	if rest, hit := t.cached(ss, held, lt, uc); hit {
+	if rest, hit := t.cached(ss, held, lt, uc); hit && recalled {
+		// Not written, so not guarded: read the row, and decide on it.
+		t.forget()
+		t.s.offers.unnote(a)
+		return true
+	} else if hit {
 		// Kea's lease cache: a renewal early in the lease's life is
 		// answered from the stored lease, with its remaining lifetime,
 		// and nothing is written. The reply still waits for the sync
@@ -332,8 +380,11 @@ func (t *txn) answerRequest(ss *subnetState, a netip.Addr, hasSID, renewing bool
 		if ok {
 			prev = &t.found
 		}
-		if err := t.write(prev, &t.next); err != nil {
+		err := t.write(prev, &t.next)
+		t.forget()
+		if err != nil {
 			if lostRace(err) {
+				t.s.offers.unnote(a)
 				t.s.log.Debug("lost the race for a requested address; reading it again", "address", a, "error", err)
 				return true
 			}
@@ -421,7 +472,7 @@ func (t *txn) deferReply() (dhcpserver.Deferred, bool) { return dhcpserver.Defer
 // heldByMe reports whether the store holds a live lease of the client's
 // at a.
 func (t *txn) heldByMe(a netip.Addr) bool {
-	ok, err := t.s.store.Get(t.ctx, a, &t.found)
+	ok, err := t.get(a)
 	return err == nil && ok && t.active(&t.found) && t.owns(&t.found)
 }
 

@@ -3,6 +3,8 @@ package engine
 import (
 	"net/netip"
 	"sync"
+
+	"github.com/leased/leased/lease"
 )
 
 // offerTable remembers addresses offered to clients that have not yet
@@ -18,6 +20,14 @@ type offerTable struct {
 type offer struct {
 	client uint64
 	until  int64 // Unix seconds
+	// seen says the store's row of the address is known, as the DISCOVER
+	// that made the offer read or wrote it: row, or none when row is nil.
+	// The REQUEST that takes the offer writes on it without reading the
+	// row again, since its write is guarded: an Add fails on a row
+	// written meanwhile, an Update with the row as prev on a row changed
+	// or gone (see answerRequest).
+	seen bool
+	row  *lease.Lease
 }
 
 func (o *offerTable) init() {
@@ -37,6 +47,40 @@ func (o *offerTable) put(a netip.Addr, client uint64, until int64) {
 	}
 	o.byAddr[a] = offer{client: client, until: until}
 	o.byClient[client] = a
+}
+
+// note records, for the offer of a to client, that the store held row at
+// a (nil: no row) when it was made; the row is not changed afterwards.
+func (o *offerTable) note(a netip.Addr, client uint64, row *lease.Lease) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if of, ok := o.byAddr[a]; ok && of.client == client {
+		of.seen, of.row = true, row
+		o.byAddr[a] = of
+	}
+}
+
+// seen returns the store's row of a as noted with client's live offer of
+// a (nil: no row), and whether one was noted.
+func (o *offerTable) seen(a netip.Addr, client uint64, now int64) (*lease.Lease, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	of, ok := o.byAddr[a]
+	if !ok || of.client != client || of.until < now || !of.seen {
+		return nil, false
+	}
+	return of.row, true
+}
+
+// unnote forgets the row noted with the offer of a: the store has changed
+// since.
+func (o *offerTable) unnote(a netip.Addr) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if of, ok := o.byAddr[a]; ok {
+		of.seen, of.row = false, nil
+		o.byAddr[a] = of
+	}
 }
 
 // owner returns the client a live offer of a was made to.

@@ -25,10 +25,20 @@ import (
 //     marks the other server's run of leases used, instead of one query
 //     per address;
 //   - an Add that finds the row taken (lease.ErrExists) or a guarded
-//     Update that finds it changed (lease.ErrConflict) is a lost race: the
-//     DISCOVER that wrote an offer takes the next candidate, the REQUEST
-//     reads the row again and decides again, and only a client asking for
-//     what another now holds is NAKed;
+//     Update that finds it changed or gone (lease.ErrConflict,
+//     lease.ErrNotFound) is a lost race: the DISCOVER that wrote an offer
+//     takes the next candidate, the REQUEST reads the row again and
+//     decides again, and only a client asking for what another now holds
+//     is NAKed;
+//   - no row is read twice for one message, nor read again for a write
+//     whose guard checks it: a message reads each address's row once
+//     (txn.get), and the REQUEST that takes this server's OFFER writes on
+//     the row the DISCOVER saw (noted with the offer, offerTable.note),
+//     an Add where there was none, a guarded Update of it where there was
+//     one. A new client's DORA is two SELECTs (its lease, by client-id or
+//     hardware address, and the candidate address) and an INSERT; a
+//     renewal, a RELEASE, a SELECT and a write (TestSharedStoreStatements
+//     keeps the count);
 //   - each server's iterative searches start at a point of their own
 //     (seekStart), and go on at a random point once they run into another
 //     server's leases (seekElsewhere), so two servers do not hand out the
@@ -82,9 +92,10 @@ const maxRaces = 4
 const refillEvery = 5
 
 // lostRace reports whether err says another writer got to the address
-// first.
+// first: an Add found a row there, or a guarded Update found the row read
+// changed or gone.
 func lostRace(err error) bool {
-	return errors.Is(err, lease.ErrExists) || errors.Is(err, lease.ErrConflict)
+	return errors.Is(err, lease.ErrExists) || errors.Is(err, lease.ErrConflict) || errors.Is(err, lease.ErrNotFound)
 }
 
 // seekStart makes the fresh iterative allocator of ps, on a shared store,

@@ -354,3 +354,114 @@ func TestSharedStoreServesBeforeTheScan(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedStoreOfferedRowChanged: the REQUEST that takes this server's
+// OFFER writes on the row the DISCOVER saw, without reading it again;
+// when another server has changed the row in between, the guarded write
+// fails, and the REQUEST reads the row and decides again: the client
+// keeps a lease another server renewed, gets back an address whose
+// lease another server deleted, and is NAKed for an address another
+// server gave to another client (whose lease stays), also when the lease
+// cache would have answered from the row the DISCOVER saw.
+func TestSharedStoreOfferedRowChanged(t *testing.T) {
+	ctx := context.Background()
+	hw, otherHW := mac("02:00:00:00:00:01"), mac("02:00:00:00:00:99")
+	for _, tc := range []struct {
+		name string
+		cfg  string
+		// setup runs before the DISCOVER; between runs after it, as
+		// another server writing the store.
+		setup   func(f *fixture, store *sharedStore, clk *clock)
+		between func(f *fixture, store *sharedStore, clk *clock, a netip.Addr)
+		want    dhcpv4.MessageType
+		owner   net.HardwareAddr // whose lease of the address the store holds at the end
+	}{{
+		name:  "the client's lease renewed by another server",
+		cfg:   sharedPool("192.0.2.10 - 192.0.2.19"),
+		setup: func(f *fixture, _ *sharedStore, clk *clock) { f.dora(hw); clk.add(time.Minute) },
+		between: func(f *fixture, store *sharedStore, clk *clock, a netip.Addr) {
+			l, _ := f.lease(a)
+			next := l.Clone()
+			next.CLTT = clk.now().Unix()
+			if err := store.Store.Update(ctx, &l, &next, lease.Async); err != nil {
+				t.Fatal(err)
+			}
+		},
+		want: dhcpv4.Ack, owner: hw,
+	}, {
+		name:  "the client's lease deleted by another server",
+		cfg:   sharedPool("192.0.2.10 - 192.0.2.19"),
+		setup: func(f *fixture, _ *sharedStore, clk *clock) { f.dora(hw); clk.add(time.Minute) },
+		between: func(f *fixture, store *sharedStore, _ *clock, a netip.Addr) {
+			if err := store.Store.Delete(ctx, a, nil, lease.Async); err != nil {
+				t.Fatal(err)
+			}
+		},
+		want: dhcpv4.Ack, owner: hw,
+	}, {
+		name: "an expired lease's address given to another client by another server",
+		cfg:  sharedPool("192.0.2.10 - 192.0.2.10"),
+		setup: func(_ *fixture, store *sharedStore, clk *clock) {
+			l := lease.Lease{Addr: netip.MustParseAddr("192.0.2.10"), HWType: 1, HWAddr: mac("02:00:00:00:00:42"), ValidLifetime: 60, CLTT: clk.now().Unix() - 3600, SubnetID: 1}
+			if err := store.Store.Add(ctx, &l, lease.Async); err != nil {
+				t.Fatal(err)
+			}
+		},
+		between: func(f *fixture, store *sharedStore, clk *clock, a netip.Addr) {
+			l, _ := f.lease(a)
+			next := lease.Lease{Addr: a, HWType: 1, HWAddr: otherHW, ValidLifetime: 3600, CLTT: clk.now().Unix(), SubnetID: 1}
+			if err := store.Store.Update(ctx, &l, &next, lease.Async); err != nil {
+				t.Fatal(err)
+			}
+		},
+		want: dhcpv4.Nak, owner: otherHW,
+	}, {
+		name: "the client's lease, which the lease cache would reuse, given to another client by another server",
+		cfg: `{"Dhcp4": {"valid-lifetime": 3600, "authoritative": true, "cache-threshold": 0.5,
+			"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0", "pools": [{"pool": "192.0.2.10 - 192.0.2.19"}]}]}}`,
+		setup: func(f *fixture, _ *sharedStore, clk *clock) { f.dora(hw); clk.add(time.Minute) },
+		between: func(_ *fixture, store *sharedStore, clk *clock, a netip.Addr) {
+			if err := store.Store.Delete(ctx, a, nil, lease.Async); err != nil {
+				t.Fatal(err)
+			}
+			l := lease.Lease{Addr: a, HWType: 1, HWAddr: otherHW, ValidLifetime: 3600, CLTT: clk.now().Unix(), SubnetID: 1}
+			if err := store.Store.Add(ctx, &l, lease.Async); err != nil {
+				t.Fatal(err)
+			}
+		},
+		want: dhcpv4.Nak, owner: otherHW,
+	}, {
+		name: "the written offer deleted by another server",
+		cfg: `{"Dhcp4": {"valid-lifetime": 3600, "offer-lifetime": 60, "authoritative": true,
+			"subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "interface": "test0", "pools": [{"pool": "192.0.2.10 - 192.0.2.19"}]}]}}`,
+		between: func(_ *fixture, store *sharedStore, _ *clock, a netip.Addr) {
+			if err := store.Store.Delete(ctx, a, nil, lease.Async); err != nil {
+				t.Fatal(err)
+			}
+		},
+		want: dhcpv4.Ack, owner: hw,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := newSharedStore(t)
+			clk := &clock{t: time.Unix(1_800_000_000, 0)}
+			f := sharedEngine(t, store, clk, tc.cfg)
+			if tc.setup != nil {
+				tc.setup(f, store, clk)
+			}
+			off := f.send(dhcptest.Message{Type: dhcpv4.Discover, XID: 10, CHAddr: hw})
+			if off == nil || off.Packet.MessageType() != dhcpv4.Offer {
+				t.Fatalf("DISCOVER: %s, want an OFFER", replyType(off))
+			}
+			a := off.Packet.YIAddr()
+			tc.between(f, store, clk, a)
+			r := f.send(dhcptest.Message{Type: dhcpv4.Request, XID: 11, CHAddr: hw, RequestedIP: a, ServerID: serverAddr})
+			if r == nil || r.Packet.MessageType() != tc.want {
+				t.Fatalf("REQUEST of %v: %s, want %v", a, replyType(r), tc.want)
+			}
+			l, ok := f.lease(a)
+			if !ok || net.HardwareAddr(l.HWAddr).String() != tc.owner.String() || l.State != lease.StateDefault || l.ValidLifetime != 3600 || l.Expired(clk.now().Unix()) {
+				t.Errorf("row of %v: %v %v, want a live lease of %v's for 3600 s", a, ok, l.String(), tc.owner)
+			}
+		})
+	}
+}

@@ -188,17 +188,25 @@ func statementSteps(t *testing.T, store *countingStore, count func() stmts, offe
 // most: the reads and writes the engine needs with several servers on one
 // database (see shared.go).
 var statementBudget = map[string]stmts{
-	"DISCOVER, new client":                            {Select: 2},
-	"REQUEST after OFFER, new client":                 {Select: 2, Insert: 1},
-	"renewal REQUEST":                                 {Select: 1, Update: 1},
-	"INIT-REBOOT REQUEST, known client":               {Select: 1, Update: 1},
-	"DISCOVER, known client":                          {Select: 1},
-	"REQUEST after OFFER, known client":               {Select: 1, Update: 1},
-	"RELEASE":                                         {Select: 1, Delete: 1},
-	"DISCOVER, new client with client-id":             {Select: 3},
-	"REQUEST after OFFER, new client with client-id":  {Select: 2, Insert: 1},
-	"DISCOVER, new client, offer-lifetime":            {Select: 4, Insert: 1},
-	"REQUEST after OFFER, new client, offer-lifetime": {Select: 1, Update: 1},
+	// The client's lease by hardware address, the candidate address.
+	"DISCOVER, new client": {Select: 2},
+	// The INSERT's unique key checks that the address is still free.
+	"REQUEST after OFFER, new client":   {Insert: 1},
+	"renewal REQUEST":                   {Select: 1, Update: 1},
+	"INIT-REBOOT REQUEST, known client": {Select: 1, Update: 1},
+	// The client's lease, which holds the address it is offered.
+	"DISCOVER, known client": {Select: 1},
+	// The UPDATE's guard checks that the lease is still the one seen.
+	"REQUEST after OFFER, known client": {Update: 1},
+	"RELEASE":                           {Select: 1, Delete: 1},
+	// By client-id, by hardware address (a lease the client got without
+	// one), the candidate.
+	"DISCOVER, new client with client-id":            {Select: 3},
+	"REQUEST after OFFER, new client with client-id": {Insert: 1},
+	// The offer is written: an INSERT whose unique key checks the
+	// address, then an UPDATE guarded by the offer's row.
+	"DISCOVER, new client, offer-lifetime":            {Select: 2, Insert: 1},
+	"REQUEST after OFFER, new client, offer-lifetime": {Update: 1},
 }
 
 // offerSuffix names the steps' configuration in statementBudget.

@@ -38,6 +38,16 @@ type txn struct {
 	found lease.Lease // a lease read from the store
 	next  lease.Lease // the lease being written
 
+	// seen is the address whose row in the store this message knows:
+	// found holds it when seenRow is set, and there is none when not. A
+	// second look at the same address in the same message takes it from
+	// here instead of reading the store again (get): the write that
+	// follows is guarded (an Add fails on a row written meanwhile, an
+	// Update with the row read as prev on a row changed), and a lost race
+	// forgets it, so that the message reads again and decides again.
+	seen    netip.Addr
+	seenRow bool
+
 	vendor []byte // scratch for option 125
 
 	name    ddns.Answer // the client's name, once its address is known
@@ -53,6 +63,7 @@ func (t *txn) begin(s *Engine, st *state, w dhcpserver.ResponseWriter, r *dhcpse
 	t.hw, t.htype, t.cid = t.p.CHAddr(), t.p.HType(), t.p.ClientID()
 	t.key = clientKey(t.p)
 	t.subnet, t.host = nil, nil
+	t.seen = netip.Addr{}
 	t.name = ddns.Answer{}
 	t.changes = nil
 }
@@ -213,13 +224,17 @@ func (t *txn) clientLease() (*subnetState, bool) {
 	t.candidates(func(ss *subnetState) bool {
 		sn := ss.cfg
 		if t.matchClientID(sn) {
-			if ok, err := t.s.store.GetByClientID(t.ctx, sn.ID, t.cid, &t.found); err == nil && ok {
+			ok, err := t.s.store.GetByClientID(t.ctx, sn.ID, t.cid, &t.found)
+			t.saw(ok && err == nil)
+			if err == nil && ok {
 				where = ss
 				return false
 			}
 		}
 		if len(t.hw) > 0 {
-			if ok, err := t.s.store.GetByHWAddr(t.ctx, sn.ID, t.hw, &t.found); err == nil && ok && t.owns(&t.found) {
+			ok, err := t.s.store.GetByHWAddr(t.ctx, sn.ID, t.hw, &t.found)
+			t.saw(ok && err == nil)
+			if err == nil && ok && t.owns(&t.found) {
 				where = ss
 				return false
 			}
@@ -261,14 +276,60 @@ func (t *txn) mayHold(ss *subnetState, a netip.Addr) (*poolState, bool) {
 	return ps, true
 }
 
-// heldByOther reads the store's lease of a into t.found and reports
-// whether another client holds it.
+// heldByOther reads the store's lease of a into t.found (get) and
+// reports whether another client holds it.
 func (t *txn) heldByOther(a netip.Addr) bool {
-	ok, err := t.s.store.Get(t.ctx, a, &t.found)
+	ok, err := t.get(a)
 	if err != nil {
 		return true
 	}
 	return ok && t.active(&t.found) && !t.owns(&t.found)
+}
+
+// get puts the store's lease of a in t.found and reports whether there
+// is one: as this message last read it, else read now.
+func (t *txn) get(a netip.Addr) (bool, error) {
+	if t.seen.IsValid() && t.seen == a {
+		return t.seenRow, nil
+	}
+	ok, err := t.s.store.Get(t.ctx, a, &t.found)
+	if err != nil {
+		t.forget()
+		return false, err
+	}
+	t.seen, t.seenRow = a, ok
+	return ok, nil
+}
+
+// saw records a lookup by client into t.found: when it found a lease,
+// t.found is the row of its address; otherwise t.found may have changed
+// and says nothing.
+func (t *txn) saw(found bool) {
+	if found {
+		t.seen, t.seenRow = t.found.Addr, true
+	} else {
+		t.forget()
+	}
+}
+
+// forget drops what this message knows of a row: the store changed it,
+// or t.found was overwritten.
+func (t *txn) forget() { t.seen = netip.Addr{} }
+
+// knows makes row (nil: no row) what this message knows of a's row.
+func (t *txn) knows(a netip.Addr, row *lease.Lease) {
+	t.seen, t.seenRow = a, row != nil
+	if row != nil {
+		copyLease(&t.found, row)
+	}
+}
+
+// copyLease makes dst a copy of src in dst's own byte slices.
+func copyLease(dst, src *lease.Lease) {
+	hw, cid := dst.HWAddr[:0], dst.ClientID[:0]
+	*dst = *src
+	dst.HWAddr = append(hw, src.HWAddr...)
+	dst.ClientID = append(cid, src.ClientID...)
 }
 
 func poolID(ps *poolState) uint32 {
