@@ -118,7 +118,8 @@
 // answers its partner on the HTTP control listener, in the envelope
 // Kea's HA hook expects: ha-heartbeat (this server's state, clock, scopes
 // and unsent updates), the lease4-update, lease4-del and lease4-get-page
-// of the lease commands, dhcp-disable and dhcp-enable with origin
+// of the lease commands (and leased-lease4-bulk-apply from a leased
+// partner), dhcp-disable and dhcp-enable with origin
 // "ha-partner" (which the state machine tracks, apart from the
 // operator's), ha-sync-complete-notify, ha-maintenance-notify, and the
 // operator's ha-reset, ha-continue, ha-scopes, ha-sync,
@@ -129,7 +130,13 @@
 // ha-sync-complete-notify) on its way from waiting to ready, and every
 // client's lease changes sent to the partner before the ACK leaves: the
 // ACK waits for the partner's answer and is withheld when it fails
-// (Kea's parking). The updates of one group commit go out together. An
+// (Kea's parking). The updates of one group commit go to a leased
+// partner as one leased-lease4-bulk-apply request (ha.CmdLeaseBulkApply),
+// which the partner applies with one fsync and answers lease by lease, so
+// that a lease it refuses withholds only that client's ACK; a partner
+// that does not know the command (Kea: result 2) gets, from that answer
+// on, one lease4-update or lease4-del a lease, as Kea's HA hook sends
+// them. An
 // ha.Machine decides, and DHCP messages are answered only while it has
 // the service on and only for the scopes it serves; each query gets the
 // HA_<server> class of its scope before classification, so pools split

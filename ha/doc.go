@@ -67,6 +67,11 @@
 //     dedicated listener expect, with decoders that judge an answer as
 //     Kea does. [Client] sends them to a peer's URL over HTTP(S), with the
 //     peer's basic authentication and TLS files.
+//   - Bulk updates (bulk.go): [CmdLeaseBulkApply], leased's own command
+//     carrying a group commit's lease changes to a leased partner in one
+//     request, shaped as Kea's lease6-bulk-apply (Kea has no IPv4 bulk
+//     command); [Client.ApplyLeases] falls back for good to per-lease
+//     updates once a peer answers it with result 2.
 //
 // Kea 2.2 and 3.x differ in defaults, in field widths and on the wire;
 // [Dialect] selects which one a configuration is read as, and which
