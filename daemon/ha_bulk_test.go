@@ -40,8 +40,8 @@ type commandCounter struct {
 	// refuseBulk answers ha.CmdLeaseBulkApply itself, with result 2, as
 	// a partner that does not know it does.
 	refuseBulk atomic.Bool
-	mu  sync.Mutex
-	n   map[string]int
+	mu         sync.Mutex
+	n          map[string]int
 }
 
 func newCommandCounter(t *testing.T, target string) *commandCounter {
