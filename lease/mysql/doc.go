@@ -56,11 +56,26 @@
 // rows a write found, not those it changed, so a guarded write that left
 // its row as it was still counts as done.
 //
-// # Durability
+// # Durability and group commit
 //
-// Every write is one statement committed on its own before the call
-// returns, whatever Durability it asks for: the database's commit is the
-// durability, and Sync has nothing left to do. The schema's triggers keep
+// Every write returns once its statement is committed, whatever
+// Durability it asks for: the database's commit is the durability, and
+// Sync has nothing left to do. The writes of concurrent callers are
+// committed together (sqlstore.Group, as in lease/pgsql): while one
+// transaction is in flight the writes that arrive wait, and the next
+// takes all of them, up to sqlstore.MaxGroup, in one explicit transaction
+// on one connection, one statement after the other and one COMMIT: one
+// flush of InnoDB's log for many leases instead of one each. A writer
+// alone goes at once. Each writer gets its own result: in InnoDB a
+// duplicate key rolls back only its statement, so an Add that lost the
+// race is its writer's lease.ErrExists and the others commit; a guarded
+// write that matches no row is its writer's ErrConflict or ErrNotFound.
+// Any other failing statement makes the group's writes run again one by
+// one, so that only its writer fails. A lost connection fails every
+// writer of the group (none is acknowledged, whether or not the server
+// committed); a deadlock with another server's transaction
+// (ER_LOCK_DEADLOCK, which rolls back the whole transaction) runs the
+// group again. Reads are not grouped. The schema's triggers keep
 // lease4_stat current on every write, and Stats reads its counts from
 // there when no pools are asked for, so every server sharing the database
 // reports the same.

@@ -45,6 +45,9 @@ type Store struct {
 	// new one), not at every call.
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+
+	// group commits the writes of concurrent callers together.
+	group *sqlstore.Group
 }
 
 var _ lease.Store = (*Store)(nil)
@@ -65,6 +68,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if n <= 0 {
 		n = 16
 	}
+	s.group = sqlstore.NewGroup(dialect{s})
 	s.db.SetMaxOpenConns(n)
 	s.db.SetMaxIdleConns(n)
 	if err := s.checkSchema(ctx); err != nil {
@@ -162,13 +166,15 @@ func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// exec runs the statement q with args a.
+// exec runs the statement q with args a, a write, in the transaction of
+// the group commit (dialect) and returns once that is committed. A
+// duplicate key fails q alone.
 func (s *Store) exec(ctx context.Context, q string, a ...any) (sql.Result, error) {
-	st, err := s.stmt(ctx, q)
-	if err != nil {
+	w := sqlstore.Write{SQL: q, Args: a}
+	if err := s.group.Do(ctx, &w); err != nil {
 		return nil, err
 	}
-	return st.ExecContext(ctx, a...)
+	return result(w.Rows), nil
 }
 
 // queryRow runs the query q, which returns at most one row.
@@ -376,7 +382,8 @@ func (s *Store) Delete(ctx context.Context, addr netip.Addr, prev *lease.Lease, 
 // same lease4 table (lease.Shared).
 func (s *Store) Shared() bool { return true }
 
-// Sync returns at once: every write was committed before it returned.
+// Sync returns at once: every write was committed before it returned
+// (with the others of its group).
 func (s *Store) Sync(ctx context.Context) error { return ctx.Err() }
 
 // scanned holds one row as the driver scans it, NULLs included.
@@ -594,9 +601,10 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// Close closes the connections; every write is already committed.
+// Close commits the writes pending, then closes the connections.
 func (s *Store) Close() error {
 	s.closed.Store(true)
+	s.group.Close()
 	s.mu.Lock()
 	for _, st := range s.stmts {
 		st.Close()
