@@ -9,9 +9,9 @@ import (
 )
 
 // BenchmarkAddParallel: durable inserts of new leases from many
-// goroutines, each one statement committed on its own (the test server
-// writes its log at each commit but does not sync it: this measures the
-// round trips, not the disk).
+// goroutines, committed in groups (the test server writes its log at each
+// commit but does not sync it: this measures the round trips, not the
+// disk; TestMeasureCommits counts the commits and syncs a lease costs).
 func BenchmarkAddParallel(b *testing.B) {
 	o := newDB(b)
 	s, err := Open(b.Context(), o)
