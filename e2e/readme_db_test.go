@@ -34,7 +34,8 @@ func readmeDBFixtures(t *testing.T, r *readmeEnv) {
 
 // readmeDBCases are README.md's leased db lines, in the order they run on
 // the one database: created, shown (13.0), upgraded, shown again through
-// the configuration (34.0); then MySQL's, created and shown (14.0).
+// the configuration (34.0); then MySQL's, created, shown (14.0) and
+// upgraded (35.0).
 func readmeDBCases() []readmeCase {
 	flags := map[string]string{"NAME": "pg-name", "USER": "pg-user", "PASSWORD": "pg-password", "HOST": "pg-host"}
 	myFlags := map[string]string{"NAME": "my-name", "USER": "my-user", "PASSWORD": "my-password", "SOCKET": "my-socket"}
@@ -45,6 +46,7 @@ func readmeDBCases() []readmeCase {
 		{line: "leased db version -c FILE", fill: map[string]string{"FILE": "pg.json"}, run: readmeDB("34.0\n")},
 		{line: "leased db init mysql -n NAME -u USER -p PASSWORD -h SOCKET", fill: myFlags, run: readmeDB(`"readme"`, "created Kea's MySQL schema 14.0")},
 		{line: "leased db version mysql -n NAME -u USER -p PASSWORD -h SOCKET", fill: myFlags, run: readmeDB("14.0\n")},
+		{line: "leased db upgrade mysql -n NAME -u USER -p PASSWORD -h SOCKET", fill: myFlags, run: readmeDB("from 14.0 to 35.0")},
 	}
 }
 
