@@ -1,7 +1,6 @@
 package dhcpserver
 
 import (
-	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -51,7 +50,7 @@ type dropLog struct {
 
 const dropLogEvery = 10 * time.Second
 
-func (d *dropLog) note(log *slog.Logger, why dropReason, src netip.AddrPort, err error) {
+func (d *dropLog) note(log Logger, why dropReason, src netip.AddrPort, err error) {
 	d.mu.Lock()
 	d.dropped++
 	now := time.Now()

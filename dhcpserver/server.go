@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"runtime"
@@ -108,8 +107,9 @@ type Server struct {
 	Codecs *OptionCodecs
 
 	// Logger receives errors and, at debug level, dropped messages. The
-	// default discards everything.
-	Logger *slog.Logger
+	// default (nil) discards everything; a nil *slog.Logger is not nil
+	// here: leave the field unset instead.
+	Logger Logger
 
 	mu       sync.Mutex
 	listened bool
@@ -121,7 +121,7 @@ type Server struct {
 	names    atomic.Pointer[map[int]string]
 	namesMu  sync.Mutex
 	local    netip.AddrPort
-	log      *slog.Logger
+	log      Logger
 	drops    dropLog
 	ctx      context.Context         // the requests' context
 	cancel   context.CancelCauseFunc // cancels ctx, with the reason
@@ -334,7 +334,7 @@ func (s *Server) configure() error {
 	}
 	s.log = s.Logger
 	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+		s.log = discardLogger{}
 	}
 	s.clientPt = cmp0(s.ClientPort, DefaultClientPort)
 	s.relayPt = cmp0(s.RelayPort, DefaultRelayPort)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -23,7 +22,7 @@ import (
 // commit, and it keeps the fsync off the request goroutines.
 type journal struct {
 	files files
-	log   *slog.Logger
+	log   Logger
 
 	mu     sync.Mutex
 	cur    *batch    // open batch
@@ -123,7 +122,7 @@ type batch struct {
 	err  error         // valid once done is closed
 }
 
-func newJournal(fs files, log *slog.Logger, seg uint64, f *os.File, size int64, interval time.Duration) *journal {
+func newJournal(fs files, log Logger, seg uint64, f *os.File, size int64, interval time.Duration) *journal {
 	if interval <= 0 {
 		interval = time.Second
 	}

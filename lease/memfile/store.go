@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -45,9 +44,29 @@ type Options struct {
 	// compaction right after start-up.
 	Check func(addr netip.Addr, subnetID uint32) (newSubnetID uint32, keep bool)
 	// Logger receives reports of damaged files and failed compactions.
-	// nil means slog.Default().
-	Logger *slog.Logger
+	// nil discards them; a nil *slog.Logger is not nil here: leave the
+	// field unset instead.
+	Logger Logger
 }
+
+// Logger is what a Store logs to, with slog's key-value arguments; a
+// *slog.Logger is one. It is an interface rather than *slog.Logger so that
+// a program with no other use for log/slog (leased-mesh, the mesh node for
+// routers) does not link it, nor the encoding/json its handlers bring.
+type Logger interface {
+	Debug(msg string, args ...any)
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+	Error(msg string, args ...any)
+}
+
+// discardLogger is the Logger of a Store that was given none.
+type discardLogger struct{}
+
+func (discardLogger) Debug(string, ...any) {}
+func (discardLogger) Info(string, ...any)  {}
+func (discardLogger) Warn(string, ...any)  {}
+func (discardLogger) Error(string, ...any) {}
 
 // ErrReadOnly is returned by the writers of a store opened with
 // OpenReadOnly.
@@ -56,7 +75,7 @@ var ErrReadOnly = errors.New("lease store opened read-only")
 // Store is the memfile lease store. It implements lease.Store.
 type Store struct {
 	opts     Options
-	log      *slog.Logger
+	log      Logger
 	readOnly bool
 
 	mu     sync.RWMutex
@@ -96,7 +115,7 @@ func newStore(opts Options) *Store {
 		stats: make(map[lease.PoolKey]*lease.Counts),
 	}
 	if s.log == nil {
-		s.log = slog.Default()
+		s.log = discardLogger{}
 	}
 	seed := maphash.MakeSeed()
 	s.hw = multiIndex{seed: seed}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"time"
@@ -99,8 +98,8 @@ func (c *core) control(req mesh.CtlRequest) []byte {
 		}
 		c.node.SetLeaseTime(c.opts.LeaseTime())
 	case mesh.CtlLogLevel:
-		if c.level != nil {
-			c.level.Set(slogLevel(int(req.Level)))
+		if c.setLevel != nil {
+			c.setLevel(int(req.Level))
 		}
 	case mesh.CtlStatistics, mesh.CtlStatisticsReset:
 		s := c.node.Stats()
@@ -113,22 +112,6 @@ func (c *core) control(req mesh.CtlRequest) []byte {
 		return answer
 	}
 	return nil
-}
-
-// slogLevel maps ddhcpd's log levels (0 fatal, 1 error, 2 warning, 3
-// info, 4 debug) to slog's.
-func slogLevel(l int) slog.Level {
-	switch {
-	case l <= 0:
-		return slog.LevelError + 4
-	case l == 1:
-		return slog.LevelError
-	case l == 2:
-		return slog.LevelWarn
-	case l == 3:
-		return slog.LevelInfo
-	}
-	return slog.LevelDebug
 }
 
 // Query sends one request to the control socket of a mesh node (leased

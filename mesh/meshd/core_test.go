@@ -113,8 +113,8 @@ func nodeID(i int) mesh.NodeID { return mesh.NodeID{0x02, 0, 0, 0, 0x01, byte(i)
 func (b *bus) add(cfg mesh.Config, st *state, hook *hookRunner) *core {
 	b.t.Helper()
 	i := len(b.cores)
-	c, err := newCore(coreConfig{Config: cfg, ID: nodeID(i + 1), Clock: b.clock, Rand: firstFree{}, State: st, Hook: hook,
-		Level: nil}, busTr{b, i})
+	c, err := newCore(coreConfig{Config: cfg, ID: nodeID(i + 1), Clock: b.clock, Rand: firstFree{}, State: st, Hook: hook},
+		busTr{b, i})
 	if err != nil {
 		b.t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package meshd
 
 import (
 	"context"
-	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -38,15 +37,15 @@ func (clock) Now() time.Time { return time.Now() }
 // store, completing deferred replies, running the hook) is returned as
 // functions and runs after the mutex is released.
 type core struct {
-	cfg   mesh.Config
-	rng   mesh.Range
-	log   *slog.Logger
-	level *slog.LevelVar
-	tr    transport
-	state *state // nil: nothing is persisted
-	hook  *hookRunner
-	now   func() time.Time
-	wake  chan struct{} // NextTick may have moved
+	cfg      mesh.Config
+	rng      mesh.Range
+	log      Logger
+	setLevel func(level int) // nil: LOG_LEVEL_SET changes nothing
+	tr       transport
+	state    *state // nil: nothing is persisted
+	hook     *hookRunner
+	now      func() time.Time
+	wake     chan struct{} // NextTick may have moved
 
 	mu      sync.Mutex
 	node    *mesh.Node
@@ -65,15 +64,15 @@ const sendWarnEvery = 10 * time.Second
 
 // coreConfig is what newCore needs.
 type coreConfig struct {
-	Config  mesh.Config
-	ID      mesh.NodeID
-	Exclude []netip.Addr // addresses never leased besides network, broadcast and server id
-	Clock   mesh.Clock   // nil: the system clock
-	Rand    mesh.Rand    // nil: a randomly seeded generator
-	Logger  *slog.Logger
-	Level   *slog.LevelVar
-	State   *state
-	Hook    *hookRunner
+	Config      mesh.Config
+	ID          mesh.NodeID
+	Exclude     []netip.Addr // addresses never leased besides network, broadcast and server id
+	Clock       mesh.Clock   // nil: the system clock
+	Rand        mesh.Rand    // nil: a randomly seeded generator
+	Logger      Logger
+	SetLogLevel func(level int)
+	State       *state
+	Hook        *hookRunner
 	// RenewTimeout is mesh.NodeConfig.RenewTimeout.
 	RenewTimeout time.Duration
 }
@@ -86,14 +85,14 @@ func newCore(cc coreConfig, tr transport) (*core, error) {
 	opts := cc.Config.Options.Clone()
 	opts.AddDefaults(rng)
 	c := &core{
-		cfg: cc.Config, rng: rng, log: cc.Logger, level: cc.Level, tr: tr, state: cc.State, hook: cc.Hook,
+		cfg: cc.Config, rng: rng, log: cc.Logger, setLevel: cc.SetLogLevel, tr: tr, state: cc.State, hook: cc.Hook,
 		wake:    make(chan struct{}, 1),
 		opts:    opts,
 		pending: map[replyKey]*pendingReply{},
 		claims:  map[uint32]time.Time{},
 	}
 	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
+		c.log = discardLogger{}
 	}
 	clk := cc.Clock
 	if clk == nil {

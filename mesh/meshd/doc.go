@@ -57,6 +57,13 @@
 //     reboot or power cut: the node no longer knows those clients, as
 //     ddhcpd knows none after any restart.
 //
+// Main logs to stderr in the text format of slog's TextHandler
+// (time=… level=… msg=… key=value), at ddhcpd's level (-v, LOG_LEVEL_SET),
+// through a small logger of its own: log/slog, with the encoding/json its
+// handlers link, would cost leased-mesh about 400 KB of a router's flash.
+// For the same reason Run, dhcpserver and lease/memfile take a Logger
+// interface, which a *slog.Logger satisfies, rather than a *slog.Logger.
+//
 // Query and CtlMain are the client side of the control socket: they speak
 // to leased and ddhcpd nodes alike.
 package meshd

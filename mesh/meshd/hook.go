@@ -2,7 +2,6 @@ package meshd
 
 import (
 	"io"
-	"log/slog"
 	"sync/atomic"
 )
 
@@ -12,7 +11,7 @@ import (
 type hookRunner struct {
 	cmd    string
 	out    io.Writer // the hook's stdout and stderr
-	log    *slog.Logger
+	log    Logger
 	done   chan struct{} // closed by stop: no new hooks
 	starts chan struct{} // bounds the hooks running at once
 	queued atomic.Int64  // calls waiting for a slot
@@ -27,7 +26,7 @@ const (
 	maxQueuedHooks = 4096
 )
 
-func newHookRunner(cmd string, out io.Writer, log *slog.Logger) *hookRunner {
+func newHookRunner(cmd string, out io.Writer, log Logger) *hookRunner {
 	if cmd == "" {
 		return nil
 	}

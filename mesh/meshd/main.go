@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -56,8 +55,12 @@ type Options struct {
 	// and gives it back when the state directory is empty at start.
 	StateCopy      string
 	StateCopyEvery time.Duration // 0: DefaultStateCopyEvery
-	Logger         *slog.Logger
-	Level          *slog.LevelVar // changed by the control socket's LOG_LEVEL_SET
+	// Logger receives the node's messages, and those of its DHCP server
+	// and lease store; nil discards them.
+	Logger Logger
+	// SetLogLevel, if not nil, is called by the control socket's
+	// LOG_LEVEL_SET with ddhcpd's level: 0 (fatal) to 4 (debug).
+	SetLogLevel func(level int)
 	// HookOutput receives the hook's output; nil discards it.
 	HookOutput io.Writer
 }
@@ -106,11 +109,9 @@ func MainNamed(ctx context.Context, prog string, args []string, stdout, stderr i
 	}
 	// ddhcpd ignores SIGHUP and SIGPIPE.
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
-	level := new(slog.LevelVar)
-	level.Set(slogLevel(cfg.LogLevel))
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newTextLogger(stderr, cfg.LogLevel)
 	err = Run(ctx, Options{Config: cfg, StateDir: own.stateDir, NoState: own.noState, StateCopy: own.copyDir, StateCopyEvery: own.copyEvery,
-		Logger: log, Level: level, HookOutput: stderr})
+		Logger: log, SetLogLevel: log.setLevel, HookOutput: stderr})
 	if err != nil {
 		log.Error(prog+" stopped", "error", err)
 		return exitError
@@ -269,7 +270,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	log := o.Logger
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = discardLogger{}
 	}
 	id, err := mesh.NodeIDForInterface(cfg.MeshInterface)
 	if err != nil {
@@ -318,7 +319,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	hook := newHookRunner(cfg.Hook, hookOut, log)
 	defer hook.stop()
-	c, err := newCore(coreConfig{Config: cfg, ID: id, Exclude: exclude, Logger: log, Level: o.Level, State: st, Hook: hook}, tr)
+	c, err := newCore(coreConfig{Config: cfg, ID: id, Exclude: exclude, Logger: log, SetLogLevel: o.SetLogLevel, State: st, Hook: hook}, tr)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,6 +238,9 @@ func TestControlSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var level atomic.Int32
+	level.Store(-1)
+	c.setLevel = func(l int) { level.Store(int32(l)) }
 	go c.serveControl(ln)
 	defer ln.Close()
 	ctx := context.Background()
@@ -252,8 +257,8 @@ func TestControlSocket(t *testing.T) {
 	if err != nil || !strings.Contains(string(ans), "3\t4\t10\t0\t0\t254\t\n") {
 		t.Errorf("options after -o 3:4:10.0.0.254: %q %v", ans, err)
 	}
-	if code := CtlMain(ctx, []string{"-C", path, "-v", "4"}, &out, &errb); code != 0 || c.level != nil {
-		t.Errorf("ctl -v 4: exit %d", code)
+	if code := CtlMain(ctx, []string{"-C", path, "-v", "4"}, &out, &errb); code != 0 || level.Load() != 4 {
+		t.Errorf("ctl -v 4: exit %d, level set to %d", code, level.Load())
 	}
 	// A malformed request gets the connection closed without an answer.
 	conn, err := net.Dial("unix", path)
@@ -277,15 +282,36 @@ func TestControlSocket(t *testing.T) {
 	}
 }
 
-// LOG_LEVEL_SET changes the level of a running node.
+// LOG_LEVEL_SET changes the level of a running node: at ddhcpd's level
+// L, messages of levels 1 (error) to L are written, none at 0 (fatal).
 func TestLogLevel(t *testing.T) {
 	b := newBus(t)
 	c := b.add(testConfig(t), nil, nil)
-	c.level = new(slog.LevelVar)
-	for l, want := range []slog.Level{slog.LevelError + 4, slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug} {
+	var out bytes.Buffer
+	lg := newTextLogger(&out, levelDebug)
+	c.log, c.setLevel = lg, lg.setLevel
+	for l, want := range [][]string{
+		{},
+		{"ERROR"},
+		{"ERROR", "WARN"},
+		{"ERROR", "WARN", "INFO"},
+		{"ERROR", "WARN", "INFO", "DEBUG"},
+		{"ERROR", "WARN", "INFO", "DEBUG"},
+	} {
 		c.control(mesh.CtlRequest{Command: mesh.CtlLogLevel, Level: uint8(l)})
-		if c.level.Level() != want {
-			t.Errorf("level %d: %v, want %v", l, c.level.Level(), want)
+		out.Reset()
+		c.log.Error("e")
+		c.log.Warn("w")
+		c.log.Info("i")
+		c.log.Debug("d")
+		var got []string
+		for line := range strings.Lines(out.String()) {
+			_, rest, _ := strings.Cut(line, " level=")
+			level, _, _ := strings.Cut(rest, " ")
+			got = append(got, level)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("level %d: logged %q, want %q", l, got, want)
 		}
 	}
 }

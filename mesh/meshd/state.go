@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -29,7 +28,7 @@ import (
 type state struct {
 	dir    string
 	store  *memfile.Store
-	log    *slog.Logger
+	log    Logger
 	dirty  chan struct{}
 	stopCh chan struct{}
 	done   chan struct{} // closed when the claims writer has stopped; nil if never started
@@ -42,7 +41,7 @@ const (
 )
 
 // openState opens (creating it if need be) the state in dir.
-func openState(dir string, log *slog.Logger) (*state, error) {
+func openState(dir string, log Logger) (*state, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
@@ -57,7 +56,7 @@ func openState(dir string, log *slog.Logger) (*state, error) {
 
 // load returns what the node persisted: its claims, if they were made
 // with the same node id and range, and the leases that are still running.
-func (s *state) load(now time.Time, id mesh.NodeID, rng mesh.Range, log *slog.Logger) ([]mesh.ResumeClaim, []mesh.ResumeLease) {
+func (s *state) load(now time.Time, id mesh.NodeID, rng mesh.Range, log Logger) ([]mesh.ResumeClaim, []mesh.ResumeLease) {
 	var claims []mesh.ResumeClaim
 	b, err := readClaimsFile(filepath.Join(s.dir, claimsName))
 	switch {

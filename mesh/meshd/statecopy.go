@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -38,7 +37,7 @@ type stateCopy struct {
 	dir    string
 	st     *state
 	claims func() []byte // the claims file as it would be written now
-	log    *slog.Logger
+	log    Logger
 	saved  uint64 // st's lease generation at the last copy
 	copies int    // copies written
 }
