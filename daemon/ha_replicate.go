@@ -45,7 +45,7 @@ func (s *haService) Replicate(batch []*engine.Replication) {
 			full[i] = true
 			continue
 		}
-		plans[i] = s.m.LeasesCommitted(now)
+		plans[i] = s.m.LeasesCommitted(now, len(s.changes(r)))
 		if plans[i].Queue {
 			s.backlog = append(s.backlog, s.changes(r)...)
 		}

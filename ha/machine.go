@@ -930,7 +930,10 @@ func (m *Machine) Analyze(now time.Time, q Query) {
 // now committed locally (Kea's leases4_committed): to whom they are sent,
 // how many answers the reply waits for, or whether they are queued. A
 // query that changed no lease needs no plan. It counts unsent updates.
-func (m *Machine) LeasesCommitted(now time.Time) CommitPlan {
+// leases is how many lease changes the query made: delayed-updates-limit
+// bounds the leases queued in communication-recovery, as Kea's backlog
+// holds one entry a lease, not one a query.
+func (m *Machine) LeasesCommitted(now time.Time, leases int) CommitPlan {
 	var plan CommitPlan
 	if !m.rel.SendLeaseUpdates {
 		return plan
@@ -953,8 +956,8 @@ func (m *Machine) LeasesCommitted(now time.Time) CommitPlan {
 			continue
 		}
 		if m.state == StateCommunicationRecovery {
-			if uint32(m.backlog) < m.rel.DelayedUpdatesLimit {
-				m.backlog++
+			if m.backlog+leases <= int(m.rel.DelayedUpdatesLimit) {
+				m.backlog += leases
 				plan.Queue = true
 			} else {
 				m.backlogOverflown = true

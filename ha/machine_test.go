@@ -80,7 +80,7 @@ func TestStartRoles(t *testing.T) {
 	if m.ShouldHeartbeat() || !m.DHCPEnabled(t0) || !reflect.DeepEqual(m.Scopes(), []string{"p"}) {
 		t.Errorf("passive-backup: heartbeat %v dhcp %v scopes %v", m.ShouldHeartbeat(), m.DHCPEnabled(t0), m.Scopes())
 	}
-	plan := m.LeasesCommitted(t0)
+	plan := m.LeasesCommitted(t0, 1)
 	if len(plan.Send) != 1 || plan.Send[0].Name != "b" || plan.Wait != 0 {
 		t.Errorf("passive-backup plan %+v", plan)
 	}
@@ -342,11 +342,11 @@ func TestCommunicationRecovery(t *testing.T) {
 	// Updates are queued up to the limit, then the backlog overflows.
 	m, now := start()
 	for i := 0; i < 2; i++ {
-		if p := m.LeasesCommitted(now); !p.Queue || p.Wait != 0 || len(p.Send) != 1 || p.Send[0].Name != "b1" {
+		if p := m.LeasesCommitted(now, 1); !p.Queue || p.Wait != 0 || len(p.Send) != 1 || p.Send[0].Name != "b1" {
 			t.Fatalf("plan %d: %+v", i, p)
 		}
 	}
-	if p := m.LeasesCommitted(now); p.Queue || !m.backlogOverflown {
+	if p := m.LeasesCommitted(now, 1); p.Queue || !m.backlogOverflown {
 		t.Fatalf("overflow plan %+v", p)
 	}
 	m.HeartbeatDone(now, ok(StateLoadBalancing, now))
@@ -362,9 +362,19 @@ func TestCommunicationRecovery(t *testing.T) {
 		t.Errorf("backlog kept on exit: %d %v", m.backlog, m.backlogOverflown)
 	}
 
+	// The limit counts leases, not queries: a query of one lease fits
+	// in a backlog of 2, then one of two leases overflows it.
+	m, now = start()
+	if p := m.LeasesCommitted(now, 1); !p.Queue {
+		t.Fatalf("one lease: plan %+v", p)
+	}
+	if p := m.LeasesCommitted(now, 2); p.Queue || !m.backlogOverflown {
+		t.Fatalf("two leases more than the limit of 2: plan %+v, overflown %v", p, m.backlogOverflown)
+	}
+
 	// A backlog within the limit is flushed, then back to normal.
 	m, now = start()
-	m.LeasesCommitted(now)
+	m.LeasesCommitted(now, 1)
 	m.HeartbeatDone(now, ok(StateCommunicationRecovery, now))
 	if m.Pending() != TaskFlushBacklog {
 		t.Fatalf("task %s", m.Pending())
@@ -375,13 +385,13 @@ func TestCommunicationRecovery(t *testing.T) {
 	// Updates that found the backlog full while it was being sent never
 	// reach the partner: a reset, not the normal state.
 	m, now = start()
-	m.LeasesCommitted(now)
+	m.LeasesCommitted(now, 1)
 	m.HeartbeatDone(now, ok(StateCommunicationRecovery, now))
 	if m.Pending() != TaskFlushBacklog {
 		t.Fatalf("task %s", m.Pending())
 	}
 	for range 2 {
-		m.LeasesCommitted(now)
+		m.LeasesCommitted(now, 1)
 	}
 	m.BacklogFlushed(now, true)
 	want(t, m, StateCommunicationRecovery)
@@ -401,9 +411,9 @@ func TestCommunicationRecovery(t *testing.T) {
 	m, now = start()
 	m.HeartbeatDone(now, ok(StateSyncing, now))
 	want(t, m, StateCommunicationRecovery)
-	m.LeasesCommitted(now)
-	m.LeasesCommitted(now)
-	m.LeasesCommitted(now)
+	m.LeasesCommitted(now, 1)
+	m.LeasesCommitted(now, 1)
+	m.LeasesCommitted(now, 1)
 	m.HeartbeatDone(now, ok(StateReady, now))
 	want(t, m, StateWaiting)
 
@@ -440,11 +450,11 @@ func TestPartnerDown(t *testing.T) {
 		return m, now
 	}
 	m, now := down(r)
-	p := m.LeasesCommitted(now)
+	p := m.LeasesCommitted(now, 1)
 	if len(p.Send) != 1 || p.Send[0].Name != "b1" || p.Wait != 0 || m.UnsentUpdates() != 1 {
 		t.Fatalf("partner-down plan %+v unsent %d", p, m.UnsentUpdates())
 	}
-	m.LeasesCommitted(now)
+	m.LeasesCommitted(now, 1)
 	if m.UnsentUpdates() != 2 {
 		t.Errorf("unsent %d", m.UnsentUpdates())
 	}
@@ -508,7 +518,7 @@ func TestClockSkew(t *testing.T) {
 	if m.ShouldHeartbeat() || !m.DHCPEnabled(now) || !reflect.DeepEqual(m.Scopes(), []string{"s1"}) {
 		t.Errorf("terminated: heartbeat %v dhcp %v scopes %v", m.ShouldHeartbeat(), m.DHCPEnabled(now), m.Scopes())
 	}
-	p := m.LeasesCommitted(now)
+	p := m.LeasesCommitted(now, 1)
 	if p.Wait != 0 || m.UnsentUpdates() != 1 {
 		t.Errorf("terminated plan %+v unsent %d", p, m.UnsentUpdates())
 	}
@@ -589,7 +599,7 @@ func TestMaintenance(t *testing.T) {
 	if !reflect.DeepEqual(m.Scopes(), []string{"s1", "s2"}) || !m.DHCPEnabled(now) {
 		t.Errorf("partner-in-maintenance: scopes %v", m.Scopes())
 	}
-	if p := m.LeasesCommitted(now); p.Wait != 1 {
+	if p := m.LeasesCommitted(now, 1); p.Wait != 1 {
 		t.Errorf("partner-in-maintenance sends updates: %+v", p)
 	}
 	if res, _ := m.MaintenanceNotify(now, false); res != MaintenanceNotAllowed {
@@ -628,20 +638,20 @@ func TestMaintenance(t *testing.T) {
 func TestLeasesCommitted(t *testing.T) {
 	r := rel(t, Kea22, "hot-standby", "s1", "")
 	m := NewMachine(r, Kea22, t0)
-	if p := m.LeasesCommitted(t0); len(p.Send) != 1 || p.Send[0].Name != "b1" || p.Wait != 0 || m.UnsentUpdates() != 1 {
+	if p := m.LeasesCommitted(t0, 1); len(p.Send) != 1 || p.Send[0].Name != "b1" || p.Wait != 0 || m.UnsentUpdates() != 1 {
 		t.Errorf("waiting plan %+v", p)
 	}
 	now := to(t, m, StateHotStandby)
-	p := m.LeasesCommitted(now)
+	p := m.LeasesCommitted(now, 1)
 	if len(p.Send) != 2 || p.Wait != 1 || p.Queue {
 		t.Errorf("hot-standby plan %+v", p)
 	}
 	r2 := rel(t, Kea22, "hot-standby", "s1", `, "send-lease-updates": false`)
-	if p := NewMachine(r2, Kea22, t0).LeasesCommitted(t0); len(p.Send) != 0 {
+	if p := NewMachine(r2, Kea22, t0).LeasesCommitted(t0, 1); len(p.Send) != 0 {
 		t.Errorf("send-lease-updates false: %+v", p)
 	}
 	b := NewMachine(rel(t, Kea22, "hot-standby", "b1", ""), Kea22, t0)
-	if p := b.LeasesCommitted(t0); len(p.Send) != 0 || b.UnsentUpdates() != 0 {
+	if p := b.LeasesCommitted(t0, 1); len(p.Send) != 0 || b.UnsentUpdates() != 0 {
 		t.Errorf("backup sends: %+v", p)
 	}
 }
