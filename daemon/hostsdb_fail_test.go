@@ -66,9 +66,9 @@ func launchHostsFail(t *testing.T, b hostsBackend, reconnect string) *hostsFailS
   "valid-lifetime": 600,
   "control-sockets": [{"socket-type": "unix", "socket-name": %q},
     {"socket-type": "http", "socket-address": "127.0.0.1", "socket-port": %d}],
-  "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "relay": {"ip-addresses": [%q]},
+  "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "relay": {"ip-addresses": [%q, %q]},
     "pools": [{"pool": "192.0.2.100 - 192.0.2.199"}]}]
-}}`, filepath.Join(dir, "leases", "dhcp4.leases"), b.dbMap, reconnect, filepath.Join(dir, "ctl.sock"), httpPort, haRelayAddr)
+}}`, filepath.Join(dir, "leases", "dhcp4.leases"), b.dbMap, reconnect, filepath.Join(dir, "ctl.sock"), httpPort, haRelayAddr, loadRelayAddr)
 	path := filepath.Join(dir, "kea-dhcp4.conf")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -295,6 +295,81 @@ func hostsRunOut(t *testing.T, b hostsBackend, onFail, reconnect string) {
 	}
 }
 
+// loadRelayAddr is the relay of hostsUnderLoad's clients.
+var loadRelayAddr = netip.MustParseAddr("127.0.0.4")
+
+// hostsUnderLoad kills b while clients keep arriving, one after another
+// as fast as they are answered or time out, and starts it again: no
+// client but the reserved one gets the reserved address, no address goes
+// to two clients, and clients are served again once the database is
+// back.
+func hostsUnderLoad(t *testing.T, b hostsBackend, onFail string) {
+	s := launchHostsFail(t, b, fmt.Sprintf(`"on-fail": %q, "max-reconnect-tries": 600, "reconnect-wait-time": 100`, onFail))
+	s.serving()
+	s.reserve(reserved, reservedAddr)
+	load := newHARelayAt(t, loadRelayAddr, s.port)
+	type grant struct {
+		mac  byte
+		addr netip.Addr
+	}
+	grants := make(chan grant, 256)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for client := byte(0x20); client < 0xf0; client++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if a, _, ok := load.dora(mac(client), time.Second); ok {
+				grants <- grant{client, a}
+			}
+		}
+	}()
+	count := func() int {
+		deadline := time.Now().Add(60 * time.Second)
+		n := len(grants)
+		for len(grants) == n && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		return len(grants) - n
+	}
+	if count() == 0 {
+		t.Fatal("no client served before the database was killed")
+	}
+	if err := b.crash(); err != nil {
+		t.Fatal(err)
+	}
+	s.logged("hosts database connection lost")
+	time.Sleep(2 * time.Second) // clients arrive while it is down
+	if err := b.restart(); err != nil {
+		t.Fatal(err)
+	}
+	s.logged("hosts database connection recovered")
+	if count() == 0 {
+		t.Error("no client served after the database came back")
+	}
+	close(stop)
+	<-done
+	close(grants)
+	byAddr := map[netip.Addr]byte{}
+	for g := range grants {
+		if g.addr.String() == reservedAddr {
+			t.Errorf("client %02x got the reserved address", g.mac)
+		}
+		if prev, ok := byAddr[g.addr]; ok && prev != g.mac {
+			t.Errorf("%v given to clients %02x and %02x", g.addr, prev, g.mac)
+		}
+		byAddr[g.addr] = g.mac
+	}
+	if a := s.dora(reserved); a.String() != reservedAddr {
+		t.Errorf("after the load the reserved client got %v, want %s", a, reservedAddr)
+	}
+	t.Logf("%d clients served, %s %d, pkt4-receive-drop %d", len(byAddr), statHostsDrop, s.stat(statHostsDrop), s.stat("pkt4-receive-drop"))
+}
+
 // TestHostsDatabaseOnFail: PostgreSQL, the hosts database of a serving
 // leased, is killed and started again under each on-fail mode; the tries
 // running out; and absent at start, with and without retry-on-startup.
@@ -308,6 +383,9 @@ func TestHostsDatabaseOnFail(t *testing.T) {
 		t.Run(mode+" runs out", func(t *testing.T) {
 			hostsRunOut(t, pgHostsBackend(t, c), mode, `, "max-reconnect-tries": 2, "reconnect-wait-time": 100`)
 		})
+	}
+	for _, mode := range []string{"stop-retry-exit", "serve-retry-continue"} {
+		t.Run(mode+" under load", func(t *testing.T) { hostsUnderLoad(t, pgHostsBackend(t, c), mode) })
 	}
 	// Kea's defaults: no reconnection, stop-retry-exit.
 	t.Run("no reconnection", func(t *testing.T) { hostsRunOut(t, pgHostsBackend(t, c), "stop-retry-exit", "") })
@@ -346,6 +424,7 @@ func TestHostsDatabaseOnFailMySQL(t *testing.T) {
 	for _, mode := range []string{"stop-retry-exit", "serve-retry-continue"} {
 		t.Run(mode+" recovers", func(t *testing.T) { hostsOutage(t, mysqlHostsBackend(t, srv), mode) })
 	}
+	t.Run("serve-retry-continue under load", func(t *testing.T) { hostsUnderLoad(t, mysqlHostsBackend(t, srv), "serve-retry-continue") })
 	t.Run("serve-retry-exit runs out", func(t *testing.T) {
 		hostsRunOut(t, mysqlHostsBackend(t, srv), "serve-retry-exit", `, "max-reconnect-tries": 2, "reconnect-wait-time": 100`)
 	})
