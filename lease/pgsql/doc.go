@@ -70,7 +70,11 @@
 // connection is lost, every writer of the group gets the lost connection
 // (and OnLost is told): none is acknowledged, whether or not the server
 // committed. A deadlock with another server's transaction (a group holds
-// many rows, and lease4_stat's, until it commits) runs the group again.
+// many rows, and lease4_stat's, until it commits) runs the group again,
+// and so does the unique violation of lease4_stat's key that Kea 2.2's
+// triggers raise when two servers write a subnet's first lease at once
+// (they UPDATE the count and INSERT it when they found none): that is no
+// lost race, and not lease.ErrExists.
 // Reads are not grouped, and neither are DeleteReclaimed and WipeSubnet.
 //
 // Triggers of Kea's schema keep lease4_stat current on every write, and

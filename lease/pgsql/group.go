@@ -50,9 +50,17 @@ func (d dialect) Flush(ctx context.Context, ws []*sqlstore.Write) error {
 func (dialect) Lost(err error) bool { return ConnectionLost(err) }
 
 // Retry: a deadlock (40P01) with another server's transaction, which can
-// happen now that a transaction holds many rows and lease4_stat's, or a
-// serialization failure (40001).
+// happen now that a transaction holds many rows and lease4_stat's, a
+// serialization failure (40001), or a unique violation of any key but
+// lease4's own: Kea 2.2's triggers count a subnet's first lease with an
+// UPDATE of lease4_stat and, finding no row, an INSERT, which fails when
+// another server's transaction inserted that row meanwhile; once that one
+// committed, the UPDATE finds its row.
 func (dialect) Retry(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001" ||
+		pgErr.Code == "23505" && pgErr.ConstraintName != lease4Key)
 }
+
+// lease4Key is the primary key of lease4, the address, in Kea's schemas.
+const lease4Key = "lease4_pkey"

@@ -304,3 +304,42 @@ func TestGroupConnectionKilled(t *testing.T) {
 		t.Errorf("Update after the kill: %v", err)
 	}
 }
+
+// TestGroupKeaStatRace: another server's transaction writes the first
+// lease of a subnet and has not committed; an Add of the same subnet
+// finds no lease4_stat row for it, and Kea 2.2's trigger inserts one,
+// which fails on the key the other inserted once that commits. The Add
+// is no lost race (its address is free): its transaction runs again and
+// succeeds, and the count is right.
+func TestGroupKeaStatRace(t *testing.T) {
+	o := newDB(t)
+	s := openStore(t, o)
+	ctx := t.Context()
+	other, mine := make13(1), make13(2)
+	other.SubnetID, mine.SubnetID = 7, 7
+	conn := connect(t, o.Name)
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, hostname, state, user_context) VALUES ($1, $2, $3, 3600, now() + interval '1 hour', 7, false, false, '', 0, '')",
+		addrInt(other.Addr), other.HWAddr, other.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	added := start(func() error { return s.Add(ctx, &mine, lease.Durable) })
+	waitFor(t, "the Add to wait for the other transaction", func() bool { return lockWaits(t, o.Name) > 0 })
+	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-added; err != nil {
+		t.Fatalf("Add racing another server's first lease of the subnet: %v", err)
+	}
+	var got lease.Lease
+	if ok, err := s.Get(ctx, mine.Addr, &got); !ok || err != nil || !got.Equal(&mine) {
+		t.Errorf("Get(%v) = %v, %v, %v", mine.Addr, &got, ok, err)
+	}
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT leases FROM lease4_stat WHERE subnet_id = 7 AND state = 0").Scan(&n); err != nil || n != 2 {
+		t.Errorf("lease4_stat counts %d leases of subnet 7 (%v), want 2", n, err)
+	}
+}

@@ -305,9 +305,12 @@ func quoteDSN(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 
-func isUniqueViolation(err error) bool {
+// isTaken reports whether err is the unique violation of lease4's
+// primary key: the address is taken. (Kea 2.2's triggers fail with the
+// unique violation of lease4_stat's key on a race that is no lease's.)
+func isTaken(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == lease4Key
 }
 
 // Add inserts l; a lease already at its address, written by anyone, is
@@ -318,7 +321,7 @@ func (s *Store) Add(ctx context.Context, l *lease.Lease, _ lease.Durability) err
 	}
 	w := sqlstore.Write{SQL: s.sql.add, Args: s.sql.args(l)}
 	if err := s.group.Do(ctx, &w); err != nil {
-		if isUniqueViolation(err) {
+		if isTaken(err) {
 			return fmt.Errorf("add %v: %w", l.Addr, lease.ErrExists)
 		}
 		return s.fail("add "+l.Addr.String(), err)
