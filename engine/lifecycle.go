@@ -482,7 +482,7 @@ func (t *txn) heldByMe(a netip.Addr) bool {
 // returns.
 func (t *txn) release() {
 	a := t.p.CIAddr()
-	ok, err := t.s.store.Get(t.ctx, a, &t.found)
+	ok, err := t.get(a)
 	if err != nil || !ok || !t.owns(&t.found) || t.found.State != lease.StateDefault {
 		t.s.metrics.Dropped(DropUnknownRelease)
 		return
@@ -528,7 +528,7 @@ func (t *txn) decline() {
 	if !ok {
 		a = t.p.CIAddr()
 	}
-	found, err := t.s.store.Get(t.ctx, a, &t.found)
+	found, err := t.get(a)
 	if err != nil || !found || !t.owns(&t.found) {
 		t.s.metrics.Dropped(DropUnknownDecline)
 		return
