@@ -43,6 +43,8 @@ type fakePartner struct {
 	// failPage, when not 0, answers that page with result 1.
 	failPage int
 	pages    int
+	// onPage, when set, runs before each page is answered.
+	onPage func()
 }
 
 func (f *fakePartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -67,6 +69,9 @@ func (f *fakePartner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.commands = append(f.commands, fmt.Sprintf("%s from %v", cmd.Command, from))
 		f.pages++
+		if f.onPage != nil {
+			f.onPage()
+		}
 		if f.pages == f.failPage {
 			resp = control.Errorf("page refused")
 			break
@@ -231,5 +236,55 @@ func TestHAFlushBacklogDrains(t *testing.T) {
 	}
 	if len(s.backlog) != 0 {
 		t.Errorf("%d updates left in the backlog", len(s.backlog))
+	}
+}
+
+// TestHASyncCommandDisablesService: while an operator's ha-sync fetches
+// the partner's leases, this server answers no client (Kea runs the sync
+// in the command's handler, on the thread that reads DHCP queries); its
+// service is back on once the sync ended, whether it succeeded or not.
+func TestHASyncCommandDisablesService(t *testing.T) {
+	partner := &fakePartner{leases: []lease.Lease{testLease("192.0.2.10", 0xa0, 200), testLease("192.0.2.11", 0xa1, 200)}}
+	srv := httptest.NewServer(partner)
+	defer srv.Close()
+	params := fmt.Sprintf(`{"high-availability": [{"this-server-name": "server2", "mode": "load-balancing", "sync-page-limit": 1, "sync-leases": false,
+		"peers": [{"name": "server1", "url": "%s/", "role": "primary"},
+		          {"name": "server2", "url": "http://127.0.0.2:8000/", "role": "secondary"}]}]}`, srv.URL)
+	s, cfg := haServiceOf(t, params)
+	loadBalancing(t, s)
+	store, err := memfile.Open(memfile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	s.leases = storeLeases{store}
+	c, err := ha.NewClient(cfg.Relationships[0].Peer("server1"), ha.Kea22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s.clients = map[string]*ha.Client{"server1": c}
+	if s.gate.off.Load() {
+		t.Fatal("the service is off in load-balancing before the sync")
+	}
+	var during []bool
+	partner.onPage = func() { during = append(during, s.gate.off.Load()) }
+	for _, failPage := range []int{0, 2} {
+		partner.pages, partner.failPage, during = 0, failPage, nil
+		r := s.cmdSync(context.Background(), json.RawMessage(`{"server-name": "server1"}`))
+		if (r.Result == control.Success) != (failPage == 0) {
+			t.Errorf("ha-sync (page %d refused): %d %q", failPage, r.Result, r.Text)
+		}
+		if len(during) == 0 {
+			t.Fatal("no page was asked for")
+		}
+		for i, off := range during {
+			if !off {
+				t.Errorf("ha-sync (page %d refused): the service was on during page %d", failPage, i+1)
+			}
+		}
+		if s.gate.off.Load() {
+			t.Errorf("ha-sync (page %d refused): the service is still off after the sync", failPage)
+		}
 	}
 }

@@ -103,7 +103,8 @@ func (s *haService) cmdMaintenanceCancel(ctx context.Context, raw json.RawMessag
 
 // cmdSync is ha-sync: fetch the leases of the named peer now, as the
 // syncing state does, with the peer's service disabled for max-period
-// seconds at most (else sync-timeout) before each page.
+// seconds at most (else sync-timeout) before each page, and this
+// server's own service off until the sync ends.
 func (s *haService) cmdSync(ctx context.Context, raw json.RawMessage) control.Response {
 	a, err := ha.DecodeSync(raw)
 	if err != nil {
@@ -122,6 +123,16 @@ func (s *haService) cmdSync(ctx context.Context, raw json.RawMessage) control.Re
 	}
 	xctx, done := s.exchangeCtx(ctx)
 	defer done()
+	// This server answers no client while the partner's leases come in,
+	// as Kea, which runs the sync in the command's handler, does not.
+	s.do(func(time.Time) control.Response {
+		s.m.OperatorSyncStarted()
+		return control.Response{}
+	})
+	defer s.do(func(time.Time) control.Response {
+		s.m.OperatorSyncEnded()
+		return control.Response{}
+	})
 	if err := s.syncLeases(xctx, c, maxPeriod); err != nil {
 		return control.Errorf("Lease database synchronization failed: %v", err)
 	}

@@ -153,6 +153,8 @@ type Machine struct {
 
 	backlog          int
 	backlogOverflown bool
+	// operatorSyncs counts the operator's ha-sync commands under way.
+	operatorSyncs int
 
 	rejected map[string]time.Time // 3.x: client → when the record expires
 
@@ -300,7 +302,23 @@ func (m *Machine) DHCPEnabled(now time.Time) bool {
 	if m.remoteDisabled && !m.remoteDisabledUntil.IsZero() && !now.Before(m.remoteDisabledUntil) {
 		m.remoteDisabled = false
 	}
-	return stateEnablesDHCP(m.state) && !m.remoteDisabled && !m.syncHold
+	return stateEnablesDHCP(m.state) && !m.remoteDisabled && !m.syncHold && m.operatorSyncs == 0
+}
+
+// OperatorSyncStarted notes that an operator's ha-sync began: the DHCP
+// service is off until it ends (OperatorSyncEnded). Kea runs ha-sync
+// inside the command's handler, on the thread that reads DHCP queries,
+// so it answers none while the leases come in; here the service is
+// turned off for that time instead, so that no client is given an
+// address the partner's leases are about to claim.
+func (m *Machine) OperatorSyncStarted() { m.operatorSyncs++ }
+
+// OperatorSyncEnded notes that an operator's ha-sync ended, however it
+// ended.
+func (m *Machine) OperatorSyncEnded() {
+	if m.operatorSyncs > 0 {
+		m.operatorSyncs--
+	}
 }
 
 // ShouldHeartbeat reports whether heartbeats go to the partner in the
