@@ -170,11 +170,15 @@ func (s *haService) sync(now time.Time) {
 	for _, e := range s.m.Events() {
 		s.log.Info("high availability: "+e.Text, "event", e.Kind, "state", s.m.State().String())
 	}
-	served := make(map[string]bool)
-	for _, n := range s.m.Scopes() {
-		served[n] = true
+	// The lookup changes with the scopes only: every group commit and
+	// every heartbeat comes here, and they mostly leave them as they are.
+	if cur := s.gate.served.Load(); cur == nil || !s.m.ServesExactly(*cur) {
+		served := make(map[string]bool)
+		for _, n := range s.m.Scopes() {
+			served[n] = true
+		}
+		s.gate.served.Store(&served)
 	}
-	s.gate.served.Store(&served)
 	s.gate.off.Store(!s.m.DHCPEnabled(now))
 	// Failure detection watches the partner's clients only once an
 	// exchange failed; until then the packet path takes no lock.

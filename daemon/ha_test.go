@@ -248,3 +248,29 @@ func TestHAPartnerNetworkState(t *testing.T) {
 		t.Errorf("origin ha-partner without HA: %d %q, off %v; want the service's own disable", r.Result, r.Text, plain.service.off.Load())
 	}
 }
+
+// TestHAServedLookupKept: the packet path's lookup of served scopes is
+// built again only when the scopes change, not at every event (each group
+// commit's Replicate and each heartbeat pass through the same sync).
+func TestHAServedLookupKept(t *testing.T) {
+	s, _ := haServiceOf(t, `{"high-availability": [{"this-server-name": "server2", "mode": "load-balancing", "sync-leases": false,
+		"peers": [{"name": "server1", "url": "http://127.0.0.1:8000/", "role": "primary"},
+		          {"name": "server2", "url": "http://127.0.0.2:8000/", "role": "secondary"}]}]}`)
+	loadBalancing(t, s)
+	before := s.gate.served.Load()
+	for range 3 {
+		s.do(func(now time.Time) control.Response {
+			s.m.HeartbeatDone(now, ha.Heartbeat{OK: true, State: ha.StateLoadBalancing, Time: now, Scopes: []string{"server1"}})
+			return control.Response{}
+		})
+	}
+	if after := s.gate.served.Load(); after != before {
+		t.Errorf("the lookup was built again (%v, then %v) with the scopes unchanged", *before, *after)
+	}
+	if r := s.cmdScopes(context.Background(), json.RawMessage(`{"scopes": ["server1", "server2"]}`)); r.Result != control.Success {
+		t.Fatalf("ha-scopes: %+v", r)
+	}
+	if after := *s.gate.served.Load(); len(after) != 2 || !after["server1"] || !after["server2"] {
+		t.Errorf("after ha-scopes the lookup is %v, want server1 and server2", after)
+	}
+}

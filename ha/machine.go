@@ -275,6 +275,24 @@ func (m *Machine) Scopes() []string {
 	return s
 }
 
+// ServesExactly reports whether the scopes served now are exactly the
+// names served maps to true, without building the list as Scopes does:
+// the packet path's lookup is rebuilt only when they change, not at every
+// event the machine sees.
+func (m *Machine) ServesExactly(served map[string]bool) bool {
+	n := 0
+	for name, on := range m.scopes {
+		if !on {
+			continue
+		}
+		if !served[name] {
+			return false
+		}
+		n++
+	}
+	return n == len(served)
+}
+
 // Serves reports whether this server answers queries of scope. A name
 // that is no peer's counts as served, as in Kea.
 func (m *Machine) Serves(scope string) bool {
