@@ -234,6 +234,18 @@ func (u *Updater) Reconfigure(c *config.DhcpDdns) error {
 // the queue full are dropped and counted; Send returns the first such
 // error. With a journal, the queued requests are recorded in it first.
 func (u *Updater) Send(reqs ...ncr.Request) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	u.mu.Lock()
+	if len(u.queue) >= u.opts.MaxQueueSize {
+		// Full: dropped before any work is done for them (while DNS
+		// is slower than DHCP, most requests end here).
+		err := u.dropFull(len(reqs), reqs[0].FQDN)
+		u.mu.Unlock()
+		return err
+	}
+	u.mu.Unlock()
 	var first error
 	items := make([]*item, 0, len(reqs))
 	for _, r := range reqs {
@@ -249,18 +261,7 @@ func (u *Updater) Send(reqs ...ncr.Request) error {
 	u.mu.Lock()
 	room := max(u.opts.MaxQueueSize-len(u.queue), 0)
 	if len(items) > room {
-		n := len(items) - room
-		u.stats.dropped.Add(uint64(n))
-		err := fmt.Errorf("%w (max-queue-size %d): %d request(s) dropped, the first for %s", ErrQueueFull, u.opts.MaxQueueSize, n, items[room].r.FQDN)
-		// Send is on the DHCP reply path, and while DNS is slower than
-		// DHCP every Send finds the queue full: one line a second says
-		// so, with the drops since the last (Stats counts each).
-		u.fullDrops += uint64(n)
-		if now := time.Now(); now.Sub(u.fullLogged) >= fullLogEvery {
-			u.log.Warn("DNS update requests dropped", "err", err, "dropped-since-last-report", u.fullDrops)
-			u.fullLogged, u.fullDrops = now, 0
-		}
-		first = firstErr(first, err)
+		first = firstErr(first, u.dropFull(len(items)-room, items[room].r.FQDN))
 		items = items[:room]
 	}
 	if u.opts.Journal != nil && len(items) > 0 {
@@ -285,6 +286,22 @@ func (u *Updater) Send(reqs ...ncr.Request) error {
 	u.mu.Unlock()
 	u.settle()
 	return first
+}
+
+// dropFull drops n requests, the first for fqdn, that found the queue
+// full, and returns the error saying so. The caller holds mu.
+func (u *Updater) dropFull(n int, fqdn string) error {
+	u.stats.dropped.Add(uint64(n))
+	err := fmt.Errorf("%w (max-queue-size %d): %d request(s) dropped, the first for %s", ErrQueueFull, u.opts.MaxQueueSize, n, fqdn)
+	// Send is on the DHCP reply path, and while DNS is slower than DHCP
+	// every Send finds the queue full: one line a second says so, with
+	// the drops since the last (Stats counts each).
+	u.fullDrops += uint64(n)
+	if now := time.Now(); now.Sub(u.fullLogged) >= fullLogEvery {
+		u.log.Warn("DNS update requests dropped", "err", err, "dropped-since-last-report", u.fullDrops)
+		u.fullLogged, u.fullDrops = now, 0
+	}
+	return err
 }
 
 func firstErr(first, err error) error {
