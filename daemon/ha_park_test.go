@@ -253,3 +253,71 @@ func TestHASlowPartnerUpdatesBounded(t *testing.T) {
 		t.Errorf("the partner received %d updates, want %d (none for the client whose update failed)", got, haInFlight)
 	}
 }
+
+// TestHAParkedPacketLimitConcurrent: two REQUESTs whose replies cannot be
+// deferred replicate from their own goroutines at the same moment, with
+// parked-packet-limit 1: one reply parks and the other is dropped, never
+// both parked (the check and the count of parked replies are one step).
+// The test holds the service's lock while both reach Replicate, so that
+// they contend for the last place.
+func TestHAParkedPacketLimitConcurrent(t *testing.T) {
+	s, eng, partner, pk := parkingPair(t, 1)
+	type result struct {
+		hw  net.HardwareAddr
+		rep *dhcptest.Reply
+	}
+	results := make(chan result, 2)
+	var reqs []dhcptest.Message
+	for i := range 2 {
+		hw := net.HardwareAddr{2, 0, 0, 0, 1, byte(i)}
+		off := serve(t, eng, dhcptest.Message{Type: dhcpv4.Discover, XID: 1, CHAddr: hw})
+		if off == nil {
+			t.Fatalf("client %v: no OFFER", hw)
+		}
+		sid, _ := off.Packet.ServerID()
+		reqs = append(reqs, dhcptest.Message{Type: dhcpv4.Request, XID: 2, CHAddr: hw, RequestedIP: off.Packet.YIAddr(), ServerID: sid})
+	}
+	s.mu.Lock()
+	for _, m := range reqs {
+		go func() {
+			req, err := dhcptest.NewRequest(m.MustBuild())
+			if err != nil {
+				t.Error(err)
+				results <- result{m.CHAddr, nil}
+				return
+			}
+			rec := dhcptest.NewRecorder(req)
+			rec.NoDefer = true
+			eng.ServeDHCP(rec, req)
+			rep, err := rec.Result()
+			if err != nil {
+				t.Error(err)
+			}
+			results <- result{m.CHAddr, rep}
+		}()
+	}
+	// Both messages commit their leases and call Replicate, which waits
+	// for the lock; how long that takes is not known, only that it is
+	// short next to this.
+	time.Sleep(500 * time.Millisecond)
+	s.mu.Unlock()
+	var dropped result
+	select {
+	case dropped = <-results:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no reply dropped within 20 s: %d replies parked with parked-packet-limit 1", s.parked.Load())
+	}
+	if dropped.rep != nil {
+		t.Errorf("client %v: %v before the partner answered, want no reply", dropped.hw, dropped.rep.Packet.MessageType())
+	}
+	if got := pk.QueueFull.Load(); got != 1 {
+		t.Errorf("pkt4-queue-full %d, want 1", got)
+	}
+	if n := s.parked.Load(); n != 1 {
+		t.Errorf("%d replies parked, want 1", n)
+	}
+	close(partner.release)
+	if r := <-results; r.rep == nil || r.rep.Packet.MessageType() != dhcpv4.Ack {
+		t.Errorf("client %v: %+v, want an ACK once the partner answered", r.hw, r.rep)
+	}
+}

@@ -35,22 +35,29 @@ func (s *haService) Replicate(batch []*engine.Replication) {
 	now := s.now()
 	plans := make([]ha.CommitPlan, len(batch))
 	full := make([]bool, len(batch))
-	limit, parked := int64(s.parkLimit.Load()), s.parked.Load()
+	parks := make([]bool, len(batch))
+	limit := int64(s.parkLimit.Load())
 	s.mu.Lock()
 	for i, r := range batch {
-		if limit > 0 && r.Waits() && parked >= limit {
-			// Kea checks its parking lot before the leases4_committed
-			// callout: the reply is dropped, and the lease (committed
-			// here) goes to the partner with the client's next attempt.
-			full[i] = true
-			continue
+		if r.Waits() {
+			if !s.park(limit) {
+				// Kea checks its parking lot before the
+				// leases4_committed callout: the reply is dropped, and
+				// the lease (committed here) goes to the partner with
+				// the client's next attempt.
+				full[i] = true
+				continue
+			}
+			parks[i] = true
 		}
 		plans[i] = s.m.LeasesCommitted(now, len(s.changes(r)))
 		if plans[i].Queue {
 			s.backlog = append(s.backlog, s.changes(r)...)
 		}
-		if plans[i].Wait > 0 && r.Waits() {
-			parked++
+		if parks[i] && (plans[i].Wait == 0 || len(plans[i].Send) == 0) {
+			// Nothing to wait for: the reply leaves at once.
+			s.parked.Add(-1)
+			parks[i] = false
 		}
 	}
 	s.sync(now)
@@ -69,7 +76,7 @@ func (s *haService) Replicate(batch []*engine.Replication) {
 		case len(plan.Send) == 0:
 			r.Done(true)
 		default:
-			pd := s.startPending(r, plan)
+			pd := s.startPending(r, plan, parks[i])
 			for _, p := range plan.Send {
 				if _, ok := perPeer[p.Name]; !ok {
 					order = append(order, p.Name)
@@ -113,22 +120,35 @@ type haPending struct {
 	once    sync.Once
 }
 
-// startPending starts the replication of r by plan: the reply leaves at once
-// when it waits for no peer, and is parked otherwise.
-func (s *haService) startPending(r *engine.Replication, plan ha.CommitPlan) *haPending {
-	pd := &haPending{s: s, r: r, changes: s.changes(r), waitFor: int32(plan.Wait)}
+// startPending starts the replication of r by plan: the reply leaves at
+// once when it waits for no peer, and is otherwise parked (parked: its
+// place was taken by Replicate, see park).
+func (s *haService) startPending(r *engine.Replication, plan ha.CommitPlan, parked bool) *haPending {
+	pd := &haPending{s: s, r: r, changes: s.changes(r), waitFor: int32(plan.Wait), parks: parked}
 	if pd.waitFor == 0 {
 		r.Done(true)
 	}
-	// Only a reply that waits is parked, as Replicate counts against
-	// the limit. Kea's parking lot holds a RELEASE or DECLINE whose
-	// updates are under way too; here nothing of them waits, and
-	// counting them would drop clients' ACKs for releases in flight.
-	pd.parks = pd.waitFor > 0 && r.Waits()
-	if pd.parks {
-		s.parked.Add(1)
-	}
 	return pd
+}
+
+// park takes a place among the parked replies, unless limit (0: none)
+// are parked already. The check and the count are one step, on the
+// counter every relationship shares: replies whose messages replicate
+// from their own goroutines (engine.Replicator) cannot both find the
+// last place free. Only a reply that waits is parked: Kea's parking lot
+// holds a RELEASE or DECLINE whose updates are under way too; here
+// nothing of them waits, and counting them would drop clients' ACKs for
+// releases in flight.
+func (s *haService) park(limit int64) bool {
+	for {
+		n := s.parked.Load()
+		if limit > 0 && n >= limit {
+			return false
+		}
+		if s.parked.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 // done releases (ok) or withholds the reply, once.
