@@ -413,10 +413,8 @@ func (s *haService) flushBacklog(ctx context.Context, c *ha.Client) error {
 			return nil
 		}
 		s.mu.Unlock()
-		for i, ch := range queued {
-			if err := s.sendChange(ctx, c, ch); err != nil {
-				return fmt.Errorf("queued update %d (%v): %w", sent+i+1, changeAddr(ch), err)
-			}
+		if err := s.sendQueued(ctx, c, queued, sent); err != nil {
+			return err
 		}
 		sent += len(queued)
 		s.mu.Lock()
@@ -427,6 +425,88 @@ func (s *haService) flushBacklog(ctx context.Context, c *ha.Client) error {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// sendQueued sends queued (the backlog's head; sent were sent before
+// it) to c, in order, stopping at the first failure: in bulk requests
+// while the peer takes them (ha.CmdLeaseBulkApply, in pieces that keep
+// the order, see changeChunks), else one lease a request, as Kea sends
+// its backlog.
+func (s *haService) sendQueued(ctx context.Context, c *ha.Client, queued []haChange, sent int) error {
+	for _, chunk := range changeChunks(queued) {
+		if c.Bulk() {
+			err := s.sendChangesBulk(ctx, c, chunk.changes)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, ha.ErrUnsupported) {
+				return fmt.Errorf("queued updates %d to %d: %w", sent+chunk.first+1, sent+chunk.first+len(chunk.changes), err)
+			}
+		}
+		for i, ch := range chunk.changes {
+			if err := s.sendChange(ctx, c, ch); err != nil {
+				return fmt.Errorf("queued update %d (%v): %w", sent+chunk.first+i+1, changeAddr(ch), err)
+			}
+		}
+	}
+	return nil
+}
+
+// changeChunk is a run of queued changes that go in one bulk request,
+// first its place in the queue.
+type changeChunk struct {
+	first   int
+	changes []haChange
+}
+
+// changeChunks splits changes, in order, into runs in which no address
+// appears twice (a bulk request applies its deletes first and names its
+// failures by address) and of at most ha.MaxBulkLeases changes.
+func changeChunks(changes []haChange) []changeChunk {
+	var chunks []changeChunk
+	seen := map[netip.Addr]bool{}
+	start := 0
+	for i, ch := range changes {
+		if i > start && (seen[ch.l.Addr] || i-start == ha.MaxBulkLeases) {
+			chunks = append(chunks, changeChunk{start, changes[start:i]})
+			start = i
+			clear(seen)
+		}
+		seen[ch.l.Addr] = true
+	}
+	if start < len(changes) {
+		chunks = append(chunks, changeChunk{start, changes[start:]})
+	}
+	return chunks
+}
+
+// sendChangesBulk sends changes to c in one ha.CmdLeaseBulkApply, within
+// the peer's bound of requests under way; a change the peer did not
+// apply fails it.
+func (s *haService) sendChangesBulk(ctx context.Context, c *ha.Client, changes []haChange) error {
+	slot := s.slots[c.Peer().Name]
+	if err := s.takeSlot(ctx, slot); err != nil {
+		return fmt.Errorf("none of the %d requests under way to %s ended: %w", cap(slot), c.Peer().Name, err)
+	}
+	defer func() { <-slot }()
+	var dels, ups []*lease.Lease
+	for _, ch := range changes {
+		if ch.del {
+			dels = append(dels, ch.l)
+		} else {
+			ups = append(ups, ch.l)
+		}
+	}
+	res, err := c.ApplyLeases(ctx, dels, ups)
+	if err != nil {
+		return err
+	}
+	for _, ch := range changes {
+		if err := res.Err(ch.del, ch.l.Addr); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // haChange is one lease change for a peer: del sends lease4-del of l,

@@ -173,6 +173,17 @@ func TestHASyncLeases(t *testing.T) {
 // the backlog is empty, in order, so that the updates queued while it
 // ran are not dropped with the backlog when the machine leaves the state.
 func TestHAFlushBacklogDrains(t *testing.T) {
+	// A leased partner takes the backlog in bulk requests; a Kea partner
+	// answers those with result 2 and gets lease4-update, one a lease.
+	t.Run("leased", func(t *testing.T) {
+		testHAFlushBacklogDrains(t, true, "leased-lease4-bulk-apply 192.0.2.10, leased-lease4-bulk-apply 192.0.2.11 192.0.2.12")
+	})
+	t.Run("kea", func(t *testing.T) {
+		testHAFlushBacklogDrains(t, false, "leased-lease4-bulk-apply 192.0.2.10, lease4-update 192.0.2.10, lease4-update 192.0.2.11, lease4-update 192.0.2.12")
+	})
+}
+
+func testHAFlushBacklogDrains(t *testing.T, bulk bool, want string) {
 	var (
 		mu   sync.Mutex
 		got  []string
@@ -186,18 +197,35 @@ func TestHAFlushBacklogDrains(t *testing.T) {
 			return
 		}
 		var a struct {
-			IP string `json:"ip-address"`
+			IP     string `json:"ip-address"`
+			Leases []struct {
+				IP string `json:"ip-address"`
+			} `json:"leases"`
 		}
 		json.Unmarshal(cmd.Arguments, &a)
+		what := cmd.Command + " " + a.IP
+		if cmd.Command == ha.CmdLeaseBulkApply {
+			what = cmd.Command
+			for _, l := range a.Leases {
+				what += " " + l.IP
+			}
+		}
 		mu.Lock()
-		got = append(got, cmd.Command+" "+a.IP)
+		got = append(got, what)
 		first := len(got) == 1
 		mu.Unlock()
 		if first {
 			close(held)
 			<-hold
 		}
-		b, _ := ha.EncodeAnswer(control.OK("IPv4 lease updated."))
+		resp := control.OK("IPv4 lease updated.")
+		if cmd.Command == ha.CmdLeaseBulkApply {
+			resp = ha.BulkApplyResponse(len(a.Leases), ha.BulkApplyAnswer{})
+			if !bulk {
+				resp = control.Answer(control.Unsupported, "'"+cmd.Command+"' command not supported.", nil)
+			}
+		}
+		b, _ := ha.EncodeAnswer(resp)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
 	}))
@@ -228,7 +256,6 @@ func TestHAFlushBacklogDrains(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	want := "lease4-update 192.0.2.10, lease4-update 192.0.2.11, lease4-update 192.0.2.12"
 	mu.Lock()
 	defer mu.Unlock()
 	if g := strings.Join(got, ", "); g != want {
