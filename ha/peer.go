@@ -24,11 +24,13 @@ import (
 // page, which sync-timeout bounds (Kea's 10 s).
 const DefaultRequestTimeout = 10 * time.Second
 
-// MaxUpdatesInFlight is how many lease updates a server keeps under way
-// to one peer. Each update is answered only once the peer's store made it
-// durable, so the pair's rate is this many updates per round trip and
-// flush: a leased peer's journal makes concurrent writes durable with one
-// flush (group commit). Kea 2.2's kea-ctrl-agent takes as many
+// MaxUpdatesInFlight is how many lease update requests a server keeps
+// under way to one peer: each a group commit's changes in one
+// CmdLeaseBulkApply to a leased peer, one lease4-update or lease4-del to
+// a Kea peer. Each request is answered only once the peer's store made
+// its leases durable, so the pair's rate is this many requests per round
+// trip and flush: a leased peer's journal makes concurrent writes durable
+// with one flush (group commit). Kea 2.2's kea-ctrl-agent takes as many
 // connections at once and forwards each command to kea-dhcp4.
 // A leased peer admits this many connections, and a few more, from each
 // configured peer's address (control.Options.Peers).
