@@ -54,3 +54,23 @@ func TestMySQLLeaseDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestKea3MySQLLibrary: Kea 3.x loads its MySQL backend as a hook library
+// beside a mysql lease-database; leased, which reads and writes Kea's
+// MySQL schema 35.0 itself, accepts the entry with a no-effect warning,
+// as it does libdhcp_pgsql.so.
+func TestKea3MySQLLibrary(t *testing.T) {
+	for _, lib := range []string{"libdhcp_mysql.so", "libdhcp_pgsql.so"} {
+		c, diags, err := load(t, `{"Dhcp4": {"hooks-libraries": [{"library": "/usr/lib/kea/hooks/`+lib+`"}],
+			"lease-database": {"type": "mysql", "name": "kea"}}}`)
+		if err != nil {
+			t.Fatalf("%s refused: %v\n%s", lib, err, joinDiags(diags))
+		}
+		if c.LeaseDatabase.Type != "mysql" {
+			t.Errorf("%s: lease-database type %q", lib, c.LeaseDatabase.Type)
+		}
+		if all := joinDiags(diags); !strings.Contains(all, "no effect in leased") || !strings.Contains(all, "library") {
+			t.Errorf("%s: no no-effect warning for the library:\n%s", lib, all)
+		}
+	}
+}

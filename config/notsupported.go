@@ -36,7 +36,6 @@ var notSupported = []Unsupported{
 	{Keyword: "enable-queue", Scope: "dhcp-queue-control", When: "true", Reason: "the congestion-handling packet queue is not implemented"},
 	{Keyword: "binding-variables", Scope: "hooks-libraries", When: "not empty, in the parameters of libdhcp_lease_cmds.so", Reason: "binding variables (values computed per lease into its user context, Kea 2.7.7) are not implemented"},
 	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_mysql_cb.so, libdhcp_pgsql_cb.so, libdhcp_cb_cmds.so", Reason: "configuration backends are not implemented"},
-	{Keyword: "library", Scope: "hooks-libraries", When: "libdhcp_mysql.so", Reason: "Kea 3.x's MySQL library goes with Kea 3.x's MySQL schema, which leased does not read or write; it keeps leases and reservations in Kea 2.2's (schema 14.0), with type \"mysql\" and no library"},
 	{Keyword: "4o6-interface", Scope: "subnet4", When: "not empty", Reason: "DHCPv4-over-DHCPv6 is not implemented"},
 	{Keyword: "4o6-interface-id", Scope: "subnet4", When: "not empty", Reason: "DHCPv4-over-DHCPv6 is not implemented"},
 	{Keyword: "4o6-subnet", Scope: "subnet4", When: "not empty", Reason: "DHCPv4-over-DHCPv6 is not implemented"},
