@@ -198,8 +198,11 @@ func (p *process) setHosts(cfg *config.Config, s hosts.Store) hosts.Store {
 	ref := &hostsRef{store: s}
 	if s != nil {
 		db := cfg.HostsDatabases[0]
+		// The exit is asked for without waiting: a reload that replaces
+		// this database runs on the loop and waits for this recovery to
+		// end (stop).
 		rec := newDBRecovery(db.Database, &p.service, p.log, func() {
-			p.onLoop(context.Background(), func() control.Response {
+			go p.onLoop(context.Background(), func() control.Response {
 				p.exit, p.quit = 1, true
 				return control.OK("")
 			})

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -428,4 +429,43 @@ func TestHostsDatabaseOnFailMySQL(t *testing.T) {
 	t.Run("serve-retry-exit runs out", func(t *testing.T) {
 		hostsRunOut(t, mysqlHostsBackend(t, srv), "serve-retry-exit", `, "max-reconnect-tries": 2, "reconnect-wait-time": 100`)
 	})
+}
+
+// TestHostsDatabaseReloadDuringOutage: a reload that drops the hosts
+// database while its connection is being recovered ends the recovery and
+// the service's disable with it; the file's configuration serves.
+func TestHostsDatabaseReloadDuringOutage(t *testing.T) {
+	needRoot(t)
+	c := pgtest.New(t, pgtest.Options{})
+	b := pgHostsBackend(t, c)
+	s := launchHostsFail(t, b, `"on-fail": "stop-retry-exit", "max-reconnect-tries": 600, "reconnect-wait-time": 100`)
+	s.serving()
+	if err := b.crash(); err != nil {
+		t.Fatal(err)
+	}
+	if a := s.dora(during); a.IsValid() {
+		t.Errorf("client served %v while the hosts database is down", a)
+	}
+	s.logged("hosts database connection lost; DHCP service disabled while reconnecting")
+	text, err := os.ReadFile(s.p.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.Split(string(text), "\n") {
+		if !strings.Contains(l, `"hosts-database"`) {
+			kept = append(kept, l)
+		}
+	}
+	dhcp4 := strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(strings.Join(kept, "\n"), `{"Dhcp4": `)), "}")
+	s.p.want("config-set", map[string]any{"Dhcp4": json.RawMessage(dhcp4)}, 0)
+	if s.disabledByDB() {
+		t.Error("the service is still disabled by a hosts database the configuration no longer has")
+	}
+	if a := s.dora(during); !a.IsValid() {
+		t.Error("no answer after the hosts database was dropped from the configuration")
+	}
+	if err := b.restart(); err != nil {
+		t.Fatal(err)
+	}
 }
