@@ -30,9 +30,8 @@ type hostsRef struct {
 	stop  func()
 }
 
-// Statistics of the hosts database's failures. Kea has none (it counts a
-// message its host backend failed on only in pkt4-receive-drop), so
-// these are leased's own.
+// Statistics of the hosts database's failures. Kea has no statistic of
+// its own for them, so these are leased's.
 const (
 	// statHostsDrop counts the messages dropped because the hosts
 	// database could not be asked for the client's reservation; each is
