@@ -33,8 +33,8 @@
 //   - no-check-without-dhcid: overwrite the A records; no DHCID at all.
 //
 // Beyond Kea, steps of different transactions that wait for the same
-// server and zone while messages are in flight to it (at most two at
-// once) go out merged in one UPDATE, never two for one owner name: over
+// server and zone while a message is in flight to it (one at a time)
+// go out merged in one UPDATE, never two for one owner name: over
 // UDP up to 32 steps and 1,100 bytes, over TCP up to 512 steps and
 // 60,000 bytes. A DNS server pays for an UPDATE mostly per message
 // (TSIG, the zone's journal written and synced, a new serial), so under

@@ -38,8 +38,8 @@ type Options struct {
 	// Transactions bounds the transactions run at once (default 1024);
 	// requests for one DHCID run one at a time whatever it is. Kea runs
 	// at most 32, each sending its own messages; leased merges the
-	// steps of the transactions running into few messages, at most two
-	// in flight per server and zone (batch.go), so that more
+	// steps of the transactions running into few messages, one in
+	// flight per server and zone at a time (batch.go), so that more
 	// transactions at once make larger messages, not more of them:
 	// with a backlog, hundreds of names in one UPDATE, which costs the
 	// DNS server little more than one.
