@@ -92,7 +92,7 @@ func CheckDeep(file string, pidDir string, w, errw io.Writer) error {
 		fail("hosts-database: %v", err)
 	} else if hs != nil {
 		hs.Close()
-		fmt.Fprintf(w, "hosts-database %s: Kea schema checked\n", pgsqlDesc(cfg.HostsDatabases[0].Database))
+		fmt.Fprintf(w, "hosts-database %s: Kea schema checked\n", sqlDesc(cfg.HostsDatabases[0].Database))
 	}
 
 	pidPath := pidFilePath(Options{ConfigPath: file, PIDFileDir: pidDir}, cfg)

@@ -96,7 +96,7 @@ func passwordFile(scope, path string) (string, error) {
 	return string(line), nil
 }
 
-// sqlDesc names a SQL lease database for logs, without the password.
+// sqlDesc names a SQL database (lease or hosts) for logs, without the password.
 func sqlDesc(db config.Database) string {
 	host := db.Host
 	if host == "" {

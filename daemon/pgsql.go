@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -100,15 +99,6 @@ func openPgsql(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsq
 		case <-time.After(wait):
 		}
 	}
-}
-
-// pgsqlDesc names the database for logs, without the password.
-func pgsqlDesc(db config.Database) string {
-	host := db.Host
-	if host == "" {
-		host = "localhost"
-	}
-	return fmt.Sprintf("postgresql database %q on %s as %q", db.Name, host, db.User)
 }
 
 // dbRecovery is Kea's handling of a lost lease-database connection

@@ -138,10 +138,7 @@ func ifaceList(ifaces []string) string {
 
 func leaseDesc(cfg *config.Config) string {
 	db := cfg.LeaseDatabase
-	if db.Type == "postgresql" {
-		return pgsqlDesc(db)
-	}
-	if db.Type == "mysql" {
+	if isSQL(db) {
 		return sqlDesc(db)
 	}
 	if !db.Persist {
