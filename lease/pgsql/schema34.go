@@ -1,12 +1,11 @@
 package pgsql
 
 import (
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 
 	"github.com/leased/leased/lease"
 	"github.com/leased/leased/lease/pgsql/schema"
+	"github.com/leased/leased/lease/sqlstore"
 )
 
 // Schema 34.0 (Kea 3.1.9 and 3.2) adds three columns to lease4: relay_id
@@ -93,39 +92,9 @@ func (q *statements) args(l *lease.Lease) []any {
 	a := []any{addrInt(l.Addr), nonNil(l.HWAddr), nonNil(l.ClientID), int64(l.ValidLifetime), expireOf(l),
 		int64(l.SubnetID), l.FQDNFwd, l.FQDNRev, l.Hostname, int64(l.State), l.UserContext}
 	if q.poolColumns {
-		relay, remote := relayIDs(l.UserContext)
+		relay, remote := sqlstore.RelayIDs(l.UserContext)
 		a = append(a, relay, remote, int64(l.PoolID))
 	}
 	return a
 }
 
-// relayIDs are the relay and remote identifiers Kea 3.x stores in their
-// own columns: the hexadecimal relay-id and remote-id of the user
-// context's ISC relay-agent-info, nil (NULL, as Kea writes an empty one)
-// when absent or not hexadecimal.
-func relayIDs(userContext string) (relay, remote []byte) {
-	if userContext == "" {
-		return nil, nil
-	}
-	var uc struct {
-		ISC struct {
-			RAI json.RawMessage `json:"relay-agent-info"`
-		} `json:"ISC"`
-	}
-	if json.Unmarshal([]byte(userContext), &uc) != nil || len(uc.ISC.RAI) == 0 {
-		return nil, nil
-	}
-	var rai map[string]any
-	if json.Unmarshal(uc.ISC.RAI, &rai) != nil {
-		return nil, nil // Kea 2.2's form: a string of the option's bytes
-	}
-	decode := func(key string) []byte {
-		s, _ := rai[key].(string)
-		b, err := hex.DecodeString(s)
-		if err != nil || len(b) == 0 {
-			return nil
-		}
-		return b
-	}
-	return decode("relay-id"), decode("remote-id")
-}
