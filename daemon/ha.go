@@ -260,6 +260,12 @@ func (s *haService) status() []ha.Status {
 		// operator needs to know is that the partner stopped answering.
 		local.Reason = fmt.Sprintf("%s does not answer; lease updates to it fail, so a client whose lease it must store gets no reply, until it answers again or this server goes partner-down", s.rel.Partner().Name)
 	}
+	if s.m.OperatorSyncing() {
+		if local.Reason != "" {
+			local.Reason += "; "
+		}
+		local.Reason += "an operator's ha-sync is fetching the partner's leases: no client is answered until it ends"
+	}
 	if n := s.parked.Load(); n > 0 {
 		if local.Reason != "" {
 			local.Reason += "; "

@@ -295,9 +295,13 @@ func TestHASyncCommandDisablesService(t *testing.T) {
 		t.Fatal("the service is off in load-balancing before the sync")
 	}
 	var during []bool
-	partner.onPage = func() { during = append(during, s.gate.off.Load()) }
+	var reasons []string
+	partner.onPage = func() {
+		during = append(during, s.gate.off.Load())
+		reasons = append(reasons, s.status()[0].Servers.Local.Reason)
+	}
 	for _, failPage := range []int{0, 2} {
-		partner.pages, partner.failPage, during = 0, failPage, nil
+		partner.pages, partner.failPage, during, reasons = 0, failPage, nil, nil
 		r := s.cmdSync(context.Background(), json.RawMessage(`{"server-name": "server1"}`))
 		if (r.Result == control.Success) != (failPage == 0) {
 			t.Errorf("ha-sync (page %d refused): %d %q", failPage, r.Result, r.Text)
@@ -308,6 +312,9 @@ func TestHASyncCommandDisablesService(t *testing.T) {
 		for i, off := range during {
 			if !off {
 				t.Errorf("ha-sync (page %d refused): the service was on during page %d", failPage, i+1)
+			}
+			if !strings.Contains(reasons[i], "ha-sync") {
+				t.Errorf("ha-sync (page %d refused): status-get's reason during page %d is %q, which does not name the ha-sync", failPage, i+1, reasons[i])
 			}
 		}
 		if s.gate.off.Load() {

@@ -331,6 +331,10 @@ func (m *Machine) DHCPEnabled(now time.Time) bool {
 // address the partner's leases are about to claim.
 func (m *Machine) OperatorSyncStarted() { m.operatorSyncs++ }
 
+// OperatorSyncing reports whether an operator's ha-sync is under way
+// (and the DHCP service off for it).
+func (m *Machine) OperatorSyncing() bool { return m.operatorSyncs > 0 }
+
 // OperatorSyncEnded notes that an operator's ha-sync ended, however it
 // ended.
 func (m *Machine) OperatorSyncEnded() {
