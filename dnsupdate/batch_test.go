@@ -311,3 +311,38 @@ func TestBatchOverTCPWithNamed(t *testing.T) {
 		t.Errorf("the refused client's address has a PTR: %q", got)
 	}
 }
+
+// A server that takes no TCP (here: none listens on its port) gets its
+// merged messages over UDP: the steps of the one that failed over TCP
+// are tried again, in UDP-sized messages, and all are done.
+func TestBatchWithoutTCP(t *testing.T) {
+	const n = 3 * batchMaxSteps
+	var u atomic.Pointer[Updater]
+	addr, _ := heldServer(t, allForwardSent(&u, n), func(*dns.Msg) int { return dns.RcodeSuccess })
+	c := batchConfig(addr)
+	c.Reverse = nil
+	h := start(t, c, Options{})
+	u.Store(h.u)
+	var rs []ncr.Request
+	for _, r := range batchRequests(t, n) {
+		r.Reverse = false
+		rs = append(rs, r)
+	}
+	if err := h.u.Send(rs...); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := h.wait(t); err != nil {
+			t.Errorf("request failed: %v", err)
+		}
+	}
+	h.u.batch.mu.Lock()
+	until := h.u.batch.noTCP[addr]
+	h.u.batch.mu.Unlock()
+	if !until.After(time.Now()) {
+		t.Errorf("the server is not marked UDP-only (stats %+v): no merged message was tried over TCP", h.u.Stats())
+	}
+	if st := h.u.Stats(); st.Completed != n || st.UpdateSent > n/2 {
+		t.Errorf("stats %+v: want %d completed in far fewer than %d messages", st, n, n)
+	}
+}
