@@ -27,7 +27,7 @@ func TestDBCommandLine(t *testing.T) {
 		// kea-admin's backend after the action.
 		{[]string{"db", "version", "mysql", "-h", "/nonexistent"}, 1, "", "a mysql lease-database"},
 		{[]string{"db", "version", "pgsql", "-h", "/nonexistent"}, 1, "", "a postgresql lease-database"},
-		{[]string{"db", "upgrade", "mysql", "-n", "kea"}, 1, "", "kea-admin db-upgrade mysql"},
+		{[]string{"db", "upgrade", "mysql", "-n", "kea", "-h", "/nonexistent/sock"}, 1, "", "upgrade schema 14.0 to 35.0: dial unix /nonexistent/sock"},
 		{[]string{"db", "init", "mysql", "-n", "kea", "-h", "/nonexistent/sock"}, 1, "", "/nonexistent/sock"},
 		{[]string{"db", "version", "oracle"}, 2, "", `not "version oracle"`},
 	} {
