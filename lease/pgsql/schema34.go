@@ -97,4 +97,3 @@ func (q *statements) args(l *lease.Lease) []any {
 	}
 	return a
 }
-
