@@ -38,8 +38,8 @@ type statements struct {
 func reads(sel string) statements {
 	return statements{
 		get:          sel + `WHERE address = $1`,
-		getHW:        sel + `WHERE hwaddr = $1 AND subnet_id = $2 ` + latestFirst + `LIMIT 1`,
-		getCID:       sel + `WHERE client_id = $1 AND subnet_id = $2 ` + latestFirst + `LIMIT 1`,
+		getHW:        sel + `WHERE hwaddr = $1 AND ` + inSubnet2 + latestFirst + `LIMIT 1`,
+		getCID:       sel + `WHERE client_id = $1 AND ` + inSubnet2 + latestFirst + `LIMIT 1`,
 		findHW:       sel + `WHERE hwaddr = $1 ORDER BY address`,
 		findCID:      sel + `WHERE client_id = $1 ORDER BY address`,
 		findHostname: sel + `WHERE lower(hostname) = $1 ORDER BY address`,

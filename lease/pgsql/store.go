@@ -199,6 +199,17 @@ const selectColumns = `SELECT address, hwaddr, client_id, valid_lifetime, extrac
 // infinite lease (whose expire column is its CLTT) outlives every other.
 const latestFirst = `ORDER BY valid_lifetime = 4294967295 DESC, expire DESC, address `
 
+// inSubnet2 restricts a client's lookup to the subnet in $2 without
+// letting the planner choose lease4_by_subnet_id for it: "subnet_id + 0"
+// matches no index, so the client's own index (hwaddr or client_id, then
+// subnet_id) is used. Otherwise, on a table whose statistics are older
+// than its rows (a fresh or emptied lease4 filling faster than
+// autovacuum's analyze, whose naptime is a minute), the planner takes
+// the subnet's index and filters every lease of the subnet for each
+// DISCOVER: under perfdhcp the backends' CPU grew with the table until
+// serving collapsed (bench/run pgsql, 2026-12-08).
+const inSubnet2 = `subnet_id + 0 = $2 `
+
 const (
 	sqlInsert = `INSERT INTO lease4 (address, hwaddr, client_id, valid_lifetime, expire, subnet_id, fqdn_fwd, fqdn_rev, hostname, state, user_context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	sqlUpsert = sqlInsert + ` ON CONFLICT (address) DO UPDATE SET hwaddr = EXCLUDED.hwaddr, client_id = EXCLUDED.client_id, valid_lifetime = EXCLUDED.valid_lifetime, expire = EXCLUDED.expire, subnet_id = EXCLUDED.subnet_id, fqdn_fwd = EXCLUDED.fqdn_fwd, fqdn_rev = EXCLUDED.fqdn_rev, hostname = EXCLUDED.hostname, state = EXCLUDED.state, user_context = EXCLUDED.user_context`
@@ -210,8 +221,8 @@ const (
 	sqlDelete       = `DELETE FROM lease4 WHERE address = $1`
 	sqlExists       = `SELECT EXISTS (SELECT 1 FROM lease4 WHERE address = $1)`
 	sqlGet          = selectColumns + `WHERE address = $1`
-	sqlGetHW        = selectColumns + `WHERE hwaddr = $1 AND subnet_id = $2 ` + latestFirst + `LIMIT 1`
-	sqlGetCID       = selectColumns + `WHERE client_id = $1 AND subnet_id = $2 ` + latestFirst + `LIMIT 1`
+	sqlGetHW        = selectColumns + `WHERE hwaddr = $1 AND ` + inSubnet2 + latestFirst + `LIMIT 1`
+	sqlGetCID       = selectColumns + `WHERE client_id = $1 AND ` + inSubnet2 + latestFirst + `LIMIT 1`
 	sqlFindHW       = selectColumns + `WHERE hwaddr = $1 ORDER BY address`
 	sqlFindCID      = selectColumns + `WHERE client_id = $1 ORDER BY address`
 	sqlFindHostname = selectColumns + `WHERE lower(hostname) = $1 ORDER BY address`
