@@ -400,16 +400,23 @@ func threeServersOnMySQL(t *testing.T, s *mysqltest.Server) {
 		do, ra := rep.DiscoverOffer(), rep.RequestAck()
 		t.Logf("%s: DISCOVER-OFFER sent %d received %d; REQUEST-ACK sent %d received %d rejected %d; %d leases listed",
 			names[i], do.Sent, do.Received, ra.Sent, ra.Received, ra.Rejected, len(acks))
-		// leased must not lose its clients to the others' leases;
-		// kea-dhcp4, single-threaded with a commit per lease, falls
-		// behind on a busy machine, and need only take part.
-		want := ra.Sent * 8 / 10
+		// leased must not lose its clients to the others' leases: a lost
+		// race is decided again, never a NAK. The share of ACKs is left
+		// loose, as in TestPostgreSQLThreeServersOneDatabase: under a CI
+		// run's load perfdhcp's 1 s wait times out REQUESTs that are not
+		// refused. kea-dhcp4, single-threaded with a commit per lease,
+		// falls behind on a busy machine, and need only take part.
+		want := ra.Sent / 2
 		if i == 2 {
 			want = ra.Sent / 4
 		}
 		if ra.Received < want || len(acks) == 0 {
 			t.Errorf("%s acknowledged %d of %d REQUESTs (%d leases listed), want at least %d: the servers were to share the pool",
 				names[i], ra.Received, ra.Sent, len(acks), want)
+		}
+		if i < 2 && ra.Rejected > ra.Sent/20 {
+			t.Errorf("%s refused %d of %d REQUESTs (NAK): a race lost to another server must be decided again, not refused",
+				names[i], ra.Rejected, ra.Sent)
 		}
 		for _, a := range acks {
 			if other, ok := holder[a.addr]; ok && other != a.mac {
