@@ -11,19 +11,17 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/leased/leased/dhcpserver"
 )
 
-// Logger is what a node logs to, with slog's key-value arguments; a
-// *slog.Logger is one, and so are the Logger interfaces of dhcpserver and
-// lease/memfile, which the node hands it to. The daemon does not take a
-// *slog.Logger because linking log/slog (and the encoding/json its
-// handlers bring) would cost leased-mesh about 400 KB of a router's flash.
-type Logger interface {
-	Debug(msg string, args ...any)
-	Info(msg string, args ...any)
-	Warn(msg string, args ...any)
-	Error(msg string, args ...any)
-}
+// Logger is what a node logs to, with slog's key-value arguments: the
+// Logger of dhcpserver, which the node hands to its server; a
+// *slog.Logger is one, and so is lease/memfile's Logger. The daemon does
+// not take a *slog.Logger because linking log/slog (and the encoding/json
+// its handlers bring) would cost leased-mesh about 400 KB of a router's
+// flash.
+type Logger = dhcpserver.Logger
 
 // discardLogger is the Logger of a node given none.
 type discardLogger struct{}
