@@ -118,24 +118,9 @@ func openHosts(ctx context.Context, cfg *config.Config, log *slog.Logger, servin
 		return nil, fmt.Errorf("hosts-databases lists %d databases; leased reads reservations from one", len(cfg.HostsDatabases))
 	}
 	db := cfg.HostsDatabases[0]
-	retries := uint32(0)
-	if serving && db.RetryOnStartup && db.ReconnectWaitTime > 0 {
-		retries = db.MaxReconnectTries
-	}
-	for try := uint32(0); ; try++ {
-		s, err := openHostsOnce(ctx, db)
-		if err == nil || !hostsConnectionLost(db.Type, err) || try >= retries {
-			return s, err
-		}
-		wait := time.Duration(db.ReconnectWaitTime) * time.Millisecond
-		log.Warn("hosts database unreachable at start; retrying (retry-on-startup)",
-			"retry", try+1, "of", retries, "in", wait, "error", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+	return openRetrying(ctx, log, "hosts", db.Database, serving,
+		func() (hosts.Store, error) { return openHostsOnce(ctx, db) },
+		func(err error) bool { return hostsConnectionLost(db.Type, err) })
 }
 
 func openHostsOnce(ctx context.Context, db config.HostsDatabase) (hosts.Store, error) {

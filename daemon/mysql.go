@@ -64,25 +64,8 @@ func openMysql(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsq
 	if err != nil {
 		return nil, err
 	}
-	db := cfg.LeaseDatabase
-	retries := uint32(0)
-	if h.serving && db.RetryOnStartup && db.ReconnectWaitTime > 0 {
-		retries = db.MaxReconnectTries
-	}
-	for try := uint32(0); ; try++ {
-		s, err := mysql.Open(ctx, o)
-		if err == nil || !mysql.ConnectionLost(err) || try >= retries {
-			return s, err
-		}
-		wait := time.Duration(db.ReconnectWaitTime) * time.Millisecond
-		log.Warn("lease database unreachable at start; retrying (retry-on-startup)",
-			"retry", try+1, "of", retries, "in", wait, "error", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+	return openRetrying(ctx, log, "lease", cfg.LeaseDatabase, h.serving,
+		func() (*mysql.Store, error) { return mysql.Open(ctx, o) }, mysql.ConnectionLost)
 }
 
 // passwordFile is the password in path: its first line, as Kea reads a

@@ -80,22 +80,33 @@ func openPgsql(ctx context.Context, cfg *config.Config, log *slog.Logger, h pgsq
 	if err != nil {
 		return nil, err
 	}
-	db := cfg.LeaseDatabase
+	return openRetrying(ctx, log, "lease", cfg.LeaseDatabase, h.serving,
+		func() (*pgsql.Store, error) { return pgsql.Open(ctx, o) }, pgsql.ConnectionLost)
+}
+
+// openRetrying calls open until it succeeds, fails otherwise than by lost,
+// or has been tried again as often as db's retry-on-startup allows: only
+// when serving, with reconnection configured (max-reconnect-tries and
+// reconnect-wait-time not 0), every reconnect-wait-time. what names the
+// database (lease, hosts) in the log.
+func openRetrying[S any](ctx context.Context, log *slog.Logger, what string, db config.Database, serving bool,
+	open func() (S, error), lost func(error) bool) (S, error) {
 	retries := uint32(0)
-	if h.serving && db.RetryOnStartup && db.ReconnectWaitTime > 0 {
+	if serving && db.RetryOnStartup && db.ReconnectWaitTime > 0 {
 		retries = db.MaxReconnectTries
 	}
 	for try := uint32(0); ; try++ {
-		s, err := pgsql.Open(ctx, o)
-		if err == nil || !pgsql.ConnectionLost(err) || try >= retries {
+		s, err := open()
+		if err == nil || !lost(err) || try >= retries {
 			return s, err
 		}
 		wait := time.Duration(db.ReconnectWaitTime) * time.Millisecond
-		log.Warn("lease database unreachable at start; retrying (retry-on-startup)",
+		log.Warn(what+" database unreachable at start; retrying (retry-on-startup)",
 			"retry", try+1, "of", retries, "in", wait, "error", err)
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			var none S
+			return none, ctx.Err()
 		case <-time.After(wait):
 		}
 	}
