@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,30 +26,7 @@ func make13(i int) lease.Lease {
 // lease is stored, and every lease reads back.
 func TestGroupManyWriters(t *testing.T) {
 	s := openStore(t, newDB(t))
-	ctx := t.Context()
-	const writers, each = 32, 20
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range each {
-				l := make13(1 + w*each + j)
-				if err := s.Add(ctx, &l, lease.Durable); err != nil {
-					t.Error(err)
-					return
-				}
-				var got lease.Lease
-				if ok, err := s.Get(ctx, l.Addr, &got); !ok || err != nil || !got.Equal(&l) {
-					t.Errorf("Get(%v) after its Add: %v, %v, %v", l.Addr, &got, ok, err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if n, err := s.Len(ctx); n != writers*each || err != nil {
-		t.Fatalf("Len = %d, %v; want %d", n, err, writers*each)
-	}
+	leasetest.ManyWriters(t, s, make13)
 	f, w := s.group.Stats()
 	t.Logf("%d writes in %d transactions", w, f)
 }
@@ -58,90 +34,13 @@ func TestGroupManyWriters(t *testing.T) {
 // TestGroupAddRace: writers Add leases of one address at once; exactly
 // one wins, the others get ErrExists, and the row is the winner's.
 func TestGroupAddRace(t *testing.T) {
-	s := openStore(t, newDB(t))
-	ctx := t.Context()
-	for a := range 5 {
-		const racers = 16
-		errs := make([]error, racers)
-		ls := make([]lease.Lease, racers)
-		var wg sync.WaitGroup
-		for i := range racers {
-			ls[i] = make13(100 + i)
-			ls[i].Addr = netip.AddrFrom4([4]byte{10, 9, 0, byte(a)})
-			wg.Add(1)
-			go func() { defer wg.Done(); errs[i] = s.Add(ctx, &ls[i], lease.Durable) }()
-		}
-		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner >= 0:
-				t.Errorf("%v: Adds %d and %d both won", ls[i].Addr, winner, i)
-			case err == nil:
-				winner = i
-			case !errors.Is(err, lease.ErrExists):
-				t.Errorf("%v: Add %d: %v, want ErrExists", ls[i].Addr, i, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("%v: no Add won", ls[0].Addr)
-		}
-		var got lease.Lease
-		if ok, err := s.Get(ctx, ls[winner].Addr, &got); !ok || err != nil || !got.Equal(&ls[winner]) {
-			t.Errorf("stored %v (%v, %v), want the winner's %v", &got, ok, err, &ls[winner])
-		}
-	}
+	leasetest.AddRace(t, openStore(t, newDB(t)), make13)
 }
 
-// TestGroupUpdateRace: writers who read the same lease update it at once
-// (guarded by what they read); exactly one wins, the others get
-// ErrConflict. So do guarded Deletes racing with them.
+// TestGroupUpdateRace: guarded Updates and a Delete of one lease at once;
+// exactly one wins.
 func TestGroupUpdateRace(t *testing.T) {
-	s := openStore(t, newDB(t))
-	ctx := t.Context()
-	prev := make13(1)
-	if err := s.Add(ctx, &prev, lease.Durable); err != nil {
-		t.Fatal(err)
-	}
-	const racers = 16
-	errs := make([]error, racers+1)
-	ls := make([]lease.Lease, racers)
-	var wg sync.WaitGroup
-	for i := range racers {
-		ls[i] = prev
-		ls[i].Hostname = fmt.Sprintf("racer-%d", i)
-		ls[i].CLTT += int64(i + 1)
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = s.Update(ctx, &prev, &ls[i], lease.Durable) }()
-	}
-	wg.Add(1)
-	go func() { defer wg.Done(); errs[racers] = s.Delete(ctx, prev.Addr, &prev, lease.Durable) }()
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("writers %d and %d both won", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, lease.ErrConflict) && !errors.Is(err, lease.ErrNotFound):
-			t.Errorf("writer %d: %v, want ErrConflict", i, err)
-		case errors.Is(err, lease.ErrNotFound) && winner != racers && errs[racers] != nil:
-			t.Errorf("writer %d: %v, but the Delete did not win", i, err)
-		}
-	}
-	var got lease.Lease
-	ok, err := s.Get(ctx, prev.Addr, &got)
-	switch {
-	case winner < 0:
-		t.Fatal("no writer won")
-	case err != nil:
-		t.Fatal(err)
-	case winner == racers && ok:
-		t.Errorf("the Delete won but the lease is there: %v", &got)
-	case winner < racers && (!ok || !got.Equal(&ls[winner])):
-		t.Errorf("stored %v (%v), want the winner's %v", &got, ok, &ls[winner])
-	}
+	leasetest.UpdateRace(t, openStore(t, newDB(t)), make13)
 }
 
 // lockRow begins a transaction on its own connection that locks the row
